@@ -1,0 +1,61 @@
+# Relacja — two commands: `make run` (the whole suite locally) and `make test`.
+# Needs only python3 (3.11) and make; everything else is installed into .tools/ and .venv/.
+
+UV_VERSION ?= 0.13.9
+TOOLS      := .tools
+UV         := $(TOOLS)/bin/uv
+# uv uses the machine's Python 3.11 and never downloads an interpreter.
+export UV_PYTHON_DOWNLOADS := never
+export UV_PYTHON ?= python3.11
+
+.PHONY: help run test test-unit token contracts sync bench bench-relay bench-latency bench-memory status clean
+
+help:
+	@echo "make run        start PostgreSQL, the broker, every service and the gateway (Ctrl+C stops)"
+	@echo "make test       the whole test suite against its own stack (ports beside make run)"
+	@echo "make test-unit  unit tests only (no database, no broker)"
+	@echo "make token      print a local admin bearer token (SCOPES=\"customers:read ...\" TTL=3600)"
+	@echo "make contracts  regenerate the AsyncAPI document and event JSON Schemas"
+	@echo "make bench      relay throughput, end-to-end latency, idle memory -> docs/benchmarks.md"
+	@echo "make clean      remove local state (.state/): databases and logs"
+
+$(UV):
+	python3 -m venv $(TOOLS)
+	$(TOOLS)/bin/pip install --quiet --disable-pip-version-check "uv==$(UV_VERSION)"
+
+sync: $(UV)
+	$(UV) sync --frozen --quiet
+
+run: sync
+	$(UV) run --frozen python -m relacja_devstack run --profile dev
+
+test: sync
+	$(UV) run --frozen pytest
+
+test-unit: sync
+	$(UV) run --frozen pytest tests/unit
+
+SCOPES ?= admin
+TTL ?= 3600
+token: sync
+	@$(UV) run --frozen python -m relacja_devstack token --profile dev --scopes $(SCOPES) --ttl $(TTL)
+
+status: sync
+	$(UV) run --frozen python -m relacja_devstack status --profile dev
+
+contracts: sync
+	$(UV) run --frozen python -m relacja_contracts.asyncapi
+
+bench: bench-relay bench-latency bench-memory
+
+bench-relay: sync
+	$(UV) run --frozen python -m bench.relay_throughput
+
+bench-latency: sync
+	$(UV) run --frozen python -m bench.e2e_latency
+
+bench-memory: sync
+	$(UV) run --frozen python -m bench.idle_memory
+
+clean:
+	rm -rf .state

@@ -1,0 +1,77 @@
+"""The declarative list of processes the local stack runs.
+
+Adding a service to the local stack is one entry in :data:`SERVICES`: the runner derives
+its database, migrations, environment variables, log file and readiness check from it.
+Keeping this list free of behaviour means the runner, the test suite and the docs all
+read the same source of truth.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+__all__ = ["SERVICES", "ServiceSpec", "service_by_name"]
+
+
+@dataclass(frozen=True)
+class ServiceSpec:
+    """One uvicorn process of the stack.
+
+    ``env_prefix`` is the prefix of the service's own settings (``RELACJA_CUSTOMERS`` →
+    ``RELACJA_CUSTOMERS_DATABASE_URL``, ``..._KAFKA_BOOTSTRAP``, ``..._ENVIRONMENT``).
+    A service with ``database=True`` owns the database ``relacja_<name>`` and its
+    Alembic migrations live in ``services/<name>/alembic.ini``. The gateway has no
+    database; it is started last and is told where every other service listens.
+    """
+
+    name: str
+    app: str  # ASGI app import path for uvicorn, "module:attribute"
+    dev_port: int
+    test_port: int
+    env_prefix: str
+    database: bool = True
+    is_gateway: bool = False
+
+    @property
+    def database_name(self) -> str:
+        return f"relacja_{self.name}"
+
+    @property
+    def alembic_ini(self) -> str:
+        """Path of the Alembic config, relative to the repository root."""
+        return f"services/{self.name}/alembic.ini"
+
+
+SERVICES: tuple[ServiceSpec, ...] = (
+    ServiceSpec(
+        name="customers",
+        app="relacja_customers.main:app",
+        dev_port=8101,
+        test_port=18101,
+        env_prefix="RELACJA_CUSTOMERS",
+    ),
+    ServiceSpec(
+        name="segmentation",
+        app="relacja_segmentation.main:app",
+        dev_port=8102,
+        test_port=18102,
+        env_prefix="RELACJA_SEGMENTATION",
+    ),
+    ServiceSpec(
+        name="gateway",
+        app="relacja_gateway.main:app",
+        dev_port=8080,
+        test_port=18080,
+        env_prefix="RELACJA_GATEWAY",
+        database=False,
+        is_gateway=True,
+    ),
+)
+
+
+def service_by_name(name: str, services: tuple[ServiceSpec, ...] = SERVICES) -> ServiceSpec:
+    for spec in services:
+        if spec.name == name:
+            return spec
+    known = ", ".join(s.name for s in services)
+    raise KeyError(f"unknown service {name!r} (known: {known})")

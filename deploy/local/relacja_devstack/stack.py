@@ -1,0 +1,349 @@
+"""The whole local stack as one object: what ``make run`` runs and what the tests drive.
+
+Start order: PostgreSQL and the broker with its topics (in parallel) → one database per
+service and its Alembic migrations → every service and the gateway, spawned together so
+their (slow) Python imports overlap; ``start`` returns when all answer ``/readyz``.
+Stop order: gateway, services (so they can close consumers and producers while the
+broker is still there), broker, PostgreSQL.
+
+The API is async because the test suite is pytest-asyncio; the CLI wraps it in
+``asyncio.run``. Call it from the thread that runs the event loop for the whole life of
+the stack (see ``processes.py`` on PDEATHSIG).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import fcntl
+import json
+import logging
+import os
+import shutil
+import sys
+from collections.abc import Awaitable, Iterable, Sequence
+from pathlib import Path
+
+from .broker import Broker
+from .config import StackConfig
+from .postgres import Postgres
+from .processes import ManagedProcess, StackError, ensure_port_free, reap_stale, tail
+from .services import ServiceSpec
+
+__all__ = ["Stack", "StackError", "mint_local_token"]
+
+log = logging.getLogger("relacja_devstack")
+
+MARKER = ".relacja-devstack"  # marks a folder this runner may wipe
+LOCK = "runner.lock"  # flock-ed by the live runner; the kernel drops it when we die
+
+
+def mint_local_token(
+    config: StackConfig,
+    scopes: Sequence[str] = ("admin",),
+    ttl_seconds: int = 3600,
+    subject: str = "local-admin",
+) -> str:
+    """A bearer token the profile's gateway accepts (signed with the config's secret)."""
+    from relacja_gateway.tokens import mint_token
+
+    return mint_token(secret=config.jwt_secret, subject=subject, scopes=list(scopes), ttl_seconds=ttl_seconds)
+
+
+class Stack:
+    """PostgreSQL + broker + every service of ``config``; see the module docstring."""
+
+    def __init__(self, config: StackConfig | None = None) -> None:
+        self.config = config or StackConfig.for_profile("dev")
+        self.postgres = Postgres(self.config.state_dir, self.config.pg_port, self.config.host)
+        self.broker = Broker(self.config.state_dir, self.config.broker_port, self.config.host)
+        self._services: dict[str, ManagedProcess] = {}
+        self._lock_fd: int | None = None
+        self._owns_postgres = False
+
+    # -- addresses ------------------------------------------------------------------------
+
+    @property
+    def bootstrap_servers(self) -> str:
+        return self.config.bootstrap_servers
+
+    @property
+    def gateway_url(self) -> str:
+        return self.config.gateway_url
+
+    def service_url(self, name: str) -> str:
+        return self.config.service_url(name)
+
+    def database_url(self, name: str) -> str:
+        """``postgresql+asyncpg://postgres@127.0.0.1:<pg>/relacja_<name>``."""
+        return self.config.database_url(name)
+
+    @property
+    def postgres_dsn(self) -> str:
+        return self.config.postgres_dsn()
+
+    def service_log(self, name: str) -> Path:
+        self.config.service(name)
+        return self.config.logs_dir / f"{name}.log"
+
+    def token(self, scopes: Sequence[str] = ("admin",), ttl_seconds: int = 3600, subject: str = "local-admin") -> str:
+        return mint_local_token(self.config, scopes, ttl_seconds, subject)
+
+    # -- lifecycle ------------------------------------------------------------------------
+
+    async def __aenter__(self) -> Stack:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stop()
+
+    async def start(self, fresh: bool | None = None) -> None:
+        """Start everything and wait until every service answers ``/readyz`` with 200.
+
+        ``fresh`` (default: the profile's, True for ``test``) empties the state folder
+        first. On any failure, or cancellation, whatever was started is stopped again and
+        a :class:`StackError` carries the failing part's log tail.
+        """
+        cfg = self.config
+        self._acquire_lock()
+        try:
+            self._preflight()
+            self._prepare_state(cfg.fresh if fresh is None else fresh)
+            log.info("starting PostgreSQL on %s:%s and the broker on %s", cfg.host, cfg.pg_port, self.bootstrap_servers)
+            await _first_failure([self._start_postgres(), self.broker.start()])
+            await self._prepare_databases()
+            await self._start_services(cfg.services)
+        except BaseException:
+            await self.stop()
+            raise
+
+    async def stop(self) -> None:
+        """Stop what this object started: gateway, services, broker, PostgreSQL. Idempotent."""
+        gateways = [s for s in self.config.services if s.is_gateway]
+        others = [s for s in self.config.services if not s.is_gateway]
+        for group in (gateways, others):
+            await asyncio.gather(*(self.stop_service(s.name) for s in group), return_exceptions=True)
+        with contextlib.suppress(Exception):
+            await self.broker.stop()
+        if self._owns_postgres:
+            try:
+                await asyncio.to_thread(self.postgres.stop)
+            except Exception as err:  # keep going: the lock must still be released
+                log.error("stopping PostgreSQL failed: %s", err)
+            self._owns_postgres = False
+        self._release_lock()
+
+    async def start_broker(self) -> None:
+        """(Re)start the broker; it comes back empty, so the topics are declared again."""
+        await self.broker.start()
+
+    async def stop_broker(self) -> None:
+        await self.broker.stop()
+
+    async def start_service(self, name: str) -> None:
+        """(Re)start one service (its database is assumed migrated) and wait until ready."""
+        await self._start_services([self.config.service(name)])
+
+    async def stop_service(self, name: str) -> None:
+        proc = self._services.get(name)
+        if proc is not None:
+            await proc.stop(timeout=10.0)
+
+    def exited_services(self) -> dict[str, int]:
+        """Services that were started and have since exited, with their exit codes."""
+        return {
+            name: code for name, proc in self._services.items() if (code := proc.returncode()) is not None
+        }
+
+    # -- steps ----------------------------------------------------------------------------
+
+    def _acquire_lock(self) -> None:
+        """One runner per state folder: a second one would steal the first one's processes."""
+        if self._lock_fd is not None:
+            return
+        state = self.config.state_dir
+        state.mkdir(parents=True, exist_ok=True)
+        fd = os.open(state / LOCK, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.pread(fd, 64, 0).decode(errors="replace").strip() or "?"
+            os.close(fd)
+            raise StackError(
+                f"another devstack runner (pid {holder}) is using {state}; stop it first, "
+                f"or use another profile / RELACJA_STACK_STATE_DIR"
+            ) from None
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+        self._lock_fd = fd
+
+    def _release_lock(self) -> None:
+        if self._lock_fd is not None:
+            os.close(self._lock_fd)  # closing drops the flock
+            self._lock_fd = None
+
+    def _preflight(self) -> None:
+        """Fail before starting anything: missing migrations, service ports taken."""
+        cfg = self.config
+        for spec in cfg.services:
+            ini = cfg.repo_root / spec.alembic_ini
+            if spec.database and not ini.is_file():
+                raise StackError(f"{spec.name}: no Alembic config at {ini}")
+            if not (spec.name in self._services and self._services[spec.name].is_running()):
+                ensure_port_free(cfg.host, cfg.port(spec.name), spec.name, f"RELACJA_STACK_{spec.name.upper()}_PORT")
+
+    def _prepare_state(self, fresh: bool) -> None:
+        state = self.config.state_dir
+        reaped = reap_stale(state)
+        if reaped:
+            log.warning("killed processes left over by an earlier run: %s", ", ".join(reaped))
+        if fresh:
+            self.postgres.stop()  # a server left running on the old data would corrupt the new
+            self.postgres.remove_socket_dir()
+            _empty_state_dir(state)
+        (state / MARKER).touch()
+        self.config.logs_dir.mkdir(parents=True, exist_ok=True)
+
+    async def _start_postgres(self) -> None:
+        self._owns_postgres = True  # from here on, stop() must take it down
+        await asyncio.to_thread(self.postgres.start)
+        await self.postgres.wait_accepting()
+
+    async def _prepare_databases(self) -> None:
+        specs = [s for s in self.config.services if s.database]
+        created = await self.postgres.ensure_databases(s.database_name for s in specs)
+        if created:
+            log.info("created databases: %s", ", ".join(created))
+        await _first_failure([self._migrate(s) for s in specs])
+
+    async def _migrate(self, spec: ServiceSpec) -> None:
+        """``alembic upgrade head`` in a subprocess, with the service's own environment."""
+        ini = self.config.repo_root / spec.alembic_ini
+        if not ini.is_file():
+            raise StackError(f"{spec.name}: no Alembic config at {ini}")
+        log_path = self.config.logs_dir / f"{spec.name}-migrate.log"
+        with open(log_path, "ab") as out:
+            proc = await asyncio.create_subprocess_exec(
+                sys.executable, "-m", "alembic", "-c", str(ini), "upgrade", "head",
+                cwd=self.config.repo_root, env=self._service_env(spec),
+                stdin=asyncio.subprocess.DEVNULL, stdout=out, stderr=asyncio.subprocess.STDOUT,
+            )
+            try:
+                code = await asyncio.wait_for(proc.wait(), 300)
+            except BaseException:
+                with contextlib.suppress(ProcessLookupError):
+                    proc.kill()
+                raise
+        if code != 0:
+            raise StackError(f"{spec.name}: migrations failed (exit {code})\n"
+                             f"--- tail of {log_path} ---\n{tail(log_path)}")
+        log.info("%s: migrations at head", spec.name)
+
+    def _service_env(self, spec: ServiceSpec) -> dict[str, str]:
+        cfg = self.config
+        env = dict(os.environ)
+        env["PYTHONUNBUFFERED"] = "1"
+        # Local calls must never go through a developer's HTTP proxy.
+        for key in ("NO_PROXY", "no_proxy"):
+            env[key] = ",".join(filter(None, [env.get(key), "127.0.0.1", "localhost"]))
+        prefix = spec.env_prefix
+        env[f"{prefix}_ENVIRONMENT"] = cfg.environment
+        if spec.database:
+            env[f"{prefix}_DATABASE_URL"] = cfg.database_url(spec.name)
+        if spec.is_gateway:
+            upstreams = {s.name: cfg.service_url(s.name) for s in cfg.services if not s.is_gateway}
+            env[f"{prefix}_UPSTREAMS"] = json.dumps(upstreams)
+            env[f"{prefix}_JWT_SECRET"] = cfg.jwt_secret
+        else:
+            env[f"{prefix}_KAFKA_BOOTSTRAP"] = cfg.bootstrap_servers
+        return env
+
+    async def _start_services(self, specs: Iterable[ServiceSpec]) -> None:
+        """Spawn the given services together, then wait until all are ready."""
+        specs = list(specs)
+        for spec in specs:
+            old = self._services.get(spec.name)
+            if old is not None and old.is_running():
+                continue
+            port = self.config.port(spec.name)
+            ensure_port_free(self.config.host, port, spec.name, f"RELACJA_STACK_{spec.name.upper()}_PORT")
+            proc = ManagedProcess(
+                spec.name,
+                [sys.executable, "-m", "uvicorn", spec.app, "--host", self.config.host, "--port", str(port),
+                 "--no-access-log", "--timeout-graceful-shutdown", "5"],
+                log_path=self.service_log(spec.name),
+                state_dir=self.config.state_dir,
+                env=self._service_env(spec),
+                cwd=self.config.repo_root,
+            )
+            proc.start()
+            self._services[spec.name] = proc
+            log.info("%s: started (pid %s) on %s", spec.name, proc.pid, self.service_url(spec.name))
+        await _first_failure([self._wait_ready(spec) for spec in specs])
+
+    async def _wait_ready(self, spec: ServiceSpec) -> None:
+        """Poll ``GET /readyz`` until 200; fail fast if the process exits."""
+        import httpx
+
+        proc = self._services[spec.name]
+        url = f"{self.service_url(spec.name)}/readyz"
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.config.ready_timeout
+        last = "no answer"
+        async with httpx.AsyncClient(timeout=2.0, trust_env=False) as client:
+            while True:
+                if not proc.is_running():
+                    raise StackError(self._service_failure(spec, f"exited with code {proc.returncode()}"))
+                try:
+                    response = await client.get(url)
+                    if response.status_code == 200:
+                        log.info("%s: ready", spec.name)
+                        return
+                    last = f"HTTP {response.status_code}: {response.text[:200]}"
+                except httpx.TransportError as err:
+                    last = repr(err)
+                if loop.time() > deadline:
+                    raise StackError(self._service_failure(
+                        spec, f"not ready after {self.config.ready_timeout:.0f} s (last: {last})"))
+                await asyncio.sleep(0.2)
+
+    def _service_failure(self, spec: ServiceSpec, what: str) -> str:
+        path = self.service_log(spec.name)
+        return f"{spec.name}: {what}\n--- tail of {path} ---\n{tail(path)}"
+
+
+def _empty_state_dir(state: Path) -> None:
+    """Delete the state folder's contents (not the lock), refusing a folder not ours."""
+    if not state.exists():
+        return
+    children = [p for p in state.iterdir() if p.name != LOCK]
+    if children and not (state / MARKER).exists():
+        raise StackError(f"refusing to wipe {state}: it was not created by relacja_devstack (no {MARKER})")
+    for child in children:
+        if child.is_dir() and not child.is_symlink():
+            shutil.rmtree(child)
+        else:
+            child.unlink()
+
+
+async def _first_failure(coros: Sequence[Awaitable[object]]) -> None:
+    """Run concurrently; on the first exception cancel the rest and raise it."""
+    tasks = [asyncio.ensure_future(c) for c in coros]
+    if not tasks:
+        return
+    try:
+        done, pending = await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
+    except BaseException:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        raise
+    for task in pending:
+        task.cancel()
+    await asyncio.gather(*pending, return_exceptions=True)
+    errors = [t.exception() for t in done if not t.cancelled() and t.exception() is not None]
+    if len(errors) > 1 and all(isinstance(e, StackError) for e in errors):
+        raise StackError("\n\n".join(str(e) for e in errors))
+    if errors:
+        raise errors[0]

@@ -1,0 +1,216 @@
+"""Who is calling (authentication) and whether they may make this call (authorisation).
+
+    Authorization: Bearer <JWT> ──► JwtBearerAuthenticator ──► Principal(id, kind="user", scopes)
+    (a partner API key)         ──► another Authenticator  ──► Principal(id, kind="partner", scopes)
+
+``authenticate`` asks each ``Authenticator`` in order. An authenticator returns None when
+the request carries no credentials of its kind, a ``Principal`` when they are valid, and
+raises a 401 ``Problem`` when they are present but invalid — so adding partner API keys is
+one more entry in the list, and routes and ``authorize`` stay as they are.
+
+Errors follow RFC 6750 §3 (https://www.rfc-editor.org/rfc/rfc6750#section-3):
+
+    no credentials at all        401  WWW-Authenticate: Bearer realm="relacja"
+    malformed/bad/expired token  401  ... error="invalid_token", error_description="..."
+    valid token, missing scope   403  ... error="insufficient_scope", scope="customers:write"
+
+RFC 6750 §3.1 says a request without any credentials SHOULD NOT get an error code, so
+the first line carries only the realm.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Literal, Protocol, Sequence
+
+import jwt
+from relacja_servicekit.problems import Problem
+from starlette.datastructures import Headers
+
+from .settings import GatewaySettings
+
+__all__ = [
+    "ADMIN_SCOPE",
+    "REALM",
+    "Authenticator",
+    "JwtBearerAuthenticator",
+    "Principal",
+    "PrincipalKind",
+    "authenticate",
+    "authorize",
+    "parse_scopes",
+]
+
+REALM = "relacja"
+ADMIN_SCOPE = "admin"
+
+PrincipalKind = Literal["user", "partner"]
+
+# https://www.rfc-editor.org/rfc/rfc6749#section-3.3: scope-token = 1*( %x21 / %x23-5B / %x5D-7E )
+_SCOPE_TOKEN = re.compile(r"^[\x21\x23-\x5b\x5d-\x7e]+$")
+# The subject travels to services in a header: visible ASCII only, bounded.
+_SUBJECT = re.compile(r"^[\x21-\x7e]{1,255}$")
+
+
+@dataclass(frozen=True)
+class Principal:
+    """The authenticated caller, as services will see it in the identity headers."""
+
+    id: str
+    kind: PrincipalKind
+    scopes: frozenset[str]
+
+    def has_scope(self, scope: str) -> bool:
+        return ADMIN_SCOPE in self.scopes or scope in self.scopes
+
+
+class Authenticator(Protocol):
+    """One way to prove identity. ``challenge`` is offered in ``WWW-Authenticate`` when a
+    request brings no credentials at all (RFC 9110 §11.6.1 allows several challenges)."""
+
+    challenge: str
+
+    async def authenticate(self, headers: Headers) -> Principal | None: ...
+
+
+def _invalid_token(description: str) -> Problem:
+    # error_description must stay within %x20-21 / %x23-5B / %x5D-7E (RFC 6750 §3): the
+    # descriptions below are fixed strings, never text taken from the token.
+    return Problem(
+        401,
+        "Invalid access token",
+        f"{description}.",
+        type_="invalid-token",
+        headers={"WWW-Authenticate": f'Bearer realm="{REALM}", error="invalid_token", error_description="{description}"'},
+    )
+
+
+_JWT_ERRORS: tuple[tuple[type[jwt.InvalidTokenError], str], ...] = (
+    (jwt.ExpiredSignatureError, "The access token expired"),
+    (jwt.ImmatureSignatureError, "The access token is not valid yet"),
+    (jwt.InvalidSignatureError, "The access token signature does not verify"),
+    (jwt.InvalidAudienceError, "The access token is for another audience"),
+    (jwt.InvalidIssuerError, "The access token is from another issuer"),
+    (jwt.MissingRequiredClaimError, "The access token lacks a required claim"),
+    (jwt.InvalidAlgorithmError, "The access token uses an algorithm that is not accepted"),
+    (jwt.DecodeError, "The access token is malformed"),
+)
+
+
+def parse_scopes(claims: dict[str, object]) -> frozenset[str]:
+    """Scopes from ``scope`` (space separated, RFC 9068 §2.2.3.1 / RFC 8693 §4.2) and/or a
+    ``scopes`` list; anything else is an invalid token rather than silently no scopes."""
+    scopes: set[str] = set()
+    scope = claims.get("scope")
+    if scope is not None:
+        if not isinstance(scope, str):
+            raise _invalid_token("The scope claim is not a string")
+        scopes.update(scope.split())
+    listed = claims.get("scopes")
+    if listed is not None:
+        if not isinstance(listed, list) or not all(isinstance(item, str) for item in listed):
+            raise _invalid_token("The scopes claim is not a list of strings")
+        scopes.update(listed)
+    if not all(_SCOPE_TOKEN.match(item) for item in scopes):
+        raise _invalid_token("The access token carries a malformed scope")
+    return frozenset(scopes)
+
+
+class JwtBearerAuthenticator:
+    """OAuth2 bearer tokens (RFC 6750 §2.1) that are JWTs signed with a shared HMAC key."""
+
+    def __init__(
+        self,
+        secret: str,
+        algorithms: Sequence[str],
+        *,
+        issuer: str | None = None,
+        audience: str | None = None,
+        leeway_seconds: int = 30,
+    ) -> None:
+        self._secret = secret
+        self._algorithms = list(algorithms)
+        self._issuer = issuer
+        self._audience = audience
+        self._leeway = leeway_seconds
+        self.challenge = f'Bearer realm="{REALM}"'
+
+    @classmethod
+    def from_settings(cls, settings: GatewaySettings) -> JwtBearerAuthenticator:
+        return cls(
+            settings.jwt_secret,
+            settings.jwt_algorithms,
+            issuer=settings.jwt_issuer,
+            audience=settings.jwt_audience,
+            leeway_seconds=settings.jwt_leeway_seconds,
+        )
+
+    async def authenticate(self, headers: Headers) -> Principal | None:
+        scheme, _, token = headers.get("authorization", "").partition(" ")
+        # The auth-scheme is case-insensitive: https://www.rfc-editor.org/rfc/rfc9110#section-11.1
+        if scheme.lower() != "bearer":
+            return None
+        token = token.strip()
+        if not token or " " in token:
+            raise _invalid_token("The bearer token is malformed")
+        claims = self.verify(token)
+        subject = claims["sub"]
+        if not isinstance(subject, str) or not _SUBJECT.match(subject):
+            raise _invalid_token("The sub claim is not a printable ASCII identifier")
+        return Principal(id=subject, kind="user", scopes=parse_scopes(claims))
+
+    def verify(self, token: str) -> dict[str, object]:
+        """The verified claims: signature, ``exp`` (required), ``nbf``/``iat`` when present,
+        and ``iss``/``aud`` when configured (a token with an ``aud`` the gateway does not
+        expect is refused, RFC 7519 §4.1.3)."""
+        try:
+            return jwt.decode(
+                token,
+                self._secret,
+                algorithms=self._algorithms,
+                issuer=self._issuer,
+                audience=self._audience,
+                leeway=self._leeway,
+                options={"require": ["exp", "sub"]},
+            )
+        except jwt.InvalidTokenError as exc:
+            description = next((text for kind, text in _JWT_ERRORS if isinstance(exc, kind)), "The access token is invalid")
+            raise _invalid_token(description) from None
+
+
+async def authenticate(headers: Headers, authenticators: Sequence[Authenticator]) -> Principal | None:
+    for authenticator in authenticators:
+        principal = await authenticator.authenticate(headers)
+        if principal is not None:
+            return principal
+    return None
+
+
+def authorize(required_scope: str | None, principal: Principal | None, authenticators: Sequence[Authenticator]) -> None:
+    """Raise 401 or 403 unless ``principal`` may make a call that needs ``required_scope``
+    (None: a public route)."""
+    if required_scope is None:
+        return
+    if principal is None:
+        raise Problem(
+            401,
+            "Authentication required",
+            "This resource needs an access token: send Authorization: Bearer <token>.",
+            type_="authentication-required",
+            headers={"WWW-Authenticate": ", ".join(a.challenge for a in authenticators)},
+        )
+    if not principal.has_scope(required_scope):
+        raise Problem(
+            403,
+            "Insufficient scope",
+            f"This call needs the scope {required_scope}.",
+            type_="insufficient-scope",
+            headers={
+                "WWW-Authenticate": (
+                    f'Bearer realm="{REALM}", error="insufficient_scope", scope="{required_scope}", '
+                    f'error_description="The access token lacks the scope {required_scope}"'
+                )
+            },
+            extra={"required_scope": required_scope},
+        )

@@ -1,0 +1,153 @@
+"""Forwarding one request to a service and streaming the answer back.
+
+    forward(request, principal, client, base_url, service)
+      → build the upstream request: same method, path and query; filtered headers
+        (headers.py); the request body streamed as it arrives, never buffered
+      → client.send(..., stream=True): the status and headers arrive first
+      → UpstreamResponse streams the raw upstream bytes and closes the upstream
+        response when the body ends, the client goes away, or streaming fails
+
+One ``httpx.AsyncClient`` (``new_upstream_client``) is shared by all requests, so
+connections to services are pooled and reused. Failures before the upstream answered
+become problem details that name the service but never its address:
+
+    could not connect / no pooled connection in time   503 upstream-unavailable + Retry-After
+    connected, but no answer in time                   504 upstream-timeout + Retry-After
+    the upstream broke the HTTP exchange               502 bad-gateway
+
+(RFC 9110 §15.6.3–15.6.5.) The raw bytes are passed through (``aiter_raw``), so a
+compressed body stays compressed and its Content-Length and Content-Encoding stay true.
+"""
+
+from __future__ import annotations
+
+import logging
+from http.cookiejar import Cookie, CookieJar
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+from prometheus_client import Counter
+from relacja_servicekit.context import current_request_id, current_traceparent
+from relacja_servicekit.problems import Problem
+from starlette.requests import Request
+from starlette.responses import StreamingResponse
+from starlette.types import Receive, Scope, Send
+
+from .auth import Principal
+from .headers import downstream_response_headers, upstream_request_headers
+from .settings import GatewaySettings
+
+__all__ = ["forward", "new_upstream_client", "UpstreamResponse", "UPSTREAM_RESPONSES"]
+
+log = logging.getLogger(__name__)
+
+UPSTREAM_RESPONSES = Counter(
+    "relacja_gateway_upstream_responses_total",
+    "Responses (or failures) of upstream services, by outcome",
+    ["upstream", "outcome"],
+)
+
+
+class UpstreamResponse(StreamingResponse):
+    """Streams an upstream response's raw bytes and closes it however sending ends —
+    body done, client gone, or an error — so its pooled connection is always released."""
+
+    def __init__(self, upstream: httpx.Response) -> None:
+        super().__init__(upstream.aiter_raw(), status_code=upstream.status_code)
+        self.upstream = upstream
+        # Raw bytes through latin-1 both ways are lossless; raw_headers rather than headers=
+        # because a Mapping would merge repeated fields such as Set-Cookie.
+        received = [(name.decode("latin-1"), value.decode("latin-1")) for name, value in upstream.headers.raw]
+        self.raw_headers = [
+            (name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in downstream_response_headers(received)
+        ]
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            await self.upstream.aclose()
+
+
+class _NoCookieJar(CookieJar):
+    """A jar that keeps nothing. The client is shared by every caller, so a cookie one
+    caller's response set must never ride along on another caller's request; Set-Cookie
+    and Cookie simply pass through as end-to-end headers."""
+
+    def extract_cookies(self, response: Any, request: Any) -> None:
+        return None
+
+    def set_cookie(self, cookie: Cookie) -> None:
+        return None
+
+
+def new_upstream_client(settings: GatewaySettings, transport: httpx.AsyncBaseTransport | None = None) -> httpx.AsyncClient:
+    """The shared client. ``trust_env=False``: calls to services must never go through an
+    HTTP proxy configured for the machine. ``transport`` lets tests put a double there."""
+    return httpx.AsyncClient(
+        transport=transport,
+        cookies=_NoCookieJar(),
+        timeout=httpx.Timeout(settings.upstream_timeout_seconds),
+        limits=httpx.Limits(max_connections=settings.max_upstream_connections),
+        follow_redirects=False,
+        trust_env=False,
+    )
+
+
+def _upstream_url(request: Request, base_url: str) -> str:
+    # raw_path keeps the client's percent-encoding; ASGI servers may omit it (ASGI spec).
+    raw_path = request.scope.get("raw_path")
+    path = raw_path.decode("latin-1") if raw_path else quote(request.scope["path"])
+    query = request.scope.get("query_string", b"").decode("latin-1")
+    return f"{base_url}{path}?{query}" if query else f"{base_url}{path}"
+
+
+def _has_body(request: Request) -> bool:
+    # Without Content-Length or Transfer-Encoding a request has no body
+    # (https://www.rfc-editor.org/rfc/rfc9112#section-6.3); sending an empty chunked body
+    # instead would turn a plain GET into a chunked one.
+    length = request.headers.get("content-length")
+    return "transfer-encoding" in request.headers or (length is not None and length != "0")
+
+
+def _failure(exc: httpx.TransportError, service: str, retry_after: int) -> Problem:
+    retry = {"Retry-After": str(retry_after)}
+    if isinstance(exc, (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)):
+        return Problem(503, "Service unavailable", f"The {service} service cannot be reached; retry later.", type_="upstream-unavailable", headers=retry)
+    if isinstance(exc, httpx.TimeoutException):
+        return Problem(504, "Gateway timeout", f"The {service} service did not answer in time; retry later.", type_="upstream-timeout", headers=retry)
+    return Problem(502, "Bad gateway", f"The {service} service sent an invalid response.", type_="bad-gateway")
+
+
+async def forward(
+    request: Request,
+    *,
+    principal: Principal | None,
+    client: httpx.AsyncClient,
+    base_url: str,
+    service: str,
+    retry_after_seconds: int,
+) -> UpstreamResponse:
+    headers = upstream_request_headers(
+        request.headers.items(),
+        principal=principal,
+        request_id=current_request_id.get(),
+        traceparent=current_traceparent.get(),
+        client_host=request.client.host if request.client else None,
+        scheme=request.url.scheme,
+    )
+    upstream_request = client.build_request(
+        request.method,
+        _upstream_url(request, base_url),
+        headers=headers,
+        content=request.stream() if _has_body(request) else None,
+    )
+    try:
+        upstream = await client.send(upstream_request, stream=True)
+    except httpx.TransportError as exc:
+        UPSTREAM_RESPONSES.labels(service, type(exc).__name__).inc()
+        log.warning("upstream %s failed: %s", service, type(exc).__name__)
+        raise _failure(exc, service, retry_after_seconds) from None
+    UPSTREAM_RESPONSES.labels(service, str(upstream.status_code)).inc()
+    return UpstreamResponse(upstream)

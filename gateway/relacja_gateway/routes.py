@@ -1,0 +1,92 @@
+"""The route table: which public path goes to which service, and which scope it needs.
+
+    path prefix               upstream       scopes
+    /api/v1/customers         customers      customers:read | customers:write
+    /api/v1/segmentation      segmentation   analytics:read | analytics:write
+    /api/v1/orders            orders         orders:read    | orders:write
+    /api/v1/products          orders         orders:read    | orders:write
+    /api/v1/tickets           tickets        tickets:read   | tickets:write
+    /api/v1/sla-policies      tickets        tickets:read   | tickets:write
+    /api/v1/surveys           tickets        public (no token)
+    /api/v1/churn             churn          analytics:read | analytics:write
+    /api/v1/kpis              churn          analytics:read | analytics:write
+
+GET and HEAD are reads (`<area>:read`), every other method is a write (`<area>:write`),
+following the safe methods of RFC 9110 §9.2.1. Prefixes match whole path segments, and
+the longest prefix wins, so a nested prefix can route to another service later.
+
+This module is pure data and functions; the HTTP side lives in ``dependencies.py``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterable
+
+__all__ = ["Route", "RouteTable", "ROUTES", "READ_METHODS", "has_dot_segments"]
+
+# https://www.rfc-editor.org/rfc/rfc9110#section-9.2.1 (safe methods). OPTIONS is safe too,
+# but a CORS preflight never reaches the table and any other OPTIONS is left to services
+# as a write, so nobody can probe a service's behaviour without write access.
+READ_METHODS = frozenset({"GET", "HEAD"})
+
+
+def _segments(path: str) -> tuple[str, ...]:
+    return tuple(path.strip("/").split("/")) if path.strip("/") else ()
+
+
+def has_dot_segments(path: str) -> bool:
+    """``.`` or ``..`` segments (RFC 3986 §5.2.4) would let the upstream resolve a path the
+    gateway never authorised (``/api/v1/surveys/../tickets``), so such paths are refused."""
+    return any(segment in (".", "..") for segment in path.split("/"))
+
+
+@dataclass(frozen=True)
+class Route:
+    """One prefix of the public API; ``area`` None means a public route (no token needed)."""
+
+    prefix: str
+    upstream: str
+    area: str | None
+
+    @property
+    def public(self) -> bool:
+        return self.area is None
+
+    def required_scope(self, method: str) -> str | None:
+        if self.area is None:
+            return None
+        return f"{self.area}:read" if method.upper() in READ_METHODS else f"{self.area}:write"
+
+
+class RouteTable:
+    """Segment-wise longest-prefix lookup: one dict probe per segment of the request path."""
+
+    def __init__(self, routes: Iterable[Route]) -> None:
+        self._by_segments: dict[tuple[str, ...], Route] = {}
+        for route in routes:
+            key = _segments(route.prefix)
+            if not key or key in self._by_segments:
+                raise ValueError(f"route prefix {route.prefix!r} is empty or listed twice")
+            self._by_segments[key] = route
+
+    def match(self, path: str) -> Route | None:
+        segments = _segments(path)
+        for length in range(len(segments), 0, -1):
+            route = self._by_segments.get(segments[:length])
+            if route is not None:
+                return route
+        return None
+
+
+ROUTES: tuple[Route, ...] = (
+    Route("/api/v1/customers", "customers", "customers"),
+    Route("/api/v1/segmentation", "segmentation", "analytics"),
+    Route("/api/v1/orders", "orders", "orders"),
+    Route("/api/v1/products", "orders", "orders"),
+    Route("/api/v1/tickets", "tickets", "tickets"),
+    Route("/api/v1/sla-policies", "tickets", "tickets"),
+    Route("/api/v1/surveys", "tickets", None),
+    Route("/api/v1/churn", "churn", "analytics"),
+    Route("/api/v1/kpis", "churn", "analytics"),
+)

@@ -1,0 +1,42 @@
+"""Topic names: one topic per producing service and aggregate family.
+
+Every topic a service produces to or consumes from is named here and nowhere else. The
+local broker auto-creates any topic a client names, so a typo would silently make a new
+topic; importing the constant instead makes a typo an ImportError.
+
+Keys are customer ids, so all events of one customer land in one partition, in order.
+The partition count is part of the contract: changing it re-maps keys to partitions,
+so it only grows with a planned migration.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+__all__ = ["Topic", "CUSTOMERS", "ALL_TOPICS", "dead_letter_topic"]
+
+DEAD_LETTER_SUFFIX = ".dlq"
+
+
+@dataclass(frozen=True)
+class Topic:
+    name: str
+    partitions: int = 6
+    description: str = ""
+
+    @property
+    def dead_letter(self) -> "Topic":
+        return Topic(
+            name=dead_letter_topic(self.name),
+            partitions=1,
+            description=f"Dead letters of {self.name}: events a consumer could not apply, with the error in headers.",
+        )
+
+
+def dead_letter_topic(topic_name: str) -> str:
+    return f"{topic_name}{DEAD_LETTER_SUFFIX}"
+
+
+CUSTOMERS = Topic("relacja.customers", description="Customer master data: registration, changes, merges, erasure.")
+
+ALL_TOPICS: tuple[Topic, ...] = (CUSTOMERS,)

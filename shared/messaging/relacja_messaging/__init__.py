@@ -1,0 +1,26 @@
+"""Reliable messaging between Relacja services.
+
+Map of the package:
+
+    tables.py      the outbox, inbox and relay-watermark tables every service database has
+    migrations.py  Alembic operations that create them (called from each service's first migration)
+    outbox.py      Outbox.add(): write an event through the caller's session, in its transaction
+    relay.py       OutboxRelay: publish outbox rows to Kafka in order; detect a broker that lost them and replay
+    consumer.py    EventConsumer: idempotent (inbox) consumer with retries and a dead-letter topic
+    handlers.py    EventHandlers: typed handler registry (the payload model is the contract)
+    topics.py      declare_topics(): explicit topic creation from the contracts
+    kafka.py       the broker client settings that work with both Apache Kafka and the local broker
+    errors.py      which failures are transient (retry forever) and which are the message's fault
+    tracing.py     the trace context carried from requests into events and from events into handlers
+
+Delivery is at-least-once; effects are exactly-once because a consumer records each
+applied event id in the same transaction as the effect.
+"""
+
+from .consumer import EventConsumer
+from .handlers import EventHandlers
+from .outbox import Outbox
+from .relay import OutboxRelay
+from .topics import declare_topics
+
+__all__ = ["EventConsumer", "EventHandlers", "Outbox", "OutboxRelay", "declare_topics"]

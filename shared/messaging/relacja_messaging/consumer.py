@@ -1,0 +1,251 @@
+"""The idempotent consumer: at-least-once delivery, exactly-once effects.
+
+For each record, in partition order:
+
+1. read the CloudEvents envelope from the headers and find the handler for ``ce_type``
+   (types this consumer has no handler for are skipped: topics carry many types);
+2. validate the value against the handler's payload model;
+3. in one transaction, insert the inbox row (consumer, event id) — a conflict means the
+   event was applied before and the record is skipped — and run the handler;
+4. after the records of a partition are applied, commit exactly the next offset.
+
+Failures: an outage of the database or broker is retried without limit (with capped
+backoff), because the event is fine. Any other error is retried ``max_attempts`` times
+with jittered exponential backoff; then the record goes to ``<topic>.dlq`` with the
+original headers plus ``dlq_*`` headers naming the error, is marked ``dead_lettered``
+in the inbox, and the consumer goes on with the next record. A record that is not a
+valid envelope or payload goes to the dead-letter topic at once: retrying cannot fix it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import traceback
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
+from aiokafka.errors import CommitFailedError, IllegalStateError
+from prometheus_client import Counter
+from pydantic import ValidationError
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from relacja_contracts import CloudEvent, dead_letter_topic, from_kafka_headers
+from relacja_contracts.envelope import EnvelopeError
+
+from .errors import is_transient
+from .handlers import EventHandlers
+from .kafka import consumer_options, producer_options
+from .tables import inbox_events
+from .tracing import current_traceparent
+
+__all__ = ["EventConsumer", "ConsumerSettings"]
+
+log = logging.getLogger(__name__)
+
+PROCESSED = Counter("relacja_consumer_events_total", "Records handled by consumers", ["consumer", "outcome"])
+
+
+@dataclass(frozen=True)
+class ConsumerSettings:
+    max_attempts: int = 5
+    initial_backoff: float = 0.1
+    max_backoff: float = 5.0
+
+
+class _PoisonMessage(Exception):
+    """A record that can never be applied (bad envelope or payload)."""
+
+
+class EventConsumer:
+    def __init__(
+        self,
+        name: str,
+        handlers: EventHandlers,
+        session_factory: async_sessionmaker[AsyncSession],
+        bootstrap: str,
+        settings: ConsumerSettings = ConsumerSettings(),
+    ) -> None:
+        """``name`` is the consumer group and the inbox's consumer column (e.g. ``segmentation.projection``)."""
+        self.name = name
+        self.handlers = handlers
+        self.session_factory = session_factory
+        self.bootstrap = bootstrap
+        self.settings = settings
+        self._consumer: AIOKafkaConsumer | None = None
+        self._producer: AIOKafkaProducer | None = None
+
+    async def run(self) -> None:
+        """Consume until cancelled. Broker outages are waited out, never raised."""
+        topics = [t.name for t in self.handlers.topics]
+        backoff = self.settings.initial_backoff
+        try:
+            while True:
+                try:
+                    await self._start(topics)
+                    backoff = self.settings.initial_backoff
+                    await self._consume()
+                except asyncio.CancelledError:
+                    raise
+                except Exception as exc:
+                    log.warning("consumer %s restarting in %.1fs: %r", self.name, backoff, exc)
+                    await self._stop()
+                    await asyncio.sleep(backoff)
+                    backoff = min(backoff * 2, self.settings.max_backoff)
+        finally:
+            await self._stop()
+
+    async def _start(self, topics: list[str]) -> None:
+        if self._consumer is None:
+            consumer = AIOKafkaConsumer(*topics, **consumer_options(self.bootstrap, self.name))
+            await consumer.start()
+            self._consumer = consumer
+        if self._producer is None:
+            producer = AIOKafkaProducer(**producer_options(self.bootstrap))
+            await producer.start()
+            self._producer = producer
+
+    async def _stop(self) -> None:
+        for client in (self._consumer, self._producer):
+            if client is not None:
+                try:
+                    await client.stop()
+                except Exception as exc:  # stopping a client of a dead broker may fail; nothing to keep
+                    log.debug("ignoring error while stopping a Kafka client: %r", exc)
+        self._consumer = self._producer = None
+
+    async def _consume(self) -> None:
+        assert self._consumer is not None
+        while True:
+            batch = await self._consumer.getmany(timeout_ms=1000)
+            for partition, records in batch.items():
+                for record in records:
+                    await self.process(record)
+                await self._commit(partition, records[-1].offset + 1)
+
+    async def _commit(self, partition: TopicPartition, next_offset: int) -> None:
+        assert self._consumer is not None
+        try:
+            await self._consumer.commit({partition: next_offset})
+        except (CommitFailedError, IllegalStateError) as exc:
+            # The partition moved to another member during a rebalance. Its new owner
+            # starts from the last committed offset; the inbox absorbs the overlap.
+            log.info("offset commit for %s skipped after a rebalance: %r", partition, exc)
+
+    # -- one record ------------------------------------------------------------------
+
+    async def process(self, record: ConsumerRecord) -> str:
+        """Apply one record; returns the outcome (applied, duplicate, skipped, dead_lettered)."""
+        try:
+            event, registration = self._decode_envelope(record)
+        except _PoisonMessage as poison:
+            await self._dead_letter(record, poison, event=None)
+            return self._count("dead_lettered")
+        if registration is None:
+            return self._count("skipped")
+        try:
+            payload = registration.model.model_validate_json(record.value or b"")
+        except ValidationError as invalid:
+            await self._dead_letter(record, invalid, event=event)
+            return self._count("dead_lettered")
+
+        attempt = 0
+        while True:
+            try:
+                return self._count(await self._apply(record, event, lambda s: registration.handler(s, event, payload)))
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                if is_transient(exc):
+                    delay = self._backoff(attempt)
+                    log.warning("consumer %s: transient failure on %s, retrying in %.1fs: %r", self.name, event.id, delay, exc)
+                    await asyncio.sleep(delay)
+                    attempt = min(attempt + 1, 10)
+                    continue
+                attempt += 1
+                if attempt >= self.settings.max_attempts:
+                    await self._dead_letter(record, exc, event=event)
+                    return self._count("dead_lettered")
+                await asyncio.sleep(self._backoff(attempt))
+
+    def _decode_envelope(self, record: ConsumerRecord):  # type: ignore[no-untyped-def]
+        try:
+            event = from_kafka_headers(record.headers)
+        except EnvelopeError as exc:
+            raise _PoisonMessage(str(exc)) from exc
+        return event, self.handlers.get(event.type)
+
+    async def _apply(self, record: ConsumerRecord, event: CloudEvent, effect) -> str:  # type: ignore[no-untyped-def]
+        token = current_traceparent.set(event.traceparent)
+        try:
+            async with self.session_factory() as session, session.begin():
+                if not await self._record_in_inbox(session, record, event, outcome="applied"):
+                    return "duplicate"
+                await effect(session)
+            return "applied"
+        finally:
+            current_traceparent.reset(token)
+
+    async def _record_in_inbox(self, session: AsyncSession, record: ConsumerRecord, event: CloudEvent, outcome: str) -> bool:
+        statement = (
+            pg_insert(inbox_events)
+            .values(
+                consumer=self.name,
+                event_id=event.id,
+                event_type=event.type,
+                topic=record.topic,
+                partition=record.partition,
+                offset=record.offset,
+                outcome=outcome,
+                event_time=event.time,
+            )
+            .on_conflict_do_nothing(index_elements=["consumer", "event_id"])
+            .returning(inbox_events.c.event_id)
+        )
+        return (await session.execute(statement)).first() is not None
+
+    async def _dead_letter(self, record: ConsumerRecord, error: BaseException, event: CloudEvent | None) -> None:
+        """Publish the record to ``<topic>.dlq``; waits out a broker outage rather than dropping it."""
+        headers = list(record.headers) + [
+            ("dlq_consumer", self.name.encode()),
+            ("dlq_error_type", type(error).__name__.encode()),
+            ("dlq_error", str(error)[:2000].encode()),
+            ("dlq_trace", "".join(traceback.format_exception_only(type(error), error))[:2000].encode()),
+            ("dlq_source_topic", record.topic.encode()),
+            ("dlq_source_partition", str(record.partition).encode()),
+            ("dlq_source_offset", str(record.offset).encode()),
+            ("dlq_failed_at", datetime.now(timezone.utc).isoformat().encode()),
+        ]
+        log.error("consumer %s: dead-lettering %s[%d]@%d: %r", self.name, record.topic, record.partition, record.offset, error)
+        attempt = 0
+        while True:
+            try:
+                assert self._producer is not None, "consumer not started"
+                await self._producer.send_and_wait(
+                    dead_letter_topic(record.topic), value=record.value, key=record.key, headers=headers
+                )
+                break
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                attempt += 1
+                log.warning("consumer %s: dead-letter publish failed, retrying: %r", self.name, exc)
+                await asyncio.sleep(self._backoff(attempt))
+        if event is not None:
+            await self._mark_dead_lettered(record, event)
+
+    async def _mark_dead_lettered(self, record: ConsumerRecord, event: CloudEvent) -> None:
+        """Remember the dead letter so a replay of the same event does not dead-letter it twice."""
+        async with self.session_factory() as session, session.begin():
+            await self._record_in_inbox(session, record, event, outcome="dead_lettered")
+
+    def _backoff(self, attempt: int) -> float:
+        base = min(self.settings.initial_backoff * (2**attempt), self.settings.max_backoff)
+        return base * (0.5 + random.random() / 2)
+
+    def _count(self, outcome: str) -> str:
+        PROCESSED.labels(self.name, outcome).inc()
+        return outcome

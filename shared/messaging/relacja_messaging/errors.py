@@ -1,0 +1,37 @@
+"""Which failures are worth retrying forever, and which are the message's fault.
+
+A database or broker that is down is *transient*: the consumer waits and retries without
+limit, because sending a perfectly good event to the dead-letter topic just because
+PostgreSQL restarted would lose it for the projection. Any other exception from a
+handler counts against the event's retry budget and ends in the dead-letter topic.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from aiokafka.errors import KafkaConnectionError, KafkaTimeoutError, NodeNotReadyError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+
+__all__ = ["is_transient"]
+
+_TRANSIENT_TYPES: tuple[type[BaseException], ...] = (
+    ConnectionError,
+    TimeoutError,
+    asyncio.TimeoutError,
+    OSError,
+    InterfaceError,
+    OperationalError,
+    KafkaConnectionError,
+    KafkaTimeoutError,
+    NodeNotReadyError,
+)
+
+
+def is_transient(exc: BaseException) -> bool:
+    if isinstance(exc, DBAPIError) and exc.connection_invalidated:
+        return True
+    if isinstance(exc, _TRANSIENT_TYPES):
+        return True
+    cause = exc.__cause__ or exc.__context__
+    return cause is not None and cause is not exc and isinstance(cause, (ConnectionError, OSError))

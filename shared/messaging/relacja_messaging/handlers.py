@@ -1,0 +1,54 @@
+"""A typed registry of event handlers: the payload model in the decorator is the contract.
+
+    handlers = EventHandlers()
+
+    @handlers.on(CustomerRegisteredV1)
+    async def record_customer(session: AsyncSession, event: CloudEvent, payload: CustomerRegisteredV1) -> None:
+        ...
+
+The consumer validates the record value against the model before calling the handler,
+and calls it inside the transaction that also writes the inbox row.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Awaitable, Callable, Generic, TypeVar
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from relacja_contracts import CloudEvent, EventPayload, Topic
+
+__all__ = ["EventHandlers", "Handler", "Registration"]
+
+P = TypeVar("P", bound=EventPayload)
+Handler = Callable[[AsyncSession, CloudEvent, P], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class Registration(Generic[P]):
+    model: type[P]
+    handler: Handler[P]
+
+
+class EventHandlers:
+    def __init__(self) -> None:
+        self._by_type: dict[str, Registration[EventPayload]] = {}
+
+    def on(self, model: type[P]) -> Callable[[Handler[P]], Handler[P]]:
+        def register(handler: Handler[P]) -> Handler[P]:
+            if model.event_type in self._by_type:
+                raise ValueError(f"a handler for {model.event_type} is already registered")
+            self._by_type[model.event_type] = Registration(model, handler)  # type: ignore[arg-type]
+            return handler
+
+        return register
+
+    def get(self, event_type: str) -> Registration[EventPayload] | None:
+        return self._by_type.get(event_type)
+
+    @property
+    def topics(self) -> list[Topic]:
+        """The topics these handlers need, in a stable order."""
+        unique = {r.model.topic.name: r.model.topic for r in self._by_type.values()}
+        return [unique[name] for name in sorted(unique)]

@@ -1,0 +1,43 @@
+"""Kafka client settings shared by the relay and the consumers.
+
+They hold for Apache Kafka and for the local in-memory broker (Tansu) alike:
+
+- ``acks="all"`` without the idempotent or transactional producer: the local broker
+  answers those with ``UnknownError``. Exactly-once effects come from the consumer's
+  inbox, not from the producer.
+- Short session/heartbeat timeouts: group rebalances are slow with the defaults.
+- ``fetch_max_wait_ms=50``: a waiting fetch is answered after about half of it, and the
+  end-to-end latency budget is 250 ms at p99.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = ["producer_options", "consumer_options"]
+
+
+def producer_options(bootstrap: str) -> dict[str, Any]:
+    return {
+        "bootstrap_servers": bootstrap,
+        "acks": "all",
+        "enable_idempotence": False,
+        "linger_ms": 2,
+        "max_batch_size": 262_144,
+        "request_timeout_ms": 10_000,
+        "retry_backoff_ms": 200,
+    }
+
+
+def consumer_options(bootstrap: str, group_id: str) -> dict[str, Any]:
+    return {
+        "bootstrap_servers": bootstrap,
+        "group_id": group_id,
+        "enable_auto_commit": False,
+        "auto_offset_reset": "earliest",
+        "session_timeout_ms": 6_000,
+        "heartbeat_interval_ms": 1_500,
+        "fetch_max_wait_ms": 50,
+        "max_poll_records": 500,
+        "metadata_max_age_ms": 5_000,
+    }

@@ -1,0 +1,46 @@
+"""DDL for the messaging tables in a service database.
+
+A service's first migration calls ``create_messaging_tables(op.get_bind())``; tests call
+it through ``AsyncConnection.run_sync``. The statement-level trigger sends one ``NOTIFY relacja_outbox`` per inserting statement; PostgreSQL delivers
+it at commit (and drops it on rollback), which is exactly when the relay may look.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import text
+from sqlalchemy.engine import Connection
+
+from .tables import NOTIFY_CHANNEL, inbox_events, outbox_events, relay_watermarks
+
+__all__ = ["create_messaging_tables", "drop_messaging_tables"]
+
+_TABLES = (outbox_events, inbox_events, relay_watermarks)
+
+
+def create_messaging_tables(bind: Connection) -> None:
+    for table in _TABLES:
+        table.create(bind)
+    bind.execute(
+        text(
+            f"""
+            CREATE FUNCTION notify_outbox() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN
+                PERFORM pg_notify('{NOTIFY_CHANNEL}', '');
+                RETURN NULL;
+            END $$;
+            """
+        )
+    )
+    bind.execute(
+        text(
+            "CREATE TRIGGER outbox_events_notify AFTER INSERT ON outbox_events "
+            "FOR EACH STATEMENT EXECUTE FUNCTION notify_outbox();"
+        )
+    )
+
+
+def drop_messaging_tables(bind: Connection) -> None:
+    bind.execute(text("DROP TRIGGER IF EXISTS outbox_events_notify ON outbox_events"))
+    bind.execute(text("DROP FUNCTION IF EXISTS notify_outbox()"))
+    for table in reversed(_TABLES):
+        table.drop(bind)

@@ -1,0 +1,23 @@
+"""What every Relacja HTTP service is made of.
+
+Map of the package:
+
+    settings.py       ServiceSettings: one pydantic-settings class per service, one env prefix each
+    db.py             Database: the async engine and session factory; SessionDep for routes
+    logging.py        JSON structured logs carrying the request id
+    context.py        request id and trace context of the current request
+    problems.py       RFC 9457 problem details: the Problem exception and every error handler
+    middleware.py     request context + access log + metrics, and the request body size limit
+    validation.py     415 for non-JSON bodies, 400 for unknown query parameters
+    pagination.py     opaque cursors and the {"items", "next_cursor"} page
+    health.py         /healthz, /readyz (database and broker), /metrics
+    app.py            create_service_app(): wires all of the above plus the relay and consumers
+    migrations.py     the Alembic env.py body every service shares
+"""
+
+from .app import create_service_app
+from .db import Database, SessionDep
+from .problems import Problem
+from .settings import ServiceSettings
+
+__all__ = ["Database", "Problem", "ServiceSettings", "SessionDep", "create_service_app"]

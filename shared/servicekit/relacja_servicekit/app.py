@@ -1,0 +1,100 @@
+"""``create_service_app``: a FastAPI app with everything CONVENTIONS.md asks of a service.
+
+    app = create_service_app(
+        title="Relacja customers",
+        settings=settings,
+        routers=[customers_router],
+        background=lambda database: [OutboxRelay(database.engine, settings.kafka_bootstrap).run()],
+    )
+
+The lifespan opens the database, starts the background workers (relay, consumers)
+as tasks, and on shutdown cancels them and closes the pool. Background workers never
+raise for an outage; if one crashes anyway it is restarted after a pause and logged.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from contextlib import asynccontextmanager
+from typing import AsyncIterator, Awaitable, Callable, Sequence
+
+from fastapi import APIRouter, Depends, FastAPI
+
+from .db import Database
+from .health import BrokerProbe, health_router
+from .logging import configure_logging
+from .middleware import BodySizeLimitMiddleware, RequestContextMiddleware, UnhandledErrorMiddleware
+from .problems import install_problem_handlers
+from .settings import ServiceSettings
+from .validation import reject_unknown_query_parameters
+
+__all__ = ["create_service_app", "Background"]
+
+log = logging.getLogger(__name__)
+
+Background = Callable[[Database], Sequence[Callable[[], Awaitable[None]]]]
+
+
+async def _supervise(name: str, work: Callable[[], Awaitable[None]]) -> None:
+    while True:
+        try:
+            await work()
+            return
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("background worker %s crashed; restarting in 1s", name)
+            await asyncio.sleep(1)
+
+
+def create_service_app(
+    *,
+    title: str,
+    settings: ServiceSettings,
+    routers: Sequence[APIRouter],
+    background: Background | None = None,
+    description: str = "",
+) -> FastAPI:
+    configure_logging(title, settings.log_level)
+    broker_probe = BrokerProbe(settings.kafka_bootstrap)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        database = Database(settings.database_url, pool_size=settings.db_pool_size)
+        app.state.database = database
+        app.state.settings = settings
+        workers = list(background(database)) if background else []
+        tasks = [asyncio.create_task(_supervise(f"{title}#{i}", work), name=f"worker-{i}") for i, work in enumerate(workers)]
+        try:
+            yield
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            await broker_probe.close()
+            await database.dispose()
+
+    app = FastAPI(
+        title=title,
+        description=description,
+        version="0.1.0",
+        lifespan=lifespan,
+        dependencies=[Depends(reject_unknown_query_parameters)],
+    )
+    install_problem_handlers(app)
+
+    async def database_check() -> None:
+        await app.state.database.ping()
+
+    app.include_router(
+        health_router({"database": database_check, "broker": broker_probe}, retry_after_seconds=settings.retry_after_seconds)
+    )
+    for router in routers:
+        app.include_router(router)
+    # Starlette runs the last-added middleware first: the context (request id) wraps the
+    # error handler, which wraps the size limit.
+    app.add_middleware(BodySizeLimitMiddleware, max_body_bytes=settings.max_body_bytes)
+    app.add_middleware(UnhandledErrorMiddleware, retry_after_seconds=settings.retry_after_seconds)
+    app.add_middleware(RequestContextMiddleware)
+    return app

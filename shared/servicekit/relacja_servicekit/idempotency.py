@@ -1,0 +1,116 @@
+"""Idempotent creation: the ``Idempotency-Key`` request header.
+
+https://datatracker.ietf.org/doc/draft-ietf-httpapi-idempotency-key-header/
+
+The key row is inserted in the same transaction as the effect, so a retried request
+either finds the committed first response (and gets it again) or — while the first is
+still running — waits on the row lock and then finds it. The request body's SHA-256
+is stored with the key: the same key with another body is 422, a client bug that must
+not be answered with somebody else's response. Keys are kept ``retention`` (24 h by
+default); expired rows are deleted by the service's own housekeeping.
+
+    stored = await claim(session, scope="customers.create", key=key, fingerprint=fp)
+    if stored: return stored.to_response()
+    ... do the work ...
+    await remember(session, "customers.create", key, status=201, body=..., headers={...})
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from fastapi import Header
+from fastapi.responses import JSONResponse
+from sqlalchemy import Column, DateTime, Integer, MetaData, PrimaryKeyConstraint, Table, Text, func, select, update
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from .problems import Problem
+
+__all__ = ["IdempotencyKeyHeader", "StoredResponse", "claim", "remember", "fingerprint", "idempotency_keys", "create_idempotency_table"]
+
+metadata = MetaData()
+
+idempotency_keys = Table(
+    "idempotency_keys",
+    metadata,
+    Column("scope", Text, nullable=False),
+    Column("key", Text, nullable=False),
+    Column("fingerprint", Text, nullable=False),
+    Column("status_code", Integer, nullable=True),
+    Column("response_body", JSONB, nullable=True),
+    Column("response_headers", JSONB, nullable=True),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    PrimaryKeyConstraint("scope", "key"),
+)
+
+IdempotencyKeyHeader = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        min_length=1,
+        max_length=255,
+        description="Makes the POST safe to retry: the same key and body return the first response.",
+    ),
+]
+
+
+@dataclass(frozen=True)
+class StoredResponse:
+    status_code: int
+    body: Any
+    headers: dict[str, str]
+
+    def to_response(self) -> JSONResponse:
+        return JSONResponse(self.body, status_code=self.status_code, headers={**self.headers, "Idempotent-Replayed": "true"})
+
+
+def fingerprint(body: Any) -> str:
+    """SHA-256 of the request's JSON in a canonical form (key order and spacing do not matter)."""
+    return hashlib.sha256(json.dumps(body, sort_keys=True, separators=(",", ":"), default=str).encode()).hexdigest()
+
+
+async def claim(session: AsyncSession, *, scope: str, key: str, fingerprint: str) -> StoredResponse | None:
+    """Claim ``key`` for this request, or return the response stored for it."""
+    inserted = await session.execute(
+        pg_insert(idempotency_keys)
+        .values(scope=scope, key=key, fingerprint=fingerprint)
+        .on_conflict_do_nothing(index_elements=["scope", "key"])
+        .returning(idempotency_keys.c.key)
+    )
+    if inserted.first() is not None:
+        return None
+    row = (
+        await session.execute(
+            select(idempotency_keys).where(idempotency_keys.c.scope == scope, idempotency_keys.c.key == key)
+        )
+    ).one()
+    if row.fingerprint != fingerprint:
+        raise Problem(
+            422,
+            "Idempotency key reused",
+            "This Idempotency-Key was already used with a different request body.",
+            type_="idempotency-key-reused",
+        )
+    if row.status_code is None:  # the first request failed and rolled back its claim; cannot happen after commit
+        raise Problem(409, "Request in progress", "A request with this Idempotency-Key is still being processed.", type_="idempotency-in-progress")
+    return StoredResponse(row.status_code, row.response_body, dict(row.response_headers or {}))
+
+
+async def remember(
+    session: AsyncSession, scope: str, key: str, *, status_code: int, body: Any, headers: dict[str, str] | None = None
+) -> None:
+    await session.execute(
+        update(idempotency_keys)
+        .where(idempotency_keys.c.scope == scope, idempotency_keys.c.key == key)
+        .values(status_code=status_code, response_body=body, response_headers=headers or {})
+    )
+
+
+def create_idempotency_table(bind: Connection) -> None:
+    idempotency_keys.create(bind)

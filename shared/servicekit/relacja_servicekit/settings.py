@@ -1,0 +1,40 @@
+"""The settings base: one pydantic-settings class per service, one env prefix each.
+
+    class CustomersSettings(ServiceSettings):
+        model_config = SettingsConfigDict(env_prefix="RELACJA_CUSTOMERS_")
+
+Created once per process. Validators fail fast on values that are unsafe outside a
+developer's machine.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+__all__ = ["ServiceSettings"]
+
+
+class ServiceSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="RELACJA_", extra="ignore")
+
+    environment: Literal["development", "test", "production"] = "development"
+    database_url: str = Field(
+        default="",
+        description="SQLAlchemy URL, postgresql+asyncpg://user@host:port/database",
+    )
+    kafka_bootstrap: str = "127.0.0.1:9092"
+    log_level: str = "INFO"
+    run_relay: bool = Field(default=True, description="Run the outbox relay in this process")
+    run_consumers: bool = Field(default=True, description="Run the event consumers in this process")
+    max_body_bytes: int = Field(default=1_048_576, ge=1024, description="Larger request bodies get 413")
+    db_pool_size: int = Field(default=10, ge=1)
+    retry_after_seconds: int = Field(default=5, ge=1, description="Retry-After on 503 while a dependency is down")
+
+    @model_validator(mode="after")
+    def _database_url_is_async(self) -> "ServiceSettings":
+        if self.database_url and not self.database_url.startswith("postgresql+asyncpg://"):
+            raise ValueError("database_url must use the postgresql+asyncpg:// driver")
+        return self

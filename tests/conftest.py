@@ -1,0 +1,45 @@
+"""Test tiers, as in the folder names:
+
+    unit/         pure logic and ASGI-level checks; no database, no broker
+    integration/  shared messaging pieces against the real PostgreSQL and the real broker
+    e2e/          the running suite, through the gateway
+
+The ``stack`` fixture starts the local stack once per session with the ``test`` profile
+(its own ports and a fresh state folder under .state/test, so it runs beside
+``make run``) — the same bootstrap ``make run`` uses. Only tests that ask for it pay
+for it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import AsyncIterator, Awaitable, Callable, TypeVar
+
+import pytest
+
+from relacja_devstack import Stack, StackConfig
+
+T = TypeVar("T")
+
+
+@pytest.fixture(scope="session")
+async def stack() -> AsyncIterator[Stack]:
+    running = Stack(StackConfig.for_profile("test"))
+    await running.start(fresh=True)
+    try:
+        yield running
+    finally:
+        await running.stop()
+
+
+async def eventually(check: Callable[[], Awaitable[T | None]], *, timeout: float = 20.0, interval: float = 0.1) -> T:
+    """Poll ``check`` until it returns something truthy; fail with the last value after ``timeout``."""
+    deadline = time.monotonic() + timeout
+    last: T | None = None
+    while time.monotonic() < deadline:
+        last = await check()
+        if last:
+            return last
+        await asyncio.sleep(interval)
+    raise AssertionError(f"condition not met within {timeout}s (last value: {last!r})")

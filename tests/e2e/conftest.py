@@ -1,0 +1,23 @@
+"""Fixtures for end-to-end tests: HTTP clients through the gateway with local tokens."""
+
+from __future__ import annotations
+
+from typing import AsyncIterator
+
+import httpx
+import pytest
+
+from relacja_devstack import Stack
+
+
+@pytest.fixture
+async def gateway(stack: Stack) -> AsyncIterator[httpx.AsyncClient]:
+    headers = {"Authorization": f"Bearer {stack.token(['customers:read', 'customers:write', 'analytics:read'])}"}
+    async with httpx.AsyncClient(base_url=stack.gateway_url, headers=headers, timeout=10) as client:
+        yield client
+
+
+@pytest.fixture
+async def anonymous(stack: Stack) -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(base_url=stack.gateway_url, timeout=10) as client:
+        yield client

@@ -1,0 +1,168 @@
+"""The platform slice, end to end through the gateway, against the real PostgreSQL and broker:
+
+POST /api/v1/customers → outbox → relay → relacja.customers (CloudEvents headers)
+→ segmentation consumer (inbox) → customer_profiles projection.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import uuid
+
+import asyncpg
+import httpx
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+
+from relacja_contracts.topics import CUSTOMERS
+from relacja_devstack import Stack
+from relacja_messaging.kafka import producer_options
+
+from ..conftest import eventually
+
+
+def new_customer(**overrides: object) -> dict:
+    body = {"kind": "person", "display_name": "Anna Kowalska", "email": f"anna.{uuid.uuid4().hex[:10]}@example.com"}
+    return body | overrides
+
+
+async def projection(gateway: httpx.AsyncClient, customer_id: str) -> dict | None:
+    response = await gateway.get(f"/api/v1/segmentation/customers/{customer_id}")
+    return response.json() if response.status_code == 200 else None
+
+
+async def find_on_topic(stack: Stack, subject: str, timeout: float = 20.0):
+    consumer = AIOKafkaConsumer(
+        CUSTOMERS.name,
+        bootstrap_servers=stack.bootstrap_servers,
+        group_id=f"e2e-{uuid.uuid4().hex}",
+        auto_offset_reset="earliest",
+        fetch_max_wait_ms=50,
+        session_timeout_ms=6000,
+        heartbeat_interval_ms=1500,
+    )
+    await consumer.start()
+    try:
+        deadline = asyncio.get_running_loop().time() + timeout
+        while asyncio.get_running_loop().time() < deadline:
+            for records in (await consumer.getmany(timeout_ms=500)).values():
+                for record in records:
+                    if dict(record.headers).get("ce_subject") == subject.encode():
+                        return record
+    finally:
+        await consumer.stop()
+    raise AssertionError(f"no event about {subject} on {CUSTOMERS.name}")
+
+
+async def consumer_metric(stack: Stack, outcome: str) -> float:
+    async with httpx.AsyncClient(base_url=stack.service_url("segmentation")) as client:
+        text = (await client.get("/metrics")).text
+    pattern = rf'relacja_consumer_events_total{{consumer="segmentation.projection",outcome="{outcome}"}} ([0-9.e+]+)'
+    match = re.search(pattern, text)
+    return float(match.group(1)) if match else 0.0
+
+
+async def test_created_customer_reaches_the_projection_through_the_broker(stack: Stack, gateway: httpx.AsyncClient) -> None:
+    response = await gateway.post("/api/v1/customers", json=new_customer(), headers={"X-Request-ID": "e2e-create-1"})
+    assert response.status_code == 201, response.text
+    customer = response.json()
+    assert response.headers["location"] == f"/api/v1/customers/{customer['id']}"
+    assert response.headers["etag"] == '"1"'
+    assert response.headers["x-request-id"] == "e2e-create-1"
+
+    record = await find_on_topic(stack, customer["id"])
+    headers = dict(record.headers)
+    assert headers["ce_specversion"] == b"1.0"
+    assert headers["ce_type"] == b"relacja.customers.customer.registered.v1"
+    assert headers["ce_source"] == b"/relacja/customers"
+    assert headers["content-type"] == b"application/json"
+    assert re.match(rb"^00-[0-9a-f]{32}-[0-9a-f]{16}-01$", headers["traceparent"])
+    assert record.key == customer["id"].encode()
+
+    profile = await eventually(lambda: projection(gateway, customer["id"]))
+    assert profile["kind"] == "person" and profile["lifecycle_stage"] == "lead"
+
+    fetched = await gateway.get(f"/api/v1/customers/{customer['id']}")
+    assert fetched.status_code == 200 and fetched.json() == customer
+
+
+async def test_the_same_event_delivered_twice_changes_nothing(stack: Stack, gateway: httpx.AsyncClient) -> None:
+    customer = (await gateway.post("/api/v1/customers", json=new_customer())).json()
+    before = await eventually(lambda: projection(gateway, customer["id"]))
+    record = await find_on_topic(stack, customer["id"])
+    duplicates_before = await consumer_metric(stack, "duplicate")
+
+    producer = AIOKafkaProducer(**producer_options(stack.bootstrap_servers))
+    await producer.start()
+    try:
+        await producer.send_and_wait(CUSTOMERS.name, value=record.value, key=record.key, headers=list(record.headers))
+    finally:
+        await producer.stop()
+
+    await eventually(lambda: _increased(stack, "duplicate", duplicates_before))
+    assert await projection(gateway, customer["id"]) == before
+    connection = await asyncpg.connect(stack.database_url("segmentation").replace("+asyncpg", ""))
+    try:
+        event_id = dict(record.headers)["ce_id"].decode()
+        assert await connection.fetchval("SELECT count(*) FROM inbox_events WHERE event_id = $1", event_id) == 1
+    finally:
+        await connection.close()
+
+
+async def _increased(stack: Stack, outcome: str, before: float) -> bool:
+    return await consumer_metric(stack, outcome) > before
+
+
+async def test_a_poison_event_is_dead_lettered_and_the_consumer_goes_on(stack: Stack, gateway: httpx.AsyncClient) -> None:
+    dead_before = await consumer_metric(stack, "dead_lettered")
+    subject = str(uuid.uuid4())
+    producer = AIOKafkaProducer(**producer_options(stack.bootstrap_servers))
+    await producer.start()
+    try:
+        await producer.send_and_wait(
+            CUSTOMERS.name,
+            value=b'{"customer_id": "' + subject.encode() + b'", "kind": "alien"}',
+            key=subject.encode(),
+            headers=[
+                ("ce_specversion", b"1.0"),
+                ("ce_id", str(uuid.uuid4()).encode()),
+                ("ce_source", b"/e2e"),
+                ("ce_type", b"relacja.customers.customer.registered.v1"),
+                ("ce_subject", subject.encode()),
+                ("ce_time", b"2026-11-22T12:00:00Z"),
+            ],
+        )
+    finally:
+        await producer.stop()
+    await eventually(lambda: _increased(stack, "dead_lettered", dead_before))
+    customer = (await gateway.post("/api/v1/customers", json=new_customer())).json()
+    assert await eventually(lambda: projection(gateway, customer["id"]))
+
+
+async def test_broker_restart_mid_stream_loses_nothing(stack: Stack, gateway: httpx.AsyncClient) -> None:
+    """The broker keeps its log in memory: a restart empties it. The relays replay their outboxes."""
+    created: list[str] = []
+
+    async def create(count: int) -> None:
+        for _ in range(count):
+            response = await gateway.post("/api/v1/customers", json=new_customer())
+            assert response.status_code == 201, response.text
+            created.append(response.json()["id"])
+
+    await create(15)
+    await stack.stop_broker()
+    await create(15)  # accepted while the broker is down: they wait in the outbox
+    await stack.start_broker()
+    await create(15)
+
+    async def all_projected() -> bool:
+        connection = await asyncpg.connect(stack.database_url("segmentation").replace("+asyncpg", ""))
+        try:
+            found = await connection.fetchval(
+                "SELECT count(*) FROM customer_profiles WHERE customer_id = ANY($1::uuid[])", created
+            )
+        finally:
+            await connection.close()
+        return found == len(created)
+
+    await eventually(all_projected, timeout=90, interval=0.5)

@@ -1,0 +1,181 @@
+"""The idempotent consumer: inbox, retries, dead letters — real PostgreSQL and broker."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from datetime import datetime, timezone
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from sqlalchemy import func, insert, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from relacja_contracts import CloudEvent, to_kafka_headers
+from relacja_contracts.events import CustomerRegisteredV1
+from relacja_contracts.topics import CUSTOMERS
+from relacja_devstack import Stack
+from relacja_messaging import EventConsumer, EventHandlers
+from relacja_messaging.consumer import ConsumerSettings
+from relacja_messaging.tables import inbox_events
+
+from ..conftest import eventually
+from .conftest import effects
+
+FAST_RETRIES = ConsumerSettings(max_attempts=3, initial_backoff=0.01, max_backoff=0.05)
+
+
+def new_event(customer_id: uuid.UUID | None = None) -> tuple[CloudEvent, CustomerRegisteredV1]:
+    payload = CustomerRegisteredV1(
+        customer_id=customer_id or uuid.uuid4(),
+        kind="company",
+        display_name="Acme",
+        lifecycle_stage="prospect",
+        registered_at=datetime.now(timezone.utc),
+    )
+    return CloudEvent.for_payload(payload, source="/relacja/tests"), payload
+
+
+async def send(producer: AIOKafkaProducer, event: CloudEvent, value: bytes, *, topic: str = CUSTOMERS.name) -> None:
+    await producer.send_and_wait(topic, value=value, key=event.subject.encode(), headers=to_kafka_headers(event))
+
+
+def recording_handlers(consumer_name: str, *, failing_event_ids: frozenset[str] = frozenset()) -> EventHandlers:
+    """Handlers that record each applied event in ``it_effects``, and always fail for the given events."""
+    handlers = EventHandlers()
+
+    @handlers.on(CustomerRegisteredV1)
+    async def record(session: AsyncSession, event: CloudEvent, payload: CustomerRegisteredV1) -> None:
+        if event.id in failing_event_ids:
+            raise ValueError("cannot apply this event")
+        await session.execute(insert(effects).values(event_id=event.id, customer_id=payload.customer_id, consumer=consumer_name))
+
+    return handlers
+
+
+async def count(sessions, table, **where) -> int:
+    async with sessions() as session:
+        query = select(func.count()).select_from(table)
+        for column, value in where.items():
+            query = query.where(table.c[column] == value)
+        return await session.scalar(query)
+
+
+async def run_consumer(consumer: EventConsumer):
+    return asyncio.create_task(consumer.run())
+
+
+async def stop(task: asyncio.Task) -> None:
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)
+
+
+async def dead_letters(stack: Stack, event_ids: set[str], timeout: float = 20.0) -> dict[str, dict[str, bytes]]:
+    reader = AIOKafkaConsumer(
+        CUSTOMERS.dead_letter.name,
+        bootstrap_servers=stack.bootstrap_servers,
+        group_id=f"it-dlq-{uuid.uuid4().hex}",
+        auto_offset_reset="earliest",
+        fetch_max_wait_ms=50,
+        session_timeout_ms=6000,
+        heartbeat_interval_ms=1500,
+    )
+    await reader.start()
+    found: dict[str, dict[str, bytes]] = {}
+    try:
+        deadline = asyncio.get_running_loop().time() + timeout
+        while set(found) != event_ids and asyncio.get_running_loop().time() < deadline:
+            for records in (await reader.getmany(timeout_ms=500)).values():
+                for record in records:
+                    headers = dict(record.headers)
+                    event_id = headers.get("ce_id", b"").decode()
+                    if event_id in event_ids:
+                        found[event_id] = headers | {"_value": record.value}
+    finally:
+        await reader.stop()
+    return found
+
+
+async def test_the_same_event_delivered_twice_is_applied_once(stack: Stack, sessions, producer) -> None:
+    name = f"it-once-{uuid.uuid4().hex[:8]}"
+    consumer = EventConsumer(name, recording_handlers(name), sessions, stack.bootstrap_servers, FAST_RETRIES)
+    event, payload = new_event()
+    await send(producer, event, payload.model_dump_json().encode())
+    await send(producer, event, payload.model_dump_json().encode())
+    marker, marker_payload = new_event()
+    await send(producer, marker, marker_payload.model_dump_json().encode())
+    task = await run_consumer(consumer)
+    try:
+        await eventually(lambda: count(sessions, effects, event_id=marker.id), timeout=30)
+    finally:
+        await stop(task)
+    assert await count(sessions, effects, event_id=event.id) == 1
+    assert await count(sessions, inbox_events, consumer=name, event_id=event.id) == 1
+
+
+async def test_a_handler_that_always_fails_dead_letters_the_event_and_the_consumer_goes_on(stack: Stack, sessions, producer) -> None:
+    name = f"it-dlq-{uuid.uuid4().hex[:8]}"
+    broken, broken_payload = new_event()
+    after, after_payload = new_event(broken_payload.customer_id)  # same key: same partition, strictly after
+    failing = recording_handlers(name, failing_event_ids=frozenset({broken.id}))
+    await send(producer, broken, broken_payload.model_dump_json().encode())
+    await send(producer, after, after_payload.model_dump_json().encode())
+    task = await run_consumer(EventConsumer(name, failing, sessions, stack.bootstrap_servers, FAST_RETRIES))
+    try:
+        await eventually(lambda: count(sessions, effects, event_id=after.id), timeout=30)
+    finally:
+        await stop(task)
+    assert await count(sessions, effects, event_id=broken.id) == 0
+    letters = await dead_letters(stack, {broken.id})
+    headers = letters[broken.id]
+    assert headers["dlq_consumer"] == name.encode()
+    assert headers["dlq_error_type"] == b"ValueError"
+    assert b"cannot apply this event" in headers["dlq_error"]
+    assert headers["dlq_source_topic"] == CUSTOMERS.name.encode()
+    assert headers["ce_type"] == b"relacja.customers.customer.registered.v1"  # original headers kept
+    assert headers["_value"] == broken_payload.model_dump_json().encode()
+    async with sessions() as session:
+        outcome = await session.scalar(
+            select(inbox_events.c.outcome).where(inbox_events.c.consumer == name, inbox_events.c.event_id == broken.id)
+        )
+    assert outcome == "dead_lettered"
+
+
+async def test_a_payload_that_breaks_the_contract_goes_to_the_dead_letter_topic_at_once(stack: Stack, sessions, producer) -> None:
+    name = f"it-poison-{uuid.uuid4().hex[:8]}"
+    poison, _ = new_event()
+    good, good_payload = new_event()
+    await send(producer, poison, b'{"customer_id": "not-a-uuid"}')
+    await send(producer, good, good_payload.model_dump_json().encode())
+    task = await run_consumer(EventConsumer(name, recording_handlers(name), sessions, stack.bootstrap_servers, FAST_RETRIES))
+    try:
+        await eventually(lambda: count(sessions, effects, event_id=good.id), timeout=30)
+    finally:
+        await stop(task)
+    letters = await dead_letters(stack, {poison.id})
+    assert letters[poison.id]["dlq_error_type"] == b"ValidationError"
+
+
+async def test_a_transient_failure_is_retried_until_it_succeeds(stack: Stack, sessions, producer) -> None:
+    name = f"it-transient-{uuid.uuid4().hex[:8]}"
+    event, payload = new_event()
+    attempts = 0
+    handlers = EventHandlers()
+
+    @handlers.on(CustomerRegisteredV1)
+    async def flaky(session: AsyncSession, evt: CloudEvent, p: CustomerRegisteredV1) -> None:
+        nonlocal attempts
+        if evt.id != event.id:
+            return
+        attempts += 1
+        if attempts <= FAST_RETRIES.max_attempts + 2:  # more than the budget for ordinary errors
+            raise ConnectionRefusedError("database restarting")
+        await session.execute(insert(effects).values(event_id=evt.id, customer_id=p.customer_id, consumer=name))
+
+    await send(producer, event, payload.model_dump_json().encode())
+    task = await run_consumer(EventConsumer(name, handlers, sessions, stack.bootstrap_servers, FAST_RETRIES))
+    try:
+        await eventually(lambda: count(sessions, effects, event_id=event.id), timeout=30)
+    finally:
+        await stop(task)
+    assert attempts == FAST_RETRIES.max_attempts + 3
+    assert await count(sessions, inbox_events, consumer=name, event_id=event.id) == 1

@@ -1,0 +1,154 @@
+"""The transactional outbox and the relay, against the real PostgreSQL and broker."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from datetime import datetime, timezone
+
+import pytest
+from aiokafka import AIOKafkaConsumer
+from sqlalchemy import func, select, update
+
+from relacja_contracts import from_kafka_headers
+from relacja_contracts.events import CustomerRegisteredV1
+from relacja_contracts.topics import CUSTOMERS
+from relacja_devstack import Stack
+from relacja_messaging import Outbox, OutboxRelay
+from relacja_messaging.relay import RelaySettings
+from relacja_messaging.tables import outbox_events, relay_watermarks
+
+from ..conftest import eventually
+
+outbox = Outbox("/relacja/tests")
+
+
+def registered(customer_id: uuid.UUID | None = None) -> CustomerRegisteredV1:
+    return CustomerRegisteredV1(
+        customer_id=customer_id or uuid.uuid4(),
+        kind="person",
+        display_name="Test Person",
+        lifecycle_stage="lead",
+        registered_at=datetime.now(timezone.utc),
+    )
+
+
+async def read_topic(stack: Stack, event_ids: set[str], timeout: float = 20.0) -> list:
+    """Records of ``relacja.customers`` whose ce_id is in ``event_ids`` (a fresh group reads from the start)."""
+    consumer = AIOKafkaConsumer(
+        CUSTOMERS.name,
+        bootstrap_servers=stack.bootstrap_servers,
+        group_id=f"it-reader-{uuid.uuid4().hex}",
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+        fetch_max_wait_ms=50,
+        session_timeout_ms=6000,
+        heartbeat_interval_ms=1500,
+    )
+    await consumer.start()
+    found = []
+    try:
+        deadline = asyncio.get_running_loop().time() + timeout
+        while len({from_kafka_headers(r.headers).id for r in found}) < len(event_ids):
+            if asyncio.get_running_loop().time() > deadline:
+                break
+            batch = await consumer.getmany(timeout_ms=500)
+            for records in batch.values():
+                found += [r for r in records if dict(r.headers).get("ce_id", b"").decode() in event_ids]
+    finally:
+        await consumer.stop()
+    return found
+
+
+async def test_outbox_row_commits_and_rolls_back_with_the_callers_transaction(sessions) -> None:
+    async with sessions() as session:
+        async with session.begin():
+            kept = await outbox.add(session, registered())
+        with pytest.raises(RuntimeError):
+            async with session.begin():
+                await outbox.add(session, registered())
+                raise RuntimeError("the state change failed")
+        ids = (await session.execute(select(outbox_events.c.event_id))).scalars().all()
+    assert [str(i) for i in ids] == [kept.id]
+
+
+async def test_relay_publishes_in_order_with_cloudevents_headers_and_marks_rows(stack: Stack, sessions, scratch_engine) -> None:
+    customer = uuid.uuid4()
+    async with sessions() as session, session.begin():
+        events = [await outbox.add(session, registered(customer)) for _ in range(20)]
+    relay = OutboxRelay(scratch_engine, stack.bootstrap_servers, RelaySettings(poll_interval=0.2))
+    task = asyncio.create_task(relay.run())
+    try:
+        records = await read_topic(stack, {e.id for e in events})
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+    assert [from_kafka_headers(r.headers).id for r in records] == [e.id for e in events]
+    assert {r.key for r in records} == {str(customer).encode()}
+    assert len({r.partition for r in records}) == 1
+    headers = dict(records[0].headers)
+    assert headers["ce_type"] == b"relacja.customers.customer.registered.v1"
+    assert headers["ce_source"] == b"/relacja/tests"
+    assert headers["ce_subject"] == str(customer).encode()
+    assert headers["content-type"] == b"application/json"
+    assert CustomerRegisteredV1.model_validate_json(records[0].value).customer_id == customer
+    async with sessions() as session:
+        unpublished = await session.scalar(select(func.count()).where(outbox_events.c.published_at.is_(None)))
+    assert unpublished == 0
+
+
+async def test_relay_is_woken_by_notify_without_waiting_for_the_poll(stack: Stack, sessions, scratch_engine) -> None:
+    relay = OutboxRelay(scratch_engine, stack.bootstrap_servers, RelaySettings(poll_interval=60))
+    task = asyncio.create_task(relay.run())
+    try:
+        await asyncio.sleep(1.5)  # let it start, check the broker and go to sleep on the 60 s poll
+        async with sessions() as session, session.begin():
+            await outbox.add(session, registered())
+        started = asyncio.get_running_loop().time()
+
+        async def published() -> bool:
+            async with sessions() as session:
+                return await session.scalar(select(func.count()).where(outbox_events.c.published_at.is_not(None))) == 1
+
+        await eventually(published, timeout=10)
+        assert asyncio.get_running_loop().time() - started < 5
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+
+
+async def test_relay_replays_the_retained_outbox_when_offsets_go_backwards(stack: Stack, sessions, scratch_engine) -> None:
+    """A broker that forgot its log acknowledges offsets below the watermark: the relay replays."""
+    async with sessions() as session, session.begin():
+        first = [await outbox.add(session, registered()) for _ in range(5)]
+
+    async def all_published() -> bool:
+        async with sessions() as session:
+            return not await session.scalar(select(func.count()).where(outbox_events.c.published_at.is_(None)))
+
+    first_relay = asyncio.create_task(OutboxRelay(scratch_engine, stack.bootstrap_servers, RelaySettings(poll_interval=0.2)).run())
+    try:
+        await eventually(all_published)
+    finally:
+        first_relay.cancel()
+        await asyncio.gather(first_relay, return_exceptions=True)
+    # Pretend the broker had acknowledged far higher offsets before, as if it restarted
+    # and lost its log while this relay was down.
+    async with scratch_engine.begin() as conn:
+        await conn.execute(update(relay_watermarks).values(high_offset=10**12))
+    async with sessions() as session, session.begin():
+        later = await outbox.add(session, registered())
+    task = asyncio.create_task(OutboxRelay(scratch_engine, stack.bootstrap_servers, RelaySettings(poll_interval=0.2)).run())
+    try:
+        records = await read_topic(stack, {e.id for e in first} | {later.id})
+        ids = [from_kafka_headers(r.headers).id for r in records]
+        # Every earlier event was published again after the detection, and the new one too.
+        assert all(ids.count(e.id) >= 2 for e in first), ids
+        assert later.id in ids
+        await eventually(all_published)
+        async with sessions() as session:
+            watermark = await session.scalar(select(func.max(relay_watermarks.c.high_offset)))
+        assert watermark < 10**12
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)

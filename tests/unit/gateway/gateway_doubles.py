@@ -1,0 +1,45 @@
+"""Test doubles for the gateway tests: the services behind it, and the settings it runs with.
+
+A module with a unique name rather than conftest.py contents, so test modules can import
+it without depending on which ``conftest`` module pytest loaded last.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import httpx
+from relacja_gateway.settings import GatewaySettings
+
+SECRET = "unit-test-secret-that-is-long-enough-for-hs256"
+UPSTREAMS = {"customers": "http://customers.internal:8101", "segmentation": "http://segmentation.internal:8102", "tickets": "http://tickets.internal:8103"}
+
+Handler = Callable[[httpx.Request], httpx.Response]
+
+
+class Upstream:
+    """The services behind the gateway: records every request, answers with ``handler``."""
+
+    def __init__(self) -> None:
+        self.requests: list[httpx.Request] = []
+        self.handler: Handler = lambda request: httpx.Response(200, json={"ok": True})
+
+    async def __call__(self, request: httpx.Request) -> httpx.Response:
+        self.requests.append(request)
+        response = self.handler(request)
+        if response.is_stream_consumed:
+            # httpx.Response(content=...) reads its body at once; a response off the wire
+            # has not been read yet, and the gateway streams it raw.
+            return httpx.Response(response.status_code, headers=response.headers.raw, stream=httpx.ByteStream(response.content))
+        return response
+
+    @property
+    def last(self) -> httpx.Request:
+        assert self.requests, "the upstream was not called"
+        return self.requests[-1]
+
+
+def make_settings(**overrides: Any) -> GatewaySettings:
+    values: dict[str, Any] = {"environment": "test", "jwt_secret": SECRET, "upstreams": UPSTREAMS, "max_body_bytes": 4096}
+    values.update(overrides)
+    return GatewaySettings(**values)

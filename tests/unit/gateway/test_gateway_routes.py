@@ -1,0 +1,75 @@
+"""The route table: segment-wise longest-prefix matching and scopes per method class."""
+
+from __future__ import annotations
+
+import pytest
+from relacja_gateway.routes import ROUTES, Route, RouteTable, has_dot_segments
+
+TABLE = RouteTable(ROUTES)
+
+
+@pytest.mark.parametrize(
+    ("path", "upstream"),
+    [
+        ("/api/v1/customers", "customers"),
+        ("/api/v1/customers/", "customers"),
+        ("/api/v1/customers/42/contacts", "customers"),
+        ("/api/v1/segmentation/rfm", "segmentation"),
+        ("/api/v1/orders/1", "orders"),
+        ("/api/v1/products", "orders"),
+        ("/api/v1/tickets/7", "tickets"),
+        ("/api/v1/sla-policies", "tickets"),
+        ("/api/v1/surveys/abc", "tickets"),
+        ("/api/v1/churn/scores", "churn"),
+        ("/api/v1/kpis", "churn"),
+    ],
+)
+def test_every_documented_prefix_routes_to_its_service(path: str, upstream: str) -> None:
+    route = TABLE.match(path)
+    assert route is not None and route.upstream == upstream
+
+
+@pytest.mark.parametrize("path", ["/api/v1/customersX", "/api/v1/customers-old/1", "/api/v1", "/api/v2/customers", "/", "", "/api/v1//customers"])
+def test_prefixes_match_whole_segments_only(path: str) -> None:
+    assert TABLE.match(path) is None
+
+
+def test_longest_prefix_wins() -> None:
+    table = RouteTable([Route("/api/v1/customers", "customers", "customers"), Route("/api/v1/customers/360", "composer", "analytics")])
+    assert table.match("/api/v1/customers/360/abc").upstream == "composer"  # type: ignore[union-attr]
+    assert table.match("/api/v1/customers/3600").upstream == "customers"  # type: ignore[union-attr]
+    assert table.match("/api/v1/customers").upstream == "customers"  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize("routes", [[Route("/", "x", None)], [Route("/a", "x", None), Route("/a/", "y", None)]])
+def test_empty_or_duplicate_prefixes_are_refused(routes: list[Route]) -> None:
+    with pytest.raises(ValueError):
+        RouteTable(routes)
+
+
+@pytest.mark.parametrize(
+    ("method", "scope"),
+    [("GET", "customers:read"), ("HEAD", "customers:read"), ("get", "customers:read"), ("POST", "customers:write"),
+     ("PUT", "customers:write"), ("PATCH", "customers:write"), ("DELETE", "customers:write"), ("OPTIONS", "customers:write")],
+)
+def test_scope_per_method_class(method: str, scope: str) -> None:
+    assert TABLE.match("/api/v1/customers").required_scope(method) == scope  # type: ignore[union-attr]
+
+
+def test_areas_of_the_table() -> None:
+    areas = {route.prefix: route.area for route in ROUTES}
+    assert areas["/api/v1/segmentation"] == "analytics"
+    assert areas["/api/v1/kpis"] == "analytics"
+    assert areas["/api/v1/products"] == "orders"
+    assert areas["/api/v1/sla-policies"] == "tickets"
+
+
+def test_surveys_are_public() -> None:
+    route = TABLE.match("/api/v1/surveys/1")
+    assert route is not None and route.public and route.required_scope("POST") is None
+    assert not TABLE.match("/api/v1/tickets").public  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize(("path", "dotted"), [("/api/v1/surveys/../tickets", True), ("/api/v1/./customers", True), ("/api/v1/customers/a..b", False), ("/api/v1/customers/.well", False)])
+def test_dot_segments_are_detected(path: str, dotted: bool) -> None:
+    assert has_dot_segments(path) is dotted

@@ -1,0 +1,66 @@
+"""GatewaySettings: environment parsing and the fail-fast validators."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from pydantic import ValidationError
+from relacja_gateway.settings import DEVELOPMENT_JWT_SECRET, GatewaySettings
+
+STRONG = "a-production-secret-of-more-than-thirty-two-bytes"
+
+
+@pytest.fixture(autouse=True)
+def clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in list(os.environ):
+        if name.startswith("RELACJA_GATEWAY_"):
+            monkeypatch.delenv(name)
+
+
+def test_development_defaults() -> None:
+    settings = GatewaySettings()
+    assert settings.environment == "development"
+    assert settings.jwt_secret == DEVELOPMENT_JWT_SECRET
+    assert settings.jwt_algorithms == ["HS256"]
+    assert settings.max_body_bytes == 1_048_576
+    assert settings.upstreams == {} and settings.cors_origins == []
+
+
+def test_the_development_secret_is_refused_in_production() -> None:
+    with pytest.raises(ValidationError, match="must be set in production"):
+        GatewaySettings(environment="production")
+    assert GatewaySettings(environment="production", jwt_secret=STRONG).jwt_secret == STRONG
+
+
+@pytest.mark.parametrize(("secret", "algorithms"), [("short", ["HS256"]), ("x" * 40, ["HS256", "HS512"])])
+def test_keys_shorter_than_the_hash_are_refused(secret: str, algorithms: list[str]) -> None:
+    with pytest.raises(ValidationError, match="at least"):
+        GatewaySettings(jwt_secret=secret, jwt_algorithms=algorithms)
+
+
+def test_only_hmac_algorithms_are_accepted() -> None:
+    with pytest.raises(ValidationError):
+        GatewaySettings(jwt_algorithms=["none"])
+
+
+def test_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("RELACJA_GATEWAY_ENVIRONMENT", "production")
+    monkeypatch.setenv("RELACJA_GATEWAY_JWT_SECRET", STRONG)
+    monkeypatch.setenv("RELACJA_GATEWAY_UPSTREAMS", '{"customers": "http://127.0.0.1:8101/", "segmentation": "https://seg.internal"}')
+    monkeypatch.setenv("RELACJA_GATEWAY_CORS_ORIGINS", '["https://crm.example.com"]')
+    monkeypatch.setenv("RELACJA_GATEWAY_MAX_BODY_BYTES", "2048")
+    settings = GatewaySettings()
+    assert settings.upstreams == {"customers": "http://127.0.0.1:8101", "segmentation": "https://seg.internal"}
+    assert settings.cors_origins == ["https://crm.example.com"]
+    assert settings.max_body_bytes == 2048
+
+
+@pytest.mark.parametrize("url", ["ftp://host", "customers:8101", "http://host/?a=1", "http:///nohost"])
+def test_upstreams_must_be_http_base_urls(url: str) -> None:
+    with pytest.raises(ValidationError):
+        GatewaySettings(upstreams={"customers": url})
+
+
+def test_the_secret_is_not_in_the_repr() -> None:
+    assert STRONG not in repr(GatewaySettings(jwt_secret=STRONG))
