@@ -26,8 +26,8 @@ from typing import Iterable
 __all__ = ["Route", "RouteTable", "ROUTES", "READ_METHODS", "has_dot_segments"]
 
 # https://www.rfc-editor.org/rfc/rfc9110#section-9.2.1 (safe methods). OPTIONS is safe too,
-# but a CORS preflight never reaches the table and any other OPTIONS is left to services
-# as a write, so nobody can probe a service's behaviour without write access.
+# but the CORS middleware answers preflights before routing, and any other OPTIONS counts
+# as a write, so nobody can probe a service's write endpoints without write access.
 READ_METHODS = frozenset({"GET", "HEAD"})
 
 

@@ -139,21 +139,45 @@ async def test_a_poison_event_is_dead_lettered_and_the_consumer_goes_on(stack: S
     assert await eventually(lambda: projection(gateway, customer["id"]))
 
 
+async def relay_replays(stack: Stack) -> float:
+    async with httpx.AsyncClient(base_url=stack.service_url("customers")) as client:
+        match = re.search(r"^relacja_outbox_replays_total ([0-9.e+]+)$", (await client.get("/metrics")).text, re.M)
+    return float(match.group(1)) if match else 0.0
+
+
 async def test_broker_restart_mid_stream_loses_nothing(stack: Stack, gateway: httpx.AsyncClient) -> None:
-    """The broker keeps its log in memory: a restart empties it. The relays replay their outboxes."""
+    """The broker keeps its log in memory: a restart empties it. The relays replay their outboxes.
+
+    Customers are created continuously while the broker is stopped and started again; every
+    one of them must reach the segmentation projection.
+    """
     created: list[str] = []
+    replays_before = await relay_replays(stack)
+    streaming = True
 
-    async def create(count: int) -> None:
-        for _ in range(count):
+    async def stream() -> None:
+        while streaming:
             response = await gateway.post("/api/v1/customers", json=new_customer())
-            assert response.status_code == 201, response.text
+            assert response.status_code == 201, response.text  # writes are accepted while the broker is down
             created.append(response.json()["id"])
+            await asyncio.sleep(0.05)
 
-    await create(15)
-    await stack.stop_broker()
-    await create(15)  # accepted while the broker is down: they wait in the outbox
-    await stack.start_broker()
-    await create(15)
+    producer = asyncio.create_task(stream())
+    try:
+        await asyncio.sleep(1.5)
+        await stack.stop_broker()
+        await asyncio.sleep(1.0)
+        async with httpx.AsyncClient(base_url=stack.service_url("customers")) as direct:
+            ready = await direct.get("/readyz")
+        assert ready.status_code == 503 and ready.json()["checks"]["broker"].startswith("unavailable")
+        assert "retry-after" in ready.headers
+        await asyncio.sleep(1.0)
+        await stack.start_broker()
+        await asyncio.sleep(1.5)
+    finally:
+        streaming = False
+        await producer
+    assert len(created) > 30
 
     async def all_projected() -> bool:
         connection = await asyncpg.connect(stack.database_url("segmentation").replace("+asyncpg", ""))
@@ -166,3 +190,4 @@ async def test_broker_restart_mid_stream_loses_nothing(stack: Stack, gateway: ht
         return found == len(created)
 
     await eventually(all_projected, timeout=90, interval=0.5)
+    assert await relay_replays(stack) > replays_before
