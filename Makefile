@@ -38,7 +38,7 @@ test-unit: sync
 SCOPES ?= admin
 TTL ?= 3600
 token: sync
-	@$(UV) run --frozen python -m relacja_devstack token --profile dev --scopes $(SCOPES) --ttl $(TTL)
+	@$(UV) run --frozen python -m relacja_devstack token --profile dev --scopes "$(SCOPES)" --ttl $(TTL)
 
 status: sync
 	$(UV) run --frozen python -m relacja_devstack status --profile dev

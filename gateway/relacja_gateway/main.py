@@ -14,5 +14,5 @@ from .settings import GatewaySettings
 __all__ = ["app", "settings"]
 
 settings = GatewaySettings()
-configure_logging("Relacja gateway", settings.log_level)
+configure_logging("gateway", settings.log_level)
 app = create_app(settings)

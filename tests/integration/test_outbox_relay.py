@@ -34,7 +34,7 @@ def registered(customer_id: uuid.UUID | None = None) -> CustomerRegisteredV1:
 
 
 async def read_topic(stack: Stack, event_ids: set[str], timeout: float = 20.0) -> list:
-    """Records of ``relacja.customers`` whose ce_id is in ``event_ids`` (a fresh group reads from the start)."""
+    """Every record of ``relacja.customers`` whose ce_id is in ``event_ids``, read from the start to the end."""
     consumer = AIOKafkaConsumer(
         CUSTOMERS.name,
         bootstrap_servers=stack.bootstrap_servers,
@@ -49,12 +49,13 @@ async def read_topic(stack: Stack, event_ids: set[str], timeout: float = 20.0) -
     found = []
     try:
         deadline = asyncio.get_running_loop().time() + timeout
-        while len({from_kafka_headers(r.headers).id for r in found}) < len(event_ids):
-            if asyncio.get_running_loop().time() > deadline:
-                break
+        while asyncio.get_running_loop().time() < deadline:
             batch = await consumer.getmany(timeout_ms=500)
             for records in batch.values():
                 found += [r for r in records if dict(r.headers).get("ce_id", b"").decode() in event_ids]
+            seen = {from_kafka_headers(r.headers).id for r in found}
+            if not batch and seen == event_ids:
+                break  # every wanted event seen and the topic read to its end
     finally:
         await consumer.stop()
     return found
@@ -152,3 +153,34 @@ async def test_relay_replays_the_retained_outbox_when_offsets_go_backwards(stack
     finally:
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
+
+
+async def test_operator_replay_since_a_time_republishes_only_newer_rows(stack: Stack, sessions, scratch_engine) -> None:
+    async with sessions() as session, session.begin():
+        older = await outbox.add(session, registered())
+    async with sessions() as session:
+        cutoff = await session.scalar(select(func.clock_timestamp()))
+    async with sessions() as session, session.begin():
+        newer = await outbox.add(session, registered())
+    relay = OutboxRelay(scratch_engine, stack.bootstrap_servers, RelaySettings(poll_interval=0.2))
+    task = asyncio.create_task(relay.run())
+
+    async def published_count() -> int:
+        async with sessions() as session:
+            return await session.scalar(select(func.count()).where(outbox_events.c.published_at.is_not(None)))
+
+    try:
+        await eventually(lambda: _equals(published_count, 2))
+        assert await OutboxRelay(scratch_engine, stack.bootstrap_servers).replay(since=cutoff) == 1
+        await eventually(lambda: _equals(published_count, 2))
+        records = await read_topic(stack, {older.id, newer.id})
+        ids = [from_kafka_headers(r.headers).id for r in records]
+        assert ids.count(older.id) == 1
+        assert ids.count(newer.id) == 2
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+
+
+async def _equals(read, expected: int) -> bool:
+    return await read() == expected

@@ -27,7 +27,7 @@ async def test_database_down_is_503_with_retry_after(monkeypatch: pytest.MonkeyP
     from relacja_servicekit import create_service_app
     from relacja_customers.api.customers import router
 
-    app = create_service_app(title="customers-under-test", settings=CustomersSettings(), routers=[router])
+    app = create_service_app(name="test", title="customers-under-test", settings=CustomersSettings(), routers=[router])
     async with app.router.lifespan_context(app):
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as client:
             response = await client.post("/api/v1/customers", json={"kind": "person", "display_name": "X"})

@@ -49,7 +49,7 @@ async def db_down() -> None:
 @pytest.fixture
 async def client() -> AsyncIterator[httpx.AsyncClient]:
     settings = ServiceSettings(database_url="postgresql+asyncpg://nobody@127.0.0.1:1/none", max_body_bytes=2048)
-    app = create_service_app(title="test", settings=settings, routers=[router])
+    app = create_service_app(name="test", title="test", settings=settings, routers=[router])
     transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
     async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
         yield http

@@ -21,6 +21,7 @@ def _background(database: Database):  # type: ignore[no-untyped-def]
 
 
 app = create_service_app(
+    name="customers",
     title="Relacja customers",
     description="The customer master: one record per customer that every team sees.",
     settings=settings,

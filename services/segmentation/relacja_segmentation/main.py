@@ -24,6 +24,7 @@ def _background(database: Database):  # type: ignore[no-untyped-def]
 
 
 app = create_service_app(
+    name="segmentation",
     title="Relacja segmentation",
     description="RFM, ABC, the loyalty matrix and rule-based segments, built from events.",
     settings=settings,

@@ -1,6 +1,7 @@
 """``create_service_app``: a FastAPI app with everything CONVENTIONS.md asks of a service.
 
     app = create_service_app(
+        name="customers",
         title="Relacja customers",
         settings=settings,
         routers=[customers_router],
@@ -50,13 +51,14 @@ async def _supervise(name: str, work: Callable[[], Awaitable[None]]) -> None:
 
 def create_service_app(
     *,
+    name: str,
     title: str,
     settings: ServiceSettings,
     routers: Sequence[APIRouter],
     background: Background | None = None,
     description: str = "",
 ) -> FastAPI:
-    configure_logging(title, settings.log_level)
+    configure_logging(name, settings.log_level)
     broker_probe = BrokerProbe(settings.kafka_bootstrap)
 
     @asynccontextmanager

@@ -26,10 +26,10 @@ def configure_logging(service: str, level: str = "INFO") -> None:
     handler.addFilter(_RequestIdFilter())
     handler.setFormatter(
         JsonFormatter(
-            "%(asctime)s %(levelname)s %(name)s %(message)s %(request_id)s",
-            rename_fields={"asctime": "time", "levelname": "level", "name": "logger"},
+            "%(levelname)s %(name)s %(message)s %(request_id)s",
+            rename_fields={"levelname": "level", "name": "logger"},
             static_fields={"service": service},
-            timestamp=False,
+            timestamp="time",  # ISO 8601 in UTC, from the record's creation time
         )
     )
     root = logging.getLogger()
