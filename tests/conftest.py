@@ -12,16 +12,11 @@ for it.
 
 from __future__ import annotations
 
-import asyncio
-import time
-from typing import AsyncIterator, Awaitable, Callable, TypeVar
+from typing import AsyncIterator
 
 import pytest
 
 from relacja_devstack import Stack, StackConfig
-
-T = TypeVar("T")
-
 
 @pytest.fixture(scope="session")
 async def stack() -> AsyncIterator[Stack]:
@@ -31,15 +26,3 @@ async def stack() -> AsyncIterator[Stack]:
         yield running
     finally:
         await running.stop()
-
-
-async def eventually(check: Callable[[], Awaitable[T | None]], *, timeout: float = 20.0, interval: float = 0.1) -> T:
-    """Poll ``check`` until it returns something truthy; fail with the last value after ``timeout``."""
-    deadline = time.monotonic() + timeout
-    last: T | None = None
-    while time.monotonic() < deadline:
-        last = await check()
-        if last:
-            return last
-        await asyncio.sleep(interval)
-    raise AssertionError(f"condition not met within {timeout}s (last value: {last!r})")

@@ -12,13 +12,13 @@ import uuid
 
 import asyncpg
 import httpx
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka import AIOKafkaProducer
 
 from relacja_contracts.topics import CUSTOMERS
 from relacja_devstack import Stack
 from relacja_messaging.kafka import producer_options
 
-from ..conftest import eventually
+from ..support import eventually, read_topic
 
 
 def new_customer(**overrides: object) -> dict:
@@ -31,27 +31,10 @@ async def projection(gateway: httpx.AsyncClient, customer_id: str) -> dict | Non
     return response.json() if response.status_code == 200 else None
 
 
-async def find_on_topic(stack: Stack, subject: str, timeout: float = 20.0):
-    consumer = AIOKafkaConsumer(
-        CUSTOMERS.name,
-        bootstrap_servers=stack.bootstrap_servers,
-        group_id=f"e2e-{uuid.uuid4().hex}",
-        auto_offset_reset="earliest",
-        fetch_max_wait_ms=50,
-        session_timeout_ms=6000,
-        heartbeat_interval_ms=1500,
-    )
-    await consumer.start()
-    try:
-        deadline = asyncio.get_running_loop().time() + timeout
-        while asyncio.get_running_loop().time() < deadline:
-            for records in (await consumer.getmany(timeout_ms=500)).values():
-                for record in records:
-                    if dict(record.headers).get("ce_subject") == subject.encode():
-                        return record
-    finally:
-        await consumer.stop()
-    raise AssertionError(f"no event about {subject} on {CUSTOMERS.name}")
+async def find_on_topic(stack: Stack, subject: str):
+    """The (first) event about customer ``subject`` on relacja.customers."""
+    records = await read_topic(stack.bootstrap_servers, CUSTOMERS.name, header="ce_subject", values={subject})
+    return records[0]
 
 
 async def consumer_metric(stack: Stack, outcome: str) -> float:

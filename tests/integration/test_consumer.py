@@ -6,7 +6,7 @@ import asyncio
 import uuid
 from datetime import datetime, timezone
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka import AIOKafkaProducer
 from sqlalchemy import func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -18,7 +18,7 @@ from relacja_messaging import EventConsumer, EventHandlers
 from relacja_messaging.consumer import ConsumerSettings
 from relacja_messaging.tables import inbox_events
 
-from ..conftest import eventually
+from ..support import eventually, read_topic
 from .conftest import effects
 
 FAST_RETRIES = ConsumerSettings(max_attempts=3, initial_backoff=0.01, max_backoff=0.05)
@@ -69,30 +69,10 @@ async def stop(task: asyncio.Task) -> None:
     await asyncio.gather(task, return_exceptions=True)
 
 
-async def dead_letters(stack: Stack, event_ids: set[str], timeout: float = 20.0) -> dict[str, dict[str, bytes]]:
-    reader = AIOKafkaConsumer(
-        CUSTOMERS.dead_letter.name,
-        bootstrap_servers=stack.bootstrap_servers,
-        group_id=f"it-dlq-{uuid.uuid4().hex}",
-        auto_offset_reset="earliest",
-        fetch_max_wait_ms=50,
-        session_timeout_ms=6000,
-        heartbeat_interval_ms=1500,
-    )
-    await reader.start()
-    found: dict[str, dict[str, bytes]] = {}
-    try:
-        deadline = asyncio.get_running_loop().time() + timeout
-        while set(found) != event_ids and asyncio.get_running_loop().time() < deadline:
-            for records in (await reader.getmany(timeout_ms=500)).values():
-                for record in records:
-                    headers = dict(record.headers)
-                    event_id = headers.get("ce_id", b"").decode()
-                    if event_id in event_ids:
-                        found[event_id] = headers | {"_value": record.value}
-    finally:
-        await reader.stop()
-    return found
+async def dead_letters(stack: Stack, event_ids: set[str]) -> dict[str, dict[str, bytes]]:
+    """Headers (plus ``_value``) of the dead letters of ``event_ids``, by event id."""
+    records = await read_topic(stack.bootstrap_servers, CUSTOMERS.dead_letter.name, header="ce_id", values=event_ids)
+    return {dict(r.headers)["ce_id"].decode(): dict(r.headers) | {"_value": r.value} for r in records}
 
 
 async def test_the_same_event_delivered_twice_is_applied_once(stack: Stack, sessions, producer) -> None:
@@ -101,7 +81,7 @@ async def test_the_same_event_delivered_twice_is_applied_once(stack: Stack, sess
     event, payload = new_event()
     await send(producer, event, payload.model_dump_json().encode())
     await send(producer, event, payload.model_dump_json().encode())
-    marker, marker_payload = new_event()
+    marker, marker_payload = new_event(payload.customer_id)  # same key: same partition, applied after both copies
     await send(producer, marker, marker_payload.model_dump_json().encode())
     task = await run_consumer(consumer)
     try:
@@ -142,8 +122,8 @@ async def test_a_handler_that_always_fails_dead_letters_the_event_and_the_consum
 
 async def test_a_payload_that_breaks_the_contract_goes_to_the_dead_letter_topic_at_once(stack: Stack, sessions, producer) -> None:
     name = f"it-poison-{uuid.uuid4().hex[:8]}"
-    poison, _ = new_event()
-    good, good_payload = new_event()
+    poison, poison_payload = new_event()
+    good, good_payload = new_event(poison_payload.customer_id)  # same partition, strictly after the poison
     await send(producer, poison, b'{"customer_id": "not-a-uuid"}')
     await send(producer, good, good_payload.model_dump_json().encode())
     task = await run_consumer(EventConsumer(name, recording_handlers(name), sessions, stack.bootstrap_servers, FAST_RETRIES))

@@ -7,7 +7,6 @@ import uuid
 from datetime import datetime, timezone
 
 import pytest
-from aiokafka import AIOKafkaConsumer
 from sqlalchemy import func, select, update
 
 from relacja_contracts import from_kafka_headers
@@ -18,7 +17,7 @@ from relacja_messaging import Outbox, OutboxRelay
 from relacja_messaging.relay import RelaySettings
 from relacja_messaging.tables import outbox_events, relay_watermarks
 
-from ..conftest import eventually
+from ..support import eventually, read_topic
 
 outbox = Outbox("/relacja/tests")
 
@@ -33,32 +32,8 @@ def registered(customer_id: uuid.UUID | None = None) -> CustomerRegisteredV1:
     )
 
 
-async def read_topic(stack: Stack, event_ids: set[str], timeout: float = 20.0) -> list:
-    """Every record of ``relacja.customers`` whose ce_id is in ``event_ids``, read from the start to the end."""
-    consumer = AIOKafkaConsumer(
-        CUSTOMERS.name,
-        bootstrap_servers=stack.bootstrap_servers,
-        group_id=f"it-reader-{uuid.uuid4().hex}",
-        auto_offset_reset="earliest",
-        enable_auto_commit=False,
-        fetch_max_wait_ms=50,
-        session_timeout_ms=6000,
-        heartbeat_interval_ms=1500,
-    )
-    await consumer.start()
-    found = []
-    try:
-        deadline = asyncio.get_running_loop().time() + timeout
-        while asyncio.get_running_loop().time() < deadline:
-            batch = await consumer.getmany(timeout_ms=500)
-            for records in batch.values():
-                found += [r for r in records if dict(r.headers).get("ce_id", b"").decode() in event_ids]
-            seen = {from_kafka_headers(r.headers).id for r in found}
-            if not batch and seen == event_ids:
-                break  # every wanted event seen and the topic read to its end
-    finally:
-        await consumer.stop()
-    return found
+async def read_events(stack: Stack, event_ids: set[str]) -> list:
+    return await read_topic(stack.bootstrap_servers, CUSTOMERS.name, header="ce_id", values=event_ids)
 
 
 async def test_outbox_row_commits_and_rolls_back_with_the_callers_transaction(sessions) -> None:
@@ -80,7 +55,7 @@ async def test_relay_publishes_in_order_with_cloudevents_headers_and_marks_rows(
     relay = OutboxRelay(scratch_engine, stack.bootstrap_servers, RelaySettings(poll_interval=0.2))
     task = asyncio.create_task(relay.run())
     try:
-        records = await read_topic(stack, {e.id for e in events})
+        records = await read_events(stack, {e.id for e in events})
     finally:
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
@@ -141,7 +116,7 @@ async def test_relay_replays_the_retained_outbox_when_offsets_go_backwards(stack
         later = await outbox.add(session, registered())
     task = asyncio.create_task(OutboxRelay(scratch_engine, stack.bootstrap_servers, RelaySettings(poll_interval=0.2)).run())
     try:
-        records = await read_topic(stack, {e.id for e in first} | {later.id})
+        records = await read_events(stack, {e.id for e in first} | {later.id})
         ids = [from_kafka_headers(r.headers).id for r in records]
         # Every earlier event was published again after the detection, and the new one too.
         assert all(ids.count(e.id) >= 2 for e in first), ids
@@ -173,7 +148,7 @@ async def test_operator_replay_since_a_time_republishes_only_newer_rows(stack: S
         await eventually(lambda: _equals(published_count, 2))
         assert await OutboxRelay(scratch_engine, stack.bootstrap_servers).replay(since=cutoff) == 1
         await eventually(lambda: _equals(published_count, 2))
-        records = await read_topic(stack, {older.id, newer.id})
+        records = await read_events(stack, {older.id, newer.id})
         ids = [from_kafka_headers(r.headers).id for r in records]
         assert ids.count(older.id) == 1
         assert ids.count(newer.id) == 2

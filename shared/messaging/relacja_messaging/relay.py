@@ -18,8 +18,14 @@ most one interval.
 **The outbox is the source of truth.** The local broker keeps its log in memory, and any
 broker can lose data. The relay notices when an acknowledged offset is at or below the
 partition's watermark, when a topic it published to has vanished, or when a partition's
-end offset fell below the watermark. It then re-declares the topics and republishes every
-retained row in order (``replay``); consumers skip what they already applied.
+end offset is at or below the first offset of the relay's last publish there. It then
+re-declares the topics and republishes every retained row in order (``replay``);
+consumers skip what they already applied.
+
+Why not compare the end offset with the watermark: the local broker (Tansu) answers
+ListOffsets with the *base offset of the last record batch* + 1, not the last offset + 1
+(20 records in one batch: end offset 1). The first offset of our last publish is at or
+below that batch's base on both brokers, so the check never fires on an intact log.
 """
 
 from __future__ import annotations
@@ -67,6 +73,7 @@ class RelaySettings:
     retention: timedelta = timedelta(days=7)
     purge_interval: float = 600.0
     max_backoff: float = 5.0
+    replication_factor: int = 1  # of topics the relay declares after a broker loss
 
 
 class OutboxRelay:
@@ -85,6 +92,8 @@ class OutboxRelay:
         self._producer: AIOKafkaProducer | None = None
         self._probe: AIOKafkaConsumer | None = None
         self._watermarks: dict[tuple[str, int], int] = {}
+        # First offset acknowledged in the last publish per partition; see the module docstring.
+        self._floors: dict[tuple[str, int], int] = {}
         self._wake = asyncio.Event()
         self._suspect_broker = True  # check the broker before the first publish
         self._last_check = 0.0
@@ -189,13 +198,16 @@ class OutboxRelay:
     def _raise_watermarks(self, acknowledged: list[Any]) -> dict[tuple[str, int], int]:
         """The new high offset per partition; raises BrokerLostData if an offset went backwards."""
         high: dict[tuple[str, int], int] = {}
+        floors: dict[tuple[str, int], int] = {}
         for meta in acknowledged:
             key = (meta.topic, meta.partition)
             known = high.get(key, self._watermarks.get(key, -1))
             if meta.offset <= known:
                 raise BrokerLostData(f"{meta.topic}[{meta.partition}] acknowledged offset {meta.offset} <= {known}")
             high[key] = meta.offset
+            floors.setdefault(key, meta.offset)
         self._watermarks.update(high)
+        self._floors.update(floors)
         return high
 
     async def _load_watermarks(self, conn: AsyncConnection) -> None:
@@ -224,7 +236,7 @@ class OutboxRelay:
             async with self.engine.connect() as conn:
                 await self._load_watermarks(conn)
         if self._suspect_broker:
-            await declare_topics(self.bootstrap)
+            await declare_topics(self.bootstrap, replication_factor=self.settings.replication_factor)
         if self._watermarks:
             existing = await self._probe.topics()
             vanished = {topic for topic, _ in self._watermarks if topic not in existing}
@@ -232,8 +244,10 @@ class OutboxRelay:
                 raise BrokerLostData(f"topic(s) {', '.join(sorted(vanished))} no longer exist")
             ends = await self._probe.end_offsets([TopicPartition(t, p) for t, p in self._watermarks])
             for tp, end in ends.items():
-                if end <= self._watermarks[(tp.topic, tp.partition)]:
-                    raise BrokerLostData(f"{tp.topic}[{tp.partition}] ends at {end}, below the published watermark")
+                # Without a floor (the relay restarted) only an empty partition proves a loss.
+                floor = self._floors.get((tp.topic, tp.partition), 0)
+                if end <= floor:
+                    raise BrokerLostData(f"{tp.topic}[{tp.partition}] ends at {end}, at or below offset {floor} we published")
         self._suspect_broker = False
 
     async def replay(self, since: datetime | None = None) -> int:
@@ -243,7 +257,7 @@ class OutboxRelay:
         (``python -m relacja_messaging.replay``) to refill a topic.
         """
         if since is None:
-            await declare_topics(self.bootstrap)
+            await declare_topics(self.bootstrap, replication_factor=self.settings.replication_factor)
         async with self.engine.begin() as conn:
             await conn.scalar(select(func.pg_advisory_xact_lock(_RELAY_LOCK_KEY)))
             condition = outbox_events.c.published_at.is_not(None)
@@ -253,7 +267,7 @@ class OutboxRelay:
             if since is None:
                 await conn.execute(delete(relay_watermarks))
         if since is None:
-            self._watermarks = {}
+            self._watermarks, self._floors = {}, {}
         self._suspect_broker = False
         REPLAYS.inc()
         log.info("outbox replay: %d retained events queued for publishing", result.rowcount)

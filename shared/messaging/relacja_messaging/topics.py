@@ -29,7 +29,7 @@ def with_dead_letters(topics: Iterable[Topic]) -> list[Topic]:
     return result
 
 
-async def declare_topics(bootstrap: str, topics: Iterable[Topic] = ALL_TOPICS) -> list[str]:
+async def declare_topics(bootstrap: str, topics: Iterable[Topic] = ALL_TOPICS, *, replication_factor: int = 1) -> list[str]:
     """Create every topic (and its ``.dlq``) that does not exist yet; returns the names created.
 
     An existing topic with another partition count is reported, not changed: Kafka cannot
@@ -43,7 +43,7 @@ async def declare_topics(bootstrap: str, topics: Iterable[Topic] = ALL_TOPICS) -
         missing = [t for name, t in wanted.items() if name not in existing]
         if missing:
             response = await admin.create_topics(
-                [NewTopic(t.name, num_partitions=t.partitions, replication_factor=1) for t in missing]
+                [NewTopic(t.name, num_partitions=t.partitions, replication_factor=replication_factor) for t in missing]
             )
             for name, code, message in response.topic_errors:
                 if code not in (0, _TOPIC_ALREADY_EXISTS):

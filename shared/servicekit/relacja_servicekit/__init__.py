@@ -9,7 +9,9 @@ Map of the package:
     problems.py       RFC 9457 problem details: the Problem exception and every error handler
     middleware.py     request context + access log + metrics, and the request body size limit
     validation.py     415 for non-JSON bodies, 400 for unknown query parameters
+    models.py         RowModel: response models read from SQLAlchemy Core rows
     pagination.py     opaque cursors and the {"items", "next_cursor"} page
+    idempotency.py    the Idempotency-Key header: replay the first response
     health.py         /healthz, /readyz (database and broker), /metrics
     app.py            create_service_app(): wires all of the above plus the relay and consumers
     migrations.py     the Alembic env.py body every service shares

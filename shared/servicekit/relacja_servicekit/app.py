@@ -1,16 +1,18 @@
 """``create_service_app``: a FastAPI app with everything CONVENTIONS.md asks of a service.
 
     app = create_service_app(
-        name="customers",
-        title="Relacja customers",
+        name="segmentation",
+        title="Relacja segmentation",
         settings=settings,
-        routers=[customers_router],
-        background=lambda database: [OutboxRelay(database.engine, settings.kafka_bootstrap).run()],
+        routers=[profiles_router],
+        consumers={"segmentation.projection": handlers},
     )
 
-The lifespan opens the database, starts the background workers (relay, consumers)
-as tasks, and on shutdown cancels them and closes the pool. Background workers never
-raise for an outage; if one crashes anyway it is restarted after a pause and logged.
+The lifespan opens the database and starts the background workers as tasks: the outbox
+relay (if ``settings.run_relay``), one ``EventConsumer`` per entry of ``consumers`` (if
+``settings.run_consumers``) and any ``background`` extras; on shutdown it cancels them and
+closes the pool. Workers never raise for an outage; if one crashes anyway it is
+restarted after a pause and logged.
 """
 
 from __future__ import annotations
@@ -18,9 +20,12 @@ from __future__ import annotations
 import asyncio
 import logging
 from contextlib import asynccontextmanager
-from typing import AsyncIterator, Awaitable, Callable, Sequence
+from typing import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 
 from fastapi import APIRouter, Depends, FastAPI
+
+from relacja_messaging import EventConsumer, EventHandlers, OutboxRelay
+from relacja_messaging.relay import RelaySettings
 
 from .db import Database
 from .health import BrokerProbe, health_router
@@ -30,11 +35,12 @@ from .problems import install_problem_handlers
 from .settings import ServiceSettings
 from .validation import reject_unknown_query_parameters
 
-__all__ = ["create_service_app", "Background"]
+__all__ = ["create_service_app", "messaging_workers", "Background"]
 
 log = logging.getLogger(__name__)
 
-Background = Callable[[Database], Sequence[Callable[[], Awaitable[None]]]]
+Worker = Callable[[], Awaitable[None]]
+Background = Callable[[Database], Sequence[Worker]]
 
 
 async def _supervise(name: str, work: Callable[[], Awaitable[None]]) -> None:
@@ -49,12 +55,29 @@ async def _supervise(name: str, work: Callable[[], Awaitable[None]]) -> None:
             await asyncio.sleep(1)
 
 
+def messaging_workers(
+    database: Database, settings: ServiceSettings, *, name: str, consumers: Mapping[str, EventHandlers]
+) -> list[Worker]:
+    """The relay and the consumers this process runs, as its settings say."""
+    workers: list[Worker] = []
+    if settings.run_consumers:
+        workers += [
+            EventConsumer(group, handlers, database.sessions, settings.kafka_bootstrap).run
+            for group, handlers in consumers.items()
+        ]
+    if settings.run_relay:
+        relay_settings = RelaySettings(replication_factor=settings.kafka_replication_factor)
+        workers.append(OutboxRelay(database.engine, settings.kafka_bootstrap, relay_settings, name=f"{name}-relay").run)
+    return workers
+
+
 def create_service_app(
     *,
     name: str,
     title: str,
     settings: ServiceSettings,
     routers: Sequence[APIRouter],
+    consumers: Mapping[str, EventHandlers] | None = None,
     background: Background | None = None,
     description: str = "",
 ) -> FastAPI:
@@ -66,7 +89,8 @@ def create_service_app(
         database = Database(settings.database_url, pool_size=settings.db_pool_size)
         app.state.database = database
         app.state.settings = settings
-        workers = list(background(database)) if background else []
+        workers = messaging_workers(database, settings, name=name, consumers=consumers or {})
+        workers += list(background(database)) if background else []
         tasks = [asyncio.create_task(_supervise(f"{title}#{i}", work), name=f"worker-{i}") for i, work in enumerate(workers)]
         try:
             yield

@@ -26,6 +26,7 @@ class ServiceSettings(BaseSettings):
         description="SQLAlchemy URL, postgresql+asyncpg://user@host:port/database",
     )
     kafka_bootstrap: str = "127.0.0.1:9092"
+    kafka_replication_factor: int = Field(default=1, ge=1, description="For topics the relay (re)declares")
     log_level: str = "INFO"
     run_relay: bool = Field(default=True, description="Run the outbox relay in this process")
     run_consumers: bool = Field(default=True, description="Run the event consumers in this process")
@@ -37,4 +38,14 @@ class ServiceSettings(BaseSettings):
     def _database_url_is_async(self) -> "ServiceSettings":
         if self.database_url and not self.database_url.startswith("postgresql+asyncpg://"):
             raise ValueError("database_url must use the postgresql+asyncpg:// driver")
+        return self
+
+    @model_validator(mode="after")
+    def _production_is_configured_explicitly(self) -> "ServiceSettings":
+        # The local defaults point at 127.0.0.1; in production a forgotten variable must
+        # stop the process at start, not leave it running and never ready.
+        if self.environment == "production":
+            missing = [name for name in ("database_url", "kafka_bootstrap") if name not in self.model_fields_set]
+            if missing:
+                raise ValueError(f"production needs explicit settings: {', '.join(missing)}")
         return self

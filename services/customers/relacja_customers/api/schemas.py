@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Literal
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field
 
+from relacja_servicekit.models import RowModel
 from relacja_servicekit.pagination import Page
 
 __all__ = ["CustomerCreate", "CustomerPublic", "CustomersPublic", "CustomerKind", "LifecycleStage"]
@@ -27,7 +28,7 @@ class CustomerCreate(BaseModel):
     tags: list[str] = Field(default_factory=list, max_length=50)
 
 
-class CustomerPublic(BaseModel):
+class CustomerPublic(RowModel):
     id: UUID
     kind: CustomerKind
     display_name: str
@@ -38,10 +39,6 @@ class CustomerPublic(BaseModel):
     version: int
     created_at: datetime
     updated_at: datetime
-
-    @classmethod
-    def from_row(cls, row: Any) -> "CustomerPublic":
-        return cls.model_validate(dict(row._mapping))
 
 
 CustomersPublic = Page[CustomerPublic]

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any
 
 from fastapi import APIRouter
-from pydantic import BaseModel
 from sqlalchemy import select
 
 from relacja_servicekit import Problem, SessionDep
+from relacja_servicekit.models import RowModel
 
 from ..tables import customer_profiles
 
@@ -19,16 +18,12 @@ __all__ = ["router", "CustomerProfilePublic"]
 router = APIRouter(prefix="/api/v1/segmentation", tags=["segmentation"])
 
 
-class CustomerProfilePublic(BaseModel):
+class CustomerProfilePublic(RowModel):
     customer_id: uuid.UUID
     kind: str
     lifecycle_stage: str
     registered_at: datetime
     updated_at: datetime
-
-    @classmethod
-    def from_row(cls, row: Any) -> "CustomerProfilePublic":
-        return cls.model_validate(dict(row._mapping))
 
 
 @router.get(

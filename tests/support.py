@@ -1,0 +1,47 @@
+"""Helpers shared by the integration and end-to-end tests."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from typing import Awaitable, Callable, TypeVar
+
+from aiokafka import AIOKafkaConsumer, ConsumerRecord
+
+from relacja_messaging.kafka import consumer_options
+
+__all__ = ["eventually", "read_topic"]
+
+T = TypeVar("T")
+
+
+async def eventually(check: Callable[[], Awaitable[T | None]], *, timeout: float = 20.0, interval: float = 0.1) -> T:
+    """Poll ``check`` until it returns something truthy; fail with the last value after ``timeout``."""
+    deadline = time.monotonic() + timeout
+    last: T | None = None
+    while time.monotonic() < deadline:
+        last = await check()
+        if last:
+            return last
+        await asyncio.sleep(interval)
+    raise AssertionError(f"condition not met within {timeout}s (last value: {last!r})")
+
+
+async def read_topic(bootstrap: str, topic: str, *, header: str, values: set[str], timeout: float = 20.0) -> list[ConsumerRecord]:
+    """Every record of ``topic`` whose ``header`` is one of ``values``, reading from the start
+    with a fresh consumer group until each value was seen and the topic is read to its end."""
+    consumer = AIOKafkaConsumer(topic, **consumer_options(bootstrap, f"test-reader-{uuid.uuid4().hex}"))
+    await consumer.start()
+    found: list[ConsumerRecord] = []
+    try:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            batch = await consumer.getmany(timeout_ms=500)
+            for records in batch.values():
+                found += [r for r in records if dict(r.headers).get(header, b"").decode() in values]
+            if not batch and {dict(r.headers)[header].decode() for r in found} == values:
+                return found
+    finally:
+        await consumer.stop()
+    raise AssertionError(f"not every {header} in {sorted(values)} appeared on {topic} within {timeout}s")
