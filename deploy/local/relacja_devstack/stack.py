@@ -218,14 +218,14 @@ class Stack:
         await _first_failure([self._migrate(s) for s in specs])
 
     async def _migrate(self, spec: ServiceSpec) -> None:
-        """``alembic upgrade head`` in a subprocess, with the service's own environment."""
+        """``alembic upgrade heads`` in a subprocess, with the service's own environment."""
         ini = self.config.repo_root / spec.alembic_ini
         if not ini.is_file():
             raise StackError(f"{spec.name}: no Alembic config at {ini}")
         log_path = self.config.logs_dir / f"{spec.name}-migrate.log"
         with open(log_path, "ab") as out:
             proc = await asyncio.create_subprocess_exec(
-                sys.executable, "-m", "alembic", "-c", str(ini), "upgrade", "head",
+                sys.executable, "-m", "alembic", "-c", str(ini), "upgrade", "heads",
                 cwd=self.config.repo_root, env=self._service_env(spec),
                 stdin=asyncio.subprocess.DEVNULL, stdout=out, stderr=asyncio.subprocess.STDOUT,
             )

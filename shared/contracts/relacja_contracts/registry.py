@@ -10,11 +10,11 @@ from types import MappingProxyType
 from typing import Mapping
 
 from .base import EventPayload
-from .events import CustomerRegisteredV1
+from . import events
 
 __all__ = ["EVENT_TYPES", "payload_model"]
 
-_MODELS: tuple[type[EventPayload], ...] = (CustomerRegisteredV1,)
+_MODELS: tuple[type[EventPayload], ...] = tuple(getattr(events, name) for name in events.__all__)
 
 EVENT_TYPES: Mapping[str, type[EventPayload]] = MappingProxyType({m.event_type: m for m in _MODELS})
 

@@ -15,21 +15,19 @@ from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 
 from relacja_contracts.events import CustomerRegisteredV1
-from relacja_messaging import Outbox
 from relacja_servicekit import Problem, SessionDep
 from relacja_servicekit.idempotency import IdempotencyKeyHeader, claim, fingerprint, remember
 from relacja_servicekit.pagination import DEFAULT_LIMIT, CursorParam, LimitParam, paginate
 from relacja_servicekit.validation import RequireJson
 
 from ..domain.contact import normalize_display_name, normalize_email
-from ..settings import EVENT_SOURCE
+from ..events import emit
 from ..tables import customers
 from .schemas import CustomerCreate, CustomerKind, CustomerPublic, CustomersPublic, LifecycleStage
 
 __all__ = ["router"]
 
 router = APIRouter(prefix="/api/v1/customers", tags=["customers"], dependencies=[RequireJson])
-outbox = Outbox(EVENT_SOURCE)
 
 _PROBLEM = {"content": {"application/problem+json": {}}}
 _CREATE_SCOPE = "customers.create"
@@ -86,7 +84,7 @@ async def create_customer(
                 )
             ).one()
             customer = CustomerPublic.from_row(row)
-            await outbox.add(
+            await emit(
                 session,
                 CustomerRegisteredV1(
                     customer_id=customer.id,

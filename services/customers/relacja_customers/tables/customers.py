@@ -1,13 +1,13 @@
-"""Tables of the customers database (plus the shared outbox/inbox and idempotency tables)."""
+"""The customer master table."""
 
 from __future__ import annotations
 
-from sqlalchemy import ARRAY, Column, DateTime, Index, Integer, MetaData, Table, Text, func, text
+from sqlalchemy import ARRAY, Column, DateTime, Index, Integer, Table, Text, func, text
 from sqlalchemy.dialects.postgresql import UUID
 
-__all__ = ["metadata", "customers"]
+from ._metadata import metadata
 
-metadata = MetaData()
+__all__ = ["customers"]
 
 customers = Table(
     "customers",
