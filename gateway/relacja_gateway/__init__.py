@@ -2,13 +2,21 @@
 
 Map of the package:
 
-    settings.py       GatewaySettings: RELACJA_GATEWAY_* (secret, upstreams, limits, CORS)
-    routes.py         the route table: path prefix → service → scope per method class
+    settings.py       GatewaySettings: RELACJA_GATEWAY_* (secret, JWKS, upstreams, limits, CORS)
+    routes.py         the route table: path prefix → service → scope per method class, timeout
     auth.py           Principal, the Authenticator protocol, JWT bearer tokens, scope checks
+    jwks.py           the identity provider's keys (RS256), cached and refreshed
+    ratelimit.py      token buckets per caller; RateLimit / RateLimit-Policy headers
+    breaker.py        the circuit breaker state machine (pure, injected clock)
+    retries.py        which calls are retried; retry budget and jittered backoff (pure)
+    upstreams.py      one call to a service: breaker, retries, timeout, metrics
     headers.py        hop-by-hop filtering, identity and forwarding headers
-    proxy.py          the shared httpx client and streaming forwarding, upstream failures
-    dependencies.py   MatchedRoute, CurrentPrincipal, UpstreamClient, Settings
-    app.py            create_app(): middleware, /healthz /readyz /metrics, the catch-all route
+    proxy.py          the shared httpx client and streaming forwarding
+    customer360.py    GET /api/v1/customers/{id}/360, composed from several services
+    openapi.py        merging the services' OpenAPI documents into one (pure) and its cache
+    docs.py           /openapi.json and /docs
+    dependencies.py   MatchedRoute, CurrentPrincipal, RateLimited, UpstreamsDep, Settings
+    app.py            create_app(): middleware, /healthz /readyz /metrics, the routes
     main.py           the uvicorn entry: relacja_gateway.main:app
     tokens.py         mint_token() and a CLI that prints a token for local use
                       (not re-exported here: ``python -m relacja_gateway.tokens`` must not

@@ -6,8 +6,12 @@
                                   UnhandledErrorMiddleware  500 problem (with the request id), never a stack
                                   BodySizeLimitMiddleware   413 above max_body_bytes
     routes                        /healthz, /readyz, /metrics   (servicekit health_router)
+                                  /openapi.json, /docs          the suite's merged OpenAPI (docs.py)
+                                  GET /api/v1/customers/{id}/360  composed here (customer360.py)
                                   /{path}  every method         → the route table → a service
-    lifespan                      opens and closes the one shared upstream httpx client
+    lifespan                      opens and closes the one shared upstream httpx client (and the
+                                  per-upstream breakers and retry budgets around it); starts
+                                  fetching the services' OpenAPI documents
 
 ``/readyz`` asks every configured upstream's ``/readyz`` concurrently, so the gateway is
 ready only when every service behind it is; the body names each upstream's state.
@@ -15,8 +19,11 @@ ready only when every service behind it is; the body names each upstream's state
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import time
 from contextlib import asynccontextmanager
-from typing import AsyncIterator, Iterable, Sequence
+from typing import AsyncIterator, Callable, Iterable, Sequence
 
 import httpx
 from fastapi import APIRouter, FastAPI, Request
@@ -27,10 +34,16 @@ from relacja_servicekit.problems import Problem, install_problem_handlers
 from starlette.responses import Response
 
 from .auth import Authenticator, JwtBearerAuthenticator
-from .dependencies import CurrentPrincipal, MatchedRoute, Settings, UpstreamClient
+from .customer360 import router as customer360_router
+from .docs import router as docs_router
+from .jwks import JwksKeySource
+from .dependencies import CurrentPrincipal, MatchedRoute, RateLimited, Settings, UpstreamsDep
 from .proxy import forward, new_upstream_client
+from .openapi import OpenApiCache
+from .ratelimit import RateLimiter
 from .routes import ROUTES, Route, RouteTable
 from .settings import GatewaySettings
+from .upstreams import Upstreams
 
 __all__ = ["create_app", "PROXY_METHODS"]
 
@@ -44,19 +57,17 @@ proxy_router = APIRouter()
 
 
 @proxy_router.api_route("/{path:path}", methods=PROXY_METHODS, include_in_schema=False)
-async def proxy(request: Request, route: MatchedRoute, principal: CurrentPrincipal, client: UpstreamClient, settings: Settings) -> Response:
+async def proxy(
+    request: Request, route: MatchedRoute, principal: CurrentPrincipal, limit: RateLimited, upstreams: UpstreamsDep, settings: Settings
+) -> Response:
     base_url = settings.upstreams.get(route.upstream)
     if base_url is None:
         # Not a transient outage, so no Retry-After: the service is not part of this deployment.
         raise Problem(503, "Service not deployed", f"The {route.upstream} service is not deployed here.", type_="service-not-deployed")
-    return await forward(
-        request,
-        principal=principal,
-        client=client,
-        base_url=base_url,
-        service=route.upstream,
-        retry_after_seconds=settings.retry_after_seconds,
-    )
+    response = await forward(request, principal=principal, upstreams=upstreams, route=route, base_url=base_url)
+    if limit is not None:
+        response.raw_headers += [(name.lower().encode(), value.encode()) for name, value in limit.headers().items()]
+    return response
 
 
 def _upstream_ready(app: FastAPI, base_url: str, timeout: float) -> Check:
@@ -74,27 +85,66 @@ def create_app(
     transport: httpx.AsyncBaseTransport | None = None,
     routes: Iterable[Route] = ROUTES,
     authenticators: Sequence[Authenticator] | None = None,
+    clock: Callable[[], float] = time.monotonic,
 ) -> FastAPI:
-    """The gateway for ``settings``; ``transport`` replaces the network for tests."""
+    """The gateway for ``settings``; ``transport`` replaces the network and ``clock`` the
+    time of rate limits and circuit breakers, for tests."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with new_upstream_client(settings, transport) as client:
             app.state.upstream_client = client
-            yield
+            app.state.upstreams = Upstreams(settings, client, clock=clock)
+            warm_up = asyncio.create_task(app.state.openapi.get(client)) if settings.openapi_fetch_at_start else None
+            try:
+                yield
+            finally:
+                if warm_up is not None:
+                    warm_up.cancel()
+                    with contextlib.suppress(BaseException):
+                        await warm_up
 
     app = FastAPI(
-        title="Relacja gateway",
-        description="The public entry of the Relacja CRM: authentication, scopes, routing to services.",
+        title="Relacja API",
+        description=(
+            "The whole Relacja CRM API as frontend teams see it through the gateway: every service's operations "
+            "under /api/v1, bearer JWT with scopes, RFC 9457 problem details, rate limits with the IETF RateLimit headers."
+        ),
         version="0.1.0",
         lifespan=lifespan,
+        openapi_url=None,  # docs.py serves the merged document instead
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.route_table = RouteTable(routes)
-    app.state.authenticators = list(authenticators) if authenticators is not None else [JwtBearerAuthenticator.from_settings(settings)]
+    app.state.openapi = OpenApiCache(
+        app.openapi,
+        app.state.route_table,
+        settings.upstreams,
+        refresh_seconds=settings.openapi_refresh_seconds,
+        fetch_timeout_seconds=settings.openapi_fetch_timeout_seconds,
+        clock=clock,
+    )
+    app.state.rate_limiter = RateLimiter(settings.rate_limit_rate, settings.rate_limit_burst, clock=clock) if settings.rate_limit_enabled else None
+    if authenticators is None:
+        jwks = None
+        if settings.jwks_url:
+            jwks = JwksKeySource(
+                settings.jwks_url,
+                lambda: app.state.upstream_client,
+                refresh_seconds=settings.jwks_refresh_seconds,
+                min_refresh_seconds=settings.jwks_min_refresh_seconds,
+                timeout_seconds=settings.jwks_timeout_seconds,
+                clock=clock,
+            )
+        authenticators = [JwtBearerAuthenticator.from_settings(settings, jwks)]
+    app.state.authenticators = list(authenticators)
     install_problem_handlers(app)
     checks = {name: _upstream_ready(app, url, settings.readiness_timeout_seconds) for name, url in settings.upstreams.items()}
     app.include_router(health_router(checks, retry_after_seconds=settings.retry_after_seconds))
+    app.include_router(docs_router)
+    app.include_router(customer360_router)
     app.include_router(proxy_router)  # last: the catch-all must not shadow /healthz and friends
     # Starlette runs the last-added middleware first.
     app.add_middleware(BodySizeLimitMiddleware, max_body_bytes=settings.max_body_bytes)

@@ -1,6 +1,7 @@
 """Who is calling (authentication) and whether they may make this call (authorisation).
 
     Authorization: Bearer <JWT> ──► JwtBearerAuthenticator ──► Principal(id, kind="user", scopes)
+                                    HS256: the shared secret; RS256: a key from the JWKS (jwks.py)
     (a partner API key)         ──► another Authenticator  ──► Principal(id, kind="partner", scopes)
 
 ``authenticate`` asks each ``Authenticator`` in order. An authenticator returns None when
@@ -22,12 +23,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Literal, Protocol, Sequence
+from typing import Any, Literal, Protocol, Sequence
 
 import jwt
 from relacja_servicekit.problems import Problem
 from starlette.datastructures import Headers
 
+from .jwks import JwksKeySource, JwksUnavailable
 from .settings import GatewaySettings
 
 __all__ = [
@@ -118,29 +120,42 @@ def parse_scopes(claims: dict[str, object]) -> frozenset[str]:
 
 
 class JwtBearerAuthenticator:
-    """OAuth2 bearer tokens (RFC 6750 §2.1) that are JWTs signed with a shared HMAC key."""
+    """OAuth2 bearer tokens (RFC 6750 §2.1) that are JWTs: signed with the shared HMAC key
+    (HS256 locally), or — when a ``JwksKeySource`` is given — with an identity provider's
+    private key whose public half is in its JWKS (RS256 in production).
+
+    The token's ``alg`` header picks the key: an HMAC algorithm the secret, an asymmetric
+    one the JWKS key named by ``kid``. Each kind of key is only ever used with algorithms
+    of its own kind, so a token cannot pass an RSA public key off as an HMAC secret (the
+    algorithm confusion of RFC 8725 §2.1)."""
 
     def __init__(
         self,
         secret: str,
         algorithms: Sequence[str],
         *,
+        jwks: JwksKeySource | None = None,
+        jwks_algorithms: Sequence[str] = ("RS256",),
         issuer: str | None = None,
         audience: str | None = None,
         leeway_seconds: int = 30,
     ) -> None:
         self._secret = secret
         self._algorithms = list(algorithms)
+        self._jwks = jwks
+        self._jwks_algorithms = list(jwks_algorithms) if jwks is not None else []
         self._issuer = issuer
         self._audience = audience
         self._leeway = leeway_seconds
         self.challenge = f'Bearer realm="{REALM}"'
 
     @classmethod
-    def from_settings(cls, settings: GatewaySettings) -> JwtBearerAuthenticator:
+    def from_settings(cls, settings: GatewaySettings, jwks: JwksKeySource | None = None) -> JwtBearerAuthenticator:
         return cls(
             settings.jwt_secret,
             settings.jwt_algorithms,
+            jwks=jwks,
+            jwks_algorithms=settings.jwks_algorithms,
             issuer=settings.jwt_issuer,
             audience=settings.jwt_audience,
             leeway_seconds=settings.jwt_leeway_seconds,
@@ -154,27 +169,58 @@ class JwtBearerAuthenticator:
         token = token.strip()
         if not token or " " in token:
             raise _invalid_token("The bearer token is malformed")
-        claims = self.verify(token)
+        claims = await self.verify_any(token)
         subject = claims["sub"]
         if not isinstance(subject, str) or not _SUBJECT.match(subject):
             raise _invalid_token("The sub claim is not a printable ASCII identifier")
         return Principal(id=subject, kind="user", scopes=parse_scopes(claims))
 
+    async def verify_any(self, token: str) -> dict[str, object]:
+        """The verified claims of an HMAC- or a JWKS-signed token."""
+        try:
+            header = jwt.get_unverified_header(token)
+        except jwt.InvalidTokenError:
+            raise _invalid_token("The access token is malformed") from None
+        algorithm = header.get("alg")
+        if algorithm in self._algorithms:
+            return self.verify(token)
+        if self._jwks is None or algorithm not in self._jwks_algorithms:
+            raise _invalid_token("The access token uses an algorithm that is not accepted")
+        kid = header.get("kid")
+        if kid is not None and not isinstance(kid, str):
+            raise _invalid_token("The access token is malformed")
+        try:
+            key = await self._jwks.key(kid)
+        except JwksUnavailable:
+            raise Problem(
+                503,
+                "Service unavailable",
+                "The identity provider's keys cannot be fetched, so the access token cannot be checked; retry later.",
+                type_="identity-provider-unavailable",
+                headers={"Retry-After": "5"},
+            ) from None
+        if key is None:
+            raise _invalid_token("The access token was signed with an unknown key")
+        return self._decode(token, key.key, [algorithm])
+
     def verify(self, token: str) -> dict[str, object]:
-        """The verified claims: signature, ``exp`` (required), ``nbf``/``iat`` when present,
-        and ``iss``/``aud`` when configured (a token with an ``aud`` the gateway does not
-        expect is refused, RFC 7519 §4.1.3)."""
+        """The verified claims of an HMAC-signed token: signature, ``exp`` (required),
+        ``nbf``/``iat`` when present, and ``iss``/``aud`` when configured (a token with an
+        ``aud`` the gateway does not expect is refused, RFC 7519 §4.1.3)."""
+        return self._decode(token, self._secret, self._algorithms)
+
+    def _decode(self, token: str, key: Any, algorithms: list[str]) -> dict[str, object]:
         try:
             return jwt.decode(
                 token,
-                self._secret,
-                algorithms=self._algorithms,
+                key,
+                algorithms=algorithms,
                 issuer=self._issuer,
                 audience=self._audience,
                 leeway=self._leeway,
                 options={"require": ["exp", "sub"]},
             )
-        except jwt.InvalidTokenError as exc:
+        except jwt.PyJWTError as exc:
             description = next((text for kind, text in _JWT_ERRORS if isinstance(exc, kind)), "The access token is invalid")
             raise _invalid_token(description) from None
 

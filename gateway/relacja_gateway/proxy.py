@@ -1,9 +1,11 @@
 """Forwarding one request to a service and streaming the answer back.
 
-    forward(request, principal, client, base_url, service)
+    forward(request, principal, upstreams, route, base_url)
       → build the upstream request: same method, path and query; filtered headers
-        (headers.py); the request body streamed as it arrives, never buffered
-      → client.send(..., stream=True): the status and headers arrive first
+        (headers.py); the request body streamed as it arrives, never buffered — except
+        the (bounded) body of an idempotent PUT or DELETE, kept so a retry can resend it
+      → Upstreams.send(): circuit breaker, retries, the route's timeout (upstreams.py);
+        the status and headers arrive first
       → UpstreamResponse streams the raw upstream bytes and closes the upstream
         response when the body ends, the client goes away, or streaming fails
 
@@ -11,6 +13,7 @@ One ``httpx.AsyncClient`` (``new_upstream_client``) is shared by all requests, s
 connections to services are pooled and reused. Failures before the upstream answered
 become problem details that name the service but never its address:
 
+    circuit open (the service kept failing)            503 upstream-unavailable + Retry-After
     could not connect / no pooled connection in time   503 upstream-unavailable + Retry-After
     connected, but no answer in time                   504 upstream-timeout + Retry-After
     the upstream broke the HTTP exchange               502 bad-gateway
@@ -21,32 +24,24 @@ compressed body stays compressed and its Content-Length and Content-Encoding sta
 
 from __future__ import annotations
 
-import logging
 from http.cookiejar import Cookie, CookieJar
 from typing import Any
 from urllib.parse import quote
 
 import httpx
-from prometheus_client import Counter
-from relacja_servicekit.context import current_request_id, current_traceparent
-from relacja_servicekit.problems import Problem
+from relacja_servicekit.context import access_log_fields, current_request_id, current_traceparent
 from starlette.requests import Request
 from starlette.responses import StreamingResponse
 from starlette.types import Receive, Scope, Send
 
 from .auth import Principal
 from .headers import downstream_response_headers, upstream_request_headers
+from .retries import IDEMPOTENT_METHODS
+from .routes import Route
 from .settings import GatewaySettings
+from .upstreams import CircuitOpenError, Upstreams, problem_for
 
-__all__ = ["forward", "new_upstream_client", "UpstreamResponse", "UPSTREAM_RESPONSES"]
-
-log = logging.getLogger(__name__)
-
-UPSTREAM_RESPONSES = Counter(
-    "relacja_gateway_upstream_responses_total",
-    "Responses (or failures) of upstream services, by outcome",
-    ["upstream", "outcome"],
-)
+__all__ = ["forward", "new_upstream_client", "UpstreamResponse"]
 
 
 class UpstreamResponse(StreamingResponse):
@@ -111,24 +106,15 @@ def _has_body(request: Request) -> bool:
     return "transfer-encoding" in request.headers or (length is not None and length != "0")
 
 
-def _failure(exc: httpx.TransportError, service: str, retry_after: int) -> Problem:
-    retry = {"Retry-After": str(retry_after)}
-    if isinstance(exc, (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)):
-        return Problem(503, "Service unavailable", f"The {service} service cannot be reached; retry later.", type_="upstream-unavailable", headers=retry)
-    if isinstance(exc, httpx.TimeoutException):
-        return Problem(504, "Gateway timeout", f"The {service} service did not answer in time; retry later.", type_="upstream-timeout", headers=retry)
-    return Problem(502, "Bad gateway", f"The {service} service sent an invalid response.", type_="bad-gateway")
-
-
 async def forward(
     request: Request,
     *,
     principal: Principal | None,
-    client: httpx.AsyncClient,
+    upstreams: Upstreams,
+    route: Route,
     base_url: str,
-    service: str,
-    retry_after_seconds: int,
 ) -> UpstreamResponse:
+    settings = upstreams.settings
     headers = upstream_request_headers(
         request.headers.items(),
         principal=principal,
@@ -137,17 +123,28 @@ async def forward(
         client_host=request.client.host if request.client else None,
         scheme=request.url.scheme,
     )
-    upstream_request = client.build_request(
-        request.method,
-        _upstream_url(request, base_url),
-        headers=headers,
-        content=request.stream() if _has_body(request) else None,
-    )
+    retryable = request.method in IDEMPOTENT_METHODS
+    content: Any = None
+    if _has_body(request):
+        # A stream can be sent once; an idempotent body (bounded by max_body_bytes) is kept
+        # so that a retry sends it again. Other bodies stream straight through.
+        content = await request.body() if retryable else request.stream()
+    url = _upstream_url(request, base_url)
+    timeout = httpx.Timeout(route.timeout_seconds or settings.upstream_timeout_seconds)
+
+    def build() -> httpx.Request:
+        return upstreams.client.build_request(request.method, url, headers=headers, content=content, timeout=timeout)
+
+    log_fields = access_log_fields.get()
+    if log_fields is not None:
+        log_fields["upstream"] = route.upstream
     try:
-        upstream = await client.send(upstream_request, stream=True)
-    except httpx.TransportError as exc:
-        UPSTREAM_RESPONSES.labels(service, type(exc).__name__).inc()
-        log.warning("upstream %s failed: %s", service, type(exc).__name__)
-        raise _failure(exc, service, retry_after_seconds) from None
-    UPSTREAM_RESPONSES.labels(service, str(upstream.status_code)).inc()
+        upstream, retries = await upstreams.send(route.upstream, build, retryable=retryable)
+    except (CircuitOpenError, httpx.TransportError) as exc:
+        if log_fields is not None:
+            log_fields["upstream_outcome"] = type(exc).__name__
+        raise problem_for(exc, route.upstream, settings.retry_after_seconds) from None
+    if log_fields is not None:
+        log_fields["upstream_outcome"] = upstream.status_code
+        log_fields["retries"] = retries
     return UpstreamResponse(upstream)

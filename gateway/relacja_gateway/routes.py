@@ -1,7 +1,8 @@
 """The route table: which public path goes to which service, and which scope it needs.
 
-    path prefix               upstream       scopes
+    path prefix               upstream       scopes                            timeout
     /api/v1/customers         customers      customers:read | customers:write
+    /api/v1/customers/imports customers      customers:read | customers:write  120 s
     /api/v1/segmentation      segmentation   analytics:read | analytics:write
     /api/v1/orders            orders         orders:read    | orders:write
     /api/v1/products          orders         orders:read    | orders:write
@@ -13,7 +14,10 @@
 
 GET and HEAD are reads (`<area>:read`), every other method is a write (`<area>:write`),
 following the safe methods of RFC 9110 §9.2.1. Prefixes match whole path segments, and
-the longest prefix wins, so a nested prefix can route to another service later.
+the longest prefix wins, so a nested prefix can route to another service later — or
+give a part of a service another timeout: a route without one uses
+``upstream_timeout_seconds`` (10 s by default), the most the gateway waits to connect,
+for the response headers, and between two body chunks; bulk imports get longer.
 
 This module is pure data and functions; the HTTP side lives in ``dependencies.py``.
 """
@@ -48,6 +52,7 @@ class Route:
     prefix: str
     upstream: str
     area: str | None
+    timeout_seconds: float | None = None  # None: the gateway's upstream_timeout_seconds
 
     @property
     def public(self) -> bool:
@@ -81,6 +86,7 @@ class RouteTable:
 
 ROUTES: tuple[Route, ...] = (
     Route("/api/v1/customers", "customers", "customers"),
+    Route("/api/v1/customers/imports", "customers", "customers", timeout_seconds=120.0),
     Route("/api/v1/segmentation", "segmentation", "analytics"),
     Route("/api/v1/orders", "orders", "orders"),
     Route("/api/v1/products", "orders", "orders"),

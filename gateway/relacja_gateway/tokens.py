@@ -72,7 +72,7 @@ def main(argv: Sequence[str] | None = None) -> None:
             args.subject,
             args.scopes,
             args.ttl,
-            algorithm=settings.jwt_algorithms[0],
+            algorithm=(settings.jwt_algorithms or ["HS256"])[0],
             issuer=settings.jwt_issuer,
             audience=settings.jwt_audience,
         )

@@ -1,7 +1,7 @@
 """The request id and W3C trace context of the request being handled.
 
 Set by the request middleware, read by the logger (every line carries the request id)
-and by the outbox (events carry the traceparent).
+and by the outbox (events carry the traceparent); plus the access-log fields an app adds.
 """
 
 from __future__ import annotations
@@ -12,9 +12,15 @@ from contextvars import ContextVar
 
 from relacja_messaging.tracing import current_traceparent
 
-__all__ = ["current_request_id", "current_traceparent", "continue_trace", "valid_request_id"]
+__all__ = ["access_log_fields", "current_request_id", "current_traceparent", "continue_trace", "valid_request_id"]
 
 current_request_id: ContextVar[str | None] = ContextVar("current_request_id", default=None)
+
+#: Extra fields for this request's access-log line, filled in by the app while it handles
+#: the request (the gateway adds principal and upstream). The request middleware sets a
+#: fresh dict per request; a ``route`` entry replaces the route template as the log's and
+#: the metrics' route (the gateway's catch-all template says nothing).
+access_log_fields: ContextVar[dict[str, object] | None] = ContextVar("access_log_fields", default=None)
 
 # https://www.w3.org/TR/trace-context/#traceparent-header-field-values
 _TRACEPARENT = re.compile(r"^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$")

@@ -18,12 +18,13 @@ from __future__ import annotations
 import logging
 import time
 import uuid
+from typing import Mapping
 
 from prometheus_client import Counter, Histogram
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from .context import continue_trace, current_request_id, current_traceparent, valid_request_id
+from .context import access_log_fields, continue_trace, current_request_id, current_traceparent, valid_request_id
 from .problems import Problem, problem_response, unexpected_error_problem
 
 __all__ = ["RequestContextMiddleware", "UnhandledErrorMiddleware", "BodySizeLimitMiddleware", "REQUESTS", "LATENCY"]
@@ -54,6 +55,8 @@ class RequestContextMiddleware:
         traceparent = continue_trace(headers.get("traceparent"))
         id_token = current_request_id.set(request_id)
         trace_token = current_traceparent.set(traceparent)
+        fields: dict[str, object] = {}
+        fields_token = access_log_fields.set(fields)
         started = time.perf_counter()
         status = 500
 
@@ -72,7 +75,7 @@ class RequestContextMiddleware:
             await self.app(scope, receive, send_with_context)
         finally:
             elapsed = time.perf_counter() - started
-            route = getattr(scope.get("route"), "path", None) or "unmatched"
+            route = str(fields.pop("route", None) or getattr(scope.get("route"), "path", None) or "unmatched")
             method = scope["method"]
             REQUESTS.labels(method, route, str(status)).inc()
             LATENCY.labels(method, route).observe(elapsed)
@@ -80,6 +83,7 @@ class RequestContextMiddleware:
                 access_log.info(
                     "request",
                     extra={
+                        **fields,
                         "method": method,
                         "path": scope["path"],
                         "route": route,
@@ -90,6 +94,7 @@ class RequestContextMiddleware:
                 )
             current_request_id.reset(id_token)
             current_traceparent.reset(trace_token)
+            access_log_fields.reset(fields_token)
 
 
 class UnhandledErrorMiddleware:
@@ -126,21 +131,26 @@ class _BodyTooLarge(StarletteHTTPException):
 
 
 class BodySizeLimitMiddleware:
-    def __init__(self, app: ASGIApp, max_body_bytes: int) -> None:
+    """``path_limits`` gives exact paths their own limit (a streamed upload route), since
+    the limit is checked before routing."""
+
+    def __init__(self, app: ASGIApp, max_body_bytes: int, path_limits: Mapping[str, int] | None = None) -> None:
         self.app = app
         self.max_body_bytes = max_body_bytes
+        self.path_limits = dict(path_limits or {})
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit = self.path_limits.get(scope["path"].rstrip("/"), self.max_body_bytes)
         for name, value in scope["headers"]:
             if name == b"content-length":
                 if not value.isdigit():
                     await self._reject(scope, send, 400, "Content-Length is not a number.")
                     return
-                if int(value) > self.max_body_bytes:
-                    await self._reject(scope, send, 413, self._too_large())
+                if int(value) > limit:
+                    await self._reject(scope, send, 413, self._too_large(limit))
                     return
         received = 0
         response_started = False
@@ -150,8 +160,8 @@ class BodySizeLimitMiddleware:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.max_body_bytes:
-                    raise _BodyTooLarge(self.max_body_bytes)
+                if received > limit:
+                    raise _BodyTooLarge(limit)
             return message
 
         async def tracking_send(message: Message) -> None:
@@ -163,10 +173,11 @@ class BodySizeLimitMiddleware:
             await self.app(scope, counting_receive, tracking_send)
         except _BodyTooLarge:
             if not response_started:
-                await self._reject(scope, send, 413, self._too_large())
+                await self._reject(scope, send, 413, self._too_large(limit))
 
-    def _too_large(self) -> str:
-        return f"The request body exceeds {self.max_body_bytes} bytes."
+    @staticmethod
+    def _too_large(limit: int) -> str:
+        return f"The request body exceeds {limit} bytes."
 
     @staticmethod
     async def _reject(scope: Scope, send: Send, status: int, detail: str) -> None:

@@ -6,7 +6,8 @@ it without depending on which ``conftest`` module pytest loaded last.
 
 from __future__ import annotations
 
-from typing import Any, Callable
+import inspect
+from typing import Any, Awaitable, Callable
 
 import httpx
 from relacja_gateway.settings import GatewaySettings
@@ -14,11 +15,12 @@ from relacja_gateway.settings import GatewaySettings
 SECRET = "unit-test-secret-that-is-long-enough-for-hs256"
 UPSTREAMS = {"customers": "http://customers.internal:8101", "segmentation": "http://segmentation.internal:8102", "tickets": "http://tickets.internal:8103"}
 
-Handler = Callable[[httpx.Request], httpx.Response]
+Handler = Callable[[httpx.Request], "httpx.Response | Awaitable[httpx.Response]"]
 
 
 class Upstream:
-    """The services behind the gateway: records every request, answers with ``handler``."""
+    """The services behind the gateway: records every request, answers with ``handler``
+    (a plain or an async function, so a service can be made slow)."""
 
     def __init__(self) -> None:
         self.requests: list[httpx.Request] = []
@@ -27,6 +29,8 @@ class Upstream:
     async def __call__(self, request: httpx.Request) -> httpx.Response:
         self.requests.append(request)
         response = self.handler(request)
+        if inspect.isawaitable(response):
+            response = await response
         if response.is_stream_consumed:
             # httpx.Response(content=...) reads its body at once; a response off the wire
             # has not been read yet, and the gateway streams it raw.
@@ -40,6 +44,7 @@ class Upstream:
 
 
 def make_settings(**overrides: Any) -> GatewaySettings:
-    values: dict[str, Any] = {"environment": "test", "jwt_secret": SECRET, "upstreams": UPSTREAMS, "max_body_bytes": 4096}
+    # No OpenAPI fetch at start: tests count the requests the services receive.
+    values: dict[str, Any] = {"environment": "test", "jwt_secret": SECRET, "upstreams": UPSTREAMS, "max_body_bytes": 4096, "openapi_fetch_at_start": False}
     values.update(overrides)
     return GatewaySettings(**values)

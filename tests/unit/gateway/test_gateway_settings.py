@@ -64,3 +64,24 @@ def test_upstreams_must_be_http_base_urls(url: str) -> None:
 
 def test_the_secret_is_not_in_the_repr() -> None:
     assert STRONG not in repr(GatewaySettings(jwt_secret=STRONG))
+
+
+def test_hmac_can_be_turned_off_only_with_a_jwks() -> None:
+    with pytest.raises(ValidationError, match="jwks_url"):
+        GatewaySettings(jwt_algorithms=[])
+    settings = GatewaySettings(environment="production", jwt_algorithms=[], jwks_url="https://id.example.com/jwks.json")
+    assert settings.jwt_algorithms == [] and settings.jwks_algorithms == ["RS256"]
+
+
+@pytest.mark.parametrize("url", ["file:///etc/keys.json", "id.example.com/jwks"])
+def test_the_jwks_url_must_be_http(url: str) -> None:
+    with pytest.raises(ValidationError):
+        GatewaySettings(jwks_url=url)
+
+
+def test_limits_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("RELACJA_GATEWAY_RATE_LIMIT_RATE", "2.5")
+    monkeypatch.setenv("RELACJA_GATEWAY_RATE_LIMIT_BURST", "10")
+    monkeypatch.setenv("RELACJA_GATEWAY_CUSTOMER360_PART_TIMEOUT_SECONDS", "0.5")
+    settings = GatewaySettings()
+    assert (settings.rate_limit_rate, settings.rate_limit_burst, settings.customer360_part_timeout_seconds) == (2.5, 10, 0.5)
