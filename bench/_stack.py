@@ -11,16 +11,21 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import json
 import logging
 import math
+import os
 import statistics
 from collections.abc import AsyncIterator, Iterable, Sequence
+from pathlib import Path
 from types import MappingProxyType
+
+import psutil
 
 from relacja_devstack import Stack, StackConfig
 from relacja_devstack.config import REPO_ROOT
 
-__all__ = ["bench_config", "bench_stack", "median", "percentile"]
+__all__ = ["bench_config", "bench_stack", "cpu_seconds", "load_average", "median", "percentile", "stack_processes"]
 
 PORTS = {"gateway": 28080, "customers": 28101, "segmentation": 28102}
 PG_PORT = 55434
@@ -47,12 +52,42 @@ def bench_config(services: Iterable[str] | None = None) -> StackConfig:
 async def bench_stack(services: Iterable[str] | None = None) -> AsyncIterator[Stack]:
     """Start the bench stack (fresh state) and always stop it again."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s", datefmt="%H:%M:%S")
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per request otherwise
     stack = Stack(bench_config(services))
     try:
         await stack.start(fresh=True)
         yield stack
     finally:
         await stack.stop()
+
+
+def stack_processes(state_dir: Path) -> list[tuple[str, psutil.Process]]:
+    """(part, process) for every process of a running stack, children included.
+
+    PostgreSQL: the postmaster (``<state>/pgdata/postmaster.pid``) and its children; the
+    broker and each uvicorn: the pids the runner records in ``<state>/pids.json``.
+    """
+    roots = [("postgres", int((state_dir / "pgdata" / "postmaster.pid").read_text().splitlines()[0]))]
+    roots += [(name, int(record["pid"])) for name, record in json.loads((state_dir / "pids.json").read_text()).items()]
+    found = []
+    for part, pid in roots:
+        root = psutil.Process(pid)
+        found += [(part, p) for p in [root, *root.children(recursive=True)]]
+    return found
+
+
+def cpu_seconds(state_dir: Path) -> dict[str, float]:
+    """CPU time (user + system) used so far per part of the stack, plus this process as ``bench``."""
+    used: dict[str, float] = {}
+    for part, proc in stack_processes(state_dir):
+        try:
+            times = proc.cpu_times()
+        except psutil.NoSuchProcess:
+            continue
+        used[part] = used.get(part, 0.0) + times.user + times.system
+    me = psutil.Process().cpu_times()
+    used["bench (this script)"] = me.user + me.system
+    return used
 
 
 def percentile(values: Sequence[float], p: float) -> float:
@@ -64,3 +99,8 @@ def percentile(values: Sequence[float], p: float) -> float:
 
 def median(values: Sequence[float]) -> float:
     return statistics.median(values)
+
+
+def load_average() -> str:
+    """The 1/5/15-minute load averages: other work on a 2-core box shows in every figure."""
+    return "load average {:.2f} {:.2f} {:.2f}".format(*os.getloadavg())

@@ -37,6 +37,7 @@ import uuid
 from datetime import datetime, timezone
 
 import asyncpg
+from prometheus_client import REGISTRY
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from relacja_contracts import CloudEvent
@@ -45,7 +46,7 @@ from relacja_messaging import Outbox, OutboxRelay
 from relacja_messaging.migrations import create_messaging_tables
 from relacja_messaging.relay import RelaySettings
 
-from ._stack import bench_stack, median
+from ._stack import bench_stack, load_average, median
 
 DATABASE = "bench_relay"
 TARGET = 5_000.0  # events/s
@@ -79,8 +80,14 @@ async def wait_all_published(conn: asyncpg.Connection, timeout: float, interval:
         await asyncio.sleep(interval)
 
 
+def replays() -> float:
+    """How often relays of this process replayed the outbox (they think the broker lost data)."""
+    return REGISTRY.get_sample_value("relacja_outbox_replays_total") or 0.0
+
+
 async def one_run(engine: AsyncEngine, conn: asyncpg.Connection, bootstrap: str, rows: list[tuple], batch_size: int) -> float:
     """Drain ``rows`` with a fresh relay; returns events/s."""
+    replays_before = replays()
     await conn.execute("TRUNCATE outbox_events, relay_watermarks RESTART IDENTITY")
     relay = OutboxRelay(engine, bootstrap, RelaySettings(batch_size=batch_size), name="bench-relay")
     task = asyncio.create_task(relay.run())
@@ -90,12 +97,14 @@ async def one_run(engine: AsyncEngine, conn: asyncpg.Connection, bootstrap: str,
         async with conn.transaction():
             await conn.copy_records_to_table("outbox_events", records=rows[1:], columns=COLUMNS)
         committed = time.time()
-        await wait_all_published(conn, timeout=600)
+        await wait_all_published(conn, timeout=max(120.0, len(rows) / 500))
         last = await conn.fetchval("SELECT extract(epoch FROM max(published_at)) FROM outbox_events WHERE id > 1")
     finally:
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await task
+        if replays() > replays_before:
+            print(f"  !! the relay replayed the outbox {replays() - replays_before:.0f} time(s) during this run", flush=True)
     return (len(rows) - 1) / (float(last) - committed)
 
 
@@ -116,7 +125,7 @@ async def main(events: int, batch_sizes: list[int], runs: int, profile: bool) ->
                 for run in range(1, runs + 1):
                     rate = await one_run(engine, conn, stack.bootstrap_servers, rows, batch_size)
                     results.setdefault(batch_size, []).append(rate)
-                    print(f"batch_size={batch_size:5d} run {run}: {rate:8,.0f} events/s", flush=True)
+                    print(f"batch_size={batch_size:5d} run {run}: {rate:8,.0f} events/s  ({load_average()})", flush=True)
             if profile:
                 profiler = cProfile.Profile()
                 profiler.enable()

@@ -159,3 +159,29 @@ async def test_a_transient_failure_is_retried_until_it_succeeds(stack: Stack, se
         await stop(task)
     assert attempts == FAST_RETRIES.max_attempts + 3
     assert await count(sessions, inbox_events, consumer=name, event_id=event.id) == 1
+
+
+async def test_a_fetch_of_many_events_is_applied_in_order_and_exactly_once(stack: Stack, sessions, producer) -> None:
+    name = f"it-batch-{uuid.uuid4().hex[:8]}"
+    customer = uuid.uuid4()
+    events = [new_event(customer) for _ in range(200)]
+    for event, payload in events:
+        await producer.send(CUSTOMERS.name, value=payload.model_dump_json().encode(), key=str(customer).encode(), headers=to_kafka_headers(event))
+    await producer.send_and_wait(CUSTOMERS.name, value=events[0][1].model_dump_json().encode(), key=str(customer).encode(), headers=to_kafka_headers(events[0][0]))
+    task = await run_consumer(EventConsumer(name, recording_handlers(name), sessions, stack.bootstrap_servers, FAST_RETRIES))
+    try:
+        await eventually(lambda: _at_least(count(sessions, inbox_events, consumer=name), 200), timeout=30)
+    finally:
+        await stop(task)
+    assert await count(sessions, effects, consumer=name) == 200
+    async with sessions() as session:
+        offsets = (
+            await session.execute(
+                select(inbox_events.c.offset).where(inbox_events.c.consumer == name).order_by(inbox_events.c.processed_at, inbox_events.c.offset)
+            )
+        ).scalars().all()
+    assert offsets == sorted(offsets)
+
+
+async def _at_least(counting, expected: int) -> bool:
+    return await counting >= expected

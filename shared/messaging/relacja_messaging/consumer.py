@@ -1,13 +1,19 @@
 """The idempotent consumer: at-least-once delivery, exactly-once effects.
 
-For each record, in partition order:
+For the records of one partition that one fetch returned, in partition order:
 
 1. read the CloudEvents envelope from the headers and find the handler for ``ce_type``
    (types this consumer has no handler for are skipped: topics carry many types);
 2. validate the value against the handler's payload model;
-3. in one transaction, insert the inbox row (consumer, event id) — a conflict means the
-   event was applied before and the record is skipped — and run the handler;
-4. after the records of a partition are applied, commit exactly the next offset.
+3. in one transaction, insert the inbox rows (consumer, event id) of all of them with one
+   statement — an id that conflicts was applied before and its record is skipped — and
+   run the handlers of the new ones in offset order;
+4. after the transaction commits, commit exactly the next offset of the partition.
+
+Applying a fetch in one transaction is what keeps up with a steady stream (one commit
+instead of one per event). If that transaction fails, it rolls back and the same records
+are applied one by one, each in its own transaction, under the rules below — so one bad
+event never holds back the others, and the guarantees are those of the one-by-one path.
 
 Failures: an outage of the database or broker is retried without limit (with capped
 backoff), because the event is fine. Any other error is retried ``max_attempts`` times
@@ -33,11 +39,11 @@ from pydantic import ValidationError
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from relacja_contracts import CloudEvent, dead_letter_topic, from_kafka_headers
+from relacja_contracts import CloudEvent, EventPayload, dead_letter_topic, from_kafka_headers
 from relacja_contracts.envelope import EnvelopeError
 
 from .errors import is_transient
-from .handlers import EventHandlers
+from .handlers import EventHandlers, Handler
 from .kafka import consumer_options, producer_options
 from .tables import inbox_events
 from .tracing import current_traceparent
@@ -56,8 +62,12 @@ class ConsumerSettings:
     max_backoff: float = 5.0
 
 
-class _PoisonMessage(Exception):
-    """A record that can never be applied (bad envelope or payload)."""
+@dataclass(frozen=True)
+class _Decoded:
+    record: ConsumerRecord
+    event: CloudEvent
+    handler: Handler[EventPayload]
+    payload: EventPayload
 
 
 class EventConsumer:
@@ -122,8 +132,7 @@ class EventConsumer:
         while True:
             batch = await self._consumer.getmany(timeout_ms=1000)
             for partition, records in batch.items():
-                for record in records:
-                    await self.process(record)
+                await self.process_batch(records)
                 await self._commit(partition, records[-1].offset + 1)
 
     async def _commit(self, partition: TopicPartition, next_offset: int) -> None:
@@ -135,73 +144,113 @@ class EventConsumer:
             # starts from the last committed offset; the inbox absorbs the overlap.
             log.info("offset commit for %s skipped after a rebalance: %r", partition, exc)
 
-    # -- one record ------------------------------------------------------------------
+    # -- records ---------------------------------------------------------------------
 
-    async def process(self, record: ConsumerRecord) -> str:
-        """Apply one record; returns the outcome (applied, duplicate, skipped, dead_lettered)."""
+    async def process_batch(self, records: list[ConsumerRecord]) -> None:
+        """Apply one partition's records in one transaction; one by one if that fails."""
+        decoded = [item for item in [await self._decode(record) for record in records] if item is not None]
+        if len(decoded) > 1:
+            try:
+                for outcome in await self._apply_together(decoded):
+                    self._count(outcome)
+                return
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                log.info("consumer %s: batch of %d failed (%r); applying one by one", self.name, len(decoded), exc)
+        for item in decoded:
+            await self._apply_with_retries(item)
+
+    async def _decode(self, record: ConsumerRecord) -> _Decoded | None:
+        """The record with its envelope, handler and payload; None (counted) if skipped or dead-lettered."""
         try:
-            event, registration = self._decode_envelope(record)
-        except _PoisonMessage as poison:
+            event = from_kafka_headers(record.headers)
+        except EnvelopeError as poison:
             await self._dead_letter(record, poison, event=None)
-            return self._count("dead_lettered")
+            self._count("dead_lettered")
+            return None
+        registration = self.handlers.get(event.type)
         if registration is None:
-            return self._count("skipped")
+            self._count("skipped")
+            return None
         try:
             payload = registration.model.model_validate_json(record.value or b"")
         except ValidationError as invalid:
             await self._dead_letter(record, invalid, event=event)
-            return self._count("dead_lettered")
+            self._count("dead_lettered")
+            return None
+        return _Decoded(record, event, registration.handler, payload)
 
+    async def _apply_together(self, items: list[_Decoded]) -> list[str]:
+        async with self.session_factory() as session, session.begin():
+            statement = (
+                pg_insert(inbox_events)
+                .values([self._inbox_row(item.record, item.event, "applied") for item in items])
+                .on_conflict_do_nothing(index_elements=["consumer", "event_id"])
+                .returning(inbox_events.c.event_id)
+            )
+            new_ids = set((await session.execute(statement)).scalars())
+            outcomes = []
+            for item in items:
+                if item.event.id not in new_ids:
+                    outcomes.append("duplicate")
+                    continue
+                new_ids.discard(item.event.id)  # a second copy later in the same fetch is a duplicate
+                await self._run_handler(session, item)
+                outcomes.append("applied")
+            return outcomes
+
+    async def _apply_with_retries(self, item: _Decoded) -> str:
         attempt = 0
         while True:
             try:
-                return self._count(await self._apply(record, event, lambda s: registration.handler(s, event, payload)))
+                return self._count(await self._apply(item))
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
                 if is_transient(exc):
                     delay = self._backoff(attempt)
-                    log.warning("consumer %s: transient failure on %s, retrying in %.1fs: %r", self.name, event.id, delay, exc)
+                    log.warning("consumer %s: transient failure on %s, retrying in %.1fs: %r", self.name, item.event.id, delay, exc)
                     await asyncio.sleep(delay)
                     attempt = min(attempt + 1, 10)
                     continue
                 attempt += 1
                 if attempt >= self.settings.max_attempts:
-                    await self._dead_letter(record, exc, event=event)
+                    await self._dead_letter(item.record, exc, event=item.event)
                     return self._count("dead_lettered")
                 await asyncio.sleep(self._backoff(attempt))
 
-    def _decode_envelope(self, record: ConsumerRecord):  # type: ignore[no-untyped-def]
-        try:
-            event = from_kafka_headers(record.headers)
-        except EnvelopeError as exc:
-            raise _PoisonMessage(str(exc)) from exc
-        return event, self.handlers.get(event.type)
+    async def _apply(self, item: _Decoded) -> str:
+        async with self.session_factory() as session, session.begin():
+            if not await self._record_in_inbox(session, item.record, item.event, outcome="applied"):
+                return "duplicate"
+            await self._run_handler(session, item)
+        return "applied"
 
-    async def _apply(self, record: ConsumerRecord, event: CloudEvent, effect) -> str:  # type: ignore[no-untyped-def]
-        token = current_traceparent.set(event.traceparent)
+    @staticmethod
+    async def _run_handler(session: AsyncSession, item: _Decoded) -> None:
+        token = current_traceparent.set(item.event.traceparent)
         try:
-            async with self.session_factory() as session, session.begin():
-                if not await self._record_in_inbox(session, record, event, outcome="applied"):
-                    return "duplicate"
-                await effect(session)
-            return "applied"
+            await item.handler(session, item.event, item.payload)
         finally:
             current_traceparent.reset(token)
+
+    def _inbox_row(self, record: ConsumerRecord, event: CloudEvent, outcome: str) -> dict[str, object]:
+        return {
+            "consumer": self.name,
+            "event_id": event.id,
+            "event_type": event.type,
+            "topic": record.topic,
+            "partition": record.partition,
+            "offset": record.offset,
+            "outcome": outcome,
+            "event_time": event.time,
+        }
 
     async def _record_in_inbox(self, session: AsyncSession, record: ConsumerRecord, event: CloudEvent, outcome: str) -> bool:
         statement = (
             pg_insert(inbox_events)
-            .values(
-                consumer=self.name,
-                event_id=event.id,
-                event_type=event.type,
-                topic=record.topic,
-                partition=record.partition,
-                offset=record.offset,
-                outcome=outcome,
-                event_time=event.time,
-            )
+            .values(self._inbox_row(record, event, outcome))
             .on_conflict_do_nothing(index_elements=["consumer", "event_id"])
             .returning(inbox_events.c.event_id)
         )
