@@ -8,7 +8,7 @@ UV         := $(TOOLS)/bin/uv
 export UV_PYTHON_DOWNLOADS := never
 export UV_PYTHON ?= python3.11
 
-.PHONY: help run test test-unit token contracts sync bench bench-relay bench-latency bench-memory status clean
+.PHONY: help run test test-unit token contracts sync bench bench-relay bench-latency bench-memory bench-gateway bench-customers wrk status clean
 
 help:
 	@echo "make run        start PostgreSQL, the broker, every service and the gateway (Ctrl+C stops)"
@@ -16,7 +16,7 @@ help:
 	@echo "make test-unit  unit tests only (no database, no broker)"
 	@echo "make token      print a local admin bearer token (SCOPES=\"customers:read ...\" TTL=3600)"
 	@echo "make contracts  regenerate the AsyncAPI document and event JSON Schemas"
-	@echo "make bench      relay throughput, end-to-end latency, idle memory -> docs/benchmarks.md"
+	@echo "make bench      every benchmark (figures are recorded by hand in docs/benchmarks.md)"
 	@echo "make clean      remove local state (.state/): databases and logs"
 
 $(UV):
@@ -46,7 +46,7 @@ status: sync
 contracts: sync
 	$(UV) run --frozen python -m relacja_contracts.asyncapi
 
-bench: bench-relay bench-latency bench-memory
+bench: bench-relay bench-latency bench-memory bench-gateway bench-customers
 
 bench-relay: sync
 	$(UV) run --frozen python -m bench.relay_throughput
@@ -56,6 +56,16 @@ bench-latency: sync
 
 bench-memory: sync
 	$(UV) run --frozen python -m bench.idle_memory
+
+bench-gateway: sync wrk
+	$(UV) run --frozen python -m bench.gateway_overhead
+
+bench-customers: sync
+	$(UV) run --frozen python -m bench.customers_master
+
+# The gateway benchmark drives load with wrk (Debian package), installed when missing.
+wrk:
+	@command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
 
 clean:
 	rm -rf .state
