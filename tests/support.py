@@ -28,7 +28,7 @@ async def eventually(check: Callable[[], Awaitable[T | None]], *, timeout: float
     raise AssertionError(f"condition not met within {timeout}s (last value: {last!r})")
 
 
-async def read_topic(bootstrap: str, topic: str, *, header: str, values: set[str], timeout: float = 20.0) -> list[ConsumerRecord]:
+async def read_topic(bootstrap: str, topic: str, *, header: str, values: set[str], timeout: float = 60.0) -> list[ConsumerRecord]:
     """Every record of ``topic`` whose ``header`` is one of ``values``, reading from the start
     with a fresh consumer group until each value was seen and the topic is read to its end."""
     consumer = AIOKafkaConsumer(topic, **consumer_options(bootstrap, f"test-reader-{uuid.uuid4().hex}"))

@@ -79,17 +79,20 @@ async def test_idempotency_key_replays_the_first_response_and_rejects_another_bo
 
 
 async def test_list_is_cursor_paginated_without_gaps(gateway: httpx.AsyncClient) -> None:
-    tag = uuid.uuid4().hex[:8]
+    tag = f"page-{uuid.uuid4().hex[:8]}"
+    created = set()
     for i in range(7):
-        await gateway.post("/api/v1/customers", json={"kind": "person", "display_name": f"{tag}-{i}"})
+        response = await gateway.post("/api/v1/customers", json={"kind": "person", "display_name": f"Page {i}", "tags": [tag]})
+        created.add(response.json()["id"])
     seen: list[str] = []
     cursor = None
     while True:
-        params = {"limit": 3} | ({"cursor": cursor} if cursor else {})
+        params = {"limit": 3, "tag": tag} | ({"cursor": cursor} if cursor else {})
         page = (await gateway.get("/api/v1/customers", params=params)).json()
+        assert len(page["items"]) <= 3
         seen += [c["id"] for c in page["items"]]
         cursor = page["next_cursor"]
         if not cursor:
             break
     assert len(seen) == len(set(seen))
-    assert len(seen) >= 7
+    assert set(seen) == created

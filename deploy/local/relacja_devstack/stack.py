@@ -255,6 +255,11 @@ class Stack:
             upstreams = {s.name: cfg.service_url(s.name) for s in cfg.services if not s.is_gateway}
             env[f"{prefix}_UPSTREAMS"] = json.dumps(upstreams)
             env[f"{prefix}_JWT_SECRET"] = cfg.jwt_secret
+            if cfg.profile == "test":
+                # The whole suite is one caller sending thousands of requests; the rate
+                # limit itself is tested on a gateway of its own (tests/e2e/test_gateway_edge.py).
+                env.setdefault(f"{prefix}_RATE_LIMIT_RATE", "2000")
+                env.setdefault(f"{prefix}_RATE_LIMIT_BURST", "10000")
         else:
             env[f"{prefix}_KAFKA_BOOTSTRAP"] = cfg.bootstrap_servers
         return env

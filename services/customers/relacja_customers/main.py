@@ -1,10 +1,19 @@
-"""The customers service process: HTTP API plus the outbox relay."""
+"""The customers service process: HTTP API, the outbox relay and the important-date announcer."""
 
 from __future__ import annotations
 
 from relacja_servicekit import create_service_app
 
+from .api.consents import router as consents_router
 from .api.customers import router as customers_router
+from .api.important_dates import router as important_dates_router
+from .api.interactions import router as interactions_router
+from .api.imports import IMPORTS_PATH
+from .api.imports import router as imports_router
+from .api.merge import router as merge_router
+from .api.privacy import router as privacy_router
+from .api.timeline import router as timeline_router
+from .scheduler import important_dates_background
 from .settings import CustomersSettings
 
 __all__ = ["app", "settings"]
@@ -16,5 +25,17 @@ app = create_service_app(
     title="Relacja customers",
     description="The customer master: one record per customer that every team sees.",
     settings=settings,
-    routers=[customers_router],
+    # Fixed paths (/important-dates, /meetings, /imports) before the customers router's /{customer_id}.
+    routers=[
+        important_dates_router,
+        interactions_router,
+        consents_router,
+        timeline_router,
+        imports_router,
+        customers_router,
+        merge_router,
+        privacy_router,
+    ],
+    body_limits={IMPORTS_PATH: settings.import_max_body_bytes},
+    background=important_dates_background(settings),
 )

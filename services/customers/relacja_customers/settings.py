@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import time
+
+from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from relacja_servicekit import ServiceSettings
@@ -15,3 +18,15 @@ class CustomersSettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="RELACJA_CUSTOMERS_", extra="ignore")
 
     database_url: str = "postgresql+asyncpg://postgres@127.0.0.1:55432/relacja_customers"
+    default_phone_region: str = Field(
+        default="PL", pattern="^[A-Z]{2}$", description="ISO 3166-1 alpha-2 region for phone numbers written without +<country code>"
+    )
+    import_max_body_bytes: int = Field(
+        default=1_073_741_824, ge=1024, description="Body limit of POST /api/v1/customers/imports (streamed; others keep max_body_bytes)"
+    )
+
+    run_schedulers: bool = Field(default=True, description="Run the daily important-date announcer in this process")
+    important_dates_lead_days: int = Field(
+        default=7, ge=0, le=90, description="Announce an important date this many days ahead (0: on the day)"
+    )
+    important_dates_run_at: time = Field(default=time(0, 5), description="Time of day (UTC) of the daily run")

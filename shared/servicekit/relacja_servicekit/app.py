@@ -8,6 +8,9 @@
         consumers={"segmentation.projection": handlers},
     )
 
+``body_limits`` maps exact paths to their own request body limit (a streamed upload);
+every other path has ``settings.max_body_bytes``.
+
 The lifespan opens the database and starts the background workers as tasks: the outbox
 relay (if ``settings.run_relay``), one ``EventConsumer`` per entry of ``consumers`` (if
 ``settings.run_consumers``) and any ``background`` extras; on shutdown it cancels them and
@@ -80,6 +83,7 @@ def create_service_app(
     consumers: Mapping[str, EventHandlers] | None = None,
     background: Background | None = None,
     description: str = "",
+    body_limits: Mapping[str, int] | None = None,
 ) -> FastAPI:
     configure_logging(name, settings.log_level)
     broker_probe = BrokerProbe(settings.kafka_bootstrap)
@@ -120,7 +124,7 @@ def create_service_app(
         app.include_router(router)
     # Starlette runs the last-added middleware first: the context (request id) wraps the
     # error handler, which wraps the size limit.
-    app.add_middleware(BodySizeLimitMiddleware, max_body_bytes=settings.max_body_bytes)
+    app.add_middleware(BodySizeLimitMiddleware, max_body_bytes=settings.max_body_bytes, path_limits=body_limits)
     app.add_middleware(UnhandledErrorMiddleware, retry_after_seconds=settings.retry_after_seconds)
     app.add_middleware(RequestContextMiddleware)
     return app
