@@ -147,7 +147,8 @@ def create_app(
     app.include_router(customer360_router)
     app.include_router(proxy_router)  # last: the catch-all must not shadow /healthz and friends
     # Starlette runs the last-added middleware first.
-    app.add_middleware(BodySizeLimitMiddleware, max_body_bytes=settings.max_body_bytes)
+    upload_limits = {route.prefix: route.max_body_bytes for route in ROUTES if route.max_body_bytes}
+    app.add_middleware(BodySizeLimitMiddleware, max_body_bytes=settings.max_body_bytes, path_limits=upload_limits)
     app.add_middleware(UnhandledErrorMiddleware, retry_after_seconds=settings.retry_after_seconds)
     if settings.cors_origins:
         app.add_middleware(

@@ -2,7 +2,7 @@
 
     path prefix               upstream       scopes                            timeout
     /api/v1/customers         customers      customers:read | customers:write
-    /api/v1/customers/imports customers      customers:read | customers:write  120 s
+    /api/v1/customers/imports customers      customers:read | customers:write  120 s, bodies ≤ 1 GiB
     /api/v1/segmentation      segmentation   analytics:read | analytics:write
     /api/v1/orders            orders         orders:read    | orders:write
     /api/v1/products          orders         orders:read    | orders:write
@@ -53,6 +53,7 @@ class Route:
     upstream: str
     area: str | None
     timeout_seconds: float | None = None  # None: the gateway's upstream_timeout_seconds
+    max_body_bytes: int | None = None  # None: the gateway's max_body_bytes; for streamed uploads
 
     @property
     def public(self) -> bool:
@@ -86,7 +87,8 @@ class RouteTable:
 
 ROUTES: tuple[Route, ...] = (
     Route("/api/v1/customers", "customers", "customers"),
-    Route("/api/v1/customers/imports", "customers", "customers", timeout_seconds=120.0),
+    # Bulk imports stream large CSV/NDJSON bodies: the customers service's own limit (1 GiB).
+    Route("/api/v1/customers/imports", "customers", "customers", timeout_seconds=120.0, max_body_bytes=1 << 30),
     Route("/api/v1/segmentation", "segmentation", "analytics"),
     Route("/api/v1/orders", "orders", "orders"),
     Route("/api/v1/products", "orders", "orders"),

@@ -189,3 +189,8 @@ def test_scrub_payload_replaces_only_personal_keys_present() -> None:
     payload = {"customer_id": "c", "display_name": "Anna", "email": "a@x.pl", "lifecycle_stage": "lead", "tags": ["x"]}
     assert scrub_payload(payload) == {"customer_id": "c", "display_name": "erased", "email": None, "lifecycle_stage": "lead", "tags": ["x"]}
     assert scrub_payload({"customer_id": "c"}) == {"customer_id": "c"}
+
+
+def test_scrub_payload_clears_the_label_of_an_upcoming_important_date() -> None:
+    payload = {"customer_id": "c", "kind": "birthday", "label": "Anna's birthday", "occurs_on": "2026-12-01"}
+    assert scrub_payload(payload) == {"customer_id": "c", "kind": "birthday", "label": None, "occurs_on": "2026-12-01"}

@@ -238,6 +238,15 @@ async def test_bodies_over_the_limit_are_413(gateway: Callable[..., Any], upstre
         assert_problem(await client.post("/api/v1/customers", headers=auth(token("admin")), content=big()), 413, "body-too-large")
 
 
+async def test_the_import_route_takes_large_streamed_bodies(gateway: Callable[..., Any], upstream: Upstream, token: Callable[..., str]) -> None:
+    async with gateway(max_body_bytes=4096) as client:
+        response = await client.post(
+            "/api/v1/customers/imports", headers=auth(token("admin")) | {"content-type": "text/csv"}, content=b"x" * 50_000
+        )
+        assert response.status_code != 413
+        assert len(upstream.last.content) == 50_000
+
+
 # -- what clients receive -------------------------------------------------------------------
 
 
