@@ -31,7 +31,6 @@ ERASED_FIELDS: dict[str, Any] = {
     "external_id": None,
     "company_id": None,  # a person's employer is personal data too
     "custom_attributes": {},
-    "label": None,  # ImportantDateUpcomingV1: a date's label may name a person or an occasion
 }
 
 # Keys of event payloads (any type of this service) that carry personal data, and what
@@ -47,6 +46,7 @@ PERSONAL_PAYLOAD_FIELDS: dict[str, Any] = {
     "birth_date": None,
     "addresses": [],
     "custom_attributes": {},
+    "label": None,  # ImportantDateUpcomingV1: a date's label may name a person or an occasion
 }
 
 
