@@ -7,6 +7,10 @@ Writes that change the customer row get that from the row update; writes of rela
 ``FOR NO KEY UPDATE`` conflicts with ``UPDATE``/``DELETE`` of the row and with itself,
 and not with plain reads or foreign-key checks.
 
+**Claim the Idempotency-Key, then lock.** A create (``claim_and_lock``) first claims
+its ``Idempotency-Key`` (a replay returns the stored response), then locks the customer;
+``remember_created`` stores the response for later replays and returns it.
+
 **Forget stored responses on erasure.** A response kept for ``Idempotency-Key`` replays
 holds what erasure removes (a subject, a label, evidence); erasure drops them, and a
 replay then meets the erased customer (409).
@@ -15,17 +19,19 @@ replay then meets the erased customer (409).
 from __future__ import annotations
 
 import uuid
-from typing import Iterable
+from typing import Any, Iterable
 
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from relacja_servicekit.idempotency import idempotency_keys
+from relacja_servicekit.idempotency import claim, fingerprint, idempotency_keys, remember
 
 from .api.records import not_found, reject_erased
 from .tables import customers
 
-__all__ = ["forget_stored_responses", "lock_customer", "lock_customers"]
+__all__ = ["claim_and_lock", "forget_stored_responses", "lock_customer", "lock_customers", "remember_created"]
 
 
 async def lock_customers(session: AsyncSession, customer_ids: Iterable[uuid.UUID]) -> set[uuid.UUID]:
@@ -49,6 +55,40 @@ async def lock_customer(session: AsyncSession, customer_id: uuid.UUID) -> None:
     if row is None:
         raise not_found(customer_id)
     reject_erased(row)  # nothing new is recorded about an erased customer
+
+
+async def claim_and_lock(
+    session: AsyncSession, scope: str, idempotency_key: str | None, customer_id: uuid.UUID, body: BaseModel
+) -> JSONResponse | None:
+    """Start a create about the customer (inside the caller's transaction): with an
+    ``Idempotency-Key``, claim it, and return the stored response when the request was made
+    before; then lock the customer's row (404, 409 as :func:`lock_customer`). ``None``: go on."""
+    if idempotency_key:
+        stored = await claim(
+            session,
+            scope=scope,
+            key=idempotency_key,
+            fingerprint=fingerprint({"customer_id": str(customer_id), **body.model_dump(mode="json")}),
+        )
+        if stored:
+            return stored.to_response()
+    await lock_customer(session, customer_id)
+    return None
+
+
+async def remember_created(
+    session: AsyncSession,
+    scope: str,
+    idempotency_key: str | None,
+    payload: Any,
+    *,
+    status_code: int = 201,
+    headers: dict[str, str] | None = None,
+) -> JSONResponse:
+    """Store the response for replays of the ``Idempotency-Key`` (if any); the response."""
+    if idempotency_key:
+        await remember(session, scope, idempotency_key, status_code=status_code, body=payload, headers=headers)
+    return JSONResponse(payload, status_code=status_code, headers=headers)
 
 
 async def forget_stored_responses(session: AsyncSession, scope: str, customer_id: uuid.UUID) -> None:

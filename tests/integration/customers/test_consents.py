@@ -3,9 +3,7 @@ no-op on an unchanged state, partner consents, history paging, bad input, events
 
 from __future__ import annotations
 
-import json
 import uuid
-from typing import AsyncIterator
 
 import asyncpg
 import httpx
@@ -15,39 +13,10 @@ from relacja_contracts.topics import CUSTOMERS
 from relacja_devstack import Stack
 
 from ...support import read_topic
+from .support import logged_events, new_customer
 
 GRANTED = "relacja.customers.consent.granted.v1"
 WITHDRAWN = "relacja.customers.consent.withdrawn.v1"
-
-
-@pytest.fixture
-async def api(stack: Stack) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(base_url=stack.service_url("customers"), timeout=10) as client:
-        yield client
-
-
-@pytest.fixture
-async def db(stack: Stack) -> AsyncIterator[asyncpg.Connection]:
-    connection = await asyncpg.connect(stack.database_url("customers").replace("+asyncpg", ""))
-    try:
-        yield connection
-    finally:
-        await connection.close()
-
-
-async def new_customer(api: httpx.AsyncClient) -> str:
-    response = await api.post("/api/v1/customers", json={"kind": "person", "display_name": "Maria Zielińska"})
-    assert response.status_code == 201, response.text
-    return response.json()["id"]
-
-
-async def consent_events(db: asyncpg.Connection, customer_id: str) -> list[tuple[str, dict]]:
-    rows = await db.fetch(
-        "SELECT event_type, payload FROM customer_event_log WHERE customer_id = $1 AND event_type = ANY($2) ORDER BY id",
-        uuid.UUID(customer_id),
-        [GRANTED, WITHDRAWN],
-    )
-    return [(row["event_type"], json.loads(row["payload"])) for row in rows]
 
 
 async def test_grant_withdraw_and_the_no_op(stack: Stack, api: httpx.AsyncClient, db: asyncpg.Connection) -> None:
@@ -74,7 +43,7 @@ async def test_grant_withdraw_and_the_no_op(stack: Stack, api: httpx.AsyncClient
     assert [(c["purpose"], c["status"]) for c in current] == [("email_marketing", "withdrawn")]
 
     assert await db.fetchval("SELECT count(*) FROM consent_records WHERE customer_id = $1", uuid.UUID(customer_id)) == 2
-    events = await consent_events(db, customer_id)
+    events = await logged_events(db, customer_id, GRANTED, WITHDRAWN)
     assert [(t, p["purpose"], p["consent_id"], p["source"]) for t, p in events] == [
         (GRANTED, "email_marketing", record["consent_id"], "web-form"),
         (WITHDRAWN, "email_marketing", record["consent_id"], "unsubscribe-link"),
@@ -103,7 +72,7 @@ async def test_partner_consents_are_separate_per_partner_and_purpose(api: httpx.
     ]
     only = (await api.get(url, params={"purpose": "profiling"})).json()["items"]
     assert [c["purpose"] for c in only] == ["profiling"]
-    events = await consent_events(db, customer_id)
+    events = await logged_events(db, customer_id, GRANTED, WITHDRAWN)
     assert [(t, p["partner_id"], p["partner_purpose"]) for t, p in events] == [
         (GRANTED, "dhl", "delivery"), (GRANTED, "dhl", "marketing"), (WITHDRAWN, "ups", "delivery"),
         (WITHDRAWN, "dhl", "marketing"), (GRANTED, None, None),
@@ -163,7 +132,7 @@ async def test_bad_input_is_a_422_naming_the_field(api: httpx.AsyncClient, db: a
     assert response.headers["content-type"] == "application/problem+json"
     assert field in [error["field"] for error in response.json()["errors"]]
     assert await db.fetchval("SELECT count(*) FROM consent_records WHERE customer_id = $1", uuid.UUID(customer_id)) == 0
-    assert await consent_events(db, customer_id) == []
+    assert await logged_events(db, customer_id, GRANTED, WITHDRAWN) == []
 
 
 async def test_unknown_customer_is_404(api: httpx.AsyncClient) -> None:
@@ -183,5 +152,5 @@ async def test_idempotent_record(api: httpx.AsyncClient, db: asyncpg.Connection)
     replay = await api.post(url, json=body, headers=key)
     assert first.status_code == replay.status_code == 201
     assert replay.json() == first.json() and replay.headers["idempotent-replayed"] == "true"
-    assert len(await consent_events(db, customer_id)) == 1
+    assert len(await logged_events(db, customer_id, GRANTED, WITHDRAWN)) == 1
     assert (await api.post(url, json=body | {"status": "withdrawn"}, headers=key)).status_code == 422

@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import uuid
 from datetime import datetime, timedelta, timezone
-from typing import AsyncIterator
 
 import asyncpg
 import httpx
@@ -16,35 +15,13 @@ from relacja_contracts.topics import CUSTOMERS
 from relacja_devstack import Stack
 
 from ...support import read_topic
+from .support import new_customer, post_created
 
 LOGGED = "relacja.customers.interaction.logged.v1"
 
 
-@pytest.fixture
-async def api(stack: Stack) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(base_url=stack.service_url("customers"), timeout=10) as client:
-        yield client
-
-
-@pytest.fixture
-async def db(stack: Stack) -> AsyncIterator[asyncpg.Connection]:
-    connection = await asyncpg.connect(stack.database_url("customers").replace("+asyncpg", ""))
-    try:
-        yield connection
-    finally:
-        await connection.close()
-
-
-async def new_customer(api: httpx.AsyncClient) -> str:
-    response = await api.post("/api/v1/customers", json={"kind": "person", "display_name": "Piotr Kowalczyk"})
-    assert response.status_code == 201, response.text
-    return response.json()["id"]
-
-
 async def log(api: httpx.AsyncClient, customer_id: str, **body: object) -> dict:
-    response = await api.post(f"/api/v1/customers/{customer_id}/interactions", json=body)
-    assert response.status_code == 201, response.text
-    return response.json()
+    return await post_created(api, f"/api/v1/customers/{customer_id}/interactions", body)
 
 
 def iso(moment: datetime) -> str:

@@ -7,57 +7,30 @@ from __future__ import annotations
 import json
 import uuid
 from datetime import date
-from typing import AsyncIterator
 
 import asyncpg
 import httpx
-import pytest
 from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
 
 from relacja_customers.scheduler import announce_upcoming
 from relacja_devstack import Stack
 
+from .support import new_customer, post_created
+
 GRANTED = "relacja.customers.consent.granted.v1"
 WITHDRAWN = "relacja.customers.consent.withdrawn.v1"
 
 
-@pytest.fixture
-async def api(stack: Stack) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(base_url=stack.service_url("customers"), timeout=10) as client:
-        yield client
-
-
-@pytest.fixture
-async def db(stack: Stack) -> AsyncIterator[asyncpg.Connection]:
-    connection = await asyncpg.connect(stack.database_url("customers").replace("+asyncpg", ""))
-    try:
-        yield connection
-    finally:
-        await connection.close()
-
-
-async def new_customer(api: httpx.AsyncClient, name: str = "Adam Nowak") -> str:
-    response = await api.post("/api/v1/customers", json={"kind": "person", "display_name": name})
-    assert response.status_code == 201, response.text
-    return response.json()["id"]
-
-
-async def post(api: httpx.AsyncClient, path: str, body: dict, **headers: str) -> dict:
-    response = await api.post(path, json=body, headers=headers)
-    assert response.status_code == 201, response.text
-    return response.json()
-
-
 async def consent(api: httpx.AsyncClient, customer_id: str, purpose: str, status: str, at: str) -> dict:
     body = {"purpose": purpose, "status": status, "source": "web-form", "evidence": "signed form 17", "occurred_at": at}
-    return await post(api, f"/api/v1/customers/{customer_id}/consents", body)
+    return await post_created(api, f"/api/v1/customers/{customer_id}/consents", body)
 
 
 async def test_merge_keeps_every_interaction_date_and_consent_record(api: httpx.AsyncClient, db: asyncpg.Connection) -> None:
     survivor, other = await new_customer(api, "Adam Nowak"), await new_customer(api, "A. Nowak")
-    call = await post(api, f"/api/v1/customers/{survivor}/interactions", {"channel": "phone", "direction": "inbound"})
-    mail = await post(api, f"/api/v1/customers/{other}/interactions", {"channel": "email", "direction": "outbound"})
-    birthday = await post(api, f"/api/v1/customers/{other}/important-dates", {"kind": "birthday", "month": 3, "day": 9})
+    call = await post_created(api, f"/api/v1/customers/{survivor}/interactions", {"channel": "phone", "direction": "inbound"})
+    mail = await post_created(api, f"/api/v1/customers/{other}/interactions", {"channel": "email", "direction": "outbound"})
+    birthday = await post_created(api, f"/api/v1/customers/{other}/important-dates", {"kind": "birthday", "month": 3, "day": 9})
     await consent(api, survivor, "email_marketing", "granted", "2026-01-01T10:00:00Z")
     await consent(api, survivor, "profiling", "granted", "2026-01-01T10:00:00Z")
     later_withdrawal = await consent(api, other, "email_marketing", "withdrawn", "2026-02-01T10:00:00Z")
@@ -100,8 +73,8 @@ async def test_merge_keeps_every_interaction_date_and_consent_record(api: httpx.
 
 async def test_export_holds_every_area(api: httpx.AsyncClient) -> None:
     customer_id = await new_customer(api)
-    call = await post(api, f"/api/v1/customers/{customer_id}/interactions", {"channel": "phone", "direction": "inbound", "subject": "Hej"})
-    day = await post(api, f"/api/v1/customers/{customer_id}/important-dates", {"kind": "custom", "month": 5, "day": 5, "label": "x"})
+    call = await post_created(api, f"/api/v1/customers/{customer_id}/interactions", {"channel": "phone", "direction": "inbound", "subject": "Hej"})
+    day = await post_created(api, f"/api/v1/customers/{customer_id}/important-dates", {"kind": "custom", "month": 5, "day": 5, "label": "x"})
     grant = await consent(api, customer_id, "profiling", "granted", "2026-01-01T10:00:00Z")
     withdrawal = await consent(api, customer_id, "profiling", "withdrawn", "2026-01-02T10:00:00Z")
 
@@ -117,7 +90,7 @@ async def test_export_holds_every_area(api: httpx.AsyncClient) -> None:
 async def test_erase_pseudonymises_and_keeps_the_proof(stack: Stack, api: httpx.AsyncClient, db: asyncpg.Connection) -> None:
     customer_id = await new_customer(api)
     key = str(uuid.uuid4())
-    meeting = await post(
+    meeting = await post_created(
         api,
         f"/api/v1/customers/{customer_id}/interactions",
         {
@@ -127,8 +100,8 @@ async def test_erase_pseudonymises_and_keeps_the_proof(stack: Stack, api: httpx.
         },
         **{"Idempotency-Key": key},
     )
-    birthday = await post(api, f"/api/v1/customers/{customer_id}/important-dates", {"kind": "birthday", "month": 10, "day": 1, "year": 1980, "label": "Adam"})
-    anniversary = await post(
+    birthday = await post_created(api, f"/api/v1/customers/{customer_id}/important-dates", {"kind": "birthday", "month": 10, "day": 1, "year": 1980, "label": "Adam"})
+    anniversary = await post_created(
         api, f"/api/v1/customers/{customer_id}/important-dates", {"kind": "contract_anniversary", "month": 10, "day": 2, "year": 2015}
     )
     record = await consent(api, customer_id, "email_marketing", "granted", "2026-01-01T10:00:00Z")

@@ -7,53 +7,20 @@ from __future__ import annotations
 import json
 import uuid
 from datetime import datetime, timezone
-from typing import AsyncIterator
 
 import asyncpg
 import httpx
-import pytest
 
-from relacja_devstack import Stack
-
-
-@pytest.fixture
-async def api(stack: Stack) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(base_url=stack.service_url("customers"), timeout=10) as client:
-        yield client
-
-
-@pytest.fixture
-async def db(stack: Stack) -> AsyncIterator[asyncpg.Connection]:
-    connection = await asyncpg.connect(stack.database_url("customers").replace("+asyncpg", ""))
-    try:
-        yield connection
-    finally:
-        await connection.close()
-
-
-async def new_customer(api: httpx.AsyncClient) -> str:
-    response = await api.post("/api/v1/customers", json={"kind": "person", "display_name": "Zofia Lewandowska"})
-    assert response.status_code == 201, response.text
-    return response.json()["id"]
+from .support import all_pages, new_customer, post_created
 
 
 async def log(api: httpx.AsyncClient, customer_id: str, occurred_at: str, subject: str) -> dict:
     body = {"channel": "phone", "direction": "inbound", "occurred_at": occurred_at, "subject": subject}
-    response = await api.post(f"/api/v1/customers/{customer_id}/interactions", json=body)
-    assert response.status_code == 201, response.text
-    return response.json()
+    return await post_created(api, f"/api/v1/customers/{customer_id}/interactions", body)
 
 
 async def walk(api: httpx.AsyncClient, customer_id: str, limit: int) -> list[dict]:
-    items, cursor = [], None
-    while True:
-        params = {"limit": limit} | ({"cursor": cursor} if cursor else {})
-        response = await api.get(f"/api/v1/customers/{customer_id}/timeline", params=params)
-        assert response.status_code == 200, response.text
-        items += response.json()["items"]
-        cursor = response.json()["next_cursor"]
-        if not cursor:
-            return items
+    return await all_pages(api, f"/api/v1/customers/{customer_id}/timeline", {"limit": limit})
 
 
 def label(item: dict) -> str:

@@ -4,55 +4,21 @@
 from __future__ import annotations
 
 import uuid
-from typing import AsyncIterator
 
 import asyncpg
 import httpx
 import pytest
 
-from relacja_devstack import Stack
-
-
-@pytest.fixture
-async def api(stack: Stack) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(base_url=stack.service_url("customers"), timeout=10) as client:
-        yield client
-
-
-@pytest.fixture
-async def db(stack: Stack) -> AsyncIterator[asyncpg.Connection]:
-    connection = await asyncpg.connect(stack.database_url("customers").replace("+asyncpg", ""))
-    try:
-        yield connection
-    finally:
-        await connection.close()
-
-
-async def new_customer(api: httpx.AsyncClient) -> str:
-    response = await api.post("/api/v1/customers", json={"kind": "person", "display_name": "Ewa Nowak"})
-    assert response.status_code == 201, response.text
-    return response.json()["id"]
+from .support import all_pages, new_customer, post_created
 
 
 async def add_date(api: httpx.AsyncClient, customer_id: str, **body: object) -> dict:
-    response = await api.post(f"/api/v1/customers/{customer_id}/important-dates", json=body)
-    assert response.status_code == 201, response.text
-    return response.json()
+    return await post_created(api, f"/api/v1/customers/{customer_id}/important-dates", body)
 
 
 async def window(api: httpx.AsyncClient, first: str, last: str, **params: object) -> list[dict]:
     """Every occurrence in the window, walking all pages."""
-    items: list[dict] = []
-    cursor = None
-    while True:
-        query = {"from": first, "to": last, "limit": 100, **params} | ({"cursor": cursor} if cursor else {})
-        response = await api.get("/api/v1/customers/important-dates", params=query)
-        assert response.status_code == 200, response.text
-        page = response.json()
-        items += page["items"]
-        cursor = page["next_cursor"]
-        if not cursor:
-            return items
+    return await all_pages(api, "/api/v1/customers/important-dates", {"from": first, "to": last, "limit": 100, **params})
 
 
 def mine(items: list[dict], customer_id: str) -> list[tuple[str, str]]:

@@ -12,66 +12,28 @@ import asyncio
 import json
 import uuid
 from datetime import date
-from typing import AsyncIterator
 
 import asyncpg
 import httpx
-import pytest
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from relacja_contracts.topics import CUSTOMERS
 from relacja_customers.scheduler import announce_upcoming
 from relacja_devstack import Stack
 
 from ...support import read_topic
+from .support import logged_events, new_customer, post_created
 
 UPCOMING = "relacja.customers.important_date.upcoming.v1"
 
 
-@pytest.fixture
-async def api(stack: Stack) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(base_url=stack.service_url("customers"), timeout=10) as client:
-        yield client
-
-
-@pytest.fixture
-async def db(stack: Stack) -> AsyncIterator[asyncpg.Connection]:
-    connection = await asyncpg.connect(stack.database_url("customers").replace("+asyncpg", ""))
-    try:
-        yield connection
-    finally:
-        await connection.close()
-
-
-@pytest.fixture
-async def sessions(stack: Stack) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
-    engine = create_async_engine(stack.database_url("customers"))
-    try:
-        yield async_sessionmaker(engine, expire_on_commit=False)
-    finally:
-        await engine.dispose()
-
-
-async def new_customer(api: httpx.AsyncClient) -> str:
-    response = await api.post("/api/v1/customers", json={"kind": "person", "display_name": "Jan Wiśniewski"})
-    assert response.status_code == 201, response.text
-    return response.json()["id"]
-
-
 async def add_date(api: httpx.AsyncClient, customer_id: str, **body: object) -> str:
-    response = await api.post(f"/api/v1/customers/{customer_id}/important-dates", json=body)
-    assert response.status_code == 201, response.text
-    return response.json()["id"]
+    return (await post_created(api, f"/api/v1/customers/{customer_id}/important-dates", body))["id"]
 
 
 async def announced(db: asyncpg.Connection, customer_id: str) -> list[dict]:
     """The upcoming-date events in the customer's event log, oldest first."""
-    rows = await db.fetch(
-        "SELECT payload FROM customer_event_log WHERE customer_id = $1 AND event_type = $2 ORDER BY id",
-        uuid.UUID(customer_id),
-        UPCOMING,
-    )
-    return [json.loads(row["payload"]) for row in rows]
+    return [payload for _, payload in await logged_events(db, customer_id, UPCOMING)]
 
 
 async def test_dates_within_the_lead_time_are_announced_once(

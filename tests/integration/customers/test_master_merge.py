@@ -2,47 +2,14 @@
 
 from __future__ import annotations
 
-import json
 import uuid
-from typing import AsyncIterator
 
 import asyncpg
 import httpx
-import pytest
 
-from relacja_contracts.topics import CUSTOMERS
 from relacja_devstack import Stack
 
-from ...support import eventually, read_topic
-
-
-@pytest.fixture
-async def api(stack: Stack) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(base_url=stack.service_url("customers"), timeout=10) as client:
-        yield client
-
-
-@pytest.fixture
-async def db(stack: Stack) -> AsyncIterator[asyncpg.Connection]:
-    connection = await asyncpg.connect(stack.database_url("customers").replace("+asyncpg", ""))
-    try:
-        yield connection
-    finally:
-        await connection.close()
-
-
-def marker() -> str:
-    return "m" + "".join(chr(ord("a") + int(c, 16) % 26) for c in uuid.uuid4().hex[:9])
-
-
-def unique_phone() -> str:
-    return f"+486{uuid.uuid4().int % 10**8:08d}"
-
-
-async def create(api: httpx.AsyncClient, **body: object) -> dict:
-    response = await api.post("/api/v1/customers", json={"kind": "person", **body})
-    assert response.status_code == 201, response.text
-    return response.json()
+from .support import create, events_about, marker, problem, unique_phone
 
 
 async def merge(api: httpx.AsyncClient, survivor: dict, other_id: str, etag: str | None = None) -> httpx.Response:
@@ -50,25 +17,8 @@ async def merge(api: httpx.AsyncClient, survivor: dict, other_id: str, etag: str
     return await api.post(f"/api/v1/customers/{survivor['id']}/merge", json={"merge_customer_id": other_id}, headers=headers)
 
 
-async def events_about(stack: Stack, customer_id: str, *types: str) -> dict[str, list[dict]]:
-    async def read() -> dict[str, list[dict]] | None:
-        records = await read_topic(stack.bootstrap_servers, CUSTOMERS.name, header="ce_subject", values={customer_id})
-        found: dict[str, list[dict]] = {}
-        for record in records:
-            found.setdefault(dict(record.headers)["ce_type"].decode().split(".")[-2], []).append(json.loads(record.value))
-        return found if set(types) <= set(found) else None
-
-    return await eventually(read, timeout=30)
-
-
-def problem(response: httpx.Response, status: int) -> dict:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"].startswith("application/problem+json")
-    return response.json()
-
-
 async def test_duplicates_by_similar_name_ranked_by_score(api: httpx.AsyncClient) -> None:
-    word = marker()
+    word = marker("m")
     email, phone = f"dup.{word}@example.com", unique_phone()
     me = await create(api, given_name="Anna", family_name=f"Kowalska{word}", email=email, phone=phone)
     # E-mail and phone are unique among records, so only names can be shared here (the contact
@@ -96,7 +46,7 @@ async def test_duplicates_by_similar_name_ranked_by_score(api: httpx.AsyncClient
 async def test_merge_fills_fields_moves_everything_and_emits_merged_and_updated(
     stack: Stack, api: httpx.AsyncClient, db: asyncpg.Connection
 ) -> None:
-    word = marker()
+    word = marker("m")
     survivor = await create(api, given_name="Anna", family_name=word, email=f"anna.{word}@example.com", tags=["vip"],
                             custom_attributes={"score": {"type": "number", "value": 1}})
     other = await create(api, given_name="Ania", family_name=word, email=f"ania.{word}@example.com", phone=unique_phone(),
@@ -132,7 +82,7 @@ async def test_merge_fills_fields_moves_everything_and_emits_merged_and_updated(
 
 
 async def test_merging_companies_moves_their_people(api: httpx.AsyncClient) -> None:
-    word = marker()
+    word = marker("m")
     keep = await create(api, kind="company", legal_name=f"Keep {word}")
     gone = await create(api, kind="company", legal_name=f"Gone {word}", owner_id="agent-1")
     person = await create(api, given_name="Ewa", company_id=gone["id"])
@@ -145,7 +95,7 @@ async def test_merging_companies_moves_their_people(api: httpx.AsyncClient) -> N
 
 
 async def test_merge_of_identical_records_emits_no_update(stack: Stack, api: httpx.AsyncClient, db: asyncpg.Connection) -> None:
-    survivor = await create(api, given_name="Jan", family_name=marker())
+    survivor = await create(api, given_name="Jan", family_name=marker("m"))
     other = await create(api, given_name="Jan", family_name=survivor["family_name"])
     response = await merge(api, survivor, other["id"])
     assert response.status_code == 200 and response.json()["version"] == 2

@@ -6,33 +6,15 @@ import importlib
 import json
 import pkgutil
 import uuid
-from typing import AsyncIterator
 
 import asyncpg
 import httpx
-import pytest
 
 import relacja_customers.api
-from relacja_contracts.topics import CUSTOMERS
 from relacja_customers.related_data import RELATED_DATA
 from relacja_devstack import Stack
 
-from ...support import eventually, read_topic
-
-
-@pytest.fixture
-async def api(stack: Stack) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(base_url=stack.service_url("customers"), timeout=10) as client:
-        yield client
-
-
-@pytest.fixture
-async def db(stack: Stack) -> AsyncIterator[asyncpg.Connection]:
-    connection = await asyncpg.connect(stack.database_url("customers").replace("+asyncpg", ""))
-    try:
-        yield connection
-    finally:
-        await connection.close()
+from .support import create, events_about, unique_phone
 
 
 def registered_areas() -> set[str]:
@@ -40,25 +22,6 @@ def registered_areas() -> set[str]:
     for module in pkgutil.iter_modules(relacja_customers.api.__path__):
         importlib.import_module(f"relacja_customers.api.{module.name}")
     return {area.name for area in RELATED_DATA}
-
-
-def unique_phone() -> str:
-    return f"+486{uuid.uuid4().int % 10**8:08d}"
-
-
-async def create(api: httpx.AsyncClient, headers: dict | None = None, **body: object) -> dict:
-    response = await api.post("/api/v1/customers", json={"kind": "person", **body}, headers=headers or {})
-    assert response.status_code == 201, response.text
-    return response.json()
-
-
-async def event_types(stack: Stack, customer_id: str, *expected: str) -> list[str]:
-    async def read() -> list[str] | None:
-        records = await read_topic(stack.bootstrap_servers, CUSTOMERS.name, header="ce_subject", values={customer_id})
-        types = [dict(r.headers)["ce_type"].decode().split(".")[-2] for r in records]
-        return types if set(expected) <= set(types) else None
-
-    return await eventually(read, timeout=30)
 
 
 def personal(word: str) -> dict:
@@ -105,7 +68,7 @@ async def test_erase_pseudonymises_everywhere_keeps_aggregates_and_emits_erased(
     details = personal(word)
     customer = await create(api, headers={"Idempotency-Key": f"erase-{word}"}, **details)
     customer_id = uuid.UUID(customer["id"])
-    await event_types(stack, customer["id"], "registered")  # published before the erasure: the retained outbox row is scrubbed too
+    await events_about(stack, customer["id"], "registered")  # published before the erasure: the retained outbox row is scrubbed too
 
     response = await api.post(f"/api/v1/customers/{customer['id']}/erase")
     assert response.status_code == 200, response.text
@@ -132,7 +95,7 @@ async def test_erase_pseudonymises_everywhere_keeps_aggregates_and_emits_erased(
     # The e-mail, phone and external id can be used again.
     again = await create(api, given_name="Nowa", email=details["email"], phone=details["phone"], external_id=details["external_id"])
     assert again["id"] != customer["id"]
-    assert "erased" in await event_types(stack, customer["id"], "registered", "erased")
+    assert "erased" in await events_about(stack, customer["id"], "registered", "erased")
 
 
 async def test_erasing_twice_is_a_no_op_and_an_erased_customer_cannot_change(api: httpx.AsyncClient, db: asyncpg.Connection) -> None:

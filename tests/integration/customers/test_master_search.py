@@ -5,53 +5,16 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime, timedelta, timezone
-from typing import AsyncIterator
 
 import asyncpg
 import httpx
-import pytest
 
-from relacja_devstack import Stack
-
-
-@pytest.fixture
-async def api(stack: Stack) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(base_url=stack.service_url("customers"), timeout=10) as client:
-        yield client
-
-
-@pytest.fixture
-async def db(stack: Stack) -> AsyncIterator[asyncpg.Connection]:
-    connection = await asyncpg.connect(stack.database_url("customers").replace("+asyncpg", ""))
-    try:
-        yield connection
-    finally:
-        await connection.close()
-
-
-def marker() -> str:
-    """A made-up word no other test's customer contains (letters only, so it is one search fragment)."""
-    return "q" + "".join(chr(ord("a") + int(c, 16) % 26) for c in uuid.uuid4().hex[:9])
-
-
-async def create(api: httpx.AsyncClient, **body: object) -> dict:
-    response = await api.post("/api/v1/customers", json={"kind": "person", **body})
-    assert response.status_code == 201, response.text
-    return response.json()
+from .support import all_pages, create, marker
 
 
 async def everything(api: httpx.AsyncClient, **params: object) -> list[dict]:
     """All pages of a list, walked with small pages so the cursor is exercised."""
-    items: list[dict] = []
-    cursor = None
-    while True:
-        response = await api.get("/api/v1/customers", params={"limit": 2, **params} | ({"cursor": cursor} if cursor else {}))
-        assert response.status_code == 200, response.text
-        page = response.json()
-        items += page["items"]
-        cursor = page["next_cursor"]
-        if not cursor:
-            return items
+    return await all_pages(api, "/api/v1/customers", {"limit": 2, **params})
 
 
 def ids(items: list[dict]) -> list[str]:

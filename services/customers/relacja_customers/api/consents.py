@@ -25,12 +25,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from relacja_contracts.events import ConsentGrantedV1, ConsentWithdrawnV1
 from relacja_contracts.events.customers import ConsentPurpose
 from relacja_servicekit import Problem, SessionDep
-from relacja_servicekit.idempotency import IdempotencyKeyHeader, claim, fingerprint, remember
+from relacja_servicekit.idempotency import IdempotencyKeyHeader
 from relacja_servicekit.models import RowModel
 from relacja_servicekit.pagination import DEFAULT_LIMIT, CursorParam, LimitParam, Page, paginate
 from relacja_servicekit.validation import RequireJson
 
-from ..related_rows import forget_stored_responses, lock_customer
+from ..related_rows import claim_and_lock, forget_stored_responses, remember_created
 from ..domain.consents import OutOfOrder, changed_states, check_consent, current_states, decide
 from ..events import emit
 from ..related_data import RelatedData, register
@@ -162,16 +162,10 @@ async def record_consent(
         )
     occurred_at = body.occurred_at or now
     async with session.begin():
-        if idempotency_key:
-            stored = await claim(
-                session,
-                scope=_CREATE_SCOPE,
-                key=idempotency_key,
-                fingerprint=fingerprint({"customer_id": str(customer_id), **body.model_dump(mode="json")}),
-            )
-            if stored:
-                return stored.to_response()
-        await lock_customer(session, customer_id)  # serialises changes of one customer's consents
+        # The lock serialises changes of one customer's consents.
+        stored = await claim_and_lock(session, _CREATE_SCOPE, idempotency_key, customer_id, body)
+        if stored:
+            return stored
         current = (
             await session.execute(
                 select(consent_records)
@@ -216,9 +210,7 @@ async def record_consent(
             ).one()
             await emit(session, _event(row))
         payload = ConsentRecordPublic.from_row(row).model_dump(mode="json")
-        if idempotency_key:
-            await remember(session, _CREATE_SCOPE, idempotency_key, status_code=status_code, body=payload)
-    return JSONResponse(payload, status_code=status_code)
+        return await remember_created(session, _CREATE_SCOPE, idempotency_key, payload, status_code=status_code)
 
 
 @router.get(

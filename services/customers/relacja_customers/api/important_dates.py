@@ -25,12 +25,12 @@ from sqlalchemy import Select, and_, case, delete, func, insert, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from relacja_servicekit import Problem, SessionDep
-from relacja_servicekit.idempotency import IdempotencyKeyHeader, claim, fingerprint, remember
+from relacja_servicekit.idempotency import IdempotencyKeyHeader
 from relacja_servicekit.models import RowModel
 from relacja_servicekit.pagination import DEFAULT_LIMIT, CursorParam, LimitParam, Page, decode_cursor, encode_cursor, paginate
 from relacja_servicekit.validation import RequireJson
 
-from ..related_rows import forget_stored_responses, lock_customer
+from ..related_rows import claim_and_lock, forget_stored_responses, lock_customer, remember_created
 from ..domain.important_dates import WindowError, check_important_date, observed_on, segments, stored_range, years_since
 from ..related_data import RelatedData, register
 from ..tables import important_dates
@@ -221,16 +221,9 @@ async def create_important_date(
     if errors:
         raise _invalid(errors)
     async with session.begin():
-        if idempotency_key:
-            stored = await claim(
-                session,
-                scope=_CREATE_SCOPE,
-                key=idempotency_key,
-                fingerprint=fingerprint({"customer_id": str(customer_id), **body.model_dump(mode="json")}),
-            )
-            if stored:
-                return stored.to_response()
-        await lock_customer(session, customer_id)
+        stored = await claim_and_lock(session, _CREATE_SCOPE, idempotency_key, customer_id, body)
+        if stored:
+            return stored
         row = (
             await session.execute(
                 insert(important_dates)
@@ -241,9 +234,7 @@ async def create_important_date(
         item = ImportantDatePublic.from_row(row)
         payload = item.model_dump(mode="json")
         headers = {"Location": f"/api/v1/customers/{customer_id}/important-dates/{item.id}", "ETag": _etag(item)}
-        if idempotency_key:
-            await remember(session, _CREATE_SCOPE, idempotency_key, status_code=201, body=payload, headers=headers)
-    return JSONResponse(payload, status_code=201, headers=headers)
+        return await remember_created(session, _CREATE_SCOPE, idempotency_key, payload, headers=headers)
 
 
 @router.get(

@@ -24,12 +24,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from relacja_contracts.events import InteractionLoggedV1
 from relacja_contracts.events.customers import InteractionChannel
 from relacja_servicekit import Problem, SessionDep
-from relacja_servicekit.idempotency import IdempotencyKeyHeader, claim, fingerprint, remember
+from relacja_servicekit.idempotency import IdempotencyKeyHeader
 from relacja_servicekit.models import RowModel
 from relacja_servicekit.pagination import DEFAULT_LIMIT, CursorParam, LimitParam, Page, paginate
 from relacja_servicekit.validation import RequireJson
 
-from ..related_rows import forget_stored_responses, lock_customer
+from ..related_rows import claim_and_lock, forget_stored_responses, remember_created
 from ..domain.contact import normalize_email
 from ..domain.interactions import check_interaction, resolve_times
 from ..events import emit
@@ -180,16 +180,9 @@ async def log_interaction(
         now=now,
     )
     async with session.begin():
-        if idempotency_key:
-            stored = await claim(
-                session,
-                scope=_CREATE_SCOPE,
-                key=idempotency_key,
-                fingerprint=fingerprint({"customer_id": str(customer_id), **body.model_dump(mode="json")}),
-            )
-            if stored:
-                return stored.to_response()
-        await lock_customer(session, customer_id)
+        stored = await claim_and_lock(session, _CREATE_SCOPE, idempotency_key, customer_id, body)
+        if stored:
+            return stored
         row = (
             await session.execute(
                 insert(interactions)
@@ -226,9 +219,7 @@ async def log_interaction(
         )
         payload = item.model_dump(mode="json")
         headers = {"Location": f"/api/v1/customers/{customer_id}/interactions/{item.id}"}
-        if idempotency_key:
-            await remember(session, _CREATE_SCOPE, idempotency_key, status_code=201, body=payload, headers=headers)
-    return JSONResponse(payload, status_code=201, headers=headers)
+        return await remember_created(session, _CREATE_SCOPE, idempotency_key, payload, headers=headers)
 
 
 @router.get(
