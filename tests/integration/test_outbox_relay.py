@@ -116,11 +116,15 @@ async def test_relay_replays_the_retained_outbox_when_offsets_go_backwards(stack
         later = await outbox.add(session, registered())
     task = asyncio.create_task(OutboxRelay(scratch_engine, stack.bootstrap_servers, RelaySettings(poll_interval=0.2)).run())
     try:
-        records = await read_events(stack, {e.id for e in first} | {later.id})
-        ids = [from_kafka_headers(r.headers).id for r in records]
-        # Every earlier event was published again after the detection, and the new one too.
-        assert all(ids.count(e.id) >= 2 for e in first), ids
-        assert later.id in ids
+
+        async def replayed() -> list[str] | None:
+            """The ids on the topic once every earlier event is there twice (published again
+            after the detection) and the new one too; None until then."""
+            records = await read_events(stack, {e.id for e in first} | {later.id})
+            ids = [from_kafka_headers(r.headers).id for r in records]
+            return ids if all(ids.count(e.id) >= 2 for e in first) and later.id in ids else None
+
+        await eventually(replayed, timeout=60, interval=0.5)
         await eventually(all_published)
         async with sessions() as session:
             watermark = await session.scalar(select(func.max(relay_watermarks.c.high_offset)))
