@@ -84,7 +84,7 @@ class Customer360(BaseModel):
 
 
 class _CustomerNotFound(Exception):
-    pass
+    """The profile part answered 404: the whole view is a 404, not a view with a part missing."""
 
 
 class _Missing(Exception):

@@ -33,6 +33,7 @@ import asyncio
 import contextlib
 import dataclasses
 import json
+import logging
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -65,6 +66,8 @@ from .records import fields_of, registered_event, stored_values, updated_event
 from .schemas import CustomerImportRow, changes_of
 
 __all__ = ["router", "ImportJobPublic", "BATCH_SIZE", "MAX_ERRORS", "IMPORTS_PATH"]
+
+log = logging.getLogger(__name__)
 
 IMPORTS_PATH = "/api/v1/customers/imports"
 router = APIRouter(prefix=IMPORTS_PATH, tags=["imports"])  # no RequireJson: the bodies are CSV / NDJSON
@@ -363,7 +366,7 @@ async def _flush(session: AsyncSession, job: _Job, batch: _Batch) -> _Job:
     try:
         return await _write_and_save(session, job, batch.items)
     except _CONFLICT:
-        pass
+        log.info("import %s: batch hit a concurrent change; writing it row by row", job.id)
     for item in batch.items:
         try:
             job = await _write_and_save(session, job, [item])
