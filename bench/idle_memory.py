@@ -71,7 +71,7 @@ async def main(idle: float) -> None:
             try:
                 usages.append(measure(part, proc))
             except psutil.NoSuchProcess:  # e.g. a PostgreSQL worker that just exited
-                pass
+                continue
         note = load_average()
 
     print(f"\nIdle memory of the local stack after {idle:.0f} s idle ({note}):")

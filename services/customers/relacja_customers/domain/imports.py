@@ -22,32 +22,16 @@ import csv
 import json
 from typing import Any, Iterator, Literal
 
+from .customer import FIELDS
+
 __all__ = ["CSV_COLUMNS", "MAX_LINE_BYTES", "ImportFormatError", "RecordReader", "csv_columns", "csv_row"]
 
 MAX_LINE_BYTES = 1_048_576  # one customer never needs more; bounds the memory of one unfinished line
 
 Format = Literal["csv", "ndjson"]
 
-CSV_COLUMNS: frozenset[str] = frozenset(
-    {
-        "external_id",
-        "kind",
-        "display_name",
-        "given_name",
-        "family_name",
-        "legal_name",
-        "email",
-        "phone",
-        "addresses",
-        "preferred_language",
-        "birth_date",
-        "lifecycle_stage",
-        "owner_id",
-        "company_id",
-        "tags",
-        "custom_attributes",
-    }
-)
+# A row carries any customer field, plus the kind; external_id (the upsert key) is one of them.
+CSV_COLUMNS: frozenset[str] = frozenset(FIELDS) | {"kind"}
 _JSON_COLUMNS = ("addresses", "custom_attributes")
 _NEVER_NULL = ("kind", "lifecycle_stage")
 
