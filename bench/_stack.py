@@ -27,7 +27,7 @@ from relacja_devstack.config import REPO_ROOT
 
 __all__ = ["bench_config", "bench_stack", "cpu_seconds", "load_average", "median", "percentile", "stack_processes"]
 
-PORTS = {"gateway": 28080, "customers": 28101, "segmentation": 28102}
+PORTS = {"gateway": 28080, "customers": 28101, "segmentation": 28102, "orders": 28103, "tickets": 28104, "churn": 28105}
 PG_PORT = 55434
 BROKER_PORT = 29092
 STATE_DIR = REPO_ROOT / ".state" / "bench"

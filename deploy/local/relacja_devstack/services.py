@@ -58,6 +58,27 @@ SERVICES: tuple[ServiceSpec, ...] = (
         env_prefix="RELACJA_SEGMENTATION",
     ),
     ServiceSpec(
+        name="orders",
+        app="relacja_orders.main:app",
+        dev_port=8103,
+        test_port=18103,
+        env_prefix="RELACJA_ORDERS",
+    ),
+    ServiceSpec(
+        name="tickets",
+        app="relacja_tickets.main:app",
+        dev_port=8104,
+        test_port=18104,
+        env_prefix="RELACJA_TICKETS",
+    ),
+    ServiceSpec(
+        name="churn",
+        app="relacja_churn.main:app",
+        dev_port=8105,
+        test_port=18105,
+        env_prefix="RELACJA_CHURN",
+    ),
+    ServiceSpec(
         name="gateway",
         app="relacja_gateway.main:app",
         dev_port=8080,

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["Topic", "CUSTOMERS", "ALL_TOPICS", "dead_letter_topic"]
+__all__ = ["Topic", "CUSTOMERS", "ORDERS", "TICKETS", "SEGMENTATION", "CHURN", "ALL_TOPICS", "dead_letter_topic"]
 
 DEAD_LETTER_SUFFIX = ".dlq"
 
@@ -39,4 +39,9 @@ def dead_letter_topic(topic_name: str) -> str:
 
 CUSTOMERS = Topic("relacja.customers", description="Customer master data: registration, changes, merges, erasure.")
 
-ALL_TOPICS: tuple[Topic, ...] = (CUSTOMERS,)
+ORDERS = Topic("relacja.orders", description="Orders through their life: placed, paid, fulfilled, delivered, cancelled, returned.")
+TICKETS = Topic("relacja.tickets", description="Support tickets and complaints, SLA breaches, satisfaction survey answers.")
+SEGMENTATION = Topic("relacja.segmentation", description="Segment changes (RFM, ABC, loyalty quadrant) and rule-based segment membership.")
+CHURN = Topic("relacja.churn", description="Churn risk tier changes of customers.")
+
+ALL_TOPICS: tuple[Topic, ...] = (CUSTOMERS, ORDERS, TICKETS, SEGMENTATION, CHURN)

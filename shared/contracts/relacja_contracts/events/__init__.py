@@ -10,8 +10,38 @@ from .customers import (
     ImportantDateUpcomingV1,
     InteractionLoggedV1,
 )
+from .orders import (
+    OrderCancelledV1,
+    OrderDeliveredV1,
+    OrderFulfilledV1,
+    OrderPaidV1,
+    OrderPlacedV1,
+    OrderReturnedV1,
+)
+from .tickets import (
+    SlaBreachedV1,
+    SurveyAnsweredV1,
+    TicketClosedV1,
+    TicketFirstRespondedV1,
+    TicketOpenedV1,
+    TicketReopenedV1,
+    TicketResolvedV1,
+)
 
 __all__ = [
+    "OrderCancelledV1",
+    "OrderDeliveredV1",
+    "OrderFulfilledV1",
+    "OrderPaidV1",
+    "OrderPlacedV1",
+    "OrderReturnedV1",
+    "SlaBreachedV1",
+    "SurveyAnsweredV1",
+    "TicketClosedV1",
+    "TicketFirstRespondedV1",
+    "TicketOpenedV1",
+    "TicketReopenedV1",
+    "TicketResolvedV1",
     "ConsentGrantedV1",
     "ConsentWithdrawnV1",
     "CustomerErasedV1",

@@ -1,0 +1,9 @@
+"""Tables of the tickets service."""
+
+from __future__ import annotations
+
+from sqlalchemy import MetaData
+
+__all__ = ["metadata"]
+
+metadata = MetaData()
