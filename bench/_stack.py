@@ -1,7 +1,7 @@
 """The benchmark stack: the dev profile moved to its own ports and state folder.
 
-    gateway 28080, customers 28101, segmentation 28102, broker 29092, PostgreSQL 55434,
-    state in .state/bench (emptied on every start)
+    gateway 28080, services 28101-28105, broker 29092, PostgreSQL 55434,
+    state in .state/bench (emptied on every start); RELACJA_BENCH_PORT_OFFSET adds to all
 
 so a benchmark runs beside ``make run`` (dev ports) and ``make test`` (test ports).
 ``bench_stack(services=())`` starts only PostgreSQL and the broker.
@@ -27,9 +27,14 @@ from relacja_devstack.config import REPO_ROOT
 
 __all__ = ["bench_config", "bench_stack", "cpu_seconds", "load_average", "median", "percentile", "stack_processes"]
 
-PORTS = {"gateway": 28080, "customers": 28101, "segmentation": 28102, "orders": 28103, "tickets": 28104, "churn": 28105}
-PG_PORT = 55434
-BROKER_PORT = 29092
+# RELACJA_BENCH_PORT_OFFSET moves every port, so two checkouts can benchmark at once.
+_OFFSET = int(os.environ.get("RELACJA_BENCH_PORT_OFFSET", "0"))
+PORTS = {
+    name: port + _OFFSET
+    for name, port in {"gateway": 28080, "customers": 28101, "segmentation": 28102, "orders": 28103, "tickets": 28104, "churn": 28105}.items()
+}
+PG_PORT = 55434 + _OFFSET
+BROKER_PORT = 29092 + _OFFSET
 STATE_DIR = REPO_ROOT / ".state" / "bench"
 
 
