@@ -1,0 +1,42 @@
+"""Collapse identical (x, t_x, T) rows into one weighted row.
+
+Many customers share the same summary (every one-time buyer of the same day has
+x = 0, t_x = 0 and the same T), so the likelihood is evaluated once per distinct row and
+multiplied by its count. On a million customers this cuts the work of every likelihood
+evaluation by one to two orders of magnitude.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+__all__ = ["Grouped", "group_rows"]
+
+
+@dataclass(frozen=True)
+class Grouped:
+    """Distinct rows (columns as arrays), their counts, and the row → group map."""
+
+    columns: tuple[np.ndarray, ...]
+    weights: np.ndarray
+    inverse: np.ndarray
+
+    def expand(self, per_group: np.ndarray) -> np.ndarray:
+        """Per-group values back to one value per original row."""
+        return per_group[self.inverse]
+
+
+def group_rows(*columns: np.ndarray) -> Grouped:
+    """Group equal rows of the given equally long 1-d float columns."""
+    stacked = np.column_stack([np.asarray(c, dtype=np.float64) for c in columns])
+    if stacked.shape[0] == 0:
+        empty = tuple(np.empty(0) for _ in columns)
+        return Grouped(empty, np.empty(0), np.empty(0, dtype=np.int64))
+    unique, inverse, counts = np.unique(stacked, axis=0, return_inverse=True, return_counts=True)
+    return Grouped(
+        tuple(unique[:, i].copy() for i in range(unique.shape[1])),
+        counts.astype(np.float64),
+        inverse.reshape(-1),
+    )
