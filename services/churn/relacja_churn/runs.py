@@ -78,8 +78,9 @@ def compute_run(tx: Transactions, config: RunConfig) -> RunOutcome:
     holdout = None
     if config.holdout_end is not None:
         in_holdout = (tx.day > end_day) & (tx.day <= config.holdout_end.toordinal())
-        # Rows are already one per customer and day, so a count is a count of transactions.
-        per_customer = np.bincount(tx.customer[in_holdout], minlength=len(tx.ids))
+        # Same-day purchases are one transaction in the holdout too.
+        pairs = np.unique(np.column_stack([tx.customer[in_holdout], tx.day[in_holdout]]), axis=0)
+        per_customer = np.bincount(pairs[:, 0], minlength=len(tx.ids))
         actual = per_customer[summary.customer].astype(np.float64)
         length = (config.holdout_end.toordinal() - end_day) / DAYS_PER_UNIT[config.time_unit]
         groups, predicted_total, actual_total = holdout_report(fitted.bgnbd.params, summary, actual, length)
@@ -98,7 +99,7 @@ def compute_run(tx: Transactions, config: RunConfig) -> RunOutcome:
     return RunOutcome([tx.ids[i] for i in summary.customer], summary, fitted, result, cutoffs, holdout, timings)
 
 
-def _results(outcome: RunOutcome, config: RunConfig) -> dict[str, Any]:
+def results_of(outcome: RunOutcome, config: RunConfig) -> dict[str, Any]:
     bg = outcome.fitted.bgnbd
     gg = outcome.fitted.gamma_gamma
     s = outcome.summary
@@ -188,7 +189,7 @@ async def execute_next_run(sessions: async_sessionmaker[AsyncSession]) -> uuid.U
             timings = {
                 "load_seconds": loaded - started, **outcome.timings, "write_seconds": written - computed,
             }
-            values: dict[str, Any] = {**_results(outcome, config), "status": "succeeded"}
+            values: dict[str, Any] = {**results_of(outcome, config), "status": "succeeded"}
             if run.activate:
                 await session.execute(update(model_runs).where(model_runs.c.active).values(active=False))
                 values["active"] = True
