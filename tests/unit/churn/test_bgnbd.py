@@ -116,3 +116,18 @@ def test_fit_recovers_the_parameters_of_simulated_data() -> None:
 def test_fit_refuses_an_empty_population() -> None:
     with pytest.raises(ValueError):
         fit_bgnbd([], [], [])
+
+
+def test_analytic_gradient_matches_finite_differences() -> None:
+    from relacja_churn.models.bgnbd import _Objective
+
+    x, t_x, T, _ = simulate_customers(3_000, BgNbdParams(r=0.7, alpha=5.0, a=0.8, b=2.2), None, T=30.0, seed=2)
+    objective = _Objective(x, t_x, T, np.ones(len(x)))
+    point = np.log([0.5, 4.0, 0.9, 2.0])
+    value, gradient = objective(point)
+    assert value == pytest.approx(-log_likelihood(BgNbdParams(*np.exp(point)), x, t_x, T) / len(x), rel=1e-12)
+    for i in range(4):
+        step = np.zeros(4)
+        step[i] = 1e-6
+        numeric = (objective(point + step)[0] - objective(point - step)[0]) / 2e-6
+        assert gradient[i] == pytest.approx(numeric, rel=1e-5, abs=1e-8)

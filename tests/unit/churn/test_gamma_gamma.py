@@ -57,3 +57,19 @@ def test_fit_recovers_simulated_spend_parameters() -> None:
 def test_fit_needs_repeat_buyers() -> None:
     with pytest.raises(ValueError):
         fit_gamma_gamma([0, 0, 1], [0, 0, 5.0])
+
+
+def test_analytic_gradient_matches_finite_differences() -> None:
+    from relacja_churn.models.gamma_gamma import _Objective
+
+    x, _, _, m = simulate_customers(3_000, BgNbdParams(r=2.0, alpha=4.0, a=0.5, b=5.0), PARAMS, T=30.0, seed=4)
+    keep = x > 0
+    objective = _Objective(x[keep], m[keep], np.ones(int(keep.sum())))
+    point = np.log([5.0, 3.0, 12.0])
+    value, gradient = objective(point)
+    assert value == pytest.approx(-log_likelihood(GammaGammaParams(*np.exp(point)), x[keep], m[keep]) / keep.sum(), rel=1e-12)
+    for i in range(3):
+        step = np.zeros(3)
+        step[i] = 1e-6
+        numeric = (objective(point + step)[0] - objective(point - step)[0]) / 2e-6
+        assert gradient[i] == pytest.approx(numeric, rel=1e-5, abs=1e-8)

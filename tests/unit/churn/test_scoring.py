@@ -90,3 +90,22 @@ def test_score_agrees_with_the_formulas_row_by_row() -> None:
     assert scores.clv[2] > scores.clv[1]  # same history, higher spend
     assert list(scores.risk_tier) == list(risk_tiers(scores.p_alive))
     assert list(value_bands(scores.clv, cutoffs)) == list(scores.value_band)
+
+
+def test_grouped_horizon_tail_equals_row_by_row() -> None:
+    from relacja_churn.models.bgnbd import _tail, horizon_tail
+
+    rng = np.random.default_rng(9)
+    x = rng.integers(0, 6, 2_000).astype(float)
+    T = rng.integers(0, 60, 2_000) / 7.0
+    assert np.allclose(horizon_tail(BG, 13.0, x, T), _tail(BG, 13.0, x, T), rtol=1e-13, atol=0)
+
+
+def test_grouping_by_integer_key_matches_row_uniqueness() -> None:
+    rng = np.random.default_rng(1)
+    cols = [rng.integers(0, 5, 5_000).astype(float), rng.integers(0, 40, 5_000) / 7.0, rng.integers(0, 40, 5_000) / 7.0]
+    g = group_rows(*cols)
+    stacked = np.column_stack(cols)
+    assert len(g.weights) == len(np.unique(stacked, axis=0)) and g.weights.sum() == 5_000
+    for i, column in enumerate(cols):
+        assert np.array_equal(g.expand(g.columns[i]), column)

@@ -19,19 +19,27 @@ from __future__ import annotations
 
 import numpy as np
 
-from .bgnbd import BgNbdParams, conditional_expected_purchases
+from .bgnbd import BgNbdParams, horizon_tail, purchase_weight
+from .grouping import group_rows
 from .units import units_per_month
 
 __all__ = ["discounted_clv", "monthly_purchase_profile"]
 
 
 def monthly_purchase_profile(params: BgNbdParams, x, t_x, T, *, horizon_months: int, unit: str) -> np.ndarray:
-    """Cumulative expected purchases at the end of each month 0..H, shape (H+1, n)."""
+    """Cumulative expected purchases at the end of each month 0..H, shape (H+1, n).
+
+    Computed as eq. 10 split in two: the horizon-free weight once per row, the
+    hypergeometric bracket once per distinct (x, T) and month."""
     k = units_per_month(unit)
     x = np.asarray(x, dtype=np.float64)
+    T = np.asarray(T, dtype=np.float64)
+    weight = purchase_weight(params, x, t_x, T)
+    groups = group_rows(x, T)
+    gx, gT = groups.columns
     cumulative = np.zeros((horizon_months + 1, len(x)))
     for i in range(1, horizon_months + 1):
-        cumulative[i] = conditional_expected_purchases(params, i * k, x, t_x, T)
+        cumulative[i] = weight * groups.expand(horizon_tail(params, i * k, gx, gT))
     return cumulative
 
 
