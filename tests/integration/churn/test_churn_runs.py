@@ -11,18 +11,20 @@ from __future__ import annotations
 
 import json
 import uuid
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 
 import asyncpg
 import numpy as np
 import pytest
 from aiokafka import AIOKafkaProducer
+from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
 
 from relacja_churn.models.bgnbd import fit_bgnbd
 from relacja_churn.models.gamma_gamma import fit_gamma_gamma
 from relacja_churn.models.summary import summarise
-from relacja_contracts.events import CustomersMergedV1
+from relacja_churn.runs import schedule_refit_if_due
+from relacja_contracts.events import CustomerErasedV1, CustomersMergedV1
 from relacja_contracts.topics import CHURN
 from relacja_devstack import Stack
 from relacja_messaging.kafka import producer_options
@@ -257,3 +259,45 @@ async def test_bad_requests_are_problems(api) -> None:
     assert (await api.get("/api/v1/churn/customers", params={"colour": "red"})).status_code == 400
     assert (await api.get("/api/v1/churn/customers", params={"cursor": "nonsense"})).status_code == 400
     assert (await api.get(f"/api/v1/churn/customers/{uuid.uuid4()}")).status_code == 404
+
+
+async def test_an_erased_customer_leaves_the_lists_but_keeps_the_aggregate_score(api, producer) -> None:
+    customer = uuid.uuid4()
+    await publish(producer, placed(customer, uuid.uuid4(), date(1989, 9, 1), "25"))
+
+    async def listed():
+        ids, cursor = set(), None
+        while True:
+            params = {"risk_tier": "low", "limit": 500} | ({"cursor": cursor} if cursor else {})
+            page = (await api.get("/api/v1/churn/customers", params=params)).json()
+            ids |= {item["customer_id"] for item in page["items"]}
+            if (cursor := page["next_cursor"]) is None:
+                return str(customer) in ids or None
+
+    await eventually(listed, timeout=30)  # one-time buyer: P(alive) = 1, tier low
+    await publish(producer, CustomerErasedV1(customer_id=customer, erased_at=at_noon(date(1989, 10, 1))))
+
+    async def gone():
+        return (await listed()) is None
+
+    await eventually(gone, timeout=30)
+    assert (await api.get(f"/api/v1/churn/customers/{customer}")).status_code == 200
+
+
+async def test_the_scheduled_refit_queues_a_run_with_the_active_settings(stack: Stack, api) -> None:
+    active = (await api.get("/api/v1/churn/models/active")).json()
+    engine = create_async_engine(stack.database_url("churn"))
+    try:
+        async with async_sessionmaker(engine)() as session, session.begin():
+            run_id = await schedule_refit_if_due(session, now=datetime.now(timezone.utc), interval_seconds=0.001)
+    finally:
+        await engine.dispose()
+    assert run_id is not None
+    card = await wait_for_run(api, str(run_id))
+    assert card["trigger"] == "schedule" and card["status"] == "succeeded", card
+    assert card["calibration_end"] == datetime.now(timezone.utc).date().isoformat()
+    assert (card["acquired_from"], card["time_unit"], card["horizon_months"]) == (
+        active["acquired_from"], active["time_unit"], active["horizon_months"],
+    )
+    assert card["active"] is True
+    assert (await api.get(f"/api/v1/churn/models/{active['id']}")).json()["active"] is False
