@@ -1,5 +1,6 @@
 """Payload models, one module per producing service."""
 
+from .churn import ChurnRiskTierChangedV1
 from .customers import (
     ConsentGrantedV1,
     ConsentWithdrawnV1,
@@ -29,6 +30,7 @@ from .tickets import (
 )
 
 __all__ = [
+    "ChurnRiskTierChangedV1",
     "OrderCancelledV1",
     "OrderDeliveredV1",
     "OrderFulfilledV1",
