@@ -19,10 +19,11 @@ each at a fixed concurrency for ``--duration`` seconds, and once more at concurr
 (unloaded latency). Reported: requests/s and p50/p95/p99 latency (wrk's own histogram),
 the gateway's share of the direct throughput, and the p50 it adds (median over rounds).
 
-httpx pool contention (encode/httpx#3215): the shared httpx client is measured on its own
-— ``--concurrency`` tasks in one process calling customers directly with the gateway's
-client settings — next to wrk direct. If that client alone is far below wrk, the proxy
-transport is the bottleneck.
+httpx pool contention (encode/httpx#3215): the proxy's client is measured on its own —
+``--concurrency`` tasks in one process calling customers directly with exactly the
+gateway's client (httpx over aiohttp, ``new_upstream_client``) and, for comparison, plain
+httpx over httpcore — next to wrk direct. A client far below wrk would make the proxy
+transport the bottleneck.
 
 Customer 360: ``GET /api/v1/customers/{id}/360`` with an admin token at concurrency 1 and
 ``--concurrency``; profile, consents (customers) and segments (segmentation) are fetched,
@@ -74,10 +75,16 @@ end
 HTTPX_LOAD = """
 import asyncio, json, sys, time
 import httpx
-url, concurrency, duration = sys.argv[1], int(sys.argv[2]), float(sys.argv[3])
+from relacja_gateway.proxy import new_upstream_client
+from relacja_gateway.settings import GatewaySettings
+url, concurrency, duration, transport = sys.argv[1], int(sys.argv[2]), float(sys.argv[3]), sys.argv[4]
 async def main():
     count = 0
-    async with httpx.AsyncClient(limits=httpx.Limits(max_connections=100), trust_env=False) as client:
+    if transport == "httpcore":  # httpx's own transport, for comparison
+        client = httpx.AsyncClient(limits=httpx.Limits(max_connections=100), trust_env=False)
+    else:  # exactly the gateway's shared client (aiohttp under httpx)
+        client = new_upstream_client(GatewaySettings())
+    async with client:
         deadline = time.perf_counter() + duration
         async def worker():
             nonlocal count
@@ -100,6 +107,7 @@ def bench_config() -> StackConfig:
         broker_port=BROKER_PORT,
         service_ports=MappingProxyType(dict(PORTS)),
         fresh=True,
+        services=tuple(spec for spec in base.services if spec.name in PORTS),
     )
 
 
@@ -124,9 +132,10 @@ def wrk(url: str, *, concurrency: int, duration: float, headers: dict[str, str] 
     }
 
 
-def httpx_alone(url: str, *, concurrency: int, duration: float) -> float:
+def httpx_alone(url: str, *, concurrency: int, duration: float, transport: str) -> float:
     output = subprocess.run(
-        [sys.executable, "-c", HTTPX_LOAD, url, str(concurrency), str(duration)], capture_output=True, text=True, check=True, timeout=duration + 30
+        [sys.executable, "-c", HTTPX_LOAD, url, str(concurrency), str(duration), transport],
+        capture_output=True, text=True, check=True, timeout=duration + 30,
     ).stdout
     report = json.loads(output.strip().splitlines()[-1])
     return report["requests"] / report["seconds"]
@@ -177,9 +186,11 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
         through_1 = wrk(gateway_url, concurrency=1, duration=args.duration, headers=auth)
         show("direct", direct_1)
         show("through the gateway", through_1)
-        print("httpx client alone (gateway's transport, its own process)")
-        httpx_rps = httpx_alone(direct_url, concurrency=args.concurrency, duration=args.duration)
-        print(f"  {'httpx → customers':<28} {httpx_rps:>8.0f} req/s")
+        print("the proxy's client alone (its own process)")
+        httpx_rps = httpx_alone(direct_url, concurrency=args.concurrency, duration=args.duration, transport="gateway")
+        httpcore_rps = httpx_alone(direct_url, concurrency=args.concurrency, duration=args.duration, transport="httpcore")
+        print(f"  {'gateway client → customers':<28} {httpx_rps:>8.0f} req/s   (httpx over aiohttp)")
+        print(f"  {'plain httpx → customers':<28} {httpcore_rps:>8.0f} req/s   (httpx over httpcore, for comparison)")
         print("customer 360")
         view_1 = wrk(view_url, concurrency=1, duration=args.duration, headers=auth)
         view_n = wrk(view_url, concurrency=args.concurrency, duration=args.duration, headers=auth)
@@ -194,7 +205,9 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
     print("\nsummary (median over rounds)")
     print(f"  throughput through the gateway: {share:.0%} of direct (target ≥ {TARGET_SHARE:.0%})")
     print(f"  added p50 at concurrency {args.concurrency}: {added_p50:.2f} ms; unloaded: {added_p50_unloaded:.2f} ms (target ≤ {TARGET_ADDED_P50_MS:g} ms)")
-    print(f"  httpx client alone: {httpx_rps:.0f} req/s vs wrk direct {median([d['rps'] for d, _ in rounds]):.0f} req/s")
+    print(
+        f"  proxy client alone: {httpx_rps:.0f} req/s (plain httpx {httpcore_rps:.0f}) vs wrk direct {median([d['rps'] for d, _ in rounds]):.0f} req/s"
+    )
     print(f"  customer 360 p95: {view_1['p95_ms']:.2f} ms (c=1), {view_n['p95_ms']:.2f} ms (c={args.concurrency}) (target ≤ {TARGET_360_P95_MS:g} ms)")
     return {
         "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
@@ -203,7 +216,8 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
         "share": share,
         "added_p50_ms": added_p50,
         "unloaded": {"direct": direct_1, "gateway": through_1, "added_p50_ms": added_p50_unloaded},
-        "httpx_alone_rps": httpx_rps,
+        "gateway_client_alone_rps": httpx_rps,
+        "plain_httpx_alone_rps": httpcore_rps,
         "customer360": {"c1": view_1, f"c{args.concurrency}": view_n},
     }
 

@@ -38,7 +38,7 @@ from .customer360 import router as customer360_router
 from .docs import router as docs_router
 from .jwks import JwksKeySource
 from .dependencies import CurrentPrincipal, MatchedRoute, RateLimited, Settings, UpstreamsDep
-from .proxy import forward, new_upstream_client
+from .proxy import forward, new_upstream_client, new_upstream_transport
 from .openapi import OpenApiCache
 from .ratelimit import RateLimiter
 from .routes import ROUTES, Route, RouteTable
@@ -92,9 +92,10 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        async with new_upstream_client(settings, transport) as client:
+        upstream_transport = transport or new_upstream_transport(settings)
+        async with new_upstream_client(settings, upstream_transport) as client:
             app.state.upstream_client = client
-            app.state.upstreams = Upstreams(settings, client, clock=clock)
+            app.state.upstreams = Upstreams(settings, client, upstream_transport, clock=clock)
             warm_up = asyncio.create_task(app.state.openapi.get(client)) if settings.openapi_fetch_at_start else None
             try:
                 yield
