@@ -2,7 +2,8 @@
 
     CustomersMergedV1   re-key tickets, surveys and known orders of the merged customer to the survivor
     CustomerErasedV1    drop personal data: ticket subjects and descriptions, comment bodies,
-                        survey comments; unanswered surveys expire (their tokens stop working)
+                        survey comments, stored Idempotency-Key responses; unanswered surveys
+                        expire (their tokens stop working)
     OrderPlacedV1       remember the order (id, customer, placed_at) for "complaints per 1,000 orders"
 
 Each runs in the consumer's transaction after its inbox row, so a redelivery is never
@@ -13,13 +14,14 @@ customers service already announced them.
 
 from __future__ import annotations
 
-from sqlalchemy import select, update
+from sqlalchemy import Text, and_, cast, delete, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from relacja_contracts import CloudEvent
 from relacja_contracts.events import CustomerErasedV1, CustomersMergedV1, OrderPlacedV1
 from relacja_messaging import EventHandlers
+from relacja_servicekit.idempotency import idempotency_keys
 
 from .tables import known_orders, surveys, ticket_comments, tickets
 
@@ -47,6 +49,19 @@ async def erase_customer_data(session: AsyncSession, event: CloudEvent, payload:
         update(ticket_comments).where(ticket_comments.c.ticket_id.in_(their_tickets)).values(body=None, erased_at=erased_at)
     )
     await session.execute(update(surveys).where(surveys.c.customer_id == customer_id).values(comment=None))
+    # Stored first responses of Idempotency-Key requests hold subjects and comment bodies too.
+    stored = idempotency_keys.c
+    await session.execute(
+        delete(idempotency_keys).where(
+            or_(
+                and_(stored.scope == "tickets.create", stored.response_body["customer_id"].astext == str(customer_id)),
+                and_(
+                    stored.scope.startswith("tickets.comments.create:"),
+                    stored.response_body["ticket_id"].astext.in_(select(cast(tickets.c.id, Text)).where(tickets.c.customer_id == customer_id)),
+                ),
+            )
+        )
+    )
     await session.execute(
         update(surveys)
         .where(surveys.c.customer_id == customer_id, surveys.c.answered_at.is_(None), surveys.c.expires_at > erased_at)

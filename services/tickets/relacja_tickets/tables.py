@@ -24,11 +24,16 @@ from sqlalchemy import (
     PrimaryKeyConstraint,
     Table,
     Text,
+    literal,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
+from sqlalchemy.sql.elements import ColumnElement
+
+from .domain.lifecycle import ACTIVE_STATUSES
 
 __all__ = [
     "FAR_FUTURE",
+    "is_active",
     "metadata",
     "sla_policies",
     "tickets",
@@ -136,3 +141,10 @@ known_orders = Table(
     Column("customer_id", UUID(as_uuid=True), nullable=False),
     Column("placed_at", DateTime(timezone=True), nullable=False),
 )
+
+
+def is_active() -> ColumnElement[bool]:
+    """``status IN ('new', 'open', 'pending_customer')`` with the values inline, not as bind
+    parameters: the queue and at-risk indexes are partial on exactly this predicate, and
+    PostgreSQL can only match a partial index's predicate against constants."""
+    return tickets.c.status.in_([literal(status, literal_execute=True) for status in ACTIVE_STATUSES])

@@ -73,11 +73,18 @@ async def test_erasure_drops_subjects_descriptions_comments_and_survey_comments(
     api: httpx.AsyncClient, db: asyncpg.Connection, producer: AIOKafkaProducer
 ) -> None:
     customer, bystander = uuid.uuid4(), uuid.uuid4()
-    ticket = await open_ticket(api, customer_id=str(customer), subject="Jan Kowalski, ul. Polna 1", description="Call me at 600 100 200")
-    other = await open_ticket(api, customer_id=str(bystander))
+    ticket = await open_ticket(api, {"Idempotency-Key": uuid.uuid4().hex}, customer_id=str(customer),
+                               subject="Jan Kowalski, ul. Polna 1", description="Call me at 600 100 200")
+    other = await open_ticket(api, {"Idempotency-Key": uuid.uuid4().hex}, customer_id=str(bystander))
     for ticket_id in (ticket["id"], other["id"]):
-        added = await api.post(f"/api/v1/tickets/{ticket_id}/comments", json={"body": "My PESEL is 90010112345", "public": True})
+        added = await api.post(f"/api/v1/tickets/{ticket_id}/comments", json={"body": "My PESEL is 90010112345", "public": True},
+                               headers={"Idempotency-Key": uuid.uuid4().hex})
         assert added.status_code == 201
+    stored_responses = (
+        "SELECT count(*) FROM idempotency_keys WHERE response_body->>'customer_id' = $1 "
+        "OR response_body->>'ticket_id' IN (SELECT id::text FROM tickets WHERE customer_id = $1::uuid)"
+    )
+    assert await db.fetchval(stored_responses, str(customer)) == 2
     resolved = (await set_status(api, (await api.get(f"/api/v1/tickets/{ticket['id']}")).json(), "resolved")).json()
     answered = await api.post(f"/api/v1/surveys/{resolved['survey']['token']}", json={"score": 2, "comment": "Jan here, not happy"})
     assert answered.status_code == 200
@@ -98,7 +105,9 @@ async def test_erasure_drops_subjects_descriptions_comments_and_survey_comments(
     assert await db.fetchval("SELECT score FROM surveys WHERE id = $1", uuid.UUID(resolved["survey"]["id"])) == 2  # not personal
     problem(await api.post(f"/api/v1/surveys/{nps['token']}", json={"score": 9}), 410, "survey-expired")
     problem(await api.patch(f"/api/v1/tickets/{ticket['id']}", json={"subject": "again"}, headers={"If-Match": "*"}), 409, "customer-erased")
+    assert await db.fetchval(stored_responses, str(customer)) == 0  # the stored first responses held the subject and comment
     # Another customer's ticket is untouched.
+    assert await db.fetchval(stored_responses, str(bystander)) == 2
     kept = (await api.get(f"/api/v1/tickets/{other['id']}/comments")).json()["items"]
     assert kept[0]["body"] == "My PESEL is 90010112345"
     assert (await api.get(f"/api/v1/tickets/{other['id']}")).json()["subject"] == other["subject"]

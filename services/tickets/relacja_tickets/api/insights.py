@@ -23,8 +23,7 @@ from sqlalchemy import func, select
 from relacja_servicekit import SessionDep
 from relacja_servicekit.validation import RequireJson
 
-from ..domain.lifecycle import ACTIVE_STATUSES
-from ..tables import FAR_FUTURE, known_orders, surveys, tickets
+from ..tables import FAR_FUTURE, is_active, known_orders, surveys, tickets
 from .http import PROBLEM, invalid
 
 __all__ = ["router"]
@@ -80,7 +79,7 @@ async def metrics(
             select(
                 func.count(),
                 func.count().filter(c.type == "complaint"),
-                func.count().filter(c.status.in_(ACTIVE_STATUSES)),
+                func.count().filter(is_active()),
                 *_durations(c.first_response_seconds),
                 *_durations(c.resolution_seconds),
                 func.count().filter(c.policy_id.is_not(None)),
@@ -139,7 +138,7 @@ async def customer_summary(customer_id: uuid.UUID, session: SessionDep) -> Custo
     open_rows = (
         await session.execute(
             select(c.id, c.type, c.priority, c.status, c.opened_at, c.next_due_at, c.sla_breached)
-            .where(c.customer_id == customer_id, c.status.in_(ACTIVE_STATUSES))
+            .where(c.customer_id == customer_id, is_active())
             .order_by(c.next_due_at, c.id)
             .limit(_SUMMARY_OPEN_LIMIT)
         )

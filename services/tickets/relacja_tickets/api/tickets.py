@@ -30,9 +30,8 @@ from relacja_servicekit.pagination import DEFAULT_LIMIT, CursorParam, LimitParam
 from relacja_servicekit.validation import RequireJson
 
 from ..clocks import clocks_of, load_clocks
-from ..domain.lifecycle import ACTIVE_STATUSES
 from ..settings import TicketsSettings
-from ..tables import tickets
+from ..tables import is_active, tickets
 from ..workflow import change_status, lock_ticket, open_ticket, retarget_clocks, save_ticket, ticket_not_found
 from .http import PROBLEM, claim_key, created, etag, invalid, require_if_match
 from .schemas import StatusChange, TicketCreate, TicketPublic, TicketsPublic, TicketUpdate, ticket_public
@@ -137,7 +136,7 @@ async def queue(
         raise invalid(400, "Give exactly one of assignee_id and team.", [("query.assignee_id", "exactly one of assignee_id, team")], type_="invalid-parameter")
     c = tickets.c
     owner = c.assignee_id == assignee_id if assignee_id is not None else c.team == team
-    query = select(tickets).where(owner, c.status.in_(ACTIVE_STATUSES))
+    query = select(tickets).where(owner, is_active())
     return await _page(session, query, [c.next_due_at, c.id], limit=limit, cursor=cursor, sort="queue")
 
 
@@ -158,7 +157,7 @@ async def at_risk(
     now = datetime.now(timezone.utc)
     c = tickets.c
     query = select(tickets).where(
-        c.status.in_(ACTIVE_STATUSES), c.next_due_at >= now, c.next_due_at < now + timedelta(minutes=within_minutes)
+        is_active(), c.next_due_at >= now, c.next_due_at < now + timedelta(minutes=within_minutes)
     )
     if assignee_id is not None:
         query = query.where(c.assignee_id == assignee_id)
