@@ -144,6 +144,11 @@ async def test_policy_validation(api: httpx.AsyncClient) -> None:
     problem(await api.post("/api/v1/sla-policies", json=policy_body(team, rules=[
         {"priorities": [], "types": [], "first_response_minutes": 0, "resolution_minutes": 10}])), 422)
 
+    sparse = policy_body(team, working_hours={"monday": [{"start": "09:00", "end": "09:01"}]}, rules=[
+        {"priorities": [], "types": [], "first_response_minutes": 60, "resolution_minutes": 525_600}])
+    unreachable = problem(await api.post("/api/v1/sla-policies", json=sparse), 422, "validation-error")
+    assert unreachable["errors"][0]["field"] == "body.rules.0" and "not reachable" in unreachable["errors"][0]["message"]
+
     created = await create_policy(api, team)
     problem(await api.post("/api/v1/sla-policies", json=policy_body(team)), 409, "duplicate-sla-policy")
     replaced = await api.put(f"/api/v1/sla-policies/{created['id']}", json=policy_body(team, name="Renamed"), headers={"If-Match": '"1"'})

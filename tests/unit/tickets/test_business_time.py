@@ -160,3 +160,12 @@ def test_bad_arguments() -> None:
     every_day_off = Calendar(WARSAW, {1: OFFICE}, frozenset(date(2026, 1, 1) + timedelta(days=i) for i in range(800)))
     with pytest.raises(ValueError):
         add_business_seconds(every_day_off, local(WARSAW, 2026, 1, 1, 10, 0), HOUR)
+
+
+def test_the_search_is_bounded_to_the_horizon() -> None:
+    # One working minute a week cannot give a year of business minutes within ten years.
+    sparse = Calendar(WARSAW, {1: [(9 * 60, 9 * 60 + 1)]})
+    start = local(WARSAW, 2026, 11, 23, 8, 0)
+    assert add_business_seconds(sparse, start, 60 * 500) > start + timedelta(days=3000)
+    with pytest.raises(ValueError):
+        add_business_seconds(sparse, start, 60 * 525_600)

@@ -34,7 +34,8 @@ from relacja_servicekit.pagination import DEFAULT_LIMIT, CursorParam, LimitParam
 from relacja_servicekit.validation import RequireJson
 
 from ..clocks import rules_of
-from ..domain.calendars import calendar_errors
+from ..domain.business_time import MAX_HORIZON_DAYS, add_business_seconds
+from ..domain.calendars import calendar_errors, to_calendar
 from ..domain.sla import overlapping_rules
 from ..tables import sla_policies
 from .http import PROBLEM, claim_key, created, etag, invalid, require_if_match
@@ -56,6 +57,8 @@ def _checked(body: SlaPolicyWrite) -> dict[str, Any]:
     raw_rules = [rule.model_dump() for rule in body.rules]
     for first, second in overlapping_rules(rules_of(raw_rules), _PRIORITIES, _TYPES):
         errors.append((f"body.rules.{second}", f"overlaps rule {first}: both match some (priority, type)"))
+    if not errors:
+        errors += _unreachable(body, hours)
     if errors:
         overlap = any("overlaps rule" in message for _, message in errors)
         raise invalid(
@@ -72,6 +75,20 @@ def _checked(body: SlaPolicyWrite) -> dict[str, Any]:
         "holidays": sorted(set(body.holidays)),
         "rules": raw_rules,
     }
+
+
+def _unreachable(body: SlaPolicyWrite, hours: dict[str, list[tuple[str, str]]]) -> list[tuple[str, str]]:
+    """Rules whose targets the calendar cannot reach within the business-time horizon (e.g.
+    a year of minutes with one working minute a week): refused now, not failing on every ticket."""
+    calendar = to_calendar(body.time_zone, hours, body.holidays)
+    now = datetime.now(timezone.utc)
+    errors = []
+    for index, rule in enumerate(body.rules):
+        try:
+            add_business_seconds(calendar, now, 60 * max(rule.first_response_minutes, rule.resolution_minutes))
+        except ValueError:
+            errors.append((f"body.rules.{index}", f"not reachable within {MAX_HORIZON_DAYS} days of this calendar's working time"))
+    return errors
 
 
 def _team_taken(team: str | None) -> Problem:

@@ -30,6 +30,7 @@ from typing import Iterator, Mapping, Sequence
 from zoneinfo import ZoneInfo
 
 __all__ = [
+    "MAX_HORIZON_DAYS",
     "Calendar",
     "WorkingInterval",
     "add_business_seconds",
@@ -41,6 +42,9 @@ MINUTES_PER_DAY = 1440
 # A calendar with no working time at all would never reach a deadline; the search stops
 # after this many days without one working minute (a year of holidays is a bad calendar).
 _MAX_IDLE_DAYS = 366
+# And after this many days in all, which bounds the work of one call (a policy whose target
+# is not reached within it is refused when it is written).
+MAX_HORIZON_DAYS = 3660
 
 WorkingInterval = tuple[int, int]  # [start, end) in minutes after local midnight
 
@@ -77,9 +81,10 @@ def _local_instant(day: date, minute: int, zone: ZoneInfo) -> datetime:
 
 
 def working_intervals(calendar: Calendar, start_day: date) -> Iterator[tuple[datetime, datetime]]:
-    """Real (UTC) working intervals from ``start_day`` on, in order; stops after a long idle stretch."""
-    day, idle = start_day, 0
-    while idle < _MAX_IDLE_DAYS:
+    """Real (UTC) working intervals from ``start_day`` on, in order; stops after a long idle
+    stretch or ``MAX_HORIZON_DAYS``."""
+    day, idle, last = start_day, 0, start_day + timedelta(days=MAX_HORIZON_DAYS)
+    while idle < _MAX_IDLE_DAYS and day <= last:
         intervals = calendar.intervals_on(day)
         idle = 0 if intervals else idle + 1
         for start, end in intervals:
@@ -123,7 +128,7 @@ def add_business_seconds(calendar: Calendar, start: datetime, seconds: int) -> d
         if remaining <= available:
             return begin + remaining
         remaining -= available
-    raise ValueError("the calendar has no working time within a year of the start")
+    raise ValueError("the calendar does not reach the target: no working time for a year, or not enough within ten years")
 
 
 def business_seconds_between(calendar: Calendar, start: datetime, end: datetime) -> int:
