@@ -26,6 +26,11 @@ __all__ = [
     "CommentCreate",
     "CommentPublic",
     "CommentsPublic",
+    "SlaRuleModel",
+    "SlaPolicyWrite",
+    "SlaPolicyPublic",
+    "SlaPoliciesPublic",
+    "WorkingInterval",
     "ticket_public",
 ]
 
