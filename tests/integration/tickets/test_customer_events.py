@@ -105,6 +105,7 @@ async def test_erasure_drops_subjects_descriptions_comments_and_survey_comments(
     assert await db.fetchval("SELECT score FROM surveys WHERE id = $1", uuid.UUID(resolved["survey"]["id"])) == 2  # not personal
     problem(await api.post(f"/api/v1/surveys/{nps['token']}", json={"score": 9}), 410, "survey-expired")
     problem(await api.patch(f"/api/v1/tickets/{ticket['id']}", json={"subject": "again"}, headers={"If-Match": "*"}), 409, "customer-erased")
+    problem(await api.post(f"/api/v1/tickets/{ticket['id']}/comments", json={"body": "Jan again", "public": True}), 409, "customer-erased")
     assert await db.fetchval(stored_responses, str(customer)) == 0  # the stored first responses held the subject and comment
     # Another customer's ticket is untouched.
     assert await db.fetchval(stored_responses, str(bystander)) == 2

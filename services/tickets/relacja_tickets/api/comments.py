@@ -1,6 +1,6 @@
 """A ticket's thread: ``/api/v1/tickets/{id}/comments``.
 
-    POST /api/v1/tickets/{id}/comments    add one (Idempotency-Key); 409 on a closed ticket
+    POST /api/v1/tickets/{id}/comments    add one (Idempotency-Key); 409 on a closed ticket or an erased customer's
     GET  /api/v1/tickets/{id}/comments    oldest first; ``public=true`` for what the customer sees
 
 A first public comment by an agent is the first response (TicketFirstRespondedV1, the
@@ -39,7 +39,7 @@ _CREATE_SCOPE = "tickets.comments.create"
     status_code=201,
     response_model=CommentPublic,
     summary="Add a comment (public: seen by the customer; internal: agents only)",
-    responses={404: PROBLEM, 409: {"description": "The ticket is closed", **PROBLEM}, 422: PROBLEM},
+    responses={404: PROBLEM, 409: {"description": "The ticket is closed, or its customer erased", **PROBLEM}, 422: PROBLEM},
 )
 async def add_comment(
     ticket_id: uuid.UUID, body: CommentCreate, session: SessionDep, idempotency_key: IdempotencyKeyHeader = None
@@ -58,6 +58,12 @@ async def add_comment(
                 409, "Ticket closed",
                 f"Ticket {ticket_id} was closed on {ticket.closed_at.isoformat()}; it takes no more comments. Open a new ticket.",
                 type_="ticket-closed",
+            )
+        if ticket.erased_at is not None:
+            raise Problem(
+                409, "Customer erased",
+                f"The customer of ticket {ticket_id} had their data erased; the thread takes no new personal data.",
+                type_="customer-erased",
             )
         row = (
             await session.execute(
