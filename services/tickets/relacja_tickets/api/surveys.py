@@ -45,7 +45,7 @@ __all__ = ["router"]
 router = APIRouter(prefix="/api/v1/surveys", tags=["surveys"], dependencies=[RequireJson])
 
 _CREATE_SCOPE = "tickets.surveys.create"
-Token = Annotated[str, Path(min_length=16, max_length=100, pattern=r"^[A-Za-z0-9_-]+$", description="The survey token")]
+Token = Annotated[str, Path(max_length=100, pattern=r"^[A-Za-z0-9_-]+$", description="The survey token")]
 
 
 class NpsSurveyCreate(BaseModel):
