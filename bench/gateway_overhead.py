@@ -6,8 +6,9 @@ service and through the gateway, side by side in one run; plus the customer 360 
 Needs ``wrk`` (Debian: ``apt-get install -y wrk``) as the load generator: it is written in
 C and runs in its own process with one thread, so it is not the bottleneck.
 
-Method. A stack of its own (PostgreSQL, broker, customers, segmentation, gateway) on the
-ports below, state in .state/bench-c, emptied first and stopped afterwards. The gateway
+Method. A stack of its own (PostgreSQL, broker, every service, gateway) on the bench
+ports + 200 (``bench_config(slot=2)``), state in .state/bench-c, emptied first and
+stopped afterwards. The gateway
 runs as in production (one uvicorn worker), with its rate limit on but set out of reach
 (so its cost is measured, not its refusals). One customer is created; then, for
 ``--rounds`` rounds, alternately:
@@ -26,15 +27,14 @@ httpx over httpcore — next to wrk direct. A client far below wrk would make th
 transport the bottleneck.
 
 Customer 360: ``GET /api/v1/customers/{id}/360`` with an admin token at concurrency 1 and
-``--concurrency``; profile, consents (customers) and segments (segmentation) are fetched,
-orders, tickets and churn are not deployed. p95 is reported (target ≤ 50 ms).
+``--concurrency``, every service running, after waiting (up to 10 s) until every part
+is there; the parts still missing, if any, are printed. p95 is reported (target ≤ 50 ms).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import dataclasses
 import json
 import os
 import platform
@@ -45,18 +45,14 @@ import tempfile
 import time
 from datetime import datetime, timezone
 from pathlib import Path
-from types import MappingProxyType
 
 import httpx
 
-from relacja_devstack import Stack, StackConfig
+from relacja_devstack import Stack
 from relacja_devstack.config import REPO_ROOT
 
-from ._stack import median
+from ._stack import bench_config, median
 
-PORTS = {"gateway": 58180, "customers": 58201, "segmentation": 58202}
-PG_PORT = 55453
-BROKER_PORT = 59192
 STATE_DIR = REPO_ROOT / ".state" / "bench-c"
 TARGET_SHARE = 0.60
 TARGET_ADDED_P50_MS = 2.0
@@ -96,19 +92,6 @@ async def main():
         print(json.dumps({"requests": count, "seconds": time.perf_counter() - started}))
 asyncio.run(main())
 """
-
-
-def bench_config() -> StackConfig:
-    base = StackConfig.for_profile("dev", env={})
-    return dataclasses.replace(
-        base,
-        state_dir=STATE_DIR,
-        pg_port=PG_PORT,
-        broker_port=BROKER_PORT,
-        service_ports=MappingProxyType(dict(PORTS)),
-        fresh=True,
-        services=tuple(spec for spec in base.services if spec.name in PORTS),
-    )
 
 
 def wrk(url: str, *, concurrency: int, duration: float, headers: dict[str, str] | None = None) -> dict[str, float]:
@@ -151,7 +134,7 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
     os.environ["RELACJA_GATEWAY_RATE_LIMIT_BURST"] = "1000000"
     os.environ["RELACJA_GATEWAY_LOG_LEVEL"] = "WARNING"
     os.environ["RELACJA_CUSTOMERS_LOG_LEVEL"] = "WARNING"
-    stack = Stack(bench_config())
+    stack = Stack(bench_config(slot=2, state_dir=STATE_DIR))  # every service: the 360 view fetches all parts
     try:
         await stack.start(fresh=True)
         token = stack.token(["admin"])
@@ -160,10 +143,13 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
             created = await client.post("/api/v1/customers", json={"kind": "person", "display_name": "Bench Mark", "email": "bench@example.com"})
             created.raise_for_status()
             customer_id = created.json()["id"]
-            for _ in range(50):  # the segmentation projection, so the 360 view has every deployed part
-                if (await client.get(f"/api/v1/segmentation/customers/{customer_id}")).status_code == 200:
+            missing: list[dict[str, str]] = []
+            for _ in range(50):  # the projections catch up with the registration
+                missing = (await client.get(f"/api/v1/customers/{customer_id}/360")).json()["missing"]
+                if not missing:
                     break
                 await asyncio.sleep(0.2)
+            print(f"customer 360 parts missing: {missing or 'none'}")
         path = f"/api/v1/customers/{customer_id}"
         direct_url = stack.service_url("customers") + path
         gateway_url = stack.gateway_url + path

@@ -445,3 +445,13 @@ async def test_a_small_body_that_breaks_off_is_a_502_not_a_cut_response(gateway:
     async with gateway() as client:
         response = await client.get("/api/v1/customers/c1", headers=auth(token("customers:read")))
     assert_problem(response, 502, "bad-gateway")
+
+
+async def test_the_gateway_adds_no_content_negotiation_of_its_own(gateway: Callable[..., Any], upstream: Upstream, token: Callable[..., str]) -> None:
+    # A client that did not ask for gzip must not get a gzip body passed through raw.
+    async with gateway() as client:
+        del client.headers["accept-encoding"]
+        del client.headers["user-agent"]
+        response = await client.get("/api/v1/customers/c1", headers=auth(token("customers:read")))
+    assert response.status_code == 200
+    assert "accept-encoding" not in upstream.last.headers and "user-agent" not in upstream.last.headers
