@@ -6,8 +6,9 @@ breach watcher with 100,000 open tickets.
 Targets (issue 5): queue and at-risk p95 ≤ 50 ms with 1,000,000 tickets; the breach
 watcher keeps up with 100,000 open tickets and flags a breach within 5 s of its due time.
 
-Method. The bench stack (``bench/_stack.py``: PostgreSQL, the broker and the tickets
-service only, on the bench ports + ``RELACJA_BENCH_PORT_OFFSET``, fresh state).
+Method. Its own stack (``bench_config(slot=4)`` in ``bench/_stack.py``: PostgreSQL, the
+broker and the tickets service only, on the bench ports + 400 + ``RELACJA_BENCH_PORT_OFFSET``,
+state in ``.state/bench-tickets``, emptied at start and stopped at the end).
 
 1. Load (not measured), set-based in SQL with ``generate_series``: one SLA policy;
    ``--tickets`` tickets opened over two years, of which ``--open`` are active (new, open or
@@ -41,11 +42,18 @@ from collections.abc import Callable
 import asyncpg
 import httpx
 
-from ._stack import bench_stack, load_average, median, percentile
+from relacja_devstack import Stack
+from relacja_devstack.config import REPO_ROOT
+
+from ._stack import bench_config, load_average, median, percentile
 
 log = logging.getLogger("bench.tickets")
 
 AGENTS, TEAMS = 500, 20
+# Its own port slot and state folder, so it runs beside the other benchmarks (slot 1:
+# customers, 2: gateway; 4: tickets, as in port 28104).
+SLOT = 4
+STATE_DIR = REPO_ROOT / ".state" / "bench-tickets"
 POLICY_ID = "00000000-0000-4000-8000-000000000001"
 
 
@@ -203,12 +211,16 @@ async def main() -> None:
     parser.add_argument("--requests", type=int, default=1000)
     parser.add_argument("--breaches", type=int, default=1000)
     args = parser.parse_args()
-    async with bench_stack(services=("tickets",)) as stack:
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    stack = Stack(bench_config(["tickets"], slot=SLOT, state_dir=STATE_DIR, ready_timeout=120.0))
+    await stack.start(fresh=True)
+    try:
         dsn = stack.database_url("tickets").replace("+asyncpg", "")
         conn = await asyncpg.connect(dsn)
         try:
             await load(conn, args.tickets, args.open)
             lines = await latencies(stack.service_url("tickets"), args.requests)
+            load_during = load_average()  # the 1-minute figure covers the latency measurements
             spread = await breach_round(conn, args.breaches, spread_seconds=20, lead_seconds=3)
             burst = await breach_round(conn, args.breaches, spread_seconds=0, lead_seconds=3)
             watch_plan = await conn.fetchval(
@@ -217,7 +229,9 @@ async def main() -> None:
             )
         finally:
             await conn.close()
-    print(f"\n{platform.node()} · {os.cpu_count()} cores · {load_average()}")
+    finally:
+        await stack.stop()
+    print(f"\n{platform.node()} · {os.cpu_count()} cores · after the latencies: {load_during} · at the end: {load_average()}")
     print(f"{args.tickets:,} tickets, {args.open:,} active\n")
     for line in lines:
         print(line)
