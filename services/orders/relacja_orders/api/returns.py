@@ -30,7 +30,7 @@ from relacja_servicekit import Problem, SessionDep
 from relacja_servicekit.idempotency import IdempotencyKeyHeader, claim, fingerprint, remember
 from relacja_servicekit.validation import RequireJson
 
-from ..domain.money import ZERO
+from ..domain.money import ZERO, round_money
 from ..domain.pricing import order_amounts
 from ..domain.returns import ReturnError, check_quantities, return_value
 from ..events import emit
@@ -47,8 +47,10 @@ router = APIRouter(prefix="/api/v1/orders/{order_id}/returns", tags=["returns"],
 _CREATE_SCOPE = "orders.returns.create"
 
 
-def _public(row: Any) -> ReturnPublic:
-    return ReturnPublic.model_validate(dict(row._mapping))
+def _public(row: Any, currency: str) -> ReturnPublic:
+    data = dict(row._mapping)
+    data["amount"], data["refund_amount"] = round_money(row.amount, currency), round_money(row.refund_amount, currency)
+    return ReturnPublic.model_validate(data)
 
 
 def _require_delivered(order: Any) -> None:
@@ -116,7 +118,7 @@ async def request_return(order_id: uuid.UUID, body: ReturnCreate, session: Sessi
                 ).returning(*order_returns.c)
             )
         ).one()
-        payload = _public(row).model_dump(mode="json")
+        payload = _public(row, order.currency).model_dump(mode="json")
         headers = {"Location": f"/api/v1/orders/{order_id}/returns/{row.id}"}
         if idempotency_key:
             await remember(session, _CREATE_SCOPE, idempotency_key, status_code=201, body=payload, headers=headers)
@@ -126,11 +128,11 @@ async def request_return(order_id: uuid.UUID, body: ReturnCreate, session: Sessi
 @router.get("", response_model=ReturnsPublic, summary="The order's return requests, oldest first",
             responses={404: {"description": "No such order", **PROBLEM}})
 async def list_returns(order_id: uuid.UUID, session: SessionDep) -> ReturnsPublic:
-    await load_order(session, order_id)
+    order = await load_order(session, order_id)
     rows = (await session.execute(
         select(order_returns).where(order_returns.c.order_id == order_id).order_by(order_returns.c.created_at, order_returns.c.id)
     )).all()
-    return ReturnsPublic(items=[_public(row) for row in rows])
+    return ReturnsPublic(items=[_public(row, order.currency) for row in rows])
 
 
 async def _load_request(session: AsyncSession, order_id: uuid.UUID, return_id: uuid.UUID) -> Any:
@@ -178,16 +180,16 @@ async def accept_return(order_id: uuid.UUID, return_id: uuid.UUID, session: Sess
             session, OrderReturnedV1, updated._mapping, now, return_id=return_id, refund_amount=refund, reason=request.reason,
             returned_lines=[{"line_no": line["line_no"], "sku": line["sku"], "quantity": line["quantity"], "amount": line["amount"]} for line in lines],
         )
-    return _public(decided)
+    return _public(decided, order.currency)
 
 
 @router.post("/{return_id}/reject", response_model=ReturnPublic, summary="Reject a return", responses=_DECISION_RESPONSES)
 async def reject_return(order_id: uuid.UUID, return_id: uuid.UUID, session: SessionDep, body: DecisionRequest | None = None) -> ReturnPublic:
     async with session.begin():
-        await load_order(session, order_id, for_update=True)
+        order = await load_order(session, order_id, for_update=True)
         await _load_request(session, order_id, return_id)
         decided = (await session.execute(
             update(order_returns).where(order_returns.c.id == return_id)
             .values(status="rejected", decided_at=func.now(), decision_note=body.note if body else None).returning(*order_returns.c)
         )).one()
-    return _public(decided)
+    return _public(decided, order.currency)
