@@ -112,7 +112,9 @@ async def test_customer_360_through_the_stack(stack: Stack, gateway: httpx.Async
     assert view["profile"]["id"] == customer["id"]
     assert view["segments"]["customer_id"] == customer["id"]
     missing = {m["part"]: m["reason"] for m in view["missing"]}
-    assert missing["orders"] == missing["tickets"] == missing["churn"] == "service not deployed"
+    # orders answers once its customers projection has the new customer; before that its summary is 404
+    assert view["orders"] is not None or missing["orders"] == "not found"
+    assert missing["tickets"] in ("service not deployed", "not found") and missing["churn"] in ("service not deployed", "not found")
     assert view["consents"] is not None or missing["consents"] in ("not found", "not available")
     assert view["omitted"] == []
     unknown = await gateway.get(f"/api/v1/customers/{uuid.uuid4()}/360")

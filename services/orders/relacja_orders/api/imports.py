@@ -288,6 +288,7 @@ WHERE external_id = ANY($1::text[]) AND state = 'active' ORDER BY external_id, u
 async def _write_batch(session: AsyncSession, job: _Job, batch: _Batch) -> _Job:
     """Write ``batch`` and the job's counters in one transaction; the job after it."""
     job.rows_total += batch.read
+    reported = len(job.errors)
     for number, errors in batch.failed:
         job.fail(number, errors)
     async with session.begin():
@@ -297,6 +298,7 @@ async def _write_batch(session: AsyncSession, job: _Job, batch: _Batch) -> _Job:
             now = await session.scalar(select(func.now()))
             connection = (await (await session.connection()).get_raw_connection()).driver_connection
             await _upsert(connection, job, batch.rows, now)
+            job.errors[reported:] = sorted(job.errors[reported:], key=lambda error: error["row"])  # stable: a row's errors keep their order
         await session.execute(update(order_imports).where(order_imports.c.id == job.id).values(**job.columns()))
     return job
 
