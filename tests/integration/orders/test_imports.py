@@ -5,13 +5,34 @@ from __future__ import annotations
 
 import json
 import uuid
+from datetime import datetime
 
 import asyncpg
 import httpx
 
+from relacja_contracts import from_kafka_headers, to_kafka_headers
+from relacja_contracts.events.orders import OrderPlacedV1
+from relacja_orders.snapshot import snapshot
+
 from .support import known_customer, new_product, outbox_events, problem
 
 IMPORTS = "/api/v1/orders/imports"
+
+
+async def assert_event_is_the_live_snapshot(db: asyncpg.Connection, order_id: str, customer_id: str) -> None:
+    """The outbox row PostgreSQL built for an imported order (bulk_events) is the one the
+    live path (snapshot + Outbox.row) would write."""
+    stored = await db.fetchrow("SELECT * FROM orders WHERE id = $1", uuid.UUID(order_id))
+    outbox = await db.fetchrow("SELECT * FROM outbox_events WHERE payload->>'order_id' = $1 ORDER BY id DESC LIMIT 1", order_id)
+    payload, headers = json.loads(outbox["payload"]), json.loads(outbox["headers"])
+    expected = snapshot(dict(stored) | {"lines": json.loads(stored["lines"])})
+    assert {k: v for k, v in payload.items() if k != "occurred_at"} == expected
+    assert OrderPlacedV1.model_validate(payload).model_dump(mode="json") == payload
+    assert outbox["key"] == customer_id and outbox["topic"] == "relacja.orders" and outbox["event_type"] == OrderPlacedV1.event_type
+    envelope = from_kafka_headers([(name, value.encode()) for name, value in headers])
+    assert envelope.id == str(outbox["event_id"]) and envelope.subject == customer_id and envelope.source == "/relacja/orders"
+    assert [name for name, _ in headers] == [name for name, _ in to_kafka_headers(envelope)]
+    assert envelope.time == datetime.fromisoformat(payload["occurred_at"])
 
 
 async def test_csv_import_with_bad_rows_upserts_and_emits_imported_events(
@@ -62,8 +83,8 @@ async def test_csv_import_with_bad_rows_upserts_and_emits_imported_events(
 
     [(kind, event)] = await outbox_events(db, with_lines["id"])
     assert kind == "placed" and event["imported"] is True and event["external_id"] == f"o2-{tag}" and event["order_number"] == with_lines["number"]
-    key = await db.fetchval("SELECT key FROM outbox_events WHERE payload->>'order_id' = $1", with_lines["id"])
-    assert key == anna
+    for order in (plain, with_lines, cancelled):
+        await assert_event_is_the_live_snapshot(db, order["id"], anna)
 
     # The same file again: nothing changes, nothing is emitted. A changed row updates its order.
     again = (await api.post(IMPORTS, content=body.encode(), headers={"Content-Type": "text/csv"})).json()

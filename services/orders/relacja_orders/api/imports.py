@@ -15,8 +15,9 @@ A batch is written set-based: its customers resolved with one query
 customer is a row error, never a guess), its orders COPYed (``copy_records_to_table``)
 into a temporary staging table and moved with one ``INSERT ... SELECT ... ON CONFLICT
 (external_id) DO UPDATE ... WHERE <something differs>``, which upserts by the order's
-external id and skips unchanged rows; then one ``OrderPlacedV1(imported=true)`` outbox row
-per created or changed order, COPYed too. Re-running a file therefore changes and emits
+external id and skips unchanged rows; the same statement writes one
+``OrderPlacedV1(imported=true)`` outbox row per created or changed order from the upserted
+rows (``bulk_events``: built by PostgreSQL, set-based). Re-running a file therefore changes and emits
 nothing. Rows without ``external_id`` are always new orders. A live (not imported) order is
 never overwritten.
 
@@ -44,12 +45,13 @@ from sqlalchemy import func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import ClientDisconnect
 
+from relacja_messaging.tracing import current_traceparent
 from relacja_servicekit import Problem, SessionDep
 from relacja_servicekit.models import RowModel
 from relacja_servicekit.pagination import DEFAULT_LIMIT, CursorParam, LimitParam, paginate
 
 from ..domain.imports import ImportFormatError, ImportRow, RecordReader, build_order, csv_header_errors, parse_row
-from ..events import OUTBOX_COLUMNS, outbox_records
+from ..bulk_events import placed_events_insert
 from ..tables import order_imports
 from .common import PROBLEM, not_found
 
@@ -269,14 +271,21 @@ CREATE TEMP TABLE IF NOT EXISTS order_import_stage (
 ) ON COMMIT DELETE ROWS
 """
 
+# One statement: upsert the staged orders, write the OrderPlacedV1 outbox rows of those
+# created or changed (bulk_events), and count them.
 _UPSERT = f"""
-INSERT INTO orders ({", ".join(_STAGE_COLUMNS)}, imported, created_at, updated_at)
-SELECT {", ".join(_STAGE_COLUMNS)}, true, now(), now() FROM order_import_stage
-ON CONFLICT (external_id) DO UPDATE SET
-    {", ".join(f"{c} = EXCLUDED.{c}" for c in _COMPARED)}, version = orders.version + 1, updated_at = now()
-WHERE orders.imported
-  AND ({", ".join(f"orders.{c}" for c in _COMPARED)}) IS DISTINCT FROM ({", ".join(f"EXCLUDED.{c}" for c in _COMPARED)})
-RETURNING id, number, external_id, (xmax = 0) AS inserted
+WITH written AS (
+    INSERT INTO orders ({", ".join(_STAGE_COLUMNS)}, imported, created_at, updated_at)
+    SELECT {", ".join(_STAGE_COLUMNS)}, true, $1, $1 FROM order_import_stage
+    ON CONFLICT (external_id) DO UPDATE SET
+        {", ".join(f"{c} = EXCLUDED.{c}" for c in _COMPARED)}, version = orders.version + 1, updated_at = $1
+    WHERE orders.imported
+      AND ({", ".join(f"orders.{c}" for c in _COMPARED)}) IS DISTINCT FROM ({", ".join(f"EXCLUDED.{c}" for c in _COMPARED)})
+    RETURNING orders.*, (xmax = 0) AS inserted
+), events AS (
+    {placed_events_insert("written")}
+)
+SELECT count(*) FILTER (WHERE inserted) AS created, count(*) AS written FROM written
 """
 
 _CUSTOMERS = """
@@ -321,7 +330,8 @@ async def _upsert(connection: Any, job: _Job, rows: list[tuple[int, ImportRow]],
         if isinstance(built, list):
             job.fail(number, built)
             continue
-        staged.append(built | {"id": uuid.uuid4(), "customer_id": customer_id, "imported": True})
+        built["id"], built["customer_id"] = uuid.uuid4(), customer_id
+        staged.append(built)
     if not staged:
         return
     await connection.execute(_CREATE_STAGE)
@@ -329,15 +339,7 @@ async def _upsert(connection: Any, job: _Job, rows: list[tuple[int, ImportRow]],
         "order_import_stage", columns=_STAGE_COLUMNS,
         records=[tuple(json.dumps(order["lines"]) if c == "lines" else order[c] for c in _STAGE_COLUMNS) for order in staged],
     )
-    written = await connection.fetch(_UPSERT)
-    by_external = {order["external_id"]: order for order in staged if order["external_id"] is not None}
-    by_id = {order["id"]: order for order in staged}
-    events = []
-    for result in written:
-        order = by_id.get(result["id"]) or by_external[result["external_id"]]
-        events.append(order | {"id": result["id"], "number": result["number"]})
-    created = sum(1 for result in written if result["inserted"])
-    job.rows_created += created
-    job.rows_updated += len(written) - created
-    job.rows_unchanged += len(staged) - len(written)
-    await connection.copy_records_to_table("outbox_events", columns=OUTBOX_COLUMNS, records=outbox_records(events, now))
+    counts = await connection.fetchrow(_UPSERT, now, current_traceparent.get())
+    job.rows_created += counts["created"]
+    job.rows_updated += counts["written"] - counts["created"]
+    job.rows_unchanged += len(staged) - counts["written"]

@@ -24,9 +24,12 @@ def minor_units(currency: str) -> int:
     return _MINOR_UNITS.get(currency, 2)
 
 
+_QUANTUM = {digits: Decimal(1).scaleb(-digits) for digits in (0, 2, 3)}
+
+
 def round_money(amount: Decimal, currency: str) -> Decimal:
     """``amount`` rounded half-up to the currency's minor unit (always with that many digits)."""
-    return amount.quantize(Decimal(1).scaleb(-minor_units(currency)), rounding=ROUND_HALF_UP)
+    return amount.quantize(_QUANTUM[_MINOR_UNITS.get(currency, 2)], rounding=ROUND_HALF_UP)
 
 
 def has_valid_scale(amount: Decimal, currency: str) -> bool:
