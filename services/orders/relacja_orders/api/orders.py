@@ -17,12 +17,12 @@ lost-update protection sends it. Every change writes its event in the same trans
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response
 from fastapi.responses import JSONResponse
-from sqlalchemy import and_, func, insert, or_, select, update
+from sqlalchemy import and_, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from relacja_contracts.events.orders import (
@@ -109,7 +109,7 @@ async def place_order(body: OrderCreate, session: SessionDep, idempotency_key: I
                 return stored.to_response()
         await require_orderable_customer(session, body.customer_id)
         lines = await _price(session, body)
-        now = await session.scalar(select(func.now()))
+        now = datetime.now(timezone.utc)  # the service's clock: saves a round trip per request
         amounts = order_amounts(lines, currency=body.currency, cancelled=False)
         row = (
             await session.execute(
@@ -196,7 +196,7 @@ async def _transition(session: AsyncSession, order_id: uuid.UUID, action: Action
             extra = {"cancelled_from": before.status, "refund_amount": amounts.refunded_amount, "reason": fields.get("cancel_reason")}
         elif action == "pay":
             extra = {"payment_reference": fields.get("payment_reference")}
-        now = await session.scalar(select(func.now()))
+        now = datetime.now(timezone.utc)  # the service's clock: saves a round trip per request
         row = (
             await session.execute(
                 update(orders).where(orders.c.id == order_id)
