@@ -52,6 +52,8 @@ __all__ = ["router", "require_orderable_customer", "load_order", "illegal_transi
 router = APIRouter(prefix="/api/v1/orders", tags=["orders"], dependencies=[RequireJson])
 
 _CREATE_SCOPE = "orders.create"
+# Built once: a statement made per request (.values(**...)) costs ~1 ms of SQLAlchemy coercion.
+_INSERT_ORDER = insert(orders).returning(*orders.c)
 
 
 async def require_orderable_customer(session: AsyncSession, customer_id: uuid.UUID) -> None:
@@ -111,18 +113,13 @@ async def place_order(body: OrderCreate, session: SessionDep, idempotency_key: I
         lines = await _price(session, body)
         now = datetime.now(timezone.utc)  # the service's clock: saves a round trip per request
         amounts = order_amounts(lines, currency=body.currency, cancelled=False)
-        row = (
-            await session.execute(
-                insert(orders)
-                .values(
-                    id=uuid.uuid4(), customer_id=body.customer_id, status="placed", channel=body.channel, currency=body.currency,
-                    placed_at=now, lines=lines, imported=False, note=body.note,
-                    shipping_address=body.shipping_address.model_dump() if body.shipping_address else None,
-                    created_at=now, updated_at=now, **amounts.as_dict(),
-                )
-                .returning(*orders.c)
-            )
-        ).one()
+        values = {
+            "id": uuid.uuid4(), "customer_id": body.customer_id, "status": "placed", "channel": body.channel, "currency": body.currency,
+            "placed_at": now, "lines": lines, "imported": False, "note": body.note,
+            "shipping_address": body.shipping_address.model_dump() if body.shipping_address else None,
+            "created_at": now, "updated_at": now, **amounts.as_dict(),
+        }
+        row = (await session.execute(_INSERT_ORDER, values)).one()
         await emit(session, OrderPlacedV1, row._mapping, now)
         payload = order_public(row).model_dump(mode="json")
         headers = {"Location": f"/api/v1/orders/{row.id}", "ETag": etag(row.version)}
