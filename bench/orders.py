@@ -10,6 +10,9 @@ the events of 1,000,000 imported orders published within 2 minutes.
 Method. The whole bench stack (``bench/_stack.py``: PostgreSQL, broker, every service and
 the gateway on the bench ports, fresh state, stopped at the end).
 
+The gateway's per-caller rate limit is set out of reach and the gateway's and orders'
+access logs are off (WARNING), as in ``bench/gateway_overhead.py``.
+
 0. Seed (not measured): ``--customers`` rows COPYed into the orders service's customers
    projection (``known_customers``, as its consumer would write them, with external ids
    ``bench-<n>``) and 20 products created through the gateway.
@@ -82,20 +85,26 @@ def order_body(rng: random.Random, customers: list[uuid.UUID], skus: list[str]) 
 
 
 async def paced(client: httpx.AsyncClient, rate: float, seconds: float, customers: list[uuid.UUID], skus: list[str]) -> dict:
+    """Start request *i* at ``start + i / rate`` (open loop), each in its own task created
+    at its time (thousands of waiting tasks would make the client itself the bottleneck)."""
     rng = random.Random(1)
     latencies: list[float] = []
     errors = 0
-    start = time.perf_counter() + 0.5
 
     async def one(at: float) -> None:
         nonlocal errors
-        await asyncio.sleep(max(0.0, at - time.perf_counter()))
         response = await client.post("/api/v1/orders", json=order_body(rng, customers, skus))
         if response.status_code != 201:
             errors += 1
         latencies.append((time.perf_counter() - at) * 1000)
 
-    await asyncio.gather(*(one(start + i / rate) for i in range(int(rate * seconds))))
+    tasks = []
+    start = time.perf_counter() + 0.2
+    for i in range(int(rate * seconds)):
+        at = start + i / rate
+        await asyncio.sleep(max(0.0, at - time.perf_counter()))
+        tasks.append(asyncio.create_task(one(at)))
+    await asyncio.gather(*tasks)
     return {"requests": len(latencies), "errors": errors, "p50": percentile(latencies, 50), "p95": percentile(latencies, 95),
             "p99": percentile(latencies, 99), "max": max(latencies)}
 
@@ -159,12 +168,18 @@ async def main(args: argparse.Namespace) -> None:
         results.append(line)
         print(line, flush=True)
 
+    # The stack's processes inherit this environment. The gateway's per-caller rate limit
+    # (50/s) is set out of reach, so its cost is measured, not its refusals; access logs off.
+    os.environ["RELACJA_GATEWAY_RATE_LIMIT_RATE"] = "1000000"
+    os.environ["RELACJA_GATEWAY_RATE_LIMIT_BURST"] = "1000000"
+    os.environ["RELACJA_GATEWAY_LOG_LEVEL"] = "WARNING"
+    os.environ["RELACJA_ORDERS_LOG_LEVEL"] = "WARNING"
     async with bench_stack() as stack:
         dsn = stack.config.postgres_dsn("relacja_orders")
         customers = await seed_customers(dsn, args.customers)
         token = stack.token(["orders:read", "orders:write"])
         async with httpx.AsyncClient(base_url=stack.gateway_url, headers={"Authorization": f"Bearer {token}"}, timeout=30,
-                                     limits=httpx.Limits(max_connections=200), trust_env=False) as gateway:
+                                     limits=httpx.Limits(max_connections=100), trust_env=False) as gateway:
             skus = []
             for n in range(20):
                 sku = f"BENCH-{n:03d}"
