@@ -93,8 +93,10 @@ async def paced(client: httpx.AsyncClient, rate: float, seconds: float, customer
 
     async def one(at: float) -> None:
         nonlocal errors
-        response = await client.post("/api/v1/orders", json=order_body(rng, customers, skus))
-        if response.status_code != 201:
+        try:
+            response = await client.post("/api/v1/orders", json=order_body(rng, customers, skus))
+            errors += response.status_code != 201
+        except httpx.TransportError:  # e.g. a keep-alive connection the server closed: counted, not fatal
             errors += 1
         latencies.append((time.perf_counter() - at) * 1000)
 
