@@ -1,9 +1,16 @@
-"""The orders service process: HTTP API and the outbox relay."""
+"""The orders service process: HTTP API, the customers projection consumer and the outbox relay."""
 
 from __future__ import annotations
 
 from relacja_servicekit import create_service_app
 
+from .api.imports import IMPORTS_PATH
+from .api.imports import router as imports_router
+from .api.products import router as products_router
+from .api.orders import router as orders_router
+from .api.returns import router as returns_router
+from .api.summary import router as summary_router
+from .projection import CONSUMER_GROUP, handlers
 from .settings import OrdersSettings
 
 __all__ = ["app", "settings"]
@@ -15,5 +22,8 @@ app = create_service_app(
     title="Relacja orders",
     description="Orders service: catalog, orders, payments state, returns and refunds, historical import.",
     settings=settings,
-    routers=[],
+    # Fixed paths (/customers/..., /imports) before the orders router's /{order_id}.
+    routers=[summary_router, imports_router, products_router, returns_router, orders_router],
+    body_limits={IMPORTS_PATH: settings.import_max_body_bytes},
+    consumers={CONSUMER_GROUP: handlers},
 )

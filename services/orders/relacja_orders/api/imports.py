@@ -1,0 +1,345 @@
+"""Historical import: ``POST /api/v1/orders/imports`` with a CSV or NDJSON body.
+
+    POST /api/v1/orders/imports        text/csv or application/x-ndjson → 202 + the finished job
+    GET  /api/v1/orders/imports/{id}   the job: status, counters, row errors (progress while it runs)
+    GET  /api/v1/orders/imports        the jobs, newest first (cursor-paginated)
+
+The row format is in ``domain.imports``. The body is streamed through an incremental
+reader: memory holds one batch, never the body. Every :data:`BATCH_SIZE` valid rows are
+written in one transaction, together with the job's counters (so ``GET`` on the job shows
+committed progress) and their events; the next batch is parsed while the previous one is
+written, so Python and PostgreSQL work side by side.
+
+A batch is written set-based: its customers resolved with one query
+(``customer_external_id`` → the customers projection; an unknown, merged or erased
+customer is a row error, never a guess), its orders COPYed (``copy_records_to_table``)
+into a temporary staging table and moved with one ``INSERT ... SELECT ... ON CONFLICT
+(external_id) DO UPDATE ... WHERE <something differs>``, which upserts by the order's
+external id and skips unchanged rows; the same statement writes one
+``OrderPlacedV1(imported=true)`` outbox row per created or changed order from the upserted
+rows (``bulk_events``: built by PostgreSQL, set-based). Re-running a file therefore changes and emits
+nothing. Rows without ``external_id`` are always new orders. A live (not imported) order is
+never overwritten.
+
+A body that cannot be read (not UTF-8, an unterminated quoted field, a cut upload) stops
+the job with status ``failed`` and ``failure`` saying why; committed batches stay, and
+running the import again completes it. Bad rows are counted and reported
+(``errors``: row, field, message; the first :data:`MAX_ERRORS`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import json
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, AsyncIterator
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+from sqlalchemy import func, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.requests import ClientDisconnect
+
+from relacja_messaging.tracing import current_traceparent
+from relacja_servicekit import Problem, SessionDep
+from relacja_servicekit.models import RowModel
+from relacja_servicekit.pagination import DEFAULT_LIMIT, CursorParam, LimitParam, paginate
+
+from ..domain.imports import ImportFormatError, ImportRow, RecordReader, build_order, csv_header_errors, parse_row
+from ..bulk_events import placed_events_insert
+from ..tables import order_imports
+from .common import PROBLEM, not_found
+
+__all__ = ["router", "IMPORTS_PATH", "BATCH_SIZE", "MAX_ERRORS"]
+
+IMPORTS_PATH = "/api/v1/orders/imports"
+router = APIRouter(prefix=IMPORTS_PATH, tags=["imports"])  # no RequireJson: the bodies are CSV / NDJSON
+
+BATCH_SIZE = 5000
+MAX_ERRORS = 1000
+MEDIA_TYPES = {"text/csv": "csv", "application/x-ndjson": "ndjson", "application/ndjson": "ndjson"}
+
+
+class ImportRowError(BaseModel):
+    row: int
+    field: str
+    message: str
+
+
+class ImportJobPublic(RowModel):
+    id: uuid.UUID
+    status: str
+    format: str
+    rows_total: int
+    rows_created: int
+    rows_updated: int
+    rows_unchanged: int
+    rows_failed: int
+    errors: list[ImportRowError]
+    failure: str | None
+    started_at: datetime
+    finished_at: datetime | None
+
+
+class ImportJobsPublic(BaseModel):
+    items: list[ImportJobPublic]
+    next_cursor: str | None
+
+
+@dataclass
+class _Job:
+    id: uuid.UUID
+    rows_total: int = 0
+    rows_created: int = 0
+    rows_updated: int = 0
+    rows_unchanged: int = 0
+    rows_failed: int = 0
+    errors: list[dict[str, Any]] = field(default_factory=list)
+
+    def fail(self, row: int, errors: list[dict[str, str]]) -> None:
+        self.rows_failed += 1
+        room = max(MAX_ERRORS - len(self.errors), 0)
+        self.errors += [{"row": row, **error} for error in errors[:room]]
+
+    def columns(self) -> dict[str, Any]:
+        counters = ("rows_total", "rows_created", "rows_updated", "rows_unchanged", "rows_failed")
+        return {name: getattr(self, name) for name in counters} | {"errors": self.errors}
+
+
+@dataclass
+class _Batch:
+    rows: list[tuple[int, ImportRow]] = field(default_factory=list)
+    external_ids: set[str] = field(default_factory=set)
+    read: int = 0  # rows read (valid or not) since the previous batch
+    failed: list[tuple[int, list[dict[str, str]]]] = field(default_factory=list)
+
+
+def _format_of(content_type: str | None) -> str:
+    media_type, _, params = (content_type or "").partition(";")
+    fmt = MEDIA_TYPES.get(media_type.strip().lower())
+    charset = params.strip().lower().removeprefix("charset=").strip('"') if "charset=" in params.lower() else "utf-8"
+    if fmt is None or charset not in ("utf-8", "utf8"):
+        raise Problem(
+            415, detail=f"Content-Type {content_type or '(none)'} is not supported here; send text/csv or application/x-ndjson (UTF-8).",
+            type_="unsupported-media-type", headers={"Accept": "text/csv, application/x-ndjson"},
+        )
+    return fmt
+
+
+async def _records(reader: RecordReader, request: Request) -> AsyncIterator[tuple[int, Any]]:
+    async for chunk in request.stream():
+        for record in reader.feed(chunk):
+            yield record
+    for record in reader.finish():
+        yield record
+
+
+async def _csv_header(records: AsyncIterator[tuple[int, Any]]) -> list[str]:
+    try:
+        first = await anext(records, None)
+    except ImportFormatError as err:
+        raise Problem(400, "Unreadable body", str(err), type_="malformed-body") from None
+    if first is None:
+        raise Problem(422, "Validation failed", "The CSV body has no header row.", type_="validation-error",
+                      errors=[{"field": "header", "message": "missing"}])
+    header = [name.strip() for name in first[1]]
+    errors = csv_header_errors(header)
+    if errors:
+        raise Problem(422, "Validation failed", "The CSV header is not valid.", type_="validation-error", errors=errors)
+    return header
+
+
+@router.post(
+    "",
+    status_code=202,
+    response_model=ImportJobPublic,
+    summary="Import historical orders from CSV or NDJSON (streamed; upsert by external_id)",
+    openapi_extra={"requestBody": {"required": True, "content": {"text/csv": {"schema": {"type": "string"}},
+                                                                  "application/x-ndjson": {"schema": {"type": "string"}}}}},
+    responses={415: {"description": "Not CSV or NDJSON", **PROBLEM}, 422: {"description": "A CSV header with unknown or missing columns", **PROBLEM}},
+)
+async def import_orders(request: Request, session: SessionDep) -> JSONResponse:
+    fmt = _format_of(request.headers.get("content-type"))
+    records = _records(RecordReader(fmt), request)  # type: ignore[arg-type]
+    header = await _csv_header(records) if fmt == "csv" else None
+    job = _Job(id=uuid.uuid4())
+    async with session.begin():
+        await session.execute(insert(order_imports).values(id=job.id, status="running", format=fmt))
+    writer = _Writer(session, job)
+    batch = _Batch()
+    failure: str | None = None
+    try:
+        try:
+            async for number, record in records:
+                batch.read += 1
+                row, errors = parse_row(header, record)
+                if row is None:
+                    batch.failed.append((number, errors))
+                    continue
+                if len(batch.rows) >= BATCH_SIZE or (row.external_id is not None and row.external_id in batch.external_ids):
+                    await writer.submit(batch)
+                    batch = _Batch()
+                batch.rows.append((number, row))
+                if row.external_id is not None:
+                    batch.external_ids.add(row.external_id)
+        except ImportFormatError as err:
+            failure = str(err)
+        except ClientDisconnect:
+            failure = "the upload was interrupted before the body ended"
+        await writer.submit(batch)
+        job = await writer.wait()
+    except BaseException:
+        await writer.abort()
+        await _finish(session, writer.job, "failed", "the import stopped on a server error; run it again to complete it")
+        raise
+    row = await _finish(session, job, "failed" if failure else "completed", failure)
+    public = ImportJobPublic.from_row(row)
+    return JSONResponse(public.model_dump(mode="json"), status_code=202, headers={"Location": f"{IMPORTS_PATH}/{job.id}"})
+
+
+async def _finish(session: AsyncSession, job: _Job, status: str, failure: str | None) -> Any:
+    async with session.begin():
+        return (await session.execute(
+            update(order_imports).where(order_imports.c.id == job.id)
+            .values(**job.columns(), status=status, failure=failure, finished_at=func.now()).returning(*order_imports.c)
+        )).one()
+
+
+@router.get("/{import_id}", response_model=ImportJobPublic, summary="An import job: status, counters and row errors",
+            responses={404: {"description": "No such import", **PROBLEM}})
+async def get_import(import_id: uuid.UUID, session: SessionDep) -> ImportJobPublic:
+    row = (await session.execute(select(order_imports).where(order_imports.c.id == import_id))).first()
+    if row is None:
+        raise not_found("Import", import_id)
+    return ImportJobPublic.from_row(row)
+
+
+@router.get("", response_model=ImportJobsPublic, summary="Import jobs, newest first (cursor-paginated)")
+async def list_imports(session: SessionDep, limit: LimitParam = DEFAULT_LIMIT, cursor: CursorParam = None) -> Any:
+    return await paginate(
+        session, select(order_imports), keys=[order_imports.c.started_at, order_imports.c.id], limit=limit, cursor=cursor,
+        descending=True, sort="-started_at", to_item=ImportJobPublic.from_row,
+    )
+
+
+# -- writing batches ------------------------------------------------------------------------
+
+
+class _Writer:
+    """Writes one batch at a time in a task while the request parses the next one.
+    Batches commit strictly one after another; ``job`` is the state as last committed."""
+
+    def __init__(self, session: AsyncSession, job: _Job) -> None:
+        self.session = session
+        self.job = job
+        self._task: asyncio.Task[_Job] | None = None
+
+    async def submit(self, batch: _Batch) -> None:
+        await self.wait()
+        self._task = asyncio.create_task(_write_batch(self.session, dataclasses.replace(self.job, errors=list(self.job.errors)), batch))
+
+    async def wait(self) -> _Job:
+        if self._task is not None:
+            task, self._task = self._task, None
+            self.job = await task
+        return self.job
+
+    async def abort(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(BaseException):
+                await self._task
+            self._task = None
+
+
+_STAGE_COLUMNS = [
+    "id", "external_id", "customer_id", "status", "channel", "currency", "placed_at", "gross_amount", "tax_amount",
+    "total_amount", "returned_amount", "refunded_amount", "net_amount", "cost_amount", "margin", "lines",
+]
+_COMPARED = [c for c in _STAGE_COLUMNS if c not in ("id", "external_id")]
+
+_CREATE_STAGE = """
+CREATE TEMP TABLE IF NOT EXISTS order_import_stage (
+    id uuid, external_id text, customer_id uuid, status text, channel text, currency text, placed_at timestamptz,
+    gross_amount numeric(18, 4), tax_amount numeric(18, 4), total_amount numeric(18, 4), returned_amount numeric(18, 4),
+    refunded_amount numeric(18, 4), net_amount numeric(18, 4), cost_amount numeric(18, 4), margin numeric(18, 4), lines jsonb
+) ON COMMIT DELETE ROWS
+"""
+
+# One statement: upsert the staged orders, write the OrderPlacedV1 outbox rows of those
+# created or changed (bulk_events), and count them.
+_UPSERT = f"""
+WITH written AS (
+    INSERT INTO orders ({", ".join(_STAGE_COLUMNS)}, imported, created_at, updated_at)
+    SELECT {", ".join(_STAGE_COLUMNS)}, true, $1, $1 FROM order_import_stage
+    ON CONFLICT (external_id) DO UPDATE SET
+        {", ".join(f"{c} = EXCLUDED.{c}" for c in _COMPARED)}, version = orders.version + 1, updated_at = $1
+    WHERE orders.imported
+      AND ({", ".join(f"orders.{c}" for c in _COMPARED)}) IS DISTINCT FROM ({", ".join(f"EXCLUDED.{c}" for c in _COMPARED)})
+    RETURNING orders.*, (xmax = 0) AS inserted
+), events AS (
+    {placed_events_insert("written")}
+)
+SELECT count(*) FILTER (WHERE inserted) AS created, count(*) AS written FROM written
+"""
+
+_CUSTOMERS = """
+SELECT DISTINCT ON (external_id) external_id, customer_id FROM known_customers
+WHERE external_id = ANY($1::text[]) AND state = 'active' ORDER BY external_id, updated_at DESC
+"""
+
+
+async def _write_batch(session: AsyncSession, job: _Job, batch: _Batch) -> _Job:
+    """Write ``batch`` and the job's counters in one transaction; the job after it."""
+    job.rows_total += batch.read
+    reported = len(job.errors)
+    for number, errors in batch.failed:
+        job.fail(number, errors)
+    async with session.begin():
+        if batch.rows:
+            # A statement through the session first: it opens the transaction on the
+            # connection, which the raw driver calls below then run inside.
+            now = await session.scalar(select(func.now()))
+            connection = (await (await session.connection()).get_raw_connection()).driver_connection
+            await _upsert(connection, job, batch.rows, now)
+            job.errors[reported:] = sorted(job.errors[reported:], key=lambda error: error["row"])  # stable: a row's errors keep their order
+        await session.execute(update(order_imports).where(order_imports.c.id == job.id).values(**job.columns()))
+    return job
+
+
+async def _upsert(connection: Any, job: _Job, rows: list[tuple[int, ImportRow]], now: datetime) -> None:
+    customers = {
+        r["external_id"]: r["customer_id"]
+        for r in await connection.fetch(_CUSTOMERS, list({row.customer_external_id for _, row in rows}))
+    }
+    skus = list({line.sku for _, row in rows for line in row.lines})
+    catalog = {r["sku"]: (r["id"], r["category"]) for r in await connection.fetch("SELECT id, sku, category FROM products WHERE sku = ANY($1::text[])", skus)} if skus else {}
+    staged: list[dict[str, Any]] = []
+    for number, row in rows:
+        customer_id = customers.get(row.customer_external_id)
+        if customer_id is None:
+            job.fail(number, [{"field": "customer_external_id",
+                               "message": f"no active customer with external id {row.customer_external_id!r} is known; the row was not imported"}])
+            continue
+        built = build_order(row, catalog)
+        if isinstance(built, list):
+            job.fail(number, built)
+            continue
+        built["id"], built["customer_id"] = uuid.uuid4(), customer_id
+        staged.append(built)
+    if not staged:
+        return
+    await connection.execute(_CREATE_STAGE)
+    await connection.copy_records_to_table(
+        "order_import_stage", columns=_STAGE_COLUMNS,
+        records=[tuple(json.dumps(order["lines"]) if c == "lines" else order[c] for c in _STAGE_COLUMNS) for order in staged],
+    )
+    counts = await connection.fetchrow(_UPSERT, now, current_traceparent.get())
+    job.rows_created += counts["created"]
+    job.rows_updated += counts["written"] - counts["created"]
+    job.rows_unchanged += len(staged) - counts["written"]

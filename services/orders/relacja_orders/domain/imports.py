@@ -1,0 +1,219 @@
+"""The historical import format, read incrementally, and what one row becomes.
+
+Rows (CSV with a header row, or NDJSON objects):
+
+    customer_external_id  required  the customer's id in the old system (CustomerRegisteredV1.external_id)
+    ordered_at            required  RFC 3339; a time without offset is taken as UTC
+    total                 required  what the customer paid, tax included (decimal)
+    currency              required  ISO 4217
+    external_id           optional  the order's id in the old system: the upsert key
+    channel               optional  web | store | phone | partner (default web)
+    status                optional  placed | paid | fulfilled | delivered | cancelled (default delivered)
+    lines                 optional  JSON array of {sku, quantity, unit_price, unit_cost?, category?, discount_amount?}
+                                    (in CSV: the cell holds the JSON)
+
+Without lines the order has gross = total, no tax and no cost (the contract's rule for
+imports). With lines, gross = Σ (quantity × unit_price − discount_amount) and the rest of
+the total is tax (a total below the lines' sum is an error); that tax is spread over the
+lines in proportion to their amounts (the last line takes the rounding remainder), so a
+later return refunds a fair share of it.
+
+Numbering in errors: a CSV record's number as a spreadsheet shows it (header = row 1);
+an NDJSON line's number.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import json
+from datetime import datetime, timezone
+from decimal import Decimal
+from typing import Any, Iterator, Literal, Mapping
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from relacja_contracts.events.orders import OrderStatus, SalesChannel
+from relacja_contracts.money import CurrencyCode
+
+from .money import ZERO, has_valid_scale, round_money
+from .pricing import order_amounts
+
+__all__ = ["ImportFormatError", "RecordReader", "ImportRow", "csv_header_errors", "parse_row", "build_order", "COLUMNS"]
+
+MAX_LINE_BYTES = 1_048_576
+COLUMNS = frozenset({"customer_external_id", "ordered_at", "total", "currency", "external_id", "channel", "status", "lines"})
+REQUIRED = ("customer_external_id", "ordered_at", "total", "currency")
+
+Format = Literal["csv", "ndjson"]
+
+
+class ImportFormatError(ValueError):
+    """The body cannot be read as the format it claims (the whole import stops)."""
+
+
+class RecordReader:
+    """Feed ``bytes`` chunks, iterate the records they complete: (number, CSV cells) or
+    (number, NDJSON line). A CSV record spans lines while a quoted field is open (an odd
+    count of ``"`` so far, RFC 4180). UTF-8; a byte-order mark is skipped."""
+
+    def __init__(self, format: Format) -> None:
+        self.format = format
+        self._tail = b""
+        self._record: list[str] = []
+        self._quotes = 0
+        self._line_number = 0
+        self.record_number = 0
+
+    def feed(self, chunk: bytes) -> Iterator[tuple[int, Any]]:
+        lines = (self._tail + chunk).split(b"\n")
+        self._tail = lines.pop()
+        if len(self._tail) > MAX_LINE_BYTES:
+            raise ImportFormatError(f"line {self._line_number + len(lines) + 1} is longer than {MAX_LINE_BYTES} bytes")
+        for line in lines:
+            yield from self._line(self._decode(line))
+
+    def finish(self) -> Iterator[tuple[int, Any]]:
+        if self._tail:
+            tail, self._tail = self._tail, b""
+            yield from self._line(self._decode(tail))
+        if self._record:
+            raise ImportFormatError(f"the body ends inside a quoted CSV field (record {self.record_number + 1})")
+
+    def _decode(self, line: bytes) -> str:
+        if self._line_number == 0 and line.startswith(codecs.BOM_UTF8):
+            line = line[len(codecs.BOM_UTF8):]
+        try:
+            text = line.decode("utf-8")
+        except UnicodeDecodeError:
+            raise ImportFormatError(f"line {self._line_number + 1} is not UTF-8") from None
+        return text[:-1] if text.endswith("\r") else text
+
+    def _line(self, line: str) -> Iterator[tuple[int, Any]]:
+        self._line_number += 1
+        if self.format == "ndjson":
+            if line.strip():
+                yield self._line_number, line
+            return
+        self._record.append(line)
+        self._quotes += line.count('"')
+        if self._quotes % 2:
+            return
+        text = "\n".join(self._record)
+        self._record, self._quotes = [], 0
+        if not text.strip():
+            return
+        self.record_number += 1
+        try:
+            cells = next(csv.reader([text], strict=True))
+        except csv.Error as err:
+            raise ImportFormatError(f"CSV record {self.record_number} is malformed: {err}") from None
+        yield self.record_number, cells
+
+
+def csv_header_errors(header: list[str]) -> list[dict[str, str]]:
+    errors = [{"field": f"header.{name}", "message": "unknown column"} for name in header if name not in COLUMNS]
+    errors += [{"field": f"header.{name}", "message": "repeated column"} for name in sorted({n for n in header if header.count(n) > 1})]
+    errors += [{"field": f"header.{name}", "message": "required column missing"} for name in REQUIRED if name not in header]
+    return errors
+
+
+class ImportLine(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    sku: str = Field(min_length=1, max_length=64)
+    quantity: int = Field(ge=1, le=1_000_000)
+    unit_price: Decimal = Field(ge=0, allow_inf_nan=False)
+    unit_cost: Decimal | None = Field(default=None, ge=0, allow_inf_nan=False)
+    category: str | None = Field(default=None, max_length=100)
+    discount_amount: Decimal = Field(default=ZERO, ge=0, allow_inf_nan=False)
+
+
+class ImportRow(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    customer_external_id: str = Field(min_length=1, max_length=200)
+    ordered_at: datetime
+    total: Decimal = Field(ge=0, le=Decimal("99999999999999"), allow_inf_nan=False)
+    currency: CurrencyCode
+    external_id: str | None = Field(default=None, min_length=1, max_length=200)
+    channel: SalesChannel = "web"
+    status: OrderStatus = "delivered"
+    lines: list[ImportLine] = Field(default_factory=list, max_length=1000)
+
+    @field_validator("ordered_at")
+    @classmethod
+    def _utc(cls, value: datetime) -> datetime:
+        return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value
+
+
+def _error(error: Mapping[str, Any]) -> dict[str, str]:
+    if error["type"] == "json_invalid":
+        return {"field": "row", "message": "is not valid JSON"}
+    if not error["loc"] and error["type"] in ("model_type", "model_attributes_type", "dict_type"):
+        return {"field": "row", "message": "is not a JSON object"}
+    return {"field": ".".join(str(p) for p in error["loc"]) or "row", "message": error["msg"]}
+
+
+def parse_row(header: list[str] | None, record: Any) -> tuple[ImportRow | None, list[dict[str, str]]]:
+    """A CSV record (``header`` given) or an NDJSON line as an ``ImportRow``, or its errors.
+    Empty CSV cells are absent values."""
+    try:
+        if header is None:
+            return ImportRow.model_validate_json(record), []
+        if len(record) != len(header):
+            return None, [{"field": "row", "message": f"has {len(record)} cells; the header has {len(header)}"}]
+        data: dict[str, Any] = {name: cell for name, cell in zip(header, record) if cell != ""}
+        if "lines" in data:
+            try:
+                data["lines"] = json.loads(data["lines"])
+            except ValueError:
+                return None, [{"field": "lines", "message": "is not valid JSON"}]
+        return ImportRow.model_validate(data), []
+    except ValidationError as err:
+        return None, [_error(e) for e in err.errors()]
+
+
+def build_order(row: ImportRow, catalog: Mapping[str, tuple[Any, str | None]]) -> dict[str, Any] | list[dict[str, str]]:
+    """The order fields of an imported row (amounts as ``Decimal``, lines in stored JSON
+    form), or its errors. ``catalog`` maps SKUs to (product id, category)."""
+    currency = row.currency
+    errors = [] if has_valid_scale(row.total, currency) else [{"field": "total", "message": f"has more decimal places than {currency} allows"}]
+    lines: list[dict[str, Any]] = []
+    for number, line in enumerate(row.lines, start=1):
+        amount = line.quantity * line.unit_price - line.discount_amount
+        if amount < 0:
+            errors.append({"field": f"lines.{number - 1}.discount_amount", "message": "is more than the line's value"})
+        product_id, category = catalog.get(line.sku, (None, None))
+        lines.append({
+            "line_no": number, "product_id": None if product_id is None else str(product_id), "sku": line.sku,
+            "category": line.category or category, "quantity": line.quantity,
+            "unit_price": format(round_money(line.unit_price, currency), "f"),
+            "unit_cost": None if line.unit_cost is None else format(round_money(line.unit_cost, currency), "f"),
+            "discount_percent": "0", "discount_amount": format(round_money(line.discount_amount, currency), "f"),
+            "line_amount": round_money(amount, currency), "tax_rate": "0", "tax_amount": ZERO, "returned_quantity": 0,
+        })
+    if errors:
+        return errors
+    if lines:
+        gross = sum((line["line_amount"] for line in lines), ZERO)
+        tax = row.total - gross
+        if tax < 0:
+            return [{"field": "total", "message": f"is less than the sum of the lines ({gross})"}]
+        left = tax
+        for line in lines[:-1]:
+            line["tax_amount"] = round_money(tax * line["line_amount"] / gross, currency) if gross else ZERO
+            left -= line["tax_amount"]
+        lines[-1]["tax_amount"] = left
+        for line in lines:
+            line["line_amount"], line["tax_amount"] = format(line["line_amount"], "f"), format(line["tax_amount"], "f")
+        amounts = order_amounts(lines, currency=currency, cancelled=row.status == "cancelled").as_dict()
+    else:
+        total = round_money(row.total, currency)
+        amounts = {"gross_amount": total, "tax_amount": round_money(ZERO, currency), "total_amount": total,
+                   "returned_amount": round_money(ZERO, currency), "refunded_amount": round_money(ZERO, currency),
+                   "net_amount": round_money(ZERO, currency) if row.status == "cancelled" else total, "cost_amount": None, "margin": None}
+    return {
+        "external_id": row.external_id, "status": row.status, "channel": row.channel, "currency": currency,
+        "placed_at": row.ordered_at, "lines": lines, **amounts,
+    }

@@ -1,0 +1,84 @@
+"""The customers projection: who may order, fed by ``relacja.customers``.
+
+    CustomerRegisteredV1  the customer becomes known (``active``), with its external id
+                          (imports find customers by it)
+    CustomersMergedV1     the merged id becomes ``merged`` (pointing at the survivor) and
+                          its orders are re-keyed to the survivor; the survivor is active
+    CustomerErasedV1      the customer becomes ``erased`` (no new orders) and the personal
+                          data of its orders — shipping address and note — is removed
+
+Merges emit no order events: every consumer of order events also receives
+``CustomersMergedV1`` (same partition key as the survivor's later events) and re-keys what
+it holds itself; re-emitting each order would duplicate that work and flood the topic for
+customers with long histories. The re-keyed orders carry the survivor from their next
+event on. Handlers run in the consumer's inbox transaction, so each applies exactly once;
+they are also safe in any order (an erasure seen before registration stays erased).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import func, update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from relacja_contracts import CloudEvent
+from relacja_contracts.events.customers import CustomerErasedV1, CustomerRegisteredV1, CustomersMergedV1
+from relacja_messaging import EventHandlers
+
+from .tables import known_customers, orders
+
+__all__ = ["handlers", "CONSUMER_GROUP"]
+
+CONSUMER_GROUP = "orders.customers"
+
+handlers = EventHandlers()
+
+
+@handlers.on(CustomerRegisteredV1)
+async def customer_registered(session: AsyncSession, event: CloudEvent, payload: CustomerRegisteredV1) -> None:
+    await session.execute(
+        insert(known_customers)
+        .values(customer_id=payload.customer_id, external_id=payload.external_id, state="active")
+        .on_conflict_do_nothing(index_elements=["customer_id"])
+    )
+
+
+@handlers.on(CustomersMergedV1)
+async def customers_merged(session: AsyncSession, event: CloudEvent, payload: CustomersMergedV1) -> None:
+    survivor, merged = payload.customer_id, payload.merged_customer_id
+    await session.execute(
+        insert(known_customers).values(customer_id=survivor, state="active").on_conflict_do_nothing(index_elements=["customer_id"])
+    )
+    await session.execute(
+        insert(known_customers)
+        .values(customer_id=merged, state="merged", merged_into=survivor)
+        .on_conflict_do_update(
+            index_elements=["customer_id"],
+            set_={"state": "merged", "merged_into": survivor, "external_id": None, "updated_at": func.now()},
+        )
+    )
+    # Customers merged into the merged one earlier now point at the survivor directly.
+    await session.execute(
+        update(known_customers).where(known_customers.c.merged_into == merged).values(merged_into=survivor, updated_at=func.now())
+    )
+    await session.execute(
+        update(orders)
+        .where(orders.c.customer_id == merged)
+        .values(customer_id=survivor, version=orders.c.version + 1, updated_at=func.now())
+    )
+
+
+@handlers.on(CustomerErasedV1)
+async def customer_erased(session: AsyncSession, event: CloudEvent, payload: CustomerErasedV1) -> None:
+    await session.execute(
+        insert(known_customers)
+        .values(customer_id=payload.customer_id, state="erased")
+        .on_conflict_do_update(
+            index_elements=["customer_id"], set_={"state": "erased", "external_id": None, "updated_at": func.now()}
+        )
+    )
+    await session.execute(
+        update(orders)
+        .where(orders.c.customer_id == payload.customer_id)
+        .values(shipping_address=None, note=None, version=orders.c.version + 1, updated_at=func.now())
+    )
