@@ -24,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from .tables import customer_aliases, customer_profiles
 
-__all__ = ["resolve", "ensure_profile", "refresh_orders", "refresh_tickets", "refresh_consents", "PURCHASE_FILTER"]
+__all__ = ["resolve", "ensure_profile", "refresh_orders", "refresh_tickets", "refresh_consents", "rebuild_order_aggregates", "PURCHASE_FILTER"]
 
 # The SQL predicate of a purchase order on seg_orders (``:currency`` bound).
 PURCHASE_FILTER = "status <> 'cancelled' AND net_amount > 0 AND currency = :currency"
@@ -95,3 +95,43 @@ async def refresh_tickets(session: AsyncSession, customer_id: uuid.UUID) -> None
 
 async def refresh_consents(session: AsyncSession, customer_id: uuid.UUID) -> None:
     await session.execute(_REFRESH_CONSENTS, {"customer_id": customer_id})
+
+
+_REBUILD_ALL = text(f"""
+UPDATE customer_profiles AS p SET
+    orders_count = coalesce(a.orders_count, 0),
+    purchases = coalesce(a.purchases, 0),
+    gross_revenue = coalesce(a.gross_revenue, 0),
+    net_revenue = coalesce(a.net_revenue, 0),
+    margin = coalesce(a.margin, 0),
+    avg_order_value = CASE WHEN a.orders_count > 0 THEN round(a.net_revenue / a.orders_count, 4) END,
+    first_purchase_at = a.first_purchase_at,
+    last_purchase_at = a.last_purchase_at,
+    updated_at = now()
+FROM customer_profiles AS q
+LEFT JOIN (
+    SELECT customer_id,
+           count(*) AS orders_count,
+           count(DISTINCT (placed_at AT TIME ZONE 'UTC')::date) AS purchases,
+           sum(gross_amount) AS gross_revenue,
+           sum(net_amount) AS net_revenue,
+           coalesce(sum(margin), 0) AS margin,
+           min(placed_at) AS first_purchase_at,
+           max(placed_at) AS last_purchase_at
+    FROM seg_orders
+    WHERE {PURCHASE_FILTER}
+    GROUP BY customer_id
+) AS a ON a.customer_id = q.customer_id
+WHERE p.customer_id = q.customer_id
+""")
+
+
+async def rebuild_order_aggregates(session: AsyncSession, currency: str) -> None:
+    """Every customer's order aggregates from seg_orders, set-based (bulk loads, repairs).
+
+    The same definitions as ``refresh_orders``; the integration tests check both agree.
+    """
+    await session.execute(
+        text("INSERT INTO customer_profiles (customer_id) SELECT DISTINCT customer_id FROM seg_orders ON CONFLICT DO NOTHING")
+    )
+    await session.execute(_REBUILD_ALL, {"currency": currency})

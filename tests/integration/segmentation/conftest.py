@@ -97,3 +97,30 @@ def order_event(
         occurred_at=occurred_at or datetime.now(timezone.utc),
         **extra,
     )
+
+
+@pytest.fixture
+async def scratch_url(stack: Stack) -> AsyncIterator[str]:
+    """A fresh database on the stack's PostgreSQL migrated to the segmentation head (alembic, as deployed)."""
+    import asyncio
+    import os
+    import sys
+
+    from relacja_devstack.config import REPO_ROOT
+
+    name = f"seg_{uuid.uuid4().hex[:12]}"
+    admin = await asyncpg.connect(stack.postgres_dsn.rsplit("/", 1)[0] + "/postgres")
+    await admin.execute(f'CREATE DATABASE "{name}"')
+    url = stack.database_url("segmentation").rsplit("/", 1)[0] + f"/{name}"
+    try:
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "alembic", "-c", "services/segmentation/alembic.ini", "upgrade", "heads",
+            cwd=REPO_ROOT, env={**os.environ, "RELACJA_SEGMENTATION_DATABASE_URL": url},
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+        )
+        output, _ = await proc.communicate()
+        assert proc.returncode == 0, output.decode()
+        yield url
+    finally:
+        await admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+        await admin.close()
