@@ -64,8 +64,22 @@ async def after_change(session: AsyncSession, customer_id: uuid.UUID) -> None:
 
 @handlers.on(CustomerRegisteredV1)
 async def record_registered_customer(session: AsyncSession, event: CloudEvent, payload: CustomerRegisteredV1) -> None:
-    if await projection.resolve(session, payload.customer_id) != payload.customer_id:
-        return  # merged away already (replay): the surviving record carries the attributes
+    survivor = await projection.resolve(session, payload.customer_id)
+    if survivor != payload.customer_id:
+        # Merged away before its registration was applied (a replay: the two travel in
+        # different partitions). Combine into the survivor as the merge would have.
+        await projection.ensure_profile(session, survivor)
+        await session.execute(
+            text(
+                "UPDATE customer_profiles SET tags = CASE WHEN erased THEN tags ELSE "
+                "ARRAY(SELECT DISTINCT t FROM unnest(tags || CAST(:tags AS text[])) AS t ORDER BY t) END, "
+                "registered_at = least(registered_at, :registered_at), kind = coalesce(kind, :kind), "
+                "lifecycle_stage = coalesce(lifecycle_stage, :stage), updated_at = now() WHERE customer_id = :c"
+            ),
+            {"tags": sorted(set(payload.tags)), "registered_at": payload.registered_at, "kind": payload.kind, "stage": payload.lifecycle_stage, "c": survivor},
+        )
+        await membership.refresh_customer(session, survivor)
+        return
     statement = pg_insert(customer_profiles).values(
         customer_id=payload.customer_id,
         kind=payload.kind,
