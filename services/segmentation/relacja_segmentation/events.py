@@ -51,8 +51,7 @@ SELECT e.id, '{SEGMENTATION.name}', e.subject, '{event_type}',
            jsonb_build_array('content-type', 'application/json')),
        e.payload
 FROM (SELECT gen_random_uuid() AS id, r.customer_id::text AS subject, {payload_sql} AS payload
-      FROM ({rows_sql}) AS r
-      ORDER BY r.customer_id) AS e
+      FROM ({rows_sql}) AS r) AS e
 """
 
 

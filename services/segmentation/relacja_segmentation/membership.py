@@ -103,18 +103,23 @@ async def refresh_segment(session: AsyncSession, segment_id: uuid.UUID, segment_
     """Bring one segment's membership in line with its rule; returns (added, removed)."""
     at = rfc3339(datetime.now(timezone.utc))
     common = {"segment_id": segment_id, "segment_name": segment_name, "at": at}
+    # EXCEPT plans as a hash set operation whatever the (often stale, mid-transaction)
+    # statistics of segment_members say; a NOT EXISTS anti-join was planned as a nested loop.
     added_cte = (
         "WITH added AS (INSERT INTO segment_members (segment_id, customer_id) "
-        f"SELECT CAST(:segment_id AS uuid), customer_id FROM customer_profiles WHERE {rule.sql} "
+        "SELECT CAST(:segment_id AS uuid), d.customer_id FROM ("
+        f"SELECT customer_id FROM customer_profiles WHERE {rule.sql} "
+        "EXCEPT SELECT customer_id FROM segment_members WHERE segment_id = CAST(:segment_id AS uuid)) AS d "
         "ON CONFLICT DO NOTHING RETURNING customer_id) "
     )
     added = await session.execute(
         text(added_cte + membership_events_sql("SELECT customer_id FROM added", added=True, trigger=trigger)), {**common, **rule.params}
     )
     removed_cte = (
-        "WITH removed AS (DELETE FROM segment_members AS m WHERE m.segment_id = CAST(:segment_id AS uuid) "
-        f"AND NOT EXISTS (SELECT 1 FROM customer_profiles WHERE customer_profiles.customer_id = m.customer_id AND {rule.sql}) "
-        "RETURNING m.customer_id) "
+        "WITH removed AS (DELETE FROM segment_members AS m USING ("
+        "SELECT customer_id FROM segment_members WHERE segment_id = CAST(:segment_id AS uuid) "
+        f"EXCEPT SELECT customer_id FROM customer_profiles WHERE {rule.sql}) AS d "
+        "WHERE m.segment_id = CAST(:segment_id AS uuid) AND m.customer_id = d.customer_id RETURNING m.customer_id) "
     )
     removed = await session.execute(
         text(removed_cte + membership_events_sql("SELECT customer_id FROM removed", added=False, trigger=trigger)), {**common, **rule.params}

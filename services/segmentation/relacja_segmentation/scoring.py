@@ -119,15 +119,16 @@ SELECT coalesce(array_agg(last_day ORDER BY pos), '{}'), coalesce(array_agg(purc
 FROM scoring_input
 """
 
+# The six small scores travel packed in one int per customer (one array to encode instead
+# of six): r + 8·f + 64·m + 512·segment + 8192·abc + 32768·quadrant.
 _OUTPUT = """
 CREATE TEMP TABLE scoring_output ON COMMIT DROP AS
-SELECT i.customer_id, s.r, s.f, s.m,
-       (CAST(:segment_names AS text[]))[s.segment + 1] AS rfm,
-       (CAST(:abc_names AS text[]))[s.abc + 1] AS abc,
-       (CAST(:quadrant_names AS text[]))[s.quadrant + 1] AS quadrant
-FROM unnest(CAST(:r AS smallint[]), CAST(:f AS smallint[]), CAST(:m AS smallint[]),
-            CAST(:segment AS smallint[]), CAST(:abc AS smallint[]), CAST(:quadrant AS smallint[]))
-     WITH ORDINALITY AS s (r, f, m, segment, abc, quadrant, ord)
+SELECT i.customer_id,
+       (s.code % 8)::smallint AS r, (s.code / 8 % 8)::smallint AS f, (s.code / 64 % 8)::smallint AS m,
+       (CAST(:segment_names AS text[]))[s.code / 512 % 16 + 1] AS rfm,
+       (CAST(:abc_names AS text[]))[s.code / 8192 % 4 + 1] AS abc,
+       (CAST(:quadrant_names AS text[]))[s.code / 32768 + 1] AS quadrant
+FROM unnest(CAST(:codes AS int[])) WITH ORDINALITY AS s (code, ord)
 JOIN scoring_input AS i ON i.pos = s.ord - 1
 """
 
@@ -168,6 +169,11 @@ async def recompute_all(session: AsyncSession, settings: SegmentationSettings, r
     import json
 
     started = time.perf_counter()
+    phases: dict[str, float] = {}
+
+    def phase(name: str) -> None:
+        phases[name] = round(time.perf_counter() - started - sum(phases.values()), 3)
+
     reference_date = reference_date or datetime.now(timezone.utc).date()
     await session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": LOCK_KEY})
     await session.execute(text(_INPUT))
@@ -178,6 +184,7 @@ async def recompute_all(session: AsyncSession, settings: SegmentationSettings, r
     monetary = np.asarray(monetary_l, dtype=np.int64)
     margin = np.asarray(margin_l, dtype=np.int64)
     n = len(last_day)
+    phase("read")
 
     # Position = rank of the customer id (rows are ordered by id), so it is the id tie-break.
     scores = rfm.rfm_scores(last_day, purchases, monetary)
@@ -199,21 +206,26 @@ async def recompute_all(session: AsyncSession, settings: SegmentationSettings, r
         "profit_threshold": threshold,
     }
 
+    phase("score")
     await session.execute(
         text(_OUTPUT),
         {
             "segment_names": list(rfm.RFM_SEGMENTS),
             "abc_names": list(abc.ABC_CLASSES),
             "quadrant_names": list(loyalty.QUADRANTS),
-            "r": scores.r.tolist(),
-            "f": scores.f.tolist(),
-            "m": scores.m.tolist(),
-            "segment": scores.segment_codes.tolist(),
-            "abc": classes.tolist(),
-            "quadrant": quadrants.tolist(),
+            "codes": (
+                scores.r.astype(np.int32)
+                + 8 * scores.f.astype(np.int32)
+                + 64 * scores.m.astype(np.int32)
+                + 512 * scores.segment_codes.astype(np.int32)
+                + 8192 * classes.astype(np.int32)
+                + 32768 * quadrants.astype(np.int32)
+            ).tolist(),
         },
     )
+    phase("write_scores")
     await session.execute(text(_CHANGES))
+    phase("diff")
     at = rfc3339(datetime.now(timezone.utc))
     changes = dict(
         (
@@ -223,11 +235,14 @@ async def recompute_all(session: AsyncSession, settings: SegmentationSettings, r
         ).all()
     )
     await session.execute(text(changed_events_sql(_CHANGED_ROWS, "recomputation")), {"at": at})
+    phase("events")
     await session.execute(text(_APPLY))
+    phase("apply")
 
     segments = await load_segments(session)
     for segment in segments:
         await refresh_segment(session, segment.id, segment.name, segment.compiled(), "recomputation")
+    phase("segments")
 
     duration_ms = int((time.perf_counter() - started) * 1000)
     parameters = {
@@ -246,5 +261,5 @@ async def recompute_all(session: AsyncSession, settings: SegmentationSettings, r
         },
     )
     computed_at = datetime.now(timezone.utc)
-    log.info("full recomputation: %d customers scored, changes %s, %d ms", n, changes, duration_ms)
+    log.info("full recomputation: %d customers scored, changes %s, %d ms (phases in s: %s)", n, changes, duration_ms, phases)
     return RecomputeResult(reference_date, n, {d: int(changes.get(d, 0)) for d in ("rfm", "abc", "quadrant")}, len(segments), duration_ms, computed_at)

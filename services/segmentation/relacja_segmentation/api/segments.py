@@ -273,11 +273,19 @@ async def delete_segment(
     return Response(status_code=204)
 
 
-_MEMBERS = (
+_MEMBERS_SELECT = (
     "SELECT m.customer_id, m.added_at, p.rfm_segment, p.abc_class, p.quadrant FROM segment_members m "
-    "LEFT JOIN customer_profiles p ON p.customer_id = m.customer_id "
-    "WHERE m.segment_id = :segment_id AND (CAST(:after AS uuid) IS NULL OR m.customer_id > :after) ORDER BY m.customer_id LIMIT :limit"
+    "LEFT JOIN customer_profiles p ON p.customer_id = m.customer_id WHERE m.segment_id = :segment_id "
 )
+# Two statements rather than "(:after IS NULL OR ...)", which would hide the index range from the planner.
+_MEMBERS_FIRST = text(_MEMBERS_SELECT + "ORDER BY m.customer_id LIMIT :limit")
+_MEMBERS_AFTER = text(_MEMBERS_SELECT + "AND m.customer_id > :after ORDER BY m.customer_id LIMIT :limit")
+
+
+def _members_query(after: uuid.UUID | None, segment_id: uuid.UUID, limit: int):
+    if after is None:
+        return _MEMBERS_FIRST, {"segment_id": segment_id, "limit": limit}
+    return _MEMBERS_AFTER, {"segment_id": segment_id, "after": after, "limit": limit}
 
 
 @router.get(
@@ -304,7 +312,9 @@ async def list_members(
             headers={"Content-Disposition": f'attachment; filename="segment-{segment_id}.csv"'},
         )
     after = decode_cursor(cursor, sort="customer_id", arity=1)[0] if cursor else None
-    rows = (await session.execute(text(_MEMBERS), {"segment_id": segment_id, "after": after, "limit": limit + 1})).all()
+    if after is not None and not isinstance(after, uuid.UUID):
+        raise Problem(400, "Invalid cursor", "The cursor is malformed or belongs to another sort order.", type_="invalid-cursor")
+    rows = (await session.execute(*_members_query(after, segment_id, limit + 1))).all()
     items = [Member(**row._mapping) for row in rows[:limit]]
     next_cursor = encode_cursor([items[-1].customer_id], "customer_id") if len(rows) > limit else None
     return Page[Member](items=items, next_cursor=next_cursor)
@@ -316,7 +326,7 @@ async def _csv(database, segment_id: uuid.UUID, batch: int = 5000) -> AsyncItera
     after = None
     while True:
         async with database.sessions() as session:
-            rows = (await session.execute(text(_MEMBERS), {"segment_id": segment_id, "after": after, "limit": batch})).all()
+            rows = (await session.execute(*_members_query(after, segment_id, batch))).all()
         if not rows:
             return
         yield "".join(
