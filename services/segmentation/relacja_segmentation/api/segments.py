@@ -137,9 +137,10 @@ async def rule_fields() -> list[FieldInfo]:
 )
 async def preview(body: RuleBody, session: SessionDep) -> Preview:
     rule = validated(body)
-    where = rule.where()
-    count = await session.scalar(text(f"SELECT count(*) FROM customer_profiles WHERE {rule.sql}").bindparams(**rule.params))
-    sample = (await session.execute(text(f"SELECT customer_id FROM customer_profiles WHERE {where.text} ORDER BY customer_id LIMIT 10").bindparams(**rule.params))).scalars().all()
+    count = await session.scalar(text(f"SELECT count(*) FROM customer_profiles WHERE {rule.sql}"), rule.params)
+    sample = (
+        await session.execute(text(f"SELECT customer_id FROM customer_profiles WHERE {rule.sql} ORDER BY customer_id LIMIT 10"), rule.params)
+    ).scalars().all()
     return Preview(count=count, sample=list(sample))
 
 
