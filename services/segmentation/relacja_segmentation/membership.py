@@ -101,6 +101,11 @@ async def remove_customer(
 
 async def refresh_segment(session: AsyncSession, segment_id: uuid.UUID, segment_name: str, rule: CompiledRule, trigger: str) -> tuple[int, int]:
     """Bring one segment's membership in line with its rule; returns (added, removed)."""
+    # Set-based statements: statistics of segment_members are often stale here (rows written
+    # earlier in this very transaction, e.g. a bulk load or the first scoring), and the
+    # planner then believes the table is empty and picks nested loops that rescan it per
+    # row — minutes instead of seconds. Hash and merge joins are right for every size.
+    await session.execute(text("SET LOCAL enable_nestloop = off"))
     at = rfc3339(datetime.now(timezone.utc))
     common = {"segment_id": segment_id, "segment_name": segment_name, "at": at}
     # EXCEPT plans as a hash set operation whatever the (often stale, mid-transaction)

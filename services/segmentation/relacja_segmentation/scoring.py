@@ -176,6 +176,8 @@ async def recompute_all(session: AsyncSession, settings: SegmentationSettings, r
 
     reference_date = reference_date or datetime.now(timezone.utc).date()
     await session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": LOCK_KEY})
+    # Every statement below is set-based; see membership.refresh_segment for why nested loops are off.
+    await session.execute(text("SET LOCAL enable_nestloop = off"))
     await session.execute(text(_INPUT))
     await session.execute(text("ANALYZE scoring_input"))
     last_day_l, purchases_l, monetary_l, margin_l = (await session.execute(text(_ARRAYS))).one()
