@@ -115,6 +115,8 @@ async def refresh_segment(session: AsyncSession, segment_id: uuid.UUID, segment_
         "SELECT CAST(:segment_id AS uuid), d.customer_id FROM ("
         f"SELECT customer_id FROM customer_profiles WHERE {rule.sql} "
         "EXCEPT SELECT customer_id FROM segment_members WHERE segment_id = CAST(:segment_id AS uuid)) AS d "
+        # In id order, so that a members page (id order) finds its rows on few heap pages.
+        "ORDER BY d.customer_id "
         "ON CONFLICT DO NOTHING RETURNING customer_id) "
     )
     added = await session.execute(
