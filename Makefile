@@ -8,7 +8,7 @@ UV         := $(TOOLS)/bin/uv
 export UV_PYTHON_DOWNLOADS := never
 export UV_PYTHON ?= python3.11
 
-.PHONY: help run test test-unit token contracts sync bench bench-relay bench-latency bench-memory bench-gateway bench-customers bench-segmentation wrk status clean
+.PHONY: help run test test-unit token contracts sync bench bench-relay bench-latency bench-memory bench-gateway bench-customers bench-segmentation bench-churn bench-tickets wrk status clean
 
 help:
 	@echo "make run        start PostgreSQL, the broker, every service and the gateway (Ctrl+C stops)"
@@ -46,7 +46,7 @@ status: sync
 contracts: sync
 	$(UV) run --frozen python -m relacja_contracts.asyncapi
 
-bench: bench-relay bench-latency bench-memory bench-gateway bench-customers bench-segmentation
+bench: bench-relay bench-latency bench-memory bench-gateway bench-customers bench-segmentation bench-churn bench-tickets
 
 bench-relay: sync
 	$(UV) run --frozen python -m bench.relay_throughput
@@ -65,6 +65,12 @@ bench-customers: sync
 
 bench-segmentation: sync
 	$(UV) run --frozen python -m bench.segmentation
+
+bench-churn: sync
+	$(UV) run --frozen python -m bench.churn_models
+	$(UV) run --frozen python -m bench.churn_live
+bench-tickets: sync
+	$(UV) run --frozen python -m bench.tickets_sla
 
 # The gateway benchmark drives load with wrk (Debian package), installed when missing.
 wrk:

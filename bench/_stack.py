@@ -38,18 +38,24 @@ BROKER_PORT = 29092 + _OFFSET
 STATE_DIR = REPO_ROOT / ".state" / "bench"
 
 
-def bench_config(services: Iterable[str] | None = None) -> StackConfig:
-    """The dev profile on the bench ports; ``services`` limits which uvicorn processes run."""
+def bench_config(
+    services: Iterable[str] | None = None, *, slot: int = 0, state_dir: Path = STATE_DIR, ready_timeout: float | None = None
+) -> StackConfig:
+    """The dev profile on the bench ports; ``services`` limits which uvicorn processes run.
+    ``slot`` moves every port by 100 × slot, so a benchmark keeping its own stack (and its
+    own ``state_dir``) never collides with another one's."""
     base = StackConfig.for_profile("dev", env={})  # ignore RELACJA_STACK_* meant for dev/test
     specs = base.services if services is None else tuple(s for s in base.services if s.name in set(services))
+    shift = 100 * slot
     return dataclasses.replace(
         base,
-        state_dir=STATE_DIR,
-        pg_port=PG_PORT,
-        broker_port=BROKER_PORT,
-        service_ports=MappingProxyType(dict(PORTS)),
+        state_dir=state_dir,
+        pg_port=PG_PORT + shift,
+        broker_port=BROKER_PORT + shift,
+        service_ports=MappingProxyType({name: port + shift for name, port in PORTS.items()}),
         fresh=True,
         services=specs,
+        ready_timeout=ready_timeout or base.ready_timeout,
     )
 
 

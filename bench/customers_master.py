@@ -5,8 +5,9 @@
 Targets (issue 3): search p95 ≤ 50 ms, get by id p95 ≤ 10 ms, import ≥ 5,000 rows/s end to
 end including events.
 
-Method. Its own stack (PostgreSQL, the broker and the customers service only; ports
-below, state in ``.state/bench-a``, emptied at start and stopped at the end) so it
+Method. Its own stack (PostgreSQL, the broker and the customers service only; bench
+ports + 100 (``bench_config(slot=1)``), state in ``.state/bench-a``, emptied at start
+and stopped at the end) so it
 runs beside ``make run``, ``make test`` and the other benchmarks.
 
 1. Load (not measured): ``--customers`` rows built in Python with the service's own
@@ -46,20 +47,16 @@ import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import date, datetime, timedelta, timezone
-from types import MappingProxyType
 
 import asyncpg
 import httpx
 
 from relacja_customers.domain.customer import apply_changes, derived_columns, fold
-from relacja_devstack import Stack, StackConfig
+from relacja_devstack import Stack
 from relacja_devstack.config import REPO_ROOT
 
-from ._stack import median, percentile
+from ._stack import bench_config, median, percentile
 
-PORTS = {"gateway": 38180, "customers": 38201, "segmentation": 38202}
-PG_PORT = 55451
-BROKER_PORT = 39192
 STATE_DIR = REPO_ROOT / ".state" / "bench-a"
 
 GIVEN = (
@@ -88,20 +85,6 @@ COLUMNS = [
 ]
 
 log = logging.getLogger("bench.customers")
-
-
-def bench_config() -> StackConfig:
-    base = StackConfig.for_profile("dev", env={})
-    return dataclasses.replace(
-        base,
-        state_dir=STATE_DIR,
-        pg_port=PG_PORT,
-        broker_port=BROKER_PORT,
-        service_ports=MappingProxyType(dict(PORTS)),
-        fresh=True,
-        services=tuple(s for s in base.services if s.name == "customers"),
-        ready_timeout=120.0,
-    )
 
 
 # -- 1. load --------------------------------------------------------------------------------
@@ -293,7 +276,7 @@ async def wait_published(dsn: str, timeout: float = 600) -> float:
 async def main(args: argparse.Namespace) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s", datefmt="%H:%M:%S")
     logging.getLogger("httpx").setLevel(logging.WARNING)
-    stack = Stack(bench_config())
+    stack = Stack(bench_config(["customers"], slot=1, state_dir=STATE_DIR, ready_timeout=120.0))
     await stack.start(fresh=True)
     results: list[str] = []
     try:

@@ -6,8 +6,9 @@ service and through the gateway, side by side in one run; plus the customer 360 
 Needs ``wrk`` (Debian: ``apt-get install -y wrk``) as the load generator: it is written in
 C and runs in its own process with one thread, so it is not the bottleneck.
 
-Method. A stack of its own (PostgreSQL, broker, customers, segmentation, gateway) on the
-ports below, state in .state/bench-c, emptied first and stopped afterwards. The gateway
+Method. A stack of its own (PostgreSQL, broker, every service, gateway) on the bench
+ports + 200 (``bench_config(slot=2)``), state in .state/bench-c, emptied first and
+stopped afterwards. The gateway
 runs as in production (one uvicorn worker), with its rate limit on but set out of reach
 (so its cost is measured, not its refusals). One customer is created; then, for
 ``--rounds`` rounds, alternately:
@@ -19,21 +20,21 @@ each at a fixed concurrency for ``--duration`` seconds, and once more at concurr
 (unloaded latency). Reported: requests/s and p50/p95/p99 latency (wrk's own histogram),
 the gateway's share of the direct throughput, and the p50 it adds (median over rounds).
 
-httpx pool contention (encode/httpx#3215): the shared httpx client is measured on its own
-— ``--concurrency`` tasks in one process calling customers directly with the gateway's
-client settings — next to wrk direct. If that client alone is far below wrk, the proxy
-transport is the bottleneck.
+httpx pool contention (encode/httpx#3215): the proxy's client is measured on its own —
+``--concurrency`` tasks in one process calling customers directly with exactly the
+gateway's client (httpx over aiohttp, ``new_upstream_client``) and, for comparison, plain
+httpx over httpcore — next to wrk direct. A client far below wrk would make the proxy
+transport the bottleneck.
 
 Customer 360: ``GET /api/v1/customers/{id}/360`` with an admin token at concurrency 1 and
-``--concurrency``; profile, consents (customers) and segments (segmentation) are fetched,
-orders, tickets and churn are not deployed. p95 is reported (target ≤ 50 ms).
+``--concurrency``, every service running, after waiting (up to 10 s) until every part
+is there; the parts still missing, if any, are printed. p95 is reported (target ≤ 50 ms).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import dataclasses
 import json
 import os
 import platform
@@ -44,18 +45,14 @@ import tempfile
 import time
 from datetime import datetime, timezone
 from pathlib import Path
-from types import MappingProxyType
 
 import httpx
 
-from relacja_devstack import Stack, StackConfig
+from relacja_devstack import Stack
 from relacja_devstack.config import REPO_ROOT
 
-from ._stack import median
+from ._stack import bench_config, median
 
-PORTS = {"gateway": 58180, "customers": 58201, "segmentation": 58202}
-PG_PORT = 55453
-BROKER_PORT = 59192
 STATE_DIR = REPO_ROOT / ".state" / "bench-c"
 TARGET_SHARE = 0.60
 TARGET_ADDED_P50_MS = 2.0
@@ -74,10 +71,16 @@ end
 HTTPX_LOAD = """
 import asyncio, json, sys, time
 import httpx
-url, concurrency, duration = sys.argv[1], int(sys.argv[2]), float(sys.argv[3])
+from relacja_gateway.proxy import new_upstream_client
+from relacja_gateway.settings import GatewaySettings
+url, concurrency, duration, transport = sys.argv[1], int(sys.argv[2]), float(sys.argv[3]), sys.argv[4]
 async def main():
     count = 0
-    async with httpx.AsyncClient(limits=httpx.Limits(max_connections=100), trust_env=False) as client:
+    if transport == "httpcore":  # httpx's own transport, for comparison
+        client = httpx.AsyncClient(limits=httpx.Limits(max_connections=100), trust_env=False)
+    else:  # exactly the gateway's shared client (aiohttp under httpx)
+        client = new_upstream_client(GatewaySettings())
+    async with client:
         deadline = time.perf_counter() + duration
         async def worker():
             nonlocal count
@@ -89,18 +92,6 @@ async def main():
         print(json.dumps({"requests": count, "seconds": time.perf_counter() - started}))
 asyncio.run(main())
 """
-
-
-def bench_config() -> StackConfig:
-    base = StackConfig.for_profile("dev", env={})
-    return dataclasses.replace(
-        base,
-        state_dir=STATE_DIR,
-        pg_port=PG_PORT,
-        broker_port=BROKER_PORT,
-        service_ports=MappingProxyType(dict(PORTS)),
-        fresh=True,
-    )
 
 
 def wrk(url: str, *, concurrency: int, duration: float, headers: dict[str, str] | None = None) -> dict[str, float]:
@@ -124,9 +115,10 @@ def wrk(url: str, *, concurrency: int, duration: float, headers: dict[str, str] 
     }
 
 
-def httpx_alone(url: str, *, concurrency: int, duration: float) -> float:
+def httpx_alone(url: str, *, concurrency: int, duration: float, transport: str) -> float:
     output = subprocess.run(
-        [sys.executable, "-c", HTTPX_LOAD, url, str(concurrency), str(duration)], capture_output=True, text=True, check=True, timeout=duration + 30
+        [sys.executable, "-c", HTTPX_LOAD, url, str(concurrency), str(duration), transport],
+        capture_output=True, text=True, check=True, timeout=duration + 30,
     ).stdout
     report = json.loads(output.strip().splitlines()[-1])
     return report["requests"] / report["seconds"]
@@ -142,7 +134,7 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
     os.environ["RELACJA_GATEWAY_RATE_LIMIT_BURST"] = "1000000"
     os.environ["RELACJA_GATEWAY_LOG_LEVEL"] = "WARNING"
     os.environ["RELACJA_CUSTOMERS_LOG_LEVEL"] = "WARNING"
-    stack = Stack(bench_config())
+    stack = Stack(bench_config(slot=2, state_dir=STATE_DIR))  # every service: the 360 view fetches all parts
     try:
         await stack.start(fresh=True)
         token = stack.token(["admin"])
@@ -151,10 +143,13 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
             created = await client.post("/api/v1/customers", json={"kind": "person", "display_name": "Bench Mark", "email": "bench@example.com"})
             created.raise_for_status()
             customer_id = created.json()["id"]
-            for _ in range(50):  # the segmentation projection, so the 360 view has every deployed part
-                if (await client.get(f"/api/v1/segmentation/customers/{customer_id}")).status_code == 200:
+            missing: list[dict[str, str]] = []
+            for _ in range(50):  # the projections catch up with the registration
+                missing = (await client.get(f"/api/v1/customers/{customer_id}/360")).json()["missing"]
+                if not missing:
                     break
                 await asyncio.sleep(0.2)
+            print(f"customer 360 parts missing: {missing or 'none'}")
         path = f"/api/v1/customers/{customer_id}"
         direct_url = stack.service_url("customers") + path
         gateway_url = stack.gateway_url + path
@@ -177,9 +172,11 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
         through_1 = wrk(gateway_url, concurrency=1, duration=args.duration, headers=auth)
         show("direct", direct_1)
         show("through the gateway", through_1)
-        print("httpx client alone (gateway's transport, its own process)")
-        httpx_rps = httpx_alone(direct_url, concurrency=args.concurrency, duration=args.duration)
-        print(f"  {'httpx → customers':<28} {httpx_rps:>8.0f} req/s")
+        print("the proxy's client alone (its own process)")
+        httpx_rps = httpx_alone(direct_url, concurrency=args.concurrency, duration=args.duration, transport="gateway")
+        httpcore_rps = httpx_alone(direct_url, concurrency=args.concurrency, duration=args.duration, transport="httpcore")
+        print(f"  {'gateway client → customers':<28} {httpx_rps:>8.0f} req/s   (httpx over aiohttp)")
+        print(f"  {'plain httpx → customers':<28} {httpcore_rps:>8.0f} req/s   (httpx over httpcore, for comparison)")
         print("customer 360")
         view_1 = wrk(view_url, concurrency=1, duration=args.duration, headers=auth)
         view_n = wrk(view_url, concurrency=args.concurrency, duration=args.duration, headers=auth)
@@ -194,7 +191,9 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
     print("\nsummary (median over rounds)")
     print(f"  throughput through the gateway: {share:.0%} of direct (target ≥ {TARGET_SHARE:.0%})")
     print(f"  added p50 at concurrency {args.concurrency}: {added_p50:.2f} ms; unloaded: {added_p50_unloaded:.2f} ms (target ≤ {TARGET_ADDED_P50_MS:g} ms)")
-    print(f"  httpx client alone: {httpx_rps:.0f} req/s vs wrk direct {median([d['rps'] for d, _ in rounds]):.0f} req/s")
+    print(
+        f"  proxy client alone: {httpx_rps:.0f} req/s (plain httpx {httpcore_rps:.0f}) vs wrk direct {median([d['rps'] for d, _ in rounds]):.0f} req/s"
+    )
     print(f"  customer 360 p95: {view_1['p95_ms']:.2f} ms (c=1), {view_n['p95_ms']:.2f} ms (c={args.concurrency}) (target ≤ {TARGET_360_P95_MS:g} ms)")
     return {
         "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
@@ -203,7 +202,8 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
         "share": share,
         "added_p50_ms": added_p50,
         "unloaded": {"direct": direct_1, "gateway": through_1, "added_p50_ms": added_p50_unloaded},
-        "httpx_alone_rps": httpx_rps,
+        "gateway_client_alone_rps": httpx_rps,
+        "plain_httpx_alone_rps": httpcore_rps,
         "customer360": {"c1": view_1, f"c{args.concurrency}": view_n},
     }
 

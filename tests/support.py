@@ -7,11 +7,12 @@ import time
 import uuid
 from typing import Awaitable, Callable, TypeVar
 
-from aiokafka import AIOKafkaConsumer, ConsumerRecord
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord
 
+from relacja_contracts import CloudEvent, EventPayload, to_kafka_headers
 from relacja_messaging.kafka import consumer_options
 
-__all__ = ["eventually", "read_topic"]
+__all__ = ["eventually", "publish", "read_topic"]
 
 T = TypeVar("T")
 
@@ -45,3 +46,13 @@ async def read_topic(bootstrap: str, topic: str, *, header: str, values: set[str
     finally:
         await consumer.stop()
     raise AssertionError(f"not every {header} in {sorted(values)} appeared on {topic} within {timeout}s")
+
+
+async def publish(producer: AIOKafkaProducer, payload: EventPayload, *, source: str = "/relacja/tests") -> CloudEvent:
+    """Send ``payload`` as a producing service's relay would: a CloudEvent in binary mode
+    on the payload's topic, keyed by its subject (the customer id)."""
+    event = CloudEvent.for_payload(payload, source=source)
+    await producer.send_and_wait(
+        payload.topic.name, value=payload.model_dump_json().encode(), key=event.subject.encode(), headers=to_kafka_headers(event)
+    )
+    return event

@@ -10,3 +10,6 @@
 
 CREATE DATABASE relacja_customers;
 CREATE DATABASE relacja_segmentation;
+CREATE DATABASE relacja_orders;
+CREATE DATABASE relacja_tickets;
+CREATE DATABASE relacja_churn;

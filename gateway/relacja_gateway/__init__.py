@@ -12,6 +12,7 @@ Map of the package:
     upstreams.py      one call to a service: breaker, retries, timeout, metrics
     headers.py        hop-by-hop filtering, identity and forwarding headers
     proxy.py          the shared httpx client and streaming forwarding
+    transport.py      the aiohttp transport under that client (httpcore's pool was the bottleneck)
     customer360.py    GET /api/v1/customers/{id}/360, composed from several services
     openapi.py        merging the services' OpenAPI documents into one (pure) and its cache
     docs.py           /openapi.json and /docs

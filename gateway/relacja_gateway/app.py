@@ -26,19 +26,20 @@ from contextlib import asynccontextmanager
 from typing import AsyncIterator, Callable, Iterable, Sequence
 
 import httpx
-from fastapi import APIRouter, FastAPI, Request
+from fastapi import FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
 from relacja_servicekit.health import Check, health_router
 from relacja_servicekit.middleware import BodySizeLimitMiddleware, RequestContextMiddleware, UnhandledErrorMiddleware
 from relacja_servicekit.problems import Problem, install_problem_handlers
 from starlette.responses import Response
+from starlette.routing import Route as StarletteRoute
 
 from .auth import Authenticator, JwtBearerAuthenticator
 from .customer360 import router as customer360_router
 from .docs import router as docs_router
 from .jwks import JwksKeySource
-from .dependencies import CurrentPrincipal, MatchedRoute, RateLimited, Settings, UpstreamsDep
-from .proxy import forward, new_upstream_client
+from .dependencies import current_principal, matched_route, rate_limited
+from .proxy import forward, new_upstream_client, new_upstream_transport
 from .openapi import OpenApiCache
 from .ratelimit import RateLimiter
 from .routes import ROUTES, Route, RouteTable
@@ -53,13 +54,17 @@ PROXY_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 # safelisted response headers exclude these).
 _EXPOSED_HEADERS = ["X-Request-ID", "ETag", "Location", "Retry-After", "RateLimit", "RateLimit-Policy", "WWW-Authenticate"]
 
-proxy_router = APIRouter()
-
-
-@proxy_router.api_route("/{path:path}", methods=PROXY_METHODS, include_in_schema=False)
-async def proxy(
-    request: Request, route: MatchedRoute, principal: CurrentPrincipal, limit: RateLimited, upstreams: UpstreamsDep, settings: Settings
-) -> Response:
+async def proxy(request: Request) -> Response:
+    """The catch-all: every routed call. A plain Starlette endpoint rather than a FastAPI
+    route, because resolving FastAPI dependencies cost more per proxied call than the
+    checks themselves (py-spy, docs/benchmarks.md). The checks are the functions the
+    FastAPI routes (the 360 view) use as dependencies, called in the same order: 404 before
+    401/403, 429 only for a known caller, then 503 for a service not deployed."""
+    route = await matched_route(request)
+    principal = await current_principal(request, route)
+    limit = await rate_limited(request, principal)
+    settings: GatewaySettings = request.app.state.settings
+    upstreams: Upstreams = request.app.state.upstreams
     base_url = settings.upstreams.get(route.upstream)
     if base_url is None:
         # Not a transient outage, so no Retry-After: the service is not part of this deployment.
@@ -92,9 +97,10 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        async with new_upstream_client(settings, transport) as client:
+        upstream_transport = transport or new_upstream_transport(settings)
+        async with new_upstream_client(settings, upstream_transport) as client:
             app.state.upstream_client = client
-            app.state.upstreams = Upstreams(settings, client, clock=clock)
+            app.state.upstreams = Upstreams(settings, client, upstream_transport, clock=clock)
             warm_up = asyncio.create_task(app.state.openapi.get(client)) if settings.openapi_fetch_at_start else None
             try:
                 yield
@@ -145,7 +151,8 @@ def create_app(
     app.include_router(health_router(checks, retry_after_seconds=settings.retry_after_seconds))
     app.include_router(docs_router)
     app.include_router(customer360_router)
-    app.include_router(proxy_router)  # last: the catch-all must not shadow /healthz and friends
+    # last: the catch-all must not shadow /healthz and friends
+    app.router.routes.append(StarletteRoute("/{path:path}", proxy, methods=PROXY_METHODS, include_in_schema=False))
     # Starlette runs the last-added middleware first.
     upload_limits = {route.prefix: route.max_body_bytes for route in ROUTES if route.max_body_bytes}
     app.add_middleware(BodySizeLimitMiddleware, max_body_bytes=settings.max_body_bytes, path_limits=upload_limits)

@@ -22,8 +22,9 @@ the first line carries only the realm.
 from __future__ import annotations
 
 import re
+import time
 from dataclasses import dataclass
-from typing import Any, Literal, Protocol, Sequence
+from typing import Any, Callable, Literal, Protocol, Sequence
 
 import jwt
 from relacja_servicekit.problems import Problem
@@ -127,7 +128,13 @@ class JwtBearerAuthenticator:
     The token's ``alg`` header picks the key: an HMAC algorithm the secret, an asymmetric
     one the JWKS key named by ``kid``. Each kind of key is only ever used with algorithms
     of its own kind, so a token cannot pass an RSA public key off as an HMAC secret (the
-    algorithm confusion of RFC 8725 §2.1)."""
+    algorithm confusion of RFC 8725 §2.1).
+
+    Verified tokens are remembered for ``cache_seconds`` (never past their ``exp``): a
+    frontend sends the same token with every call, and checking a signature costs more
+    than the rest of the gateway's own work on a request. The key is the whole token,
+    signature included, so only a byte-identical token hits. A key removed from the JWKS
+    stops tokens it signed within ``cache_seconds``, not at once."""
 
     def __init__(
         self,
@@ -139,7 +146,11 @@ class JwtBearerAuthenticator:
         issuer: str | None = None,
         audience: str | None = None,
         leeway_seconds: int = 30,
+        cache_seconds: float = 60.0,
+        cache_size: int = 10_000,
+        wall_clock: Callable[[], float] = time.time,
     ) -> None:
+        self._cache = _VerifiedTokens(cache_seconds, cache_size, wall_clock)
         self._secret = secret
         self._algorithms = list(algorithms)
         self._jwks = jwks
@@ -159,6 +170,8 @@ class JwtBearerAuthenticator:
             issuer=settings.jwt_issuer,
             audience=settings.jwt_audience,
             leeway_seconds=settings.jwt_leeway_seconds,
+            cache_seconds=settings.jwt_cache_seconds,
+            cache_size=settings.jwt_cache_size,
         )
 
     async def authenticate(self, headers: Headers) -> Principal | None:
@@ -169,11 +182,16 @@ class JwtBearerAuthenticator:
         token = token.strip()
         if not token or " " in token:
             raise _invalid_token("The bearer token is malformed")
+        principal = self._cache.get(token)
+        if principal is not None:
+            return principal
         claims = await self.verify_any(token)
         subject = claims["sub"]
         if not isinstance(subject, str) or not _SUBJECT.match(subject):
             raise _invalid_token("The sub claim is not a printable ASCII identifier")
-        return Principal(id=subject, kind="user", scopes=parse_scopes(claims))
+        principal = Principal(id=subject, kind="user", scopes=parse_scopes(claims))
+        self._cache.put(token, principal, claims)
+        return principal
 
     async def verify_any(self, token: str) -> dict[str, object]:
         """The verified claims of an HMAC- or a JWKS-signed token."""
@@ -223,6 +241,43 @@ class JwtBearerAuthenticator:
         except jwt.PyJWTError as exc:
             description = next((text for kind, text in _JWT_ERRORS if isinstance(exc, kind)), "The access token is invalid")
             raise _invalid_token(description) from None
+
+
+class _VerifiedTokens:
+    """Token → Principal for tokens whose signature and claims were checked, each until the
+    earliest of: ``lifetime`` after it was checked, and its ``exp`` (plus the leeway the
+    check allowed, which is what a fresh check would accept). Bounded: the oldest entry
+    goes first (dicts keep insertion order)."""
+
+    def __init__(self, lifetime: float, size: int, clock: Callable[[], float]) -> None:
+        self._lifetime = lifetime
+        self._size = size
+        self._clock = clock
+        self._entries: dict[str, tuple[Principal, float]] = {}
+
+    def get(self, token: str) -> Principal | None:
+        entry = self._entries.get(token)
+        if entry is None:
+            return None
+        principal, valid_until = entry
+        if self._clock() >= valid_until:
+            del self._entries[token]
+            return None
+        return principal
+
+    def put(self, token: str, principal: Principal, claims: dict[str, object]) -> None:
+        if self._lifetime <= 0:
+            return
+        valid_until = self._clock() + self._lifetime
+        exp = claims.get("exp")
+        if isinstance(exp, (int, float)):
+            valid_until = min(valid_until, float(exp))  # never past exp, leeway not included
+        nbf = claims.get("nbf")
+        if isinstance(nbf, (int, float)) and nbf > self._clock():
+            return  # accepted within the leeway only; check again next time
+        if len(self._entries) >= self._size:
+            del self._entries[next(iter(self._entries))]
+        self._entries[token] = (principal, valid_until)
 
 
 async def authenticate(headers: Headers, authenticators: Sequence[Authenticator]) -> Principal | None:

@@ -89,7 +89,7 @@ async def current_principal(request: Request, route: MatchedRoute) -> Principal 
     if principal is not None:
         log_field("principal", principal.id)
         log_field("principal_kind", principal.kind)
-    authorize(route.required_scope(request.method), principal, authenticators)
+    authorize(route.required_scope(request.method, request.scope["path"]), principal, authenticators)
     return principal
 
 

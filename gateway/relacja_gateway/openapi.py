@@ -153,7 +153,7 @@ def _operation_security(table: RouteTable, path: str, method: str) -> list[dict[
     route = table.match(path)
     if route is None:
         return None
-    scope = route.required_scope(method)
+    scope = route.required_scope(method, path)
     return [] if scope is None else [{SECURITY_SCHEME: [scope]}]
 
 

@@ -6,11 +6,13 @@
         the (bounded) body of an idempotent PUT or DELETE, kept so a retry can resend it
       → Upstreams.send(): circuit breaker, retries, the route's timeout (upstreams.py);
         the status and headers arrive first
-      → UpstreamResponse streams the raw upstream bytes and closes the upstream
-        response when the body ends, the client goes away, or streaming fails
+      → a body announced as at most 64 KiB is read whole and sent at once (as nginx
+        buffers); any other UpstreamResponse streams the raw upstream bytes and closes
+        the upstream response when the body ends, the client goes away, or streaming fails
 
 One ``httpx.AsyncClient`` (``new_upstream_client``) is shared by all requests, so
-connections to services are pooled and reused. Failures before the upstream answered
+connections to services are pooled and reused; under it, aiohttp's connector carries the
+bytes (transport.py says why). Failures before the upstream answered
 become problem details that name the service but never its address:
 
     circuit open (the service kept failing)            503 upstream-unavailable + Retry-After
@@ -31,7 +33,7 @@ from urllib.parse import quote
 import httpx
 from relacja_servicekit.context import access_log_fields, current_request_id, current_traceparent
 from starlette.requests import Request
-from starlette.responses import StreamingResponse
+from starlette.responses import Response, StreamingResponse
 from starlette.types import Receive, Scope, Send
 
 from .auth import Principal
@@ -39,9 +41,22 @@ from .headers import downstream_response_headers, upstream_request_headers
 from .retries import IDEMPOTENT_METHODS
 from .routes import Route
 from .settings import GatewaySettings
+from .transport import AiohttpTransport
 from .upstreams import CircuitOpenError, Upstreams, problem_for
 
-__all__ = ["forward", "new_upstream_client", "UpstreamResponse"]
+__all__ = ["forward", "new_upstream_client", "new_upstream_transport", "UpstreamResponse", "BUFFERED_BODY_BYTES"]
+
+#: An upstream body announced (Content-Length) at most this large is read whole and sent
+#: as one message, like nginx's proxy buffering: it frees the upstream connection at once
+#: and spares a streaming task per request. Larger or unannounced bodies stream.
+BUFFERED_BODY_BYTES = 64 * 1024
+
+
+def _downstream_raw_headers(upstream: httpx.Response) -> list[tuple[bytes, bytes]]:
+    # Raw bytes through latin-1 both ways are lossless; raw_headers rather than headers=
+    # because a Mapping would merge repeated fields such as Set-Cookie.
+    received = [(name.decode("latin-1"), value.decode("latin-1")) for name, value in upstream.headers.raw]
+    return [(name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in downstream_response_headers(received)]
 
 
 class UpstreamResponse(StreamingResponse):
@@ -51,18 +66,32 @@ class UpstreamResponse(StreamingResponse):
     def __init__(self, upstream: httpx.Response) -> None:
         super().__init__(upstream.aiter_raw(), status_code=upstream.status_code)
         self.upstream = upstream
-        # Raw bytes through latin-1 both ways are lossless; raw_headers rather than headers=
-        # because a Mapping would merge repeated fields such as Set-Cookie.
-        received = [(name.decode("latin-1"), value.decode("latin-1")) for name, value in upstream.headers.raw]
-        self.raw_headers = [
-            (name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in downstream_response_headers(received)
-        ]
+        self.raw_headers = _downstream_raw_headers(upstream)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         try:
             await super().__call__(scope, receive, send)
         finally:
             await self.upstream.aclose()
+
+
+def _announced_small(upstream: httpx.Response) -> bool:
+    length = upstream.headers.get("content-length")
+    return length is not None and length.isdigit() and int(length) <= BUFFERED_BODY_BYTES
+
+
+async def _buffered(upstream: httpx.Response, service: str, retry_after: int) -> Response:
+    """The whole (small) upstream body in one response; a failure while reading it is
+    still a problem answer, since nothing has been sent to the client yet."""
+    try:
+        body = b"".join([chunk async for chunk in upstream.aiter_raw()])
+    except httpx.TransportError as exc:
+        raise problem_for(exc, service, retry_after) from None
+    finally:
+        await upstream.aclose()
+    response = Response(body, status_code=upstream.status_code)
+    response.raw_headers = _downstream_raw_headers(upstream)
+    return response
 
 
 class _NoCookieJar(CookieJar):
@@ -77,14 +106,19 @@ class _NoCookieJar(CookieJar):
         return None
 
 
+def new_upstream_transport(settings: GatewaySettings) -> httpx.AsyncBaseTransport:
+    """aiohttp's connection pool under httpx's interface (transport.py says why)."""
+    return AiohttpTransport(max_connections=settings.max_upstream_connections)
+
+
 def new_upstream_client(settings: GatewaySettings, transport: httpx.AsyncBaseTransport | None = None) -> httpx.AsyncClient:
-    """The shared client. ``trust_env=False``: calls to services must never go through an
-    HTTP proxy configured for the machine. ``transport`` lets tests put a double there."""
+    """The shared client over ``transport`` (default: ``new_upstream_transport``).
+    ``trust_env=False``: calls to services must never go through an HTTP proxy configured
+    for the machine. Tests put a double in as ``transport``."""
     return httpx.AsyncClient(
-        transport=transport,
+        transport=transport or new_upstream_transport(settings),
         cookies=_NoCookieJar(),
         timeout=httpx.Timeout(settings.upstream_timeout_seconds),
-        limits=httpx.Limits(max_connections=settings.max_upstream_connections),
         follow_redirects=False,
         trust_env=False,
     )
@@ -113,7 +147,7 @@ async def forward(
     upstreams: Upstreams,
     route: Route,
     base_url: str,
-) -> UpstreamResponse:
+) -> Response:
     settings = upstreams.settings
     headers = upstream_request_headers(
         request.headers.items(),
@@ -130,10 +164,14 @@ async def forward(
         # so that a retry sends it again. Other bodies stream straight through.
         content = await request.body() if retryable else request.stream()
     url = _upstream_url(request, base_url)
-    timeout = httpx.Timeout(route.timeout_seconds or settings.upstream_timeout_seconds)
+    extensions = {"timeout": httpx.Timeout(route.timeout_seconds or settings.upstream_timeout_seconds).as_dict()}
 
     def build() -> httpx.Request:
-        return upstreams.client.build_request(request.method, url, headers=headers, content=content, timeout=timeout)
+        # A bare request, not client.build_request(): the client would add its own default
+        # headers (User-Agent, Accept-Encoding: gzip) to what the caller sent — an upstream
+        # could then compress for a client that never asked for it — and merging them cost
+        # a tenth of the proxy path.
+        return httpx.Request(request.method, url, headers=headers, content=content, extensions=extensions)
 
     log_fields = access_log_fields.get()
     if log_fields is not None:
@@ -147,4 +185,6 @@ async def forward(
     if log_fields is not None:
         log_fields["upstream_outcome"] = upstream.status_code
         log_fields["retries"] = retries
+    if _announced_small(upstream):
+        return await _buffered(upstream, route.upstream, settings.retry_after_seconds)
     return UpstreamResponse(upstream)

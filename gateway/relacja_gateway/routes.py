@@ -8,7 +8,8 @@
     /api/v1/products          orders         orders:read    | orders:write
     /api/v1/tickets           tickets        tickets:read   | tickets:write
     /api/v1/sla-policies      tickets        tickets:read   | tickets:write
-    /api/v1/surveys           tickets        public (no token)
+    /api/v1/surveys           tickets        tickets:read   | tickets:write  (issuing surveys)
+    /api/v1/surveys/{token}   tickets        public (no token): answering one survey by its token
     /api/v1/churn             churn          analytics:read | analytics:write
     /api/v1/kpis              churn          analytics:read | analytics:write
 
@@ -47,20 +48,25 @@ def has_dot_segments(path: str) -> bool:
 
 @dataclass(frozen=True)
 class Route:
-    """One prefix of the public API; ``area`` None means a public route (no token needed)."""
+    """One prefix of the public API; ``area`` None means a public route (no token needed).
+
+    ``public_below``: the prefix itself needs the area's scopes, every path below it is
+    public — for resources reached by an unguessable one-time token (a survey link in an
+    e-mail), while the collection that issues them stays protected."""
 
     prefix: str
     upstream: str
     area: str | None
     timeout_seconds: float | None = None  # None: the gateway's upstream_timeout_seconds
     max_body_bytes: int | None = None  # None: the gateway's max_body_bytes; for streamed uploads
+    public_below: bool = False
 
-    @property
-    def public(self) -> bool:
-        return self.area is None
+    def is_public(self, path: str) -> bool:
+        return self.area is None or (self.public_below and len(_segments(path)) > len(_segments(self.prefix)))
 
-    def required_scope(self, method: str) -> str | None:
-        if self.area is None:
+    def required_scope(self, method: str, path: str) -> str | None:
+        """The scope a call needs, or None for a public path."""
+        if self.is_public(path):
             return None
         return f"{self.area}:read" if method.upper() in READ_METHODS else f"{self.area}:write"
 
@@ -94,7 +100,7 @@ ROUTES: tuple[Route, ...] = (
     Route("/api/v1/products", "orders", "orders"),
     Route("/api/v1/tickets", "tickets", "tickets"),
     Route("/api/v1/sla-policies", "tickets", "tickets"),
-    Route("/api/v1/surveys", "tickets", None),
+    Route("/api/v1/surveys", "tickets", "tickets", public_below=True),
     Route("/api/v1/churn", "churn", "analytics"),
     Route("/api/v1/kpis", "churn", "analytics"),
 )

@@ -42,6 +42,10 @@ class GatewaySettings(BaseSettings):
     jwt_issuer: str | None = Field(default=None, description="Required `iss` claim, if set")
     jwt_audience: str | None = Field(default=None, description="Required `aud` claim, if set")
     jwt_leeway_seconds: int = Field(default=30, ge=0, le=300, description="Clock skew allowed on exp/nbf/iat")
+    jwt_cache_seconds: float = Field(
+        default=60.0, ge=0, le=3600, description="How long a verified token is remembered (never past its exp); 0 turns the cache off"
+    )
+    jwt_cache_size: int = Field(default=10_000, ge=1, description="Verified tokens remembered at most (the oldest are forgotten first)")
     upstreams: dict[str, str] = Field(
         default_factory=dict,
         description='Service name → base URL, e.g. {"customers": "http://127.0.0.1:8101"}',

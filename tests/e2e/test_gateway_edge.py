@@ -29,9 +29,12 @@ async def test_401_403_and_public_routes(stack: Stack, anonymous: httpx.AsyncCli
     assert bad.status_code == 401 and 'error="invalid_token"' in bad.headers["www-authenticate"]
     wrong_scope = await anonymous.post("/api/v1/customers", json=new_customer(), headers=bearer(stack, "customers:read"))
     assert wrong_scope.status_code == 403 and wrong_scope.json()["required_scope"] == "customers:write"
-    # public: no token needed (tickets is not deployed in this stack, so the route answers so)
-    survey = await anonymous.post("/api/v1/surveys/s1/answers", json={"score": 9})
-    assert survey.status_code == 503 and survey.json()["type"] == "urn:relacja:problem:service-not-deployed"
+    # public: answering a survey by its token needs no token; the tickets service itself
+    # answers (an unknown survey token: 404), while issuing surveys is protected
+    survey = await anonymous.get("/api/v1/surveys/no-such-token")
+    assert survey.status_code == 404 and survey.headers["content-type"].startswith("application/problem+json")
+    issue = await anonymous.post("/api/v1/surveys", json={"kind": "nps"})
+    assert issue.status_code == 401
     assert (await anonymous.get("/healthz")).status_code == 200
 
 
@@ -106,13 +109,16 @@ async def test_customer_360_through_the_stack(stack: Stack, gateway: httpx.Async
         response = await gateway.get(f"/api/v1/customers/{customer['id']}/360", headers=bearer(stack, "admin"))
         assert response.status_code == 200, response.text
         body = response.json()
-        return body if body["segments"] is not None else None
+        # segments appear once the projection consumed the registration; on a busy machine a
+        # part can also miss its 300 ms deadline once, so wait for both
+        return body if body["segments"] is not None and body["profile"] is not None else None
 
     view = await eventually(view_with_segments)
     assert view["profile"]["id"] == customer["id"]
     assert view["segments"]["customer_id"] == customer["id"]
     missing = {m["part"]: m["reason"] for m in view["missing"]}
-    assert missing["orders"] == missing["tickets"] == missing["churn"] == "service not deployed"
+    for part in ("orders", "tickets", "churn"):  # a new customer: nothing there yet, or an empty summary
+        assert view[part] is not None or missing[part] in ("not found", "timed out after 300 ms"), (part, missing)
     assert view["consents"] is not None or missing["consents"] in ("not found", "not available")
     assert view["omitted"] == []
     unknown = await gateway.get(f"/api/v1/customers/{uuid.uuid4()}/360")

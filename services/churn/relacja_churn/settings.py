@@ -2,14 +2,28 @@
 
 from __future__ import annotations
 
+from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from relacja_servicekit import ServiceSettings
 
-__all__ = ["ChurnSettings"]
+__all__ = ["ChurnSettings", "EVENT_SOURCE"]
+
+EVENT_SOURCE = "/relacja/churn"
 
 
 class ChurnSettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="RELACJA_CHURN_", extra="ignore")
 
     database_url: str = "postgresql+asyncpg://postgres@127.0.0.1:55432/relacja_churn"
+    currency: str = Field(
+        default="EUR", pattern=r"^[A-Z]{3}$",
+        description="The company's reporting currency: the models use orders in this currency only",
+    )
+    refit_interval_seconds: float = Field(
+        default=86_400, ge=0, description="Scheduled refit period (0 turns the scheduled refit off)"
+    )
+    run_poll_seconds: float = Field(default=0.5, gt=0, description="How often the worker looks for pending runs")
+    default_time_unit: str = Field(default="weeks", pattern="^(days|weeks|months)$")
+    default_horizon_months: int = Field(default=12, ge=1, le=120)
+    default_monthly_discount_rate: float = Field(default=0.01, ge=0, le=1)

@@ -1,4 +1,5 @@
-"""The customers service process: HTTP API, the outbox relay and the important-date announcer."""
+"""The customers service process: HTTP API, the outbox relay, the order-event consumer
+(lifecycle moves) and the important-date announcer."""
 
 from __future__ import annotations
 
@@ -13,8 +14,9 @@ from .api.imports import router as imports_router
 from .api.merge import router as merge_router
 from .api.privacy import router as privacy_router
 from .api.timeline import router as timeline_router
+from .handlers import handlers
 from .scheduler import important_dates_background
-from .settings import CustomersSettings
+from .settings import CONSUMER_NAME, CustomersSettings
 
 __all__ = ["app", "settings"]
 
@@ -36,6 +38,7 @@ app = create_service_app(
         merge_router,
         privacy_router,
     ],
+    consumers={CONSUMER_NAME: handlers},
     body_limits={IMPORTS_PATH: settings.import_max_body_bytes},
     background=important_dates_background(settings),
 )

@@ -9,9 +9,12 @@ from pydantic_settings import SettingsConfigDict
 
 from relacja_servicekit import ServiceSettings
 
-__all__ = ["CustomersSettings", "EVENT_SOURCE"]
+__all__ = ["CustomersSettings", "EVENT_SOURCE", "CONSUMER_NAME"]
 
 EVENT_SOURCE = "/relacja/customers"
+# The consumer group and the inbox's consumer name (order events → lifecycle moves);
+# renaming it replays every retained order event.
+CONSUMER_NAME = "customers.lifecycle"
 
 
 class CustomersSettings(ServiceSettings):

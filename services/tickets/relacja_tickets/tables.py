@@ -1,9 +1,150 @@
-"""Tables of the tickets service."""
+"""Tables of the tickets service (SQLAlchemy Core; DDL in migrations/versions/0002_tickets.py).
+
+    sla_policies    one per team (team NULL: the default), with its working-hours calendar and rules
+    tickets         the case; ``next_due_at`` is the earliest due instant of its running clocks
+                    (``FAR_FUTURE`` when none runs), the sort key of queues and the at-risk list
+    sla_clocks      one row per (ticket, target); the breach scheduler's index is on ``due_at``
+    ticket_comments the thread; public comments are seen by the customer
+    surveys         CSAT / NPS surveys, answered with a one-time token (only its hash is kept)
+    known_orders    orders seen on relacja.orders, for "complaints per 1,000 orders"
+"""
 
 from __future__ import annotations
 
-from sqlalchemy import MetaData
+from datetime import datetime, timezone
 
-__all__ = ["metadata"]
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    ForeignKey,
+    Integer,
+    MetaData,
+    PrimaryKeyConstraint,
+    Table,
+    Text,
+    literal,
+)
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
+from sqlalchemy.sql.elements import ColumnElement
+
+from .domain.lifecycle import ACTIVE_STATUSES
+
+__all__ = [
+    "FAR_FUTURE",
+    "is_active",
+    "metadata",
+    "sla_policies",
+    "tickets",
+    "sla_clocks",
+    "ticket_comments",
+    "surveys",
+    "known_orders",
+]
+
+# "No deadline": keeps next_due_at NOT NULL so keyset pagination compares plain tuples.
+FAR_FUTURE = datetime(9999, 12, 31, tzinfo=timezone.utc)
 
 metadata = MetaData()
+
+sla_policies = Table(
+    "sla_policies",
+    metadata,
+    Column("id", UUID(as_uuid=True), primary_key=True),
+    Column("name", Text, nullable=False),
+    Column("team", Text, nullable=True, comment="NULL: the default policy for tickets of teams without their own"),
+    Column("time_zone", Text, nullable=False),
+    Column("working_hours", JSONB, nullable=False, comment='{"monday": [["09:00","17:00"]], ...}'),
+    Column("holidays", ARRAY(Date), nullable=False),
+    Column("rules", JSONB, nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+tickets = Table(
+    "tickets",
+    metadata,
+    Column("id", UUID(as_uuid=True), primary_key=True),
+    Column("customer_id", UUID(as_uuid=True), nullable=False),
+    Column("order_id", UUID(as_uuid=True), nullable=True),
+    Column("type", Text, nullable=False),
+    Column("channel", Text, nullable=False),
+    Column("priority", Text, nullable=False),
+    Column("status", Text, nullable=False),
+    Column("subject", Text, nullable=True, comment="NULL only after the customer's erasure"),
+    Column("description", Text, nullable=True),
+    Column("assignee_id", Text, nullable=True),
+    Column("team", Text, nullable=True),
+    Column("tags", ARRAY(Text), nullable=False),
+    Column("policy_id", UUID(as_uuid=True), ForeignKey("sla_policies.id"), nullable=True),
+    Column("next_due_at", DateTime(timezone=True), nullable=False),
+    Column("sla_breached", Boolean, nullable=False),
+    Column("first_response_seconds", Integer, nullable=True, comment="Business seconds to the first response"),
+    Column("resolution_seconds", Integer, nullable=True, comment="Business seconds to the (last) resolution"),
+    Column("version", Integer, nullable=False),
+    Column("opened_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("first_responded_at", DateTime(timezone=True), nullable=True),
+    Column("resolved_at", DateTime(timezone=True), nullable=True),
+    Column("closed_at", DateTime(timezone=True), nullable=True),
+    Column("erased_at", DateTime(timezone=True), nullable=True),
+)
+
+sla_clocks = Table(
+    "sla_clocks",
+    metadata,
+    Column("ticket_id", UUID(as_uuid=True), ForeignKey("tickets.id", ondelete="CASCADE"), nullable=False),
+    Column("target", Text, nullable=False),
+    Column("target_seconds", Integer, nullable=False),
+    Column("elapsed_seconds", Integer, nullable=False),
+    Column("running_since", DateTime(timezone=True), nullable=True),
+    Column("due_at", DateTime(timezone=True), nullable=True),
+    Column("met_at", DateTime(timezone=True), nullable=True),
+    Column("breached_at", DateTime(timezone=True), nullable=True),
+    PrimaryKeyConstraint("ticket_id", "target"),
+)
+
+ticket_comments = Table(
+    "ticket_comments",
+    metadata,
+    Column("id", UUID(as_uuid=True), primary_key=True),
+    Column("ticket_id", UUID(as_uuid=True), ForeignKey("tickets.id", ondelete="CASCADE"), nullable=False),
+    Column("author_type", Text, nullable=False),
+    Column("author_id", Text, nullable=True),
+    Column("public", Boolean, nullable=False),
+    Column("body", Text, nullable=True, comment="NULL only after the customer's erasure"),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("erased_at", DateTime(timezone=True), nullable=True),
+)
+
+surveys = Table(
+    "surveys",
+    metadata,
+    Column("id", UUID(as_uuid=True), primary_key=True),
+    Column("token_hash", Text, nullable=False, unique=True),
+    Column("kind", Text, nullable=False),
+    Column("customer_id", UUID(as_uuid=True), nullable=False),
+    Column("ticket_id", UUID(as_uuid=True), ForeignKey("tickets.id", ondelete="SET NULL"), nullable=True),
+    Column("issued_at", DateTime(timezone=True), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+    Column("answered_at", DateTime(timezone=True), nullable=True),
+    Column("score", Integer, nullable=True),
+    Column("comment", Text, nullable=True),
+)
+
+known_orders = Table(
+    "known_orders",
+    metadata,
+    Column("order_id", UUID(as_uuid=True), primary_key=True),
+    Column("customer_id", UUID(as_uuid=True), nullable=False),
+    Column("placed_at", DateTime(timezone=True), nullable=False),
+)
+
+
+def is_active() -> ColumnElement[bool]:
+    """``status IN ('new', 'open', 'pending_customer')`` with the values inline, not as bind
+    parameters: the queue and at-risk indexes are partial on exactly this predicate, and
+    PostgreSQL can only match a partial index's predicate against constants."""
+    return tickets.c.status.in_([literal(status, literal_execute=True) for status in ACTIVE_STATUSES])

@@ -150,6 +150,14 @@ async def test_public_routes_pass_anonymously_without_identity(gateway: Callable
     assert upstream.last.url.host == "tickets.internal"
 
 
+async def test_issuing_surveys_is_not_public(gateway: Callable[..., Any], upstream: Upstream, token: Callable[..., str]) -> None:
+    async with gateway() as client:
+        assert_problem(await client.post("/api/v1/surveys", json={"kind": "nps"}), 401, "authentication-required")
+        assert_problem(await client.post("/api/v1/surveys", headers=auth(token("tickets:read")), json={"kind": "nps"}), 403, "insufficient-scope")
+        assert (await client.post("/api/v1/surveys", headers=auth(token("tickets:write")), json={"kind": "nps"})).status_code == 200
+    assert len(upstream.requests) == 1
+
+
 async def test_a_bad_token_on_a_public_route_is_still_401(gateway: Callable[..., Any], upstream: Upstream) -> None:
     async with gateway() as client:
         assert_problem(await client.get("/api/v1/surveys/s1", headers=auth("garbage")), 401, "invalid-token")
@@ -423,3 +431,27 @@ async def test_cors_for_configured_origins(gateway: Callable[..., Any]) -> None:
     assert error.status_code == 401 and error.headers["access-control-allow-origin"] == "https://crm.example.com"
     assert "www-authenticate" in error.headers["access-control-expose-headers"].lower()
 
+
+
+async def test_a_small_body_that_breaks_off_is_a_502_not_a_cut_response(gateway: Callable[..., Any], upstream: Upstream, token: Callable[..., str]) -> None:
+    # Content-Length says 100 bytes, the stream ends after 10: read whole before answering,
+    # so the client gets a problem instead of a truncated 200.
+    class BrokenBody(httpx.AsyncByteStream):
+        async def __aiter__(self) -> AsyncIterator[bytes]:
+            yield b'{"partial'
+            raise httpx.RemoteProtocolError("peer closed connection without sending complete message body")
+
+    upstream.handler = lambda request: httpx.Response(200, headers={"Content-Length": "100"}, stream=BrokenBody())
+    async with gateway() as client:
+        response = await client.get("/api/v1/customers/c1", headers=auth(token("customers:read")))
+    assert_problem(response, 502, "bad-gateway")
+
+
+async def test_the_gateway_adds_no_content_negotiation_of_its_own(gateway: Callable[..., Any], upstream: Upstream, token: Callable[..., str]) -> None:
+    # A client that did not ask for gzip must not get a gzip body passed through raw.
+    async with gateway() as client:
+        del client.headers["accept-encoding"]
+        del client.headers["user-agent"]
+        response = await client.get("/api/v1/customers/c1", headers=auth(token("customers:read")))
+    assert response.status_code == 200
+    assert "accept-encoding" not in upstream.last.headers and "user-agent" not in upstream.last.headers

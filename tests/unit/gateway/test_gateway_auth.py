@@ -172,3 +172,74 @@ async def test_authenticators_are_tried_in_order() -> None:
     with pytest.raises(Problem) as caught:
         authorize("a:read", None, chain)
     assert caught.value.headers["WWW-Authenticate"] == 'Bearer realm="relacja", ApiKey realm="relacja"'
+
+
+# -- the verified-token cache -------------------------------------------------------------
+
+
+class WallClock:
+    def __init__(self) -> None:
+        self.now = time.time()
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def counting(authenticator: JwtBearerAuthenticator) -> list[str]:
+    """Record every full signature check the authenticator makes."""
+    checked: list[str] = []
+    verify = authenticator.verify
+
+    def recording(token: str) -> dict[str, object]:
+        checked.append(token)
+        return verify(token)
+
+    authenticator.verify = recording  # type: ignore[method-assign]
+    return checked
+
+
+async def test_a_verified_token_is_not_checked_again_within_the_cache_lifetime() -> None:
+    clock = WallClock()
+    authenticator = JwtBearerAuthenticator(SECRET, ["HS256"], leeway_seconds=0, cache_seconds=60, wall_clock=clock)
+    checked = counting(authenticator)
+    token = encode(scope="customers:read")
+    first = await authenticator.authenticate(bearer(token))
+    second = await authenticator.authenticate(bearer(token))
+    assert first == second and len(checked) == 1
+    clock.now += 61
+    await authenticator.authenticate(bearer(token))
+    assert len(checked) == 2
+
+
+async def test_a_cached_token_still_expires_at_its_exp() -> None:
+    clock = WallClock()
+    authenticator = JwtBearerAuthenticator(SECRET, ["HS256"], leeway_seconds=0, cache_seconds=600, wall_clock=clock)
+    checked = counting(authenticator)
+    token = encode(exp=int(clock.now) + 5)
+    await authenticator.authenticate(bearer(token))
+    await authenticator.authenticate(bearer(token))
+    assert len(checked) == 1
+    clock.now += 6
+    await authenticator.authenticate(bearer(token))  # past exp: checked in full again
+    assert len(checked) == 2
+
+
+async def test_a_forged_token_never_hits_the_cache() -> None:
+    authenticator = JwtBearerAuthenticator(SECRET, ["HS256"], leeway_seconds=0)
+    token = encode(scope="customers:read")
+    await authenticator.authenticate(bearer(token))
+    head, payload, _ = token.split(".")
+    assert (await rejected(authenticator, bearer(f"{head}.{payload}.c2lnbmF0dXJl"))).status == 401
+
+
+async def test_the_cache_is_bounded_and_can_be_turned_off() -> None:
+    bounded = JwtBearerAuthenticator(SECRET, ["HS256"], leeway_seconds=0, cache_size=2)
+    tokens = [encode(jti=str(n)) for n in range(3)]
+    for token in tokens:
+        await bounded.authenticate(bearer(token))
+    assert bounded._cache.get(tokens[0]) is None and bounded._cache.get(tokens[2]) is not None
+    off = JwtBearerAuthenticator(SECRET, ["HS256"], leeway_seconds=0, cache_seconds=0)
+    checked = counting(off)
+    for _ in range(2):
+        await off.authenticate(bearer(tokens[0]))
+    assert len(checked) == 2

@@ -69,7 +69,9 @@ def clock() -> Clock:
 
 @pytest.fixture
 async def client(upstream: Upstream, idp: IdentityProvider, clock: Clock) -> Any:
-    settings = make_settings(jwks_url=JWKS_URL, jwks_refresh_seconds=300, jwks_min_refresh_seconds=10)
+    # No verified-token cache: these tests follow keys being rotated, and a cached token
+    # would outlive its key by up to jwt_cache_seconds (test_gateway_auth.py covers that).
+    settings = make_settings(jwks_url=JWKS_URL, jwks_refresh_seconds=300, jwks_min_refresh_seconds=10, jwt_cache_seconds=0)
     app = create_app(settings, transport=httpx.MockTransport(upstream), clock=clock)
     async with app.router.lifespan_context(app):
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gw") as c:

@@ -127,10 +127,13 @@ def test_security_follows_the_route_table() -> None:
 
 
 def test_public_routes_need_no_token() -> None:
-    survey = {"openapi": "3.1.0", "info": {"title": "t", "version": "1"}, "paths": {"/api/v1/surveys/{id}/answers": {"post": operation("answer")}}}
+    paths = {"/api/v1/surveys/{token}": {"post": operation("answer")}, "/api/v1/surveys": {"post": operation("issue")}}
+    survey = {"openapi": "3.1.0", "info": {"title": "t", "version": "1"}, "paths": paths}
     document = merge_documents(gateway_document(), {"tickets": survey}, TABLE)
-    answer = document["paths"]["/api/v1/surveys/{id}/answers"]["post"]
+    answer = document["paths"]["/api/v1/surveys/{token}"]["post"]
     assert answer["security"] == [] and "401" not in answer["responses"] and "429" in answer["responses"]
+    issue = document["paths"]["/api/v1/surveys"]["post"]
+    assert issue["security"] == [{"bearerAuth": ["tickets:write"]}] and "401" in issue["responses"]
 
 
 def test_components_are_deduplicated_and_clashes_prefixed() -> None:

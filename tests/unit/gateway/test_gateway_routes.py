@@ -53,7 +53,7 @@ def test_empty_or_duplicate_prefixes_are_refused(routes: list[Route]) -> None:
      ("PUT", "customers:write"), ("PATCH", "customers:write"), ("DELETE", "customers:write"), ("OPTIONS", "customers:write")],
 )
 def test_scope_per_method_class(method: str, scope: str) -> None:
-    assert TABLE.match("/api/v1/customers").required_scope(method) == scope  # type: ignore[union-attr]
+    assert TABLE.match("/api/v1/customers").required_scope(method, "/api/v1/customers") == scope  # type: ignore[union-attr]
 
 
 def test_areas_of_the_table() -> None:
@@ -64,10 +64,13 @@ def test_areas_of_the_table() -> None:
     assert areas["/api/v1/sla-policies"] == "tickets"
 
 
-def test_surveys_are_public() -> None:
+def test_answering_a_survey_is_public_but_issuing_one_is_not() -> None:
     route = TABLE.match("/api/v1/surveys/1")
-    assert route is not None and route.public and route.required_scope("POST") is None
-    assert not TABLE.match("/api/v1/tickets").public  # type: ignore[union-attr]
+    assert route is not None and route.is_public("/api/v1/surveys/1")
+    assert route.required_scope("POST", "/api/v1/surveys/1") is None and route.required_scope("GET", "/api/v1/surveys/1") is None
+    assert not route.is_public("/api/v1/surveys") and route.required_scope("POST", "/api/v1/surveys") == "tickets:write"
+    assert route.required_scope("GET", "/api/v1/surveys/") == "tickets:read"
+    assert not TABLE.match("/api/v1/tickets").is_public("/api/v1/tickets/1")  # type: ignore[union-attr]
 
 
 @pytest.mark.parametrize(("path", "dotted"), [("/api/v1/surveys/../tickets", True), ("/api/v1/./customers", True), ("/api/v1/customers/a..b", False), ("/api/v1/customers/.well", False)])

@@ -1,5 +1,6 @@
 """Payload models, one module per producing service."""
 
+from .churn import ChurnRiskTierChangedV1
 from .customers import (
     ConsentGrantedV1,
     ConsentWithdrawnV1,
@@ -33,6 +34,7 @@ __all__ = [
     "CustomerSegmentChangedV1",
     "SegmentMemberAddedV1",
     "SegmentMemberRemovedV1",
+    "ChurnRiskTierChangedV1",
     "OrderCancelledV1",
     "OrderDeliveredV1",
     "OrderFulfilledV1",

@@ -1,0 +1,70 @@
+"""Reading the projection into the arrays the models take.
+
+A purchase is an order that is not cancelled, in the reporting currency, with a positive
+net amount (net = gross − returned, so a fully returned order is no purchase); its day
+is the UTC calendar day it was placed. Same-day orders are merged by the models'
+``summarise``.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import date
+
+import numpy as np
+from sqlalchemy import ColumnElement, and_, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from .tables import aliases, orders
+
+__all__ = ["Transactions", "counted", "load_transactions", "resolve_alias"]
+
+
+@dataclass(frozen=True)
+class Transactions:
+    ids: list[uuid.UUID]  # customer key i ↔ ids[i]
+    customer: np.ndarray
+    day: np.ndarray  # date.toordinal()
+    amount: np.ndarray
+
+
+def counted(currency: str) -> ColumnElement[bool]:
+    """The orders that are purchases for the models and the KPIs."""
+    return and_(orders.c.status != "cancelled", orders.c.net_amount > 0, orders.c.currency == currency)
+
+
+async def load_transactions(
+    session: AsyncSession, *, currency: str, until: date | None = None, customer_id: uuid.UUID | None = None
+) -> Transactions:
+    """Purchases per customer and day (summed), up to and including ``until``."""
+    query = (
+        select(orders.c.customer_id, orders.c.placed_on, func.sum(orders.c.net_amount).label("amount"))
+        .where(counted(currency))
+        .group_by(orders.c.customer_id, orders.c.placed_on)
+        .order_by(orders.c.customer_id)
+    )
+    if until is not None:
+        query = query.where(orders.c.placed_on <= until)
+    if customer_id is not None:
+        query = query.where(orders.c.customer_id == customer_id)
+    rows = (await session.execute(query)).all()
+    ids: list[uuid.UUID] = []
+    keys = np.empty(len(rows), dtype=np.int64)
+    days = np.empty(len(rows), dtype=np.int64)
+    amounts = np.empty(len(rows), dtype=np.float64)
+    previous = None
+    for i, (cid, placed_on, amount) in enumerate(rows):
+        if cid != previous:
+            ids.append(cid)
+            previous = cid
+        keys[i] = len(ids) - 1
+        days[i] = placed_on.toordinal()
+        amounts[i] = float(amount)
+    return Transactions(ids, keys, days, amounts)
+
+
+async def resolve_alias(session: AsyncSession, customer_id: uuid.UUID) -> uuid.UUID:
+    """The surviving id of a merged customer (or the id itself)."""
+    survivor = await session.scalar(select(aliases.c.customer_id).where(aliases.c.merged_customer_id == customer_id))
+    return survivor or customer_id

@@ -1,0 +1,50 @@
+"""Events from other services that move a customer record along.
+
+    OrderPlacedV1 (relacja.orders)   a lead, prospect or inactive customer who orders becomes
+                                     a ``customer`` (``domain.lifecycle.stage_after``), and
+                                     ``CustomerUpdatedV1`` says so
+
+Each handler runs in the consumer's transaction after its inbox row is written, so a
+redelivered event changes nothing twice. A customer that is not here (merged away before
+the event arrived) or was erased is left alone: the event is still recorded as applied.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from relacja_contracts import CloudEvent
+from relacja_contracts.events import OrderPlacedV1
+from relacja_messaging import EventHandlers
+
+from .api.records import updated_event
+from .domain.lifecycle import stage_after
+from .events import emit
+from .tables import customers
+from .tables.customers import PUBLIC_COLUMNS
+
+__all__ = ["handlers"]
+
+handlers = EventHandlers()
+
+
+@handlers.on(OrderPlacedV1)
+async def promote_buyer(session: AsyncSession, event: CloudEvent, payload: OrderPlacedV1) -> None:
+    row = (
+        await session.execute(select(customers.c.id, customers.c.lifecycle_stage, customers.c.erased_at).where(customers.c.id == payload.customer_id).with_for_update())
+    ).first()
+    if row is None or row.erased_at is not None:
+        return
+    stage = stage_after(row.lifecycle_stage, "order_placed")
+    if stage == row.lifecycle_stage:
+        return
+    updated = (
+        await session.execute(
+            update(customers)
+            .where(customers.c.id == row.id)
+            .values(lifecycle_stage=stage, version=customers.c.version + 1, updated_at=func.now())
+            .returning(*PUBLIC_COLUMNS)
+        )
+    ).one()
+    await emit(session, updated_event(updated, ["lifecycle_stage"]))

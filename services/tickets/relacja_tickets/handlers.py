@@ -1,0 +1,78 @@
+"""Event handlers of the ``tickets.events`` consumer group.
+
+    CustomersMergedV1   re-key tickets, surveys and known orders of the merged customer to the survivor
+    CustomerErasedV1    drop personal data: ticket subjects and descriptions, comment bodies,
+                        survey comments, stored Idempotency-Key responses; unanswered surveys
+                        expire (their tokens stop working)
+    OrderPlacedV1       remember the order (id, customer, placed_at) for "complaints per 1,000 orders"
+
+Each runs in the consumer's transaction after its inbox row, so a redelivery is never
+applied twice; each is also idempotent on its own (a replay converges to the same rows).
+No ticket event is emitted: re-keying and erasure change no ticket's state, and the
+customers service already announced them.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import Text, and_, cast, delete, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from relacja_contracts import CloudEvent
+from relacja_contracts.events import CustomerErasedV1, CustomersMergedV1, OrderPlacedV1
+from relacja_messaging import EventHandlers
+from relacja_servicekit.idempotency import idempotency_keys
+
+from .tables import known_orders, surveys, ticket_comments, tickets
+
+__all__ = ["handlers"]
+
+handlers = EventHandlers()
+
+
+@handlers.on(CustomersMergedV1)
+async def rekey_merged_customer(session: AsyncSession, event: CloudEvent, payload: CustomersMergedV1) -> None:
+    for table in (tickets, surveys, known_orders):
+        await session.execute(
+            update(table).where(table.c.customer_id == payload.merged_customer_id).values(customer_id=payload.customer_id)
+        )
+
+
+@handlers.on(CustomerErasedV1)
+async def erase_customer_data(session: AsyncSession, event: CloudEvent, payload: CustomerErasedV1) -> None:
+    customer_id, erased_at = payload.customer_id, payload.erased_at
+    their_tickets = select(tickets.c.id).where(tickets.c.customer_id == customer_id)
+    await session.execute(
+        update(tickets).where(tickets.c.customer_id == customer_id).values(subject=None, description=None, erased_at=erased_at)
+    )
+    await session.execute(
+        update(ticket_comments).where(ticket_comments.c.ticket_id.in_(their_tickets)).values(body=None, erased_at=erased_at)
+    )
+    await session.execute(update(surveys).where(surveys.c.customer_id == customer_id).values(comment=None))
+    # Stored first responses of Idempotency-Key requests hold subjects and comment bodies too.
+    stored = idempotency_keys.c
+    await session.execute(
+        delete(idempotency_keys).where(
+            or_(
+                and_(stored.scope == "tickets.create", stored.response_body["customer_id"].astext == str(customer_id)),
+                and_(
+                    stored.scope.startswith("tickets.comments.create:"),
+                    stored.response_body["ticket_id"].astext.in_(select(cast(tickets.c.id, Text)).where(tickets.c.customer_id == customer_id)),
+                ),
+            )
+        )
+    )
+    await session.execute(
+        update(surveys)
+        .where(surveys.c.customer_id == customer_id, surveys.c.answered_at.is_(None), surveys.c.expires_at > erased_at)
+        .values(expires_at=erased_at)
+    )
+
+
+@handlers.on(OrderPlacedV1)
+async def remember_order(session: AsyncSession, event: CloudEvent, payload: OrderPlacedV1) -> None:
+    await session.execute(
+        pg_insert(known_orders)
+        .values(order_id=payload.order_id, customer_id=payload.customer_id, placed_at=payload.placed_at)
+        .on_conflict_do_nothing(index_elements=["order_id"])
+    )

@@ -1,0 +1,85 @@
+"""Fixtures of the churn service's integration tests: an HTTP client on the service, a
+connection to its database, and helpers that publish real CloudEvents to the broker.
+
+Every test uses its own customer ids and its own era of dates (runs fit only customers
+whose first purchase falls in the run's window), so tests do not see each other's data.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime, time, timezone
+from decimal import Decimal
+from typing import AsyncIterator
+
+import asyncpg
+import httpx
+import pytest
+from aiokafka import AIOKafkaProducer
+
+from relacja_contracts import CloudEvent, EventPayload, to_kafka_headers
+from relacja_contracts.events import OrderCancelledV1, OrderPlacedV1, OrderReturnedV1
+from relacja_devstack import Stack
+
+
+@pytest.fixture
+async def api(stack: Stack) -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(base_url=stack.service_url("churn"), timeout=30) as client:
+        yield client
+
+
+@pytest.fixture
+async def db(stack: Stack) -> AsyncIterator[asyncpg.Connection]:
+    connection = await asyncpg.connect(stack.database_url("churn").replace("+asyncpg", ""))
+    try:
+        yield connection
+    finally:
+        await connection.close()
+
+
+async def publish(producer: AIOKafkaProducer, payload: EventPayload, *, wait: bool = True) -> CloudEvent:
+    """Publish ``payload`` as a CloudEvent keyed by its customer; ``wait=False`` only queues it
+    (call ``producer.flush()`` after a batch)."""
+    event = CloudEvent.for_payload(payload, source="/relacja/tests")
+    send = producer.send_and_wait if wait else producer.send
+    await send(
+        payload.topic.name, value=payload.model_dump_json().encode(), key=event.subject.encode(),
+        headers=to_kafka_headers(event),
+    )
+    return event
+
+
+def at_noon(day: date) -> datetime:
+    return datetime.combine(day, time(12, 0), tzinfo=timezone.utc)
+
+
+def order_fields(customer_id: uuid.UUID, order_id: uuid.UUID, day: date, amount: Decimal | str, *,
+                 status: str = "placed", returned: Decimal | str = "0", currency: str = "EUR",
+                 occurred_at: datetime | None = None) -> dict:
+    gross = Decimal(amount)
+    back = Decimal(returned)
+    net = Decimal("0") if status == "cancelled" else gross - back
+    return dict(
+        customer_id=customer_id, order_id=order_id, order_number=f"T-{order_id.hex[:8]}", status=status,
+        channel="web", placed_at=at_noon(day), currency=currency, gross_amount=gross, tax_amount=Decimal("0"),
+        total_amount=gross, returned_amount=back, refunded_amount=back, net_amount=net, cost_amount=None,
+        margin=None, occurred_at=occurred_at or at_noon(day),
+    )
+
+
+def placed(customer_id, order_id, day, amount, **kw) -> OrderPlacedV1:
+    return OrderPlacedV1(**order_fields(customer_id, order_id, day, amount, **kw))
+
+
+def cancelled(customer_id, order_id, day, amount, *, occurred_at: datetime) -> OrderCancelledV1:
+    return OrderCancelledV1(
+        **order_fields(customer_id, order_id, day, amount, status="cancelled", occurred_at=occurred_at),
+        cancelled_from="placed", refund_amount=Decimal("0"),
+    )
+
+
+def returned(customer_id, order_id, day, amount, back, *, occurred_at: datetime) -> OrderReturnedV1:
+    return OrderReturnedV1(
+        **order_fields(customer_id, order_id, day, amount, status="delivered", returned=back, occurred_at=occurred_at),
+        return_id=uuid.uuid4(), returned_lines=[], refund_amount=Decimal(back),
+    )
