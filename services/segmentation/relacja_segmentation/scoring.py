@@ -16,6 +16,7 @@ paths:
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 import uuid
@@ -166,8 +167,6 @@ ON CONFLICT (id) DO UPDATE SET computed_at = excluded.computed_at, reference_dat
 
 async def recompute_all(session: AsyncSession, settings: SegmentationSettings, reference_date: date | None = None) -> RecomputeResult:
     """Score everybody again, in the caller's transaction (which must be open)."""
-    import json
-
     started = time.perf_counter()
     phases: dict[str, float] = {}
 

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from relacja_contracts.events import CustomerRegisteredV1
-from relacja_segmentation.domain.rules import _OPS, FIELDS
+from relacja_segmentation.domain.rules import OPERATORS, FIELDS
 
 from ...support import eventually
 from .conftest import order_event
@@ -24,7 +24,7 @@ def value_for(field, op):
     return [one] if op in ("in", "not_in") else one
 
 
-CASES = [(name, op) for name, field in FIELDS.items() for op in _OPS[field.type]]
+CASES = [(name, op) for name, field in FIELDS.items() for op in OPERATORS[field.type]]
 
 
 @pytest.mark.parametrize(("name", "op"), CASES, ids=[f"{n}-{o}" for n, o in CASES])

@@ -15,6 +15,7 @@ JSON path (``body.rule.and[1].field``).
 
 from __future__ import annotations
 
+import json
 import uuid
 from datetime import datetime, timezone
 from typing import Annotated, Any, AsyncIterator, Literal
@@ -30,7 +31,7 @@ from relacja_servicekit.idempotency import IdempotencyKeyHeader, claim, fingerpr
 from relacja_servicekit.pagination import CursorParam, Page, decode_cursor, encode_cursor
 from relacja_servicekit.validation import RequireJson
 
-from ..domain.rules import FIELDS, RuleError, _OPS, parse_rule
+from ..domain.rules import FIELDS, RuleError, OPERATORS, parse_rule
 from ..membership import refresh_segment
 from ..rule_sql import CompiledRule, compile_rule
 
@@ -120,7 +121,7 @@ def _duplicate(name: str) -> Problem:
 @router.get("/fields", response_model=list[FieldInfo], summary="Fields, types and operators of the rule language")
 async def rule_fields() -> list[FieldInfo]:
     return [
-        FieldInfo(name=f.name, type=f.type, description=f.description, operators=list(_OPS[f.type]), values=list(f.values) or None)
+        FieldInfo(name=f.name, type=f.type, description=f.description, operators=list(OPERATORS[f.type]), values=list(f.values) or None)
         for f in FIELDS.values()
     ]
 
@@ -177,8 +178,6 @@ async def create_segment(body: SegmentWrite, session: SessionDep, idempotency_ke
 
 
 def _json(value: Any) -> str:
-    import json
-
     return json.dumps(value)
 
 

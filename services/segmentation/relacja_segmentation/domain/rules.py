@@ -35,6 +35,7 @@ from .rfm import RFM_SEGMENTS
 __all__ = [
     "CONSENT_PURPOSES",
     "FIELDS",
+    "OPERATORS",
     "Comparison",
     "Field",
     "HasConsent",
@@ -92,7 +93,7 @@ FIELDS: dict[str, Field] = {
     )
 }
 
-_OPS: dict[str, tuple[str, ...]] = {
+OPERATORS: dict[str, tuple[str, ...]] = {
     "integer": ("eq", "ne", "lt", "lte", "gt", "gte", "in", "is_null"),
     "decimal": ("eq", "ne", "lt", "lte", "gt", "gte", "in", "is_null"),
     "datetime": ("eq", "ne", "lt", "lte", "gt", "gte", "in", "is_null"),
@@ -227,8 +228,8 @@ class _Parser:
             self.fail(f"{path}.field", f"unknown field {name!r}; known fields: {', '.join(FIELDS)}")
             return None
         op = raw.get("op")
-        if op not in _OPS[field.type]:
-            self.fail(f"{path}.op", f"operator {op!r} does not apply to {field.type} field {field.name!r}; use one of: {', '.join(_OPS[field.type])}")
+        if op not in OPERATORS[field.type]:
+            self.fail(f"{path}.op", f"operator {op!r} does not apply to {field.type} field {field.name!r}; use one of: {', '.join(OPERATORS[field.type])}")
             return None
         if "value" not in raw:
             self.fail(f"{path}.value", "is required")
@@ -239,8 +240,6 @@ class _Parser:
             if not isinstance(value, bool):
                 self.fail(value_path, "is_null takes true or false")
                 return None
-            if not field.nullable and value:
-                pass  # allowed, simply never true
             return Comparison(field.name, op, value)
         if op in ("in", "not_in"):
             if not isinstance(value, list) or not value or len(value) > 1000:
