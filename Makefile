@@ -8,7 +8,7 @@ UV         := $(TOOLS)/bin/uv
 export UV_PYTHON_DOWNLOADS := never
 export UV_PYTHON ?= python3.11
 
-.PHONY: help run test test-unit token contracts sync bench bench-relay bench-latency bench-memory bench-gateway bench-customers bench-churn bench-tickets bench-orders wrk status clean
+.PHONY: help run test test-unit token contracts sync bench bench-relay bench-latency bench-memory bench-gateway bench-customers bench-churn bench-tickets bench-orders bench-segmentation wrk status clean
 
 help:
 	@echo "make run        start PostgreSQL, the broker, every service and the gateway (Ctrl+C stops)"
@@ -46,7 +46,7 @@ status: sync
 contracts: sync
 	$(UV) run --frozen python -m relacja_contracts.asyncapi
 
-bench: bench-relay bench-latency bench-memory bench-gateway bench-customers bench-churn bench-tickets bench-orders
+bench: bench-relay bench-latency bench-memory bench-gateway bench-customers bench-churn bench-tickets bench-orders bench-segmentation
 
 bench-relay: sync
 	$(UV) run --frozen python -m bench.relay_throughput
@@ -62,6 +62,9 @@ bench-gateway: sync wrk
 
 bench-customers: sync
 	$(UV) run --frozen python -m bench.customers_master
+
+bench-segmentation: sync
+	$(UV) run --frozen python -m bench.segmentation
 
 bench-churn: sync
 	$(UV) run --frozen python -m bench.churn_models

@@ -1,37 +1,281 @@
-"""Event handlers that keep the customer projection current.
+"""Event handlers that keep the projection, the scores and segment membership current.
 
 Each runs inside the consumer's transaction, after the inbox row is written: a
-redelivered event never reaches a handler twice. Handlers are still written as upserts,
-so that a projection rebuilt by replaying events converges to the same rows.
+redelivered event never reaches a handler twice. Handlers are still written as upserts
+guarded by the event's own time or version, so that a projection rebuilt by replaying
+events converges to the same rows.
+
+Customer ids are first resolved through ``customer_aliases``: an order of a customer
+that was merged away (possibly replayed after the merge, since orders and merges travel
+on different topics) lands on the surviving customer.
+
+After the rows change, the customer's aggregates are recomputed from its rows (never
+incremented, so order and replay do not matter), the customer is scored against the last
+full recomputation, and its segment membership is refreshed.
 """
 
 from __future__ import annotations
 
+import uuid
+
+from sqlalchemy import text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from relacja_contracts import CloudEvent
-from relacja_contracts.events import CustomerRegisteredV1
+from relacja_contracts.events import (
+    ConsentGrantedV1,
+    ConsentWithdrawnV1,
+    CustomerErasedV1,
+    CustomerRegisteredV1,
+    CustomersMergedV1,
+    CustomerUpdatedV1,
+    OrderCancelledV1,
+    OrderDeliveredV1,
+    OrderFulfilledV1,
+    OrderPaidV1,
+    OrderPlacedV1,
+    OrderReturnedV1,
+    SlaBreachedV1,
+    SurveyAnsweredV1,
+    TicketClosedV1,
+    TicketFirstRespondedV1,
+    TicketOpenedV1,
+    TicketReopenedV1,
+    TicketResolvedV1,
+)
 from relacja_messaging import EventHandlers
 
-from .tables import customer_profiles
+from . import membership, projection
+from .scoring import score_customer
+from .settings import get_settings
+from .tables import customer_aliases, customer_profiles, seg_consents, seg_orders, seg_tickets
 
-__all__ = ["handlers"]
+__all__ = ["handlers", "after_change"]
 
 handlers = EventHandlers()
 
 
+async def after_change(session: AsyncSession, customer_id: uuid.UUID) -> None:
+    """Re-score the customer and refresh its segment membership."""
+    await score_customer(session, customer_id, get_settings())
+    await membership.refresh_customer(session, customer_id)
+
+
 @handlers.on(CustomerRegisteredV1)
 async def record_registered_customer(session: AsyncSession, event: CloudEvent, payload: CustomerRegisteredV1) -> None:
+    survivor = await projection.resolve(session, payload.customer_id)
+    if survivor != payload.customer_id:
+        # Merged away before its registration was applied (a replay: the two travel in
+        # different partitions). Combine into the survivor as the merge would have.
+        await projection.ensure_profile(session, survivor)
+        await session.execute(
+            text(
+                "UPDATE customer_profiles SET tags = CASE WHEN erased THEN tags ELSE "
+                "ARRAY(SELECT DISTINCT t FROM unnest(tags || CAST(:tags AS text[])) AS t ORDER BY t) END, "
+                "registered_at = least(registered_at, :registered_at), kind = coalesce(kind, :kind), "
+                "lifecycle_stage = coalesce(lifecycle_stage, :stage), updated_at = now() WHERE customer_id = :c"
+            ),
+            {"tags": sorted(set(payload.tags)), "registered_at": payload.registered_at, "kind": payload.kind, "stage": payload.lifecycle_stage, "c": survivor},
+        )
+        await membership.refresh_customer(session, survivor)
+        return
     statement = pg_insert(customer_profiles).values(
         customer_id=payload.customer_id,
         kind=payload.kind,
         lifecycle_stage=payload.lifecycle_stage,
         registered_at=payload.registered_at,
+        tags=sorted(set(payload.tags)),
     )
     await session.execute(
         statement.on_conflict_do_update(
             index_elements=["customer_id"],
-            set_={"kind": statement.excluded.kind, "registered_at": statement.excluded.registered_at},
+            set_={
+                "kind": statement.excluded.kind,
+                "registered_at": statement.excluded.registered_at,
+                # An update (version ≥ 1) seen first keeps its newer stage and tags.
+                "lifecycle_stage": text("CASE WHEN customer_profiles.master_version = 0 THEN excluded.lifecycle_stage ELSE customer_profiles.lifecycle_stage END"),
+                "tags": text("CASE WHEN customer_profiles.master_version = 0 AND NOT customer_profiles.erased THEN excluded.tags ELSE customer_profiles.tags END"),
+            },
         )
     )
+    await membership.refresh_customer(session, payload.customer_id)
+
+
+@handlers.on(CustomerUpdatedV1)
+async def record_updated_customer(session: AsyncSession, event: CloudEvent, payload: CustomerUpdatedV1) -> None:
+    customer_id = await projection.resolve(session, payload.customer_id)
+    if customer_id != payload.customer_id:
+        return
+    await projection.ensure_profile(session, customer_id)
+    await session.execute(
+        text(
+            "UPDATE customer_profiles SET lifecycle_stage = :stage, tags = CASE WHEN erased THEN '{}' ELSE :tags END, "
+            "master_version = :version, updated_at = now() WHERE customer_id = :c AND master_version < :version"
+        ),
+        {"stage": payload.lifecycle_stage, "tags": sorted(set(payload.tags)), "version": payload.version, "c": customer_id},
+    )
+    await membership.refresh_customer(session, customer_id)
+
+
+@handlers.on(CustomersMergedV1)
+async def record_merge(session: AsyncSession, event: CloudEvent, payload: CustomersMergedV1) -> None:
+    survivor = await projection.resolve(session, payload.customer_id)
+    merged = payload.merged_customer_id
+    if merged == survivor:
+        return
+    # Later events about the merged id (and ids merged into it before) follow to the survivor.
+    await session.execute(
+        pg_insert(customer_aliases)
+        .values(merged_customer_id=merged, customer_id=survivor, merged_at=payload.merged_at)
+        .on_conflict_do_update(index_elements=["merged_customer_id"], set_={"customer_id": survivor})
+    )
+    await session.execute(text("UPDATE customer_aliases SET customer_id = :s WHERE customer_id = :m"), {"s": survivor, "m": merged})
+    for table in (seg_orders, seg_tickets, seg_consents):
+        await session.execute(table.update().where(table.c.customer_id == merged).values(customer_id=survivor))
+    await projection.ensure_profile(session, survivor)
+    # Combine what is not derived from rows: tags (union), registration (earliest), the latest survey.
+    await session.execute(
+        text("""
+        UPDATE customer_profiles AS s SET
+            tags = CASE WHEN s.erased THEN s.tags ELSE ARRAY(SELECT DISTINCT t FROM unnest(s.tags || m.tags) AS t ORDER BY t) END,
+            registered_at = least(s.registered_at, m.registered_at),
+            kind = coalesce(s.kind, m.kind),
+            lifecycle_stage = coalesce(s.lifecycle_stage, m.lifecycle_stage),
+            satisfaction_kind = CASE WHEN m.satisfaction_at > s.satisfaction_at OR s.satisfaction_at IS NULL THEN m.satisfaction_kind ELSE s.satisfaction_kind END,
+            satisfaction_score = CASE WHEN m.satisfaction_at > s.satisfaction_at OR s.satisfaction_at IS NULL THEN m.satisfaction_score ELSE s.satisfaction_score END,
+            satisfaction_at = greatest(s.satisfaction_at, m.satisfaction_at),
+            updated_at = now()
+        FROM customer_profiles AS m
+        WHERE s.customer_id = :s AND m.customer_id = :m
+        """),
+        {"s": survivor, "m": merged},
+    )
+    # The merged customer leaves its segments (it no longer exists) and its profile goes.
+    for segment_id, name in (
+        await session.execute(
+            text("SELECT m.segment_id, s.name FROM segment_members m JOIN segments s ON s.id = m.segment_id WHERE m.customer_id = :m"),
+            {"m": merged},
+        )
+    ).all():
+        await membership.remove_customer(session, merged, segment_id, name, "event")
+    await session.execute(customer_profiles.delete().where(customer_profiles.c.customer_id == merged))
+    await _refresh_all(session, survivor)
+
+
+@handlers.on(CustomerErasedV1)
+async def record_erasure(session: AsyncSession, event: CloudEvent, payload: CustomerErasedV1) -> None:
+    """Drop personal data (tags, consent records, survey answers); keep non-personal aggregates."""
+    customer_id = await projection.resolve(session, payload.customer_id)
+    await projection.ensure_profile(session, customer_id)
+    await session.execute(seg_consents.delete().where(seg_consents.c.customer_id == customer_id))
+    await session.execute(
+        text(
+            "UPDATE customer_profiles SET erased = true, tags = '{}', consents = '{}', satisfaction_kind = NULL, "
+            "satisfaction_score = NULL, satisfaction_at = NULL, updated_at = now() WHERE customer_id = :c"
+        ),
+        {"c": customer_id},
+    )
+    await membership.refresh_customer(session, customer_id)
+
+
+async def _consent(session: AsyncSession, payload: ConsentGrantedV1 | ConsentWithdrawnV1, granted: bool) -> None:
+    customer_id = await projection.resolve(session, payload.customer_id)
+    await projection.ensure_profile(session, customer_id)
+    if await session.scalar(text("SELECT erased FROM customer_profiles WHERE customer_id = :c"), {"c": customer_id}):
+        return  # an erased customer keeps no consent records
+    statement = pg_insert(seg_consents).values(
+        consent_id=payload.consent_id, customer_id=customer_id, purpose=payload.purpose, granted=granted, occurred_at=payload.occurred_at
+    )
+    await session.execute(
+        statement.on_conflict_do_update(
+            index_elements=["consent_id"],
+            set_={"granted": statement.excluded.granted, "occurred_at": statement.excluded.occurred_at, "purpose": statement.excluded.purpose},
+            where=seg_consents.c.occurred_at <= statement.excluded.occurred_at,
+        )
+    )
+    await projection.refresh_consents(session, customer_id)
+    await membership.refresh_customer(session, customer_id)
+
+
+@handlers.on(ConsentGrantedV1)
+async def record_consent_granted(session: AsyncSession, event: CloudEvent, payload: ConsentGrantedV1) -> None:
+    await _consent(session, payload, True)
+
+
+@handlers.on(ConsentWithdrawnV1)
+async def record_consent_withdrawn(session: AsyncSession, event: CloudEvent, payload: ConsentWithdrawnV1) -> None:
+    await _consent(session, payload, False)
+
+
+async def record_order(session: AsyncSession, event: CloudEvent, payload: OrderPlacedV1) -> None:
+    """Every order event is the whole order after it: keep the newest snapshot per order."""
+    customer_id = await projection.resolve(session, payload.customer_id)
+    await projection.ensure_profile(session, customer_id)
+    statement = pg_insert(seg_orders).values(
+        order_id=payload.order_id,
+        customer_id=customer_id,
+        status=payload.status,
+        placed_at=payload.placed_at,
+        currency=payload.currency,
+        gross_amount=payload.gross_amount,
+        net_amount=payload.net_amount,
+        margin=payload.margin,
+        occurred_at=payload.occurred_at,
+    )
+    columns = ("status", "placed_at", "currency", "gross_amount", "net_amount", "margin", "occurred_at")
+    await session.execute(
+        statement.on_conflict_do_update(
+            index_elements=["order_id"],
+            set_={c: statement.excluded[c] for c in columns},
+            where=seg_orders.c.occurred_at <= statement.excluded.occurred_at,
+        )
+    )
+    await projection.refresh_orders(session, customer_id, get_settings().currency)
+    await after_change(session, customer_id)
+
+
+for _model in (OrderPlacedV1, OrderPaidV1, OrderFulfilledV1, OrderDeliveredV1, OrderCancelledV1, OrderReturnedV1):
+    handlers.on(_model)(record_order)
+
+
+async def record_ticket(session: AsyncSession, event: CloudEvent, payload: TicketOpenedV1) -> None:
+    customer_id = await projection.resolve(session, payload.customer_id)
+    await projection.ensure_profile(session, customer_id)
+    statement = pg_insert(seg_tickets).values(
+        ticket_id=payload.ticket_id, customer_id=customer_id, type=payload.type, opened_at=payload.opened_at, occurred_at=payload.occurred_at
+    )
+    await session.execute(
+        statement.on_conflict_do_update(
+            index_elements=["ticket_id"],
+            set_={"type": statement.excluded.type, "occurred_at": statement.excluded.occurred_at},
+            where=seg_tickets.c.occurred_at <= statement.excluded.occurred_at,
+        )
+    )
+    await projection.refresh_tickets(session, customer_id)
+    await membership.refresh_customer(session, customer_id)
+
+
+for _model in (TicketOpenedV1, TicketFirstRespondedV1, TicketResolvedV1, TicketReopenedV1, TicketClosedV1, SlaBreachedV1):
+    handlers.on(_model)(record_ticket)
+
+
+@handlers.on(SurveyAnsweredV1)
+async def record_survey(session: AsyncSession, event: CloudEvent, payload: SurveyAnsweredV1) -> None:
+    customer_id = await projection.resolve(session, payload.customer_id)
+    await projection.ensure_profile(session, customer_id)
+    await session.execute(
+        text(
+            "UPDATE customer_profiles SET satisfaction_kind = :kind, satisfaction_score = :score, satisfaction_at = :at, updated_at = now() "
+            "WHERE customer_id = :c AND NOT erased AND (satisfaction_at IS NULL OR satisfaction_at <= :at)"
+        ),
+        {"kind": payload.kind, "score": payload.score, "at": payload.answered_at, "c": customer_id},
+    )
+    await membership.refresh_customer(session, customer_id)
+
+
+async def _refresh_all(session: AsyncSession, customer_id: uuid.UUID) -> None:
+    await projection.refresh_orders(session, customer_id, get_settings().currency)
+    await projection.refresh_tickets(session, customer_id)
+    await projection.refresh_consents(session, customer_id)
+    await after_change(session, customer_id)

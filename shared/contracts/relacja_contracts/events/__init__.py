@@ -19,6 +19,7 @@ from .orders import (
     OrderPlacedV1,
     OrderReturnedV1,
 )
+from .segmentation import CustomerSegmentChangedV1, SegmentMemberAddedV1, SegmentMemberRemovedV1
 from .tickets import (
     SlaBreachedV1,
     SurveyAnsweredV1,
@@ -30,6 +31,9 @@ from .tickets import (
 )
 
 __all__ = [
+    "CustomerSegmentChangedV1",
+    "SegmentMemberAddedV1",
+    "SegmentMemberRemovedV1",
     "ChurnRiskTierChangedV1",
     "OrderCancelledV1",
     "OrderDeliveredV1",
