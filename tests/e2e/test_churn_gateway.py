@@ -28,7 +28,7 @@ def placed(customer: uuid.UUID, day: date, amount: Decimal) -> OrderPlacedV1:
     moment = datetime.combine(day, time(12), tzinfo=timezone.utc)
     return OrderPlacedV1(
         customer_id=customer, order_id=uuid.uuid4(), order_number="E2E-1", status="placed", channel="web",
-        placed_at=moment, currency="EUR", gross_amount=amount, tax_amount=Decimal(0), total_amount=amount,
+        placed_at=moment, currency="PLN", gross_amount=amount, tax_amount=Decimal(0), total_amount=amount,
         returned_amount=Decimal(0), refunded_amount=Decimal(0), net_amount=amount, cost_amount=None, margin=None,
         occurred_at=moment,
     )

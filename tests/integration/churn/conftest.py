@@ -54,7 +54,7 @@ def at_noon(day: date) -> datetime:
 
 
 def order_fields(customer_id: uuid.UUID, order_id: uuid.UUID, day: date, amount: Decimal | str, *,
-                 status: str = "placed", returned: Decimal | str = "0", currency: str = "EUR",
+                 status: str = "placed", returned: Decimal | str = "0", currency: str = "PLN",
                  occurred_at: datetime | None = None) -> dict:
     gross = Decimal(amount)
     back = Decimal(returned)

@@ -136,7 +136,7 @@ async def test_a_run_fitted_through_the_api_matches_the_models_on_the_same_trans
     assert score["run_id"] == run["id"]
     assert score["history"]["x"] == 2 and round(score["history"]["t_x"], 2) == 30.43 and round(score["history"]["T"], 2) == 38.86
     assert 0 < score["probability_alive"] < 1 and score["risk_tier"] in ("low", "medium", "high", "critical")
-    assert Decimal(score["clv"]["amount"]) > 0 and score["clv"]["currency"] == "EUR"
+    assert Decimal(score["clv"]["amount"]) > 0 and score["clv"]["currency"] == "PLN"
 
     # Lists filtered by tier page through exactly the run's customers of that tier.
     seen, cursor = [], None
