@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 import uuid
-from typing import Awaitable, Callable, TypeVar
+from typing import AsyncIterator, Awaitable, Callable, TypeVar
 
+import asyncpg
+import httpx
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord
 
 from relacja_contracts import CloudEvent, EventPayload, to_kafka_headers
+from relacja_devstack import Stack
 from relacja_messaging.kafka import consumer_options
 
-__all__ = ["eventually", "publish", "read_topic"]
+__all__ = ["eventually", "publish", "read_topic", "service_client", "service_db"]
 
 T = TypeVar("T")
 
@@ -48,11 +52,30 @@ async def read_topic(bootstrap: str, topic: str, *, header: str, values: set[str
     raise AssertionError(f"not every {header} in {sorted(values)} appeared on {topic} within {timeout}s")
 
 
-async def publish(producer: AIOKafkaProducer, payload: EventPayload, *, source: str = "/relacja/tests") -> CloudEvent:
+async def publish(producer: AIOKafkaProducer, payload: EventPayload, *, source: str = "/relacja/tests", wait: bool = True) -> CloudEvent:
     """Send ``payload`` as a producing service's relay would: a CloudEvent in binary mode
-    on the payload's topic, keyed by its subject (the customer id)."""
+    on the payload's topic, keyed by its subject (the customer id). ``wait=False`` only
+    queues it (``await producer.flush()`` after a batch)."""
     event = CloudEvent.for_payload(payload, source=source)
-    await producer.send_and_wait(
+    send = producer.send_and_wait if wait else producer.send
+    await send(
         payload.topic.name, value=payload.model_dump_json().encode(), key=event.subject.encode(), headers=to_kafka_headers(event)
     )
     return event
+
+
+@contextlib.asynccontextmanager
+async def service_client(stack: Stack, service: str, *, timeout: float = 10) -> AsyncIterator[httpx.AsyncClient]:
+    """An HTTP client on one service of the test stack, directly (not through the gateway)."""
+    async with httpx.AsyncClient(base_url=stack.service_url(service), timeout=timeout) as client:
+        yield client
+
+
+@contextlib.asynccontextmanager
+async def service_db(stack: Stack, service: str) -> AsyncIterator[asyncpg.Connection]:
+    """A plain connection to one service's database."""
+    connection = await asyncpg.connect(stack.database_url(service).replace("+asyncpg", ""))
+    try:
+        yield connection
+    finally:
+        await connection.close()

@@ -15,38 +15,25 @@ from typing import AsyncIterator
 import asyncpg
 import httpx
 import pytest
-from aiokafka import AIOKafkaProducer
 
-from relacja_contracts import CloudEvent, EventPayload, to_kafka_headers
 from relacja_contracts.events import OrderCancelledV1, OrderPlacedV1, OrderReturnedV1
 from relacja_devstack import Stack
+
+from ...support import service_client, service_db
 
 
 @pytest.fixture
 async def api(stack: Stack) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(base_url=stack.service_url("churn"), timeout=30) as client:
+    async with service_client(stack, "churn", timeout=30) as client:
         yield client
 
 
 @pytest.fixture
 async def db(stack: Stack) -> AsyncIterator[asyncpg.Connection]:
-    connection = await asyncpg.connect(stack.database_url("churn").replace("+asyncpg", ""))
-    try:
+    async with service_db(stack, "churn") as connection:
         yield connection
-    finally:
-        await connection.close()
 
 
-async def publish(producer: AIOKafkaProducer, payload: EventPayload, *, wait: bool = True) -> CloudEvent:
-    """Publish ``payload`` as a CloudEvent keyed by its customer; ``wait=False`` only queues it
-    (call ``producer.flush()`` after a batch)."""
-    event = CloudEvent.for_payload(payload, source="/relacja/tests")
-    send = producer.send_and_wait if wait else producer.send
-    await send(
-        payload.topic.name, value=payload.model_dump_json().encode(), key=event.subject.encode(),
-        headers=to_kafka_headers(event),
-    )
-    return event
 
 
 def at_noon(day: date) -> datetime:

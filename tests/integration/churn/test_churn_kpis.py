@@ -18,7 +18,8 @@ import pytest
 from relacja_contracts.events import SurveyAnsweredV1
 
 from ...support import eventually
-from .conftest import at_noon, cancelled, placed, publish
+from ...support import publish
+from .conftest import at_noon, cancelled, placed
 
 
 @pytest.fixture(scope="module")

@@ -31,7 +31,8 @@ from relacja_messaging.kafka import producer_options
 
 from ...support import eventually, read_topic
 from ...unit.churn.cdnow import CDNOW_DIR
-from .conftest import at_noon, cancelled, placed, publish, returned
+from ...support import publish
+from .conftest import at_noon, cancelled, placed, returned
 
 N_CUSTOMERS = 250
 SALT = uuid.uuid4()

@@ -12,6 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_asyn
 
 from relacja_devstack import Stack
 
+from ...support import service_client, service_db
+
 
 @pytest.fixture
 def api_timeout() -> float:
@@ -21,17 +23,14 @@ def api_timeout() -> float:
 
 @pytest.fixture
 async def api(stack: Stack, api_timeout: float) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(base_url=stack.service_url("customers"), timeout=api_timeout) as client:
+    async with service_client(stack, "customers", timeout=api_timeout) as client:
         yield client
 
 
 @pytest.fixture
 async def db(stack: Stack) -> AsyncIterator[asyncpg.Connection]:
-    connection = await asyncpg.connect(stack.database_url("customers").replace("+asyncpg", ""))
-    try:
+    async with service_db(stack, "customers") as connection:
         yield connection
-    finally:
-        await connection.close()
 
 
 @pytest.fixture

@@ -11,23 +11,22 @@ import pytest
 
 from relacja_devstack import Stack
 
+from ...support import service_client, service_db
+
 
 @pytest.fixture
 async def api(stack: Stack) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(base_url=stack.service_url("orders"), timeout=30) as client:
+    async with service_client(stack, "orders", timeout=30) as client:
         yield client
 
 
 @pytest.fixture
 async def customers_api(stack: Stack) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(base_url=stack.service_url("customers"), timeout=10) as client:
+    async with service_client(stack, "customers") as client:
         yield client
 
 
 @pytest.fixture
 async def db(stack: Stack) -> AsyncIterator[asyncpg.Connection]:
-    connection = await asyncpg.connect(stack.database_url("orders").replace("+asyncpg", ""))
-    try:
+    async with service_db(stack, "orders") as connection:
         yield connection
-    finally:
-        await connection.close()

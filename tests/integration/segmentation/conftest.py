@@ -4,57 +4,41 @@ builders of real order / ticket / customer events."""
 
 from __future__ import annotations
 
+import functools
 import uuid
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
-from typing import AsyncIterator
+from typing import AsyncIterator, Awaitable, Callable
 
 import asyncpg
 import httpx
 import pytest
 from aiokafka import AIOKafkaProducer
 
-from relacja_contracts import CloudEvent, EventPayload, to_kafka_headers
+from relacja_contracts import CloudEvent, EventPayload
 from relacja_contracts.events import OrderPlacedV1
 from relacja_devstack import Stack
-from relacja_messaging.kafka import producer_options
+
+from ... import support
+from ...support import service_client, service_db
 
 
 @pytest.fixture
 async def api(stack: Stack) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(base_url=stack.service_url("segmentation"), timeout=60) as client:
+    async with service_client(stack, "segmentation", timeout=60) as client:
         yield client
 
 
 @pytest.fixture
 async def db(stack: Stack) -> AsyncIterator[asyncpg.Connection]:
-    connection = await asyncpg.connect(stack.database_url("segmentation").replace("+asyncpg", ""))
-    try:
+    async with service_db(stack, "segmentation") as connection:
         yield connection
-    finally:
-        await connection.close()
-
-
-class Publisher:
-    def __init__(self, producer: AIOKafkaProducer) -> None:
-        self.producer = producer
-
-    async def __call__(self, payload: EventPayload) -> CloudEvent:
-        event = CloudEvent.for_payload(payload, source="/relacja/tests")
-        await self.producer.send_and_wait(
-            payload.topic.name, value=payload.model_dump_json().encode(), key=event.subject.encode(), headers=to_kafka_headers(event)
-        )
-        return event
 
 
 @pytest.fixture
-async def publish(stack: Stack) -> AsyncIterator[Publisher]:
-    client = AIOKafkaProducer(**producer_options(stack.bootstrap_servers))
-    await client.start()
-    try:
-        yield Publisher(client)
-    finally:
-        await client.stop()
+def publish(producer: AIOKafkaProducer) -> Callable[[EventPayload], Awaitable[CloudEvent]]:
+    """``await publish(payload)``: the payload as a real CloudEvent on the broker."""
+    return functools.partial(support.publish, producer)
 
 
 def order_event(

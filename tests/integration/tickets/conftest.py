@@ -12,20 +12,19 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_asyn
 
 from relacja_devstack import Stack
 
+from ...support import service_client, service_db
+
 
 @pytest.fixture
 async def api(stack: Stack) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(base_url=stack.service_url("tickets"), timeout=10) as client:
+    async with service_client(stack, "tickets", timeout=10) as client:
         yield client
 
 
 @pytest.fixture
 async def db(stack: Stack) -> AsyncIterator[asyncpg.Connection]:
-    connection = await asyncpg.connect(stack.database_url("tickets").replace("+asyncpg", ""))
-    try:
+    async with service_db(stack, "tickets") as connection:
         yield connection
-    finally:
-        await connection.close()
 
 
 @pytest.fixture

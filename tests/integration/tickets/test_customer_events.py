@@ -5,37 +5,17 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime, timedelta, timezone
-from typing import AsyncIterator
 
 import asyncpg
 import httpx
-import pytest
 from aiokafka import AIOKafkaProducer
 
-from relacja_contracts import CloudEvent, EventPayload, to_kafka_headers
 from relacja_contracts.events import CustomerErasedV1, CustomersMergedV1, OrderPlacedV1
-from relacja_devstack import Stack
-from relacja_messaging.kafka import producer_options
 
-from ...support import eventually
+from ...support import eventually, publish
 from .support import open_ticket, problem, set_status
 
 
-@pytest.fixture
-async def producer(stack: Stack) -> AsyncIterator[AIOKafkaProducer]:
-    client = AIOKafkaProducer(**producer_options(stack.bootstrap_servers))
-    await client.start()
-    try:
-        yield client
-    finally:
-        await client.stop()
-
-
-async def publish(producer: AIOKafkaProducer, payload: EventPayload) -> None:
-    event = CloudEvent.for_payload(payload, source="/relacja/tests")
-    await producer.send_and_wait(
-        payload.topic.name, value=payload.model_dump_json().encode(), key=event.subject.encode(), headers=to_kafka_headers(event)
-    )
 
 
 def placed_order(customer_id: uuid.UUID, placed_at: datetime) -> OrderPlacedV1:
