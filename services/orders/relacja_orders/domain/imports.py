@@ -24,91 +24,25 @@ an NDJSON line's number.
 
 from __future__ import annotations
 
-import codecs
-import csv
 import json
 from datetime import datetime, timezone
 from decimal import Decimal
-from typing import Any, Iterator, Literal, Mapping
+from typing import Any, Mapping
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from relacja_contracts.events.orders import OrderStatus, SalesChannel
 from relacja_contracts.money import CurrencyCode
+from relacja_servicekit.import_records import ImportFormatError, RecordReader
 
 from .money import ZERO, has_valid_scale, round_money
 from .pricing import order_amounts
 
 __all__ = ["ImportFormatError", "RecordReader", "ImportRow", "csv_header_errors", "parse_row", "build_order", "COLUMNS"]
 
-MAX_LINE_BYTES = 1_048_576
 COLUMNS = frozenset({"customer_external_id", "ordered_at", "total", "currency", "external_id", "channel", "status", "lines"})
 REQUIRED = ("customer_external_id", "ordered_at", "total", "currency")
 
-Format = Literal["csv", "ndjson"]
-
-
-class ImportFormatError(ValueError):
-    """The body cannot be read as the format it claims (the whole import stops)."""
-
-
-class RecordReader:
-    """Feed ``bytes`` chunks, iterate the records they complete: (number, CSV cells) or
-    (number, NDJSON line). A CSV record spans lines while a quoted field is open (an odd
-    count of ``"`` so far, RFC 4180). UTF-8; a byte-order mark is skipped."""
-
-    def __init__(self, format: Format) -> None:
-        self.format = format
-        self._tail = b""
-        self._record: list[str] = []
-        self._quotes = 0
-        self._line_number = 0
-        self.record_number = 0
-
-    def feed(self, chunk: bytes) -> Iterator[tuple[int, Any]]:
-        lines = (self._tail + chunk).split(b"\n")
-        self._tail = lines.pop()
-        if len(self._tail) > MAX_LINE_BYTES:
-            raise ImportFormatError(f"line {self._line_number + len(lines) + 1} is longer than {MAX_LINE_BYTES} bytes")
-        for line in lines:
-            yield from self._line(self._decode(line))
-
-    def finish(self) -> Iterator[tuple[int, Any]]:
-        if self._tail:
-            tail, self._tail = self._tail, b""
-            yield from self._line(self._decode(tail))
-        if self._record:
-            raise ImportFormatError(f"the body ends inside a quoted CSV field (record {self.record_number + 1})")
-
-    def _decode(self, line: bytes) -> str:
-        if self._line_number == 0 and line.startswith(codecs.BOM_UTF8):
-            line = line[len(codecs.BOM_UTF8):]
-        try:
-            text = line.decode("utf-8")
-        except UnicodeDecodeError:
-            raise ImportFormatError(f"line {self._line_number + 1} is not UTF-8") from None
-        return text[:-1] if text.endswith("\r") else text
-
-    def _line(self, line: str) -> Iterator[tuple[int, Any]]:
-        self._line_number += 1
-        if self.format == "ndjson":
-            if line.strip():
-                yield self._line_number, line
-            return
-        self._record.append(line)
-        self._quotes += line.count('"')
-        if self._quotes % 2:
-            return
-        text = "\n".join(self._record)
-        self._record, self._quotes = [], 0
-        if not text.strip():
-            return
-        self.record_number += 1
-        try:
-            cells = next(csv.reader([text], strict=True))
-        except csv.Error as err:
-            raise ImportFormatError(f"CSV record {self.record_number} is malformed: {err}") from None
-        yield self.record_number, cells
 
 
 def csv_header_errors(header: list[str]) -> list[dict[str, str]]:
