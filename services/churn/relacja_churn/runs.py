@@ -245,7 +245,7 @@ def run_worker(sessions: async_sessionmaker[AsyncSession], *, poll_seconds: floa
             async with sessions() as session, session.begin():
                 await schedule_refit_if_due(session, now=datetime.now(timezone.utc), interval_seconds=refit_interval_seconds)
             while await execute_next_run(sessions) is not None:
-                pass
+                pass  # run every queued model run, one after another
             await asyncio.sleep(poll_seconds)
 
     return work
