@@ -36,13 +36,12 @@ import json
 import logging
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any, AsyncIterator
 
 import asyncpg
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ValidationError, computed_field
+from pydantic import ValidationError
 from sqlalchemy import Text, any_, bindparam, func, insert, select, update
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.exc import IntegrityError
@@ -53,7 +52,7 @@ from relacja_contracts import CloudEvent, EventPayload
 from relacja_messaging import Outbox
 from relacja_messaging.tracing import current_traceparent
 from relacja_servicekit import Problem, SessionDep
-from relacja_servicekit.models import RowModel
+from relacja_servicekit.import_jobs import MAX_ERRORS, ImportJobPublic, ImportJobsPublic, import_format, request_records
 from relacja_servicekit.pagination import DEFAULT_LIMIT, CursorParam, LimitParam, paginate
 
 from ..domain.customer import FIELDS, apply_changes, changed_fields, check_fields
@@ -74,45 +73,7 @@ router = APIRouter(prefix=IMPORTS_PATH, tags=["imports"])  # no RequireJson: the
 
 BATCH_SIZE = 1000
 _CONFLICT = (IntegrityError, asyncpg.UniqueViolationError)
-MAX_ERRORS = 1000
-MEDIA_TYPES = {"text/csv": "csv", "application/x-ndjson": "ndjson", "application/ndjson": "ndjson"}
 
-
-class ImportRowError(BaseModel):
-    row: int
-    field: str
-    message: str
-
-
-class ImportJobPublic(RowModel):
-    id: uuid.UUID
-    status: str
-    format: str
-    rows_total: int
-    rows_created: int
-    rows_updated: int
-    rows_unchanged: int
-    rows_failed: int
-    errors: list[ImportRowError]
-    failure: str | None
-    started_at: datetime
-    finished_at: datetime | None
-
-    @computed_field  # type: ignore[prop-decorator]
-    @property
-    def rows_imported(self) -> int:
-        """Rows that created or changed a customer."""
-        return self.rows_created + self.rows_updated
-
-    @computed_field  # type: ignore[prop-decorator]
-    @property
-    def errors_truncated(self) -> bool:
-        return len(self.errors) < self.rows_failed and len(self.errors) >= MAX_ERRORS
-
-
-class ImportJobsPublic(BaseModel):
-    items: list[ImportJobPublic]
-    next_cursor: str | None
 
 
 # -- the job's state in this request ------------------------------------------------------
@@ -171,26 +132,6 @@ class _Batch:
 # -- routes ---------------------------------------------------------------------------------
 
 
-def _format_of(content_type: str | None) -> str:
-    media_type, _, params = (content_type or "").partition(";")
-    fmt = MEDIA_TYPES.get(media_type.strip().lower())
-    charset = params.strip().lower().removeprefix("charset=").strip('"') if "charset=" in params.lower() else "utf-8"
-    if fmt is None or charset not in ("utf-8", "utf8"):
-        raise Problem(
-            415,
-            detail=f"Content-Type {content_type or '(none)'} is not supported here; send text/csv or application/x-ndjson (UTF-8).",
-            type_="unsupported-media-type",
-            headers={"Accept": "text/csv, application/x-ndjson"},
-        )
-    return fmt
-
-
-async def _records(reader: RecordReader, request: Request) -> AsyncIterator[tuple[int, Any]]:
-    async for chunk in request.stream():
-        for record in reader.feed(chunk):
-            yield record
-    for record in reader.finish():
-        yield record
 
 
 def _parse(header: list[str] | None, record: Any) -> tuple[CustomerImportRow | None, list[dict[str, str]]]:
@@ -233,8 +174,8 @@ def _row_error(error: Any) -> dict[str, str]:
     },
 )
 async def import_customers(request: Request, session: SessionDep) -> JSONResponse:
-    fmt = _format_of(request.headers.get("content-type"))
-    records = _records(RecordReader(fmt), request)
+    fmt = import_format(request.headers.get("content-type"))
+    records = request_records(RecordReader(fmt), request)
     header = await _csv_header(records) if fmt == "csv" else None
     writer = _Writer(session, _Job(id=uuid.uuid4()))
     async with session.begin():

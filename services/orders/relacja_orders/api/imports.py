@@ -40,14 +40,13 @@ from typing import Any, AsyncIterator
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import ClientDisconnect
 
 from relacja_messaging.tracing import current_traceparent
 from relacja_servicekit import Problem, SessionDep
-from relacja_servicekit.models import RowModel
+from relacja_servicekit.import_jobs import MAX_ERRORS, ImportJobPublic, ImportJobsPublic, import_format, request_records
 from relacja_servicekit.pagination import DEFAULT_LIMIT, CursorParam, LimitParam, paginate
 
 from ..domain.imports import ImportFormatError, ImportRow, RecordReader, build_order, csv_header_errors, parse_row
@@ -61,34 +60,7 @@ IMPORTS_PATH = "/api/v1/orders/imports"
 router = APIRouter(prefix=IMPORTS_PATH, tags=["imports"])  # no RequireJson: the bodies are CSV / NDJSON
 
 BATCH_SIZE = 5000
-MAX_ERRORS = 1000
-MEDIA_TYPES = {"text/csv": "csv", "application/x-ndjson": "ndjson", "application/ndjson": "ndjson"}
 
-
-class ImportRowError(BaseModel):
-    row: int
-    field: str
-    message: str
-
-
-class ImportJobPublic(RowModel):
-    id: uuid.UUID
-    status: str
-    format: str
-    rows_total: int
-    rows_created: int
-    rows_updated: int
-    rows_unchanged: int
-    rows_failed: int
-    errors: list[ImportRowError]
-    failure: str | None
-    started_at: datetime
-    finished_at: datetime | None
-
-
-class ImportJobsPublic(BaseModel):
-    items: list[ImportJobPublic]
-    next_cursor: str | None
 
 
 @dataclass
@@ -119,24 +91,6 @@ class _Batch:
     failed: list[tuple[int, list[dict[str, str]]]] = field(default_factory=list)
 
 
-def _format_of(content_type: str | None) -> str:
-    media_type, _, params = (content_type or "").partition(";")
-    fmt = MEDIA_TYPES.get(media_type.strip().lower())
-    charset = params.strip().lower().removeprefix("charset=").strip('"') if "charset=" in params.lower() else "utf-8"
-    if fmt is None or charset not in ("utf-8", "utf8"):
-        raise Problem(
-            415, detail=f"Content-Type {content_type or '(none)'} is not supported here; send text/csv or application/x-ndjson (UTF-8).",
-            type_="unsupported-media-type", headers={"Accept": "text/csv, application/x-ndjson"},
-        )
-    return fmt
-
-
-async def _records(reader: RecordReader, request: Request) -> AsyncIterator[tuple[int, Any]]:
-    async for chunk in request.stream():
-        for record in reader.feed(chunk):
-            yield record
-    for record in reader.finish():
-        yield record
 
 
 async def _csv_header(records: AsyncIterator[tuple[int, Any]]) -> list[str]:
@@ -164,8 +118,8 @@ async def _csv_header(records: AsyncIterator[tuple[int, Any]]) -> list[str]:
     responses={415: {"description": "Not CSV or NDJSON", **PROBLEM}, 422: {"description": "A CSV header with unknown or missing columns", **PROBLEM}},
 )
 async def import_orders(request: Request, session: SessionDep) -> JSONResponse:
-    fmt = _format_of(request.headers.get("content-type"))
-    records = _records(RecordReader(fmt), request)  # type: ignore[arg-type]
+    fmt = import_format(request.headers.get("content-type"))
+    records = request_records(RecordReader(fmt), request)  # type: ignore[arg-type]
     header = await _csv_header(records) if fmt == "csv" else None
     job = _Job(id=uuid.uuid4())
     async with session.begin():

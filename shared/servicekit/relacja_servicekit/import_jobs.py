@@ -1,0 +1,88 @@
+"""The HTTP side of bulk imports, the same in every service that takes them (customers,
+orders): which bodies are accepted, how a job and its row errors look to a client, and
+reading a streamed request body record by record.
+
+    import_format(content_type)   "csv" | "ndjson", or 415 naming what is accepted
+    request_records(reader, req)  the body's records as the chunks arrive
+    ImportJobPublic               the job resource (counters, the first MAX_ERRORS row errors)
+
+What a row means stays in each service; so do its job table and batching.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any, AsyncIterator
+
+from pydantic import BaseModel, computed_field
+from starlette.requests import Request
+
+from .import_records import Format, RecordReader
+from .models import RowModel
+from .problems import Problem
+
+__all__ = ["MAX_ERRORS", "MEDIA_TYPES", "ImportJobPublic", "ImportJobsPublic", "ImportRowError", "import_format", "request_records"]
+
+#: Row errors kept per job; the counters still count every failed row.
+MAX_ERRORS = 1000
+MEDIA_TYPES: dict[str, Format] = {"text/csv": "csv", "application/x-ndjson": "ndjson", "application/ndjson": "ndjson"}
+
+
+class ImportRowError(BaseModel):
+    row: int
+    field: str
+    message: str
+
+
+class ImportJobPublic(RowModel):
+    id: uuid.UUID
+    status: str
+    format: str
+    rows_total: int
+    rows_created: int
+    rows_updated: int
+    rows_unchanged: int
+    rows_failed: int
+    errors: list[ImportRowError]
+    failure: str | None
+    started_at: datetime
+    finished_at: datetime | None
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def rows_imported(self) -> int:
+        """Rows that created or changed a record."""
+        return self.rows_created + self.rows_updated
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def errors_truncated(self) -> bool:
+        return len(self.errors) < self.rows_failed and len(self.errors) >= MAX_ERRORS
+
+
+class ImportJobsPublic(BaseModel):
+    items: list[ImportJobPublic]
+    next_cursor: str | None
+
+
+def import_format(content_type: str | None) -> Format:
+    media_type, _, params = (content_type or "").partition(";")
+    fmt = MEDIA_TYPES.get(media_type.strip().lower())
+    charset = params.strip().lower().removeprefix("charset=").strip('"') if "charset=" in params.lower() else "utf-8"
+    if fmt is None or charset not in ("utf-8", "utf8"):
+        raise Problem(
+            415,
+            detail=f"Content-Type {content_type or '(none)'} is not supported here; send text/csv or application/x-ndjson (UTF-8).",
+            type_="unsupported-media-type",
+            headers={"Accept": "text/csv, application/x-ndjson"},
+        )
+    return fmt
+
+
+async def request_records(reader: RecordReader, request: Request) -> AsyncIterator[tuple[int, Any]]:
+    async for chunk in request.stream():
+        for record in reader.feed(chunk):
+            yield record
+    for record in reader.finish():
+        yield record
