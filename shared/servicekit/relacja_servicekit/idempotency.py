@@ -6,8 +6,10 @@ The key row is inserted in the same transaction as the effect, so a retried requ
 either finds the committed first response (and gets it again) or — while the first is
 still running — waits on the row lock and then finds it. The request body's SHA-256
 is stored with the key: the same key with another body is 422, a client bug that must
-not be answered with somebody else's response. Keys are kept ``retention`` (24 h by
-default); expired rows are deleted by the service's own housekeeping.
+not be answered with somebody else's response. Keys are kept for the service's
+``idempotency_key_retention_hours`` (24 h by default, as the draft suggests); the
+process that runs the outbox relay also runs ``IdempotencyKeyPurger``, which deletes
+older keys in small batches. After that a retry with the same key is a new request.
 
     stored = await claim(session, scope="customers.create", key=key, fingerprint=fp)
     if stored: return stored.to_response()
@@ -17,22 +19,38 @@ default); expired rows are deleted by the service's own housekeeping.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
+import logging
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Annotated, Any
 
 from fastapi import Header
 from fastapi.responses import JSONResponse
-from sqlalchemy import Column, DateTime, Integer, MetaData, PrimaryKeyConstraint, Table, Text, func, select, update
+from sqlalchemy import Column, DateTime, Index, Integer, MetaData, PrimaryKeyConstraint, Table, Text, func, select, text, update
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.engine import Connection
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from .problems import Problem
 
-__all__ = ["IdempotencyKeyHeader", "StoredResponse", "claim", "remember", "fingerprint", "idempotency_keys", "create_idempotency_table"]
+__all__ = [
+    "IdempotencyKeyHeader",
+    "IdempotencyKeyPurger",
+    "StoredResponse",
+    "claim",
+    "remember",
+    "fingerprint",
+    "idempotency_keys",
+    "create_idempotency_table",
+    "create_idempotency_expiry_index",
+    "purge_expired_keys",
+]
+
+log = logging.getLogger(__name__)
 
 metadata = MetaData()
 
@@ -47,6 +65,8 @@ idempotency_keys = Table(
     Column("response_headers", JSONB, nullable=True),
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     PrimaryKeyConstraint("scope", "key"),
+    # The purge's query: keys older than the retention window.
+    Index("ix_idempotency_keys_created_at", "created_at"),
 )
 
 IdempotencyKeyHeader = Annotated[
@@ -114,3 +134,46 @@ async def remember(
 
 def create_idempotency_table(bind: Connection) -> None:
     idempotency_keys.create(bind)
+
+
+def create_idempotency_expiry_index(bind: Connection) -> None:
+    """For databases whose table predates the index (a migration of its own in each service)."""
+    bind.execute(text("CREATE INDEX IF NOT EXISTS ix_idempotency_keys_created_at ON idempotency_keys (created_at)"))
+
+
+# Batches keep each DELETE's transaction (and its locks and WAL burst) short, so a backlog
+# of millions of keys after a long outage drains without stalling order placement.
+_PURGE_BATCH = text(
+    "DELETE FROM idempotency_keys WHERE ctid = ANY(ARRAY("
+    "SELECT ctid FROM idempotency_keys WHERE created_at < now() - make_interval(secs => :seconds) LIMIT :batch))"
+)
+
+
+async def purge_expired_keys(engine: AsyncEngine, retention: timedelta, *, batch: int = 5_000) -> int:
+    """Delete every key older than ``retention``; returns how many were deleted."""
+    deleted = 0
+    while True:
+        async with engine.begin() as conn:
+            result = await conn.execute(_PURGE_BATCH, {"seconds": retention.total_seconds(), "batch": batch})
+        deleted += result.rowcount
+        if result.rowcount < batch:
+            return deleted
+
+
+class IdempotencyKeyPurger:
+    """A background worker: every ``interval`` seconds, delete keys past their retention."""
+
+    def __init__(self, engine: AsyncEngine, retention: timedelta, *, interval: float = 600.0) -> None:
+        self.engine, self.retention, self.interval = engine, retention, interval
+
+    async def run(self) -> None:
+        while True:
+            try:
+                deleted = await purge_expired_keys(self.engine, self.retention)
+                if deleted:
+                    log.info("idempotency keys purged: %d older than %s", deleted, self.retention)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # an outage: try again next round, never crash the service
+                log.warning("idempotency key purge failed: %r", exc)
+            await asyncio.sleep(self.interval)

@@ -32,6 +32,9 @@ class ServiceSettings(BaseSettings):
     run_consumers: bool = Field(default=True, description="Run the event consumers in this process")
     max_body_bytes: int = Field(default=1_048_576, ge=1024, description="Larger request bodies get 413")
     db_pool_size: int = Field(default=10, ge=1)
+    idempotency_key_retention_hours: float = Field(
+        default=24, gt=0, description="How long an Idempotency-Key's stored response is replayed; older keys are purged"
+    )
     retry_after_seconds: int = Field(default=5, ge=1, description="Retry-After on 503 while a dependency is down")
 
     @model_validator(mode="after")

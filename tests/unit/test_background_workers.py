@@ -1,0 +1,38 @@
+"""Which background workers a service process runs, from its settings."""
+
+from __future__ import annotations
+
+import pytest
+
+from relacja_customers.settings import CustomersSettings
+from relacja_messaging import EventHandlers
+from relacja_servicekit.app import messaging_workers
+from relacja_servicekit.db import Database
+from relacja_servicekit.idempotency import IdempotencyKeyPurger
+
+
+def worker_kinds(run_relay: bool, run_consumers: bool) -> set[str]:
+    settings = CustomersSettings(run_relay=run_relay, run_consumers=run_consumers)
+    database = Database(settings.database_url)  # the engine connects lazily: nothing is opened here
+    workers = messaging_workers(database, settings, name="customers", consumers={"customers.test": EventHandlers()})
+    return {type(worker.__self__).__name__ for worker in workers}
+
+
+@pytest.mark.parametrize(
+    ("run_relay", "run_consumers", "expected"),
+    [
+        (True, True, {"OutboxRelay", "IdempotencyKeyPurger", "EventConsumer"}),
+        (True, False, {"OutboxRelay", "IdempotencyKeyPurger"}),
+        (False, True, {"EventConsumer"}),
+        (False, False, set()),
+    ],
+)
+def test_the_relay_process_also_purges_idempotency_keys(run_relay: bool, run_consumers: bool, expected: set[str]) -> None:
+    assert worker_kinds(run_relay, run_consumers) == expected
+
+
+def test_the_purge_keeps_keys_for_the_configured_retention() -> None:
+    settings = CustomersSettings(idempotency_key_retention_hours=48)
+    workers = messaging_workers(Database(settings.database_url), settings, name="customers", consumers={})
+    purger = next(w.__self__ for w in workers if isinstance(w.__self__, IdempotencyKeyPurger))
+    assert purger.retention.total_seconds() == 48 * 3600
