@@ -19,7 +19,7 @@ settings = ChurnSettings()
 def _background(database: Database):
     return [
         run_worker(
-            database.sessions, poll_seconds=settings.run_poll_seconds, refit_interval_seconds=settings.refit_interval_seconds
+            database.engine, database.sessions, poll_seconds=settings.run_poll_seconds, refit_interval_seconds=settings.refit_interval_seconds
         )
     ]
 

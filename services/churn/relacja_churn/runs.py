@@ -1,7 +1,12 @@
 """Model runs: fit both models on the projection, store the scores, activate the run.
 
 A run is created ``pending`` (by the API or the scheduled refit) and executed by the
-run worker of any service replica (``FOR UPDATE SKIP LOCKED`` picks each run once). The
+run worker of any service replica (``FOR UPDATE SKIP LOCKED`` picks each run once).
+While it runs, the executing process holds a PostgreSQL advisory lock named after the
+run on a connection of its own; PostgreSQL releases it when that process dies. A run
+seen ``running`` whose lock is free was therefore left by a process that stopped (a
+crash, an OOM kill, a redeploy): the worker marks it ``failed`` with ``interrupted`` as
+the reason, so it never stays ``running`` for ever and a new run can be queued. The
 CPU-heavy part (summaries, fits, scores) runs in a worker thread, so the event loop
 keeps serving requests. Scores are written with COPY in the transaction that marks the
 run ``succeeded`` and, unless it is a validation run, makes it the one active run and
@@ -19,8 +24,8 @@ from datetime import date, datetime, timezone
 from typing import Any
 
 import numpy as np
-from sqlalchemy import select, text, update
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy import Text, func, literal, select, text, update
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
 from .models.card import FittedModels, Scores, fit_models, holdout_report, score
 from .models.summary import Summary, summarise
@@ -29,7 +34,7 @@ from .store import Transactions, load_transactions
 from .tables import model_runs, scores
 from .tiers_events import announce_run_tiers
 
-__all__ = ["RunConfig", "RunOutcome", "compute_run", "execute_next_run", "run_worker"]
+__all__ = ["RunConfig", "RunOutcome", "compute_run", "execute_next_run", "fail_abandoned_runs", "run_worker", "INTERRUPTED"]
 
 log = logging.getLogger(__name__)
 
@@ -148,8 +153,16 @@ async def _copy_scores(session: AsyncSession, run_id: uuid.UUID, outcome: RunOut
     )
 
 
-async def _claim_next(sessions: async_sessionmaker[AsyncSession]) -> Any | None:
-    async with sessions() as session, session.begin():
+INTERRUPTED = "interrupted: the process running this model stopped before it finished; create the run again"
+
+
+def _run_lock(run_id: Any, function: str = "pg_advisory_lock") -> Any:
+    """The advisory lock of one run: (a class for model runs, a hash of the run id)."""
+    return select(getattr(func, function)(func.hashtext("churn.model_run"), func.hashtext(literal(str(run_id), Text))))
+
+
+async def _claim_next(connection: AsyncConnection) -> Any | None:
+    async with connection.begin():
         next_id = (
             select(model_runs.c.id)
             .where(model_runs.c.status == "pending")
@@ -158,20 +171,59 @@ async def _claim_next(sessions: async_sessionmaker[AsyncSession]) -> Any | None:
             .with_for_update(skip_locked=True)
             .scalar_subquery()
         )
-        result = await session.execute(
-            update(model_runs)
-            .where(model_runs.c.id == next_id)
-            .values(status="running", started_at=datetime.now(timezone.utc))
-            .returning(*model_runs.c)
-        )
-        return result.first()
+        run = (
+            await connection.execute(
+                update(model_runs)
+                .where(model_runs.c.id == next_id)
+                .values(status="running", started_at=datetime.now(timezone.utc))
+                .returning(*model_runs.c)
+            )
+        ).first()
+        if run is not None:
+            # Taken before the commit that shows the run as running: no other process
+            # can see it running with its lock free.
+            await connection.execute(_run_lock(run.id))
+        return run
 
 
-async def execute_next_run(sessions: async_sessionmaker[AsyncSession]) -> uuid.UUID | None:
+async def execute_next_run(engine: AsyncEngine, sessions: async_sessionmaker[AsyncSession]) -> uuid.UUID | None:
     """Execute the oldest pending run, if any; returns its id."""
-    run = await _claim_next(sessions)
-    if run is None:
-        return None
+    async with engine.connect() as holder:  # holds the run's lock until the run is recorded
+        run = await _claim_next(holder)
+        if run is None:
+            return None
+        try:
+            await _execute(sessions, run)
+        finally:
+            await holder.execute(_run_lock(run.id, "pg_advisory_unlock"))
+            await holder.commit()
+    return run.id
+
+
+async def fail_abandoned_runs(engine: AsyncEngine) -> list[uuid.UUID]:
+    """Mark ``failed`` every run left ``running`` by a process that stopped; returns their ids."""
+    abandoned: list[uuid.UUID] = []
+    async with engine.connect() as connection:
+        running = (await connection.execute(select(model_runs.c.id).where(model_runs.c.status == "running"))).scalars().all()
+        await connection.commit()
+        for run_id in running:
+            if not await connection.scalar(_run_lock(run_id, "pg_try_advisory_lock")):
+                continue  # its process is alive and holds the lock
+            try:
+                result = await connection.execute(
+                    update(model_runs).where(model_runs.c.id == run_id, model_runs.c.status == "running")
+                    .values(status="failed", error=INTERRUPTED, finished_at=datetime.now(timezone.utc))
+                )
+                if result.rowcount:
+                    abandoned.append(run_id)
+                    log.warning("model run %s was left running by a stopped process; marked failed", run_id)
+            finally:
+                await connection.execute(_run_lock(run_id, "pg_advisory_unlock"))
+                await connection.commit()
+    return abandoned
+
+
+async def _execute(sessions: async_sessionmaker[AsyncSession], run: Any) -> None:
     config = RunConfig(
         calibration_end=run.calibration_end, time_unit=run.time_unit, horizon_months=run.horizon_months,
         monthly_discount_rate=run.monthly_discount_rate, acquired_from=run.acquired_from, holdout_end=run.holdout_end,
@@ -206,7 +258,6 @@ async def execute_next_run(sessions: async_sessionmaker[AsyncSession]) -> uuid.U
                 update(model_runs).where(model_runs.c.id == run.id)
                 .values(status="failed", error=str(exc)[:2000], finished_at=datetime.now(timezone.utc))
             )
-    return run.id
 
 
 async def schedule_refit_if_due(session: AsyncSession, *, now: datetime, interval_seconds: float) -> uuid.UUID | None:
@@ -237,14 +288,17 @@ def refit_due(newest_run_at: datetime | None, now: datetime, interval_seconds: f
     return interval_seconds > 0 and newest_run_at is not None and (now - newest_run_at).total_seconds() >= interval_seconds
 
 
-def run_worker(sessions: async_sessionmaker[AsyncSession], *, poll_seconds: float, refit_interval_seconds: float):
-    """The background worker: queue scheduled refits, execute pending runs."""
+def run_worker(
+    engine: AsyncEngine, sessions: async_sessionmaker[AsyncSession], *, poll_seconds: float, refit_interval_seconds: float
+):
+    """The background worker: fail abandoned runs, queue scheduled refits, execute pending runs."""
 
     async def work() -> None:
         while True:
+            await fail_abandoned_runs(engine)
             async with sessions() as session, session.begin():
                 await schedule_refit_if_due(session, now=datetime.now(timezone.utc), interval_seconds=refit_interval_seconds)
-            while await execute_next_run(sessions) is not None:
+            while await execute_next_run(engine, sessions) is not None:
                 pass  # run every queued model run, one after another
             await asyncio.sleep(poll_seconds)
 
