@@ -6,8 +6,8 @@ Targets (issue 7): full recomputation of RFM, ABC and quadrants ≤ 30 s; a live
 event applied p99 ≤ 200 ms from commit in the orders service; segment member page
 p95 ≤ 50 ms; preview count of a rule p95 ≤ 500 ms.
 
-Method. The bench stack (``bench/_stack.py``: PostgreSQL, the broker and the segmentation
-service only; RELACJA_BENCH_PORT_OFFSET moves the ports). The service runs with its
+Method. The bench stack (``bench/_stack.py``: PostgreSQL, the broker, the segmentation
+service and the orders service (for the live orders only); RELACJA_BENCH_PORT_OFFSET moves the ports). The service runs with its
 scheduled recomputation off (we trigger it) and its outbox relay off, so the millions
 of segment-changed events of the first scoring do not compete for the two cores while
 we measure (they are written to the outbox all the same, inside the measured time).
@@ -24,12 +24,15 @@ we measure (they are written to the outbox all the same, inside the measured tim
    first scoring (everybody changes: one event per customer and dimension), a rerun with
    nothing changed, and a rerun 30 days later (reference date moved: recency and quadrants
    move). Wall time of the request, client side.
-3. Live order events: ``--live-events`` OrderPlacedV1 for random customers, published
-   one at a time to the real broker; latency = from ``send_and_wait`` returning (the
-   broker has the event) until the order row is visible in the service's database
-   (polled every 2 ms). The orders service is not part of this branch, so the time from
-   the orders service's commit to its relay publishing is NOT included; its relay adds
-   its own polling/notify delay on top (see the relay benchmark).
+3. Live order events, two ways, ``--live-events`` each, for random customers, one at a
+   time; the order row is polled every 2 ms in the segmentation database:
+   a. **from the orders service's commit** (the target's definition): ``POST
+      /api/v1/orders`` straight to the orders service (running with its relay, the
+      customers seeded into its projection); latency = from its 201 arriving (the commit
+      is done before the answer is sent) until segmentation has applied the event. This
+      includes the orders relay's publish and the broker.
+   b. **from the broker**: OrderPlacedV1 published with ``send_and_wait``; latency = from
+      the broker having it until it is applied — the consumer's own share.
 4. Member pages: ``--requests`` GET .../segments/{id}/members?limit=100 at random cursor
    positions of a segment with ~40 % of all customers.
 5. Preview counts: ``--requests`` POST .../segments/preview with five different rules.
@@ -145,7 +148,7 @@ async def main(args: argparse.Namespace) -> None:
     os.environ["RELACJA_SEGMENTATION_RECOMPUTE_INTERVAL_SECONDS"] = "0"
     os.environ["RELACJA_SEGMENTATION_RUN_RELAY"] = "false"
     print(f"machine: {platform.platform()}, {os.cpu_count()} cores; {load_average()}", flush=True)
-    async with bench_stack(services=["segmentation"]) as stack:
+    async with bench_stack(services=["segmentation", "orders"]) as stack:
         url = stack.database_url("segmentation")
         dsn = url.replace("+asyncpg", "")
         print(f"load: {args.customers:,} customers, {args.orders:,} orders", flush=True)
@@ -194,12 +197,12 @@ async def main(args: argparse.Namespace) -> None:
             for customer_id in ids:
                 order_id = await publish_order(producer, customer_id)
                 sent = time.perf_counter()
-                while not await conn.fetchval("SELECT 1 FROM seg_orders WHERE order_id = $1", order_id):
-                    await asyncio.sleep(0.002)
+                await applied(conn, order_id)
                 latencies.append((time.perf_counter() - sent) * 1000)
         finally:
             await producer.stop()
-        stats("live order event, publish → applied", latencies)
+        stats("live order event, broker → applied", latencies)
+        stats("live order, orders-service commit → applied", await live_orders_from_commit(stack, conn, ids))
 
         # Member pages.
         broad = segment_ids["bench-broad"]
@@ -224,6 +227,37 @@ async def main(args: argparse.Namespace) -> None:
         stats("preview count", times)
         await api.aclose()
         await conn.close()
+
+
+async def applied(conn: asyncpg.Connection, order_id: uuid.UUID | str) -> None:
+    while not await conn.fetchval("SELECT 1 FROM seg_orders WHERE order_id = $1::uuid", str(order_id)):
+        await asyncio.sleep(0.002)
+
+
+async def live_orders_from_commit(stack, seg_conn: asyncpg.Connection, customer_ids: list[uuid.UUID]) -> list[float]:
+    """Orders placed in the orders service, one at a time: its 201 → applied in segmentation."""
+    orders_db = await asyncpg.connect(stack.database_url("orders").replace("+asyncpg", ""))
+    try:
+        await orders_db.copy_records_to_table(
+            "known_customers", columns=["customer_id", "external_id", "state"],
+            records=[(cid, f"bench-live-{n}", "active") for n, cid in enumerate(customer_ids)],
+        )
+    finally:
+        await orders_db.close()
+    latencies = []
+    async with httpx.AsyncClient(base_url=stack.service_url("orders"), timeout=30) as orders:
+        product = {"sku": "BENCH-LIVE", "name": "Live", "category": "bench", "list_price": "123.45", "unit_cost": "80.00",
+                   "tax_rate": "0.23", "currency": "PLN"}
+        (await orders.post("/api/v1/products", json=product)).raise_for_status()
+        for n, customer_id in enumerate([*customer_ids[:10], *customer_ids]):  # the first 10: warm-up
+            body = {"customer_id": str(customer_id), "channel": "web", "currency": "PLN", "lines": [{"sku": "BENCH-LIVE", "quantity": 1}]}
+            response = await orders.post("/api/v1/orders", json=body)
+            response.raise_for_status()
+            committed = time.perf_counter()
+            await applied(seg_conn, response.json()["id"])
+            if n >= 10:
+                latencies.append((time.perf_counter() - committed) * 1000)
+    return latencies
 
 
 async def publish_order(producer: AIOKafkaProducer, customer_id: uuid.UUID) -> uuid.UUID:
