@@ -9,7 +9,7 @@ core, while Python parses the next batch.
 
 The row is the one ``Outbox.row`` writes for a live event, field for field:
 
-    event_id / ce_id   gen_random_uuid()
+    event_id / ce_id   a time-ordered UUIDv7 (``relacja_messaging.outbox.BULK_EVENT_ID_SQL``)
     key / ce_subject   the customer id
     headers            ce_specversion, ce_id, ce_source, ce_type, ce_subject, ce_time,
                        content-type (+ traceparent when the request had one), as
@@ -25,6 +25,7 @@ equals ``snapshot()`` of the stored order and validates as ``OrderPlacedV1``.
 from __future__ import annotations
 
 from relacja_contracts.events.orders import OrderPlacedV1
+from relacja_messaging.outbox import BULK_EVENT_ID_SQL
 
 from .domain.money import _MINOR_UNITS
 from .settings import EVENT_SOURCE
@@ -78,5 +79,5 @@ def placed_events_insert(source_cte: str) -> str:
         "INSERT INTO outbox_events (event_id, topic, key, event_type, headers, payload) "
         f"SELECT o.event_id, '{OrderPlacedV1.topic.name}', o.customer_id::text, '{OrderPlacedV1.event_type}', {headers}, "
         f"jsonb_build_object({payload}) "
-        f"FROM (SELECT gen_random_uuid() AS event_id, w.* FROM {source_cte} AS w) AS o"
+        f"FROM (SELECT {BULK_EVENT_ID_SQL} AS event_id, w.* FROM {source_cte} AS w) AS o"
     )

@@ -20,6 +20,7 @@ from relacja_contracts.envelope import SPEC_VERSION
 from relacja_contracts.events import CustomerSegmentChangedV1, SegmentMemberAddedV1, SegmentMemberRemovedV1
 from relacja_contracts.topics import SEGMENTATION
 from relacja_messaging import Outbox
+from relacja_messaging.outbox import BULK_EVENT_ID_SQL
 
 from .settings import EVENT_SOURCE
 
@@ -50,7 +51,7 @@ SELECT e.id, '{SEGMENTATION.name}', e.subject, '{event_type}',
            jsonb_build_array('ce_time', CAST(:at AS text)),
            jsonb_build_array('content-type', 'application/json')),
        e.payload
-FROM (SELECT gen_random_uuid() AS id, r.customer_id::text AS subject, {payload_sql} AS payload
+FROM (SELECT {BULK_EVENT_ID_SQL} AS id, r.customer_id::text AS subject, {payload_sql} AS payload
       FROM ({rows_sql}) AS r) AS e
 """
 

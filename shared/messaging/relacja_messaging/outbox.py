@@ -20,7 +20,19 @@ from relacja_contracts import CloudEvent, EventPayload, to_kafka_headers
 from .tables import outbox_events
 from .tracing import current_traceparent
 
-__all__ = ["Outbox"]
+__all__ = ["Outbox", "BULK_EVENT_ID_SQL"]
+
+# The event id for outbox rows built in SQL by bulk writers (millions in one statement):
+# a UUIDv7 (RFC 9562) — 48 bits of Unix milliseconds, then random bits — computed with
+# functions PostgreSQL 13+ has (18's uuidv7() would do, but deployments run 16). Ids that
+# grow with time land at the right edge of the unique index on event_id instead of on
+# random pages of it: writing 3,000,000 rows after 2,000,000 took 23 s instead of 33 s
+# with gen_random_uuid() (128 MB shared_buffers). Consumers treat ids as opaque strings.
+BULK_EVENT_ID_SQL = (
+    "encode(set_bit(set_bit(overlay(uuid_send(gen_random_uuid()) placing "
+    "substring(int8send(floor(extract(epoch FROM clock_timestamp()) * 1000)::bigint) FROM 3) FROM 1 FOR 6), "
+    "52, 1), 53, 1), 'hex')::uuid"
+)
 
 
 class Outbox:
