@@ -77,8 +77,12 @@ def event_types(records: list[ConsumerRecord]) -> list[str]:
 async def applied(db: asyncpg.Connection, consumer: str, event_id: str) -> bool:
     """Whether ``consumer`` (a service's consumer group, e.g. ``segmentation.projection``) has
     applied the event: its inbox row is written in the transaction of the event's effects,
-    so it is the proof that an event on another topic or partition has been taken into account."""
-    return await db.fetchval("SELECT outcome FROM inbox_events WHERE consumer = $1 AND event_id = $2", consumer, event_id) == "applied"
+    so it is the proof that an event on another topic or partition has been taken into account.
+    A dead-lettered event fails at once (waiting would not change it)."""
+    outcome = await db.fetchval("SELECT outcome FROM inbox_events WHERE consumer = $1 AND event_id = $2", consumer, event_id)
+    if outcome == "dead_lettered":
+        raise AssertionError(f"{consumer} dead-lettered event {event_id} (see the service's log)")
+    return outcome == "applied"
 
 
 async def publish(producer: AIOKafkaProducer, payload: EventPayload, *, source: str = "/relacja/tests", wait: bool = True) -> CloudEvent:

@@ -13,6 +13,7 @@ from relacja_contracts.events import (
     CustomerErasedV1,
     CustomerRegisteredV1,
     CustomersMergedV1,
+    CustomerUpdatedV1,
     OrderCancelledV1,
     OrderDeliveredV1,
     OrderReturnedV1,
@@ -69,6 +70,22 @@ async def test_orders_build_purchases_revenue_margin_and_dates(api, publish) -> 
     assert body["last_purchase_at"].startswith("2026-03-11")
     assert body["tags"] == ["vip"] and body["kind"] == "person"
     assert body["tenure_days"] >= body["recency_days"] > 0
+
+
+async def test_an_update_moves_the_stage_and_tags_and_an_older_one_is_ignored(api, publish, db) -> None:
+    customer = uuid.uuid4()
+    await publish(registered(customer, ["new"]))
+
+    def updated(version: int, stage: str, tags: list[str]) -> CustomerUpdatedV1:
+        return CustomerUpdatedV1(
+            customer_id=customer, changed_fields=["lifecycle_stage", "tags"], lifecycle_stage=stage, tags=tags, version=version, updated_at=NOW
+        )
+
+    await publish(updated(3, "inactive", ["lapsed", "vip"]))
+    older = await publish(updated(2, "customer", ["vip"]))  # delivered late: version 2 < 3
+    await eventually(lambda: applied(db, "segmentation.projection", older.id), timeout=CONSUMED_WITHIN)
+    body = (await api.get(f"/api/v1/segmentation/customers/{customer}")).json()
+    assert (body["lifecycle_stage"], body["tags"]) == ("inactive", ["lapsed", "vip"])
 
 
 async def test_returns_are_netted_and_cancellations_are_not_purchases(api, publish, db) -> None:
