@@ -24,7 +24,7 @@ from .conftest import effects
 FAST_RETRIES = ConsumerSettings(max_attempts=3, initial_backoff=0.01, max_backoff=0.05)
 # A new consumer group starts at the beginning of the shared relacja.customers topic, so it
 # first works through every earlier test's customers (the dead-letter test, which applies
-# one fetch one by one, took 16 s on a quiet machine): wait long enough for a loaded one.
+# one fetch one by one, took 8-16 s of the former 30 s on a quiet machine): room for a loaded one.
 REPLAYED_WITHIN = 120
 
 
