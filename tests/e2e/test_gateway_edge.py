@@ -3,6 +3,8 @@ limits, the merged OpenAPI and the customer 360 view."""
 
 from __future__ import annotations
 
+import math
+import time
 import uuid
 
 import httpx
@@ -59,15 +61,20 @@ async def test_spoofed_identity_headers_are_dropped(stack: Stack, anonymous: htt
 async def test_429_with_retry_after_and_ratelimit_headers(stack: Stack) -> None:
     async with inprocess_gateway(stack, rate_limit_rate=0.2, rate_limit_burst=2) as gateway:
         headers = bearer(stack, "customers:read", subject="greedy")
+        started = time.monotonic()
         served = [await gateway.get("/api/v1/customers?limit=1", headers=headers) for _ in range(2)]
         refused = await gateway.get("/api/v1/customers?limit=1", headers=headers)
+        elapsed = time.monotonic() - started
         other = await gateway.get("/api/v1/customers?limit=1", headers=bearer(stack, "customers:read", subject="patient"))
     assert [r.status_code for r in served] == [200, 200]
     assert served[0].headers["ratelimit"] == '"default";r=1;t=5'
     assert served[0].headers["ratelimit-policy"] == '"default";q=2;w=10'
     assert refused.status_code == 429 and refused.headers["content-type"] == "application/problem+json"
-    assert refused.headers["retry-after"] == "5"
-    assert refused.headers["ratelimit"] == '"default";r=0;t=10'
+    # The bucket refills 0.2 tokens/s while the two served requests run (real upstream calls):
+    # the countdowns are 5 s and 10 s less the whole seconds that took on a slow machine.
+    slack = range(math.ceil(elapsed) + 1)
+    assert refused.headers["retry-after"] in {str(5 - s) for s in slack}
+    assert refused.headers["ratelimit"] in {f'"default";r=0;t={10 - s}' for s in slack}
     assert refused.headers["ratelimit-policy"] == '"default";q=2;w=10'
     assert other.status_code == 200
 
@@ -119,7 +126,8 @@ async def test_customer_360_through_the_stack(stack: Stack, gateway: httpx.Async
     missing = {m["part"]: m["reason"] for m in view["missing"]}
     for part in ("orders", "tickets", "churn"):  # a new customer: nothing there yet, or an empty summary
         assert view[part] is not None or missing[part] in ("not found", "timed out after 300 ms"), (part, missing)
-    assert view["consents"] is not None or missing["consents"] in ("not found", "not available")
+    # Like any part, consents may miss the 300 ms deadline on a busy machine.
+    assert view["consents"] is not None or missing["consents"] in ("not found", "not available", "timed out after 300 ms")
     assert view["omitted"] == []
     unknown = await gateway.get(f"/api/v1/customers/{uuid.uuid4()}/360")
     assert unknown.status_code == 404 and unknown.json()["type"] == "urn:relacja:problem:not-found"

@@ -47,9 +47,12 @@ async def test_a_stopped_service_is_503_fast_while_customers_keeps_working(stack
             assert str(stack.config.port("segmentation")) not in response.text and "127.0.0.1" not in response.text
         assert max(timings) < 1.0
         assert (await gateway.get(f"/api/v1/customers/{customer['id']}")).status_code == 200
-        view = await gateway.get(f"/api/v1/customers/{customer['id']}/360")
-        assert view.status_code == 200
-        body = view.json()
+        async def view_with_profile() -> dict | None:  # the profile part may miss its 300 ms deadline on a busy machine
+            view = await gateway.get(f"/api/v1/customers/{customer['id']}/360")
+            assert view.status_code == 200
+            return view.json() if view.json()["profile"] is not None else None
+
+        body = await eventually(view_with_profile)
         assert body["profile"]["id"] == customer["id"] and body["segments"] is None
         assert any(m["part"] == "segments" and m["reason"].startswith("service unavailable") for m in body["missing"])
         ready = await gateway.get("/readyz")

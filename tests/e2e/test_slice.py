@@ -145,22 +145,31 @@ async def test_broker_restart_mid_stream_loses_nothing(stack: Stack, gateway: ht
             created.append(response.json()["id"])
             await asyncio.sleep(0.05)
 
+    async def more_writes(count: int) -> None:
+        """Wait until ``count`` more customers were created — before, during and after the
+        outage — rather than for a fixed time: a loaded machine may answer only a few writes a second."""
+        target = len(created) + count
+
+        async def reached() -> bool:
+            return len(created) >= target or producer.done()  # a failed write ends the stream: `await producer` raises it
+
+        await eventually(reached, timeout=60)
+
     producer = asyncio.create_task(stream())
     try:
-        await asyncio.sleep(1.5)
+        await more_writes(10)
         await stack.stop_broker()
         await asyncio.sleep(1.0)
         async with httpx.AsyncClient(base_url=stack.service_url("customers")) as direct:
             ready = await direct.get("/readyz")
         assert ready.status_code == 503 and ready.json()["checks"]["broker"].startswith("unavailable")
         assert "retry-after" in ready.headers
-        await asyncio.sleep(1.0)
+        await more_writes(10)  # accepted while the broker is down
         await stack.start_broker()
-        await asyncio.sleep(1.5)
+        await more_writes(10)
     finally:
         streaming = False
         await producer
-    assert len(created) > 30
 
     async def all_projected() -> bool:
         connection = await asyncpg.connect(stack.database_url("segmentation").replace("+asyncpg", ""))

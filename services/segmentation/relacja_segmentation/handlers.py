@@ -110,7 +110,8 @@ async def record_updated_customer(session: AsyncSession, event: CloudEvent, payl
     await projection.ensure_profile(session, customer_id)
     await session.execute(
         text(
-            "UPDATE customer_profiles SET lifecycle_stage = :stage, tags = CASE WHEN erased THEN '{}' ELSE :tags END, "
+            # The CAST types the CASE: with an untyped '{}' and parameter PostgreSQL resolves it to text.
+            "UPDATE customer_profiles SET lifecycle_stage = :stage, tags = CASE WHEN erased THEN '{}' ELSE CAST(:tags AS text[]) END, "
             "master_version = :version, updated_at = now() WHERE customer_id = :c AND master_version < :version"
         ),
         {"stage": payload.lifecycle_stage, "tags": sorted(set(payload.tags)), "version": payload.version, "c": customer_id},

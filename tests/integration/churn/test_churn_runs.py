@@ -29,7 +29,7 @@ from relacja_contracts.topics import CHURN
 from relacja_devstack import Stack
 from relacja_messaging.kafka import producer_options
 
-from ...support import eventually, read_topic
+from ...support import applied, eventually, read_topic
 from ...unit.churn.cdnow import CDNOW_DIR
 from ...support import publish
 from .conftest import at_noon, cancelled, placed, returned
@@ -37,6 +37,8 @@ from .conftest import at_noon, cancelled, placed, returned
 N_CUSTOMERS = 250
 SALT = uuid.uuid4()
 CAL_END = date(1997, 9, 30)
+CDNOW_RUN = {"calibration_end": "1997-09-30", "acquired_from": "1997-01-01", "time_unit": "weeks",
+             "horizon_months": 12, "monthly_discount_rate": 0.01}
 
 
 def cdnow_orders() -> list[tuple[uuid.UUID, uuid.UUID, date, Decimal]]:
@@ -88,6 +90,22 @@ async def cdnow_loaded(stack: Stack):
     return orders
 
 
+@pytest.fixture
+async def cdnow_run_active(api, cdnow_loaded) -> dict:
+    """The CDNOW run as the active run: live scores exist only under an active run, and the
+    tiers asserted here are those of its parameters. The same Idempotency-Key as the first
+    test's fit gives back that run (or fits it, when a test runs alone), so no test depends
+    on another having run before it."""
+    response = await api.post("/api/v1/churn/models", json=CDNOW_RUN, headers={"Idempotency-Key": f"fit-{SALT}"})
+    assert response.status_code == 202, response.text
+    card = await wait_for_run(api, response.json()["id"])
+    assert card["status"] == "succeeded", card
+    if not card["active"]:  # another run (the scheduled refit's) was activated since
+        activated = await api.post(f"/api/v1/churn/models/{card['id']}/activate")
+        assert activated.status_code == 200, activated.text
+    return card
+
+
 def expected_fit(orders):
     keys = {c: i for i, c in enumerate(sorted({o[0] for o in orders}))}
     customer = np.array([keys[o[0]] for o in orders])
@@ -98,12 +116,7 @@ def expected_fit(orders):
 
 
 async def test_a_run_fitted_through_the_api_matches_the_models_on_the_same_transactions(api, cdnow_loaded) -> None:
-    response = await api.post(
-        "/api/v1/churn/models",
-        json={"calibration_end": "1997-09-30", "acquired_from": "1997-01-01", "time_unit": "weeks",
-              "horizon_months": 12, "monthly_discount_rate": 0.01},
-        headers={"Idempotency-Key": f"fit-{SALT}"},
-    )
+    response = await api.post("/api/v1/churn/models", json=CDNOW_RUN, headers={"Idempotency-Key": f"fit-{SALT}"})
     assert response.status_code == 202, response.text
     run = response.json()
     assert run["status"] in ("pending", "running", "succeeded") and response.headers["Location"].endswith(run["id"])
@@ -123,12 +136,7 @@ async def test_a_run_fitted_through_the_api_matches_the_models_on_the_same_trans
     assert card["data_window"]["first_purchase_from"] >= "1997-01-01" and card["data_window"]["last_purchase_on"] <= "1997-09-30"
     assert {"load_seconds", "fit_seconds", "score_seconds", "write_seconds", "total_seconds"} <= set(card["timings"])
     # The same Idempotency-Key and body replays the first answer.
-    again = await api.post(
-        "/api/v1/churn/models",
-        json={"calibration_end": "1997-09-30", "acquired_from": "1997-01-01", "time_unit": "weeks",
-              "horizon_months": 12, "monthly_discount_rate": 0.01},
-        headers={"Idempotency-Key": f"fit-{SALT}"},
-    )
+    again = await api.post("/api/v1/churn/models", json=CDNOW_RUN, headers={"Idempotency-Key": f"fit-{SALT}"})
     assert again.json()["id"] == run["id"] and again.headers.get("Idempotent-Replayed") == "true"
 
     # A customer's score: customer 1 of CDNOW (x = 2, t_x = 30.43, T = 38.86 weeks).
@@ -156,7 +164,7 @@ async def test_a_run_fitted_through_the_api_matches_the_models_on_the_same_trans
     assert by_tier == len(seen)
 
 
-async def test_projection_merges_same_day_orders_and_drops_cancelled_and_returned(api, producer) -> None:
+async def test_projection_merges_same_day_orders_and_drops_cancelled_and_returned(api, db, producer, cdnow_run_active) -> None:
     customer = uuid.uuid4()
     o1, o2, o3, o4, o5 = (uuid.uuid4() for _ in range(5))
     d0 = date(1989, 3, 1)
@@ -168,7 +176,9 @@ async def test_projection_merges_same_day_orders_and_drops_cancelled_and_returne
     await publish(producer, returned(customer, o4, d0 + timedelta(days=28), "30", "30", occurred_at=at_noon(d0 + timedelta(days=40))))
     await publish(producer, placed(customer, o5, d0 + timedelta(days=35), "50"))
     # An older snapshot arriving late does not undo the cancellation.
-    await publish(producer, placed(customer, o3, d0 + timedelta(days=14), "40"))
+    late = await publish(producer, placed(customer, o3, d0 + timedelta(days=14), "40"))
+    # The late snapshot is the last event of this customer's partition: once it is applied, all are.
+    await eventually(lambda: applied(db, "churn.projection", late.id), timeout=30)
 
     async def scored():
         response = await api.get(f"/api/v1/churn/customers/{customer}")
@@ -182,7 +192,7 @@ async def test_projection_merges_same_day_orders_and_drops_cancelled_and_returne
     assert history["mean_repeat_spend"]["amount"] == "50.00"
 
 
-async def test_a_new_order_rescores_at_once_and_announces_the_tier(api, producer, stack: Stack) -> None:
+async def test_a_new_order_rescores_at_once_and_announces_the_tier(api, producer, stack: Stack, cdnow_run_active) -> None:
     customer = uuid.uuid4()
     await publish(producer, placed(customer, uuid.uuid4(), date(1989, 5, 1), "20"))
 
@@ -202,12 +212,16 @@ async def test_a_new_order_rescores_at_once_and_announces_the_tier(api, producer
 
     after = await eventually(rescored, timeout=30)
     assert after["probability_alive"] < 0.25 and after["risk_tier"] == "critical"
-    records = await read_topic(stack.bootstrap_servers, CHURN.name, header="ce_subject", values={str(customer)})
+    # The tier events are relayed from the outbox asynchronously: read until the last one is on the topic.
+    records = await read_topic(
+        stack.bootstrap_servers, CHURN.name, header="ce_subject", values={str(customer)},
+        until=lambda found: json.loads(found[-1].value)["risk_tier"] == "critical",
+    )
     tiers = [(json.loads(r.value)["previous_risk_tier"], json.loads(r.value)["risk_tier"]) for r in records]
     assert tiers[0] == (None, "low") and tiers[-1][1] == "critical"
 
 
-async def test_a_merge_moves_the_history_to_the_survivor(api, producer) -> None:
+async def test_a_merge_moves_the_history_to_the_survivor(api, producer, cdnow_run_active) -> None:
     survivor, merged = uuid.uuid4(), uuid.uuid4()
     await publish(producer, placed(survivor, uuid.uuid4(), date(1989, 7, 1), "10"))
     await publish(producer, placed(merged, uuid.uuid4(), date(1989, 7, 20), "30"))
@@ -262,7 +276,7 @@ async def test_bad_requests_are_problems(api) -> None:
     assert (await api.get(f"/api/v1/churn/customers/{uuid.uuid4()}")).status_code == 404
 
 
-async def test_an_erased_customer_leaves_the_lists_but_keeps_the_aggregate_score(api, producer) -> None:
+async def test_an_erased_customer_leaves_the_lists_but_keeps_the_aggregate_score(api, producer, cdnow_run_active) -> None:
     customer = uuid.uuid4()
     await publish(producer, placed(customer, uuid.uuid4(), date(1989, 9, 1), "25"))
 
@@ -285,18 +299,19 @@ async def test_an_erased_customer_leaves_the_lists_but_keeps_the_aggregate_score
     assert (await api.get(f"/api/v1/churn/customers/{customer}")).status_code == 200
 
 
-async def test_the_scheduled_refit_queues_a_run_with_the_active_settings(stack: Stack, api) -> None:
+async def test_the_scheduled_refit_queues_a_run_with_the_active_settings(stack: Stack, api, cdnow_run_active) -> None:
     active = (await api.get("/api/v1/churn/models/active")).json()
     engine = create_async_engine(stack.database_url("churn"))
+    now = datetime.now(timezone.utc)  # one reading of the clock: the run may finish after midnight UTC
     try:
         async with async_sessionmaker(engine)() as session, session.begin():
-            run_id = await schedule_refit_if_due(session, now=datetime.now(timezone.utc), interval_seconds=0.001)
+            run_id = await schedule_refit_if_due(session, now=now, interval_seconds=0.001)
     finally:
         await engine.dispose()
     assert run_id is not None
     card = await wait_for_run(api, str(run_id))
     assert card["trigger"] == "schedule" and card["status"] == "succeeded", card
-    assert card["calibration_end"] == datetime.now(timezone.utc).date().isoformat()
+    assert card["calibration_end"] == now.date().isoformat()
     assert (card["acquired_from"], card["time_unit"], card["horizon_months"]) == (
         active["acquired_from"], active["time_unit"], active["horizon_months"],
     )

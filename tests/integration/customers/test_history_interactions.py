@@ -14,7 +14,7 @@ import pytest
 from relacja_contracts.topics import CUSTOMERS
 from relacja_devstack import Stack
 
-from ...support import read_topic
+from ...support import event_types, read_topic
 from .support import new_customer, post_created
 
 LOGGED = "relacja.customers.interaction.logged.v1"
@@ -61,7 +61,11 @@ async def test_every_channel_is_logged_with_its_event(stack: Stack, api: httpx.A
     }
     assert "subject" not in payloads[0] and "body" not in payloads[0]
 
-    records = await read_topic(stack.bootstrap_servers, CUSTOMERS.name, header="ce_subject", values={customer_id})
+    # The relay publishes the outbox asynchronously: read until the last interaction's event is there.
+    records = await read_topic(
+        stack.bootstrap_servers, CUSTOMERS.name, header="ce_subject", values={customer_id},
+        until=lambda found: event_types(found).count(LOGGED) >= 6,
+    )
     logged = [r for r in records if dict(r.headers)["ce_type"].decode() == LOGGED]
     assert len(logged) == 6 and all(r.key == customer_id.encode() for r in logged)
 

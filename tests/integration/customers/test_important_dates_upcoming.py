@@ -21,7 +21,7 @@ from relacja_contracts.topics import CUSTOMERS
 from relacja_customers.scheduler import announce_upcoming
 from relacja_devstack import Stack
 
-from ...support import read_topic
+from ...support import event_types, read_topic
 from .support import logged_events, new_customer, post_created
 
 UPCOMING = "relacja.customers.important_date.upcoming.v1"
@@ -73,7 +73,11 @@ async def test_dates_within_the_lead_time_are_announced_once(
     assert len(await announced(db, customer_id)) == 4  # only 5 March joined the window
     assert (await announced(db, customer_id))[-1]["occurs_on"] == "2030-03-05"
 
-    records = await read_topic(stack.bootstrap_servers, CUSTOMERS.name, header="ce_subject", values={customer_id})
+    # The service's relay publishes these outbox rows asynchronously: read until all four are there.
+    records = await read_topic(
+        stack.bootstrap_servers, CUSTOMERS.name, header="ce_subject", values={customer_id},
+        until=lambda found: event_types(found).count(UPCOMING) >= 4,
+    )
     published = [json.loads(r.value) for r in records if dict(r.headers)["ce_type"].decode() == UPCOMING]
     assert sorted(p["occurs_on"] for p in published) == ["2030-02-25", "2030-02-28", "2030-03-04", "2030-03-05"]
     assert all(r.key == customer_id.encode() for r in records)

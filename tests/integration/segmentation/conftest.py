@@ -23,6 +23,13 @@ from ... import support
 from ...support import service_client, service_db
 
 
+# Seconds to wait for the projection to apply a test's events. It may still be working
+# through earlier tests' events (thousands of imported customers, the churn tests' orders)
+# when the first of these tests publishes; a consumer held up by retries (as it was by every
+# customer update until that bug was fixed) took 17-22 s. Room for a loaded machine.
+CONSUMED_WITHIN = 60
+
+
 @pytest.fixture
 async def api(stack: Stack) -> AsyncIterator[httpx.AsyncClient]:
     async with service_client(stack, "segmentation", timeout=60) as client:

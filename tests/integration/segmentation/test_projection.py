@@ -13,6 +13,7 @@ from relacja_contracts.events import (
     CustomerErasedV1,
     CustomerRegisteredV1,
     CustomersMergedV1,
+    CustomerUpdatedV1,
     OrderCancelledV1,
     OrderDeliveredV1,
     OrderReturnedV1,
@@ -20,8 +21,8 @@ from relacja_contracts.events import (
     TicketOpenedV1,
 )
 
-from ...support import eventually
-from .conftest import order_event
+from ...support import applied, eventually
+from .conftest import CONSUMED_WITHIN, order_event
 
 NOW = datetime.now(timezone.utc)
 
@@ -39,7 +40,7 @@ async def profile_when(api, customer_id, condition):
             return response.json()
         return None
 
-    return await eventually(check, timeout=30)
+    return await eventually(check, timeout=CONSUMED_WITHIN)
 
 
 def ticket(customer_id: uuid.UUID, type_: str) -> TicketOpenedV1:
@@ -71,7 +72,23 @@ async def test_orders_build_purchases_revenue_margin_and_dates(api, publish) -> 
     assert body["tenure_days"] >= body["recency_days"] > 0
 
 
-async def test_returns_are_netted_and_cancellations_are_not_purchases(api, publish) -> None:
+async def test_an_update_moves_the_stage_and_tags_and_an_older_one_is_ignored(api, publish, db) -> None:
+    customer = uuid.uuid4()
+    await publish(registered(customer, ["new"]))
+
+    def updated(version: int, stage: str, tags: list[str]) -> CustomerUpdatedV1:
+        return CustomerUpdatedV1(
+            customer_id=customer, changed_fields=["lifecycle_stage", "tags"], lifecycle_stage=stage, tags=tags, version=version, updated_at=NOW
+        )
+
+    await publish(updated(3, "inactive", ["lapsed", "vip"]))
+    older = await publish(updated(2, "customer", ["vip"]))  # delivered late: version 2 < 3
+    await eventually(lambda: applied(db, "segmentation.projection", older.id), timeout=CONSUMED_WITHIN)
+    body = (await api.get(f"/api/v1/segmentation/customers/{customer}")).json()
+    assert (body["lifecycle_stage"], body["tags"]) == ("inactive", ["lapsed", "vip"])
+
+
+async def test_returns_are_netted_and_cancellations_are_not_purchases(api, publish, db) -> None:
     customer = uuid.uuid4()
     kept, cancelled = uuid.uuid4(), uuid.uuid4()
     t0 = NOW - timedelta(days=5)
@@ -95,24 +112,27 @@ async def test_returns_are_netted_and_cancellations_are_not_purchases(api, publi
     assert body["purchases"] == 1
     assert body["margin"]["amount"] == "75.0000"
     # An older snapshot delivered late does not overwrite the newer one.
-    await publish(order_event(customer, order_id=kept, model=OrderDeliveredV1, status="delivered", gross="200.00", occurred_at=t0 + timedelta(days=1)))
-    await publish(registered(customer))  # a later event to wait for
-    body = await profile_when(api, customer, lambda p: p["kind"] == "person")
+    late = await publish(order_event(customer, order_id=kept, model=OrderDeliveredV1, status="delivered", gross="200.00", occurred_at=t0 + timedelta(days=1)))
+    # Wait until the late snapshot itself was applied (an event on another topic proves nothing about it).
+    await eventually(lambda: applied(db, "segmentation.projection", late.id), timeout=CONSUMED_WITHIN)
+    body = (await api.get(f"/api/v1/segmentation/customers/{customer}")).json()
     assert body["net_revenue"]["amount"] == "150.0000"
 
 
-async def test_tickets_complaints_surveys_and_consents(api, publish) -> None:
+async def test_tickets_complaints_surveys_and_consents(api, publish, db) -> None:
     customer = uuid.uuid4()
     await publish(ticket(customer, "complaint"))
     await publish(ticket(customer, "question"))
     await publish(
         SurveyAnsweredV1(customer_id=customer, survey_id=uuid.uuid4(), kind="nps", score=4, issued_at=NOW - timedelta(days=2), answered_at=NOW - timedelta(days=2))
     )
-    await publish(SurveyAnsweredV1(customer_id=customer, survey_id=uuid.uuid4(), kind="csat", score=5, issued_at=NOW, answered_at=NOW))
+    csat = await publish(SurveyAnsweredV1(customer_id=customer, survey_id=uuid.uuid4(), kind="csat", score=5, issued_at=NOW, answered_at=NOW))
     consent = uuid.uuid4()
     await publish(ConsentGrantedV1(customer_id=customer, consent_id=consent, purpose="email_marketing", source="web-form", occurred_at=NOW))
     await publish(ConsentGrantedV1(customer_id=customer, consent_id=uuid.uuid4(), purpose="sms_marketing", source="web-form", occurred_at=NOW))
     await publish(ConsentWithdrawnV1(customer_id=customer, consent_id=consent, purpose="email_marketing", source="web-form", occurred_at=NOW + timedelta(seconds=1)))
+    # The surveys follow the tickets on their partition: the ticket count does not prove they were applied.
+    await eventually(lambda: applied(db, "segmentation.projection", csat.id), timeout=CONSUMED_WITHIN)
     body = await profile_when(api, customer, lambda p: p["tickets"] == 2 and p["consents"] == ["sms_marketing"])
     assert body["complaints"] == 1
     assert (body["satisfaction_kind"], body["satisfaction_score"]) == ("csat", 5)

@@ -12,7 +12,7 @@ from relacja_contracts.events import CustomerRegisteredV1
 from relacja_segmentation.domain.rules import OPERATORS, FIELDS
 
 from ...support import eventually
-from .conftest import order_event
+from .conftest import CONSUMED_WITHIN, order_event
 
 SAMPLE = {"integer": 3, "decimal": "12.50", "datetime": "2026-01-01T00:00:00Z"}
 
@@ -49,9 +49,11 @@ async def test_previews_count_exactly(api, publish) -> None:
         return response.json()["count"]
 
     async def loaded():
-        return await count({"field": "purchases", "op": "gte", "value": 1}) == 2
+        # Registrations and orders travel on different topics: wait for all three tagged
+        # profiles (customer 0 registers only) and both buyers' orders.
+        return await count({"tag": tag}) == 3 and await count({"field": "purchases", "op": "gte", "value": 1}) == 2
 
-    await eventually(loaded, timeout=30)
+    await eventually(loaded, timeout=CONSUMED_WITHIN)
     assert await count({"field": "kind", "op": "eq", "value": "company"}) == 1
     assert await count({"field": "recency_days", "op": "lte", "value": 30}) == 1
     assert await count({"not": {"field": "recency_days", "op": "lte", "value": 30}}) == 2  # null recency is not ≤ 30

@@ -126,7 +126,7 @@ async def test_reopen_window_and_auto_close(api: httpx.AsyncClient, db: asyncpg.
     async def closed() -> bool:
         return await db.fetchval("SELECT status FROM tickets WHERE id = $1", uuid.UUID(ticket["id"])) == "closed"
 
-    await eventually(closed, timeout=10)
+    await eventually(closed, timeout=30)  # the watcher's round; a loaded machine can delay it
     assert [kind for kind, _ in await ticket_events(db, ticket["id"])][-1] == "ticket.closed.v1"
 
 
