@@ -11,10 +11,13 @@
 The view itself needs ``customers:read`` (it lives under /api/v1/customers). Parts whose
 scope the caller lacks are not fetched and are named in ``omitted``; the others are
 fetched concurrently, each with its own deadline (``customer360_part_timeout_seconds``).
-Each part is the owning service's JSON answer, unchanged. A part that is late, down, not
-deployed or answers anything but 200 is named in ``missing`` with the reason, and the rest
-is returned with 200 — the view never fails because one part is missing, except that a
-profile answered with 404 means there is no such customer: 404 problem.
+Each part is the owning service's JSON answer, unchanged. A part whose service answers
+404 has nothing about this customer yet (no churn score before the first model run,
+no profile in segmentation before its events arrived): it is null and named in
+``empty`` — not a failure. A part that is late, down, not deployed or answers anything
+else but 200 is named in ``missing`` with the reason, and the rest is returned with
+200 — the view never fails because one part is missing, except that a profile answered
+with 404 means there is no such customer: 404 problem.
 
 Calls go through ``Upstreams`` (circuit breakers) without retries: the deadline is too
 short for them. A deadline that runs out cancels the call and does not count against the
@@ -70,7 +73,7 @@ class MissingPart(BaseModel):
 
 
 class Customer360(BaseModel):
-    """One customer across services. A part is null when it is missing or omitted."""
+    """One customer across services. A part is null when it is empty, missing or omitted."""
 
     customer_id: uuid.UUID
     profile: dict[str, Any] | None = Field(default=None, description="The customer master record (customers service)")
@@ -79,12 +82,19 @@ class Customer360(BaseModel):
     tickets: dict[str, Any] | None = Field(default=None, description="Open tickets and the last satisfaction score (tickets service)")
     segments: dict[str, Any] | None = Field(default=None, description="Segments and analytical profile (segmentation service)")
     churn: dict[str, Any] | None = Field(default=None, description="Churn risk and customer lifetime value (churn service)")
+    empty: list[PartName] = Field(
+        default_factory=list, description="Parts whose service has nothing about this customer yet (it answered 404)"
+    )
     missing: list[MissingPart] = Field(default_factory=list, description="Parts that were allowed but could not be had")
     omitted: list[PartName] = Field(default_factory=list, description="Parts the caller's scopes do not allow; not fetched")
 
 
 class _CustomerNotFound(Exception):
     """The profile part answered 404: the whole view is a 404, not a view with a part missing."""
+
+
+class _Empty(Exception):
+    """The part's service answered 404: it knows nothing about this customer (yet)."""
 
 
 class _Missing(Exception):
@@ -94,7 +104,7 @@ class _Missing(Exception):
 
 
 async def _fetch(part: Part, customer_id: uuid.UUID, upstreams: Upstreams, headers: list[tuple[str, str]]) -> Any:
-    """The part's JSON, or raises ``_Missing`` / ``_CustomerNotFound``."""
+    """The part's JSON, or raises ``_Empty`` / ``_Missing`` / ``_CustomerNotFound``."""
     base_url = upstreams.settings.upstreams.get(part.upstream)
     if base_url is None:
         raise _Missing("service not deployed")
@@ -115,9 +125,9 @@ async def _fetch(part: Part, customer_id: uuid.UUID, upstreams: Upstreams, heade
         raise _Missing("invalid response") from None
     try:
         if response.status_code != 200:
-            if response.status_code == 404 and part.name == "profile":
-                raise _CustomerNotFound()
-            reasons = {404: "not found", 405: "not available", 503: "service unavailable"}
+            if response.status_code == 404:
+                raise _CustomerNotFound() if part.name == "profile" else _Empty()
+            reasons = {405: "not available", 503: "service unavailable"}
             raise _Missing(reasons.get(response.status_code, f"unexpected answer {response.status_code}"))
         body = await response.aread()
     finally:
@@ -160,7 +170,9 @@ async def assemble(
     for part, result in zip(allowed, results):
         if isinstance(result, _CustomerNotFound):
             raise Problem(404, "Customer not found", f"There is no customer {customer_id}.", type_="not-found")
-        if isinstance(result, _Missing):
+        if isinstance(result, _Empty):
+            view.empty.append(part.name)
+        elif isinstance(result, _Missing):
             view.missing.append(MissingPart(part=part.name, reason=result.reason))
         elif isinstance(result, BaseException):
             raise result
