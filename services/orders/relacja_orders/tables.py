@@ -1,4 +1,5 @@
-"""Tables of the orders service (created by migrations/versions/0002_orders.py).
+"""Tables of the orders service (created by migrations/versions/0002_orders.py, 0004 adds
+the import fingerprint).
 
     products         the catalog; an order copies price, cost and tax rate into its lines
     known_customers  projection of relacja.customers: who may order (active), who was
@@ -28,7 +29,10 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 
-__all__ = ["metadata", "products", "known_customers", "orders", "order_returns", "order_imports", "order_number_seq"]
+__all__ = [
+    "metadata", "products", "known_customers", "orders", "order_returns", "order_imports", "order_number_seq",
+    "IMPORTED_FIELDS", "import_fingerprint_sql",
+]
 
 metadata = MetaData()
 
@@ -88,6 +92,9 @@ orders = Table(
     Column("margin", MONEY, nullable=True),
     Column("lines", JSONB, nullable=False),
     Column("imported", Boolean, nullable=False, server_default=text("false")),
+    # What the last import wrote: a re-import may only replace an order nobody changed since.
+    Column("import_fingerprint", Text, nullable=True, comment="MD5 of the imported row's values (api/imports.py)"),
+    Column("imported_version", Integer, nullable=True, comment="The version the last import wrote"),
     Column("payment_reference", Text, nullable=True),
     Column("cancel_reason", Text, nullable=True),
     Column("shipping_address", JSONB, nullable=True, comment="Personal data: cleared when the customer is erased"),
@@ -134,3 +141,17 @@ order_imports = Table(
     Column("finished_at", DateTime(timezone=True), nullable=True),
     Index("ix_order_imports_started_at_id", "started_at", "id"),
 )
+
+
+# The fields an import writes (besides ids), in the order the fingerprint reads them.
+IMPORTED_FIELDS = (
+    "customer_id", "status", "channel", "currency", "placed_at", "gross_amount", "tax_amount", "total_amount",
+    "returned_amount", "refunded_amount", "net_amount", "cost_amount", "margin", "lines",
+)
+
+
+def import_fingerprint_sql(alias: str) -> str:
+    """SQL: the MD5 of an imported row's fields, written out independently of the session's
+    settings (times as epoch seconds), so that the migration's backfill computes the same."""
+    parts = [f"extract(epoch FROM {alias}.{c})::text" if c == "placed_at" else f"{alias}.{c}::text" for c in IMPORTED_FIELDS]
+    return "md5(" + " || '|' || ".join(f"coalesce({p}, '-')" for p in parts) + ")"

@@ -21,6 +21,14 @@ rows (``bulk_events``: built by PostgreSQL, set-based). Re-running a file theref
 nothing. Rows without ``external_id`` are always new orders. A live (not imported) order is
 never overwritten.
 
+Neither is an imported order that has changed in Relacja since (paid, delivered,
+cancelled, returned): overwriting it would undo those facts — reset returned quantities,
+so that goods could be returned twice. Each imported order keeps the fingerprint of the
+row it was imported from and the version that import wrote (``import_fingerprint``,
+``imported_version``). A row equal to the one imported is unchanged, whatever happened
+since; a row that differs updates the order only if its version is still the imported
+one, and is otherwise a row error naming the order.
+
 A body that cannot be read (not UTF-8, an unterminated quoted field, a cut upload) stops
 the job with status ``failed`` and ``failure`` saying why; committed batches stay, and
 running the import again completes it. Bad rows are counted and reported
@@ -51,7 +59,7 @@ from relacja_servicekit.pagination import DEFAULT_LIMIT, CursorParam, LimitParam
 
 from ..domain.imports import ImportFormatError, ImportRow, RecordReader, build_order, csv_header_errors, parse_row
 from ..bulk_events import placed_events_insert
-from ..tables import order_imports
+from ..tables import IMPORTED_FIELDS, import_fingerprint_sql, order_imports
 from .common import PROBLEM, not_found
 
 __all__ = ["router", "IMPORTS_PATH", "BATCH_SIZE", "MAX_ERRORS"]
@@ -216,6 +224,8 @@ _STAGE_COLUMNS = [
     "total_amount", "returned_amount", "refunded_amount", "net_amount", "cost_amount", "margin", "lines",
 ]
 _COMPARED = [c for c in _STAGE_COLUMNS if c not in ("id", "external_id")]
+assert tuple(_COMPARED) == IMPORTED_FIELDS  # what the fingerprint covers is what an import writes
+
 
 _CREATE_STAGE = """
 CREATE TEMP TABLE IF NOT EXISTS order_import_stage (
@@ -229,17 +239,25 @@ CREATE TEMP TABLE IF NOT EXISTS order_import_stage (
 # created or changed (bulk_events), and count them.
 _UPSERT = f"""
 WITH written AS (
-    INSERT INTO orders ({", ".join(_STAGE_COLUMNS)}, imported, created_at, updated_at)
-    SELECT {", ".join(_STAGE_COLUMNS)}, true, $1, $1 FROM order_import_stage
+    INSERT INTO orders ({", ".join(_STAGE_COLUMNS)}, imported, import_fingerprint, imported_version, created_at, updated_at)
+    SELECT {", ".join(_STAGE_COLUMNS)}, true, {import_fingerprint_sql("s")}, 1, $1, $1 FROM order_import_stage AS s
     ON CONFLICT (external_id) DO UPDATE SET
-        {", ".join(f"{c} = EXCLUDED.{c}" for c in _COMPARED)}, version = orders.version + 1, updated_at = $1
+        {", ".join(f"{c} = EXCLUDED.{c}" for c in _COMPARED)}, version = orders.version + 1,
+        import_fingerprint = EXCLUDED.import_fingerprint, imported_version = orders.version + 1, updated_at = $1
     WHERE orders.imported
-      AND ({", ".join(f"orders.{c}" for c in _COMPARED)}) IS DISTINCT FROM ({", ".join(f"EXCLUDED.{c}" for c in _COMPARED)})
+      AND orders.import_fingerprint IS DISTINCT FROM EXCLUDED.import_fingerprint
+      AND orders.version = orders.imported_version
     RETURNING orders.*, (xmax = 0) AS inserted
 ), events AS (
     {placed_events_insert("written")}
 )
 SELECT count(*) FILTER (WHERE inserted) AS created, count(*) AS written FROM written
+"""
+
+# Rows the upsert left alone because their order changed in Relacja since it was imported.
+_CHANGED_SINCE_IMPORT = f"""
+SELECT s.external_id, o.number FROM order_import_stage AS s JOIN orders AS o ON o.external_id = s.external_id
+WHERE o.imported AND o.version <> o.imported_version AND o.import_fingerprint IS DISTINCT FROM {import_fingerprint_sql("s")}
 """
 
 _CUSTOMERS = """
@@ -274,6 +292,7 @@ async def _upsert(connection: Any, job: _Job, rows: list[tuple[int, ImportRow]],
     skus = list({line.sku for _, row in rows for line in row.lines})
     catalog = {r["sku"]: (r["id"], r["category"]) for r in await connection.fetch("SELECT id, sku, category FROM products WHERE sku = ANY($1::text[])", skus)} if skus else {}
     staged: list[dict[str, Any]] = []
+    row_numbers: dict[str, int] = {}
     for number, row in rows:
         customer_id = customers.get(row.customer_external_id)
         if customer_id is None:
@@ -286,6 +305,8 @@ async def _upsert(connection: Any, job: _Job, rows: list[tuple[int, ImportRow]],
             continue
         built["id"], built["customer_id"] = uuid.uuid4(), customer_id
         staged.append(built)
+        if row.external_id is not None:
+            row_numbers[row.external_id] = number
     if not staged:
         return
     await connection.execute(_CREATE_STAGE)
@@ -294,6 +315,13 @@ async def _upsert(connection: Any, job: _Job, rows: list[tuple[int, ImportRow]],
         records=[tuple(json.dumps(order["lines"]) if c == "lines" else order[c] for c in _STAGE_COLUMNS) for order in staged],
     )
     counts = await connection.fetchrow(_UPSERT, now, current_traceparent.get())
+    kept = await connection.fetch(_CHANGED_SINCE_IMPORT)
+    for order in kept:
+        job.fail(row_numbers[order["external_id"]], [{
+            "field": "external_id",
+            "message": f"order {order['number']} has changed in Relacja since it was imported (paid, delivered, cancelled "
+                       "or returned); the row was not applied, so that those changes are not undone",
+        }])
     job.rows_created += counts["created"]
     job.rows_updated += counts["written"] - counts["created"]
-    job.rows_unchanged += len(staged) - counts["written"]
+    job.rows_unchanged += len(staged) - counts["written"] - len(kept)
