@@ -18,7 +18,11 @@ from relacja_contracts.topics import CUSTOMERS
 from relacja_devstack import Stack
 from relacja_messaging.kafka import producer_options
 
-from ..support import eventually, read_topic
+from ..support import applied, event_types, eventually, read_topic
+
+CONSUMER = "segmentation.projection"
+UPDATED = "relacja.customers.customer.updated.v1"
+INBOX_ROW = 'SELECT partition, "offset", processed_at FROM inbox_events WHERE consumer = $1 AND event_id = $2'
 
 
 def new_customer(**overrides: object) -> dict:
@@ -73,23 +77,38 @@ async def test_the_same_event_delivered_twice_changes_nothing(stack: Stack, gate
     customer = (await gateway.post("/api/v1/customers", json=new_customer())).json()
     before = await eventually(lambda: projection(gateway, customer["id"]))
     record = await find_on_topic(stack, customer["id"])
-    duplicates_before = await consumer_metric(stack, "duplicate")
-
-    producer = AIOKafkaProducer(**producer_options(stack.bootstrap_servers))
-    await producer.start()
+    event_id = dict(record.headers)["ce_id"].decode()
+    db = await asyncpg.connect(stack.database_url("segmentation").replace("+asyncpg", ""))
     try:
-        await producer.send_and_wait(CUSTOMERS.name, value=record.value, key=record.key, headers=list(record.headers))
-    finally:
-        await producer.stop()
+        inbox_row = await db.fetchrow(INBOX_ROW, CONSUMER, event_id)
+        assert (inbox_row["partition"], inbox_row["offset"]) == (record.partition, record.offset)
+        duplicates_before = await consumer_metric(stack, "duplicate")
 
-    await eventually(lambda: _increased(stack, "duplicate", duplicates_before))
-    assert await projection(gateway, customer["id"]) == before
-    connection = await asyncpg.connect(stack.database_url("segmentation").replace("+asyncpg", ""))
-    try:
-        event_id = dict(record.headers)["ce_id"].decode()
-        assert await connection.fetchval("SELECT count(*) FROM inbox_events WHERE event_id = $1", event_id) == 1
+        producer = AIOKafkaProducer(**producer_options(stack.bootstrap_servers))
+        await producer.start()
+        try:
+            sent = await producer.send_and_wait(CUSTOMERS.name, value=record.value, key=record.key, headers=list(record.headers))
+        finally:
+            await producer.stop()
+
+        # A later event about the same customer (same key, same partition): once the consumer has
+        # applied it, it has been through the duplicate too — a partition is consumed in order.
+        updated = await gateway.patch(f"/api/v1/customers/{customer['id']}", json={"owner_id": "agent-dup"}, headers={"If-Match": '"1"'})
+        assert updated.status_code == 200, updated.text
+        update = next(r for r in await read_topic(
+            stack.bootstrap_servers, CUSTOMERS.name, header="ce_subject", values={customer["id"]},
+            until=lambda records: UPDATED in event_types(records),
+        ) if dict(r.headers)["ce_type"].decode() == UPDATED)
+        assert update.partition == sent.partition and update.offset > sent.offset
+        await eventually(lambda: applied(db, CONSUMER, dict(update.headers)["ce_id"].decode()))
+
+        # The duplicate was not applied again: the inbox still holds the first delivery only.
+        assert [tuple(row) for row in await db.fetch(INBOX_ROW, CONSUMER, event_id)] == [tuple(inbox_row)]
     finally:
-        await connection.close()
+        await db.close()
+    await eventually(lambda: _increased(stack, "duplicate", duplicates_before))  # counted after the commit
+    after = await projection(gateway, customer["id"])
+    assert {**after, "updated_at": None} == {**before, "updated_at": None}  # the owner is not projected
 
 
 async def _increased(stack: Stack, outcome: str, before: float) -> bool:

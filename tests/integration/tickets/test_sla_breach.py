@@ -46,7 +46,17 @@ async def test_breach_is_flagged_within_seconds_of_the_due_time_without_a_read(a
 
     breached_at = await eventually(flagged, timeout=30)
     assert timedelta(0) <= breached_at - due < timedelta(seconds=5)
-    await asyncio.sleep(2.5)  # several more watcher rounds: still one event
+    # Another ticket falls due only now: the watcher pass that flags it started after the first
+    # breach was committed, and saw the first clock again (its due time has passed too).
+    other_team = new_team()  # kept out of the team listing below
+    await create_policy(api, other_team)
+    later = await open_ticket(api, team=other_team, priority="urgent")
+    await due_in(db, later["id"], "first_response", 0.2)
+
+    async def later_flagged() -> list[dict]:
+        return await breaches(db, later["id"])
+
+    await eventually(later_flagged, timeout=30)
     events = await breaches(db, ticket["id"])
     assert len(events) == 1
     assert events[0]["target"] == "first_response" and events[0]["policy_id"] == policy["id"]
