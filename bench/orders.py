@@ -2,6 +2,7 @@
 
     python -m bench.orders [--customers 10000] [--paced-rate 200] [--paced-seconds 30]
                            [--sustained-seconds 30] [--concurrency 32] [--import-rows 1000000]
+    python -m bench.orders --import-only [--import-rows 1000000]   # the import alone, then its events published
 
 Targets (issue 4): placement through the gateway with the whole local stack ≥ 500 orders/s
 sustained and p99 ≤ 100 ms at 200 orders/s; import ≥ 20,000 orders/s into the database;
@@ -35,6 +36,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import random
@@ -47,8 +49,12 @@ from datetime import datetime, timedelta, timezone
 
 import asyncpg
 import httpx
+from sqlalchemy.ext.asyncio import create_async_engine
 
-from ._stack import bench_stack, load_average, percentile
+from relacja_messaging import OutboxRelay
+from relacja_messaging.relay import RelaySettings
+
+from ._stack import bench_stack, cpu_seconds, load_average, percentile
 
 WRK_SCRIPT = """
 wrk.method = "POST"
@@ -163,6 +169,60 @@ async def outbox_empty(dsn: str, timeout: float = 1800) -> float:
         await conn.close()
 
 
+async def import_only(args: argparse.Namespace) -> None:
+    """The import on its own, laid out as ``deploy/k8s`` runs a service: the orders API
+    process without its relay (``RUN_RELAY=false``, the ``api`` deployment) takes the
+    import; no other service runs, so nothing else consumes the events meanwhile, and the
+    body is built before the clock starts. Then the shared ``OutboxRelay`` — what the
+    ``worker`` deployment runs — is started in this (separate) process and publishes the
+    import's events; events/s = rows / time until the outbox is empty."""
+    os.environ["RELACJA_ORDERS_LOG_LEVEL"] = "WARNING"
+    os.environ["RELACJA_ORDERS_RUN_RELAY"] = "false"
+    async with bench_stack(services=["orders"]) as stack:
+        dsn = stack.config.postgres_dsn("relacja_orders")
+        await seed_customers(dsn, args.customers)
+        async with httpx.AsyncClient(base_url=stack.service_url("orders"), timeout=3600, trust_env=False) as service:
+            skus = []
+            for n in range(20):
+                sku = f"BENCH-{n:03d}"
+                created = await service.post("/api/v1/products", json={"sku": sku, "name": f"Product {n}", "category": f"cat-{n % 4}",
+                                                                        "list_price": f"{10 + n}.99", "unit_cost": f"{5 + n}.50",
+                                                                        "tax_rate": "0.23", "currency": "PLN"})
+                created.raise_for_status()
+                skus.append(sku)
+            chunks = [chunk async for chunk in import_body(args.import_rows, args.customers, skus, uuid.uuid4().hex[:6])]
+
+            async def body() -> AsyncIterator[bytes]:
+                for chunk in chunks:
+                    yield chunk
+
+            before = cpu_seconds(stack.config.state_dir)
+            started = time.perf_counter()
+            response = await service.post("/api/v1/orders/imports", content=body(), headers={"Content-Type": "application/x-ndjson"})
+            ended = time.perf_counter()
+            response.raise_for_status()
+            job = response.json()
+            used = {part: seconds - before.get(part, 0.0) for part, seconds in cpu_seconds(stack.config.state_dir).items()}
+        print(f"import only (orders API process alone, relay off), {args.import_rows} orders (NDJSON, 2 lines each, body built "
+              f"beforehand): {ended - started:.1f} s = {args.import_rows / (ended - started):.0f} orders/s "
+              f"(created {job['rows_created']}, failed {job['rows_failed']}) ({load_average()})", flush=True)
+        print("  CPU seconds during the import: " + ", ".join(f"{part} {seconds:.1f}" for part, seconds in sorted(used.items())), flush=True)
+
+        engine = create_async_engine(stack.database_url("orders"))
+        relay = asyncio.create_task(OutboxRelay(engine, stack.bootstrap_servers, RelaySettings(), name="bench-worker-relay").run())
+        try:
+            relay_started = time.perf_counter()
+            drained = await outbox_empty(dsn)
+        finally:
+            relay.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await relay
+            await engine.dispose()
+    seconds = drained - relay_started
+    print(f"  then one relay (worker role) published the {job['rows_created']} events in {seconds:.1f} s = "
+          f"{job['rows_created'] / seconds:.0f} events/s ({load_average()})")
+
+
 async def main(args: argparse.Namespace) -> None:
     results: list[str] = []
 
@@ -226,8 +286,10 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--sustained-seconds", type=float, default=30)
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--import-rows", type=int, default=1_000_000)
+    parser.add_argument("--import-only", action="store_true", help="only the import, with only the orders service running")
     return parser.parse_args()
 
 
 if __name__ == "__main__":
-    asyncio.run(main(parse_args()))
+    arguments = parse_args()
+    asyncio.run(import_only(arguments) if arguments.import_only else main(arguments))

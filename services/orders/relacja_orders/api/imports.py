@@ -7,10 +7,11 @@
 The row format is in ``domain.imports``. The body is streamed through an incremental
 reader: memory holds one batch, never the body. Every :data:`BATCH_SIZE` valid rows are
 written in one transaction, together with the job's counters (so ``GET`` on the job shows
-committed progress) and their events; the next batch is parsed while the previous one is
-written, so Python and PostgreSQL work side by side.
+committed progress) and their events. The request parses and prices the next batch
+(``_price``: customers and SKUs looked up on a connection of its own) while a writer
+task writes the previous one, so Python and PostgreSQL work side by side.
 
-A batch is written set-based: its customers resolved with one query
+A batch is priced and written set-based: its customers resolved with one query
 (``customer_external_id`` → the customers projection; an unknown, merged or erased
 customer is a row error, never a guess), its orders COPYed (``copy_records_to_table``)
 into a temporary staging table and moved with one ``INSERT ... SELECT ... ON CONFLICT
@@ -97,6 +98,8 @@ class _Batch:
     external_ids: set[str] = field(default_factory=set)
     read: int = 0  # rows read (valid or not) since the previous batch
     failed: list[tuple[int, list[dict[str, str]]]] = field(default_factory=list)
+    staged: list[tuple[Any, ...]] = field(default_factory=list)  # priced orders, as COPY records
+    row_numbers: dict[str, int] = field(default_factory=dict)  # external id → row number, for row errors
 
 
 
@@ -133,6 +136,7 @@ async def import_orders(request: Request, session: SessionDep) -> JSONResponse:
     async with session.begin():
         await session.execute(insert(order_imports).values(id=job.id, status="running", format=fmt))
     writer = _Writer(session, job)
+    sessions = request.app.state.database.sessions  # a second connection: pricing looks up while a batch is written
     batch = _Batch()
     failure: str | None = None
     try:
@@ -144,6 +148,7 @@ async def import_orders(request: Request, session: SessionDep) -> JSONResponse:
                     batch.failed.append((number, errors))
                     continue
                 if len(batch.rows) >= BATCH_SIZE or (row.external_id is not None and row.external_id in batch.external_ids):
+                    await _price(sessions, batch)
                     await writer.submit(batch)
                     batch = _Batch()
                 batch.rows.append((number, row))
@@ -153,6 +158,7 @@ async def import_orders(request: Request, session: SessionDep) -> JSONResponse:
             failure = str(err)
         except ClientDisconnect:
             failure = "the upload was interrupted before the body ended"
+        await _price(sessions, batch)
         await writer.submit(batch)
         job = await writer.wait()
     except BaseException:
@@ -266,62 +272,65 @@ WHERE external_id = ANY($1::text[]) AND state = 'active' ORDER BY external_id, u
 """
 
 
+async def _price(sessions: Any, batch: _Batch) -> None:
+    """Resolve the batch's customers and SKUs and price its rows into COPY records (rows
+    that cannot be priced join ``batch.failed``): the batch's Python work, done by the
+    request while the writer task waits for PostgreSQL to write the previous batch."""
+    if not batch.rows:
+        return
+    async with sessions() as lookup:
+        connection = (await (await lookup.connection()).get_raw_connection()).driver_connection
+        customers = {
+            r["external_id"]: r["customer_id"]
+            for r in await connection.fetch(_CUSTOMERS, list({row.customer_external_id for _, row in batch.rows}))
+        }
+        skus = list({line.sku for _, row in batch.rows for line in row.lines})
+        catalog = {r["sku"]: (r["id"], r["category"]) for r in await connection.fetch("SELECT id, sku, category FROM products WHERE sku = ANY($1::text[])", skus)} if skus else {}
+    for number, row in batch.rows:
+        customer_id = customers.get(row.customer_external_id)
+        if customer_id is None:
+            batch.failed.append((number, [{"field": "customer_external_id",
+                                           "message": f"no active customer with external id {row.customer_external_id!r} is known; the row was not imported"}]))
+            continue
+        built = build_order(row, catalog)
+        if isinstance(built, list):
+            batch.failed.append((number, built))
+            continue
+        built["id"], built["customer_id"], built["lines"] = uuid.uuid4(), customer_id, json.dumps(built["lines"])
+        batch.staged.append(tuple(built[c] for c in _STAGE_COLUMNS))
+        if row.external_id is not None:
+            batch.row_numbers[row.external_id] = number
+
+
 async def _write_batch(session: AsyncSession, job: _Job, batch: _Batch) -> _Job:
-    """Write ``batch`` and the job's counters in one transaction; the job after it."""
+    """Write ``batch`` (priced) and the job's counters in one transaction; the job after it."""
     job.rows_total += batch.read
     reported = len(job.errors)
-    for number, errors in batch.failed:
+    for number, errors in sorted(batch.failed, key=lambda failed: failed[0]):
         job.fail(number, errors)
     async with session.begin():
-        if batch.rows:
+        if batch.staged:
             # A statement through the session first: it opens the transaction on the
             # connection, which the raw driver calls below then run inside.
             now = await session.scalar(select(func.now()))
             connection = (await (await session.connection()).get_raw_connection()).driver_connection
-            await _upsert(connection, job, batch.rows, now)
-            job.errors[reported:] = sorted(job.errors[reported:], key=lambda error: error["row"])  # stable: a row's errors keep their order
+            await _upsert(connection, job, batch, now)
+        job.errors[reported:] = sorted(job.errors[reported:], key=lambda error: error["row"])  # stable: a row's errors keep their order
         await session.execute(update(order_imports).where(order_imports.c.id == job.id).values(**job.columns()))
     return job
 
 
-async def _upsert(connection: Any, job: _Job, rows: list[tuple[int, ImportRow]], now: datetime) -> None:
-    customers = {
-        r["external_id"]: r["customer_id"]
-        for r in await connection.fetch(_CUSTOMERS, list({row.customer_external_id for _, row in rows}))
-    }
-    skus = list({line.sku for _, row in rows for line in row.lines})
-    catalog = {r["sku"]: (r["id"], r["category"]) for r in await connection.fetch("SELECT id, sku, category FROM products WHERE sku = ANY($1::text[])", skus)} if skus else {}
-    staged: list[dict[str, Any]] = []
-    row_numbers: dict[str, int] = {}
-    for number, row in rows:
-        customer_id = customers.get(row.customer_external_id)
-        if customer_id is None:
-            job.fail(number, [{"field": "customer_external_id",
-                               "message": f"no active customer with external id {row.customer_external_id!r} is known; the row was not imported"}])
-            continue
-        built = build_order(row, catalog)
-        if isinstance(built, list):
-            job.fail(number, built)
-            continue
-        built["id"], built["customer_id"] = uuid.uuid4(), customer_id
-        staged.append(built)
-        if row.external_id is not None:
-            row_numbers[row.external_id] = number
-    if not staged:
-        return
+async def _upsert(connection: Any, job: _Job, batch: _Batch, now: datetime) -> None:
     await connection.execute(_CREATE_STAGE)
-    await connection.copy_records_to_table(
-        "order_import_stage", columns=_STAGE_COLUMNS,
-        records=[tuple(json.dumps(order["lines"]) if c == "lines" else order[c] for c in _STAGE_COLUMNS) for order in staged],
-    )
+    await connection.copy_records_to_table("order_import_stage", columns=_STAGE_COLUMNS, records=batch.staged)
     counts = await connection.fetchrow(_UPSERT, now, current_traceparent.get())
     kept = await connection.fetch(_CHANGED_SINCE_IMPORT)
     for order in kept:
-        job.fail(row_numbers[order["external_id"]], [{
+        job.fail(batch.row_numbers[order["external_id"]], [{
             "field": "external_id",
             "message": f"order {order['number']} has changed in Relacja since it was imported (paid, delivered, cancelled "
                        "or returned); the row was not applied, so that those changes are not undone",
         }])
     job.rows_created += counts["created"]
     job.rows_updated += counts["written"] - counts["created"]
-    job.rows_unchanged += len(staged) - counts["written"] - len(kept)
+    job.rows_unchanged += len(batch.staged) - counts["written"] - len(kept)
