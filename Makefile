@@ -73,6 +73,7 @@ bench-tickets: sync
 	$(UV) run --frozen python -m bench.tickets_sla
 bench-orders: sync wrk
 	$(UV) run --frozen python -m bench.orders
+	$(UV) run --frozen python -m bench.orders --import-only
 
 # The gateway benchmark drives load with wrk (Debian package), installed when missing.
 wrk:
