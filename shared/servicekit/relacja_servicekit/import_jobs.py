@@ -11,7 +11,9 @@ What a row means stays in each service; so do its job table and batching.
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, AsyncIterator
 
@@ -22,11 +24,51 @@ from .import_records import Format, RecordReader
 from .models import RowModel
 from .problems import Problem
 
-__all__ = ["MAX_ERRORS", "MEDIA_TYPES", "ImportJobPublic", "ImportJobsPublic", "ImportRowError", "import_format", "request_records"]
+__all__ = [
+    "MAX_ERRORS", "MEDIA_TYPES", "ImportJobPublic", "ImportJobsPublic", "ImportProgress", "ImportRowError", "import_format",
+    "request_records",
+]
 
 #: Row errors kept per job; the counters still count every failed row.
 MAX_ERRORS = 1000
 MEDIA_TYPES: dict[str, Format] = {"text/csv": "csv", "application/x-ndjson": "ndjson", "application/ndjson": "ndjson"}
+
+
+@dataclass
+class ImportProgress:
+    """A job's counters and row errors as the importing request knows them. A batch works
+    on a ``copy()`` that replaces this one only once its transaction committed, so the
+    job row never counts rows that were rolled back."""
+
+    id: uuid.UUID
+    rows_total: int = 0
+    rows_created: int = 0
+    rows_updated: int = 0
+    rows_unchanged: int = 0
+    rows_failed: int = 0
+    errors: list[dict[str, Any]] = field(default_factory=list)
+
+    def fail(self, row: int, errors: list[dict[str, str]]) -> None:
+        """Count a failed row; keep its errors while fewer than ``MAX_ERRORS`` are kept."""
+        self.rows_failed += 1
+        room = max(MAX_ERRORS - len(self.errors), 0)
+        self.errors += [{"row": row, **error} for error in errors[:room]]
+
+    def copy(self) -> "ImportProgress":
+        return dataclasses.replace(self, errors=list(self.errors))
+
+    def absorbing(self, tally: "ImportProgress") -> "ImportProgress":
+        """A copy with the rows read (and failed) that ``tally`` counted."""
+        merged = self.copy()
+        merged.rows_total += tally.rows_total
+        merged.rows_failed += tally.rows_failed
+        merged.errors += tally.errors[: max(MAX_ERRORS - len(merged.errors), 0)]
+        return merged
+
+    def columns(self) -> dict[str, Any]:
+        """The job row's counter columns and errors."""
+        counters = ("rows_total", "rows_created", "rows_updated", "rows_unchanged", "rows_failed")
+        return {name: getattr(self, name) for name in counters} | {"errors": self.errors}
 
 
 class ImportRowError(BaseModel):

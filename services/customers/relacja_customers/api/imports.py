@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import dataclasses
 import json
 import logging
 import uuid
@@ -52,7 +51,7 @@ from relacja_contracts import CloudEvent, EventPayload
 from relacja_messaging import Outbox
 from relacja_messaging.tracing import current_traceparent
 from relacja_servicekit import Problem, SessionDep
-from relacja_servicekit.import_jobs import MAX_ERRORS, ImportJobPublic, ImportJobsPublic, import_format, request_records
+from relacja_servicekit.import_jobs import MAX_ERRORS, ImportJobPublic, ImportJobsPublic, ImportProgress, import_format, request_records
 from relacja_servicekit.pagination import DEFAULT_LIMIT, CursorParam, LimitParam, paginate
 
 from ..domain.customer import FIELDS, apply_changes, changed_fields, check_fields
@@ -77,40 +76,6 @@ _CONFLICT = (IntegrityError, asyncpg.UniqueViolationError)
 
 
 # -- the job's state in this request ------------------------------------------------------
-
-
-@dataclass
-class _Job:
-    """The job's counters as this request knows them; a batch works on a copy that
-    replaces this one only when its transaction committed."""
-
-    id: uuid.UUID
-    rows_total: int = 0
-    rows_created: int = 0
-    rows_updated: int = 0
-    rows_unchanged: int = 0
-    rows_failed: int = 0
-    errors: list[dict[str, Any]] = field(default_factory=list)
-
-    def fail(self, row: int, errors: list[dict[str, str]]) -> None:
-        self.rows_failed += 1
-        room = max(MAX_ERRORS - len(self.errors), 0)
-        self.errors += [{"row": row, **error} for error in errors[:room]]
-
-    def copy(self) -> "_Job":
-        return dataclasses.replace(self, errors=list(self.errors))
-
-    def absorbing(self, tally: "_Job") -> "_Job":
-        """A copy with the rows read (and failed) that ``tally`` counted."""
-        merged = self.copy()
-        merged.rows_total += tally.rows_total
-        merged.rows_failed += tally.rows_failed
-        merged.errors += tally.errors[: max(MAX_ERRORS - len(merged.errors), 0)]
-        return merged
-
-    def columns(self) -> dict[str, Any]:
-        counters = ("rows_total", "rows_created", "rows_updated", "rows_unchanged", "rows_failed")
-        return {name: getattr(self, name) for name in counters} | {"errors": self.errors}
 
 
 @dataclass
@@ -177,10 +142,10 @@ async def import_customers(request: Request, session: SessionDep) -> JSONRespons
     fmt = import_format(request.headers.get("content-type"))
     records = request_records(RecordReader(fmt), request)
     header = await _csv_header(records) if fmt == "csv" else None
-    writer = _Writer(session, _Job(id=uuid.uuid4()))
+    writer = _Writer(session, ImportProgress(id=uuid.uuid4()))
     async with session.begin():
         await session.execute(insert(customer_imports).values(id=writer.job.id, status="running", format=fmt))
-    batch, tally = _Batch(), _Job(writer.job.id)  # tally: rows read since the last batch was handed over
+    batch, tally = _Batch(), ImportProgress(writer.job.id)  # tally: rows read since the last batch was handed over
     failure: str | None = None
     try:
         try:
@@ -192,7 +157,7 @@ async def import_customers(request: Request, session: SessionDep) -> JSONRespons
                     continue
                 if len(batch.items) >= BATCH_SIZE or data.external_id in batch.external_ids:
                     await writer.submit(batch, tally)
-                    batch, tally = _Batch(), _Job(writer.job.id)
+                    batch, tally = _Batch(), ImportProgress(writer.job.id)
                 batch.add(_Item(number, data))
         except ImportFormatError as err:
             failure = str(err)
@@ -226,7 +191,7 @@ async def _csv_header(records: AsyncIterator[tuple[int, Any]]) -> list[str]:
     return header
 
 
-async def _finish(session: AsyncSession, job: _Job, status: str, failure: str | None) -> Any:
+async def _finish(session: AsyncSession, job: ImportProgress, status: str, failure: str | None) -> Any:
     async with session.begin():
         return (
             await session.execute(
@@ -273,16 +238,16 @@ class _Writer:
     (Python, this process) while the previous one is written (PostgreSQL): the two
     overlap instead of adding up. Batches still commit strictly one after another."""
 
-    def __init__(self, session: AsyncSession, job: _Job) -> None:
+    def __init__(self, session: AsyncSession, job: ImportProgress) -> None:
         self.session = session
         self.job = job  # as committed by the last finished batch
-        self._task: asyncio.Task[_Job] | None = None
+        self._task: asyncio.Task[ImportProgress] | None = None
 
-    async def submit(self, batch: _Batch, tally: _Job) -> None:
+    async def submit(self, batch: _Batch, tally: ImportProgress) -> None:
         await self.wait()
         self._task = asyncio.create_task(_flush(self.session, self.job.absorbing(tally), batch))
 
-    async def wait(self) -> _Job:
+    async def wait(self) -> ImportProgress:
         if self._task is not None:
             task, self._task = self._task, None
             self.job = await task
@@ -297,7 +262,7 @@ class _Writer:
 
 
 
-async def _flush(session: AsyncSession, job: _Job, batch: _Batch) -> _Job:
+async def _flush(session: AsyncSession, job: ImportProgress, batch: _Batch) -> ImportProgress:
     """Write ``batch`` and the job's counters in one transaction; the job after it.
 
     A unique violation means a concurrent writer took an e-mail, phone or external id
@@ -316,7 +281,7 @@ async def _flush(session: AsyncSession, job: _Job, batch: _Batch) -> _Job:
     return await _write_and_save(session, job, [])
 
 
-async def _write_and_save(session: AsyncSession, job: _Job, items: list[_Item]) -> _Job:
+async def _write_and_save(session: AsyncSession, job: ImportProgress, items: list[_Item]) -> ImportProgress:
     attempt = job.copy()
     async with session.begin():
         if items:
@@ -362,7 +327,7 @@ def _any(values: list[Any]) -> Any:
     return any_(bindparam(None, values, type_=ARRAY(Text)))
 
 
-async def _write(session: AsyncSession, job: _Job, items: list[_Item]) -> None:
+async def _write(session: AsyncSession, job: ImportProgress, items: list[_Item]) -> None:
     now = await session.scalar(select(func.now()))
     existing = {
         row.external_id: row
@@ -427,7 +392,7 @@ async def _write(session: AsyncSession, job: _Job, items: list[_Item]) -> None:
     job.rows_updated += len(changed)
 
 
-async def _check_companies(session: AsyncSession, candidates: list[_Candidate], job: _Job) -> list[_Candidate]:
+async def _check_companies(session: AsyncSession, candidates: list[_Candidate], job: ImportProgress) -> list[_Candidate]:
     wanted = {c.fields["company_id"] for c in candidates if c.fields["company_id"] is not None and (c.before is None or c.before.company_id != c.fields["company_id"])}
     if not wanted:
         return candidates
@@ -457,7 +422,7 @@ async def _company_keys(session: AsyncSession, candidates: list[_Candidate]) -> 
     return {row.id: row.name_key for row in rows}
 
 
-async def _check_unique(session: AsyncSession, candidates: list[_Candidate], job: _Job) -> list[_Candidate]:
+async def _check_unique(session: AsyncSession, candidates: list[_Candidate], job: ImportProgress) -> list[_Candidate]:
     """Drop candidates whose e-mail or phone belongs to another customer (or to an earlier row of the batch)."""
     emails = [e for c in candidates if (e := c.stored["email_normalized"])]
     phones = [c.fields["phone"] for c in candidates if c.fields["phone"]]

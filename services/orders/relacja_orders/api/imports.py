@@ -40,7 +40,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import dataclasses
 import json
 import uuid
 from dataclasses import dataclass, field
@@ -55,7 +54,7 @@ from starlette.requests import ClientDisconnect
 
 from relacja_messaging.tracing import current_traceparent
 from relacja_servicekit import Problem, SessionDep
-from relacja_servicekit.import_jobs import MAX_ERRORS, ImportJobPublic, ImportJobsPublic, import_format, request_records
+from relacja_servicekit.import_jobs import MAX_ERRORS, ImportJobPublic, ImportJobsPublic, ImportProgress, import_format, request_records
 from relacja_servicekit.pagination import DEFAULT_LIMIT, CursorParam, LimitParam, paginate
 
 from ..domain.imports import ImportFormatError, ImportRow, RecordReader, build_order, csv_header_errors, parse_row
@@ -70,26 +69,6 @@ router = APIRouter(prefix=IMPORTS_PATH, tags=["imports"])  # no RequireJson: the
 
 BATCH_SIZE = 5000
 
-
-
-@dataclass
-class _Job:
-    id: uuid.UUID
-    rows_total: int = 0
-    rows_created: int = 0
-    rows_updated: int = 0
-    rows_unchanged: int = 0
-    rows_failed: int = 0
-    errors: list[dict[str, Any]] = field(default_factory=list)
-
-    def fail(self, row: int, errors: list[dict[str, str]]) -> None:
-        self.rows_failed += 1
-        room = max(MAX_ERRORS - len(self.errors), 0)
-        self.errors += [{"row": row, **error} for error in errors[:room]]
-
-    def columns(self) -> dict[str, Any]:
-        counters = ("rows_total", "rows_created", "rows_updated", "rows_unchanged", "rows_failed")
-        return {name: getattr(self, name) for name in counters} | {"errors": self.errors}
 
 
 @dataclass
@@ -132,7 +111,7 @@ async def import_orders(request: Request, session: SessionDep) -> JSONResponse:
     fmt = import_format(request.headers.get("content-type"))
     records = request_records(RecordReader(fmt), request)  # type: ignore[arg-type]
     header = await _csv_header(records) if fmt == "csv" else None
-    job = _Job(id=uuid.uuid4())
+    job = ImportProgress(id=uuid.uuid4())
     async with session.begin():
         await session.execute(insert(order_imports).values(id=job.id, status="running", format=fmt))
     writer = _Writer(session, job)
@@ -170,7 +149,7 @@ async def import_orders(request: Request, session: SessionDep) -> JSONResponse:
     return JSONResponse(public.model_dump(mode="json"), status_code=202, headers={"Location": f"{IMPORTS_PATH}/{job.id}"})
 
 
-async def _finish(session: AsyncSession, job: _Job, status: str, failure: str | None) -> Any:
+async def _finish(session: AsyncSession, job: ImportProgress, status: str, failure: str | None) -> Any:
     async with session.begin():
         return (await session.execute(
             update(order_imports).where(order_imports.c.id == job.id)
@@ -202,16 +181,16 @@ class _Writer:
     """Writes one batch at a time in a task while the request parses the next one.
     Batches commit strictly one after another; ``job`` is the state as last committed."""
 
-    def __init__(self, session: AsyncSession, job: _Job) -> None:
+    def __init__(self, session: AsyncSession, job: ImportProgress) -> None:
         self.session = session
         self.job = job
-        self._task: asyncio.Task[_Job] | None = None
+        self._task: asyncio.Task[ImportProgress] | None = None
 
     async def submit(self, batch: _Batch) -> None:
         await self.wait()
-        self._task = asyncio.create_task(_write_batch(self.session, dataclasses.replace(self.job, errors=list(self.job.errors)), batch))
+        self._task = asyncio.create_task(_write_batch(self.session, self.job.copy(), batch))
 
-    async def wait(self) -> _Job:
+    async def wait(self) -> ImportProgress:
         if self._task is not None:
             task, self._task = self._task, None
             self.job = await task
@@ -302,7 +281,7 @@ async def _price(sessions: Any, batch: _Batch) -> None:
             batch.row_numbers[row.external_id] = number
 
 
-async def _write_batch(session: AsyncSession, job: _Job, batch: _Batch) -> _Job:
+async def _write_batch(session: AsyncSession, job: ImportProgress, batch: _Batch) -> ImportProgress:
     """Write ``batch`` (priced) and the job's counters in one transaction; the job after it."""
     job.rows_total += batch.read
     reported = len(job.errors)
@@ -320,7 +299,7 @@ async def _write_batch(session: AsyncSession, job: _Job, batch: _Batch) -> _Job:
     return job
 
 
-async def _upsert(connection: Any, job: _Job, batch: _Batch, now: datetime) -> None:
+async def _upsert(connection: Any, job: ImportProgress, batch: _Batch, now: datetime) -> None:
     await connection.execute(_CREATE_STAGE)
     await connection.copy_records_to_table("order_import_stage", columns=_STAGE_COLUMNS, records=batch.staged)
     counts = await connection.fetchrow(_UPSERT, now, current_traceparent.get())
