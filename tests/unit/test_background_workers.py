@@ -8,7 +8,7 @@ from relacja_customers.settings import CustomersSettings
 from relacja_messaging import EventHandlers
 from relacja_servicekit.app import messaging_workers
 from relacja_servicekit.db import Database
-from relacja_servicekit.idempotency import IdempotencyKeyPurger
+from relacja_servicekit.housekeeping import Housekeeping
 
 
 def worker_kinds(run_relay: bool, run_consumers: bool) -> set[str]:
@@ -21,18 +21,19 @@ def worker_kinds(run_relay: bool, run_consumers: bool) -> set[str]:
 @pytest.mark.parametrize(
     ("run_relay", "run_consumers", "expected"),
     [
-        (True, True, {"OutboxRelay", "IdempotencyKeyPurger", "EventConsumer"}),
-        (True, False, {"OutboxRelay", "IdempotencyKeyPurger"}),
+        (True, True, {"OutboxRelay", "Housekeeping", "EventConsumer"}),
+        (True, False, {"OutboxRelay", "Housekeeping"}),
         (False, True, {"EventConsumer"}),
         (False, False, set()),
     ],
 )
-def test_the_relay_process_also_purges_idempotency_keys(run_relay: bool, run_consumers: bool, expected: set[str]) -> None:
+def test_the_relay_process_also_does_the_housekeeping(run_relay: bool, run_consumers: bool, expected: set[str]) -> None:
     assert worker_kinds(run_relay, run_consumers) == expected
 
 
-def test_the_purge_keeps_keys_for_the_configured_retention() -> None:
-    settings = CustomersSettings(idempotency_key_retention_hours=48)
+def test_the_housekeeping_keeps_rows_for_the_configured_retentions() -> None:
+    settings = CustomersSettings(idempotency_key_retention_hours=48, inbox_retention_days=45)
     workers = messaging_workers(Database(settings.database_url), settings, name="customers", consumers={})
-    purger = next(w.__self__ for w in workers if isinstance(w.__self__, IdempotencyKeyPurger))
-    assert purger.retention.total_seconds() == 48 * 3600
+    housekeeping = next(w.__self__ for w in workers if isinstance(w.__self__, Housekeeping))
+    retentions = {name: purge.keywords["retention"].total_seconds() for name, purge in housekeeping.purges.items()}
+    assert retentions == {"idempotency keys": 48 * 3600, "inbox rows": 45 * 86400}

@@ -7,6 +7,7 @@ Map of the package:
     outbox.py      Outbox.add(): write an event through the caller's session, in its transaction
     relay.py       OutboxRelay: publish outbox rows to Kafka in order; detect a broker that lost them and replay
     replay.py      operator command: publish the retained outbox again
+    retention.py   batched deletes of rows past their retention; the inbox's retention
     consumer.py    EventConsumer: idempotent (inbox) consumer with retries and a dead-letter topic
     handlers.py    EventHandlers: typed handler registry (the payload model is the contract)
     topics.py      declare_topics(): explicit topic creation from the contracts

@@ -64,6 +64,7 @@ inbox_events = Table(
     Column("event_time", DateTime(timezone=True), nullable=True),
     Column("processed_at", DateTime(timezone=True), nullable=False, server_default=func.clock_timestamp()),
     PrimaryKeyConstraint("consumer", "event_id"),
+    Index("ix_inbox_events_processed_at", "processed_at"),  # the retention purge (retention.py)
 )
 
 relay_watermarks = Table(

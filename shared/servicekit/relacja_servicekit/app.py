@@ -12,7 +12,7 @@
 every other path has ``settings.max_body_bytes``.
 
 The lifespan opens the database and starts the background workers as tasks: the outbox
-relay and the idempotency-key purge (if ``settings.run_relay``), one ``EventConsumer`` per entry of ``consumers`` (if
+relay and the housekeeping (if ``settings.run_relay``), one ``EventConsumer`` per entry of ``consumers`` (if
 ``settings.run_consumers``) and any ``background`` extras; on shutdown it cancels them and
 closes the pool. Workers never raise for an outage; if one crashes anyway it is
 restarted after a pause and logged.
@@ -33,7 +33,7 @@ from relacja_messaging.relay import RelaySettings
 
 from .db import Database
 from .health import BrokerProbe, health_router
-from .idempotency import IdempotencyKeyPurger
+from .housekeeping import service_housekeeping
 from .logging import configure_logging
 from .middleware import BodySizeLimitMiddleware, RequestContextMiddleware, UnhandledErrorMiddleware
 from .problems import install_problem_handlers
@@ -74,8 +74,12 @@ def messaging_workers(
         relay_settings = RelaySettings(replication_factor=settings.kafka_replication_factor)
         workers.append(OutboxRelay(database.engine, settings.kafka_bootstrap, relay_settings, name=f"{name}-relay").run)
         # Housekeeping goes with the relay: one process per service runs it.
-        retention = timedelta(hours=settings.idempotency_key_retention_hours)
-        workers.append(IdempotencyKeyPurger(database.engine, retention).run)
+        housekeeping = service_housekeeping(
+            database.engine,
+            idempotency_key_retention=timedelta(hours=settings.idempotency_key_retention_hours),
+            inbox_retention=timedelta(days=settings.inbox_retention_days),
+        )
+        workers.append(housekeeping.run)
     return workers
 
 

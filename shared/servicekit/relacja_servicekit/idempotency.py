@@ -8,8 +8,8 @@ still running — waits on the row lock and then finds it. The request body's SH
 is stored with the key: the same key with another body is 422, a client bug that must
 not be answered with somebody else's response. Keys are kept for the service's
 ``idempotency_key_retention_hours`` (24 h by default, as the draft suggests); the
-process that runs the outbox relay also runs ``IdempotencyKeyPurger``, which deletes
-older keys in small batches. After that a retry with the same key is a new request.
+process that runs the outbox relay also runs the housekeeping (``housekeeping.py``),
+which deletes older keys in small batches. After that a retry with the same key is a new request.
 
     stored = await claim(session, scope="customers.create", key=key, fingerprint=fp)
     if stored: return stored.to_response()
@@ -19,10 +19,8 @@ older keys in small batches. After that a retry with the same key is a new reque
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import json
-import logging
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Annotated, Any
@@ -35,11 +33,12 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
+from relacja_messaging.retention import delete_older_than
+
 from .problems import Problem
 
 __all__ = [
     "IdempotencyKeyHeader",
-    "IdempotencyKeyPurger",
     "StoredResponse",
     "claim",
     "remember",
@@ -49,8 +48,6 @@ __all__ = [
     "create_idempotency_expiry_index",
     "purge_expired_keys",
 ]
-
-log = logging.getLogger(__name__)
 
 metadata = MetaData()
 
@@ -141,39 +138,6 @@ def create_idempotency_expiry_index(bind: Connection) -> None:
     bind.execute(text("CREATE INDEX IF NOT EXISTS ix_idempotency_keys_created_at ON idempotency_keys (created_at)"))
 
 
-# Batches keep each DELETE's transaction (and its locks and WAL burst) short, so a backlog
-# of millions of keys after a long outage drains without stalling order placement.
-_PURGE_BATCH = text(
-    "DELETE FROM idempotency_keys WHERE ctid = ANY(ARRAY("
-    "SELECT ctid FROM idempotency_keys WHERE created_at < now() - make_interval(secs => :seconds) LIMIT :batch))"
-)
-
-
 async def purge_expired_keys(engine: AsyncEngine, retention: timedelta, *, batch: int = 5_000) -> int:
     """Delete every key older than ``retention``; returns how many were deleted."""
-    deleted = 0
-    while True:
-        async with engine.begin() as conn:
-            result = await conn.execute(_PURGE_BATCH, {"seconds": retention.total_seconds(), "batch": batch})
-        deleted += result.rowcount
-        if result.rowcount < batch:
-            return deleted
-
-
-class IdempotencyKeyPurger:
-    """A background worker: every ``interval`` seconds, delete keys past their retention."""
-
-    def __init__(self, engine: AsyncEngine, retention: timedelta, *, interval: float = 600.0) -> None:
-        self.engine, self.retention, self.interval = engine, retention, interval
-
-    async def run(self) -> None:
-        while True:
-            try:
-                deleted = await purge_expired_keys(self.engine, self.retention)
-                if deleted:
-                    log.info("idempotency keys purged: %d older than %s", deleted, self.retention)
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:  # an outage: try again next round, never crash the service
-                log.warning("idempotency key purge failed: %r", exc)
-            await asyncio.sleep(self.interval)
+    return await delete_older_than(engine, "idempotency_keys", "created_at", retention, batch=batch)

@@ -35,6 +35,9 @@ class ServiceSettings(BaseSettings):
     idempotency_key_retention_hours: float = Field(
         default=24, gt=0, description="How long an Idempotency-Key's stored response is replayed; older keys are purged"
     )
+    inbox_retention_days: float = Field(
+        default=30, ge=8, description="How long applied event ids are kept for de-duplication (beyond the 7-day outbox replay)"
+    )
     retry_after_seconds: int = Field(default=5, ge=1, description="Retry-After on 503 while a dependency is down")
 
     @model_validator(mode="after")
