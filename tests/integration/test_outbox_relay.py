@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 import pytest
 from sqlalchemy import func, select, update
@@ -171,3 +171,17 @@ async def test_operator_replay_since_a_time_republishes_only_newer_rows(stack: S
 
 async def _equals(read, expected: int) -> bool:
     return await read() == expected
+
+
+async def test_the_relay_deletes_published_rows_past_their_retention_and_nothing_unpublished(stack: Stack, sessions, scratch_engine) -> None:
+    async with sessions() as session, session.begin():
+        old, recent, pending = [await outbox.add(session, registered()) for _ in range(3)]
+        now = datetime.now(timezone.utc)
+        for event, published_at in ((old, now - timedelta(days=8)), (recent, now - timedelta(days=6)), (pending, None)):
+            await session.execute(update(outbox_events).where(outbox_events.c.event_id == uuid.UUID(event.id)).values(published_at=published_at))
+    # Only the purge step of the relay runs here: no broker is needed.
+    relay = OutboxRelay(scratch_engine, "127.0.0.1:1", RelaySettings(retention=timedelta(days=7)))
+    await relay._maybe_purge()
+    async with sessions() as session:
+        kept = set((await session.execute(select(outbox_events.c.event_id))).scalars())
+    assert kept == {uuid.UUID(recent.id), uuid.UUID(pending.id)}

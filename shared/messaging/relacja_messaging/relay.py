@@ -46,6 +46,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from .kafka import producer_options
+from .retention import delete_older_than
 from .tables import NOTIFY_CHANNEL, outbox_events, relay_watermarks
 from .topics import declare_topics
 
@@ -307,6 +308,4 @@ class OutboxRelay:
         if time.monotonic() - self._last_purge < self.settings.purge_interval:
             return
         self._last_purge = time.monotonic()
-        async with self.engine.begin() as conn:
-            cutoff = func.now() - self.settings.retention
-            await conn.execute(delete(outbox_events).where(outbox_events.c.published_at < cutoff))
+        await delete_older_than(self.engine, "outbox_events", "published_at", self.settings.retention)

@@ -12,8 +12,8 @@
 every other path has ``settings.max_body_bytes``.
 
 The lifespan opens the database and starts the background workers as tasks: the outbox
-relay and the housekeeping (if ``settings.run_relay``), one ``EventConsumer`` per entry of ``consumers`` (if
-``settings.run_consumers``) and any ``background`` extras; on shutdown it cancels them and
+relay and the housekeeping (if ``settings.run_relay``), one ``EventConsumer`` per entry
+of ``consumers`` (if ``settings.run_consumers``) and any ``background`` extras; on shutdown it cancels them and
 closes the pool. Workers never raise for an outage; if one crashes anyway it is
 restarted after a pause and logged.
 """
