@@ -11,8 +11,11 @@ What a row means stays in each service; so do its job table and batching.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import dataclasses
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, AsyncIterator
@@ -25,8 +28,8 @@ from .models import RowModel
 from .problems import Problem
 
 __all__ = [
-    "MAX_ERRORS", "MEDIA_TYPES", "ImportJobPublic", "ImportJobsPublic", "ImportProgress", "ImportRowError", "import_format",
-    "request_records",
+    "MAX_ERRORS", "MEDIA_TYPES", "BatchWriter", "ImportJobPublic", "ImportJobsPublic", "ImportProgress", "ImportRowError",
+    "import_format", "request_records",
 ]
 
 #: Row errors kept per job; the counters still count every failed row.
@@ -69,6 +72,38 @@ class ImportProgress:
         """The job row's counter columns and errors."""
         counters = ("rows_total", "rows_created", "rows_updated", "rows_unchanged", "rows_failed")
         return {name: getattr(self, name) for name in counters} | {"errors": self.errors}
+
+
+class BatchWriter:
+    """Writes one batch at a time in a task, so the request reads and prices the next batch
+    (Python) while the previous one is written (PostgreSQL): the two overlap instead of
+    adding up. Batches still commit strictly one after another; ``job`` is the progress as
+    committed by the last finished batch.
+
+        writer.submit(lambda job: write_batch(session, job.copy(), batch))
+    """
+
+    def __init__(self, job: ImportProgress) -> None:
+        self.job = job
+        self._task: asyncio.Task[ImportProgress] | None = None
+
+    async def submit(self, write: Callable[[ImportProgress], Awaitable[ImportProgress]]) -> None:
+        """Wait for the batch in flight, then start ``write(committed progress)``."""
+        job = await self.wait()
+        self._task = asyncio.ensure_future(write(job))
+
+    async def wait(self) -> ImportProgress:
+        if self._task is not None:
+            task, self._task = self._task, None
+            self.job = await task
+        return self.job
+
+    async def abort(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(BaseException):
+                await self._task
+            self._task = None
 
 
 class ImportRowError(BaseModel):

@@ -29,12 +29,11 @@ Re-running is the way to retry, so ``Idempotency-Key`` is not needed here.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import json
 import logging
 import uuid
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any, AsyncIterator
 
 import asyncpg
@@ -51,7 +50,7 @@ from relacja_contracts import CloudEvent, EventPayload
 from relacja_messaging import Outbox
 from relacja_messaging.tracing import current_traceparent
 from relacja_servicekit import Problem, SessionDep
-from relacja_servicekit.import_jobs import MAX_ERRORS, ImportJobPublic, ImportJobsPublic, ImportProgress, import_format, request_records
+from relacja_servicekit.import_jobs import MAX_ERRORS, BatchWriter, ImportJobPublic, ImportJobsPublic, ImportProgress, import_format, request_records
 from relacja_servicekit.pagination import DEFAULT_LIMIT, CursorParam, LimitParam, paginate
 
 from ..domain.customer import FIELDS, apply_changes, changed_fields, check_fields
@@ -142,7 +141,7 @@ async def import_customers(request: Request, session: SessionDep) -> JSONRespons
     fmt = import_format(request.headers.get("content-type"))
     records = request_records(RecordReader(fmt), request)
     header = await _csv_header(records) if fmt == "csv" else None
-    writer = _Writer(session, ImportProgress(id=uuid.uuid4()))
+    writer = BatchWriter(ImportProgress(id=uuid.uuid4()))
     async with session.begin():
         await session.execute(insert(customer_imports).values(id=writer.job.id, status="running", format=fmt))
     batch, tally = _Batch(), ImportProgress(writer.job.id)  # tally: rows read since the last batch was handed over
@@ -156,14 +155,14 @@ async def import_customers(request: Request, session: SessionDep) -> JSONRespons
                     tally.fail(number, errors)
                     continue
                 if len(batch.items) >= BATCH_SIZE or data.external_id in batch.external_ids:
-                    await writer.submit(batch, tally)
+                    await writer.submit(partial(_flush, session, batch, tally))
                     batch, tally = _Batch(), ImportProgress(writer.job.id)
                 batch.add(_Item(number, data))
         except ImportFormatError as err:
             failure = str(err)
         except ClientDisconnect:
             failure = "the upload was interrupted before the body ended"
-        await writer.submit(batch, tally)
+        await writer.submit(partial(_flush, session, batch, tally))
         job = await writer.wait()
     except Exception:
         await writer.abort()
@@ -233,42 +232,15 @@ async def list_imports(session: SessionDep, limit: LimitParam = DEFAULT_LIMIT, c
 # -- writing batches ------------------------------------------------------------------------
 
 
-class _Writer:
-    """Writes one batch at a time in a task, so the next batch is parsed and validated
-    (Python, this process) while the previous one is written (PostgreSQL): the two
-    overlap instead of adding up. Batches still commit strictly one after another."""
-
-    def __init__(self, session: AsyncSession, job: ImportProgress) -> None:
-        self.session = session
-        self.job = job  # as committed by the last finished batch
-        self._task: asyncio.Task[ImportProgress] | None = None
-
-    async def submit(self, batch: _Batch, tally: ImportProgress) -> None:
-        await self.wait()
-        self._task = asyncio.create_task(_flush(self.session, self.job.absorbing(tally), batch))
-
-    async def wait(self) -> ImportProgress:
-        if self._task is not None:
-            task, self._task = self._task, None
-            self.job = await task
-        return self.job
-
-    async def abort(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(BaseException):
-                await self._task
-            self._task = None
-
-
-
-async def _flush(session: AsyncSession, job: ImportProgress, batch: _Batch) -> ImportProgress:
-    """Write ``batch`` and the job's counters in one transaction; the job after it.
+async def _flush(session: AsyncSession, batch: _Batch, tally: ImportProgress, committed: ImportProgress) -> ImportProgress:
+    """Write ``batch`` and the job's counters (with the rows ``tally`` counted since the
+    last batch) in one transaction; the job after it.
 
     A unique violation means a concurrent writer took an e-mail, phone or external id
     between the batch's checks and its writes: the batch is then written row by row, so
     only the conflicting row fails (and a re-run of the import retries it).
     """
+    job = committed.absorbing(tally)
     try:
         return await _write_and_save(session, job, batch.items)
     except _CONFLICT:

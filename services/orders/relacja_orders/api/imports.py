@@ -38,11 +38,10 @@ running the import again completes it. Bad rows are counted and reported
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import json
 import uuid
 from dataclasses import dataclass, field
+from functools import partial
 from datetime import datetime
 from typing import Any, AsyncIterator
 
@@ -54,7 +53,7 @@ from starlette.requests import ClientDisconnect
 
 from relacja_messaging.tracing import current_traceparent
 from relacja_servicekit import Problem, SessionDep
-from relacja_servicekit.import_jobs import MAX_ERRORS, ImportJobPublic, ImportJobsPublic, ImportProgress, import_format, request_records
+from relacja_servicekit.import_jobs import MAX_ERRORS, BatchWriter, ImportJobPublic, ImportJobsPublic, ImportProgress, import_format, request_records
 from relacja_servicekit.pagination import DEFAULT_LIMIT, CursorParam, LimitParam, paginate
 
 from ..domain.imports import ImportFormatError, ImportRow, RecordReader, build_order, csv_header_errors, parse_row
@@ -114,7 +113,7 @@ async def import_orders(request: Request, session: SessionDep) -> JSONResponse:
     job = ImportProgress(id=uuid.uuid4())
     async with session.begin():
         await session.execute(insert(order_imports).values(id=job.id, status="running", format=fmt))
-    writer = _Writer(session, job)
+    writer = BatchWriter(job)
     sessions = request.app.state.database.sessions  # a second connection: pricing looks up while a batch is written
     batch = _Batch()
     failure: str | None = None
@@ -128,7 +127,7 @@ async def import_orders(request: Request, session: SessionDep) -> JSONResponse:
                     continue
                 if len(batch.rows) >= BATCH_SIZE or (row.external_id is not None and row.external_id in batch.external_ids):
                     await _price(sessions, batch)
-                    await writer.submit(batch)
+                    await writer.submit(partial(_write_batch, session, batch))
                     batch = _Batch()
                 batch.rows.append((number, row))
                 if row.external_id is not None:
@@ -138,7 +137,7 @@ async def import_orders(request: Request, session: SessionDep) -> JSONResponse:
         except ClientDisconnect:
             failure = "the upload was interrupted before the body ended"
         await _price(sessions, batch)
-        await writer.submit(batch)
+        await writer.submit(partial(_write_batch, session, batch))
         job = await writer.wait()
     except BaseException:
         await writer.abort()
@@ -175,33 +174,6 @@ async def list_imports(session: SessionDep, limit: LimitParam = DEFAULT_LIMIT, c
 
 
 # -- writing batches ------------------------------------------------------------------------
-
-
-class _Writer:
-    """Writes one batch at a time in a task while the request parses the next one.
-    Batches commit strictly one after another; ``job`` is the state as last committed."""
-
-    def __init__(self, session: AsyncSession, job: ImportProgress) -> None:
-        self.session = session
-        self.job = job
-        self._task: asyncio.Task[ImportProgress] | None = None
-
-    async def submit(self, batch: _Batch) -> None:
-        await self.wait()
-        self._task = asyncio.create_task(_write_batch(self.session, self.job.copy(), batch))
-
-    async def wait(self) -> ImportProgress:
-        if self._task is not None:
-            task, self._task = self._task, None
-            self.job = await task
-        return self.job
-
-    async def abort(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(BaseException):
-                await self._task
-            self._task = None
 
 
 _STAGE_COLUMNS = [
@@ -281,8 +253,9 @@ async def _price(sessions: Any, batch: _Batch) -> None:
             batch.row_numbers[row.external_id] = number
 
 
-async def _write_batch(session: AsyncSession, job: ImportProgress, batch: _Batch) -> ImportProgress:
+async def _write_batch(session: AsyncSession, batch: _Batch, committed: ImportProgress) -> ImportProgress:
     """Write ``batch`` (priced) and the job's counters in one transaction; the job after it."""
+    job = committed.copy()
     job.rows_total += batch.read
     reported = len(job.errors)
     for number, errors in sorted(batch.failed, key=lambda failed: failed[0]):

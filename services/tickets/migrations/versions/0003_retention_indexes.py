@@ -1,18 +1,13 @@
-"""Indexes for the housekeeping's purges: idempotency_keys.created_at and
-inbox_events.processed_at (rows past their retention are deleted).
+"""Indexes for the housekeeping's purges (``relacja_servicekit.housekeeping``).
 
 Revision ID: 0003
 Revises: 0002
 Create Date: 2026-11-22
-
-Databases created from now on already have them (the table definitions carry them);
-this revision adds them to databases created before.
 """
 
 from alembic import op
 
-from relacja_messaging.retention import create_inbox_retention_index
-from relacja_servicekit.idempotency import create_idempotency_expiry_index
+from relacja_servicekit.housekeeping import create_housekeeping_indexes, drop_housekeeping_indexes
 
 revision = "0003"
 down_revision = "0002"
@@ -21,10 +16,8 @@ depends_on = None
 
 
 def upgrade() -> None:
-    create_idempotency_expiry_index(op.get_bind())
-    create_inbox_retention_index(op.get_bind())
+    create_housekeeping_indexes(op.get_bind())
 
 
 def downgrade() -> None:
-    op.drop_index("ix_idempotency_keys_created_at", table_name="idempotency_keys")
-    op.drop_index("ix_inbox_events_processed_at", table_name="inbox_events")
+    drop_housekeeping_indexes(op.get_bind())
