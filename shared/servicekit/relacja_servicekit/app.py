@@ -120,6 +120,11 @@ def create_service_app(
         version="0.1.0",
         lifespan=lifespan,
         dependencies=[Depends(reject_unknown_query_parameters)],
+        # A service keeps /openapi.json (the gateway merges it) but has no /docs or /redoc:
+        # FastAPI's pages load their scripts from a CDN, and services are internal; the
+        # gateway's /docs shows every service's operations, served offline.
+        docs_url=None,
+        redoc_url=None,
     )
     install_problem_handlers(app)
 
