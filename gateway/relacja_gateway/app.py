@@ -7,6 +7,7 @@
                                   BodySizeLimitMiddleware   413 above max_body_bytes
     routes                        /healthz, /readyz, /metrics   (servicekit health_router)
                                   /openapi.json, /docs          the suite's merged OpenAPI (docs.py)
+                                  /asyncapi.json, /docs/events  the event catalogue (docs.py)
                                   GET /api/v1/customers/{id}/360  composed here (customer360.py)
                                   /{path}  every method         → the route table → a service
     lifespan                      opens and closes the one shared upstream httpx client (and the

@@ -119,6 +119,11 @@ def create_service_app(
         title=title,
         description=description,
         version="0.1.0",
+        # A service keeps /openapi.json (the gateway merges it) but has no /docs or /redoc:
+        # FastAPI's pages load their scripts from a CDN, and services are internal; the
+        # gateway's /docs shows every service's operations, served offline.
+        docs_url=None,
+        redoc_url=None,
         lifespan=lifespan,
         dependencies=[Depends(reject_unknown_query_parameters), Depends(reject_unstorable_text)],
     )
