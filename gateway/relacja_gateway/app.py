@@ -29,6 +29,7 @@ import httpx
 from fastapi import FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
 from relacja_servicekit.health import Check, health_router
+from relacja_servicekit.openapi import install_problem_openapi
 from relacja_servicekit.middleware import BodySizeLimitMiddleware, RequestContextMiddleware, UnhandledErrorMiddleware
 from relacja_servicekit.problems import Problem, install_problem_handlers
 from starlette.responses import Response
@@ -122,6 +123,8 @@ def create_app(
         docs_url=None,
         redoc_url=None,
     )
+    # The gateway's own operations (the 360 view) declare their problems as the services do.
+    install_problem_openapi(app)
     app.state.settings = settings
     app.state.route_table = RouteTable(routes)
     app.state.openapi = OpenApiCache(

@@ -1,4 +1,4 @@
-"""``create_service_app``: a FastAPI app with everything CONVENTIONS.md asks of a service.
+"""``create_service_app``: a FastAPI app with everything docs/conventions.md asks of a service.
 
     app = create_service_app(
         name="segmentation",
@@ -38,7 +38,8 @@ from .logging import configure_logging
 from .middleware import BodySizeLimitMiddleware, RequestContextMiddleware, UnhandledErrorMiddleware
 from .problems import install_problem_handlers
 from .settings import ServiceSettings
-from .validation import reject_unknown_query_parameters
+from .openapi import install_problem_openapi
+from .validation import reject_unknown_query_parameters, reject_unstorable_text
 
 __all__ = ["create_service_app", "messaging_workers", "Background"]
 
@@ -119,9 +120,10 @@ def create_service_app(
         description=description,
         version="0.1.0",
         lifespan=lifespan,
-        dependencies=[Depends(reject_unknown_query_parameters)],
+        dependencies=[Depends(reject_unknown_query_parameters), Depends(reject_unstorable_text)],
     )
     install_problem_handlers(app)
+    install_problem_openapi(app)
 
     async def database_check() -> None:
         await app.state.database.ping()
