@@ -3,7 +3,7 @@
 Map of the package:
 
     tables.py      the outbox, inbox and relay-watermark tables every service database has
-    migrations.py  Alembic operations that create them (called from each service's first migration)
+    migrations.py  create_messaging_tables(): today's tables in a scratch database (tests, benchmarks)
     outbox.py      Outbox.add(): write an event through the caller's session, in its transaction
     relay.py       OutboxRelay: publish outbox rows to Kafka in order; detect a broker that lost them and replay
     replay.py      operator command: publish the retained outbox again
