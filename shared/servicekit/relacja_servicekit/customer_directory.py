@@ -37,7 +37,7 @@ from typing import Annotated, Any, Literal
 
 import httpx
 from fastapi import Depends, Request
-from pydantic import Field
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings
 from sqlalchemy import Table, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -67,6 +67,13 @@ class CustomerDirectorySettings(BaseSettings):
     customers_timeout_seconds: float = Field(
         default=2.0, gt=0, le=30, description="Longest wait for the customers service on a projection miss"
     )
+
+    @model_validator(mode="after")
+    def _customers_url_explicit_in_production(self) -> "CustomerDirectorySettings":
+        # The default points at a developer's machine; in production it must be configured.
+        if getattr(self, "environment", None) == "production" and "customers_url" not in self.model_fields_set:
+            raise ValueError("production needs explicit settings: customers_url")
+        return self
 
 
 @dataclass(frozen=True)
