@@ -25,10 +25,10 @@ def upgrade() -> None:
             state text NOT NULL,
             merged_into uuid,
             updated_at timestamptz NOT NULL DEFAULT now()
-        );
-        COMMENT ON COLUMN known_customers.state IS 'active | merged | erased';
+        )
         """
     )
+    op.execute("COMMENT ON COLUMN known_customers.state IS 'active | merged | erased'")
 
 
 def downgrade() -> None:
