@@ -1,4 +1,8 @@
+<<<<<<< HEAD
 """Tables of the tickets service (SQLAlchemy Core), with the indexes the migrations create.
+=======
+"""Tables of the tickets service (SQLAlchemy Core; DDL in migrations/versions/0002_tickets.py and later revisions).
+>>>>>>> ryw
 
     sla_policies    one per team (team NULL: the default), with its working-hours calendar and rules
     tickets         the case; ``next_due_at`` is the earliest due instant of its running clocks
@@ -7,6 +11,7 @@
     ticket_comments the thread; public comments are seen by the customer
     surveys         CSAT / NPS surveys, answered with a one-time token (only its hash is kept)
     known_orders    orders seen on relacja.orders, for "complaints per 1,000 orders"
+    known_customers customers seen on relacja.customers (or looked up once on a miss): who may open a ticket
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ from sqlalchemy import (
     PrimaryKeyConstraint,
     Table,
     Text,
+    func,
     literal,
     text,
 )
@@ -43,6 +49,7 @@ __all__ = [
     "ticket_comments",
     "surveys",
     "known_orders",
+    "known_customers",
 ]
 
 # "No deadline": keeps next_due_at NOT NULL so keyset pagination compares plain tuples.
@@ -163,6 +170,16 @@ known_orders = Table(
     Column("placed_at", DateTime(timezone=True), nullable=False),
     Index("known_orders_placed", "placed_at"),
     Index("known_orders_customer", "customer_id"),
+)
+
+
+known_customers = Table(
+    "known_customers",
+    metadata,
+    Column("customer_id", UUID(as_uuid=True), primary_key=True),
+    Column("state", Text, nullable=False, comment="active | merged | erased"),
+    Column("merged_into", UUID(as_uuid=True), nullable=True),
+    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
 )
 
 

@@ -10,6 +10,7 @@ Map of the package:
     retention.py   batched deletes of rows past their retention; the inbox's retention
     consumer.py    EventConsumer: idempotent (inbox) consumer with retries and a dead-letter topic
     handlers.py    EventHandlers: typed handler registry (the payload model is the contract)
+    freshness.py   how fresh a read model is: last applied event time and lag per (consumer, topic)
     topics.py      declare_topics(): explicit topic creation from the contracts
     kafka.py       the broker client settings that work with both Apache Kafka and the local broker
     errors.py      which failures are transient (retry forever) and which are the message's fault

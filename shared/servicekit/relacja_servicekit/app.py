@@ -32,6 +32,7 @@ from relacja_messaging import EventConsumer, EventHandlers, OutboxRelay
 from relacja_messaging.relay import RelaySettings
 
 from .db import Database
+from .freshness import freshness_router
 from .health import BrokerProbe, health_router
 from .housekeeping import service_housekeeping
 from .logging import configure_logging
@@ -136,6 +137,8 @@ def create_service_app(
     app.include_router(
         health_router({"database": database_check, "broker": broker_probe}, retry_after_seconds=settings.retry_after_seconds)
     )
+    if consumers:  # before the service's routers: its /{id}/... paths must not shadow it
+        app.include_router(freshness_router(name, consumers))
     for router in routers:
         app.include_router(router)
     # Starlette runs the last-added middleware first: the context (request id) wraps the
