@@ -22,8 +22,8 @@ applied event id in the same transaction as the effect.
 
 from .consumer import EventConsumer
 from .handlers import EventHandlers
-from .outbox import Outbox, WrittenEvent
+from .outbox import Outbox, OutboxRecord, WrittenEvent
 from .relay import OutboxRelay
 from .topics import declare_topics
 
-__all__ = ["EventConsumer", "EventHandlers", "Outbox", "OutboxRelay", "WrittenEvent", "declare_topics"]
+__all__ = ["EventConsumer", "EventHandlers", "Outbox", "OutboxRecord", "OutboxRelay", "WrittenEvent", "declare_topics"]

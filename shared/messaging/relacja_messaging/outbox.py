@@ -27,7 +27,7 @@ import json
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Sequence
+from typing import NamedTuple, Sequence
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -36,7 +36,7 @@ from relacja_contracts import CloudEvent, EventPayload, to_kafka_headers
 
 from .tracing import current_traceparent
 
-__all__ = ["Outbox", "WrittenEvent", "BULK_EVENT_ID_SQL", "ce_time_sql"]
+__all__ = ["Outbox", "OutboxRecord", "WrittenEvent", "BULK_EVENT_ID_SQL", "ce_time_sql"]
 
 # The event id for outbox rows built in SQL by bulk writers (millions in one statement):
 # a UUIDv7 (RFC 9562) — 48 bits of Unix milliseconds, then random bits — computed with
@@ -50,7 +50,19 @@ BULK_EVENT_ID_SQL = (
     "52, 1), 53, 1), 'hex')::uuid"
 )
 
-_COLUMNS = ["event_id", "topic", "key", "event_type", "headers", "payload"]
+
+class OutboxRecord(NamedTuple):
+    """One ``outbox_events`` row as this writer builds it, the JSON columns as text."""
+
+    event_id: uuid.UUID
+    topic: str
+    key: str
+    event_type: str
+    headers: str
+    payload: str
+
+
+_COLUMNS = list(OutboxRecord._fields)
 _INSERT_ONE = text(
     "INSERT INTO outbox_events (event_id, topic, key, event_type, headers, payload) "
     "VALUES (:event_id, :topic, :key, :event_type, CAST(:headers AS jsonb), CAST(:payload AS jsonb))"
@@ -80,8 +92,14 @@ class Outbox:
     async def add(self, session: AsyncSession, payload: EventPayload) -> CloudEvent:
         """Write one event in the session's transaction."""
         event = self._envelope(payload, current_traceparent.get())
-        await session.execute(_INSERT_ONE, dict(zip(_COLUMNS, _record(event, payload.topic.name, payload.model_dump_json()))))
+        await session.execute(_INSERT_ONE, _record(event, payload.topic.name, payload.model_dump_json())._asdict())
         return event
+
+    def record(self, payload: EventPayload) -> OutboxRecord:
+        """The row ``add`` would write for ``payload`` (a fresh event), for tools that write
+        rows themselves (the relay and latency benchmarks)."""
+        event = self._envelope(payload, current_traceparent.get())
+        return _record(event, payload.topic.name, payload.model_dump_json())
 
     async def add_many(self, session: AsyncSession, payloads: Sequence[EventPayload]) -> list[WrittenEvent]:
         """Write many events in the session's transaction, the rows ``add`` would write, in one COPY.
@@ -91,7 +109,8 @@ class Outbox:
         customers import, which writes its events through here).
         """
         traceparent = current_traceparent.get()
-        written, records = [], []
+        written: list[WrittenEvent] = []
+        records: list[OutboxRecord] = []
         for payload in payloads:
             event, body = self._envelope(payload, traceparent), payload.model_dump_json()
             written.append(WrittenEvent(event, body))
@@ -143,10 +162,9 @@ class Outbox:
         )
 
 
-def _record(event: CloudEvent, topic: str, payload_json: str) -> tuple[object, ...]:
-    """The outbox row of ``event``, in ``_COLUMNS`` order, JSON columns as text."""
+def _record(event: CloudEvent, topic: str, payload_json: str) -> OutboxRecord:
     headers = [[name, value.decode()] for name, value in to_kafka_headers(event)]
-    return (uuid.UUID(event.id), topic, event.subject, event.type, json.dumps(headers), payload_json)
+    return OutboxRecord(uuid.UUID(event.id), topic, event.subject, event.type, json.dumps(headers), payload_json)
 
 
 def _literal(value: str) -> str:
