@@ -4,7 +4,8 @@ Map of the package:
 
     tables.py      the outbox, inbox and relay-watermark tables every service database has
     migrations.py  create_messaging_tables(): today's tables in a scratch database (tests, benchmarks)
-    outbox.py      Outbox.add(): write an event through the caller's session, in its transaction
+    outbox.py      Outbox: the one event writer — add() one event, add_many() a batch, insert_select_sql()
+                   for a set built in SQL — through the caller's session, in its transaction
     relay.py       OutboxRelay: publish outbox rows to Kafka in order; detect a broker that lost them and replay
     replay.py      operator command: publish the retained outbox again
     retention.py   batched deletes of rows past their retention; the inbox's retention
@@ -22,8 +23,8 @@ applied event id in the same transaction as the effect.
 
 from .consumer import EventConsumer
 from .handlers import EventHandlers
-from .outbox import Outbox
+from .outbox import Outbox, OutboxRecord, WrittenEvent
 from .relay import OutboxRelay
 from .topics import declare_topics
 
-__all__ = ["EventConsumer", "EventHandlers", "Outbox", "OutboxRelay", "declare_topics"]
+__all__ = ["EventConsumer", "EventHandlers", "Outbox", "OutboxRecord", "OutboxRelay", "WrittenEvent", "declare_topics"]

@@ -22,7 +22,7 @@ IMPORTS = "/api/v1/orders/imports"
 
 async def assert_event_is_the_live_snapshot(db: asyncpg.Connection, order_id: str, customer_id: str) -> None:
     """The outbox row PostgreSQL built for an imported order (bulk_events) is the one the
-    live path (snapshot + Outbox.row) would write."""
+    live path (snapshot + Outbox.add) would write."""
     stored = await db.fetchrow("SELECT * FROM orders WHERE id = $1", uuid.UUID(order_id))
     outbox = await db.fetchrow("SELECT * FROM outbox_events WHERE payload->>'order_id' = $1 ORDER BY id DESC LIMIT 1", order_id)
     payload, headers = json.loads(outbox["payload"]), json.loads(outbox["headers"])

@@ -37,9 +37,8 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from relacja_contracts import CloudEvent, EventPayload
+from relacja_contracts import EventPayload
 from relacja_messaging import Outbox
-from relacja_messaging.tracing import current_traceparent
 from relacja_servicekit.import_jobs import ImportJob, ImportJobPublic, ImportJobTable, ImportProgress, RowErrors, RowImport
 from relacja_servicekit.import_records import Format, row_errors
 from relacja_servicekit.pagination import Page, paginate
@@ -55,6 +54,8 @@ from ..tables import customer_imports, customers
 __all__ = ["BATCH_SIZE", "CustomerRows", "import_customers", "get_import", "list_imports"]
 
 log = logging.getLogger(__name__)
+
+_outbox = Outbox(EVENT_SOURCE)
 
 BATCH_SIZE = 1000
 
@@ -278,17 +279,10 @@ async def _check_unique(session: AsyncSession, candidates: list[_Candidate], job
 
 
 async def _emit_all(session: AsyncSession, payloads: list[EventPayload]) -> None:
-    """``events.emit`` for many events at once: the outbox rows and the event-log rows
-    COPYed, instead of two statements per event."""
-    traceparent = current_traceparent.get()
-    outbox_rows, log_rows = [], []
-    for payload in payloads:
-        event = CloudEvent.for_payload(payload, source=EVENT_SOURCE, traceparent=traceparent)
-        row = Outbox.row(event, payload)
-        body = json.dumps(row["payload"])
-        outbox_rows.append((row["event_id"], row["topic"], row["key"], row["event_type"], json.dumps(row["headers"]), body))
-        log_rows.append((row["event_id"], uuid.UUID(event.subject), event.type, event.time, body))
-    await _copy_records(session, "outbox_events", ["event_id", "topic", "key", "event_type", "headers", "payload"], outbox_rows)
+    """``events.emit`` for many events at once: the outbox rows (``Outbox.add_many``) and
+    the event-log rows COPYed, instead of two statements per event."""
+    written = await _outbox.add_many(session, payloads)
+    log_rows = [(uuid.UUID(w.event.id), uuid.UUID(w.event.subject), w.event.type, w.event.time, w.payload_json) for w in written]
     await _copy_records(session, "customer_event_log", ["event_id", "customer_id", "event_type", "occurred_at", "payload"], log_rows)
 
 
