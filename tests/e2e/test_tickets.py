@@ -16,7 +16,7 @@ import pytest
 from relacja_contracts.topics import TICKETS
 from relacja_devstack import Stack
 
-from ..integration.tickets.support import create_policy, new_team, open_ticket, policy_body, problem, set_status
+from ..integration.tickets.support import create_policy, new_team, open_ticket, policy_body, problem, act
 from ..support import event_types, eventually, read_topic
 
 
@@ -57,7 +57,7 @@ async def test_a_complaint_and_its_csat_survey_answered_without_a_token(
     answer = await agent.post(f"/api/v1/tickets/{ticket['id']}/comments", json={"body": "We will replace it.", "public": True})
     assert answer.status_code == 201, answer.text
     ticket = (await agent.get(f"/api/v1/tickets/{ticket['id']}")).json()
-    resolved = await set_status(agent, ticket, "resolved")
+    resolved = await act(agent, ticket, "resolve")
     assert resolved.status_code == 200, resolved.text
     survey = resolved.json()["survey"]
 
@@ -75,7 +75,7 @@ async def test_a_complaint_and_its_csat_survey_answered_without_a_token(
     assert (await anonymous.get(survey["url_path"])).json()["answerable"] is False
     problem(await anonymous.get("/api/v1/surveys/" + "x" * 43), 404)
 
-    closed = await set_status(agent, resolved.json(), "closed")
+    closed = await act(agent, resolved.json(), "close")
     assert closed.status_code == 200, closed.text
     late = problem(await agent.post(f"/api/v1/tickets/{ticket['id']}/comments", json={"body": "And another thing", "public": True}), 409,
                    "ticket-closed")
@@ -130,7 +130,7 @@ async def test_bad_input_through_the_gateway(agent: httpx.AsyncClient) -> None:
     body = problem(await agent.post("/api/v1/sla-policies", json=overlapping), 422, "overlapping-sla-rules")
     assert body["errors"][0]["field"] == "body.rules.1"
     ticket = await open_ticket(agent, team=team)
-    problem(await set_status(agent, ticket, "closed"), 409, "illegal-transition")
+    problem(await act(agent, ticket, "close"), 409, "illegal-transition")
     problem(await agent.get("/api/v1/tickets/at-risk", params={"within_minutes": 0}), 400)
     problem(await agent.get("/api/v1/tickets", params={"sort": "priority"}), 400, "invalid-parameter")
     problem(await agent.post(f"/api/v1/tickets/{ticket['id']}/comments", content=b"not json", headers={"content-type": "application/json"}), 400)

@@ -2,14 +2,15 @@
 
     main.py       the ASGI app (routes + event consumer + outbox relay + SLA watcher)
     settings.py   TicketsSettings (env prefix RELACJA_TICKETS_)
-    tables.py     the service's tables (DDL in migrations/versions/0002_tickets.py)
-    domain/       pure rules: business time, SLA clocks and rules, the state machine, calendars, surveys
-    clocks.py     SLA clocks and policies between rows and domain values
-    workflow.py   what a change does to a ticket, its clocks and the outbox
-    scheduler.py  the SLA breach watcher and the auto-closer (background worker)
-    handlers.py   customer merge / erasure, placed orders (consumer group tickets.events)
+    tables.py     the service's tables (DDL in migrations/versions/)
+    domain/       pure rules: business time, SLA clocks and rules, the state machine and its
+                  actions, calendars, surveys
+    app/          use cases: tickets (open, change, actions, comments' effects), comments,
+                  SLA policies, surveys, insights; clocks.py moves SLA clocks between rows and domain
+    api/          HTTP only: routes, request/response models, the service's problems
+    consumers.py  customer registration / merge / erasure, placed orders (consumer group tickets.events)
+    workers.py    the SLA breach watcher and the auto-closer (background worker)
     events.py     emit() to the outbox; the ticket snapshot every ticket event carries
-    api/          HTTP routes and their request/response models
 
 Rules and choices: docs/tickets.md.
 """

@@ -10,9 +10,9 @@ from .api.sla_policies import router as sla_policies_router
 from .api.surveys import router as surveys_router
 from .api.tickets import item_router as ticket_item_router
 from .api.tickets import list_router as ticket_list_router
-from .handlers import handlers
-from .scheduler import sla_background
+from .consumers import handlers
 from .settings import CONSUMER_NAME, TicketsSettings
+from .workers import sla_background
 
 __all__ = ["app", "settings"]
 
@@ -23,7 +23,7 @@ app = create_service_app(
     title="Relacja tickets",
     description="Tickets service: support cases and complaints, SLA clocks, agent queues, satisfaction surveys.",
     settings=settings,
-    # Fixed paths (/queue, /at-risk, /metrics, /customers/...) before /{ticket_id}.
+    # Fixed paths (/queue, /at-risk, /settings, /metrics, /customers/...) before /{ticket_id}.
     routers=[ticket_list_router, insights_router, ticket_item_router, comments_router, sla_policies_router, surveys_router],
     consumers={CONSUMER_NAME: handlers},
     background=sla_background(settings),

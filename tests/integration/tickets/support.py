@@ -11,7 +11,7 @@ import httpx
 
 from relacja_devstack import StackConfig
 
-__all__ = ["new_customer", "ROUND_THE_CLOCK", "OFFICE", "new_team", "policy_body", "create_policy", "open_ticket", "problem", "ticket_events", "set_status"]
+__all__ = ["new_customer", "ROUND_THE_CLOCK", "OFFICE", "new_team", "policy_body", "create_policy", "open_ticket", "problem", "ticket_events", "act"]
 
 ROUND_THE_CLOCK = {day: [{"start": "00:00", "end": "24:00"}] for day in
                    ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")}
@@ -69,8 +69,9 @@ async def open_ticket(api: httpx.AsyncClient, headers: dict | None = None, **bod
     return response.json()
 
 
-async def set_status(api: httpx.AsyncClient, ticket: dict, status: str) -> httpx.Response:
-    return await api.post(f"/api/v1/tickets/{ticket['id']}/status", json={"status": status}, headers={"If-Match": f'"{ticket["version"]}"'})
+async def act(api: httpx.AsyncClient, ticket: dict, action: str) -> httpx.Response:
+    """``POST /api/v1/tickets/{id}/<action>`` with the ticket's ETag in If-Match."""
+    return await api.post(f"/api/v1/tickets/{ticket['id']}/{action}", headers={"If-Match": f'"{ticket["version"]}"'})
 
 
 def problem(response: httpx.Response, status: int, type_suffix: str | None = None) -> dict:

@@ -13,7 +13,7 @@ from aiokafka import AIOKafkaProducer
 from relacja_contracts.events import CustomerErasedV1, CustomersMergedV1, OrderPlacedV1
 
 from ...support import applied, eventually, publish
-from .support import new_customer, open_ticket, problem, set_status
+from .support import new_customer, open_ticket, problem, act
 
 
 
@@ -31,7 +31,7 @@ async def test_merge_rekeys_tickets_and_surveys(api: httpx.AsyncClient, db: asyn
     survivor, merged = await new_customer(), await new_customer()
     theirs = await open_ticket(api, customer_id=str(merged))
     mine = await open_ticket(api, customer_id=str(survivor))
-    survey = (await set_status(api, theirs, "resolved")).json()["survey"]
+    survey = (await act(api, theirs, "resolve")).json()["survey"]
 
     await publish(producer, CustomersMergedV1(customer_id=survivor, merged_customer_id=merged, merged_at=datetime.now(timezone.utc)))
 
@@ -65,7 +65,7 @@ async def test_erasure_drops_subjects_descriptions_comments_and_survey_comments(
         "OR response_body->>'ticket_id' IN (SELECT id::text FROM tickets WHERE customer_id = $1::uuid)"
     )
     assert await db.fetchval(stored_responses, str(customer)) == 2
-    resolved = (await set_status(api, (await api.get(f"/api/v1/tickets/{ticket['id']}")).json(), "resolved")).json()
+    resolved = (await act(api, (await api.get(f"/api/v1/tickets/{ticket['id']}")).json(), "resolve")).json()
     answered = await api.post(f"/api/v1/surveys/{resolved['survey']['token']}", json={"score": 2, "comment": "Jan here, not happy"})
     assert answered.status_code == 200
     nps = (await api.post("/api/v1/surveys", json={"customer_id": str(customer)})).json()
@@ -100,7 +100,7 @@ async def test_metrics_with_complaints_per_thousand_orders(api: httpx.AsyncClien
     end = start + timedelta(days=1)
     customer = await new_customer()
     resolved = await open_ticket(api, customer_id=str(customer), type="complaint")
-    resolved = (await set_status(api, resolved, "resolved")).json()
+    resolved = (await act(api, resolved, "resolve")).json()
     answered = await open_ticket(api, customer_id=str(customer), type="complaint")
     waiting = await open_ticket(api, customer_id=str(customer), type="question")
     times = {resolved["id"]: (600, 3600), answered["id"]: (1200, None), waiting["id"]: (None, None)}

@@ -10,7 +10,7 @@ import asyncpg
 import httpx
 
 from ...support import eventually
-from .support import create_policy, new_team, open_ticket, problem, set_status, ticket_events
+from .support import create_policy, new_team, open_ticket, problem, act, ticket_events
 
 
 def instant(text: str) -> datetime:
@@ -63,7 +63,7 @@ async def test_full_lifecycle_with_sla_pause_survey_and_events(api: httpx.AsyncC
     assert ticket["sla"]["first_response"]["state"] == "met"
 
     # Waiting for the customer pauses the resolution clock; the customer's reply resumes it.
-    waiting = await set_status(api, ticket, "pending_customer")
+    waiting = await act(api, ticket, "wait")
     assert waiting.status_code == 200, waiting.text
     ticket = waiting.json()
     assert ticket["sla"]["paused"] and ticket["sla"]["resolution"]["due_at"] is None and ticket["sla"]["due_at"] is None
@@ -72,11 +72,14 @@ async def test_full_lifecycle_with_sla_pause_survey_and_events(api: httpx.AsyncC
     ticket = await fetch(api, ticket["id"])
     assert ticket["status"] == "open" and not ticket["sla"]["paused"] and ticket["sla"]["resolution"]["due_at"] is not None
 
-    # Illegal transitions are 409.
-    problem(await set_status(api, ticket, "closed"), 409, "illegal-transition")
-    problem(await set_status(api, ticket, "new"), 409, "illegal-transition")
+    # Illegal actions are 409, naming the current status and the allowed actions.
+    illegal = problem(await act(api, ticket, "close"), 409, "illegal-transition")
+    assert illegal["current_status"] == "open" and illegal["action"] == "close"
+    assert illegal["allowed_actions"] == ["wait", "resolve"] and "open" in illegal["detail"]
+    problem(await act(api, ticket, "resume"), 409, "illegal-transition")
+    problem(await act(api, ticket, "reopen"), 409, "illegal-transition")
 
-    resolved = await set_status(api, ticket, "resolved")
+    resolved = await act(api, ticket, "resolve")
     assert resolved.status_code == 200, resolved.text
     ticket = resolved.json()
     assert ticket["status"] == "resolved" and ticket["sla"]["resolution"]["state"] == "met"
@@ -86,18 +89,19 @@ async def test_full_lifecycle_with_sla_pause_survey_and_events(api: httpx.AsyncC
     stored = await db.fetchrow("SELECT token_hash, kind FROM surveys WHERE id = $1", uuid.UUID(survey["id"]))
     assert stored["kind"] == "csat" and survey["token"] not in stored["token_hash"]
 
-    reopened = await set_status(api, ticket, "open")
+    reopened = await act(api, ticket, "reopen")
     assert reopened.status_code == 200, reopened.text
     ticket = reopened.json()
     assert ticket["resolved_at"] is None and ticket["sla"]["resolution"]["state"] == "running"
-    ticket = (await set_status(api, ticket, "resolved")).json()
-    closed = await set_status(api, ticket, "closed")
+    ticket = (await act(api, ticket, "resolve")).json()
+    closed = await act(api, ticket, "close")
     assert closed.status_code == 200, closed.text
     ticket = closed.json()
 
     body = problem(await comment(api, ticket["id"], "One more thing"), 409, "ticket-closed")
     assert "closed" in body["detail"]
-    problem(await set_status(api, ticket, "open"), 409, "illegal-transition")
+    closed_problem = problem(await act(api, ticket, "reopen"), 409, "illegal-transition")
+    assert closed_problem["current_status"] == "closed" and closed_problem["allowed_actions"] == []
     problem(await api.patch(f"/api/v1/tickets/{ticket['id']}", json={"tags": []}, headers={"If-Match": "*"}), 409, "ticket-closed")
 
     events = await ticket_events(db, ticket["id"])
@@ -115,10 +119,10 @@ async def test_full_lifecycle_with_sla_pause_survey_and_events(api: httpx.AsyncC
 async def test_reopen_window_and_auto_close(api: httpx.AsyncClient, db: asyncpg.Connection) -> None:
     ticket = await open_ticket(api, team=new_team())
     assert ticket["sla"] is None  # no policy for this team, and no test makes a default policy
-    ticket = (await set_status(api, ticket, "resolved")).json()
+    ticket = (await act(api, ticket, "resolve")).json()
     # Resolved eight days ago: past the 7-day reopen window.
     await db.execute("UPDATE tickets SET resolved_at = now() - interval '8 days' WHERE id = $1", uuid.UUID(ticket["id"]))
-    response = await set_status(api, ticket, "open")
+    response = await act(api, ticket, "reopen")
     # 409 reopen-window-passed; or, if the watcher closed it first, 412 (a new version).
     assert response.status_code in (409, 412), response.text
     assert response.json()["type"].endswith(("reopen-window-passed", "precondition-failed"))
@@ -137,7 +141,7 @@ async def test_lists_filters_and_queues(api: httpx.AsyncClient) -> None:
     urgent = await open_ticket(api, team=team, assignee_id=agent, priority="urgent")
     low = await open_ticket(api, team=team, assignee_id=agent, priority="low", type="question")
     waiting = await open_ticket(api, team=team, assignee_id=agent, priority="high")
-    waiting = (await set_status(api, waiting, "pending_customer")).json()
+    waiting = (await act(api, waiting, "wait")).json()
 
     queue = await api.get("/api/v1/tickets/queue", params={"assignee_id": agent})
     assert queue.status_code == 200, queue.text
@@ -171,5 +175,23 @@ async def test_bad_input(api: httpx.AsyncClient) -> None:
     ticket = await open_ticket(api)
     problem(await api.post(f"/api/v1/tickets/{ticket['id']}/comments", json={"body": "x", "public": False, "author_type": "customer"}), 422)
     problem(await api.patch(f"/api/v1/tickets/{ticket['id']}", json={"subject": None}, headers={"If-Match": "*"}), 422)
-    problem(await api.post(f"/api/v1/tickets/{ticket['id']}/status", json={"status": "resolved"}), 428)
+    # Actions take If-Match optionally (checked when sent); edits require it.
+    problem(await api.post(f"/api/v1/tickets/{ticket['id']}/start", headers={"If-Match": '"7"'}), 412, "precondition-failed")
+    problem(await api.post(f"/api/v1/tickets/{ticket['id']}/start", headers={"If-Match": 'W/"1"'}), 412, "precondition-failed")
+    problem(await api.patch(f"/api/v1/tickets/{ticket['id']}", json={"priority": "low"}), 428, "precondition-required")
+    started = await api.post(f"/api/v1/tickets/{ticket['id']}/start")
+    assert started.status_code == 200 and started.json()["status"] == "open" and started.headers["etag"] == '"2"', started.text
+    problem(await api.post(f"/api/v1/tickets/{ticket['id']}/start"), 409, "illegal-transition")
     problem(await api.post("/api/v1/tickets", content="{}", headers={"content-type": "text/plain"}), 415)
+
+
+async def test_settings_name_what_changes_answers(api: httpx.AsyncClient) -> None:
+    settings = await api.get("/api/v1/tickets/settings")
+    assert settings.status_code == 200, settings.text
+    body = settings.json()
+    assert body["reopen_window_hours"] == 168 and body["csat_valid_hours"] == 14 * 24 and body["nps_valid_hours"] == 30 * 24
+    assert body["actions"] == {
+        "new": ["start", "wait", "resolve"], "open": ["wait", "resolve"], "pending_customer": ["resume", "resolve"],
+        "resolved": ["close", "reopen"], "closed": [],
+    }
+    assert "default_sla_policy_id" in body

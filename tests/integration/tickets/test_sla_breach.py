@@ -13,10 +13,10 @@ import httpx
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from relacja_tickets.domain.business_time import Calendar, add_business_seconds
-from relacja_tickets.scheduler import flag_breaches
+from relacja_tickets.workers import flag_breaches
 
 from ...support import eventually
-from .support import OFFICE, create_policy, new_team, open_ticket, policy_body, problem, set_status, ticket_events
+from .support import OFFICE, ROUND_THE_CLOCK, create_policy, new_team, open_ticket, policy_body, problem, act, ticket_events
 
 
 async def due_in(db: asyncpg.Connection, ticket_id: str, target: str, seconds: float) -> datetime:
@@ -79,7 +79,7 @@ async def test_a_paused_clock_does_not_breach_and_resumes_with_its_remaining_tim
     team = new_team()
     await create_policy(api, team)
     ticket = await open_ticket(api, team=team, priority="urgent")
-    paused = (await set_status(api, ticket, "pending_customer")).json()
+    paused = (await act(api, ticket, "wait")).json()
     assert paused["sla"]["paused"]
     # Used up all but 2 business seconds before the pause.
     await db.execute(
@@ -166,3 +166,16 @@ async def test_policy_validation(api: httpx.AsyncClient) -> None:
     problem(await api.put(f"/api/v1/sla-policies/{created['id']}", json=policy_body(team), headers={"If-Match": '"1"'}), 412)
     problem(await api.put(f"/api/v1/sla-policies/{created['id']}", json=overlapping, headers={"If-Match": '"2"'}), 422, "overlapping-sla-rules")
     problem(await api.get(f"/api/v1/sla-policies/{uuid.uuid4()}"), 404)
+
+    # The calendar's shape is in the schema: weekday names, HH:MM, text dates, integer minutes.
+    shown = (await api.get(f"/api/v1/sla-policies/{created['id']}")).json()["working_hours"]
+    assert shown["monday"] == [{"start": "00:00", "end": "24:00"}] and set(shown) == set(ROUND_THE_CLOCK)
+    for bad, field in [
+        (policy_body(team, working_hours={"Monday": [{"start": "09:00", "end": "17:00"}]}), "body.working_hours.Monday"),
+        (policy_body(team, working_hours={"monday": [{"start": "09:00", "end": "25:00"}]}), "body.working_hours.monday.0.end"),
+        (policy_body(team, holidays=[0]), "body.holidays.0"),
+        (policy_body(team, rules=[{"first_response_minutes": "30", "resolution_minutes": 60}]), "body.rules.0.first_response_minutes"),
+    ]:
+        errors = problem(await api.post("/api/v1/sla-policies", json=bad), 422, "validation-error")["errors"]
+        assert [e["field"] for e in errors] == [field], errors
+    problem(await api.put(f"/api/v1/sla-policies/{created['id']}", json=policy_body(team)), 428, "precondition-required")

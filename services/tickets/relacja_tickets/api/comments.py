@@ -5,7 +5,7 @@
 
 A first public comment by an agent is the first response (TicketFirstRespondedV1, the
 first-response target met, a new ticket becomes open); a customer's comment on a ticket
-pending the customer moves it back to open and restarts its SLA clocks.
+pending the customer moves it back to open and restarts its SLA clocks (app/tickets.py).
 """
 
 from __future__ import annotations
@@ -15,16 +15,14 @@ from datetime import datetime, timezone
 
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
-from sqlalchemy import insert, select
 
-from relacja_servicekit import Problem, SessionDep
-from relacja_servicekit.idempotency import IdempotencyKeyHeader
-from relacja_servicekit.pagination import DEFAULT_LIMIT, CursorParam, LimitParam, paginate
+from relacja_servicekit import SessionDep
+from relacja_servicekit.idempotency import IdempotencyKeyHeader, claim_request, created_response
+from relacja_servicekit.openapi import problem_responses
+from relacja_servicekit.pagination import DEFAULT_LIMIT, CursorParam, LimitParam, Page
 from relacja_servicekit.validation import RequireJson
 
-from ..tables import ticket_comments, tickets
-from ..workflow import after_comment, lock_ticket, ticket_not_found
-from .http import PROBLEM, claim_key, created
+from ..app import comments as use_cases
 from .schemas import CommentCreate, CommentPublic, CommentsPublic
 
 __all__ = ["router"]
@@ -39,47 +37,24 @@ _CREATE_SCOPE = "tickets.comments.create"
     status_code=201,
     response_model=CommentPublic,
     summary="Add a comment (public: seen by the customer; internal: agents only)",
-    responses={404: PROBLEM, 409: {"description": "The ticket is closed, or its customer erased", **PROBLEM}, 422: PROBLEM},
+    responses=problem_responses({409: "The ticket is closed (ticket-closed), or its customer erased (customer-erased)"}),
 )
 async def add_comment(
     ticket_id: uuid.UUID, body: CommentCreate, session: SessionDep, idempotency_key: IdempotencyKeyHeader = None
 ) -> JSONResponse:
     now = datetime.now(timezone.utc)
-    if body.author_type == "customer" and not body.public:
-        raise Problem(422, "Validation failed", "A customer's comment is always public.", type_="validation-error",
-                      errors=[{"field": "body.public", "message": "must be true for author_type customer"}])
+    # The scope holds the ticket: the same key on two tickets is two requests.
+    scope = f"{_CREATE_SCOPE}:{ticket_id}"
     async with session.begin():
-        stored = await claim_key(session, f"{_CREATE_SCOPE}:{ticket_id}", idempotency_key, body)
-        if stored:
+        if stored := await claim_request(session, scope, idempotency_key, body):
             return stored.to_response()
-        ticket = await lock_ticket(session, ticket_id)
-        if ticket.status == "closed":
-            raise Problem(
-                409, "Ticket closed",
-                f"Ticket {ticket_id} was closed on {ticket.closed_at.isoformat()}; it takes no more comments. Open a new ticket.",
-                type_="ticket-closed",
-            )
-        if ticket.erased_at is not None:
-            raise Problem(
-                409, "Customer erased",
-                f"The customer of ticket {ticket_id} had their data erased; the thread takes no new personal data.",
-                type_="customer-erased",
-            )
-        row = (
-            await session.execute(
-                insert(ticket_comments)
-                .values(id=uuid.uuid4(), ticket_id=ticket_id, created_at=now, **body.model_dump())
-                .returning(ticket_comments)
-            )
-        ).one()
-        await after_comment(session, ticket, author_type=body.author_type, public=body.public, now=now)
-        return await created(
-            session, f"{_CREATE_SCOPE}:{ticket_id}", idempotency_key, CommentPublic.from_row(row),
-            location=f"/api/v1/tickets/{ticket_id}/comments/{row.id}",
+        row = await use_cases.add_comment(session, ticket_id, body.model_dump(), now)
+        return await created_response(
+            session, scope, idempotency_key, CommentPublic.from_row(row), location=f"/api/v1/tickets/{ticket_id}/comments/{row.id}"
         )
 
 
-@router.get("/{ticket_id}/comments", response_model=CommentsPublic, summary="The thread, oldest first", responses={404: PROBLEM})
+@router.get("/{ticket_id}/comments", response_model=CommentsPublic, summary="The thread, oldest first")
 async def list_comments(
     ticket_id: uuid.UUID,
     session: SessionDep,
@@ -87,11 +62,5 @@ async def list_comments(
     limit: LimitParam = DEFAULT_LIMIT,
     cursor: CursorParam = None,
 ) -> CommentsPublic:
-    if (await session.execute(select(tickets.c.id).where(tickets.c.id == ticket_id))).first() is None:
-        raise ticket_not_found(ticket_id)
-    c = ticket_comments.c
-    query = select(ticket_comments).where(c.ticket_id == ticket_id)
-    if public is not None:
-        query = query.where(c.public.is_(public))
-    return await paginate(session, query, keys=[c.created_at, c.id], limit=limit, cursor=cursor, sort="created_at",
-                          to_item=CommentPublic.from_row)
+    page: Page[object] = await use_cases.list_comments(session, ticket_id, public=public, limit=limit, cursor=cursor)
+    return CommentsPublic(items=[CommentPublic.from_row(row) for row in page.items], next_cursor=page.next_cursor)

@@ -3,11 +3,7 @@
     GET /api/v1/tickets/metrics?from=&to=                  service metrics of the tickets opened in [from, to)
     GET /api/v1/tickets/customers/{customer_id}/summary    for the gateway's customer-360 view
 
-Metrics (docs/tickets.md, "Metrics"): first-response and resolution times are business
-seconds (pauses excluded) of tickets opened in the window that got there; the breach rate
-is the share of those tickets under an SLA that breached a target; the backlog is how many
-of them are still active now; complaints per 1,000 orders divides the complaints opened in
-the window by the orders placed in it (from ``relacja.orders``; null when none is known).
+The queries are app/insights.py; definitions in docs/tickets.md, "Metrics".
 """
 
 from __future__ import annotations
@@ -17,20 +13,22 @@ from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query
-from pydantic import AwareDatetime, BaseModel, Field
-from sqlalchemy import func, select
+from pydantic import BaseModel, Field
 
 from relacja_servicekit import SessionDep
+from relacja_servicekit.types import Timestamp
 from relacja_servicekit.validation import RequireJson
 
-from ..tables import FAR_FUTURE, is_active, known_orders, surveys, tickets
-from .http import PROBLEM, invalid
+from ..app import insights as use_cases
+from ..app.insights import SUMMARY_OPEN_LIMIT
+from ..tables import FAR_FUTURE
+from .problems import invalid_parameter
 
 __all__ = ["router"]
 
 router = APIRouter(prefix="/api/v1/tickets", tags=["ticket metrics"], dependencies=[RequireJson])
 
-_SUMMARY_OPEN_LIMIT = 50
+_MAX_WINDOW_DAYS = 3660
 
 
 class Durations(BaseModel):
@@ -54,56 +52,34 @@ class Metrics(BaseModel):
     complaints_per_1000_orders: float | None = Field(description="Null when no order in the window is known")
 
 
-def _durations(column: object) -> list[object]:
-    return [
-        func.count(column),
-        func.percentile_cont(0.5).within_group(column),
-        func.percentile_cont(0.9).within_group(column),
-    ]
-
-
 @router.get("/metrics", response_model=Metrics, response_model_by_alias=True, summary="Service metrics of the tickets opened in [from, to)",
-            responses={400: PROBLEM})
+            description=f"`to` must be after `from`, at most {_MAX_WINDOW_DAYS} days later (400 otherwise).")
 async def metrics(
     session: SessionDep,
-    start: Annotated[AwareDatetime, Query(alias="from", description="RFC 3339, inclusive")],
-    end: Annotated[AwareDatetime, Query(alias="to", description="RFC 3339, exclusive")],
+    start: Annotated[Timestamp, Query(alias="from", description="RFC 3339 with offset, inclusive")],
+    end: Annotated[Timestamp, Query(alias="to", description="RFC 3339 with offset, exclusive")],
 ) -> Metrics:
+    for name, value in (("from", start), ("to", end)):
+        if value.tzinfo is None:
+            raise invalid_parameter(f"query.{name}", "timezone required", f"'{name}' needs a time zone offset (RFC 3339).")
     if end <= start:
-        raise invalid(400, "'to' must be after 'from'.", [("query.to", "must be after 'from'")], type_="invalid-parameter")
-    if (end - start).days > 3660:
-        raise invalid(400, "The window is at most ten years.", [("query.to", "at most ten years after 'from'")], type_="invalid-parameter")
-    c = tickets.c
-    row = (
-        await session.execute(
-            select(
-                func.count(),
-                func.count().filter(c.type == "complaint"),
-                func.count().filter(is_active()),
-                *_durations(c.first_response_seconds),
-                *_durations(c.resolution_seconds),
-                func.count().filter(c.policy_id.is_not(None)),
-                func.count().filter(c.sla_breached),
-            ).where(c.opened_at >= start, c.opened_at < end)
-        )
-    ).one()
-    opened, complaints, backlog, fr_n, fr_med, fr_p90, res_n, res_med, res_p90, with_sla, breached = row
-    orders = (
-        await session.execute(select(func.count()).where(known_orders.c.placed_at >= start, known_orders.c.placed_at < end))
-    ).scalar_one()
+        raise invalid_parameter("query.to", "must be after 'from'", "'to' must be after 'from'.")
+    if (end - start).days > _MAX_WINDOW_DAYS:
+        raise invalid_parameter("query.to", "at most ten years after 'from'", "The window is at most ten years.")
+    result = await use_cases.metrics(session, start, end)
     return Metrics(
-        start=start,
-        end=end,
-        opened=opened,
-        complaints=complaints,
-        backlog=backlog,
-        first_response=Durations(count=fr_n, median_seconds=fr_med, p90_seconds=fr_p90),
-        resolution=Durations(count=res_n, median_seconds=res_med, p90_seconds=res_p90),
-        with_sla=with_sla,
-        breached=breached,
-        breach_rate=round(breached / with_sla, 4) if with_sla else None,
-        orders=orders,
-        complaints_per_1000_orders=round(1000 * complaints / orders, 3) if orders else None,
+        start=result.start,
+        end=result.end,
+        opened=result.opened,
+        complaints=result.complaints,
+        backlog=result.backlog,
+        first_response=Durations(**vars(result.first_response)),
+        resolution=Durations(**vars(result.resolution)),
+        with_sla=result.with_sla,
+        breached=result.breached,
+        breach_rate=result.breach_rate,
+        orders=result.orders,
+        complaints_per_1000_orders=result.complaints_per_1000_orders,
     )
 
 
@@ -125,7 +101,7 @@ class LastSatisfaction(BaseModel):
 
 class CustomerSummary(BaseModel):
     customer_id: uuid.UUID
-    open_tickets: list[OpenTicket] = Field(description=f"Active tickets, soonest due first (at most {_SUMMARY_OPEN_LIMIT})")
+    open_tickets: list[OpenTicket] = Field(description=f"Active tickets, soonest due first (at most {SUMMARY_OPEN_LIMIT})")
     counts: dict[str, int] = Field(description="Tickets by status, plus total and complaints")
     last_satisfaction: LastSatisfaction | None
 
@@ -134,43 +110,15 @@ class CustomerSummary(BaseModel):
             summary="A customer's tickets at a glance (for the customer-360 view)",
             description="Always 200: a customer without tickets has empty lists and zero counts (the customers service says whether it exists).")
 async def customer_summary(customer_id: uuid.UUID, session: SessionDep) -> CustomerSummary:
-    c = tickets.c
-    open_rows = (
-        await session.execute(
-            select(c.id, c.type, c.priority, c.status, c.opened_at, c.next_due_at, c.sla_breached)
-            .where(c.customer_id == customer_id, is_active())
-            .order_by(c.next_due_at, c.id)
-            .limit(_SUMMARY_OPEN_LIMIT)
-        )
-    ).all()
-    by_status = (
-        await session.execute(
-            select(c.status, func.count(), func.count().filter(c.type == "complaint"))
-            .where(c.customer_id == customer_id)
-            .group_by(c.status)
-        )
-    ).all()
-    counts = {status: 0 for status in ("new", "open", "pending_customer", "resolved", "closed")}
-    complaints = 0
-    for status, count, status_complaints in by_status:
-        counts[status] = count
-        complaints += status_complaints
-    counts |= {"total": sum(counts.values()), "complaints": complaints}
-    last = (
-        await session.execute(
-            select(surveys.c.kind, surveys.c.score, surveys.c.answered_at)
-            .where(surveys.c.customer_id == customer_id, surveys.c.answered_at.is_not(None))
-            .order_by(surveys.c.answered_at.desc())
-            .limit(1)
-        )
-    ).first()
+    summary = await use_cases.customer_summary(session, customer_id)
+    last = summary.last_satisfaction
     return CustomerSummary(
         customer_id=customer_id,
         open_tickets=[
             OpenTicket(id=r.id, type=r.type, priority=r.priority, status=r.status, opened_at=r.opened_at,
                        sla_due_at=None if r.next_due_at == FAR_FUTURE else r.next_due_at, sla_breached=r.sla_breached)
-            for r in open_rows
+            for r in summary.open_tickets
         ],
-        counts=counts,
+        counts=summary.counts,
         last_satisfaction=LastSatisfaction(kind=last.kind, score=last.score, answered_at=last.answered_at) if last else None,
     )

@@ -15,10 +15,10 @@ from typing import Any, Iterable, Mapping
 from sqlalchemy import delete, insert, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from .domain.business_time import Calendar
-from .domain.calendars import to_calendar
-from .domain.sla import SlaClock, SlaRule, Target
-from .tables import FAR_FUTURE, sla_clocks, sla_policies
+from ..domain.business_time import Calendar
+from ..domain.calendars import to_calendar
+from ..domain.sla import SlaClock, SlaRule, Target
+from ..tables import FAR_FUTURE, sla_clocks, sla_policies
 
 __all__ = [
     "Policy",

@@ -1,7 +1,7 @@
 """Event handlers of the ``tickets.events`` consumer group.
 
     CustomerRegisteredV1 the customer may open tickets (``known_customers``; a customer not seen
-                        yet is looked up once at the customers service, see api/tickets.py)
+                        yet is looked up once at the customers service, see app/tickets.py)
     CustomersMergedV1   re-key tickets, surveys and known orders of the merged customer to the survivor;
                         the merged id can open no more tickets
     CustomerErasedV1    no new tickets; drop personal data: ticket subjects and descriptions, comment bodies,
