@@ -6,7 +6,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from relacja_tickets.domain.lifecycle import TRANSITIONS, IllegalTransition, check_transition
+from relacja_tickets.domain.lifecycle import ACTIONS, TRANSITIONS, IllegalTransition, allowed_actions, check_action, check_transition
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=timezone.utc)
 WEEK = timedelta(days=7)
@@ -53,3 +53,36 @@ def test_pause_and_resume_flags() -> None:
 
 def test_closed_is_final() -> None:
     assert TRANSITIONS["closed"] == frozenset()
+
+
+def test_actions_cover_exactly_the_transitions() -> None:
+    from_actions = {(source, target) for moves in ACTIONS.values() for source, target in moves.items()}
+    from_transitions = {(source, target) for source, targets in TRANSITIONS.items() for target in targets}
+    assert from_actions == from_transitions
+
+
+def test_allowed_actions() -> None:
+    assert allowed_actions("new") == ["start", "wait", "resolve"]
+    assert allowed_actions("resolved") == ["close", "reopen"]
+    assert allowed_actions("closed") == []
+
+
+def test_an_illegal_action_names_the_status_and_the_allowed_actions() -> None:
+    with pytest.raises(IllegalTransition) as error:
+        check_action("close", "open", resolved_at=None, now=NOW, reopen_window=WEEK)
+    assert error.value.reason == "illegal-transition"
+    assert (error.value.current_status, error.value.action, error.value.allowed_actions) == ("open", "close", ["wait", "resolve"])
+    assert "wait, resolve" in error.value.detail
+
+
+def test_reopen_action_keeps_the_window() -> None:
+    assert check_action("reopen", "resolved", resolved_at=NOW - WEEK, now=NOW, reopen_window=WEEK).is_reopen
+    with pytest.raises(IllegalTransition) as error:
+        check_action("reopen", "resolved", resolved_at=NOW - WEEK - timedelta(seconds=1), now=NOW, reopen_window=WEEK)
+    assert error.value.reason == "reopen-window-passed" and error.value.allowed_actions == ["close", "reopen"]
+
+
+@pytest.mark.parametrize(("action", "source", "target"), [("start", "new", "open"), ("wait", "open", "pending_customer"),
+                                                         ("resume", "pending_customer", "open"), ("resolve", "new", "resolved")])
+def test_action_targets(action: str, source: str, target: str) -> None:
+    assert check_action(action, source, resolved_at=None, now=NOW, reopen_window=WEEK).target == target  # type: ignore[arg-type]  # parametrized as str

@@ -29,7 +29,6 @@ from pydantic import BaseModel, ConfigDict, Field
 from relacja_servicekit import SessionDep
 from relacja_servicekit.idempotency import IdempotencyKeyHeader, claim_request, created_response
 from relacja_servicekit.openapi import problem_responses
-from relacja_servicekit.types import StrictInt
 from relacja_servicekit.validation import RequireJson
 
 from ..app import surveys as use_cases
@@ -37,7 +36,7 @@ from ..app.surveys import ScoreOutOfRange, SurveyGone, SurveyNotFound
 from ..domain.surveys import SCALES, answer_problem
 from ..settings import TicketsSettings
 from .problems import survey_problem
-from .schemas import IssuedSurvey
+from .schemas import Integer, IssuedSurvey
 
 __all__ = ["router"]
 
@@ -66,7 +65,7 @@ class SurveyQuestion(BaseModel):
 class SurveyAnswer(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    score: StrictInt = Field(ge=0, le=10, description="CSAT 1–5, NPS 0–10 (outside the survey's own scale: 422 score-out-of-range)")
+    score: Integer = Field(ge=0, le=10, description="CSAT 1–5, NPS 0–10 (outside the survey's own scale: 422 score-out-of-range)")
     comment: str | None = Field(default=None, max_length=5000)
 
 
