@@ -88,15 +88,15 @@ class TicketUpdate(_Strict):
     """Fields to change, as a JSON merge patch (absent: unchanged). ``null`` clears assignee,
     team, order and description; type, channel, priority and subject cannot be cleared."""
 
-    type: TicketType = Field(default=None, json_schema_extra=_no_default)  # type: ignore[assignment]  # absent = unchanged
-    channel: TicketChannel = Field(default=None, json_schema_extra=_no_default)  # type: ignore[assignment]  # absent = unchanged
-    priority: TicketPriority = Field(default=None, json_schema_extra=_no_default)  # type: ignore[assignment]  # absent = unchanged
-    subject: str = Field(default=None, min_length=1, max_length=500, json_schema_extra=_no_default)  # type: ignore[assignment]  # absent = unchanged
+    type: TicketType = Field(default=None, json_schema_extra=_no_default)  # absent = unchanged
+    channel: TicketChannel = Field(default=None, json_schema_extra=_no_default)  # absent = unchanged
+    priority: TicketPriority = Field(default=None, json_schema_extra=_no_default)  # absent = unchanged
+    subject: str = Field(default=None, min_length=1, max_length=500, json_schema_extra=_no_default)  # type: ignore[assignment]  # absent = unchanged; null is refused
     description: str | None = Field(default=None, max_length=100_000)
     order_id: uuid.UUID | None = None
     assignee_id: AgentId | None = None
     team: Team | None = None
-    tags: list[Tag] = Field(default=None, max_length=50, json_schema_extra=_no_default)  # type: ignore[assignment]  # absent = unchanged
+    tags: list[Tag] = Field(default=None, max_length=50, json_schema_extra=_no_default)  # type: ignore[arg-type]  # absent = unchanged; null is refused
 
 
 class ClockPublic(BaseModel):

@@ -42,8 +42,8 @@ __all__ = [
     "default_policy_id",
 ]
 
-_PRIORITIES: tuple[str, ...] = TicketPriority.__args__  # type: ignore[attr-defined]  # a Literal's values
-_TYPES: tuple[str, ...] = TicketType.__args__  # type: ignore[attr-defined]  # a Literal's values
+_PRIORITIES: tuple[str, ...] = TicketPriority.__args__  # a Literal's values
+_TYPES: tuple[str, ...] = TicketType.__args__  # a Literal's values
 
 
 @dataclass(frozen=True)
