@@ -34,7 +34,7 @@ import json
 import pstats
 import time
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import asyncpg
 from prometheus_client import REGISTRY
@@ -55,7 +55,7 @@ COLUMNS = ["event_id", "topic", "key", "event_type", "headers", "payload"]
 
 def make_rows(count: int) -> list[tuple]:
     """``count`` outbox rows as COPY records, built the way the customers service builds them."""
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     records = []
     for i in range(count):
         payload = CustomerRegisteredV1(

@@ -35,6 +35,7 @@ from typing import Any, Literal, cast
 import httpx
 from fastapi import APIRouter, Path, Request, Response
 from pydantic import BaseModel, Field
+
 from relacja_servicekit.context import current_request_id, current_traceparent
 from relacja_servicekit.problems import Problem
 

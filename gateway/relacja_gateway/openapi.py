@@ -29,7 +29,8 @@ import asyncio
 import copy
 import logging
 import time
-from typing import Any, Callable, Mapping
+from collections.abc import Callable, Mapping
+from typing import Any
 
 import httpx
 

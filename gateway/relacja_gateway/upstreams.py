@@ -27,11 +27,12 @@ import asyncio
 import logging
 import random
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 import httpx
 from prometheus_client import Counter, Gauge, Histogram
+
 from relacja_servicekit.problems import Problem
 
 from .breaker import BreakerConfig, BreakerState, CircuitBreaker

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -19,7 +19,7 @@ def _payload() -> CustomerRegisteredV1:
         display_name="Anna Kowalska",
         email="anna@example.com",
         lifecycle_stage="lead",
-        registered_at=datetime(2026, 11, 22, 12, 0, tzinfo=timezone.utc),
+        registered_at=datetime(2026, 11, 22, 12, 0, tzinfo=UTC),
     )
 
 
@@ -75,5 +75,5 @@ def test_event_type_names_are_versioned() -> None:
 
     with pytest.raises(TypeError, match="relacja"):
 
-        class BadlyNamed(EventPayload):  # noqa: F841
+        class BadlyNamed(EventPayload):
             event_type = "customer_registered"

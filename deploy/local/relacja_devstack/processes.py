@@ -110,7 +110,7 @@ async def wait_for_port(host: str, port: int, timeout: float, alive=lambda: True
     while time.monotonic() < deadline and alive():
         try:
             _, writer = await asyncio.wait_for(asyncio.open_connection(host, port), 1.0)
-        except (OSError, asyncio.TimeoutError):
+        except (TimeoutError, OSError):
             await asyncio.sleep(0.05)
             continue
         writer.close()

@@ -3,8 +3,9 @@ Imported orders get theirs in bulk from ``bulk_events``."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
-from typing import Any, Mapping
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 

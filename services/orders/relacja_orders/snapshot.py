@@ -10,9 +10,10 @@ pydantic model per row; live events validate it through the payload model
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timezone
+from collections.abc import Mapping
+from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any, Mapping
+from typing import Any
 
 from .domain.money import round_money
 
@@ -36,7 +37,7 @@ def line_json(line: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def rfc3339(moment: datetime) -> str:
-    return moment.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 def _money(value: Any, currency: str) -> str | None:

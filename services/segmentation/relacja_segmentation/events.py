@@ -11,7 +11,7 @@ parse such rows back with the contract models to keep the two paths identical.
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -34,7 +34,7 @@ async def emit(session: AsyncSession, payload: EventPayload) -> CloudEvent:
 
 
 def rfc3339(moment: datetime) -> str:
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def _insert(event_type: str, rows_sql: str, payload_sql: str) -> str:

@@ -37,4 +37,4 @@ class EventPayload(BaseModel):
 
     def subject(self) -> str:
         """The CloudEvents subject: the customer the event is about (also the Kafka key)."""
-        return str(getattr(self, "customer_id"))
+        return str(self.customer_id)

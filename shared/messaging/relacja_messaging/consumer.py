@@ -30,7 +30,7 @@ import logging
 import random
 import traceback
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 from aiokafka.errors import CommitFailedError, IllegalStateError
@@ -266,7 +266,7 @@ class EventConsumer:
             ("dlq_source_topic", record.topic.encode()),
             ("dlq_source_partition", str(record.partition).encode()),
             ("dlq_source_offset", str(record.offset).encode()),
-            ("dlq_failed_at", datetime.now(timezone.utc).isoformat().encode()),
+            ("dlq_failed_at", datetime.now(UTC).isoformat().encode()),
         ]
         log.error("consumer %s: dead-lettering %s[%d]@%d: %r", self.name, record.topic, record.partition, record.offset, error)
         attempt = 0

@@ -279,7 +279,7 @@ class OutboxRelay:
     async def _sleep_until_woken(self) -> None:
         try:
             await asyncio.wait_for(self._wake.wait(), timeout=self.settings.poll_interval)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             pass
         self._wake.clear()
 

@@ -7,7 +7,7 @@ stops routing traffic to the instance without restarting it.
 from __future__ import annotations
 
 import asyncio
-from typing import Awaitable, Callable
+from collections.abc import Awaitable, Callable
 
 from aiokafka import AIOKafkaClient
 from fastapi import APIRouter, Request, Response

@@ -15,10 +15,10 @@ import asyncio
 import contextlib
 import dataclasses
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, AsyncIterator
+from typing import Any
 
 from pydantic import BaseModel, computed_field
 from starlette.requests import Request
@@ -57,10 +57,10 @@ class ImportProgress:
         room = max(MAX_ERRORS - len(self.errors), 0)
         self.errors += [{"row": row, **error} for error in errors[:room]]
 
-    def copy(self) -> "ImportProgress":
+    def copy(self) -> ImportProgress:
         return dataclasses.replace(self, errors=list(self.errors))
 
-    def absorbing(self, tally: "ImportProgress") -> "ImportProgress":
+    def absorbing(self, tally: ImportProgress) -> ImportProgress:
         """A copy with the rows read (and failed) that ``tally`` counted."""
         merged = self.copy()
         merged.rows_total += tally.rows_total

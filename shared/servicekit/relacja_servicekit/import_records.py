@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import codecs
 import csv
-from typing import Any, Iterator, Literal
+from collections.abc import Iterator
+from typing import Any, Literal
 
 __all__ = ["Format", "ImportFormatError", "MAX_LINE_BYTES", "RecordReader"]
 

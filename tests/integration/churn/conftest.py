@@ -8,9 +8,9 @@ whose first purchase falls in the run's window), so tests do not see each other'
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime, time, timezone
+from collections.abc import AsyncIterator
+from datetime import UTC, date, datetime, time
 from decimal import Decimal
-from typing import AsyncIterator
 
 import asyncpg
 import httpx
@@ -37,7 +37,7 @@ async def db(stack: Stack) -> AsyncIterator[asyncpg.Connection]:
 
 
 def at_noon(day: date) -> datetime:
-    return datetime.combine(day, time(12, 0), tzinfo=timezone.utc)
+    return datetime.combine(day, time(12, 0), tzinfo=UTC)
 
 
 def order_fields(customer_id: uuid.UUID, order_id: uuid.UUID, day: date, amount: Decimal | str, *,

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import uuid
 from collections import Counter, defaultdict
-from datetime import date, datetime, time, timedelta, timezone
+from collections.abc import AsyncIterator
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
-from typing import AsyncIterator
 
 import asyncpg
 import httpx
@@ -53,7 +53,7 @@ def orders_of(customer_id: uuid.UUID, days_ago: int, purchase_days: int, revenue
     amounts = [Decimal(10)] * (purchase_days - 1) + [revenue - 10 * (purchase_days - 1)]
     days = [REFERENCE_DATE - timedelta(days=days_ago + i) for i in range(purchase_days)]
     return [
-        (uuid.uuid4(), customer_id, "delivered", datetime.combine(day, time(12), timezone.utc), currency, amount, amount, None, datetime.now(timezone.utc))
+        (uuid.uuid4(), customer_id, "delivered", datetime.combine(day, time(12), UTC), currency, amount, amount, None, datetime.now(UTC))
         for day, amount in zip(days, amounts)
     ]
 

@@ -8,20 +8,26 @@ import csv
 import io
 import json
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 from relacja_contracts import from_kafka_headers
-from relacja_contracts.events import CustomerRegisteredV1, OrderCancelledV1, CustomerSegmentChangedV1, SegmentMemberAddedV1, SegmentMemberRemovedV1
+from relacja_contracts.events import (
+    CustomerRegisteredV1,
+    CustomerSegmentChangedV1,
+    OrderCancelledV1,
+    SegmentMemberAddedV1,
+    SegmentMemberRemovedV1,
+)
 
 from ...support import eventually
 from .conftest import CONSUMED_WITHIN, order_event
 
-NOW = datetime.now(timezone.utc)
+NOW = datetime.now(UTC)
 # Scores are ranks among every customer in the shared test database, and other tests
 # (churn's) publish orders decades in the past; a last purchase older than all of them is
 # the least recent for sure.
-LONG_AGO = datetime(1901, 1, 1, 12, tzinfo=timezone.utc)
+LONG_AGO = datetime(1901, 1, 1, 12, tzinfo=UTC)
 
 
 async def outbox_events(db, event_type: str, customer_id: uuid.UUID) -> list[tuple]:
@@ -57,13 +63,13 @@ async def test_recomputation_scores_everybody_and_says_what_changed(api, publish
     await applied(api, big, 6)
     await applied(api, small, 1)
 
-    today = datetime.now(timezone.utc).date()
+    today = datetime.now(UTC).date()
     response = await api.post("/api/v1/segmentation/recomputations", json={})
     assert response.status_code == 200, response.text
     result = response.json()
     # The reference date is the service's today: read the clock around the call, not at import (midnight UTC).
     assert result["customers_scored"] >= 2
-    assert result["reference_date"] in {today.isoformat(), datetime.now(timezone.utc).date().isoformat()}
+    assert result["reference_date"] in {today.isoformat(), datetime.now(UTC).date().isoformat()}
 
     top = (await api.get(f"/api/v1/segmentation/customers/{big}")).json()
     low = (await api.get(f"/api/v1/segmentation/customers/{small}")).json()

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from relacja_customers.domain.interactions import CLOCK_SKEW, check_interaction, resolve_times
 
-NOW = datetime(2026, 6, 15, 12, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 6, 15, 12, 0, tzinfo=UTC)
 START, END = NOW + timedelta(days=1), NOW + timedelta(days=1, hours=1)
 
 

@@ -6,10 +6,11 @@ import time
 
 import jwt
 import pytest
+from starlette.datastructures import Headers
+
 from relacja_gateway.auth import JwtBearerAuthenticator, Principal, authenticate, authorize, parse_scopes
 from relacja_gateway.tokens import mint_token
 from relacja_servicekit.problems import Problem
-from starlette.datastructures import Headers
 
 SECRET = "auth-test-secret-that-is-long-enough-for-hs256"
 JWT = JwtBearerAuthenticator(SECRET, ["HS256"], leeway_seconds=0)

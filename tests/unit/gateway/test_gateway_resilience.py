@@ -4,11 +4,13 @@ each call (access log, metrics), with the services played by a mock transport.""
 from __future__ import annotations
 
 import logging
-from typing import Any, AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable
+from typing import Any
 
 import httpx
 import pytest
 from gateway_doubles import Upstream, make_settings
+
 from relacja_gateway.app import create_app
 
 BREAKER = {"breaker_consecutive_failures": 3, "breaker_open_seconds": 5.0, "retry_attempts": 0}

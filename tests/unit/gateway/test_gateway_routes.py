@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from relacja_gateway.routes import ROUTES, Route, RouteTable, has_dot_segments
 
 TABLE = RouteTable(ROUTES)

@@ -15,8 +15,8 @@ import httpx
 import pytest
 from aiohttp import web
 from gateway_doubles import make_settings
-from relacja_gateway.proxy import new_upstream_client
 
+from relacja_gateway.proxy import new_upstream_client
 from tests.e2e.gateway_support import closed_port
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
@@ -99,7 +99,7 @@ def test_partial_return_values_add_up_to_the_line() -> None:
 def test_the_snapshot_is_a_valid_order_placed_payload() -> None:
     lines = [line_json(price_line(1, item("10.00"), LineRequest(2)))]
     order = {"id": uuid.uuid4(), "customer_id": uuid.uuid4(), "number": "O-000000001", "external_id": "ext-1", "status": "delivered",
-             "channel": "store", "currency": "PLN", "placed_at": datetime(2020, 1, 2, tzinfo=timezone.utc), "imported": True, "lines": lines,
+             "channel": "store", "currency": "PLN", "placed_at": datetime(2020, 1, 2, tzinfo=UTC), "imported": True, "lines": lines,
              **order_amounts(lines, currency="PLN", cancelled=False).as_dict()}
     payload = snapshot(order) | {"occurred_at": "2026-01-01T00:00:00Z"}
     parsed = OrderPlacedV1.model_validate(payload)

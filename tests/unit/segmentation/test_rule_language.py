@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
@@ -33,7 +33,7 @@ def test_a_nested_rule_parses_into_typed_values() -> None:
     assert revenue == Comparison("net_revenue", "gte", Decimal("100.50"))
     assert either == Junction("or", (HasTag("vip"), HasConsent("email_marketing")))
     assert negation == Negation(Comparison("rfm_segment", "in", ("lost", "hibernating")))
-    assert moment == Comparison("last_purchase_at", "gt", datetime(2026, 1, 1, tzinfo=timezone.utc))
+    assert moment == Comparison("last_purchase_at", "gt", datetime(2026, 1, 1, tzinfo=UTC))
 
 
 def test_unknown_field_is_named_by_its_path() -> None:

@@ -19,7 +19,7 @@ RiskTierName = Literal["low", "medium", "high", "critical"]
 ValueBandName = Literal["low", "medium", "high", "top"]
 
 
-def money(value: float | None, currency: str) -> "Money | None":
+def money(value: float | None, currency: str) -> Money | None:
     if value is None:
         return None
     return Money(amount=Decimal(repr(float(value))).quantize(Decimal("0.01"), rounding=ROUND_HALF_EVEN), currency=currency)
@@ -48,7 +48,7 @@ class RunCreate(BaseModel):
     )
 
     @model_validator(mode="after")
-    def _windows(self) -> "RunCreate":
+    def _windows(self) -> RunCreate:
         if self.holdout_end is not None and self.holdout_end <= self.calibration_end:
             raise ValueError("holdout_end must be after calibration_end")
         if self.acquired_from is not None and self.acquired_from > self.calibration_end:
@@ -126,7 +126,7 @@ class RunOut(BaseModel):
     finished_at: datetime | None
 
     @classmethod
-    def from_row(cls, row) -> "RunOut":
+    def from_row(cls, row) -> RunOut:
         fit = row.fit or {}
         return cls(
             id=row.id, status=row.status, trigger=row.trigger, active=row.active, activate=row.activate,

@@ -50,7 +50,15 @@ from .records import (
     updated_event,
     validate_record,
 )
-from .schemas import CustomerCreate, CustomerKind, CustomerPatch, CustomerPublic, CustomersPublic, LifecycleStage, changes_of
+from .schemas import (
+    CustomerCreate,
+    CustomerKind,
+    CustomerPatch,
+    CustomerPublic,
+    CustomersPublic,
+    LifecycleStage,
+    changes_of,
+)
 
 __all__ = ["router", "PROBLEM", "IfMatchHeader"]
 

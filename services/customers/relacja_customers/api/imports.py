@@ -32,9 +32,10 @@ from __future__ import annotations
 import json
 import logging
 import uuid
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from functools import partial
-from typing import Any, AsyncIterator
+from typing import Any
 
 import asyncpg
 from fastapi import APIRouter, Request
@@ -50,7 +51,15 @@ from relacja_contracts import CloudEvent, EventPayload
 from relacja_messaging import Outbox
 from relacja_messaging.tracing import current_traceparent
 from relacja_servicekit import Problem, SessionDep
-from relacja_servicekit.import_jobs import MAX_ERRORS, BatchWriter, ImportJobPublic, ImportJobsPublic, ImportProgress, import_format, request_records
+from relacja_servicekit.import_jobs import (
+    MAX_ERRORS,
+    BatchWriter,
+    ImportJobPublic,
+    ImportJobsPublic,
+    ImportProgress,
+    import_format,
+    request_records,
+)
 from relacja_servicekit.pagination import DEFAULT_LIMIT, CursorParam, LimitParam, paginate
 
 from ..domain.customer import FIELDS, apply_changes, changed_fields, check_fields

@@ -14,7 +14,8 @@ A record's *fields* are a dict keyed by :data:`FIELDS` holding what is stored: t
 from __future__ import annotations
 
 import unicodedata
-from typing import Any, Iterable, Mapping
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 from .contact import normalize_display_name, normalize_email
 

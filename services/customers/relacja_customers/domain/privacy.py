@@ -11,7 +11,8 @@ event log and in the outbox rows still retained for replay.
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 __all__ = ["ERASED", "ERASED_FIELDS", "PERSONAL_PAYLOAD_FIELDS", "erased_fields", "scrub_payload"]
 

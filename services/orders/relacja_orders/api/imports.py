@@ -40,10 +40,11 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from functools import partial
 from datetime import datetime
-from typing import Any, AsyncIterator
+from functools import partial
+from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
@@ -53,11 +54,19 @@ from starlette.requests import ClientDisconnect
 
 from relacja_messaging.tracing import current_traceparent
 from relacja_servicekit import Problem, SessionDep
-from relacja_servicekit.import_jobs import MAX_ERRORS, BatchWriter, ImportJobPublic, ImportJobsPublic, ImportProgress, import_format, request_records
+from relacja_servicekit.import_jobs import (
+    MAX_ERRORS,
+    BatchWriter,
+    ImportJobPublic,
+    ImportJobsPublic,
+    ImportProgress,
+    import_format,
+    request_records,
+)
 from relacja_servicekit.pagination import DEFAULT_LIMIT, CursorParam, LimitParam, paginate
 
-from ..domain.imports import ImportFormatError, ImportRow, RecordReader, build_order, csv_header_errors, parse_row
 from ..bulk_events import placed_events_insert
+from ..domain.imports import ImportFormatError, ImportRow, RecordReader, build_order, csv_header_errors, parse_row
 from ..tables import IMPORTED_FIELDS, import_fingerprint_sql, order_imports
 from .common import PROBLEM, not_found
 

@@ -64,7 +64,7 @@ class ProductCreate(_PriceChecks):
     active: bool = True
 
     @model_validator(mode="after")
-    def _scales(self) -> "ProductCreate":
+    def _scales(self) -> ProductCreate:
         self._check_scales(self.currency)
         return self
 

@@ -17,7 +17,7 @@ The refund of an accepted request is the value of the units plus their tax
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -167,7 +167,7 @@ async def accept_return(order_id: uuid.UUID, return_id: uuid.UUID, session: Sess
         new_lines = [line | {"returned_quantity": line.get("returned_quantity", 0) + requested.get(line["line_no"], 0)} for line in order.lines]
         amounts = order_amounts(new_lines, currency=order.currency, cancelled=False,
                                 returned_amount=order.returned_amount + amount, refunded_amount=order.refunded_amount + refund)
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         updated = (await session.execute(
             update(orders).where(orders.c.id == order_id)
             .values(lines=new_lines, **amounts.as_dict(), version=orders.c.version + 1, updated_at=now).returning(*orders.c)

@@ -40,7 +40,7 @@ class LineCreate(BaseModel):
     discount_percent: Decimal = Field(default=Decimal("0"), ge=0, le=100, max_digits=5, decimal_places=2, allow_inf_nan=False)
 
     @model_validator(mode="after")
-    def _one_reference(self) -> "LineCreate":
+    def _one_reference(self) -> LineCreate:
         if (self.product_id is None) == (self.sku is None):
             raise ValueError("give exactly one of product_id and sku")
         return self
@@ -147,7 +147,7 @@ class ReturnCreate(BaseModel):
     reason: str | None = Field(default=None, max_length=2000)
 
     @model_validator(mode="after")
-    def _distinct_lines(self) -> "ReturnCreate":
+    def _distinct_lines(self) -> ReturnCreate:
         numbers = [line.line_no for line in self.lines]
         if len(numbers) != len(set(numbers)):
             raise ValueError("each line_no may appear once")

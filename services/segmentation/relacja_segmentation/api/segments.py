@@ -17,8 +17,9 @@ from __future__ import annotations
 
 import json
 import uuid
-from datetime import datetime, timezone
-from typing import Annotated, Any, AsyncIterator, Literal
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Header, Query, Request, Response
 from fastapi.responses import JSONResponse, StreamingResponse
@@ -31,7 +32,7 @@ from relacja_servicekit.idempotency import IdempotencyKeyHeader, claim, fingerpr
 from relacja_servicekit.pagination import CursorParam, Page, decode_cursor, encode_cursor
 from relacja_servicekit.validation import RequireJson
 
-from ..domain.rules import FIELDS, RuleError, OPERATORS, parse_rule
+from ..domain.rules import FIELDS, OPERATORS, RuleError, parse_rule
 from ..membership import refresh_segment
 from ..rule_sql import CompiledRule, compile_rule
 
@@ -337,7 +338,7 @@ async def _csv(database, segment_id: uuid.UUID, batch: int = 5000) -> AsyncItera
         if not rows:
             return
         yield "".join(
-            f"{r.customer_id},{r.added_at.astimezone(timezone.utc).isoformat().replace('+00:00', 'Z')},{r.rfm_segment or ''},{r.abc_class or ''},{r.quadrant or ''}\r\n"
+            f"{r.customer_id},{r.added_at.astimezone(UTC).isoformat().replace('+00:00', 'Z')},{r.rfm_segment or ''},{r.abc_class or ''},{r.quadrant or ''}\r\n"
             for r in rows
         ).encode()
         if len(rows) < batch:

@@ -122,12 +122,12 @@ class HasConsent:
 @dataclass(frozen=True)
 class Junction:
     kind: Literal["and", "or"]
-    parts: tuple["Rule", ...]
+    parts: tuple[Rule, ...]
 
 
 @dataclass(frozen=True)
 class Negation:
-    part: "Rule"
+    part: Rule
 
 
 Rule = Union[Comparison, HasTag, HasConsent, Junction, Negation]

@@ -12,9 +12,9 @@ overlap. ``calendar_errors`` lists every problem as ``(field, message)``.
 from __future__ import annotations
 
 import re
-from functools import lru_cache
+from collections.abc import Mapping, Sequence
 from datetime import date
-from typing import Mapping, Sequence
+from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from .business_time import MINUTES_PER_DAY, Calendar
