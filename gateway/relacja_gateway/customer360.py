@@ -168,7 +168,7 @@ async def assemble(
 
     results = await asyncio.gather(*(fetch(part) for part in allowed), return_exceptions=True)
     view = Customer360(customer_id=customer_id, omitted=[part.name for part in PARTS if part not in allowed])
-    for part, result in zip(allowed, results):
+    for part, result in zip(allowed, results, strict=True):
         if isinstance(result, _CustomerNotFound):
             raise Problem(404, "Customer not found", f"There is no customer {customer_id}.", type_="not-found")
         if isinstance(result, _Empty):

@@ -285,8 +285,8 @@ class OpenApiCache:
     async def _refresh(self, client: httpx.AsyncClient) -> None:
         names = sorted(self._upstreams)
         fetched = await asyncio.gather(*(self._fetch(client, name) for name in names))
-        documents = {name: doc for name, doc in zip(names, fetched) if doc is not None}
-        self._missing = [name for name, doc in zip(names, fetched) if doc is None]
+        documents = {name: doc for name, doc in zip(names, fetched, strict=True) if doc is not None}
+        self._missing = [name for name, doc in zip(names, fetched, strict=True) if doc is None]
         self._document = merge_documents(self._gateway_document(), documents, self._table, missing=self._missing)
         self._fetched_at = self._clock()
 

@@ -138,7 +138,7 @@ async def _copy_scores(session: AsyncSession, run_id: uuid.UUID, outcome: RunOut
         [run_id] * len(s), outcome.customer_ids, [as_of] * len(s),
         s.x.astype(int).tolist(), s.t_x.tolist(), s.T.tolist(), s.monetary.tolist(), first, last,
         sc.p_alive.tolist(), sc.expected_purchases.tolist(), sc.expected_spend.tolist(), sc.clv.tolist(),
-        sc.risk_tier.tolist(), sc.value_band.tolist(), [now] * len(s),
+        sc.risk_tier.tolist(), sc.value_band.tolist(), [now] * len(s), strict=True,
     ))
     connection = await session.connection()
     raw = (await connection.get_raw_connection()).driver_connection

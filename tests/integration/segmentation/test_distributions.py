@@ -54,7 +54,7 @@ def orders_of(customer_id: uuid.UUID, days_ago: int, purchase_days: int, revenue
     days = [REFERENCE_DATE - timedelta(days=days_ago + i) for i in range(purchase_days)]
     return [
         (uuid.uuid4(), customer_id, "delivered", datetime.combine(day, time(12), UTC), currency, amount, amount, None, datetime.now(UTC))
-        for day, amount in zip(days, amounts)
+        for day, amount in zip(days, amounts, strict=True)
     ]
 
 

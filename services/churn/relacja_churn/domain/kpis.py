@@ -127,7 +127,7 @@ def period_kpis(
     first_day = {}
     if len(c_days):
         starts = np.flatnonzero(np.r_[True, c_days[1:] != c_days[:-1]])
-        first_day = dict(zip(c_days[starts].tolist(), d_days[starts].tolist()))
+        first_day = dict(zip(c_days[starts].tolist(), d_days[starts].tolist(), strict=True))
     first_days = np.array(list(first_day.values()), dtype=np.int64)
     first_periods = period_of_days(first_days, period) if len(first_days) else np.empty(0, np.int64)
     active_pairs = np.unique(np.column_stack([c_days, p_days]), axis=0) if len(c_days) else np.empty((0, 2), np.int64)

@@ -358,7 +358,7 @@ async def _write(session: AsyncSession, job: ImportProgress, items: list[_Item])
         )
         renamed = [
             {"b_company": c.before.id, "company_name_key": stored["name_key"]}
-            for c, stored in zip(changed, updated_rows)
+            for c, stored in zip(changed, updated_rows, strict=True)
             if c.kind == "company" and stored["name_key"] != c.before.name_key
         ]
         if renamed:
@@ -367,7 +367,7 @@ async def _write(session: AsyncSession, job: ImportProgress, items: list[_Item])
                 renamed,
             )
     events: list[EventPayload] = [registered_event(row, imported=True) for row in created_rows]
-    events += [updated_event(row | {"id": row["b_id"]}, c.changed) for c, row in zip(changed, updated_rows)]
+    events += [updated_event(row | {"id": row["b_id"]}, c.changed) for c, row in zip(changed, updated_rows, strict=True)]
     await _emit_all(session, events)
     job.rows_created += len(new)
     job.rows_updated += len(changed)

@@ -98,7 +98,7 @@ def parse_row(header: list[str] | None, record: Any) -> tuple[ImportRow | None, 
             return ImportRow.model_validate_json(record), []
         if len(record) != len(header):
             return None, [{"field": "row", "message": f"has {len(record)} cells; the header has {len(header)}"}]
-        data: dict[str, Any] = {name: cell for name, cell in zip(header, record) if cell != ""}
+        data: dict[str, Any] = {name: cell for name, cell in zip(header, record, strict=True) if cell != ""}
         if "lines" in data:
             try:
                 data["lines"] = json.loads(data["lines"])

@@ -15,6 +15,7 @@ import re
 from collections.abc import Mapping, Sequence
 from datetime import date
 from functools import lru_cache
+from itertools import pairwise
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from .business_time import MINUTES_PER_DAY, Calendar
@@ -75,7 +76,7 @@ def calendar_errors(time_zone: str, working_hours: Mapping[str, Sequence[tuple[s
                 else:
                     parsed.append((start, end))
         parsed.sort()
-        for (_, first_end), (second_start, _) in zip(parsed, parsed[1:]):
+        for (_, first_end), (second_start, _) in pairwise(parsed):
             if second_start < first_end:
                 errors.append((f"working_hours.{day}", "intervals overlap"))
                 break
