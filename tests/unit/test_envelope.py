@@ -6,6 +6,7 @@ import uuid
 from datetime import UTC, datetime
 
 import pytest
+from pydantic import ValidationError
 
 from relacja_contracts import CloudEvent, from_kafka_headers, to_kafka_headers
 from relacja_contracts.envelope import EnvelopeError
@@ -64,7 +65,7 @@ def test_other_spec_version_is_rejected() -> None:
 
 def test_payloads_are_frozen_and_ignore_unknown_fields() -> None:
     payload = _payload()
-    with pytest.raises(Exception):
+    with pytest.raises(ValidationError, match="frozen"):
         payload.display_name = "changed"  # type: ignore[misc]
     newer = payload.model_dump(mode="json") | {"field_added_in_a_later_version": 1}
     assert CustomerRegisteredV1.model_validate(newer) == payload

@@ -246,10 +246,8 @@ def reap_stale(state_dir: Path, timeout: float = 5.0) -> list[str]:
         except (psutil.Error, KeyError, ValueError):
             continue
         _signal_group(proc.pid, signal.SIGTERM)
-        try:
+        with contextlib.suppress(psutil.TimeoutExpired):
             proc.wait(timeout)
-        except psutil.TimeoutExpired:
-            pass
         _signal_group(proc.pid, signal.SIGKILL)
         reaped.append(name)
     with contextlib.suppress(FileNotFoundError):

@@ -258,7 +258,8 @@ class EventConsumer:
 
     async def _dead_letter(self, record: ConsumerRecord, error: BaseException, event: CloudEvent | None) -> None:
         """Publish the record to ``<topic>.dlq``; waits out a broker outage rather than dropping it."""
-        headers = list(record.headers) + [
+        headers = [
+            *record.headers,
             ("dlq_consumer", self.name.encode()),
             ("dlq_error_type", type(error).__name__.encode()),
             ("dlq_error", str(error)[:2000].encode()),

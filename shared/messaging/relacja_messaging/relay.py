@@ -31,6 +31,7 @@ below that batch's base on both brokers, so the check never fires on an intact l
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import random
 import time
@@ -277,10 +278,8 @@ class OutboxRelay:
     # -- waiting and housekeeping ------------------------------------------------------
 
     async def _sleep_until_woken(self) -> None:
-        try:
+        with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._wake.wait(), timeout=self.settings.poll_interval)
-        except TimeoutError:
-            pass
         self._wake.clear()
 
     async def _listen(self) -> None:
@@ -291,7 +290,7 @@ class OutboxRelay:
             try:
                 connection = await asyncpg.connect(dsn)
                 lost = asyncio.Event()
-                connection.add_termination_listener(lambda _c: lost.set())
+                connection.add_termination_listener(lambda _c: lost.set())  # noqa: B023 - used only within this iteration, which awaits `lost`
                 await connection.add_listener(NOTIFY_CHANNEL, lambda *_args: self._wake.set())
                 self._wake.set()  # rows may have arrived while we were not listening
                 await lost.wait()

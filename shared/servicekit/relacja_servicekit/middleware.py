@@ -65,7 +65,8 @@ class RequestContextMiddleware:
             if message["type"] == "http.response.start":
                 status = message["status"]
                 message.setdefault("headers", [])
-                message["headers"] = list(message["headers"]) + [
+                message["headers"] = [
+                    *message["headers"],
                     (b"x-request-id", request_id.encode()),
                     (b"traceparent", traceparent.encode()),
                 ]

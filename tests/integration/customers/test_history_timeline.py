@@ -85,7 +85,7 @@ async def test_paging_is_stable_while_the_history_grows(api: httpx.AsyncClient) 
         seen += page["items"]
         cursor = page["next_cursor"]
     labels = [label(i) for i in seen]
-    assert len(labels) == len(set(i["id"] for i in seen))
+    assert len(labels) == len({i["id"] for i in seen})
     assert "new, newer than the cursor" not in labels and "new, older than the cursor" in labels
     assert labels[:2] == ["relacja.customers.customer.registered.v1", "day 5"]
 

@@ -62,4 +62,4 @@ def erased_fields(fields: Mapping[str, Any]) -> dict[str, Any]:
 
 def scrub_payload(payload: Mapping[str, Any]) -> dict[str, Any]:
     """The payload with every personal key it has replaced (keys it lacks are not added)."""
-    return {key: (PERSONAL_PAYLOAD_FIELDS[key] if key in PERSONAL_PAYLOAD_FIELDS else value) for key, value in payload.items()}
+    return {key: PERSONAL_PAYLOAD_FIELDS.get(key, value) for key, value in payload.items()}

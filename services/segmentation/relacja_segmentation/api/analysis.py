@@ -117,14 +117,14 @@ def _share(part: Decimal | int, whole: Decimal | int) -> float:
 @router.get("/rfm", response_model=RfmDistribution, summary="RFM distribution: customers and revenue share per segment")
 async def rfm_distribution(session: SessionDep) -> RfmDistribution:
     basis, total = await _basis(session)
-    rows = dict(
-        (r.rfm_segment, r)
+    rows = {
+        r.rfm_segment: r
         for r in (
             await session.execute(
                 text("SELECT rfm_segment, count(*) AS n, sum(net_revenue) AS revenue FROM customer_profiles WHERE rfm_segment IS NOT NULL GROUP BY rfm_segment")
             )
         ).all()
-    )
+    }
     n = basis["customers_scored"]
     buckets = [
         RfmBucket(
@@ -145,14 +145,14 @@ async def rfm_distribution(session: SessionDep) -> RfmDistribution:
 async def abc_distribution(session: SessionDep) -> AbcDistribution:
     basis, total = await _basis(session)
     state = basis.pop("_state")
-    rows = dict(
-        (r.abc_class, r)
+    rows = {
+        r.abc_class: r
         for r in (
             await session.execute(
                 text("SELECT abc_class, count(*) AS n, sum(net_revenue) AS revenue FROM customer_profiles WHERE abc_class IS NOT NULL GROUP BY abc_class")
             )
         ).all()
-    )
+    }
     n = basis["customers_scored"]
     cutoffs = state.parameters["abc_cutoffs"] if state else {"a": get_settings().abc_cutoff_a, "b": get_settings().abc_cutoff_b}
     classes = [
@@ -172,8 +172,8 @@ async def abc_distribution(session: SessionDep) -> AbcDistribution:
 async def loyalty_matrix(session: SessionDep) -> LoyaltyMatrix:
     basis, _ = await _basis(session)
     state = basis.pop("_state")
-    rows = dict(
-        (r.quadrant, r)
+    rows = {
+        r.quadrant: r
         for r in (
             await session.execute(
                 text(
@@ -182,7 +182,7 @@ async def loyalty_matrix(session: SessionDep) -> LoyaltyMatrix:
                 )
             )
         ).all()
-    )
+    }
     loyalty = state.parameters["loyalty"] if state else {"min_purchases": get_settings().loyal_min_purchases, "max_recency_days": get_settings().loyal_max_recency_days}
     threshold = Decimal(state.boundaries["profit_threshold"]) / 10_000 if state else Decimal(0)
     quadrants = [

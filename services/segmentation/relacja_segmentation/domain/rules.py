@@ -26,7 +26,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
-from typing import Any, Literal, Union
+from typing import Any, Literal
 
 from .abc import ABC_CLASSES
 from .loyalty import QUADRANTS
@@ -130,7 +130,7 @@ class Negation:
     part: Rule
 
 
-Rule = Union[Comparison, HasTag, HasConsent, Junction, Negation]
+Rule = Comparison | HasTag | HasConsent | Junction | Negation
 
 
 class RuleError(ValueError):
