@@ -293,7 +293,7 @@ class EventConsumer:
             await self._record_in_inbox(session, record, event, outcome="dead_lettered")
 
     def _backoff(self, attempt: int) -> float:
-        base = min(self.settings.initial_backoff * (2**attempt), self.settings.max_backoff)
+        base: float = min(self.settings.initial_backoff * (2**attempt), self.settings.max_backoff)
         return base * (0.5 + random.random() / 2)
 
     def _count(self, outcome: str) -> str:

@@ -42,7 +42,7 @@ from typing import Any
 import asyncpg
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from prometheus_client import Counter, Gauge
-from sqlalchemy import Text, cast, delete, func, select, update
+from sqlalchemy import ColumnElement, Text, cast, delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -262,7 +262,7 @@ class OutboxRelay:
             await declare_topics(self.bootstrap, replication_factor=self.settings.replication_factor)
         async with self.engine.begin() as conn:
             await conn.scalar(select(func.pg_advisory_xact_lock(_RELAY_LOCK_KEY)))
-            condition = outbox_events.c.published_at.is_not(None)
+            condition: ColumnElement[bool] = outbox_events.c.published_at.is_not(None)
             if since is not None:
                 condition &= outbox_events.c.created_at >= since
             result = await conn.execute(update(outbox_events).where(condition).values(published_at=None))

@@ -179,7 +179,9 @@ def period_kpis(
     return result
 
 
-def _model_kpis(customer, day, amount, end_day: int, model: ActiveModel, acquired: int):
+def _model_kpis(
+    customer: np.ndarray, day: np.ndarray, amount: np.ndarray, end_day: int, model: ActiveModel, acquired: int
+) -> tuple[float | None, int, float]:
     if acquired == 0:
         return None, 0, 0.0
     s = summarise(customer, day, amount, calibration_end_day=end_day, unit=model.time_unit)
@@ -200,7 +202,7 @@ class CohortRow:
     retention: list[float]  # offset 0, 1, ... up to the last period
 
 
-def cohort_table(customer, day, *, start: date, end: date, period: PeriodName) -> list[CohortRow]:
+def cohort_table(customer: np.ndarray, day: np.ndarray, *, start: date, end: date, period: PeriodName) -> list[CohortRow]:
     """Cohorts acquired between ``start`` and ``end``, followed up to the period of ``end``."""
     periods = periods_between(start, end, period)
     customer = np.asarray(customer, dtype=np.int64)

@@ -136,12 +136,12 @@ def build_order(row: ImportRow, catalog: Mapping[str, tuple[Any, str | None]]) -
         if tax < 0:
             return [{"field": "total", "message": f"is less than the sum of the lines ({gross})"}]
         left = tax
-        for line in lines[:-1]:
-            line["tax_amount"] = round_money(tax * line["line_amount"] / gross, currency) if gross else ZERO
-            left -= line["tax_amount"]
+        for built in lines[:-1]:
+            built["tax_amount"] = round_money(tax * built["line_amount"] / gross, currency) if gross else ZERO
+            left -= built["tax_amount"]
         lines[-1]["tax_amount"] = left
-        for line in lines:
-            line["line_amount"], line["tax_amount"] = format(line["line_amount"], "f"), format(line["tax_amount"], "f")
+        for built in lines:
+            built["line_amount"], built["tax_amount"] = format(built["line_amount"], "f"), format(built["tax_amount"], "f")
         amounts = order_amounts(lines, currency=currency, cancelled=row.status == "cancelled").as_dict()
     else:
         total = round_money(row.total, currency)

@@ -23,6 +23,7 @@ Nesting is limited to MAX_DEPTH levels and a rule to MAX_NODES nodes.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
@@ -193,8 +194,8 @@ class _Parser:
         self.fail(path, "expected one of the members 'and', 'or', 'not', 'field', 'tag', 'consent'")
         return None
 
-    def junction(self, raw: dict, path: str, depth: int) -> Rule | None:
-        kind = "and" if "and" in raw else "or"
+    def junction(self, raw: dict[str, Any], path: str, depth: int) -> Rule | None:
+        kind: Literal["and", "or"] = "and" if "and" in raw else "or"
         if set(raw) != {kind}:
             self.fail(path, f"unexpected member(s) beside '{kind}': {', '.join(sorted(set(raw) - {kind}))}")
             return None
@@ -203,11 +204,12 @@ class _Parser:
             self.fail(f"{path}.{kind}", "must be a non-empty list of rules")
             return None
         parts = [self.parse(member, f"{path}.{kind}[{i}]", depth + 1) for i, member in enumerate(members)]
-        if any(part is None for part in parts):
+        checked = [part for part in parts if part is not None]
+        if len(checked) != len(parts):
             return None
-        return Junction(kind, tuple(parts))  # type: ignore[arg-type]
+        return Junction(kind, tuple(checked))
 
-    def string_leaf(self, raw: dict, path: str, key: str, build) -> Rule | None:
+    def string_leaf(self, raw: dict[str, Any], path: str, key: str, build: Callable[[str], Rule]) -> Rule | None:
         if set(raw) != {key}:
             self.fail(path, f"unexpected member(s) beside '{key}': {', '.join(sorted(set(raw) - {key}))}")
             return None
@@ -217,7 +219,7 @@ class _Parser:
             return None
         return build(value)
 
-    def comparison(self, raw: dict, path: str) -> Rule | None:
+    def comparison(self, raw: dict[str, Any], path: str) -> Rule | None:
         extra = set(raw) - {"field", "op", "value"}
         if extra:
             self.fail(path, f"unexpected member(s): {', '.join(sorted(extra))}")
