@@ -90,7 +90,7 @@ def _has_body(request: httpx.Request) -> bool:
 
 
 async def _body(request: httpx.Request) -> AsyncIterator[bytes]:
-    async for chunk in request.stream:  # type: ignore[union-attr]
+    async for chunk in request.stream:  # type: ignore[union-attr]  # the proxy builds every upstream request from an async stream
         yield chunk
 
 

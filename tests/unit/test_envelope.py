@@ -66,7 +66,7 @@ def test_other_spec_version_is_rejected() -> None:
 def test_payloads_are_frozen_and_ignore_unknown_fields() -> None:
     payload = _payload()
     with pytest.raises(ValidationError, match="frozen"):
-        payload.display_name = "changed"  # type: ignore[misc]
+        payload.display_name = "changed"  # type: ignore[misc]  # assigning to a frozen model is the point of the test
     newer = payload.model_dump(mode="json") | {"field_added_in_a_later_version": 1}
     assert CustomerRegisteredV1.model_validate(newer) == payload
 

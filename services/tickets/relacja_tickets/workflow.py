@@ -213,4 +213,4 @@ async def issue_survey(
             expires_at=expires_at,
         )
     )
-    return IssuedSurvey(id=survey_id, kind=kind, token=token, url_path=f"/api/v1/surveys/{token}", expires_at=expires_at)  # type: ignore[arg-type]
+    return IssuedSurvey(id=survey_id, kind=kind, token=token, url_path=f"/api/v1/surveys/{token}", expires_at=expires_at)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import text
+from sqlalchemy import Connection, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 __all__ = ["delete_older_than", "purge_inbox", "create_inbox_retention_index"]
@@ -40,6 +40,6 @@ async def purge_inbox(engine: AsyncEngine, retention: timedelta, *, batch: int =
     return await delete_older_than(engine, "inbox_events", "processed_at", retention, batch=batch)
 
 
-def create_inbox_retention_index(bind) -> None:  # type: ignore[no-untyped-def]
+def create_inbox_retention_index(bind: Connection) -> None:
     """For databases whose inbox predates the index (each service's retention migration)."""
     bind.execute(text("CREATE INDEX IF NOT EXISTS ix_inbox_events_processed_at ON inbox_events (processed_at)"))

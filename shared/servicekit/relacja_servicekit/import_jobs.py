@@ -126,13 +126,13 @@ class ImportJobPublic(RowModel):
     started_at: datetime
     finished_at: datetime | None
 
-    @computed_field  # type: ignore[prop-decorator]
+    @computed_field  # type: ignore[prop-decorator]  # pydantic's documented form; mypy rejects any decorator above @property
     @property
     def rows_imported(self) -> int:
         """Rows that created or changed a record."""
         return self.rows_created + self.rows_updated
 
-    @computed_field  # type: ignore[prop-decorator]
+    @computed_field  # type: ignore[prop-decorator]  # pydantic's documented form; mypy rejects any decorator above @property
     @property
     def errors_truncated(self) -> bool:
         return len(self.errors) < self.rows_failed and len(self.errors) >= MAX_ERRORS

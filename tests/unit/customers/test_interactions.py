@@ -14,7 +14,7 @@ START, END = NOW + timedelta(days=1), NOW + timedelta(days=1, hours=1)
 
 def fields(channel: str, **kw: object) -> list[str]:
     args = {"occurred_at": None, "scheduled_start": None, "scheduled_end": None, "has_attendee_agents": False, "has_attendee_emails": False}
-    return [field for field, _ in check_interaction(channel, **(args | kw), now=NOW)]  # type: ignore[arg-type]
+    return [field for field, _ in check_interaction(channel, **(args | kw), now=NOW)]  # type: ignore[arg-type]  # keyword overrides of mixed types from one dict
 
 
 def test_a_meeting_needs_a_schedule_that_ends_after_it_starts() -> None:

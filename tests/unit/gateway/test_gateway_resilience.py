@@ -108,9 +108,9 @@ async def test_the_access_log_names_principal_route_upstream(
         await client.get("/api/v1/customers/42", headers=auth(token("customers:read", subject="alice")))
         await client.get("/api/v1/orders/1", headers=auth(token("customers:read", subject="alice")))
     ok, forbidden = [r for r in caplog.records if r.name == "relacja.access"][-2:]
-    assert (ok.principal, ok.route, ok.status, ok.upstream, ok.upstream_outcome) == ("alice", "/api/v1/customers", 200, "customers", 200)  # type: ignore[attr-defined]
-    assert ok.latency_ms >= 0 and ok.retries == 0  # type: ignore[attr-defined]
-    assert (forbidden.route, forbidden.status) == ("/api/v1/orders", 403)  # type: ignore[attr-defined]
+    assert (ok.principal, ok.route, ok.status, ok.upstream, ok.upstream_outcome) == ("alice", "/api/v1/customers", 200, "customers", 200)  # type: ignore[attr-defined]  # access-log fields arrive as LogRecord extras
+    assert ok.latency_ms >= 0 and ok.retries == 0  # type: ignore[attr-defined]  # access-log fields arrive as LogRecord extras
+    assert (forbidden.route, forbidden.status) == ("/api/v1/orders", 403)  # type: ignore[attr-defined]  # access-log fields arrive as LogRecord extras
 
 
 async def test_metrics_per_route_and_upstream(gateway: Callable[..., Any], token: Callable[..., str]) -> None:

@@ -12,7 +12,7 @@ from relacja_contracts.events.orders import OrderPlacedV1
 from relacja_orders.domain.money import has_valid_scale, minor_units, round_money
 from relacja_orders.domain.pricing import CatalogItem, LineRequest, order_amounts, price_line
 from relacja_orders.domain.returns import ReturnError, check_quantities, return_value
-from relacja_orders.domain.states import IllegalTransition, next_status
+from relacja_orders.domain.states import Action, IllegalTransition, next_status
 from relacja_orders.snapshot import line_json, snapshot
 
 D = Decimal
@@ -61,8 +61,8 @@ def test_order_amounts_through_returns_and_cancellation() -> None:
     [("pay", "placed", "paid"), ("fulfill", "paid", "fulfilled"), ("deliver", "fulfilled", "delivered"),
      ("cancel", "placed", "cancelled"), ("cancel", "paid", "cancelled")],
 )
-def test_allowed_transitions(action: str, current: str, target: str) -> None:
-    assert next_status(action, current) == target  # type: ignore[arg-type]
+def test_allowed_transitions(action: Action, current: str, target: str) -> None:
+    assert next_status(action, current) == target
 
 
 @pytest.mark.parametrize(
@@ -70,9 +70,9 @@ def test_allowed_transitions(action: str, current: str, target: str) -> None:
     [("pay", "paid"), ("deliver", "placed"), ("fulfill", "placed"), ("cancel", "fulfilled"), ("cancel", "delivered"),
      ("pay", "cancelled"), ("cancel", "cancelled")],
 )
-def test_illegal_transitions_name_the_current_status(action: str, current: str) -> None:
+def test_illegal_transitions_name_the_current_status(action: Action, current: str) -> None:
     with pytest.raises(IllegalTransition) as raised:
-        next_status(action, current)  # type: ignore[arg-type]
+        next_status(action, current)
     assert raised.value.current == current and f"is {current}" in str(raised.value)
 
 

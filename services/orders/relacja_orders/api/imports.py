@@ -117,7 +117,7 @@ async def _csv_header(records: AsyncIterator[tuple[int, Any]]) -> list[str]:
 )
 async def import_orders(request: Request, session: SessionDep) -> JSONResponse:
     fmt = import_format(request.headers.get("content-type"))
-    records = request_records(RecordReader(fmt), request)  # type: ignore[arg-type]
+    records = request_records(RecordReader(fmt), request)
     header = await _csv_header(records) if fmt == "csv" else None
     job = ImportProgress(id=uuid.uuid4())
     async with session.begin():

@@ -80,7 +80,7 @@ async def _price(session: AsyncSession, body: OrderCreate) -> list[dict[str, Any
     priced, errors = [], []
     for index, line in enumerate(body.lines):
         field = f"body.lines.{index}.{'product_id' if line.product_id else 'sku'}"
-        product = by_id.get(line.product_id) if line.product_id else by_sku.get(line.sku)  # type: ignore[arg-type]
+        product = by_id.get(line.product_id) if line.product_id else by_sku.get(line.sku)
         if product is None:
             errors.append({"field": field, "message": "no such product"})
         elif not product.active:

@@ -26,8 +26,8 @@ TRANSITIONS: dict[Action, dict[str, str]] = {
 
 
 class IllegalTransition(ValueError):
-    def __init__(self, action: str, current: str) -> None:
-        allowed = sorted(TRANSITIONS[action])  # type: ignore[index]
+    def __init__(self, action: Action, current: str) -> None:
+        allowed = sorted(TRANSITIONS[action])
         super().__init__(f"Cannot {action} an order that is {current}; {action} is allowed from: {', '.join(allowed)}.")
         self.action = action
         self.current = current

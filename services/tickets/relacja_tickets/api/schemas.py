@@ -86,7 +86,7 @@ class ClockPublic(BaseModel):
     @classmethod
     def of(cls, clock: SlaClock) -> ClockPublic:
         return cls(
-            state=clock.state,  # type: ignore[arg-type]
+            state=clock.state,
             target_minutes=clock.target_seconds // 60,
             due_at=clock.due_at,
             paused=clock.paused,

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, get_args
 
 from fastapi import APIRouter, Header
 from fastapi.encoders import jsonable_encoder
@@ -46,8 +46,8 @@ __all__ = ["router"]
 router = APIRouter(prefix="/api/v1/sla-policies", tags=["SLA policies"], dependencies=[RequireJson])
 
 _CREATE_SCOPE = "tickets.sla_policies.create"
-_PRIORITIES: tuple[str, ...] = TicketPriority.__args__  # type: ignore[attr-defined]
-_TYPES: tuple[str, ...] = TicketType.__args__  # type: ignore[attr-defined]
+_PRIORITIES: tuple[str, ...] = get_args(TicketPriority)
+_TYPES: tuple[str, ...] = get_args(TicketType)
 
 
 def _checked(body: SlaPolicyWrite) -> dict[str, Any]:
