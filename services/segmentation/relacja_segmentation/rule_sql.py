@@ -29,7 +29,7 @@ __all__ = ["CompiledRule", "compile_rule", "field_expression"]
 
 _DIALECT = postgresql.dialect(paramstyle="named")
 
-_UTC = sa.literal_column("'UTC'")
+_UTC: sa.ColumnElement[str] = sa.literal_column("'UTC'")
 _TODAY_UTC = sa.cast(sa.func.timezone(_UTC, sa.func.now()), sa.Date)
 # The dialect renders typed binds as ":name::TYPE", which text() would misread as a
 # parameter named up to the first colon; CAST(:name AS TYPE) says the same unambiguously.

@@ -198,7 +198,7 @@ async def recompute_all(session: AsyncSession, settings: SegmentationSettings, r
     rfm_bounds = rfm.boundaries_of(last_day, purchases, monetary, positions)
     abc_bounds = abc.abc_boundaries(monetary, classes)
     boundary_positions = {int(b[-1]) for bs in rfm_bounds.values() for b in bs} | {int(b[-1]) for b in abc_bounds.values() if b}
-    ids = dict(
+    ids: dict[int, str] = dict(
         (await session.execute(text("SELECT pos, customer_id::text FROM scoring_input WHERE pos = ANY(:p)"), {"p": sorted(boundary_positions)})).all()
     )
     boundaries = {
@@ -228,7 +228,7 @@ async def recompute_all(session: AsyncSession, settings: SegmentationSettings, r
     await session.execute(text(_CHANGES))
     phase("diff")
     at = rfc3339(datetime.now(UTC))
-    changes = dict(
+    changes: dict[str, int] = dict(
         (
             await session.execute(
                 text(f"SELECT dimension, count(*) FROM ({_CHANGED_ROWS}) AS c GROUP BY dimension")

@@ -41,7 +41,7 @@ __all__ = ["router"]
 
 router = APIRouter(prefix="/api/v1/customers", tags=["consents"], dependencies=[RequireJson])
 
-_PROBLEM = {"content": {"application/problem+json": {}}}
+_PROBLEM: dict[str, Any] = {"content": {"application/problem+json": {}}}
 _CREATE_SCOPE = "customers.consents.record"
 
 ConsentStatus = Literal["granted", "withdrawn"]

@@ -48,7 +48,7 @@ __all__ = ["router", "window_query", "ImportantDatePublic"]
 
 router = APIRouter(prefix="/api/v1/customers", tags=["important dates"], dependencies=[RequireJson])
 
-_PROBLEM = {"content": {"application/problem+json": {}}}
+_PROBLEM: dict[str, Any] = {"content": {"application/problem+json": {}}}
 _CREATE_SCOPE = "customers.important-dates.create"
 
 ImportantDateKind = Literal["birthday", "name_day", "purchase_anniversary", "contract_anniversary", "custom"]

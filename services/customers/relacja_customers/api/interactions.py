@@ -41,7 +41,7 @@ __all__ = ["router", "InteractionPublic", "interactions_by_id"]
 
 router = APIRouter(prefix="/api/v1/customers", tags=["contact history"], dependencies=[RequireJson])
 
-_PROBLEM = {"content": {"application/problem+json": {}}}
+_PROBLEM: dict[str, Any] = {"content": {"application/problem+json": {}}}
 _CREATE_SCOPE = "customers.interactions.create"
 
 Direction = Literal["inbound", "outbound", "internal"]

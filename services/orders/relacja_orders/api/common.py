@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Header
 
@@ -10,7 +10,7 @@ from relacja_servicekit import Problem
 
 __all__ = ["PROBLEM", "IfMatchHeader", "etag", "check_if_match", "not_found"]
 
-PROBLEM = {"content": {"application/problem+json": {}}}
+PROBLEM: dict[str, Any] = {"content": {"application/problem+json": {}}}
 
 IfMatchHeader = Annotated[
     str | None,

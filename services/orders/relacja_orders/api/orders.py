@@ -204,7 +204,7 @@ async def _transition(session: AsyncSession, order_id: uuid.UUID, action: Action
     return JSONResponse(order_public(row).model_dump(mode="json"), headers={"ETag": etag(row.version)})
 
 
-_TRANSITION_RESPONSES = {
+_TRANSITION_RESPONSES: dict[int | str, dict[str, Any]] = {
     404: {"description": "No such order", **PROBLEM},
     409: {"description": "Not allowed from the current status (`current_status` names it)", **PROBLEM},
     412: {"description": "If-Match does not match the current ETag", **PROBLEM},

@@ -148,7 +148,7 @@ async def _load_request(session: AsyncSession, order_id: uuid.UUID, return_id: u
     return row
 
 
-_DECISION_RESPONSES = {404: {"description": "No such order or return", **PROBLEM}, 409: {"description": "Already decided", **PROBLEM},
+_DECISION_RESPONSES: dict[int | str, dict[str, Any]] = {404: {"description": "No such order or return", **PROBLEM}, 409: {"description": "Already decided", **PROBLEM},
                        422: {"description": "Accepting would return more than was bought", **PROBLEM}}
 
 

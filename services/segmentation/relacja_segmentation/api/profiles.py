@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 from fastapi import APIRouter
 from pydantic import BaseModel
@@ -26,7 +26,7 @@ __all__ = ["router", "CustomerProfilePublic"]
 
 router = APIRouter(prefix="/api/v1/segmentation", tags=["segmentation"])
 
-PROBLEM = {"content": {"application/problem+json": {}}}
+PROBLEM: dict[str, Any] = {"content": {"application/problem+json": {}}}
 
 
 class Money(BaseModel):

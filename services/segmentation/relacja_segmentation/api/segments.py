@@ -40,7 +40,7 @@ __all__ = ["router"]
 
 router = APIRouter(prefix="/api/v1/segmentation/segments", tags=["segments"])
 
-PROBLEM = {"content": {"application/problem+json": {}}}
+PROBLEM: dict[str, Any] = {"content": {"application/problem+json": {}}}
 _CREATE_SCOPE = "segmentation.segments.create"
 MEMBER_PAGE_MAX = 1000
 
