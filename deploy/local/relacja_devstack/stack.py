@@ -347,7 +347,7 @@ async def _first_failure(coros: Sequence[Awaitable[object]]) -> None:
     for task in pending:
         task.cancel()
     await asyncio.gather(*pending, return_exceptions=True)
-    errors = [t.exception() for t in done if not t.cancelled() and t.exception() is not None]
+    errors = [error for t in done if not t.cancelled() and (error := t.exception()) is not None]
     if len(errors) > 1 and all(isinstance(e, StackError) for e in errors):
         raise StackError("\n\n".join(str(e) for e in errors))
     if errors:

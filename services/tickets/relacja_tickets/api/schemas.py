@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from relacja_contracts.events.tickets import TicketChannel, TicketPriority, TicketStatus, TicketType
 from relacja_servicekit.pagination import Page
 
-from ..domain.sla import SlaClock
+from ..domain.sla import SlaClock, Target
 from ..tables import FAR_FUTURE
 
 __all__ = [
@@ -139,7 +139,7 @@ class TicketPublic(BaseModel):
 TicketsPublic = Page[TicketPublic]
 
 
-def ticket_public(row: Any, clocks: Mapping[str, SlaClock], survey: IssuedSurvey | None = None) -> TicketPublic:
+def ticket_public(row: Any, clocks: Mapping[Target, SlaClock], survey: IssuedSurvey | None = None) -> TicketPublic:
     data = dict(row._mapping)
     sla = None
     if data["policy_id"] is not None and clocks:
