@@ -34,6 +34,8 @@ from typing import Any
 
 import httpx
 
+from relacja_servicekit.openapi import PROBLEM_SCHEMA
+
 from .routes import RouteTable
 
 __all__ = ["SECURITY_SCHEME", "OpenApiCache", "merge_documents"]
@@ -48,24 +50,7 @@ _MISSING_RETRY_SECONDS = 5.0
 _PROBLEM_CONTENT = {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
 _GATEWAY_COMPONENTS: dict[str, dict[str, Any]] = {
     "schemas": {
-        "Problem": {
-            "type": "object",
-            "title": "Problem",
-            "description": "RFC 9457 problem details",
-            "properties": {
-                "type": {"type": "string"},
-                "title": {"type": "string"},
-                "status": {"type": "integer"},
-                "detail": {"type": "string"},
-                "instance": {"type": "string"},
-                "request_id": {"type": "string"},
-                "errors": {
-                    "type": "array",
-                    "items": {"type": "object", "properties": {"field": {"type": "string"}, "message": {"type": "string"}}},
-                },
-            },
-            "required": ["type", "title", "status"],
-        }
+        "Problem": PROBLEM_SCHEMA,  # the services' own definition, so the merge keeps one
     },
     "headers": {
         "RateLimit": {"description": "Remaining quota and seconds until it is full again", "schema": {"type": "string"}},

@@ -141,3 +141,63 @@ async def test_request_id_is_echoed_and_trace_continued(client: httpx.AsyncClien
     )
     assert response.headers["x-request-id"] == "req-42"
     assert response.headers["traceparent"].startswith("00-4bf92f3577b34da6a3ce929d0e0e4736-")
+
+
+class Note(BaseModel):
+    title: str
+    tags: list[str] = []
+    attributes: dict[str, str] = {}
+
+
+notes = APIRouter(prefix="/api/v1/notes")
+
+
+@notes.post("", status_code=201)
+async def create_note(note: Note) -> Note:
+    return note
+
+
+@notes.get("/{name}")
+async def get_note(name: str, q: str | None = None) -> dict[str, str]:
+    return {"name": name, "q": q or ""}
+
+
+@pytest.fixture
+async def notes_client() -> AsyncIterator[httpx.AsyncClient]:
+    settings = ServiceSettings(database_url="postgresql+asyncpg://nobody@127.0.0.1:1/none")
+    app = create_service_app(name="test", title="test", settings=settings, routers=[notes])
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
+        yield http
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ('{"title": "a\\u0000b"}', "body.title"),
+        ('{"title": "ok", "tags": ["\\u0000R"]}', "body.tags.0"),
+        ('{"title": "\\ud800"}', "body.title"),
+        ('{"title": "ok", "attributes": {"k": "\\uDFFF tail"}}', "body.attributes.k"),
+    ],
+)
+async def test_nul_and_lone_surrogates_in_a_body_are_422_naming_the_field(
+    notes_client: httpx.AsyncClient, body: str, field: str
+) -> None:
+    response = await notes_client.post("/api/v1/notes", content=body.encode(), headers={"content-type": "application/json"})
+    problem = _is_problem(response, 422)
+    assert [error["field"] for error in problem["errors"]] == [field]
+
+
+async def test_paired_surrogates_and_escaped_text_are_accepted(notes_client: httpx.AsyncClient) -> None:
+    # "\ud83d\ude00" is one emoji; "\\u0000" is the six characters \u0000, not a NUL.
+    body = '{"title": "smile \\ud83d\\ude00", "tags": ["\\\\u0000"]}'
+    response = await notes_client.post("/api/v1/notes", content=body.encode(), headers={"content-type": "application/json"})
+    assert response.status_code == 201, response.text
+    assert response.json() == {"title": "smile \U0001F600", "tags": ["\\u0000"], "attributes": {}}
+
+
+async def test_nul_in_a_query_or_path_parameter_is_400_naming_it(notes_client: httpx.AsyncClient) -> None:
+    problem = _is_problem(await notes_client.get("/api/v1/notes/x", params={"q": "a\x00b"}), 400)
+    assert problem["errors"][0]["field"] == "query.q"
+    problem = _is_problem(await notes_client.get("/api/v1/notes/a%00b"), 400)
+    assert problem["errors"][0]["field"] == "path.name"

@@ -11,10 +11,16 @@ not be answered with somebody else's response. Keys are kept for the service's
 process that runs the outbox relay also runs the housekeeping (``housekeeping.py``),
 which deletes older keys in small batches. After that a retry with the same key is a new request.
 
-    stored = await claim(session, scope="customers.create", key=key, fingerprint=fp)
-    if stored: return stored.to_response()
-    ... do the work ...
-    await remember(session, "customers.create", key, status=201, body=..., headers={...})
+Every create route uses the two calls below, in the transaction that does the work:
+
+    async with session.begin():
+        if stored := await claim_request(session, "customers.create", idempotency_key, body):
+            return stored.to_response()
+        ... do the work ...
+        return await created_response(session, "customers.create", idempotency_key, public,
+                                      location=f"/api/v1/customers/{id}", version=row.version)
+
+``claim`` and ``remember`` are the lower-level pair under them.
 """
 
 from __future__ import annotations
@@ -26,21 +32,10 @@ from datetime import timedelta
 from typing import Annotated, Any
 
 from fastapi import Header
+from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
-from sqlalchemy import (
-    Column,
-    DateTime,
-    Index,
-    Integer,
-    MetaData,
-    PrimaryKeyConstraint,
-    Table,
-    Text,
-    func,
-    select,
-    text,
-    update,
-)
+from pydantic import BaseModel
+from sqlalchemy import Column, DateTime, Index, Integer, MetaData, PrimaryKeyConstraint, Table, Text, func, select, update
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.engine import Connection
@@ -48,6 +43,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from relacja_messaging.retention import delete_older_than
 
+from .etags import etag
 from .problems import Problem
 
 __all__ = [
@@ -55,10 +51,11 @@ __all__ = [
     "StoredResponse",
     "claim",
     "remember",
+    "claim_request",
+    "created_response",
     "fingerprint",
     "idempotency_keys",
     "create_idempotency_table",
-    "create_idempotency_expiry_index",
     "purge_expired_keys",
 ]
 
@@ -142,13 +139,46 @@ async def remember(
     )
 
 
+async def claim_request(
+    session: AsyncSession, scope: str, key: str | None, body: BaseModel | dict[str, Any] | list[Any] | None
+) -> StoredResponse | None:
+    """Claim ``key`` (when the client sent one) for this request body; the stored response on a replay."""
+    if key is None:
+        return None
+    payload = body.model_dump(mode="json") if isinstance(body, BaseModel) else body
+    return await claim(session, scope=scope, key=key, fingerprint=fingerprint(payload))
+
+
+async def created_response(
+    session: AsyncSession,
+    scope: str,
+    key: str | None,
+    result: BaseModel | dict[str, Any],
+    *,
+    status_code: int = 201,
+    location: str | None = None,
+    version: int | None = None,
+    headers: dict[str, str] | None = None,
+) -> JSONResponse:
+    """The answer to a create (201, or 202 for accepted work), remembered under ``key`` for replays.
+
+    ``Location`` and ``ETag`` (from ``version``) are set when given, so a replay carries
+    the same headers as the first answer.
+    """
+    body = jsonable_encoder(result)
+    all_headers = dict(headers or {})
+    if location is not None:
+        all_headers["Location"] = location
+    if version is not None:
+        all_headers["ETag"] = etag(version)
+    if key is not None:
+        await remember(session, scope, key, status_code=status_code, body=body, headers=all_headers)
+    return JSONResponse(body, status_code=status_code, headers=all_headers)
+
+
 def create_idempotency_table(bind: Connection) -> None:
+    """Today's table in a scratch database (tests). Migrations spell out their own DDL."""
     idempotency_keys.create(bind)
-
-
-def create_idempotency_expiry_index(bind: Connection) -> None:
-    """For databases whose table predates the index (a migration of its own in each service)."""
-    bind.execute(text("CREATE INDEX IF NOT EXISTS ix_idempotency_keys_created_at ON idempotency_keys (created_at)"))
 
 
 async def purge_expired_keys(engine: AsyncEngine, retention: timedelta, *, batch: int = 5_000) -> int:
