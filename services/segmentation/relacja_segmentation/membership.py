@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import text
@@ -75,7 +75,7 @@ async def refresh_customer(session: AsyncSession, customer_id: uuid.UUID, trigge
     current = set(
         (await session.execute(text("SELECT segment_id FROM segment_members WHERE customer_id = :c"), {"c": customer_id})).scalars()
     )
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     for segment in segments:
         if segment.id in should and segment.id not in current:
             await session.execute(
@@ -94,7 +94,7 @@ async def remove_customer(
     await emit(
         session,
         SegmentMemberRemovedV1(
-            customer_id=customer_id, segment_id=segment_id, segment_name=segment_name, trigger=trigger, occurred_at=now or datetime.now(timezone.utc)
+            customer_id=customer_id, segment_id=segment_id, segment_name=segment_name, trigger=trigger, occurred_at=now or datetime.now(UTC)
         ),
     )
 
