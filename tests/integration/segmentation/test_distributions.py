@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
 
 from relacja_devstack import Stack
 from relacja_segmentation.api.analysis import router as analysis_router
-from relacja_segmentation.projection import rebuild_order_aggregates
+from relacja_segmentation.app.projection import rebuild_order_aggregates
 from relacja_segmentation.settings import SegmentationSettings, get_settings
 from relacja_servicekit import create_service_app
 

@@ -23,7 +23,7 @@ from relacja_servicekit.validation import RequireJson
 from ..domain.abc import ABC_CLASSES
 from ..domain.loyalty import QUADRANT_INFO, QUADRANTS
 from ..domain.rfm import RFM_SEGMENTS, SEGMENT_LABELS
-from ..scoring import recompute_all
+from ..app.scoring import recompute_all
 from ..settings import get_settings
 
 __all__ = ["router"]

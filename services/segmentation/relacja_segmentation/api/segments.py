@@ -32,8 +32,8 @@ from relacja_servicekit.pagination import CursorParam, Page, decode_cursor, enco
 from relacja_servicekit.validation import RequireJson
 
 from ..domain.rules import FIELDS, RuleError, OPERATORS, parse_rule
-from ..membership import refresh_segment
-from ..rule_sql import CompiledRule, compile_rule
+from ..app.membership import refresh_segment
+from ..app.rule_sql import CompiledRule, compile_rule
 
 __all__ = ["router"]
 

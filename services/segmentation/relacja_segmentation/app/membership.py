@@ -22,8 +22,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from relacja_contracts.events import SegmentMemberAddedV1, SegmentMemberRemovedV1
 
-from .domain.rules import parse_rule
-from .events import emit, membership_events_sql, rfc3339
+from ..domain.rules import parse_rule
+from ..events import emit, membership_events_sql, rfc3339
 from .rule_sql import CompiledRule, compile_rule
 
 __all__ = ["SegmentRule", "load_segments", "refresh_customer", "refresh_segment", "remove_customer", "compiled"]
