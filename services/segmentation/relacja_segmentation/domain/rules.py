@@ -15,7 +15,7 @@ Fields and their types are listed in FIELDS; operators by type:
     enum                         eq ne, in / not_in (list), is_null
     boolean                      eq ne
 
-Decimals are given as decimal strings ("100.50") or numbers; datetimes as RFC 3339
+Decimals are given as plain decimal strings ("100.50", DECIMAL_PATTERN) or numbers; datetimes as RFC 3339
 strings with a time zone. Validation collects every problem with the JSON path of the
 offending member (``rule.and[1].field``), so a client can show them all at once.
 Nesting is limited to MAX_DEPTH levels and a rule to MAX_NODES nodes.
@@ -23,6 +23,7 @@ Nesting is limited to MAX_DEPTH levels and a rule to MAX_NODES nodes.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
@@ -34,6 +35,7 @@ from .rfm import RFM_SEGMENTS
 
 __all__ = [
     "CONSENT_PURPOSES",
+    "DECIMAL_PATTERN",
     "FIELDS",
     "OPERATORS",
     "Comparison",
@@ -49,6 +51,9 @@ __all__ = [
 
 MAX_DEPTH = 10
 MAX_NODES = 200
+
+# A decimal string: digits with an optional fraction, no exponent, below 10^14 in magnitude.
+DECIMAL_PATTERN = r"^-?[0-9]{1,14}(\.[0-9]+)?$"
 
 CONSENT_PURPOSES = ("email_marketing", "sms_marketing", "phone_marketing", "profiling", "partner_sharing")
 
@@ -264,10 +269,12 @@ class _Parser:
             if isinstance(value, bool) or not isinstance(value, (int, float, str)):
                 self.fail(path, f"field {field.name!r} is a decimal (a decimal string such as \"100.50\"); got {_describe(value)}")
                 return _INVALID
-            try:
-                number = Decimal(str(value))
-            except InvalidOperation:
-                number = None
+            number = None
+            if not isinstance(value, str) or re.fullmatch(DECIMAL_PATTERN, value):
+                try:
+                    number = Decimal(str(value))
+                except InvalidOperation:
+                    number = None
             if number is None or not number.is_finite() or abs(number) >= Decimal(10) ** 14:
                 self.fail(path, f"field {field.name!r} is a decimal (a decimal string such as \"100.50\"); got {_describe(value)}")
                 return _INVALID
