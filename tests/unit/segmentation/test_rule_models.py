@@ -72,3 +72,11 @@ def test_a_rule_in_the_schema_names_its_field_and_operators() -> None:
     assert enum_in["field"]["const"] == "abc_class" and enum_in["op"]["enum"] == ["in", "not_in"]
     assert enum_in["value"]["items"]["enum"] == ["A", "B", "C"]
     assert set(definitions["RuleAnd"]["properties"]) == {"and"} and definitions["RuleAnd"]["additionalProperties"] is False
+
+
+def test_a_rule_saved_before_decimal_strings_were_checked_still_parses() -> None:
+    """Saved rules are re-parsed at every recomputation: one saved with "1e3" must not break it."""
+    rule = parse_rule({"field": "net_revenue", "op": "gte", "value": "1e3"}, saved=True)
+    assert rule.value == 1000
+    with pytest.raises(RuleError):
+        parse_rule({"field": "net_revenue", "op": "gte", "value": "1e3"})

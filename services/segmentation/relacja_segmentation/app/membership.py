@@ -50,7 +50,7 @@ def compiled(segment_id: uuid.UUID, version: int, rule: Any, prefix: str = "r") 
     if found is None:
         if len(_cache) > 10_000:
             _cache.clear()
-        found = _cache[key] = compile_rule(parse_rule(rule), prefix=prefix)
+        found = _cache[key] = compile_rule(parse_rule(rule, saved=True), prefix=prefix)
     return found
 
 

@@ -146,9 +146,14 @@ class RuleError(ValueError):
         self.errors = errors
 
 
-def parse_rule(raw: Any, path: str = "rule") -> Rule:
-    """Validate ``raw`` (decoded JSON) and return the rule tree, or raise RuleError naming every problem."""
-    parser = _Parser()
+def parse_rule(raw: Any, path: str = "rule", *, saved: bool = False) -> Rule:
+    """Validate ``raw`` (decoded JSON) and return the rule tree, or raise RuleError naming every problem.
+
+    ``saved``: a rule read back from storage, validated when it was saved. Rules saved
+    before decimal strings had to match DECIMAL_PATTERN may hold any string ``Decimal``
+    reads ("1e3"); they keep working.
+    """
+    parser = _Parser(lenient_decimals=saved)
     rule = parser.parse(raw, path, depth=1)
     if parser.errors:
         raise RuleError(parser.errors)
@@ -157,7 +162,8 @@ def parse_rule(raw: Any, path: str = "rule") -> Rule:
 
 
 class _Parser:
-    def __init__(self) -> None:
+    def __init__(self, lenient_decimals: bool = False) -> None:
+        self.lenient_decimals = lenient_decimals
         self.errors: list[dict[str, str]] = []
         self.nodes = 0
 
@@ -270,7 +276,7 @@ class _Parser:
                 self.fail(path, f"field {field.name!r} is a decimal (a decimal string such as \"100.50\"); got {_describe(value)}")
                 return _INVALID
             number = None
-            if not isinstance(value, str) or re.fullmatch(DECIMAL_PATTERN, value):
+            if not isinstance(value, str) or self.lenient_decimals or re.fullmatch(DECIMAL_PATTERN, value):
                 try:
                     number = Decimal(str(value))
                 except InvalidOperation:
