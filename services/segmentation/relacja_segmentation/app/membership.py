@@ -7,7 +7,7 @@ Two ways, same rule SQL (rule_sql.py):
   event per change through the outbox.
 * ``refresh_segment`` — set-based, for a saved segment or a full recomputation: one
   ``INSERT ... SELECT`` adds the new members and one ``DELETE`` removes the leavers, each
-  writing its events into the outbox in the same statement (events.py).
+  writing its events into the outbox in the same statement (../events.py).
 """
 
 from __future__ import annotations
