@@ -8,7 +8,7 @@ UV         := $(TOOLS)/bin/uv
 export UV_PYTHON_DOWNLOADS := never
 export UV_PYTHON ?= python3.11
 
-.PHONY: help run test test-unit token contracts sync bench bench-relay bench-latency bench-memory bench-gateway bench-customers bench-churn bench-tickets bench-orders bench-segmentation wrk status clean
+.PHONY: help run test test-unit token contracts sync bench bench-relay bench-latency bench-memory bench-gateway bench-customers bench-churn bench-tickets bench-orders bench-segmentation wrk browser status clean
 
 help:
 	@echo "make run        start PostgreSQL, the broker, every service and the gateway (Ctrl+C stops)"
@@ -29,7 +29,7 @@ sync: $(UV)
 run: sync
 	$(UV) run --frozen python -m relacja_devstack run --profile dev
 
-test: sync
+test: sync browser
 	$(UV) run --frozen pytest
 
 test-unit: sync
@@ -78,6 +78,11 @@ bench-orders: sync wrk
 # The gateway benchmark drives load with wrk (Debian package), installed when missing.
 wrk:
 	@command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
+
+# tests/e2e/test_docs_browser.py opens /docs in a real headless browser: Debian's chromium,
+# installed when missing (the test fails, never skips, without it).
+browser:
+	@command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq --no-install-recommends chromium)
 
 clean:
 	rm -rf .state

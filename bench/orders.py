@@ -141,7 +141,7 @@ async def import_body(rows: int, customers: int, skus: list[str], run: str) -> A
         quantity = rng.randint(1, 3)
         line = json.dumps({
             "external_id": f"{run}-{n}", "customer_external_id": f"bench-{rng.randrange(customers)}",
-            "ordered_at": (base + timedelta(minutes=n)).isoformat(), "total": f"{quantity * 10 + 5 + 3:.2f}", "currency": "PLN",
+            "placed_at": (base + timedelta(minutes=n)).isoformat(), "total_amount": f"{quantity * 10 + 5 + 3:.2f}", "currency": "PLN",
             "channel": "store", "lines": [{"sku": rng.choice(skus), "quantity": quantity, "unit_price": "10.00", "unit_cost": "6.00"},
                                           {"sku": rng.choice(skus), "quantity": 1, "unit_price": "5.00"}],
         }) + "\n"

@@ -7,6 +7,7 @@
                                   BodySizeLimitMiddleware   413 above max_body_bytes
     routes                        /healthz, /readyz, /metrics   (servicekit health_router)
                                   /openapi.json, /docs          the suite's merged OpenAPI (docs.py)
+                                  /asyncapi.json, /docs/events  the event catalogue (docs.py)
                                   GET /api/v1/customers/{id}/360  composed here (customer360.py)
                                   /{path}  every method         → the route table → a service
     lifespan                      opens and closes the one shared upstream httpx client (and the
@@ -29,6 +30,7 @@ import httpx
 from fastapi import FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
 from relacja_servicekit.health import Check, health_router
+from relacja_servicekit.openapi import install_problem_openapi
 from relacja_servicekit.middleware import BodySizeLimitMiddleware, RequestContextMiddleware, UnhandledErrorMiddleware
 from relacja_servicekit.problems import Problem, install_problem_handlers
 from starlette.responses import Response
@@ -122,6 +124,8 @@ def create_app(
         docs_url=None,
         redoc_url=None,
     )
+    # The gateway's own operations (the 360 view) declare their problems as the services do.
+    install_problem_openapi(app)
     app.state.settings = settings
     app.state.route_table = RouteTable(routes)
     app.state.openapi = OpenApiCache(

@@ -110,7 +110,7 @@ async def test_import_with_bad_rows_and_the_customer_projection(stack: Stack, sh
     tag = uuid.uuid4().hex[:8]
     customer = await customer_known_to_orders(shop, external_id=f"legacy-{tag}")
     csv = "\n".join([
-        "external_id,customer_external_id,ordered_at,total,currency",
+        "external_id,customer_external_id,placed_at,total_amount,currency",
         f"h1-{tag},legacy-{tag},2017-06-01T09:00:00Z,250.00,PLN",
         f"h2-{tag},legacy-unknown-{tag},2017-06-02T09:00:00Z,80.00,PLN",
         f"h3-{tag},legacy-{tag},yesterday,80.00,PLN",
@@ -119,7 +119,7 @@ async def test_import_with_bad_rows_and_the_customer_projection(stack: Stack, sh
     assert response.status_code == 202, response.text
     job = response.json()
     assert (job["rows_total"], job["rows_created"], job["rows_failed"]) == (3, 1, 2)
-    assert [(e["row"], e["field"]) for e in job["errors"]] == [(3, "customer_external_id"), (4, "ordered_at")]
+    assert [(e["row"], e["field"]) for e in job["errors"]] == [(3, "customer_external_id"), (4, "placed_at")]
     assert (await shop.get(f"/api/v1/orders/imports/{job['id']}")).json()["status"] == "completed"
 
     [imported] = (await shop.get("/api/v1/orders", params={"customer_id": customer})).json()["items"]

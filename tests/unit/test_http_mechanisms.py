@@ -3,14 +3,18 @@ declarations in OpenAPI (``relacja_servicekit.etags``, ``relacja_servicekit.open
 
 from __future__ import annotations
 
+from typing import AsyncIterator
+
+import httpx
 import pytest
 from fastapi import APIRouter
 from pydantic import BaseModel
 
 from relacja_servicekit import Problem, ServiceSettings, create_service_app
-from relacja_servicekit.etags import IfMatchHeader, check_if_match, etag, parse_entity_tags
+from relacja_servicekit.etags import IfMatchHeader, RequiredIfMatchHeader, check_if_match, etag, parse_entity_tags
 from relacja_servicekit.idempotency import IdempotencyKeyHeader
 from relacja_servicekit.openapi import PROBLEM_SCHEMA, problem_responses
+from relacja_servicekit.types import Day, StrictBool, StrictInt, Timestamp
 
 
 def test_etag_is_a_strong_tag_of_the_version() -> None:
@@ -92,3 +96,64 @@ def test_fastapis_validation_error_shape_is_gone() -> None:
     assert "HTTPValidationError" not in document["components"]["schemas"]
     assert "ValidationError" not in document["components"]["schemas"]
     assert document["components"]["schemas"]["Problem"] == PROBLEM_SCHEMA
+
+
+edits = APIRouter(prefix="/api/v1/edits")
+
+
+class Flagged(BaseModel):
+    public: StrictBool = True
+    count: StrictInt = 0
+    due_at: Timestamp | None = None
+    due_on: Day | None = None
+
+
+@edits.patch("/{thing_id}")
+async def edit_thing(thing_id: int, body: Flagged, if_match: RequiredIfMatchHeader) -> Flagged:
+    check_if_match(if_match, 3, required=True)
+    return body
+
+
+@edits.get("")
+async def list_edits(after: Timestamp | None = None) -> list[str]:
+    return [after.isoformat() if after else "all"]
+
+
+@pytest.fixture
+async def edits_client() -> AsyncIterator[httpx.AsyncClient]:
+    settings = ServiceSettings(database_url="postgresql+asyncpg://nobody@127.0.0.1:1/none")
+    app = create_service_app(name="test", title="test", settings=settings, routers=[edits])
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
+        yield http
+
+
+async def test_a_required_if_match_is_required_in_openapi_and_missing_is_428(edits_client: httpx.AsyncClient) -> None:
+    document = (await edits_client.get("/openapi.json")).json()
+    parameters = document["paths"]["/api/v1/edits/{thing_id}"]["patch"]["parameters"]
+    assert {"name": "If-Match", "required": True}.items() <= next(p for p in parameters if p["name"] == "If-Match").items()
+    response = await edits_client.patch("/api/v1/edits/1", json={})
+    assert response.status_code == 428 and response.json()["type"].endswith("precondition-required")
+    assert (await edits_client.patch("/api/v1/edits/1", json={}, headers={"If-Match": '"3"'})).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [({"public": 0}, "body.public"), ({"count": False}, "body.count"), ({"due_at": 0.5}, "body.due_at"), ({"due_on": 0}, "body.due_on")],
+)
+async def test_strict_types_refuse_what_lax_mode_would_coerce(edits_client: httpx.AsyncClient, body: dict, field: str) -> None:
+    response = await edits_client.patch("/api/v1/edits/1", json=body, headers={"If-Match": '"3"'})
+    assert response.status_code == 422, response.text
+    assert [error["field"] for error in response.json()["errors"]] == [field]
+
+
+async def test_strict_types_accept_their_text_forms(edits_client: httpx.AsyncClient) -> None:
+    body = {"public": False, "count": 2, "due_at": "2026-01-31T09:00:00Z", "due_on": "2026-01-31"}
+    response = await edits_client.patch("/api/v1/edits/1", json=body, headers={"If-Match": '"3"'})
+    assert response.status_code == 200, response.text
+    assert response.json() == {**body, "due_at": "2026-01-31T09:00:00Z"}
+
+
+async def test_a_number_is_not_a_timestamp_in_a_query_either(edits_client: httpx.AsyncClient) -> None:
+    assert (await edits_client.get("/api/v1/edits", params={"after": "0.5"})).status_code == 400
+    assert (await edits_client.get("/api/v1/edits", params={"after": "2026-01-31T09:00:00Z"})).status_code == 200

@@ -262,6 +262,8 @@ class Stack:
                 env.setdefault(f"{prefix}_RATE_LIMIT_BURST", "10000")
         else:
             env[f"{prefix}_KAFKA_BOOTSTRAP"] = cfg.bootstrap_servers
+        for upstream in spec.reads_from:
+            env[f"{prefix}_{upstream.upper()}_URL"] = cfg.service_url(upstream)
         return env
 
     async def _start_services(self, specs: Iterable[ServiceSpec]) -> None:

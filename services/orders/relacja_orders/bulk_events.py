@@ -7,16 +7,12 @@ events/s on one core of this 2-core machine — so it would halve the import. He
 outbox rows come out of the upsert's ``RETURNING`` rows, set-based, on the database's own
 core, while Python parses the next batch.
 
-The row is the one ``Outbox.row`` writes for a live event, field for field:
-
-    event_id / ce_id   a time-ordered UUIDv7 (``relacja_messaging.outbox.BULK_EVENT_ID_SQL``)
-    key / ce_subject   the customer id
-    headers            ce_specversion, ce_id, ce_source, ce_type, ce_subject, ce_time,
-                       content-type (+ traceparent when the request had one), as
-                       ``relacja_contracts.to_kafka_headers`` orders them
-    payload            ``snapshot.snapshot(order)`` + occurred_at: amounts as decimal strings
-                       with the currency's digits (``domain.money.minor_units``), lines with
-                       the contract's ``OrderLine`` fields, times RFC 3339 UTC
+The envelope is the shared writer's (``relacja_messaging.Outbox.insert_select_sql``): a
+time-ordered UUIDv7 event id, the customer id as key and ``ce_subject``, the CloudEvents
+headers exactly as a live event gets them (``ce_time`` = ``$1``, ``traceparent`` = ``$2``).
+This module builds only the payload: ``snapshot.snapshot(order)`` + occurred_at — amounts
+as decimal strings with the currency's digits (``domain.money.MINOR_UNITS``), lines with
+the contract's ``OrderLine`` fields, times RFC 3339 UTC as pydantic writes them.
 
 An integration test (tests/integration/orders/test_imports.py) checks that the payload
 equals ``snapshot()`` of the stored order and validates as ``OrderPlacedV1``.
@@ -25,22 +21,24 @@ equals ``snapshot()`` of the stored order and validates as ``OrderPlacedV1``.
 from __future__ import annotations
 
 from relacja_contracts.events.orders import OrderPlacedV1
-from relacja_messaging.outbox import BULK_EVENT_ID_SQL
+from relacja_messaging import Outbox
 
-from .domain.money import _MINOR_UNITS
+from .domain.money import DEFAULT_MINOR_UNITS, MINOR_UNITS
 from .settings import EVENT_SOURCE
 from .snapshot import AMOUNT_FIELDS, EVENT_LINE_FIELDS
 
 __all__ = ["placed_events_insert"]
 
+_outbox = Outbox(EVENT_SOURCE)
+
 
 def _digits(currency: str) -> str:
-    cases = " ".join(f"WHEN '{code}' THEN {digits}" for code, digits in sorted(_MINOR_UNITS.items()))
-    return f"(CASE {currency} {cases} ELSE 2 END)"
+    cases = " ".join(f"WHEN '{code}' THEN {digits}" for code, digits in sorted(MINOR_UNITS.items()))
+    return f"(CASE {currency} {cases} ELSE {DEFAULT_MINOR_UNITS} END)"
 
 
 def _rfc3339(moment: str) -> str:
-    """RFC 3339 UTC text of a timestamptz as Python's isoformat writes it (fraction only when there is one)."""
+    """RFC 3339 UTC text of a timestamptz as pydantic writes a payload's datetime (fraction only when there is one)."""
     utc = f"({moment} AT TIME ZONE 'UTC')"
     return (
         f"to_char({utc}, 'YYYY-MM-DD\"T\"HH24:MI:SS') "
@@ -67,17 +65,5 @@ def placed_events_insert(source_cte: str) -> str:
             "'imported', o.imported", f"'occurred_at', {_rfc3339('$1::timestamptz')}",
         ]
     )
-    headers = (
-        "jsonb_build_array("
-        "jsonb_build_array('ce_specversion', '1.0'), jsonb_build_array('ce_id', o.event_id::text), "
-        f"jsonb_build_array('ce_source', '{EVENT_SOURCE}'), jsonb_build_array('ce_type', '{OrderPlacedV1.event_type}'), "
-        "jsonb_build_array('ce_subject', o.customer_id::text), "
-        f"jsonb_build_array('ce_time', {_rfc3339('$1::timestamptz')}), jsonb_build_array('content-type', 'application/json'))"
-        " || CASE WHEN $2::text IS NULL THEN '[]'::jsonb ELSE jsonb_build_array(jsonb_build_array('traceparent', $2::text)) END"
-    )
-    return (
-        "INSERT INTO outbox_events (event_id, topic, key, event_type, headers, payload) "
-        f"SELECT o.event_id, '{OrderPlacedV1.topic.name}', o.customer_id::text, '{OrderPlacedV1.event_type}', {headers}, "
-        f"jsonb_build_object({payload}) "
-        f"FROM (SELECT {BULK_EVENT_ID_SQL} AS event_id, w.* FROM {source_cte} AS w) AS o"
-    )
+    rows = f"SELECT o.customer_id AS subject, jsonb_build_object({payload}) AS payload FROM {source_cte} AS o"
+    return _outbox.insert_select_sql(OrderPlacedV1, rows, time="$1", traceparent="$2")

@@ -6,6 +6,11 @@ In binary mode the event attributes travel as Kafka headers prefixed ``ce_`` and
 record value is the bare JSON payload, so a consumer that only needs the type can route
 without parsing the body. ``content-type`` carries ``datacontenttype``; the W3C
 ``traceparent`` travels beside them when the event was caused by a traced request.
+
+``ce_time`` has one text form, whoever writes it (``format_time``; the outbox's set-based
+SQL path writes the same, ``relacja_messaging.outbox``): RFC 3339 in UTC with exactly six
+fraction digits and ``Z`` — ``2026-11-22T12:00:00.000000Z``. A fixed width sorts as text
+and needs no special case for a whole second; ``datetime.fromisoformat`` reads it.
 """
 
 from __future__ import annotations
@@ -16,7 +21,7 @@ from datetime import datetime, timezone
 
 from .base import EventPayload
 
-__all__ = ["CloudEvent", "EnvelopeError", "to_kafka_headers", "from_kafka_headers"]
+__all__ = ["CloudEvent", "EnvelopeError", "to_kafka_headers", "from_kafka_headers", "format_time"]
 
 SPEC_VERSION = "1.0"
 JSON = "application/json"
@@ -58,7 +63,7 @@ def to_kafka_headers(event: CloudEvent) -> list[tuple[str, bytes]]:
         ("ce_source", event.source),
         ("ce_type", event.type),
         ("ce_subject", event.subject),
-        ("ce_time", _rfc3339(event.time)),
+        ("ce_time", format_time(event.time)),
         ("content-type", event.datacontenttype),
     ]
     if event.traceparent:
@@ -89,7 +94,8 @@ def from_kafka_headers(headers: list[tuple[str, bytes]] | tuple[tuple[str, bytes
     )
 
 
-def _rfc3339(moment: datetime) -> str:
+def format_time(moment: datetime) -> str:
+    """The ``ce_time`` text of ``moment``: RFC 3339, UTC, microseconds, ``Z``."""
     if moment.tzinfo is None:
         raise ValueError("event times must be timezone-aware")
-    return moment.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
+    return moment.astimezone(timezone.utc).isoformat(timespec="microseconds").replace("+00:00", "Z")

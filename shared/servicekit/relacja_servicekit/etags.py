@@ -26,15 +26,17 @@ from fastapi import Header
 
 from .problems import Problem
 
-__all__ = ["IfMatchHeader", "etag", "check_if_match", "parse_entity_tags"]
+__all__ = ["IfMatchHeader", "RequiredIfMatchHeader", "etag", "check_if_match", "parse_entity_tags"]
 
-IfMatchHeader = Annotated[
-    str | None,
-    Header(
-        alias="If-Match",
-        description='The ETag of the version being changed, e.g. `"3"` (strong comparison; `*` matches any).',
-    ),
-]
+_IF_MATCH_DESCRIPTION = 'The ETag of the version being changed, e.g. `"3"` (strong comparison; `*` matches any).'
+
+#: For actions: optional, checked when sent.
+IfMatchHeader = Annotated[str | None, Header(alias="If-Match", description=_IF_MATCH_DESCRIPTION)]
+
+#: For edits (PATCH, PUT, DELETE of a versioned resource): required, so the OpenAPI
+#: document says so; a request without it is answered 428 precondition-required (the
+#: validation handler in problems.py maps the missing header), not a generic 400.
+RequiredIfMatchHeader = Annotated[str, Header(alias="If-Match", description=_IF_MATCH_DESCRIPTION)]
 
 
 def etag(version: int) -> str:

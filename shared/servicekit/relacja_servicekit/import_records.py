@@ -2,6 +2,8 @@
 
     RecordReader      bytes in (any chunking) → complete records out: a CSV record's cells,
                       or an NDJSON line's text; never holds more than one unfinished record
+    row_errors        a record's pydantic ValidationError as the job's row errors
+                      ({field, message}; "row" when the record is not a JSON object)
 
 Shared by every service that takes bulk imports (customers, orders): what a row means is
 the service's business; splitting a streamed body into records is not. Pure code.
@@ -13,7 +15,9 @@ import codecs
 import csv
 from typing import Any, Iterator, Literal
 
-__all__ = ["Format", "ImportFormatError", "MAX_LINE_BYTES", "RecordReader"]
+from pydantic import ValidationError
+
+__all__ = ["Format", "ImportFormatError", "MAX_LINE_BYTES", "RecordReader", "row_errors"]
 
 MAX_LINE_BYTES = 1_048_576  # bounds the memory of one unfinished line
 
@@ -87,3 +91,16 @@ class RecordReader:
         except csv.Error as err:
             raise ImportFormatError(f"CSV record {self.record_number} is malformed: {err}") from None
         yield self.record_number, cells
+
+
+def row_errors(err: ValidationError) -> list[dict[str, str]]:
+    """A record's validation errors as row errors: each field by its dotted location."""
+    return [_row_error(error) for error in err.errors()]
+
+
+def _row_error(error: Any) -> dict[str, str]:
+    if error["type"] == "json_invalid":
+        return {"field": "row", "message": "is not valid JSON"}
+    if not error["loc"] and error["type"] in ("model_type", "model_attributes_type", "dict_type"):
+        return {"field": "row", "message": "is not a JSON object"}
+    return {"field": ".".join(str(p) for p in error["loc"]) or "row", "message": error["msg"]}

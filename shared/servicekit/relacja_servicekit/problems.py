@@ -116,12 +116,23 @@ def _field_name(location: Iterable[Any]) -> str:
     return ".".join(str(part) for part in location)
 
 
+def _is_missing_if_match(error: Any) -> bool:
+    location = tuple(str(part).lower() for part in error.get("loc", ()))
+    return error.get("type") == "missing" and location == ("header", "if-match")
+
+
 def validation_problem(exc: RequestValidationError) -> Problem:
     raw = exc.errors()
     if any(error.get("type") == "json_invalid" for error in raw):
         ctx = next(e for e in raw if e.get("type") == "json_invalid").get("ctx", {})
         return Problem(400, "Malformed JSON", f"The request body is not valid JSON: {ctx.get('error', 'parse error')}", type_="malformed-json")
     errors = [{"field": _field_name(error.get("loc", ())), "message": error.get("msg", "invalid")} for error in raw]
+    if any(_is_missing_if_match(error) for error in raw):
+        # RFC 6585 §3: a conditional request is required here (etags.RequiredIfMatchHeader).
+        return Problem(
+            428, "Precondition required", "Send If-Match with the ETag of the version you change (GET it first).",
+            type_="precondition-required", errors=[{"field": "header.If-Match", "message": "required"}],
+        )
     in_query = [e for e in raw if e.get("loc", ("",))[0] in ("query", "path", "header")]
     if in_query and len(in_query) == len(raw):
         return Problem(400, "Invalid parameter", "One or more parameters are invalid.", type_="invalid-parameter", errors=errors)

@@ -1,7 +1,9 @@
-"""Bulk import (CSV and NDJSON, streamed) against the real PostgreSQL and broker."""
+"""Bulk import (CSV and NDJSON, streamed) against the real PostgreSQL and broker; the
+lifecycle's failure policy (a server error, a cancellation) on the real job table."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import uuid
 from typing import AsyncIterator
@@ -9,9 +11,13 @@ from typing import AsyncIterator
 import asyncpg
 import httpx
 import pytest
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from relacja_contracts.topics import CUSTOMERS
+from relacja_customers.app.imports import CustomerRows
+from relacja_customers.tables import customer_imports
 from relacja_devstack import Stack
+from relacja_servicekit.import_jobs import INTERRUPTED, SERVER_ERROR, ImportJob, ImportJobFailed, ImportJobTable, ImportProgress
 
 from ...support import eventually, read_topic
 
@@ -178,3 +184,59 @@ async def test_bad_bodies(api: httpx.AsyncClient, db: asyncpg.Connection) -> Non
 
     assert (await api.get(f"{IMPORTS}/{uuid.uuid4()}")).status_code == 404
     assert (await api.get(f"{IMPORTS}/not-a-uuid")).status_code == 400
+
+
+class _FailingRows(CustomerRows):
+    """The real customer rows, but the write of a batch holding ``poison`` fails as a bug
+    would, or waits on ``gate`` (a batch in flight when the import is cancelled)."""
+
+    batch_size = 2
+
+    def __init__(self, poison: str, *, gate: asyncio.Event | None = None) -> None:
+        self.poison, self.gate, self.started = poison, gate, asyncio.Event()
+
+    async def write(self, session: AsyncSession, items: list, job: ImportProgress) -> None:
+        if any(row.external_id == self.poison for _, row in items):
+            self.started.set()
+            if self.gate is None:
+                raise KeyError("internal detail that must not reach a client")
+            await self.gate.wait()
+        await super().write(session, items, job)
+
+
+async def _ndjson_records(*external_ids: str) -> AsyncIterator[tuple[int, str]]:
+    for number, external_id in enumerate(external_ids, start=1):
+        yield number, json.dumps({"external_id": external_id, "given_name": "Failing", "family_name": "Import"})
+
+
+async def test_a_server_error_fails_the_job_safely_and_keeps_the_batches_before(
+    api: httpx.AsyncClient, db: asyncpg.Connection, sessions: async_sessionmaker[AsyncSession], caplog: pytest.LogCaptureFixture
+) -> None:
+    p = f"boom-{uuid.uuid4().hex[:8]}-"
+    job = ImportJob(_FailingRows(f"{p}3"), ImportJobTable(customer_imports, sessions))
+    with pytest.raises(ImportJobFailed) as raised:
+        await job.run("ndjson", _ndjson_records(f"{p}1", f"{p}2", f"{p}3", f"{p}4"))
+    stored = (await api.get(f"{IMPORTS}/{raised.value.job_id}")).json()
+    assert (stored["status"], stored["failure"], stored["rows_created"], stored["rows_total"]) == ("failed", SERVER_ERROR, 2, 2)
+    assert stored["finished_at"] is not None and "internal detail" not in json.dumps(stored)
+    assert await db.fetchval("SELECT count(*) FROM customers WHERE external_id LIKE $1", p + "%") == 2
+    assert any(r.exc_info and "internal detail" in str(r.exc_info[1]) for r in caplog.records)  # the stack is in the log
+
+
+async def test_a_cancelled_import_does_not_stay_running(
+    api: httpx.AsyncClient, db: asyncpg.Connection, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    p = f"stop-{uuid.uuid4().hex[:8]}-"
+    rows = _FailingRows(f"{p}3", gate=asyncio.Event())
+    task = asyncio.ensure_future(
+        ImportJob(rows, ImportJobTable(customer_imports, sessions)).run("ndjson", _ndjson_records(f"{p}1", f"{p}2", f"{p}3", f"{p}4"))
+    )
+    await asyncio.wait_for(rows.started.wait(), 30)
+    [running] = await db.fetch("SELECT id, status FROM customer_imports WHERE status = 'running' AND rows_total = 2 "
+                               "AND errors = '[]' AND started_at > now() - interval '1 minute'")
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    stored = (await api.get(f"{IMPORTS}/{running['id']}")).json()
+    assert (stored["status"], stored["failure"], stored["rows_created"]) == ("failed", INTERRUPTED, 2)
+    assert await db.fetchval("SELECT count(*) FROM customers WHERE external_id LIKE $1", p + "%") == 2

@@ -13,7 +13,7 @@ from aiokafka import AIOKafkaProducer
 from relacja_contracts.events import CustomerErasedV1, CustomersMergedV1, OrderPlacedV1
 
 from ...support import applied, eventually, publish
-from .support import open_ticket, problem, set_status
+from .support import new_customer, open_ticket, problem, set_status
 
 
 
@@ -28,7 +28,7 @@ def placed_order(customer_id: uuid.UUID, placed_at: datetime) -> OrderPlacedV1:
 
 
 async def test_merge_rekeys_tickets_and_surveys(api: httpx.AsyncClient, db: asyncpg.Connection, producer: AIOKafkaProducer) -> None:
-    survivor, merged = uuid.uuid4(), uuid.uuid4()
+    survivor, merged = await new_customer(), await new_customer()
     theirs = await open_ticket(api, customer_id=str(merged))
     mine = await open_ticket(api, customer_id=str(survivor))
     survey = (await set_status(api, theirs, "resolved")).json()["survey"]
@@ -52,7 +52,7 @@ async def test_merge_rekeys_tickets_and_surveys(api: httpx.AsyncClient, db: asyn
 async def test_erasure_drops_subjects_descriptions_comments_and_survey_comments(
     api: httpx.AsyncClient, db: asyncpg.Connection, producer: AIOKafkaProducer
 ) -> None:
-    customer, bystander = uuid.uuid4(), uuid.uuid4()
+    customer, bystander = await new_customer(), await new_customer()
     ticket = await open_ticket(api, {"Idempotency-Key": uuid.uuid4().hex}, customer_id=str(customer),
                                subject="Jan Kowalski, ul. Polna 1", description="Call me at 600 100 200")
     other = await open_ticket(api, {"Idempotency-Key": uuid.uuid4().hex}, customer_id=str(bystander))
@@ -98,7 +98,7 @@ async def test_metrics_with_complaints_per_thousand_orders(api: httpx.AsyncClien
     # A day in the past no other test writes to: three tickets moved into it, four orders placed in it.
     start = datetime(2001, 1, 1, tzinfo=timezone.utc) + timedelta(days=uuid.uuid4().int % 3000)
     end = start + timedelta(days=1)
-    customer = uuid.uuid4()
+    customer = await new_customer()
     resolved = await open_ticket(api, customer_id=str(customer), type="complaint")
     resolved = (await set_status(api, resolved, "resolved")).json()
     answered = await open_ticket(api, customer_id=str(customer), type="complaint")

@@ -34,6 +34,7 @@ from relacja_contracts.events.orders import (
     OrderStatus,
 )
 from relacja_servicekit import Problem, SessionDep
+from relacja_servicekit.customer_directory import CustomerDirectory, CustomerDirectoryDep, require_customer
 from relacja_servicekit.idempotency import IdempotencyKeyHeader, claim, fingerprint, remember
 from relacja_servicekit.pagination import DEFAULT_LIMIT, CursorParam, LimitParam, paginate
 from relacja_servicekit.validation import RequireJson
@@ -56,20 +57,10 @@ _CREATE_SCOPE = "orders.create"
 _INSERT_ORDER = insert(orders).returning(*orders.c)
 
 
-async def require_orderable_customer(session: AsyncSession, customer_id: uuid.UUID) -> None:
-    """422 unless the customers projection knows ``customer_id`` as an active customer."""
-    row = (await session.execute(select(known_customers).where(known_customers.c.customer_id == customer_id))).first()
-    field = [{"field": "body.customer_id", "message": "not an active customer"}]
-    if row is None:
-        raise Problem(422, "Unknown customer", f"No customer {customer_id} is known to the orders service "
-                      "(a customer registered moments ago may not have reached it yet; retry shortly).",
-                      type_="unknown-customer", errors=field)
-    if row.state == "erased":
-        raise Problem(422, "Customer erased", f"Customer {customer_id} was erased; no orders can be placed for it.",
-                      type_="customer-erased", errors=field)
-    if row.state == "merged":
-        raise Problem(422, "Customer merged", f"Customer {customer_id} was merged into {row.merged_into}; place the order for that customer.",
-                      type_="customer-merged", errors=field, extra={"merged_into": str(row.merged_into)})
+async def require_orderable_customer(session: AsyncSession, customer_id: uuid.UUID, directory: CustomerDirectory) -> None:
+    """422 unless ``customer_id`` is an active customer: the projection first, the customers
+    service once on a miss (read-through, so a customer created a moment ago can order)."""
+    await require_customer(session, known_customers, directory, customer_id, service="orders")
 
 
 async def _price(session: AsyncSession, body: OrderCreate) -> list[dict[str, Any]]:
@@ -101,15 +92,20 @@ async def _price(session: AsyncSession, body: OrderCreate) -> list[dict[str, Any
     status_code=201,
     response_model=OrderPublic,
     summary="Place an order (priced by the service from the catalog)",
-    responses={422: {"description": "Invalid body, unknown/erased customer, unknown or inactive product, idempotency key reused", **PROBLEM}},
+    responses={
+        422: {"description": "Invalid body, unknown/erased/merged customer, unknown or inactive product, idempotency key reused", **PROBLEM},
+        503: {"description": "The customers service could not be asked about a customer not projected yet (Retry-After)", **PROBLEM},
+    },
 )
-async def place_order(body: OrderCreate, session: SessionDep, idempotency_key: IdempotencyKeyHeader = None) -> JSONResponse:
+async def place_order(
+    body: OrderCreate, session: SessionDep, directory: CustomerDirectoryDep, idempotency_key: IdempotencyKeyHeader = None
+) -> JSONResponse:
     async with session.begin():
         if idempotency_key:
             stored = await claim(session, scope=_CREATE_SCOPE, key=idempotency_key, fingerprint=fingerprint(body.model_dump(mode="json")))
             if stored:
                 return stored.to_response()
-        await require_orderable_customer(session, body.customer_id)
+        await require_orderable_customer(session, body.customer_id, directory)
         lines = await _price(session, body)
         now = datetime.now(timezone.utc)  # the service's clock: saves a round trip per request
         amounts = order_amounts(lines, currency=body.currency, cancelled=False)

@@ -22,6 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from relacja_contracts.money import Amount
 from relacja_servicekit import Problem, SessionDep
 from relacja_servicekit.openapi import problem_responses
+from relacja_servicekit.types import Day
 from relacja_servicekit.validation import RequireJson
 
 from ..app import analysis
@@ -219,7 +220,7 @@ async def loyalty_matrix(session: SessionDep) -> LoyaltyMatrix:
 class RecomputationRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    reference_date: date | None = Field(default=None, description="Recency is measured to this day (default: today, UTC)")
+    reference_date: Day | None = Field(default=None, description="Recency is measured to this day (default: today, UTC)")
 
 
 class Changes(BaseModel):

@@ -27,7 +27,7 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
 from relacja_servicekit import Problem, SessionDep
-from relacja_servicekit.etags import IfMatchHeader, check_if_match, etag
+from relacja_servicekit.etags import RequiredIfMatchHeader, check_if_match, etag
 from relacja_servicekit.idempotency import IdempotencyKeyHeader, claim_request, created_response
 from relacja_servicekit.openapi import problem_responses
 from relacja_servicekit.pagination import CursorParam, LimitParam, Page, decode_cursor, encode_cursor
@@ -112,7 +112,7 @@ def _problems() -> Iterator[None]:
         raise Problem(422, "Invalid rule", "; ".join(f"{e['field']}: {e['message']}" for e in errors), type_="validation-error", errors=errors) from None
 
 
-def _version_check(if_match: str | None):
+def _version_check(if_match: str):
     return functools.partial(check_if_match, if_match, required=True, what="segment")
 
 
@@ -189,7 +189,7 @@ async def get_segment(segment_id: uuid.UUID, session: SessionDep, response: Resp
     responses=problem_responses(_NAME_TAKEN, _INVALID_RULE),
 )
 async def replace_segment(
-    segment_id: uuid.UUID, body: SegmentWrite, session: SessionDep, response: Response, if_match: IfMatchHeader = None
+    segment_id: uuid.UUID, body: SegmentWrite, session: SessionDep, response: Response, if_match: RequiredIfMatchHeader
 ) -> SegmentPublic:
     with _problems():
         async with session.begin():
@@ -199,7 +199,7 @@ async def replace_segment(
 
 
 @router.delete("/{segment_id}", status_code=204, summary="Delete a segment (If-Match required); every member leaves with a removed event")
-async def delete_segment(segment_id: uuid.UUID, session: SessionDep, if_match: IfMatchHeader = None) -> Response:
+async def delete_segment(segment_id: uuid.UUID, session: SessionDep, if_match: RequiredIfMatchHeader) -> Response:
     with _problems():
         async with session.begin():
             await segments.delete_segment(session, segment_id, _version_check(if_match))

@@ -23,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from relacja_contracts.events import SegmentMemberAddedV1, SegmentMemberRemovedV1
 
 from ..domain.rules import parse_rule
-from ..events import emit, membership_events_sql, rfc3339
+from ..events import bulk_params, emit, membership_events_sql
 from .rule_sql import CompiledRule, compile_rule
 
 __all__ = ["SegmentRule", "load_segments", "refresh_customer", "refresh_segment", "remove_customer", "compiled"]
@@ -106,8 +106,7 @@ async def refresh_segment(session: AsyncSession, segment_id: uuid.UUID, segment_
     # planner then believes the table is empty and picks nested loops that rescan it per
     # row — minutes instead of seconds. Hash and merge joins are right for every size.
     await session.execute(text("SET LOCAL enable_nestloop = off"))
-    at = rfc3339(datetime.now(timezone.utc))
-    common = {"segment_id": segment_id, "segment_name": segment_name, "at": at}
+    common = {"segment_id": segment_id, "segment_name": segment_name, **bulk_params()}
     # EXCEPT plans as a hash set operation whatever the (often stale, mid-transaction)
     # statistics of segment_members say; a NOT EXISTS anti-join was planned as a nested loop.
     added_cte = (

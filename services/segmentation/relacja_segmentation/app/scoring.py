@@ -32,7 +32,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from relacja_contracts.events import CustomerSegmentChangedV1
 
 from ..domain import abc, loyalty, rfm
-from ..events import changed_events_sql, emit, rfc3339
+from ..events import bulk_params, changed_events_sql, emit
 from ..settings import SegmentationSettings
 from .membership import load_segments, refresh_segment
 
@@ -227,7 +227,6 @@ async def recompute_all(session: AsyncSession, settings: SegmentationSettings, r
     phase("write_scores")
     await session.execute(text(_CHANGES))
     phase("diff")
-    at = rfc3339(datetime.now(timezone.utc))
     changes = dict(
         (
             await session.execute(
@@ -235,7 +234,7 @@ async def recompute_all(session: AsyncSession, settings: SegmentationSettings, r
             )
         ).all()
     )
-    await session.execute(text(changed_events_sql(_CHANGED_ROWS, "recomputation")), {"at": at})
+    await session.execute(text(changed_events_sql(_CHANGED_ROWS, "recomputation")), bulk_params())
     phase("events")
     await session.execute(text(_APPLY))
     phase("apply")

@@ -1,0 +1,45 @@
+"""Field types for request models that accept only what their schema says.
+
+Pydantic's lax mode turns ``0`` into ``False``, ``false`` into ``0``, ``0`` into
+1970-01-01 and ``"0.5"`` into a timestamp half a second after the epoch. A client that
+sends those has a bug, and the OpenAPI document (``type: boolean``, ``format: date-time``)
+says they are invalid, so the service must refuse them (422 in a body, 400 in a query)
+instead of guessing. Use these in request models and query parameters:
+
+    class TicketCreate(BaseModel):
+        public: StrictBool = True
+        due_at: Timestamp | None = None
+
+``Timestamp`` and ``Day`` take RFC 3339 / ISO 8601 text (or an already-parsed value when
+code builds a model itself), never a number; their JSON Schema is unchanged.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+from typing import Annotated, Any
+
+from pydantic import BeforeValidator, StrictBool, StrictInt
+
+__all__ = ["StrictBool", "StrictInt", "Timestamp", "Day"]
+
+
+# Pydantic reads a number, or text holding one ("0.5"), as seconds since the epoch.
+_STARTS_WITH_A_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def _text_or(kind: type, example: str) -> BeforeValidator:
+    def check(value: Any) -> Any:
+        if isinstance(value, kind) or (isinstance(value, str) and _STARTS_WITH_A_DATE.match(value)):
+            return value
+        raise ValueError(f"must be text such as {example!r}")
+
+    return BeforeValidator(check)
+
+
+#: An RFC 3339 timestamp (``2026-01-31T09:00:00Z``); numbers are refused.
+Timestamp = Annotated[datetime, _text_or(datetime, "2026-01-31T09:00:00Z")]
+
+#: An ISO 8601 calendar date (``2026-01-31``); numbers are refused.
+Day = Annotated[date, _text_or(date, "2026-01-31")]

@@ -1,0 +1,60 @@
+"""The merged OpenAPI tells the truth: schemathesis against the whole suite through the gateway.
+
+Runs the schemathesis CLI (``st run``) on the test stack's ``/openapi.json`` with an
+admin token and the checks the service-shape issue names:
+
+    not_a_server_error           nothing a client sends produces a 5xx
+    status_code_conformance      every status answered is declared for the operation
+    content_type_conformance     every answer has a declared media type
+    response_schema_conformance  every body matches its declared schema
+    negative_data_rejection      a request that breaks the schema is refused (4xx)
+    positive_data_acceptance     a request that fits the schema is not refused as invalid
+
+The run is bounded (a few examples per operation; ``RELACJA_CONFORMANCE_MAX_EXAMPLES``)
+and seeded, so CI repeats the same cases; set ``RELACJA_CONFORMANCE_SEED`` to explore
+others. The justified exceptions live in ``schemathesis.toml`` beside this file.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+from relacja_devstack import Stack
+
+CHECKS = (
+    "not_a_server_error",
+    "status_code_conformance",
+    "content_type_conformance",
+    "response_schema_conformance",
+    "negative_data_rejection",
+    "positive_data_acceptance",
+)
+
+CONFIG = Path(__file__).with_name("schemathesis.toml")
+
+
+def test_the_merged_openapi_holds_for_every_operation(stack: Stack, tmp_path: Path) -> None:
+    st = Path(sys.executable).with_name("st")
+    token = stack.token(["admin"])
+    command = [
+        str(st), "--config-file", str(CONFIG), "--no-color", "run", f"{stack.gateway_url}/openapi.json",
+        "--url", stack.gateway_url,
+        "--header", f"Authorization: Bearer {token}",
+        "--checks", ",".join(CHECKS),
+        "--phases", "examples,coverage,fuzzing",
+        "--max-examples", os.environ.get("RELACJA_CONFORMANCE_MAX_EXAMPLES", "5"),
+        "--seed", os.environ.get("RELACJA_CONFORMANCE_SEED", "20261205"),
+        "--workers", "2",
+        "--request-timeout", "30",
+        "--wait-for-schema", "30",
+    ]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=900, cwd=tmp_path)
+    report = result.stdout + result.stderr
+    (Path(stack.config.logs_dir) / "schemathesis.log").write_text(report)
+    assert result.returncode == 0, report[-20000:]
+    tested = re.search(r"Tested: (\d+)", report)
+    assert tested and int(tested.group(1)) >= 80, f"too few operations tested:\n{report[-5000:]}"
