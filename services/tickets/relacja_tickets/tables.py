@@ -1,8 +1,4 @@
-<<<<<<< HEAD
 """Tables of the tickets service (SQLAlchemy Core), with the indexes the migrations create.
-=======
-"""Tables of the tickets service (SQLAlchemy Core; DDL in migrations/versions/0002_tickets.py and later revisions).
->>>>>>> ryw
 
     sla_policies    one per team (team NULL: the default), with its working-hours calendar and rules
     tickets         the case; ``next_due_at`` is the earliest due instant of its running clocks
