@@ -134,7 +134,7 @@ async def load(dsn: str, customers: int, orders: int) -> None:
 async def rebuild(url: str) -> None:
     from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
 
-    from relacja_segmentation.projection import rebuild_order_aggregates
+    from relacja_segmentation.app.projection import rebuild_order_aggregates
 
     engine = create_async_engine(url)
     try:

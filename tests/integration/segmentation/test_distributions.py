@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
 
 from relacja_devstack import Stack
 from relacja_segmentation.api.analysis import router as analysis_router
-from relacja_segmentation.projection import rebuild_order_aggregates
+from relacja_segmentation.app.projection import rebuild_order_aggregates
 from relacja_segmentation.settings import SegmentationSettings, get_settings
 from relacja_servicekit import create_service_app
 
@@ -91,6 +91,7 @@ async def test_distributions_put_known_customers_where_they_belong(scratch_url: 
 
     rfm = (await scratch_api.get("/api/v1/segmentation/rfm")).json()
     assert rfm["customers_scored"] == len(CUSTOMERS) and Decimal(rfm["total_net_revenue"]) == TOTAL
+    assert rfm["reporting_currency"] == currency
     got = {b["segment"]: (b["customers"], Decimal(b["net_revenue"]), b["customer_share"], b["revenue_share"]) for b in rfm["segments"]}
     assert len(got) == 11 and got == expected_buckets(3, got)
 
@@ -98,6 +99,13 @@ async def test_distributions_put_known_customers_where_they_belong(scratch_url: 
     assert Decimal(abc["total_net_revenue"]) == TOTAL
     got = {c["abc_class"]: (c["customers"], Decimal(c["net_revenue"]), c["customer_share"], c["revenue_share"]) for c in abc["classes"]}
     assert set(got) == {"A", "B", "C"} and got == expected_buckets(4, got)
+
+    # The parameters the answers depend on are readable, and the last run says which it used.
+    latest = (await scratch_api.get("/api/v1/segmentation/recomputations/latest")).json()
+    settings = (await scratch_api.get("/api/v1/segmentation/settings")).json()
+    assert latest["reference_date"] == REFERENCE_DATE.isoformat() and latest["customers_scored"] == len(CUSTOMERS)
+    assert latest["parameters"] == {key: settings[key] for key in ("reporting_currency", "abc_cutoffs", "loyalty")}
+    assert settings["reporting_currency"] == currency and abc["cutoffs"] == settings["abc_cutoffs"]
 
 
 def expected_buckets(column: int, names) -> dict[str, tuple]:

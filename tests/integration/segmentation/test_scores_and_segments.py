@@ -163,8 +163,11 @@ async def test_a_segment_materialises_stays_current_and_streams(api, publish, db
     assert created.status_code == 201, created.text
     segment = created.json()
     assert segment["members"] == 3
+    assert created.headers["Location"] == f"/api/v1/segmentation/segments/{segment['id']}" and created.headers["ETag"] == '"1"'
     again = await api.post("/api/v1/segmentation/segments", json={"name": tag, "rule": rule}, headers={"Idempotency-Key": key})
-    assert again.status_code == 201 and again.json()["id"] == segment["id"]
+    assert again.status_code == 201 and again.json() == segment and again.headers["Location"] == created.headers["Location"]
+    reused = await api.post("/api/v1/segmentation/segments", json={"name": tag + "-other", "rule": rule}, headers={"Idempotency-Key": key})
+    assert reused.status_code == 422 and reused.json()["type"].endswith("idempotency-key-reused")
     assert (await api.post("/api/v1/segmentation/segments", json={"name": tag, "rule": rule})).status_code == 409
     added = await outbox_events(db, SegmentMemberAddedV1.event_type, members[4])
     assert [SegmentMemberAddedV1.model_validate(p).segment_id for _, p in added] == [uuid.UUID(segment["id"])]
@@ -207,8 +210,11 @@ async def test_a_segment_materialises_stays_current_and_streams(api, publish, db
     narrower = {"and": [{"tag": tag}, {"field": "net_revenue", "op": "gte", "value": "150"}]}
     assert (await api.put(f"/api/v1/segmentation/segments/{segment['id']}", json={"name": tag, "rule": narrower})).status_code == 428
     assert (await api.put(f"/api/v1/segmentation/segments/{segment['id']}", json={"name": tag, "rule": narrower}, headers={"If-Match": '"99"'})).status_code == 412
-    replaced = await api.put(f"/api/v1/segmentation/segments/{segment['id']}", json={"name": tag, "rule": narrower}, headers={"If-Match": etag})
+    # RFC 9110 strong comparison: a weak tag never matches; a list matches when one of its tags does.
+    assert (await api.put(f"/api/v1/segmentation/segments/{segment['id']}", json={"name": tag, "rule": narrower}, headers={"If-Match": f"W/{etag}"})).status_code == 412
+    replaced = await api.put(f"/api/v1/segmentation/segments/{segment['id']}", json={"name": tag, "rule": narrower}, headers={"If-Match": f'"99", {etag}'})
     assert replaced.status_code == 200 and replaced.json()["members"] == 1  # members[0]: 100 + 50
+    assert replaced.json()["rule"] == narrower  # answered as saved
     removed = await outbox_events(db, SegmentMemberRemovedV1.event_type, members[2])
     assert [SegmentMemberRemovedV1.model_validate(p).trigger for _, p in removed] == ["segment_saved"]
     deleted = await api.delete(f"/api/v1/segmentation/segments/{segment['id']}", headers={"If-Match": replaced.headers["ETag"]})

@@ -7,8 +7,8 @@ from decimal import Decimal
 
 import pytest
 
+from relacja_segmentation.app.rule_sql import compile_rule
 from relacja_segmentation.domain.rules import Comparison, HasConsent, HasTag, Junction, Negation, RuleError, parse_rule
-from relacja_segmentation.rule_sql import compile_rule
 
 
 def errors_of(raw) -> list[dict[str, str]]:

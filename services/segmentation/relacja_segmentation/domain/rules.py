@@ -15,7 +15,7 @@ Fields and their types are listed in FIELDS; operators by type:
     enum                         eq ne, in / not_in (list), is_null
     boolean                      eq ne
 
-Decimals are given as decimal strings ("100.50") or numbers; datetimes as RFC 3339
+Decimals are given as plain decimal strings ("100.50", DECIMAL_PATTERN) or numbers; datetimes as RFC 3339
 strings with a time zone. Validation collects every problem with the JSON path of the
 offending member (``rule.and[1].field``), so a client can show them all at once.
 Nesting is limited to MAX_DEPTH levels and a rule to MAX_NODES nodes.
@@ -23,6 +23,7 @@ Nesting is limited to MAX_DEPTH levels and a rule to MAX_NODES nodes.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -35,6 +36,7 @@ from .rfm import RFM_SEGMENTS
 
 __all__ = [
     "CONSENT_PURPOSES",
+    "DECIMAL_PATTERN",
     "FIELDS",
     "OPERATORS",
     "Comparison",
@@ -50,6 +52,9 @@ __all__ = [
 
 MAX_DEPTH = 10
 MAX_NODES = 200
+
+# A decimal string: digits with an optional fraction, no exponent, below 10^14 in magnitude.
+DECIMAL_PATTERN = r"^-?[0-9]{1,14}(\.[0-9]+)?$"
 
 CONSENT_PURPOSES = ("email_marketing", "sms_marketing", "phone_marketing", "profiling", "partner_sharing")
 
@@ -142,9 +147,14 @@ class RuleError(ValueError):
         self.errors = errors
 
 
-def parse_rule(raw: Any, path: str = "rule") -> Rule:
-    """Validate ``raw`` (decoded JSON) and return the rule tree, or raise RuleError naming every problem."""
-    parser = _Parser()
+def parse_rule(raw: Any, path: str = "rule", *, saved: bool = False) -> Rule:
+    """Validate ``raw`` (decoded JSON) and return the rule tree, or raise RuleError naming every problem.
+
+    ``saved``: a rule read back from storage, validated when it was saved. Rules saved
+    before decimal strings had to match DECIMAL_PATTERN may hold any string ``Decimal``
+    reads ("1e3"); they keep working.
+    """
+    parser = _Parser(lenient_decimals=saved)
     rule = parser.parse(raw, path, depth=1)
     if parser.errors:
         raise RuleError(parser.errors)
@@ -153,7 +163,8 @@ def parse_rule(raw: Any, path: str = "rule") -> Rule:
 
 
 class _Parser:
-    def __init__(self) -> None:
+    def __init__(self, lenient_decimals: bool = False) -> None:
+        self.lenient_decimals = lenient_decimals
         self.errors: list[dict[str, str]] = []
         self.nodes = 0
 
@@ -266,10 +277,12 @@ class _Parser:
             if isinstance(value, bool) or not isinstance(value, (int, float, str)):
                 self.fail(path, f"field {field.name!r} is a decimal (a decimal string such as \"100.50\"); got {_describe(value)}")
                 return _INVALID
-            try:
-                number = Decimal(str(value))
-            except InvalidOperation:
-                number = None
+            number = None
+            if not isinstance(value, str) or self.lenient_decimals or re.fullmatch(DECIMAL_PATTERN, value):
+                try:
+                    number = Decimal(str(value))
+                except InvalidOperation:
+                    number = None
             if number is None or not number.is_finite() or abs(number) >= Decimal(10) ** 14:
                 self.fail(path, f"field {field.name!r} is a decimal (a decimal string such as \"100.50\"); got {_describe(value)}")
                 return _INVALID

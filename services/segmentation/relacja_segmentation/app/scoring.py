@@ -31,10 +31,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from relacja_contracts.events import CustomerSegmentChangedV1
 
-from .domain import abc, loyalty, rfm
-from .events import bulk_params, changed_events_sql, emit
+from ..domain import abc, loyalty, rfm
+from ..events import bulk_params, changed_events_sql, emit
+from ..settings import SegmentationSettings
 from .membership import load_segments, refresh_segment
-from .settings import SegmentationSettings
 
 __all__ = ["RecomputeResult", "recompute_all", "score_customer", "to_units", "EPOCH"]
 

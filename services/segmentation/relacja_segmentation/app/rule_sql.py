@@ -22,8 +22,8 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects.postgresql import ARRAY
 
-from .domain.rules import FIELDS, Comparison, HasConsent, HasTag, Junction, Negation, Rule
-from .tables import customer_profiles as p
+from ..domain.rules import FIELDS, Comparison, HasConsent, HasTag, Junction, Negation, Rule
+from ..tables import customer_profiles as p
 
 __all__ = ["CompiledRule", "compile_rule", "field_expression"]
 

@@ -7,7 +7,7 @@ Two ways, same rule SQL (rule_sql.py):
   event per change through the outbox.
 * ``refresh_segment`` — set-based, for a saved segment or a full recomputation: one
   ``INSERT ... SELECT`` adds the new members and one ``DELETE`` removes the leavers, each
-  writing its events into the outbox in the same statement (events.py).
+  writing its events into the outbox in the same statement (../events.py).
 """
 
 from __future__ import annotations
@@ -22,8 +22,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from relacja_contracts.events import SegmentMemberAddedV1, SegmentMemberRemovedV1
 
-from .domain.rules import parse_rule
-from .events import bulk_params, emit, membership_events_sql
+from ..domain.rules import parse_rule
+from ..events import bulk_params, emit, membership_events_sql
 from .rule_sql import CompiledRule, compile_rule
 
 __all__ = ["SegmentRule", "load_segments", "refresh_customer", "refresh_segment", "remove_customer", "compiled"]
@@ -50,7 +50,7 @@ def compiled(segment_id: uuid.UUID, version: int, rule: Any, prefix: str = "r") 
     if found is None:
         if len(_cache) > 10_000:
             _cache.clear()
-        found = _cache[key] = compile_rule(parse_rule(rule), prefix=prefix)
+        found = _cache[key] = compile_rule(parse_rule(rule, saved=True), prefix=prefix)
     return found
 
 
