@@ -47,6 +47,7 @@ import time
 import uuid
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 import asyncpg
 import httpx
@@ -90,7 +91,7 @@ def generate(count: int, seed: int = 7) -> tuple[list[tuple], list[uuid.UUID]]:
         is_company = i < companies
         kind = "company" if is_company else "person"
         if is_company:
-            changes = {"legal_name": f"{rng.choice(FAMILY)} {rng.choice(['Sp. z o.o.', 'S.A.', 'i Synowie', 'Handel', 'Trade'])} {i}"}
+            changes: dict[str, Any] = {"legal_name": f"{rng.choice(FAMILY)} {rng.choice(['Sp. z o.o.', 'S.A.', 'i Synowie', 'Handel', 'Trade'])} {i}"}
         else:
             given, family = rng.choice(GIVEN), rng.choice(FAMILY)
             changes = {"given_name": given, "family_name": family, "birth_date": date(1950, 1, 1) + timedelta(days=rng.randrange(20000))}

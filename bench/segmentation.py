@@ -51,6 +51,7 @@ import time
 import uuid
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from typing import Any
 
 import asyncpg
 import httpx
@@ -63,13 +64,13 @@ from relacja_servicekit.pagination import encode_cursor
 
 from ._stack import bench_stack, load_average, median, percentile
 
-SEGMENTS = {
+SEGMENTS: dict[str, dict[str, Any]] = {
     "bench-high-value": {"and": [{"field": "abc_class", "op": "in", "value": ["A", "B"]}, {"consent": "email_marketing"}]},
     "bench-win-back": {"and": [{"field": "rfm_segment", "op": "in", "value": ["at_risk", "cannot_lose_them", "hibernating"]}, {"not": {"tag": "do-not-contact"}}]},
     "bench-broad": {"or": [{"field": "purchases", "op": "gte", "value": 2}, {"tag": "vip"}]},
 }
 
-PREVIEWS = [
+PREVIEWS: list[dict[str, Any]] = [
     {"field": "net_revenue", "op": "gte", "value": "1000"},
     {"and": [{"field": "rfm_segment", "op": "eq", "value": "champions"}, {"consent": "email_marketing"}]},
     {"or": [{"tag": "vip"}, {"field": "quadrant", "op": "eq", "value": "true_friends"}]},

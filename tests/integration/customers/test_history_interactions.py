@@ -49,6 +49,7 @@ async def test_every_channel_is_logged_with_its_event(stack: Stack, api: httpx.A
         await log(api, customer_id, channel=channel, direction=direction, occurred_at="2026-03-01T10:00:00Z")
 
     row = await db.fetchrow("SELECT subject, body, agent_id FROM interactions WHERE id = $1", uuid.UUID(item["id"]))
+    assert row is not None
     assert (row["subject"], row["agent_id"]) == ("Reklamacja", "agent-1")
     events = await db.fetch(
         "SELECT payload FROM customer_event_log WHERE customer_id = $1 AND event_type = $2 ORDER BY id", uuid.UUID(customer_id), LOGGED

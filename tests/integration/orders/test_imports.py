@@ -25,6 +25,7 @@ async def assert_event_is_the_live_snapshot(db: asyncpg.Connection, order_id: st
     live path (snapshot + Outbox.add) would write."""
     stored = await db.fetchrow("SELECT * FROM orders WHERE id = $1", uuid.UUID(order_id))
     outbox = await db.fetchrow("SELECT * FROM outbox_events WHERE payload->>'order_id' = $1 ORDER BY id DESC LIMIT 1", order_id)
+    assert stored is not None and outbox is not None
     payload, headers = json.loads(outbox["payload"]), json.loads(outbox["headers"])
     expected = snapshot(dict(stored) | {"lines": json.loads(stored["lines"])})
     assert {k: v for k, v in payload.items() if k != "occurred_at"} == expected

@@ -110,7 +110,8 @@ async def test_distributions_put_known_customers_where_they_belong(scratch_url: 
 
 def expected_buckets(column: int, names) -> dict[str, tuple]:
     """(customers, net revenue, customer share, revenue share) per bucket name, from CUSTOMERS[column]."""
-    counts, revenue = Counter(c[column] for c in CUSTOMERS), defaultdict(Decimal)
+    counts = Counter(c[column] for c in CUSTOMERS)
+    revenue: defaultdict[int | str, Decimal] = defaultdict(Decimal)
     for c in CUSTOMERS:
         revenue[c[column]] += Decimal(c[2])
     assert set(counts) <= set(names), f"buckets missing: {set(counts) - set(names)}"

@@ -19,7 +19,9 @@ from relacja_customers.domain.consents import (
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 
 
-@dataclass(frozen=True)
+# Not frozen: the domain's Record protocol declares plain (settable) attributes, like the
+# ORM rows it stands for, and a frozen dataclass's read-only fields do not satisfy it.
+@dataclass
 class Rec:
     purpose: str
     status: str

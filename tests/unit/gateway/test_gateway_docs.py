@@ -111,13 +111,13 @@ async def test_the_asyncapi_document_is_the_checked_in_one_in_one_file(gateway: 
 
 
 def test_bundle_moves_payloads_in_and_rebases_their_definitions() -> None:
-    document = {
+    document: dict[str, Any] = {
         "components": {
             "messages": {"a_v1": {"name": "a.v1", "payload": {"$ref": "./schemas/a.v1.json"}}},
             "schemas": {"Headers": {"type": "object"}},
         }
     }
-    schema = {
+    schema: dict[str, Any] = {
         "type": "object",
         "properties": {"line": {"$ref": "#/$defs/Line"}, "lines": {"type": "array", "items": {"$ref": "#/$defs/Line"}}},
         "$defs": {"Line": {"type": "object", "properties": {"next": {"anyOf": [{"$ref": "#/$defs/Line"}, {"type": "null"}]}}}},

@@ -47,12 +47,12 @@ class Server:
             request.transport.close()
             return web.Response(text="never sent")
         if path == "/chunks":
-            response = web.StreamResponse(headers={"Content-Type": "text/csv"})
-            await response.prepare(request)
+            stream = web.StreamResponse(headers={"Content-Type": "text/csv"})
+            await stream.prepare(request)
             for row in (b"a,b\n", b"1,2\n", b"3,4\n"):
-                await response.write(row)
-            await response.write_eof()
-            return response
+                await stream.write(row)
+            await stream.write_eof()
+            return stream
         return web.json_response({"length": len(body)}, status=201 if request.method == "POST" else 200)
 
 

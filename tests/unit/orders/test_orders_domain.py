@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime
 from decimal import Decimal
+from typing import Any
 
 import pytest
 
@@ -87,7 +88,7 @@ def test_returns_never_exceed_what_is_left() -> None:
 
 
 def test_partial_return_values_add_up_to_the_line() -> None:
-    line = {"line_no": 1, "sku": "A", "quantity": 3, "line_amount": "10.00", "tax_amount": "2.30", "returned_quantity": 0}
+    line: dict[str, Any] = {"line_no": 1, "sku": "A", "quantity": 3, "line_amount": "10.00", "tax_amount": "2.30", "returned_quantity": 0}
     parts = []
     for _ in range(3):
         parts.append(return_value(line, 1, "PLN"))

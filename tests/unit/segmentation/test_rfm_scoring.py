@@ -80,11 +80,12 @@ def test_a_customer_scored_against_stored_boundaries_gets_its_full_recomputation
     last_day = rng.integers(0, 400, n)
     purchases = rng.integers(1, 4, n)
     monetary = rng.integers(1, 10_000, n)
-    positions = np.arange(n)
-    scores = rfm.rfm_scores(last_day, purchases, monetary)
-    bounds = rfm.boundaries_of(last_day, purchases, monetary, positions)
+    # The tie-break is the customer id as a string, as in the service; zero-padded, so ids sort like positions.
+    ids = [f"{i:04d}" for i in range(n)]
+    scores = rfm.rfm_scores(last_day, purchases, monetary, np.array(ids))
+    bounds = rfm.boundaries_of(last_day, purchases, monetary, np.array(ids))
     for i in range(0, n, 17):
-        got = {d: rfm.score_against(rfm.key_of(d, int(last_day[i]), int(purchases[i]), int(monetary[i]), i), bounds[d]) for d in "rfm"}
+        got = {d: rfm.score_against(rfm.key_of(d, int(last_day[i]), int(purchases[i]), int(monetary[i]), ids[i]), bounds[d]) for d in "rfm"}
         assert got == {"r": scores.r[i], "f": scores.f[i], "m": scores.m[i]}
 
 

@@ -20,8 +20,8 @@ def office(zone: ZoneInfo = WARSAW, holidays: set[date] | None = None) -> Calend
     return Calendar(zone, dict.fromkeys(range(1, 6), OFFICE), frozenset(holidays or ()))
 
 
-def local(zone: ZoneInfo, *parts: int) -> datetime:
-    return datetime(*parts, tzinfo=zone)
+def local(zone: ZoneInfo, year: int, month: int, day: int, hour: int, minute: int) -> datetime:
+    return datetime(year, month, day, hour, minute, tzinfo=zone)
 
 
 # 2026-11-23 is a Monday.
