@@ -13,7 +13,7 @@ from relacja_orders.domain.money import has_valid_scale, minor_units, round_mone
 from relacja_orders.domain.pricing import CatalogItem, LineRequest, order_amounts, price_line
 from relacja_orders.domain.returns import ReturnError, check_quantities, return_value
 from relacja_orders.domain.states import IllegalTransition, next_status
-from relacja_orders.snapshot import line_json, snapshot
+from relacja_orders.app.events import line_json, snapshot
 
 D = Decimal
 
