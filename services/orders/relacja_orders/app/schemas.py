@@ -14,12 +14,13 @@ as a ``oneOf`` of the two ``required`` lists.
 
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema, model_validator
 
 from relacja_contracts.events.orders import OrderStatus, SalesChannel
 from relacja_contracts.money import Amount, CurrencyCode
@@ -40,8 +41,24 @@ __all__ = [
 
 # Products
 
-Price = Annotated[Decimal, Field(ge=0, le=Decimal("99999999999999"), allow_inf_nan=False)]
-TaxRate = Annotated[Decimal, Field(ge=0, le=1, max_digits=5, decimal_places=4, description="e.g. 0.23 for 23 % VAT")]
+
+def _decimal_text(pattern: str, example: str) -> tuple[BeforeValidator, WithJsonSchema]:
+    """A decimal given as text matching ``pattern`` (the schema states it; pydantic's own
+    Decimal would also take numbers, exponents and blanks the schema does not allow)."""
+    matches = re.compile(pattern).match
+
+    def check(value: Any) -> Any:
+        if isinstance(value, Decimal) or (isinstance(value, str) and matches(value)):
+            return value
+        raise ValueError(f"must be a decimal string such as {example!r}")
+
+    return BeforeValidator(check), WithJsonSchema({"type": "string", "pattern": pattern, "examples": [example]})
+
+
+# numeric(18, 4) columns: 14 integer digits, at most 4 decimals (and no more than the currency has).
+Price = Annotated[Decimal, *_decimal_text(r"^[0-9]{1,14}(\.[0-9]{1,4})?$", "19.99")]
+TaxRate = Annotated[Decimal, *_decimal_text(r"^(0(\.[0-9]{1,4})?|1(\.0{1,4})?)$", "0.23")]
+DiscountPercent = Annotated[Decimal, *_decimal_text(r"^(100(\.0{1,2})?|[0-9]{1,2}(\.[0-9]{1,2})?)$", "10")]
 
 
 class ProductCreate(BaseModel):
@@ -52,7 +69,7 @@ class ProductCreate(BaseModel):
     category: str | None = Field(default=None, max_length=100)
     list_price: Price = Field(description="Price per unit, tax excluded (decimal string); no more decimals than the currency has")
     unit_cost: Price | None = Field(default=None, description="Cost per unit (for margin)")
-    tax_rate: TaxRate = Decimal("0")
+    tax_rate: TaxRate = Field(default=Decimal("0"), description="e.g. 0.23 for 23 % VAT")
     currency: CurrencyCode
     active: StrictBool = True
 
@@ -75,7 +92,7 @@ class ProductPatch(BaseModel):
     category: str | None = Field(default=None, max_length=100)
     list_price: Price = None  # type: ignore[assignment]  # absent = unchanged, null refused
     unit_cost: Price | None = None
-    tax_rate: TaxRate = None  # type: ignore[assignment]  # absent = unchanged, null refused
+    tax_rate: TaxRate = Field(default=None, description="e.g. 0.23 for 23 % VAT")  # type: ignore[assignment]  # absent = unchanged, null refused
     active: StrictBool = None  # type: ignore[assignment]  # absent = unchanged, null refused
 
 
@@ -136,7 +153,7 @@ class LineCreate(BaseModel):
     product_id: uuid.UUID = Field(default=None, description="The product (or give sku)")  # type: ignore[assignment]
     sku: str = Field(default=None, min_length=1, max_length=64, description="The product's SKU (or give product_id)")  # type: ignore[assignment]
     quantity: StrictInt = Field(ge=1, le=100_000)
-    discount_percent: Decimal = Field(default=Decimal("0"), ge=0, le=100, max_digits=5, decimal_places=2, allow_inf_nan=False)
+    discount_percent: DiscountPercent = Field(default=Decimal("0"), description="0–100, at most two decimals")
 
     @model_validator(mode="after")
     def _one_reference(self) -> LineCreate:
