@@ -71,7 +71,7 @@ def main() -> None:
                       unit="weeks", horizon_months=12, monthly_discount_rate=0.01)
     score_seconds = time.perf_counter() - started
     print(f"score  {score_seconds:6.2f} s  (customer equity {result.clv.sum():,.0f}; "
-          f"tiers {dict(zip(*np.unique(result.risk_tier, return_counts=True)))})")
+          f"tiers {dict(zip(*np.unique(result.risk_tier, return_counts=True), strict=True))})")
 
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"peak   {peak_mb:6.0f} MB resident")

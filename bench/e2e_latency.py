@@ -39,10 +39,11 @@ import asyncio
 import time
 import uuid
 from collections.abc import Awaitable, Callable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import asyncpg
 import httpx
+
 from relacja_contracts.events import CustomerRegisteredV1
 from relacja_messaging import Outbox
 
@@ -84,7 +85,7 @@ def payload(tag: str, i: int) -> CustomerRegisteredV1:
         display_name=f"Latency {tag} {i}",
         email=f"latency-{tag}-{i}@example.com",
         lifecycle_stage="lead",
-        registered_at=datetime.now(timezone.utc),
+        registered_at=datetime.now(UTC),
     )
 
 

@@ -49,7 +49,7 @@ import platform
 import random
 import time
 import uuid
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import asyncpg
@@ -134,7 +134,7 @@ async def load(dsn: str, customers: int, orders: int) -> None:
 async def rebuild(url: str) -> None:
     from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
 
-    from relacja_segmentation.projection import rebuild_order_aggregates
+    from relacja_segmentation.app.projection import rebuild_order_aggregates
 
     engine = create_async_engine(url)
     try:
@@ -166,7 +166,7 @@ async def main(args: argparse.Namespace) -> None:
             segment_ids[name] = response.json()["id"]
 
         print("full recomputation:", flush=True)
-        today = datetime.now(timezone.utc).date()
+        today = datetime.now(UTC).date()
         for label, body in (
             ("first scoring (everybody new)", {}),
             ("rerun, nothing changed", {}),
@@ -186,7 +186,7 @@ async def main(args: argparse.Namespace) -> None:
         print("  segment sizes: " + ", ".join(sizes), flush=True)
 
         # Live order events.
-        ids = [r["customer_id"] for r in await conn.fetch(f"SELECT customer_id FROM bench_customers WHERE n = ANY($1::int[])", random.sample(range(args.customers), args.live_events))]
+        ids = [r["customer_id"] for r in await conn.fetch("SELECT customer_id FROM bench_customers WHERE n = ANY($1::int[])", random.sample(range(args.customers), args.live_events))]
         producer = AIOKafkaProducer(**producer_options(stack.bootstrap_servers))
         await producer.start()
         latencies = []
@@ -261,7 +261,7 @@ async def live_orders_from_commit(stack, seg_conn: asyncpg.Connection, customer_
 
 
 async def publish_order(producer: AIOKafkaProducer, customer_id: uuid.UUID) -> uuid.UUID:
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     gross = Decimal("123.45")
     payload = OrderPlacedV1(
         customer_id=customer_id, order_id=uuid.uuid4(), order_number="B-1", status="placed", channel="web", placed_at=now,

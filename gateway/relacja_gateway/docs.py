@@ -23,6 +23,7 @@ from typing import Final
 from fastapi import APIRouter, Request
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
+
 from relacja_servicekit.problems import Problem
 
 from .catalogue import suite_catalogue

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
-from typing import AsyncIterator
+from collections.abc import AsyncIterator
 
 import asyncpg
 import httpx
@@ -17,7 +17,14 @@ from relacja_contracts.topics import CUSTOMERS
 from relacja_customers.app.imports import CustomerRows
 from relacja_customers.tables import customer_imports
 from relacja_devstack import Stack
-from relacja_servicekit.import_jobs import INTERRUPTED, SERVER_ERROR, ImportJob, ImportJobFailed, ImportJobTable, ImportProgress
+from relacja_servicekit.import_jobs import (
+    INTERRUPTED,
+    SERVER_ERROR,
+    ImportJob,
+    ImportJobFailed,
+    ImportJobTable,
+    ImportProgress,
+)
 
 from ...support import eventually, read_topic
 

@@ -76,7 +76,7 @@ async def test_csv_import_with_bad_rows_upserts_and_emits_imported_events(
     assert plain["imported"] and plain["status"] == "delivered" and plain["channel"] == "store" and plain["placed_at"] == "2019-03-04T10:00:00Z"
     assert plain["gross_amount"] == plain["total_amount"] == plain["net_amount"] == "99.90" and plain["margin"] is None and plain["lines"] == []
     assert with_lines["gross_amount"] == "25.00" and with_lines["tax_amount"] == "5.75" and with_lines["total_amount"] == "30.75"
-    assert [l["tax_amount"] for l in with_lines["lines"]] == ["4.60", "1.15"]
+    assert [line["tax_amount"] for line in with_lines["lines"]] == ["4.60", "1.15"]
     assert with_lines["lines"][0]["product_id"] == mug["id"] and with_lines["lines"][0]["category"] == "kitchen"
     assert with_lines["lines"][1]["product_id"] is None and with_lines["lines"][1]["category"] == "legacy"
     assert with_lines["cost_amount"] is None  # the legacy line has no cost

@@ -6,10 +6,11 @@ import time
 
 import jwt
 import pytest
+from starlette.datastructures import Headers
+
 from relacja_gateway.auth import JwtBearerAuthenticator, Principal, authenticate, authorize, parse_scopes
 from relacja_gateway.tokens import mint_token
 from relacja_servicekit.problems import Problem
-from starlette.datastructures import Headers
 
 SECRET = "auth-test-secret-that-is-long-enough-for-hs256"
 JWT = JwtBearerAuthenticator(SECRET, ["HS256"], leeway_seconds=0)
@@ -166,8 +167,8 @@ async def test_authenticators_are_tried_in_order() -> None:
             return Principal("partner-1", "partner", frozenset({"sharing:read"})) if key == "k" else None
 
     chain = [JWT, PartnerKeys()]
-    assert (await authenticate(Headers({"x-api-key": "k"}), chain)).kind == "partner"  # type: ignore[union-attr]
-    assert (await authenticate(bearer(encode(scope="a:read")), chain)).kind == "user"  # type: ignore[union-attr]
+    assert (await authenticate(Headers({"x-api-key": "k"}), chain)).kind == "partner"  # type: ignore[union-attr]  # a None principal fails the test here too
+    assert (await authenticate(bearer(encode(scope="a:read")), chain)).kind == "user"  # type: ignore[union-attr]  # a None principal fails the test here too
     assert await authenticate(Headers({}), chain) is None
     with pytest.raises(Problem) as caught:
         authorize("a:read", None, chain)
@@ -194,7 +195,7 @@ def counting(authenticator: JwtBearerAuthenticator) -> list[str]:
         checked.append(token)
         return verify(token)
 
-    authenticator.verify = recording  # type: ignore[method-assign]
+    authenticator.verify = recording  # type: ignore[method-assign]  # a spy on the instance, on purpose
     return checked
 
 

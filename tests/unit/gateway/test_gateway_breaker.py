@@ -16,7 +16,7 @@ class Clock:
 def breaker(clock: Clock, **config: float) -> CircuitBreaker:
     values = {"consecutive_failures": 3, "failure_rate": 0.5, "minimum_calls": 10, "window_seconds": 10.0, "open_seconds": 5.0}
     values.update(config)
-    return CircuitBreaker(BreakerConfig(**values), clock=clock)  # type: ignore[arg-type]
+    return CircuitBreaker(BreakerConfig(**values), clock=clock)  # type: ignore[arg-type]  # the config's int and float fields, from one dict of overrides
 
 
 def fail(b: CircuitBreaker, times: int = 1) -> None:

@@ -7,11 +7,13 @@ The real browser test is tests/e2e/test_docs_browser.py; here the HTML is parsed
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from html.parser import HTMLParser
-from typing import Any, Callable
+from typing import Any
 
 import httpx
 import pytest
+
 from relacja_contracts import ALL_TOPICS, EVENT_TYPES
 from relacja_contracts.asyncapi import CONTRACTS_DIR
 from relacja_gateway.catalogue import bundle, event_entries, render_catalogue

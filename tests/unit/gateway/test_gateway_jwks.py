@@ -13,6 +13,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from gateway_doubles import SECRET, Upstream, make_settings
 from jwt.algorithms import RSAAlgorithm
+
 from relacja_gateway.app import create_app
 from relacja_gateway.tokens import mint_token
 

@@ -15,8 +15,8 @@ import httpx
 import pytest
 from aiohttp import web
 from gateway_doubles import make_settings
-from relacja_gateway.proxy import new_upstream_client
 
+from relacja_gateway.proxy import new_upstream_client
 from tests.e2e.gateway_support import closed_port
 
 
@@ -65,7 +65,7 @@ async def server() -> AsyncIterator[Server]:
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]  # aiohttp types _server as optional; it is set once start() returned
     state.base_url = f"http://127.0.0.1:{port}"
     try:
         yield state

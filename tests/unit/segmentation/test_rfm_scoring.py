@@ -71,7 +71,7 @@ def test_the_segment_grid_covers_every_score_pair_with_the_documented_names() ->
 def test_vectorised_names_agree_with_the_scalar_mapping() -> None:
     r, f = np.meshgrid(np.arange(1, 6), np.arange(1, 6))
     names = rfm.segment_names(r.ravel(), f.ravel())
-    assert names.tolist() == [rfm.segment_of(int(a), int(b)) for a, b in zip(r.ravel(), f.ravel())]
+    assert names.tolist() == [rfm.segment_of(int(a), int(b)) for a, b in zip(r.ravel(), f.ravel(), strict=True)]
 
 
 def test_a_customer_scored_against_stored_boundaries_gets_its_full_recomputation_score() -> None:

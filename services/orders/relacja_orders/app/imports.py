@@ -36,15 +36,22 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Hashable
+from collections.abc import AsyncIterator, Hashable
 from datetime import datetime
-from typing import Any, AsyncIterator
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from relacja_messaging.tracing import current_traceparent
-from relacja_servicekit.import_jobs import ImportJob, ImportJobPublic, ImportJobTable, ImportProgress, RowErrors, RowImport
+from relacja_servicekit.import_jobs import (
+    ImportJob,
+    ImportJobPublic,
+    ImportJobTable,
+    ImportProgress,
+    RowErrors,
+    RowImport,
+)
 from relacja_servicekit.import_records import Format
 from relacja_servicekit.pagination import Page, paginate
 

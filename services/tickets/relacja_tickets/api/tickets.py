@@ -15,7 +15,7 @@ The fixed paths (queue, at-risk, metrics, customers/…) are registered before `
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query, Request
@@ -75,7 +75,7 @@ def _answer(ticket: TicketPublic, status_code: int = 200) -> JSONResponse:
 async def create_ticket(
     body: TicketCreate, session: SessionDep, directory: CustomerDirectoryDep, idempotency_key: IdempotencyKeyHeader = None
 ) -> JSONResponse:
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     body = body.model_copy(update={"tags": list(dict.fromkeys(body.tags))})
     async with session.begin():
         stored = await claim_key(session, _CREATE_SCOPE, idempotency_key, body)
@@ -162,7 +162,7 @@ async def at_risk(
     limit: LimitParam = DEFAULT_LIMIT,
     cursor: CursorParam = None,
 ) -> TicketsPublic:
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     c = tickets.c
     query = select(tickets).where(
         is_active(), c.next_due_at >= now, c.next_due_at < now + timedelta(minutes=within_minutes)
@@ -195,7 +195,7 @@ def _reject_closed(row: Any, action: str) -> None:
     responses={404: PROBLEM, 409: {"description": "Closed or erased", **PROBLEM}, 412: PROBLEM, 428: PROBLEM},
 )
 async def update_ticket(ticket_id: uuid.UUID, body: TicketUpdate, session: SessionDep, if_match: IfMatch = None) -> JSONResponse:
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     changes = body.model_dump(exclude_unset=True)
     for required in ("type", "channel", "priority", "subject"):
         if required in changes and changes[required] is None:
@@ -228,7 +228,7 @@ async def update_ticket(ticket_id: uuid.UUID, body: TicketUpdate, session: Sessi
 )
 async def set_status(ticket_id: uuid.UUID, body: StatusChange, request: Request, session: SessionDep, if_match: IfMatch = None) -> JSONResponse:
     settings = _settings(request)
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     async with session.begin():
         row = await lock_ticket(session, ticket_id)
         require_if_match(if_match, row.version, "ticket")
