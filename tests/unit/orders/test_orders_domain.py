@@ -9,10 +9,10 @@ from decimal import Decimal
 import pytest
 
 from relacja_contracts.events.orders import OrderPlacedV1
+from relacja_orders.app.events import line_json, snapshot
 from relacja_orders.domain.money import has_valid_scale, minor_units, round_money
 from relacja_orders.domain.pricing import CatalogItem, LineRequest, order_amounts, price_line
 from relacja_orders.domain.returns import ReturnError, check_quantities, return_value
-from relacja_orders.app.events import line_json, snapshot
 from relacja_orders.domain.states import Action, IllegalTransition, next_status
 
 D = Decimal

@@ -35,6 +35,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
+from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from relacja_contracts.events.orders import OrderPlacedV1
@@ -72,7 +73,7 @@ def _money(value: Any, currency: str) -> str | None:
     return None if value is None else format(round_money(Decimal(value), currency), "f")
 
 
-def snapshot(order: Mapping[str, Any]) -> dict[str, Any]:
+def snapshot(order: Mapping[str, Any] | RowMapping) -> dict[str, Any]:
     """The ``_OrderSnapshot`` fields of an order row (without ``occurred_at``), JSON-ready."""
     currency = order["currency"]
     payload: dict[str, Any] = {
@@ -91,7 +92,9 @@ def snapshot(order: Mapping[str, Any]) -> dict[str, Any]:
     return payload
 
 
-async def emit(session: AsyncSession, model: type[Any], order: Mapping[str, Any], occurred_at: datetime, **extra: Any) -> None:
+async def emit(
+    session: AsyncSession, model: type[Any], order: Mapping[str, Any] | RowMapping, occurred_at: datetime, **extra: Any
+) -> None:
     """Write ``model`` (an order event class) about ``order`` as it now stands."""
     payload = model.model_validate(snapshot(order) | {"occurred_at": occurred_at} | extra)
     await _outbox.add(session, payload)

@@ -55,10 +55,10 @@ from relacja_servicekit.import_jobs import (
 from relacja_servicekit.import_records import Format
 from relacja_servicekit.pagination import Page, paginate
 
-from .errors import NotFound
-from .events import placed_events_insert
 from ..domain.imports import ImportRow, build_order, csv_header_errors, parse_row
 from ..tables import IMPORTED_FIELDS, import_fingerprint_sql, order_imports
+from .errors import NotFound
+from .events import placed_events_insert
 
 __all__ = ["BATCH_SIZE", "OrderRows", "import_orders", "get_import", "list_imports"]
 
