@@ -10,7 +10,7 @@ from .api.orders import router as orders_router
 from .api.products import router as products_router
 from .api.returns import router as returns_router
 from .api.summary import router as summary_router
-from .projection import CONSUMER_GROUP, handlers
+from .consumers import CONSUMER_GROUP, handlers
 from .settings import OrdersSettings
 
 __all__ = ["app", "settings"]

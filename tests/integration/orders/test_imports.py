@@ -12,7 +12,7 @@ import httpx
 
 from relacja_contracts import from_kafka_headers, to_kafka_headers
 from relacja_contracts.events.orders import OrderPlacedV1
-from relacja_orders.snapshot import snapshot
+from relacja_orders.app.events import snapshot
 from relacja_orders.tables import import_fingerprint_sql
 
 from .support import known_customer, new_product, outbox_events, problem

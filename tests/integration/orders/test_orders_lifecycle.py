@@ -110,7 +110,10 @@ async def test_status_machine_events_and_illegal_transitions(
     url = f"/api/v1/orders/{order['id']}"
 
     early = problem(await api.post(f"{url}/deliver"), 409)
-    assert early["current_status"] == "placed" and "placed" in early["detail"]
+    assert early["current_status"] == "placed" and "placed" in early["detail"] and early["type"].endswith("illegal-transition")
+    assert early["action"] == "deliver" and early["allowed_actions"] == ["pay", "cancel"]
+    weak = problem(await api.post(f"{url}/pay", headers={"If-Match": 'W/"1"'}), 412)  # RFC 9110: a weak tag never matches
+    assert weak["type"].endswith("precondition-failed")
     problem(await api.post(f"{url}/pay", json={"payment_reference": "PAY-1"}, headers={"If-Match": '"7"'}), 412)
     paid = await api.post(f"{url}/pay", json={"payment_reference": "PAY-1"}, headers={"If-Match": '"1"'})
     assert paid.status_code == 200 and paid.headers["etag"] == '"2"' and paid.json()["status"] == "paid"

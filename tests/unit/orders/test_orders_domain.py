@@ -10,11 +10,11 @@ from typing import Any
 import pytest
 
 from relacja_contracts.events.orders import OrderPlacedV1
+from relacja_orders.app.events import line_json, snapshot
 from relacja_orders.domain.money import has_valid_scale, minor_units, round_money
 from relacja_orders.domain.pricing import CatalogItem, LineRequest, order_amounts, price_line
 from relacja_orders.domain.returns import ReturnError, check_quantities, return_value
 from relacja_orders.domain.states import Action, IllegalTransition, next_status
-from relacja_orders.snapshot import line_json, snapshot
 
 D = Decimal
 
