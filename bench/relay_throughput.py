@@ -33,7 +33,7 @@ import io
 import pstats
 import time
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import asyncpg
 from prometheus_client import REGISTRY
@@ -53,7 +53,7 @@ COLUMNS = list(OutboxRecord._fields)
 
 def make_rows(count: int) -> list[tuple]:
     """``count`` outbox rows as COPY records, built the way the customers service builds them."""
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     outbox = Outbox("/relacja/customers")
     records = []
     for i in range(count):

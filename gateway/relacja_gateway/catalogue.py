@@ -19,9 +19,10 @@ import copy
 import functools
 import json
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from html import escape
-from typing import Any, Mapping
+from typing import Any
 
 from relacja_contracts.asyncapi import asyncapi_document, event_schemas
 

@@ -23,6 +23,7 @@ from typing import Final
 from fastapi import APIRouter, Request
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
+
 from relacja_servicekit.problems import Problem
 
 from .catalogue import suite_catalogue
@@ -71,7 +72,7 @@ async def openapi_document(request: Request, client: UpstreamClient, refresh: bo
 
 
 def _swagger_page() -> str:
-    page = get_swagger_ui_html(
+    response = get_swagger_ui_html(
         openapi_url="/openapi.json",
         title="Relacja API",
         swagger_js_url=f"{ASSETS_PATH}/swagger-ui-bundle.js",
@@ -80,7 +81,9 @@ def _swagger_page() -> str:
         # Swagger UI sends the document's URL to validator.swagger.io by default (a badge
         # image): null turns that off, it would leave this network.
         swagger_ui_parameters={"validatorUrl": None},
-    ).body.decode()
+    )
+    # Starlette types a body as bytes | memoryview (it renders bytes here); bytes() takes both.
+    page = bytes(response.body).decode()
     if page.count(_SWAGGER_ROOT) != 1:  # FastAPI changed its template: fail at import, not blank
         raise RuntimeError("FastAPI's Swagger UI page has no single swagger-ui element to put the links above")
     return page.replace(_SWAGGER_ROOT, _NAV + _SWAGGER_ROOT)

@@ -29,8 +29,8 @@ This module is pure data and functions; the HTTP side lives in ``dependencies.py
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Iterable
 
 __all__ = ["Route", "RouteTable", "ROUTES", "READ_METHODS", "has_dot_segments"]
 

@@ -22,6 +22,7 @@ import httpx
 
 from relacja_contracts import ALL_TOPICS, EVENT_TYPES
 from relacja_devstack import Stack
+
 from .gateway_support import closed_port
 
 # One page takes 2-10 s (a 2-core machine, shared); a browser that hangs fails the test

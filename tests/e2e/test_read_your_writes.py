@@ -7,8 +7,8 @@ says how fresh its read models are."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import datetime
-from typing import AsyncIterator, Awaitable, Callable
 
 import httpx
 import pytest

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from typing import AsyncIterator
+from collections.abc import AsyncIterator
 
 import asyncpg
 import httpx
@@ -16,7 +16,7 @@ import pytest
 from relacja_contracts.topics import TICKETS
 from relacja_devstack import Stack
 
-from ..integration.tickets.support import create_policy, new_team, open_ticket, policy_body, problem, act
+from ..integration.tickets.support import act, create_policy, new_team, open_ticket, policy_body, problem
 from ..support import event_types, eventually, read_topic
 
 

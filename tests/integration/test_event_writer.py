@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 from sqlalchemy import select, text
@@ -37,7 +37,7 @@ ROWS_SQL = (
 def member_added(customer_id: uuid.UUID) -> SegmentMemberAddedV1:
     return SegmentMemberAddedV1(
         customer_id=customer_id, segment_id=SEGMENT_ID, segment_name="VIP", trigger="recomputation",
-        occurred_at=datetime.now(timezone.utc),
+        occurred_at=datetime.now(UTC),
     )
 
 
@@ -89,8 +89,8 @@ async def test_every_path_writes_the_same_headers(
     token = current_traceparent.set(traceparent)
     try:
         # A whole second: the text keeps its six fraction digits (Python's plain isoformat would drop them).
-        at = datetime.now(timezone.utc).replace(microsecond=0)
-        before = datetime.now(timezone.utc)
+        at = datetime.now(UTC).replace(microsecond=0)
+        before = datetime.now(UTC)
         by_path = await rows_by_path(scratch_engine, await write_by_every_path(sessions, at))
     finally:
         current_traceparent.reset(token)
@@ -118,9 +118,9 @@ async def test_every_path_writes_the_same_headers(
 @pytest.mark.parametrize(
     "moment",
     [
-        datetime(2026, 11, 22, 12, 0, tzinfo=timezone.utc),
-        datetime(2026, 11, 22, 12, 0, 0, 7, tzinfo=timezone.utc),
-        datetime(1999, 12, 31, 23, 59, 59, 999999, tzinfo=timezone.utc),
+        datetime(2026, 11, 22, 12, 0, tzinfo=UTC),
+        datetime(2026, 11, 22, 12, 0, 0, 7, tzinfo=UTC),
+        datetime(1999, 12, 31, 23, 59, 59, 999999, tzinfo=UTC),
         datetime(2026, 3, 29, 2, 30, 0, 120000, tzinfo=timezone(timedelta(hours=2))),  # an offset becomes UTC
     ],
 )

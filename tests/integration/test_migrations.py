@@ -32,7 +32,7 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.migration import MigrationContext
-from sqlalchemy import Column, MetaData
+from sqlalchemy import DDL, Column, MetaData
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
@@ -71,7 +71,10 @@ def _models(spec: ServiceSpec) -> list[MetaData]:
 def _spelled_by_postgres(connection: Connection, column: Column[Any]) -> str:
     """PostgreSQL's canonical text of a model column's server default (as the catalog keeps it)."""
     sql_type = column.type.compile(dialect=connection.dialect)
-    expression = connection.dialect.ddl_compiler(connection.dialect, None).get_column_default_string(column)
+    # A DDL compiler is typed to need a statement; an empty DDL (compiled to "") serves, as only
+    # its get_column_default_string is used.
+    compiler = connection.dialect.ddl_compiler(connection.dialect, DDL(""))
+    expression = compiler.get_column_default_string(column)
     connection.exec_driver_sql(f"CREATE TEMPORARY TABLE default_probe (c {sql_type} DEFAULT {expression})")
     try:
         return connection.exec_driver_sql(

@@ -5,7 +5,7 @@ settings that point each customer-checking service at the customers service."""
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
@@ -36,7 +36,7 @@ def test_an_answer_that_says_nothing_about_the_customer_is_an_error(status: int,
         customer_answer(CUSTOMER, status, answer)
 
 
-def directory(handler) -> CustomerDirectory:  # type: ignore[no-untyped-def]
+def directory(handler) -> CustomerDirectory:
     return CustomerDirectory("http://customers.internal/", timeout=0.5, retry_after_seconds=7, transport=httpx.MockTransport(handler))
 
 
@@ -74,7 +74,7 @@ async def test_an_unreachable_or_broken_customers_service_is_503_with_retry_afte
 
 
 def test_lag_is_how_far_the_last_applied_event_trailed_its_source() -> None:
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     assert SourceFreshness("orders.customers", "relacja.customers", now - timedelta(seconds=3), now).lag_seconds == 3
     assert SourceFreshness("orders.customers", "relacja.customers", None, None).lag_seconds is None
     # Producer clocks may run ahead of ours: a lag is never negative.

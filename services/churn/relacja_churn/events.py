@@ -3,7 +3,7 @@ the caller's transaction) — one event, or a batch in one COPY."""
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 from sqlalchemy.ext.asyncio import AsyncSession
 

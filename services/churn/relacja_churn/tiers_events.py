@@ -8,7 +8,7 @@ updated, in the transaction that stored the score.
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from sqlalchemy import select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -38,7 +38,7 @@ async def announce_customer_tier(
         session,
         ChurnRiskTierChangedV1(
             customer_id=customer_id, run_id=run_id, previous_risk_tier=previous_tier, risk_tier=risk_tier,
-            probability_alive=min(max(p_alive, 0.0), 1.0), changed_at=datetime.now(timezone.utc),
+            probability_alive=min(max(p_alive, 0.0), 1.0), changed_at=datetime.now(UTC),
         ),
     )
     await session.execute(
@@ -58,7 +58,7 @@ async def announce_run_tiers(session: AsyncSession, run_id: uuid.UUID) -> int:
             .where(scores.c.run_id == run_id, customers.c.risk_tier.is_distinct_from(scores.c.risk_tier))
         )
     ).all()
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     for start in range(0, len(changed), _BATCH):
         await emit_many(session, [
             ChurnRiskTierChangedV1(

@@ -19,7 +19,8 @@ replay then meets the erased customer (409).
 from __future__ import annotations
 
 import uuid
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel

@@ -13,7 +13,7 @@ integration tests parse such rows back with the contract models.
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -41,7 +41,7 @@ async def emit(session: AsyncSession, payload: EventPayload) -> CloudEvent:
 def bulk_params() -> dict[str, Any]:
     """The parameters of a set-based event statement: ``:at`` (the event time) and
     ``:traceparent`` (the current request's, or None)."""
-    return {"at": datetime.now(timezone.utc), "traceparent": current_traceparent.get()}
+    return {"at": datetime.now(UTC), "traceparent": current_traceparent.get()}
 
 
 def _insert(model: type[EventPayload], rows_sql: str, payload_sql: str) -> str:

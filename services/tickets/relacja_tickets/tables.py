@@ -12,7 +12,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from sqlalchemy import (
     Boolean,
@@ -49,7 +49,7 @@ __all__ = [
 ]
 
 # "No deadline": keeps next_due_at NOT NULL so keyset pagination compares plain tuples.
-FAR_FUTURE = datetime(9999, 12, 31, tzinfo=timezone.utc)
+FAR_FUTURE = datetime(9999, 12, 31, tzinfo=UTC)
 
 metadata = MetaData()
 

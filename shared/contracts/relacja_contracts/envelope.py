@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from .base import EventPayload
 
@@ -44,14 +44,14 @@ class CloudEvent:
     traceparent: str | None = field(default=None)
 
     @classmethod
-    def for_payload(cls, payload: EventPayload, *, source: str, traceparent: str | None = None) -> "CloudEvent":
+    def for_payload(cls, payload: EventPayload, *, source: str, traceparent: str | None = None) -> CloudEvent:
         """A fresh envelope for ``payload``: new id, current UTC time, subject = customer id."""
         return cls(
             id=str(uuid.uuid4()),
             source=source,
             type=payload.event_type,
             subject=payload.subject(),
-            time=datetime.now(timezone.utc),
+            time=datetime.now(UTC),
             traceparent=traceparent,
         )
 
@@ -79,7 +79,7 @@ def from_kafka_headers(headers: list[tuple[str, bytes]] | tuple[tuple[str, bytes
     if values["ce_specversion"] != SPEC_VERSION:
         raise EnvelopeError(f"unsupported CloudEvents specversion {values['ce_specversion']!r}")
     try:
-        time = datetime.fromisoformat(values["ce_time"]) if values.get("ce_time") else datetime.now(timezone.utc)
+        time = datetime.fromisoformat(values["ce_time"]) if values.get("ce_time") else datetime.now(UTC)
     except ValueError as exc:
         raise EnvelopeError(f"ce_time is not an RFC 3339 timestamp: {values['ce_time']!r}") from exc
     return CloudEvent(
@@ -98,4 +98,4 @@ def format_time(moment: datetime) -> str:
     """The ``ce_time`` text of ``moment``: RFC 3339, UTC, microseconds, ``Z``."""
     if moment.tzinfo is None:
         raise ValueError("event times must be timezone-aware")
-    return moment.astimezone(timezone.utc).isoformat(timespec="microseconds").replace("+00:00", "Z")
+    return moment.astimezone(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")

@@ -25,9 +25,10 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
-from typing import NamedTuple, Sequence
+from datetime import UTC, datetime
+from typing import NamedTuple
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -118,7 +119,7 @@ class Outbox:
         if records:
             connection = await session.connection()  # opens the session's transaction if the batch had not yet
             raw = await connection.get_raw_connection()
-            await raw.driver_connection.copy_records_to_table("outbox_events", records=records, columns=_COLUMNS)
+            await raw.driver_connection.copy_records_to_table("outbox_events", records=records, columns=_COLUMNS)  # type: ignore[union-attr]  # a checked-out asyncpg connection always has its driver connection
         return written
 
     def insert_select_sql(self, model: type[EventPayload], rows_sql: str, *, time: str, traceparent: str) -> str:
@@ -145,7 +146,7 @@ class Outbox:
         """The headers as a jsonb ``[[name, value], ...]``, in ``to_kafka_headers``' order:
         its output for a sample event, with the per-row values replaced by SQL."""
         sample = CloudEvent(
-            id=str(uuid.UUID(int=0)), source=self.source, type=model.event_type, subject="", time=datetime.now(timezone.utc),
+            id=str(uuid.UUID(int=0)), source=self.source, type=model.event_type, subject="", time=datetime.now(UTC),
             traceparent="-",
         )
         per_row = {"ce_id": "e.event_id::text", "ce_subject": "e.subject", "ce_time": ce_time_sql(time)}

@@ -22,9 +22,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from datetime import timedelta
-from typing import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 
 from fastapi import APIRouter, Depends, FastAPI
 
@@ -37,9 +37,9 @@ from .health import BrokerProbe, health_router
 from .housekeeping import service_housekeeping
 from .logging import configure_logging
 from .middleware import BodySizeLimitMiddleware, RequestContextMiddleware, UnhandledErrorMiddleware
+from .openapi import install_problem_openapi
 from .problems import install_problem_handlers
 from .settings import ServiceSettings
-from .openapi import install_problem_openapi
 from .validation import reject_unknown_query_parameters, reject_unstorable_text
 
 __all__ = ["create_service_app", "messaging_workers", "Background"]

@@ -69,7 +69,7 @@ class CustomerDirectorySettings(BaseSettings):
     )
 
     @model_validator(mode="after")
-    def _customers_url_explicit_in_production(self) -> "CustomerDirectorySettings":
+    def _customers_url_explicit_in_production(self) -> CustomerDirectorySettings:
         # The default points at a developer's machine; in production it must be configured.
         if getattr(self, "environment", None) == "production" and "customers_url" not in self.model_fields_set:
             raise ValueError("production needs explicit settings: customers_url")
@@ -112,7 +112,7 @@ class CustomerDirectory:
         self._transport = transport  # a MockTransport in unit tests
 
     @classmethod
-    def from_settings(cls, settings: Any) -> "CustomerDirectory":
+    def from_settings(cls, settings: Any) -> CustomerDirectory:
         """From a service's settings: ``CustomerDirectorySettings`` mixed into ``ServiceSettings``."""
         return cls(settings.customers_url, timeout=settings.customers_timeout_seconds, retry_after_seconds=settings.retry_after_seconds)
 
@@ -160,6 +160,7 @@ async def require_customer(
     change (and a failed request records nothing, which only costs the next one a call)."""
     columns = table.c
     row = (await session.execute(select(columns.state, columns.merged_into).where(columns.customer_id == customer_id))).first()
+    state: str  # the directory answers "active" or "erased"; the local table also knows "merged"
     if row is None:
         answer = await directory.look_up(customer_id)
         if answer is None:

@@ -13,8 +13,8 @@ path under the service's own prefix, so it needs the service's read scope.
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
-from typing import Mapping
+from collections.abc import Mapping
+from datetime import UTC, datetime
 
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
@@ -57,7 +57,7 @@ def freshness_router(service: str, consumers: Mapping[str, EventHandlers]) -> AP
             found = await read_model_freshness(session, sources)
         return ReadModelFreshness(
             service=service,
-            checked_at=datetime.now(timezone.utc),
+            checked_at=datetime.now(UTC),
             sources=[
                 SourceFreshnessPublic(
                     consumer=f.consumer, topic=f.topic, last_event_time=f.last_event_time,

@@ -10,7 +10,7 @@ import asyncpg
 import httpx
 
 from ...support import eventually
-from .support import create_policy, new_team, open_ticket, problem, act, ticket_events
+from .support import act, create_policy, new_team, open_ticket, problem, ticket_events
 
 
 def instant(text: str) -> datetime:
@@ -87,6 +87,7 @@ async def test_full_lifecycle_with_sla_pause_survey_and_events(api: httpx.AsyncC
     assert survey["kind"] == "csat" and survey["url_path"] == f"/api/v1/surveys/{survey['token']}"
     assert "survey" not in (await fetch(api, ticket["id"])) or (await fetch(api, ticket["id"]))["survey"] is None
     stored = await db.fetchrow("SELECT token_hash, kind FROM surveys WHERE id = $1", uuid.UUID(survey["id"]))
+    assert stored is not None
     assert stored["kind"] == "csat" and survey["token"] not in stored["token_hash"]
 
     reopened = await act(api, ticket, "reopen")

@@ -7,11 +7,13 @@ The real browser test is tests/e2e/test_docs_browser.py; here the HTML is parsed
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from html.parser import HTMLParser
-from typing import Any, Callable
+from typing import Any
 
 import httpx
 import pytest
+
 from relacja_contracts import ALL_TOPICS, EVENT_TYPES
 from relacja_contracts.asyncapi import CONTRACTS_DIR
 from relacja_gateway.catalogue import bundle, event_entries, render_catalogue
@@ -109,13 +111,13 @@ async def test_the_asyncapi_document_is_the_checked_in_one_in_one_file(gateway: 
 
 
 def test_bundle_moves_payloads_in_and_rebases_their_definitions() -> None:
-    document = {
+    document: dict[str, Any] = {
         "components": {
             "messages": {"a_v1": {"name": "a.v1", "payload": {"$ref": "./schemas/a.v1.json"}}},
             "schemas": {"Headers": {"type": "object"}},
         }
     }
-    schema = {
+    schema: dict[str, Any] = {
         "type": "object",
         "properties": {"line": {"$ref": "#/$defs/Line"}, "lines": {"type": "array", "items": {"$ref": "#/$defs/Line"}}},
         "$defs": {"Line": {"type": "object", "properties": {"next": {"anyOf": [{"$ref": "#/$defs/Line"}, {"type": "null"}]}}}},

@@ -13,7 +13,7 @@ records refused, state after a merge) are in ``domain/consents.py``.
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Header
@@ -30,10 +30,10 @@ from relacja_servicekit.models import RowModel
 from relacja_servicekit.pagination import DEFAULT_LIMIT, CursorParam, LimitParam, Page, paginate
 from relacja_servicekit.validation import RequireJson
 
-from ..related_rows import claim_and_lock, forget_stored_responses, remember_created
 from ..domain.consents import OutOfOrder, changed_states, check_consent, current_states, decide
 from ..events import emit
 from ..related_data import RelatedData, register
+from ..related_rows import claim_and_lock, forget_stored_responses, remember_created
 from ..tables import consent_records
 from .records import load_customer
 
@@ -41,7 +41,7 @@ __all__ = ["router"]
 
 router = APIRouter(prefix="/api/v1/customers", tags=["consents"], dependencies=[RequireJson])
 
-_PROBLEM = {"content": {"application/problem+json": {}}}
+_PROBLEM: dict[str, Any] = {"content": {"application/problem+json": {}}}
 _CREATE_SCOPE = "customers.consents.record"
 
 ConsentStatus = Literal["granted", "withdrawn"]
@@ -150,7 +150,7 @@ async def record_consent(
     idempotency_key: IdempotencyKeyHeader = None,
     principal: PrincipalHeader = None,
 ) -> JSONResponse:
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     errors = check_consent(body.purpose, body.partner_id, body.partner_purpose, body.occurred_at, now=now)
     if errors:
         raise Problem(

@@ -19,11 +19,11 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Header, Query, Response
 from fastapi.responses import JSONResponse
-from sqlalchemy import and_, select, text
+from sqlalchemy import ColumnElement, and_, select, text
 from sqlalchemy.exc import IntegrityError
 
 from relacja_servicekit import Problem, SessionDep
@@ -50,13 +50,21 @@ from .records import (
     updated_event,
     validate_record,
 )
-from .schemas import CustomerCreate, CustomerKind, CustomerPatch, CustomerPublic, CustomersPublic, LifecycleStage, changes_of
+from .schemas import (
+    CustomerCreate,
+    CustomerKind,
+    CustomerPatch,
+    CustomerPublic,
+    CustomersPublic,
+    LifecycleStage,
+    changes_of,
+)
 
 __all__ = ["router", "PROBLEM", "IfMatchHeader"]
 
 router = APIRouter(prefix="/api/v1/customers", tags=["customers"], dependencies=[RequireJson])
 
-PROBLEM = {"content": {"application/problem+json": {}}}
+PROBLEM: dict[str, Any] = {"content": {"application/problem+json": {}}}
 _CREATE_SCOPE = "customers.create"
 
 IfMatchHeader = Annotated[
@@ -199,7 +207,7 @@ async def list_customers(
     created_after: Annotated[datetime | None, Query(description="RFC 3339; inclusive")] = None,
     created_before: Annotated[datetime | None, Query(description="RFC 3339; exclusive")] = None,
 ) -> CustomersPublic:
-    conditions = [customers.c.erased_at.is_(None)]
+    conditions: list[ColumnElement[bool]] = [customers.c.erased_at.is_(None)]
     if q is not None:
         tokens = search_tokens(q)
         if not tokens:

@@ -15,7 +15,7 @@ When a date occurs (29 February in common years, New Year wrap) is decided by
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Header, Query, Response
@@ -27,12 +27,20 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from relacja_servicekit import Problem, SessionDep
 from relacja_servicekit.idempotency import IdempotencyKeyHeader
 from relacja_servicekit.models import RowModel
-from relacja_servicekit.pagination import DEFAULT_LIMIT, CursorParam, LimitParam, Page, decode_cursor, encode_cursor, paginate
+from relacja_servicekit.pagination import (
+    DEFAULT_LIMIT,
+    CursorParam,
+    LimitParam,
+    Page,
+    decode_cursor,
+    encode_cursor,
+    paginate,
+)
 from relacja_servicekit.validation import RequireJson
 
-from ..related_rows import claim_and_lock, forget_stored_responses, lock_customer, remember_created
 from ..domain.important_dates import WindowError, check_important_date, observed_on, segments, stored_range, years_since
 from ..related_data import RelatedData, register
+from ..related_rows import claim_and_lock, forget_stored_responses, lock_customer, remember_created
 from ..tables import important_dates
 from .records import load_customer
 
@@ -40,7 +48,7 @@ __all__ = ["router", "window_query", "ImportantDatePublic"]
 
 router = APIRouter(prefix="/api/v1/customers", tags=["important dates"], dependencies=[RequireJson])
 
-_PROBLEM = {"content": {"application/problem+json": {}}}
+_PROBLEM: dict[str, Any] = {"content": {"application/problem+json": {}}}
 _CREATE_SCOPE = "customers.important-dates.create"
 
 ImportantDateKind = Literal["birthday", "name_day", "purchase_anniversary", "contract_anniversary", "custom"]
@@ -92,7 +100,7 @@ ImportantDateOccurrences = Page[ImportantDateOccurrence]
 
 
 def _today() -> date:
-    return datetime.now(timezone.utc).date()
+    return datetime.now(UTC).date()
 
 
 def _etag(item: ImportantDatePublic) -> str:

@@ -12,7 +12,7 @@ What an interaction must look like is in ``domain/interactions.py``.
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
@@ -29,11 +29,11 @@ from relacja_servicekit.models import RowModel
 from relacja_servicekit.pagination import DEFAULT_LIMIT, CursorParam, LimitParam, Page, paginate
 from relacja_servicekit.validation import RequireJson
 
-from ..related_rows import claim_and_lock, forget_stored_responses, remember_created
 from ..domain.contact import normalize_email
 from ..domain.interactions import check_interaction, resolve_times
 from ..events import emit
 from ..related_data import RelatedData, register
+from ..related_rows import claim_and_lock, forget_stored_responses, remember_created
 from ..tables import interactions
 from .records import load_customer
 
@@ -41,7 +41,7 @@ __all__ = ["router", "InteractionPublic", "interactions_by_id"]
 
 router = APIRouter(prefix="/api/v1/customers", tags=["contact history"], dependencies=[RequireJson])
 
-_PROBLEM = {"content": {"application/problem+json": {}}}
+_PROBLEM: dict[str, Any] = {"content": {"application/problem+json": {}}}
 _CREATE_SCOPE = "customers.interactions.create"
 
 Direction = Literal["inbound", "outbound", "internal"]
@@ -111,7 +111,7 @@ async def agent_meetings(
     limit: LimitParam = DEFAULT_LIMIT,
     cursor: CursorParam = None,
 ) -> InteractionsPublic:
-    start = start or datetime.now(timezone.utc)
+    start = start or datetime.now(UTC)
     if end is not None and end <= start:
         raise Problem(
             400,
@@ -153,7 +153,7 @@ async def agent_meetings(
 async def log_interaction(
     customer_id: uuid.UUID, body: InteractionCreate, session: SessionDep, idempotency_key: IdempotencyKeyHeader = None
 ) -> JSONResponse:
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     errors = check_interaction(
         body.channel,
         occurred_at=body.occurred_at,

@@ -22,7 +22,7 @@ is, so a retried erasure request is safe.
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import APIRouter
@@ -91,7 +91,7 @@ async def export_customer(customer_id: uuid.UUID, session: SessionDep) -> Custom
             )
         ).all()
     return CustomerExport(
-        exported_at=datetime.now(timezone.utc),
+        exported_at=datetime.now(UTC),
         customer=public_of(row),
         related=related,
         events=[ExportedEvent.model_validate(dict(event._mapping)) for event in events],

@@ -26,9 +26,9 @@ from __future__ import annotations
 import json
 import logging
 import uuid
-from collections.abc import Hashable
+from collections.abc import AsyncIterator, Hashable
 from dataclasses import dataclass, field
-from typing import Any, AsyncIterator
+from typing import Any
 
 import asyncpg
 from pydantic import ValidationError
@@ -39,7 +39,14 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from relacja_contracts import EventPayload
 from relacja_messaging import Outbox
-from relacja_servicekit.import_jobs import ImportJob, ImportJobPublic, ImportJobTable, ImportProgress, RowErrors, RowImport
+from relacja_servicekit.import_jobs import (
+    ImportJob,
+    ImportJobPublic,
+    ImportJobTable,
+    ImportProgress,
+    RowErrors,
+    RowImport,
+)
 from relacja_servicekit.import_records import Format, row_errors
 from relacja_servicekit.pagination import Page, paginate
 
@@ -204,7 +211,7 @@ async def _write(session: AsyncSession, job: ImportProgress, items: list[_Item])
         )
         renamed = [
             {"b_company": c.before.id, "company_name_key": stored["name_key"]}
-            for c, stored in zip(changed, updated_rows)
+            for c, stored in zip(changed, updated_rows, strict=True)
             if c.kind == "company" and stored["name_key"] != c.before.name_key
         ]
         if renamed:
@@ -213,7 +220,7 @@ async def _write(session: AsyncSession, job: ImportProgress, items: list[_Item])
                 renamed,
             )
     events: list[EventPayload] = [registered_event(row, imported=True) for row in created_rows]
-    events += [updated_event(row | {"id": row["b_id"]}, c.changed) for c, row in zip(changed, updated_rows)]
+    events += [updated_event(row | {"id": row["b_id"]}, c.changed) for c, row in zip(changed, updated_rows, strict=True)]
     await _emit_all(session, events)
     job.rows_created += len(new)
     job.rows_updated += len(changed)

@@ -11,7 +11,7 @@ pending the customer moves it back to open and restarts its SLA clocks (app/tick
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
@@ -42,7 +42,7 @@ _CREATE_SCOPE = "tickets.comments.create"
 async def add_comment(
     ticket_id: uuid.UUID, body: CommentCreate, session: SessionDep, idempotency_key: IdempotencyKeyHeader = None
 ) -> JSONResponse:
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     # The scope holds the ticket: the same key on two tickets is two requests.
     scope = f"{_CREATE_SCOPE}:{ticket_id}"
     async with session.begin():

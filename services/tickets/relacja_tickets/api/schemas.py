@@ -88,9 +88,9 @@ class TicketUpdate(_Strict):
     """Fields to change, as a JSON merge patch (absent: unchanged). ``null`` clears assignee,
     team, order and description; type, channel, priority and subject cannot be cleared."""
 
-    type: TicketType = Field(default=None, json_schema_extra=_no_default)  # absent = unchanged
-    channel: TicketChannel = Field(default=None, json_schema_extra=_no_default)  # absent = unchanged
-    priority: TicketPriority = Field(default=None, json_schema_extra=_no_default)  # absent = unchanged
+    type: TicketType = Field(default=None, json_schema_extra=_no_default)  # type: ignore[arg-type]  # absent = unchanged; null is refused
+    channel: TicketChannel = Field(default=None, json_schema_extra=_no_default)  # type: ignore[arg-type]  # absent = unchanged; null is refused
+    priority: TicketPriority = Field(default=None, json_schema_extra=_no_default)  # type: ignore[arg-type]  # absent = unchanged; null is refused
     subject: str = Field(default=None, min_length=1, max_length=500, json_schema_extra=_no_default)  # type: ignore[assignment]  # absent = unchanged; null is refused
     description: str | None = Field(default=None, max_length=100_000)
     order_id: uuid.UUID | None = None
@@ -110,7 +110,7 @@ class ClockPublic(BaseModel):
     @classmethod
     def of(cls, clock: SlaClock) -> ClockPublic:
         return cls(
-            state=clock.state,  # type: ignore[arg-type]
+            state=clock.state,
             target_minutes=clock.target_seconds // 60,
             due_at=clock.due_at,
             paused=clock.paused,

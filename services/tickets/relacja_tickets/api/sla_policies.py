@@ -18,7 +18,7 @@ tickets keep pointing at the policy they were opened under.
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import APIRouter
@@ -55,7 +55,7 @@ def _checked(body: SlaPolicyWrite) -> dict[str, Any]:
         holidays=body.holidays, rules=[rule.model_dump() for rule in body.rules],
     )
     try:
-        return use_cases.check_policy(definition, datetime.now(timezone.utc))
+        return use_cases.check_policy(definition, datetime.now(UTC))
     except InvalidPolicy as error:
         raise invalid_policy(error) from None
 
@@ -68,7 +68,7 @@ def _answer(row: Any) -> JSONResponse:
              responses=problem_responses(_CONFLICT, _INVALID))
 async def create_policy(body: SlaPolicyWrite, session: SessionDep, idempotency_key: IdempotencyKeyHeader = None) -> JSONResponse:
     values = _checked(body)
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     async with session.begin():
         if stored := await claim_request(session, _CREATE_SCOPE, idempotency_key, body):
             return stored.to_response()
@@ -97,7 +97,7 @@ async def replace_policy(policy_id: uuid.UUID, body: SlaPolicyWrite, session: Se
     values = _checked(body)
     async with session.begin():
         try:
-            row = await use_cases.replace_policy(session, policy_id, values, if_match=if_match, now=datetime.now(timezone.utc))
+            row = await use_cases.replace_policy(session, policy_id, values, if_match=if_match, now=datetime.now(UTC))
         except DuplicatePolicy as error:
             raise duplicate_policy(error) from None
         return _answer(row)

@@ -18,7 +18,7 @@ concurrent answers: the answer is a conditional UPDATE (``answered_at IS NULL``)
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Request
@@ -78,7 +78,7 @@ class SurveyAnswered(BaseModel):
 @router.post("", status_code=201, response_model=IssuedSurvey, summary="Issue an NPS survey to a customer")
 async def issue_nps(body: NpsSurveyCreate, request: Request, session: SessionDep, idempotency_key: IdempotencyKeyHeader = None) -> JSONResponse:
     settings: TicketsSettings = request.app.state.settings
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     async with session.begin():
         if stored := await claim_request(session, _CREATE_SCOPE, idempotency_key, body):
             return stored.to_response()
@@ -92,7 +92,7 @@ async def show_survey(token: Token, session: SessionDep) -> SurveyQuestion:
     if row is None:
         raise survey_problem(SurveyNotFound(token))
     scale = SCALES[row.kind]
-    reason = answer_problem(answered_at=row.answered_at, expires_at=row.expires_at, now=datetime.now(timezone.utc))
+    reason = answer_problem(answered_at=row.answered_at, expires_at=row.expires_at, now=datetime.now(UTC))
     return SurveyQuestion(kind=row.kind, question=scale.question, min_score=scale.low, max_score=scale.high,
                           expires_at=row.expires_at, answerable=reason is None)
 
@@ -101,7 +101,7 @@ async def show_survey(token: Token, session: SessionDep) -> SurveyQuestion:
              responses=problem_responses({410: "Already answered (survey-answered) or expired (survey-expired)"},
                                          {422: "The body fails validation, or the score is outside the survey's scale (score-out-of-range)"}))
 async def answer_survey(token: Token, body: SurveyAnswer, session: SessionDep) -> JSONResponse:
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     async with session.begin():
         try:
             answered = await use_cases.answer_survey(session, token, body.score, body.comment, now)

@@ -17,7 +17,7 @@ The fixed paths (queue, at-risk, settings, metrics, customers/…) are registere
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
@@ -78,7 +78,7 @@ def _answer(state: TicketState, status_code: int = 200) -> JSONResponse:
 async def create_ticket(
     body: TicketCreate, session: SessionDep, directory: CustomerDirectoryDep, idempotency_key: IdempotencyKeyHeader = None
 ) -> JSONResponse:
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     body = body.model_copy(update={"tags": list(dict.fromkeys(body.tags))})
     async with session.begin():
         if stored := await claim_request(session, _CREATE_SCOPE, idempotency_key, body):
@@ -145,7 +145,7 @@ async def at_risk(
     limit: LimitParam = DEFAULT_LIMIT,
     cursor: CursorParam = None,
 ) -> TicketsPublic:
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     return _page(
         await use_cases.at_risk(
             session, now, timedelta(minutes=within_minutes), assignee_id=assignee_id, team=team, limit=limit, cursor=cursor
@@ -185,7 +185,7 @@ async def get_ticket(ticket_id: uuid.UUID, session: SessionDep) -> JSONResponse:
     responses=problem_responses({409: "The ticket is closed (ticket-closed), or its customer erased and the change sets subject or description (customer-erased)"}),
 )
 async def update_ticket(ticket_id: uuid.UUID, body: TicketUpdate, session: SessionDep, if_match: RequiredIfMatchHeader) -> JSONResponse:
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     changes = body.model_dump(exclude_unset=True)
     if "tags" in changes:
         changes["tags"] = list(dict.fromkeys(changes["tags"]))
@@ -211,7 +211,7 @@ def _action_route(action: Action) -> None:
 
     async def act(request: Request, ticket_id: uuid.UUID, session: SessionDep, if_match: IfMatchHeader = None) -> JSONResponse:
         settings = _settings(request)
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         async with session.begin():
             try:
                 state = await use_cases.act(

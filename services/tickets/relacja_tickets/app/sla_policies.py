@@ -11,9 +11,10 @@ One policy per team and one default (team null): a second is ``DuplicatePolicy``
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any, Mapping, Sequence
+from typing import Any, get_args
 
 from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
@@ -42,8 +43,8 @@ __all__ = [
     "default_policy_id",
 ]
 
-_PRIORITIES: tuple[str, ...] = TicketPriority.__args__  # a Literal's values
-_TYPES: tuple[str, ...] = TicketType.__args__  # a Literal's values
+_PRIORITIES: tuple[str, ...] = get_args(TicketPriority)
+_TYPES: tuple[str, ...] = get_args(TicketType)
 
 
 @dataclass(frozen=True)

@@ -23,9 +23,10 @@ a missing ticket, a closed or erased one are problems (404 / 409) as raised here
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Mapping
+from typing import Any
 
 from sqlalchemy import Select, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -88,9 +89,9 @@ class TicketPage:
 class TicketFilters:
     """``GET /api/v1/tickets`` filters; None or empty: no filter."""
 
-    status: list[str] | None = None
-    type: list[str] | None = None
-    priority: list[str] | None = None
+    status: Sequence[str] | None = None
+    type: Sequence[str] | None = None
+    priority: Sequence[str] | None = None
     assignee_id: str | None = None
     team: str | None = None
     customer_id: uuid.UUID | None = None

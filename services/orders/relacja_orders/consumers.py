@@ -15,7 +15,8 @@ event on. Handlers run in the consumer's inbox transaction, so each applies exac
 they are also safe in any order (an erasure seen before registration stays erased).
 The projection's rows are written by ``relacja_servicekit.known_customers``, the same
 statements as in every customer-checking service; a customer missing here is looked up
-once at the customers service when an order names it (read-through, ``api/orders.py``).
+once at the customers service when an order names it (read-through,
+``app/orders.require_orderable_customer``).
 """
 
 from __future__ import annotations
