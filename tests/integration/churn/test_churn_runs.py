@@ -21,7 +21,7 @@ from aiokafka import AIOKafkaProducer
 from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
 
 from relacja_churn.models.bgnbd import fit_bgnbd
-from relacja_churn.models.card import score
+from relacja_churn.models.card import score as score_rows
 from relacja_churn.models.gamma_gamma import fit_gamma_gamma
 from relacja_churn.models.summary import summarise
 from relacja_churn.runs import schedule_refit_if_due
@@ -138,7 +138,7 @@ async def test_a_run_fitted_through_the_api_matches_the_models_on_the_same_trans
     rows = {r["customer_id"]: r for r in await db.fetch("SELECT * FROM churn_scores WHERE run_id = $1", uuid.UUID(run["id"]))}
     ids = sorted({o[0] for o in cdnow_loaded})
     assert set(rows) == set(ids)
-    expected, _ = score(bg.params, gg.params, summary.x, summary.t_x, summary.T, summary.monetary, unit="weeks",
+    expected, _ = score_rows(bg.params, gg.params, summary.x, summary.t_x, summary.T, summary.monetary, unit="weeks",
                         horizon_months=CDNOW_RUN["horizon_months"], monthly_discount_rate=CDNOW_RUN["monthly_discount_rate"])
     got = [rows[ids[i]] for i in summary.customer]
     assert [r["x"] for r in got] == summary.x.astype(int).tolist()
