@@ -30,9 +30,9 @@ This module is pure data and functions; the HTTP side lives in ``dependencies.py
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from enum import Enum
-from typing import Iterable, Iterator
 
 from .settings import GatewaySettings
 

@@ -4,7 +4,7 @@ their amount — a free order counts, a fully returned one does not (domain.purc
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal
 
 import numpy as np
@@ -17,21 +17,42 @@ from relacja_contracts.events.orders import OrderLine
 
 from .cdnow import CALIBRATION_END, load_cdnow_sample
 
-NOON = datetime(2020, 5, 4, 12, tzinfo=timezone.utc)
+NOON = datetime(2020, 5, 4, 12, tzinfo=UTC)
 
 
 def line(quantity: int, returned: int, price: str = "10.00") -> OrderLine:
     amount = Decimal(price) * quantity
-    return OrderLine(line_no=1, sku="SKU", quantity=quantity, unit_price=Decimal(price), discount_amount=Decimal(0),
-                     line_amount=amount, returned_quantity=returned)
+    return OrderLine(
+        line_no=1,
+        sku="SKU",
+        quantity=quantity,
+        unit_price=Decimal(price),
+        discount_amount=Decimal(0),
+        line_amount=amount,
+        returned_quantity=returned,
+    )
 
 
 def order(gross: str, returned: str = "0", lines: list[OrderLine] | None = None) -> OrderPlacedV1:
     g, r = Decimal(gross), Decimal(returned)
     return OrderPlacedV1(
-        customer_id=uuid.uuid4(), order_id=uuid.uuid4(), order_number="U-1", status="delivered", channel="web",
-        placed_at=NOON, currency="PLN", gross_amount=g, tax_amount=Decimal(0), total_amount=g, returned_amount=r,
-        refunded_amount=r, net_amount=g - r, cost_amount=None, margin=None, lines=lines or [], occurred_at=NOON,
+        customer_id=uuid.uuid4(),
+        order_id=uuid.uuid4(),
+        order_number="U-1",
+        status="delivered",
+        channel="web",
+        placed_at=NOON,
+        currency="PLN",
+        gross_amount=g,
+        tax_amount=Decimal(0),
+        total_amount=g,
+        returned_amount=r,
+        refunded_amount=r,
+        net_amount=g - r,
+        cost_amount=None,
+        margin=None,
+        lines=lines or [],
+        occurred_at=NOON,
     )
 
 

@@ -15,8 +15,9 @@ the net amount alone (gross − returned = 0 in both cases) could not tell.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from decimal import Decimal
-from typing import Protocol, Sequence
+from typing import Protocol
 
 __all__ = ["OrderLike", "is_fully_returned"]
 
