@@ -20,9 +20,9 @@ from pathlib import Path
 import asyncpg
 from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
 
-from relacja_segmentation.domain.rfm import segment_of
 from relacja_segmentation.app.projection import rebuild_order_aggregates
 from relacja_segmentation.app.scoring import recompute_all
+from relacja_segmentation.domain.rfm import segment_of
 from relacja_segmentation.settings import SegmentationSettings
 
 DATA = Path(__file__).resolve().parents[2] / "data" / "cdnow" / "CDNOW_master.txt"

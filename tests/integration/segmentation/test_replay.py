@@ -23,8 +23,8 @@ from relacja_contracts.events import (
 )
 from relacja_devstack import Stack
 from relacja_messaging import EventConsumer
-from relacja_segmentation.consumers import handlers
 from relacja_segmentation.app.projection import rebuild_order_aggregates
+from relacja_segmentation.consumers import handlers
 
 from ...support import eventually
 from .conftest import CONSUMED_WITHIN, order_event

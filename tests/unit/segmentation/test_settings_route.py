@@ -4,7 +4,7 @@ rule as the rule language, not as a bare object. In-process, no database needed.
 
 from __future__ import annotations
 
-from typing import AsyncIterator
+from collections.abc import AsyncIterator
 
 import httpx
 import pytest
