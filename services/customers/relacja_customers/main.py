@@ -14,9 +14,9 @@ from .api.imports import router as imports_router
 from .api.merge import router as merge_router
 from .api.privacy import router as privacy_router
 from .api.timeline import router as timeline_router
-from .handlers import handlers
-from .scheduler import important_dates_background
+from .consumers import handlers
 from .settings import CONSUMER_NAME, CustomersSettings
+from .workers import important_dates_background
 
 __all__ = ["app", "settings"]
 

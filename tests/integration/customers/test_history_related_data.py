@@ -12,7 +12,7 @@ import asyncpg
 import httpx
 from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
 
-from relacja_customers.scheduler import announce_upcoming
+from relacja_customers.workers import announce_upcoming
 from relacja_devstack import Stack
 
 from .support import new_customer, post_created

@@ -10,18 +10,24 @@ import uuid
 import asyncpg
 import httpx
 
-import relacja_customers.api
-from relacja_customers.related_data import RELATED_DATA
+import relacja_customers.app
+from relacja_customers.app.related_areas import RELATED_DATA
+from relacja_customers.app.related_data import RelatedData
 from relacja_devstack import Stack
 
 from .support import create, events_about, unique_phone
 
 
 def registered_areas() -> set[str]:
-    """Every RELATED_DATA area: each registers itself when its routes module is imported."""
-    for module in pkgutil.iter_modules(relacja_customers.api.__path__):
-        importlib.import_module(f"relacja_customers.api.{module.name}")
-    return {area.name for area in RELATED_DATA}
+    """Every RELATED_DATA area; an app module that defines an area (``RELATED``) must be listed."""
+    defined = set()
+    for module in pkgutil.iter_modules(relacja_customers.app.__path__):
+        area = getattr(importlib.import_module(f"relacja_customers.app.{module.name}"), "RELATED", None)
+        if isinstance(area, RelatedData):
+            defined.add(area.name)
+    listed = {area.name for area in RELATED_DATA}
+    assert defined == listed, f"defined but not in related_areas.RELATED_DATA: {defined - listed}"
+    return listed
 
 
 def personal(word: str) -> dict:

@@ -18,7 +18,7 @@ from relacja_contracts import CloudEvent
 from relacja_contracts.events import OrderPlacedV1
 from relacja_messaging import EventHandlers
 
-from .api.records import updated_event
+from .app.records import updated_event
 from .domain.lifecycle import stage_after
 from .events import emit
 from .tables import customers

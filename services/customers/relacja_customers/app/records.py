@@ -1,16 +1,19 @@
-"""Reading and writing customer rows: what every write route (create, patch, merge,
-erase, import) shares, so the derived keys, the version and the events are kept the same
-way everywhere.
+"""Reading and writing customer rows: what every write use case (create, patch, merge,
+erase, import, the lifecycle consumer) shares, so the derived keys, the version and the
+events are kept the same way everywhere.
 
     fields_of / public_of        a row as domain fields / as the public model
-    load_customer                one row (optionally locked), 404 when missing
-    require_if_match             RFC 9110 §13.1.1 If-Match: 428 when missing, 412 when stale
+    not_found / load_customer    one row (optionally locked), 404 when missing
     reject_erased                409 for writes to an erased customer
     validate_record              cross-field rules, the stage move and the company link (422)
     reject_duplicates            409 naming the customer that has the e-mail, phone or external id
     insert_customer / update_customer
                                  the row with its derived keys (and persons' company name)
+    stored_values                the fields with their derived keys, as stored
     registered_event / updated_event
+
+The errors are raised as ``relacja_servicekit.Problem`` (the HTTP problem a client gets),
+so a use case and the import name a field the same way (``location``).
 """
 
 from __future__ import annotations
@@ -32,7 +35,7 @@ from ..tables.customers import PUBLIC_COLUMNS
 from .schemas import CustomerPublic
 
 __all__ = [
-    "etag",
+    "duplicate_problem",
     "fields_of",
     "insert_customer",
     "load_customer",
@@ -42,16 +45,10 @@ __all__ = [
     "stored_values",
     "reject_duplicates",
     "reject_erased",
-    "require_if_match",
-    "require_if_match_header",
     "update_customer",
     "updated_event",
     "validate_record",
 ]
-
-def etag(version: int) -> str:
-    return f'"{version}"'
-
 
 def fields_of(row: Row[Any] | Mapping[str, Any]) -> dict[str, Any]:
     mapping = _mapping(row)
@@ -75,41 +72,6 @@ async def load_customer(
     if row is None:
         raise not_found(customer_id, field)
     return row
-
-
-def _entity_tags(header: str) -> list[str]:
-    return [tag.strip() for tag in header.split(",") if tag.strip()]
-
-
-def require_if_match_header(if_match: str | None) -> str:
-    """428 (RFC 6585 §3) without If-Match: an update must say which version it was made from.
-
-    Checked before anything is read, so a client learns it first."""
-    if if_match is None:
-        raise Problem(
-            428,
-            "Precondition required",
-            "Send If-Match with the ETag of the version you changed (GET the customer first).",
-            type_="precondition-required",
-            errors=[{"field": "header.If-Match", "message": "required"}],
-        )
-    return if_match
-
-
-def require_if_match(if_match: str | None, version: int) -> None:
-    """RFC 9110 §13.1.1: ``*`` or a list of entity tags compared strongly (a weak ``W/``
-    tag never matches); 412 with the current ETag when none matches."""
-    tags = _entity_tags(require_if_match_header(if_match))
-    if "*" in tags or etag(version) in tags:
-        return
-    raise Problem(
-        412,
-        "Precondition failed",
-        f"The customer has changed: its current ETag is {etag(version)}, not {if_match}.",
-        type_="precondition-failed",
-        errors=[{"field": "header.If-Match", "message": "does not match the current ETag"}],
-        headers={"ETag": etag(version)},
-    )
 
 
 def reject_erased(row: Row[Any], field: str | None = None) -> None:
