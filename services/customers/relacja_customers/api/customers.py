@@ -122,6 +122,7 @@ async def list_customers(
         Query(
             min_length=1,
             max_length=200,
+            pattern=rf"\S{{{MIN_SEARCH_TOKEN}}}",
             description=f"Fragments of names, e-mail, phone or company name; all must match (one at least {MIN_SEARCH_TOKEN} characters)",
         ),
     ] = None,

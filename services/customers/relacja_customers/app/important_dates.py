@@ -15,9 +15,10 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime, timezone
-from typing import Any, Callable, Literal
+from typing import Annotated, Any, Callable, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+from pydantic.json_schema import SkipJsonSchema
 from sqlalchemy import Select, and_, case, delete, func, insert, literal, select, true, tuple_, union_all, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -68,13 +69,15 @@ class ImportantDateCreate(BaseModel):
 
 
 class ImportantDateUpdate(BaseModel):
-    """Only the fields sent change; ``year`` and ``label`` may be set to null."""
+    """Only the fields sent change; ``year`` and ``label`` may be set to null, ``kind``,
+    ``month`` and ``day`` may not (the schema says so; a null is 422 naming the field)."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    kind: ImportantDateKind | None = None
-    month: StrictInt | None = Field(default=None, ge=1, le=12)
-    day: StrictInt | None = Field(default=None, ge=1, le=31)
+    # None only stands for "not sent": SkipJsonSchema keeps null out of the schema.
+    kind: ImportantDateKind | SkipJsonSchema[None] = None
+    month: Annotated[StrictInt, Field(ge=1, le=12)] | SkipJsonSchema[None] = None
+    day: Annotated[StrictInt, Field(ge=1, le=31)] | SkipJsonSchema[None] = None
     year: StrictInt | None = Field(default=None, ge=1, le=9999)
     label: str | None = Field(default=None, min_length=1, max_length=200)
 
