@@ -106,9 +106,13 @@ async def test_erase_pseudonymises_everywhere_keeps_aggregates_and_emits_erased(
 
 async def test_erasing_twice_is_a_no_op_and_an_erased_customer_cannot_change(api: httpx.AsyncClient, db: asyncpg.Connection) -> None:
     customer = await create(api, given_name="Ola", email=f"ola.{uuid.uuid4().hex[:8]}@example.com")
-    first = await api.post(f"/api/v1/customers/{customer['id']}/erase")
-    second = await api.post(f"/api/v1/customers/{customer['id']}/erase")
+    stale = await api.post(f"/api/v1/customers/{customer['id']}/erase", headers={"If-Match": '"7"'})
+    assert stale.status_code == 412 and stale.headers["etag"] == '"1"'  # If-Match is checked when sent
+    first = await api.post(f"/api/v1/customers/{customer['id']}/erase", headers={"If-Match": '"1"'})
+    # A retry of the done erasure is answered as is, whatever version its If-Match names.
+    second = await api.post(f"/api/v1/customers/{customer['id']}/erase", headers={"If-Match": '"1"'})
     assert first.status_code == second.status_code == 200 and first.json() == second.json()
+    assert first.headers["etag"] == '"2"'
     count = "SELECT count(*) FROM customer_event_log WHERE customer_id = $1 AND event_type LIKE '%erased%'"
     assert await db.fetchval(count, uuid.UUID(customer["id"])) == 1
 
