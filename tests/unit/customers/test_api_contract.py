@@ -93,3 +93,25 @@ def test_an_important_date_patch_says_kind_month_and_day_cannot_be_null(document
     assert properties["month"] == {"type": "integer", "minimum": 1, "maximum": 12, "title": "Month"}
     assert "anyOf" not in properties["kind"] and "anyOf" in properties["year"]
     assert ImportantDateUpdate.model_validate({"day": 4}).model_dump(exclude_unset=True) == {"day": 4}
+
+
+async def test_the_settings_that_change_answers_are_readable() -> None:
+    import httpx
+    from fastapi import FastAPI
+
+    from relacja_customers.api.service_settings import router
+    from relacja_customers.settings import CustomersSettings
+
+    settings_app = FastAPI()
+    settings_app.include_router(router)
+    settings_app.state.settings = CustomersSettings(default_phone_region="DE", important_dates_lead_days=3)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=settings_app), base_url="http://test") as client:
+        body = (await client.get("/api/v1/customers/settings")).json()
+    assert body["default_phone_region"] == "DE" and body["important_dates_lead_days"] == 3
+    assert body["important_dates_max_window_days"] == 366 and body["important_dates_run_at"] == "00:05:00"
+
+
+def test_settings_is_routed_before_a_customer_id(document: dict[str, Any]) -> None:
+    # The document lists paths in routing order: /settings must not be read as a customer id.
+    paths = list(document["paths"])
+    assert paths.index("/api/v1/customers/settings") < paths.index("/api/v1/customers/{customer_id}")
