@@ -108,7 +108,7 @@ async def test_the_settings_that_change_answers_are_readable() -> None:
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=settings_app), base_url="http://test") as client:
         body = (await client.get("/api/v1/customers/settings")).json()
     assert body["default_phone_region"] == "DE" and body["important_dates_lead_days"] == 3
-    assert body["important_dates_max_window_days"] == 366 and body["important_dates_run_at"] == "00:05:00"
+    assert body["important_dates_max_window_days"] == 366 and body["important_dates_run_at"] == "00:05:00Z"
 
 
 def test_settings_is_routed_before_a_customer_id(document: dict[str, Any]) -> None:
