@@ -8,12 +8,13 @@ UV         := $(TOOLS)/bin/uv
 export UV_PYTHON_DOWNLOADS := never
 export UV_PYTHON ?= python3.11
 
-.PHONY: help run test test-unit token contracts sync bench bench-relay bench-latency bench-memory bench-gateway bench-customers bench-churn bench-tickets bench-orders bench-segmentation wrk status clean
+.PHONY: help run test test-unit lint token contracts sync bench bench-relay bench-latency bench-memory bench-gateway bench-customers bench-churn bench-tickets bench-orders bench-segmentation wrk browser status clean
 
 help:
 	@echo "make run        start PostgreSQL, the broker, every service and the gateway (Ctrl+C stops)"
 	@echo "make test       the whole test suite against its own stack (ports beside make run)"
 	@echo "make test-unit  unit tests only (no database, no broker)"
+	@echo "make lint       ruff (lint + format check), mypy, import-linter contracts"
 	@echo "make token      print a local admin bearer token (SCOPES=\"customers:read ...\" TTL=3600)"
 	@echo "make contracts  regenerate the AsyncAPI document and event JSON Schemas"
 	@echo "make bench      every benchmark (figures are recorded by hand in docs/benchmarks.md)"
@@ -29,11 +30,22 @@ sync: $(UV)
 run: sync
 	$(UV) run --frozen python -m relacja_devstack run --profile dev
 
-test: sync
+test: sync browser
 	$(UV) run --frozen pytest
 
 test-unit: sync
 	$(UV) run --frozen pytest tests/unit
+
+# Static checks; configuration in pyproject.toml ([tool.ruff], [tool.mypy], [tool.importlinter]).
+# Every tool runs even when an earlier one fails, so one run shows every finding; the target
+# fails if any of them did.
+lint: sync
+	@status=0; \
+	$(UV) run --frozen ruff check . || status=1; \
+	$(UV) run --frozen ruff format --check --output-format concise . || status=1; \
+	$(UV) run --frozen mypy || status=1; \
+	$(UV) run --frozen lint-imports || status=1; \
+	exit $$status
 
 SCOPES ?= admin
 TTL ?= 3600
@@ -78,6 +90,11 @@ bench-orders: sync wrk
 # The gateway benchmark drives load with wrk (Debian package), installed when missing.
 wrk:
 	@command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
+
+# tests/e2e/test_docs_browser.py opens /docs in a real headless browser: Debian's chromium,
+# installed when missing (the test fails, never skips, without it).
+browser:
+	@command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq --no-install-recommends chromium)
 
 clean:
 	rm -rf .state

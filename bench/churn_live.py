@@ -22,7 +22,8 @@ import asyncio
 import random
 import time
 import uuid
-from datetime import date, datetime, time as dtime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
+from datetime import time as dtime
 from decimal import Decimal
 
 import asyncpg
@@ -39,7 +40,7 @@ TARGET_P99_MS = 500.0
 
 
 def order(customer: uuid.UUID, day: date, amount: Decimal) -> OrderPlacedV1:
-    moment = datetime.combine(day, dtime(12), tzinfo=timezone.utc)
+    moment = datetime.combine(day, dtime(12), tzinfo=UTC)
     return OrderPlacedV1(
         customer_id=customer, order_id=uuid.uuid4(), order_number="B-1", status="placed", channel="web",
         placed_at=moment, currency="PLN", gross_amount=amount, tax_amount=Decimal(0), total_amount=amount,
@@ -58,7 +59,7 @@ async def send(producer: AIOKafkaProducer, payload: OrderPlacedV1, *, wait: bool
 
 async def main(args: argparse.Namespace) -> None:
     rng = random.Random(7)
-    today = datetime.now(timezone.utc).date()
+    today = datetime.now(UTC).date()
     async with bench_stack(services=["churn"]) as stack:
         db = await asyncpg.connect(stack.database_url("churn").replace("+asyncpg", ""))
         producer = AIOKafkaProducer(**producer_options(stack.bootstrap_servers))

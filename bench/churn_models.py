@@ -59,6 +59,8 @@ def main() -> None:
     fitted = fit_models(s)
     fit_seconds = time.perf_counter() - started
     bg, gg = fitted.bgnbd, fitted.gamma_gamma
+    if gg is None:  # fit_models leaves it out when the data cannot support a fit
+        raise SystemExit("the Gamma-Gamma model could not be fitted on this sample: too few repeat buyers?")
     print(f"fit    {fit_seconds:6.2f} s  (BG/NBD {fitted.timings['fit_bgnbd_seconds']:.2f} s on {bg.n_groups:,} distinct rows, "
           f"Gamma-Gamma {fitted.timings['fit_gamma_gamma_seconds']:.2f} s)")
     print(f"       BG/NBD r={bg.params.r:.3f} alpha={bg.params.alpha:.3f} a={bg.params.a:.3f} b={bg.params.b:.3f} "
@@ -71,7 +73,7 @@ def main() -> None:
                       unit="weeks", horizon_months=12, monthly_discount_rate=0.01)
     score_seconds = time.perf_counter() - started
     print(f"score  {score_seconds:6.2f} s  (customer equity {result.clv.sum():,.0f}; "
-          f"tiers {dict(zip(*np.unique(result.risk_tier, return_counts=True)))})")
+          f"tiers {dict(zip(*np.unique(result.risk_tier, return_counts=True), strict=True))})")
 
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"peak   {peak_mb:6.0f} MB resident")

@@ -45,8 +45,9 @@ import platform
 import random
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
-from datetime import date, datetime, timedelta, timezone
+from collections.abc import AsyncIterator, Callable
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 import asyncpg
 import httpx
@@ -59,22 +60,9 @@ from ._stack import bench_config, median, percentile
 
 STATE_DIR = REPO_ROOT / ".state" / "bench-a"
 
-GIVEN = (
-    "Anna Maria Katarzyna Małgorzata Agnieszka Barbara Ewa Krystyna Elżbieta Zofia Teresa Joanna Magdalena Monika Danuta "
-    "Jadwiga Aleksandra Natalia Irena Halina Beata Dorota Karolina Marta Grażyna Janina Jolanta Iwona Alicja Justyna Paulina "
-    "Renata Urszula Sylwia Agata Hanna Helena Wiesława Julia Bożena Izabela Patrycja Weronika Emilia Kamila Lena Zuzanna Oliwia "
-    "Piotr Krzysztof Andrzej Tomasz Paweł Jan Michał Marcin Jakub Adam Marek Łukasz Grzegorz Mateusz Wojciech Mariusz Dariusz "
-    "Zbigniew Jerzy Maciej Rafał Robert Kamil Józef Szymon Jacek Kacper Stanisław Ryszard Dawid Sebastian Przemysław Bartosz "
-    "Daniel Tadeusz Filip Artur Henryk Damian Roman Leszek Kazimierz Czesław Mirosław Arkadiusz Patryk Zdzisław Igor Antoni "
-    "Bogdan Karol"
-).split()
-_STEMS = (
-    "Now Kowal Wiśniew Wójc Kamiń Lewandow Zieliń Szymań Woźniak Dąbrow Kozłow Jankow Mazur Kwiatkow Krawczyk Piotrow "
-    "Grabow Nowakow Pawłow Michal Adamczyk Dudek Zając Wieczor Jabłoń Król Majew Olszew Jaworsk Wróbl Malinow Pawlak "
-    "Witkow Walczak Stępień Górsk Rutkow Michalak Sikor Ostrow Baran Duda Szewczyk Tomaszew Pietrzak Marciniak Wróbel "
-    "Zalew Jakubow"
-).split()
-_ENDINGS = "ski ska cki cka ak ek ik uk czyk owicz ewicz ński ńska arz asz ała ela ota uta ny na owy owa ik in ek ko ecki ecka".split()
+GIVEN = ["Anna", "Maria", "Katarzyna", "Małgorzata", "Agnieszka", "Barbara", "Ewa", "Krystyna", "Elżbieta", "Zofia", "Teresa", "Joanna", "Magdalena", "Monika", "Danuta", "Jadwiga", "Aleksandra", "Natalia", "Irena", "Halina", "Beata", "Dorota", "Karolina", "Marta", "Grażyna", "Janina", "Jolanta", "Iwona", "Alicja", "Justyna", "Paulina", "Renata", "Urszula", "Sylwia", "Agata", "Hanna", "Helena", "Wiesława", "Julia", "Bożena", "Izabela", "Patrycja", "Weronika", "Emilia", "Kamila", "Lena", "Zuzanna", "Oliwia", "Piotr", "Krzysztof", "Andrzej", "Tomasz", "Paweł", "Jan", "Michał", "Marcin", "Jakub", "Adam", "Marek", "Łukasz", "Grzegorz", "Mateusz", "Wojciech", "Mariusz", "Dariusz", "Zbigniew", "Jerzy", "Maciej", "Rafał", "Robert", "Kamil", "Józef", "Szymon", "Jacek", "Kacper", "Stanisław", "Ryszard", "Dawid", "Sebastian", "Przemysław", "Bartosz", "Daniel", "Tadeusz", "Filip", "Artur", "Henryk", "Damian", "Roman", "Leszek", "Kazimierz", "Czesław", "Mirosław", "Arkadiusz", "Patryk", "Zdzisław", "Igor", "Antoni", "Bogdan", "Karol"]
+_STEMS = ["Now", "Kowal", "Wiśniew", "Wójc", "Kamiń", "Lewandow", "Zieliń", "Szymań", "Woźniak", "Dąbrow", "Kozłow", "Jankow", "Mazur", "Kwiatkow", "Krawczyk", "Piotrow", "Grabow", "Nowakow", "Pawłow", "Michal", "Adamczyk", "Dudek", "Zając", "Wieczor", "Jabłoń", "Król", "Majew", "Olszew", "Jaworsk", "Wróbl", "Malinow", "Pawlak", "Witkow", "Walczak", "Stępień", "Górsk", "Rutkow", "Michalak", "Sikor", "Ostrow", "Baran", "Duda", "Szewczyk", "Tomaszew", "Pietrzak", "Marciniak", "Wróbel", "Zalew", "Jakubow"]
+_ENDINGS = ["ski", "ska", "cki", "cka", "ak", "ek", "ik", "uk", "czyk", "owicz", "ewicz", "ński", "ńska", "arz", "asz", "ała", "ela", "ota", "uta", "ny", "na", "owy", "owa", "ik", "in", "ek", "ko", "ecki", "ecka"]
 FAMILY = sorted({f"{stem}{ending}" for stem in _STEMS for ending in _ENDINGS})[:1000]
 TAGS = ["vip", "newsletter", "b2b", "loyalty", "churn-risk", "wholesale", "retail", "partner", "event", "web"]
 STAGES = ["lead", "prospect", "customer", "inactive"]
@@ -93,7 +81,7 @@ log = logging.getLogger("bench.customers")
 def generate(count: int, seed: int = 7) -> tuple[list[tuple], list[uuid.UUID]]:
     """``count`` customer rows as COPY records (companies first), and the ids."""
     rng = random.Random(seed)
-    start = datetime(2023, 1, 1, tzinfo=timezone.utc)
+    start = datetime(2023, 1, 1, tzinfo=UTC)
     span = int(timedelta(days=3 * 365).total_seconds())
     companies = count // 10
     company_keys: list[tuple[uuid.UUID, str]] = []
@@ -103,7 +91,7 @@ def generate(count: int, seed: int = 7) -> tuple[list[tuple], list[uuid.UUID]]:
         is_company = i < companies
         kind = "company" if is_company else "person"
         if is_company:
-            changes = {"legal_name": f"{rng.choice(FAMILY)} {rng.choice(['Sp. z o.o.', 'S.A.', 'i Synowie', 'Handel', 'Trade'])} {i}"}
+            changes: dict[str, Any] = {"legal_name": f"{rng.choice(FAMILY)} {rng.choice(['Sp. z o.o.', 'S.A.', 'i Synowie', 'Handel', 'Trade'])} {i}"}
         else:
             given, family = rng.choice(GIVEN), rng.choice(FAMILY)
             changes = {"given_name": given, "family_name": family, "birth_date": date(1950, 1, 1) + timedelta(days=rng.randrange(20000))}
@@ -311,7 +299,7 @@ async def main(args: argparse.Namespace) -> None:
     finally:
         await stack.stop()
     print("\n# " + f"{platform.node()} {platform.machine()} {os.cpu_count()} CPUs, python {platform.python_version()}, "
-          f"{datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC, customers={args.customers}, load average at the end "
+          f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC, customers={args.customers}, load average at the end "
           f"{' '.join(f'{x:.1f}' for x in os.getloadavg())}")
     print("\n".join(results))
 

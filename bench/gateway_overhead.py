@@ -43,7 +43,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
@@ -196,7 +196,7 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
     )
     print(f"  customer 360 p95: {view_1['p95_ms']:.2f} ms (c=1), {view_n['p95_ms']:.2f} ms (c={args.concurrency}) (target ≤ {TARGET_360_P95_MS:g} ms)")
     return {
-        "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}",
         "rounds": rounds,
         "share": share,

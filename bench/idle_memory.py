@@ -90,7 +90,7 @@ async def main(idle: float) -> None:
     total_pss = sum(u.pss or 0 for u in usages) / MB
     print(f"  {'TOTAL':13s} {len(usages):4d} pr {total_rss:8.1f} {total_pss:8.1f} "
           f"{sum(u.uss or 0 for u in usages) / MB:8.1f}")
-    print(f"\n  CPU while idle, % of one core: " + ", ".join(
+    print("\n  CPU while idle, % of one core: " + ", ".join(
         f"{part} {100 * (cpu_after[part] - cpu_before.get(part, 0.0)) / idle:.1f}%" for part in cpu_after))
     verdict = "OK" if total_pss <= TARGET_MB else "ABOVE TARGET"
     print(f"\n  total PSS {total_pss:,.0f} MB, RSS {total_rss:,.0f} MB (target <= {TARGET_MB:,.0f} MB, PSS): {verdict}")

@@ -45,7 +45,7 @@ import tempfile
 import time
 import uuid
 from collections.abc import AsyncIterator
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import asyncpg
 import httpx
@@ -134,7 +134,7 @@ def sustained(url: str, token: str, customers: list[uuid.UUID], skus: list[str],
 
 async def import_body(rows: int, customers: int, skus: list[str], run: str) -> AsyncIterator[bytes]:
     rng = random.Random(5)
-    base = datetime(2015, 1, 1, tzinfo=timezone.utc)
+    base = datetime(2015, 1, 1, tzinfo=UTC)
     buffer: list[str] = []
     size = 0
     for n in range(rows):
@@ -274,7 +274,7 @@ async def main(args: argparse.Namespace) -> None:
                f"({load_average()})")
         report(f"their {job['rows_created']} OrderPlacedV1 events all published {drained - started:.1f} s after the import started, "
                f"{drained - ended:.1f} s after it ended")
-    print("\n# " + f"{os.cpu_count()} CPUs, {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC, {load_average()}")
+    print("\n# " + f"{os.cpu_count()} CPUs, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {load_average()}")
     print("\n".join(results))
 
 

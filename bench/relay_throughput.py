@@ -6,7 +6,7 @@
 Method. Only PostgreSQL and the broker are started (bench stack, see ``_stack.py``); a
 scratch database ``bench_relay`` gets the messaging tables exactly as a service's first
 migration creates them (trigger included). ``--events`` ``CustomerRegisteredV1`` outbox
-rows are built once with ``Outbox.row`` (as the customers service writes them).
+rows are built once with ``Outbox.record`` (the rows the services write).
 
 Each run, per batch size:
 
@@ -30,19 +30,17 @@ import asyncio
 import contextlib
 import cProfile
 import io
-import json
 import pstats
 import time
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import asyncpg
 from prometheus_client import REGISTRY
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
-from relacja_contracts import CloudEvent
 from relacja_contracts.events import CustomerRegisteredV1
-from relacja_messaging import Outbox, OutboxRelay
+from relacja_messaging import Outbox, OutboxRecord, OutboxRelay
 from relacja_messaging.migrations import create_messaging_tables
 from relacja_messaging.relay import RelaySettings
 
@@ -50,12 +48,13 @@ from ._stack import bench_stack, load_average, median
 
 DATABASE = "bench_relay"
 TARGET = 5_000.0  # events/s
-COLUMNS = ["event_id", "topic", "key", "event_type", "headers", "payload"]
+COLUMNS = list(OutboxRecord._fields)
 
 
 def make_rows(count: int) -> list[tuple]:
     """``count`` outbox rows as COPY records, built the way the customers service builds them."""
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
+    outbox = Outbox("/relacja/customers")
     records = []
     for i in range(count):
         payload = CustomerRegisteredV1(
@@ -66,8 +65,7 @@ def make_rows(count: int) -> list[tuple]:
             lifecycle_stage="lead",
             registered_at=now,
         )
-        row = Outbox.row(CloudEvent.for_payload(payload, source="/relacja/customers"), payload)
-        records.append(tuple(json.dumps(row[c]) if c in ("headers", "payload") else row[c] for c in COLUMNS))
+        records.append(tuple(outbox.record(payload)))
     return records
 
 

@@ -49,8 +49,9 @@ import platform
 import random
 import time
 import uuid
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from decimal import Decimal
+from typing import Any
 
 import asyncpg
 import httpx
@@ -63,13 +64,13 @@ from relacja_servicekit.pagination import encode_cursor
 
 from ._stack import bench_stack, load_average, median, percentile
 
-SEGMENTS = {
+SEGMENTS: dict[str, dict[str, Any]] = {
     "bench-high-value": {"and": [{"field": "abc_class", "op": "in", "value": ["A", "B"]}, {"consent": "email_marketing"}]},
     "bench-win-back": {"and": [{"field": "rfm_segment", "op": "in", "value": ["at_risk", "cannot_lose_them", "hibernating"]}, {"not": {"tag": "do-not-contact"}}]},
     "bench-broad": {"or": [{"field": "purchases", "op": "gte", "value": 2}, {"tag": "vip"}]},
 }
 
-PREVIEWS = [
+PREVIEWS: list[dict[str, Any]] = [
     {"field": "net_revenue", "op": "gte", "value": "1000"},
     {"and": [{"field": "rfm_segment", "op": "eq", "value": "champions"}, {"consent": "email_marketing"}]},
     {"or": [{"tag": "vip"}, {"field": "quadrant", "op": "eq", "value": "true_friends"}]},
@@ -134,7 +135,7 @@ async def load(dsn: str, customers: int, orders: int) -> None:
 async def rebuild(url: str) -> None:
     from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
 
-    from relacja_segmentation.projection import rebuild_order_aggregates
+    from relacja_segmentation.app.projection import rebuild_order_aggregates
 
     engine = create_async_engine(url)
     try:
@@ -166,7 +167,7 @@ async def main(args: argparse.Namespace) -> None:
             segment_ids[name] = response.json()["id"]
 
         print("full recomputation:", flush=True)
-        today = datetime.now(timezone.utc).date()
+        today = datetime.now(UTC).date()
         for label, body in (
             ("first scoring (everybody new)", {}),
             ("rerun, nothing changed", {}),
@@ -186,7 +187,7 @@ async def main(args: argparse.Namespace) -> None:
         print("  segment sizes: " + ", ".join(sizes), flush=True)
 
         # Live order events.
-        ids = [r["customer_id"] for r in await conn.fetch(f"SELECT customer_id FROM bench_customers WHERE n = ANY($1::int[])", random.sample(range(args.customers), args.live_events))]
+        ids = [r["customer_id"] for r in await conn.fetch("SELECT customer_id FROM bench_customers WHERE n = ANY($1::int[])", random.sample(range(args.customers), args.live_events))]
         producer = AIOKafkaProducer(**producer_options(stack.bootstrap_servers))
         await producer.start()
         latencies = []
@@ -261,7 +262,7 @@ async def live_orders_from_commit(stack, seg_conn: asyncpg.Connection, customer_
 
 
 async def publish_order(producer: AIOKafkaProducer, customer_id: uuid.UUID) -> uuid.UUID:
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     gross = Decimal("123.45")
     payload = OrderPlacedV1(
         customer_id=customer_id, order_id=uuid.uuid4(), order_number="B-1", status="placed", channel="web", placed_at=now,

@@ -127,6 +127,7 @@ async def load(conn: asyncpg.Connection, tickets: int, open_tickets: int) -> Non
     counts = await conn.fetchrow(
         "SELECT count(*) AS tickets, count(*) FILTER (WHERE status IN ('new','open','pending_customer')) AS active FROM tickets"
     )
+    assert counts is not None  # an aggregate without GROUP BY returns one row
     log.info("loaded %d tickets (%d active) and %d clocks in %.0f s", counts["tickets"], counts["active"],
              await conn.fetchval("SELECT count(*) FROM sla_clocks"), time.perf_counter() - started)
 

@@ -12,11 +12,12 @@ for it.
 
 from __future__ import annotations
 
-from typing import AsyncIterator
+from collections.abc import AsyncIterator
 
 import pytest
 
 from relacja_devstack import Stack, StackConfig
+
 
 @pytest.fixture(scope="session")
 async def stack() -> AsyncIterator[Stack]:

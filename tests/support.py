@@ -6,7 +6,8 @@ import asyncio
 import contextlib
 import time
 import uuid
-from typing import AsyncIterator, Awaitable, Callable, TypeVar
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import TypeVar
 
 import asyncpg
 import httpx

@@ -15,7 +15,8 @@ Map of the package:
     transport.py      the aiohttp transport under that client (httpcore's pool was the bottleneck)
     customer360.py    GET /api/v1/customers/{id}/360, composed from several services
     openapi.py        merging the services' OpenAPI documents into one (pure) and its cache
-    docs.py           /openapi.json and /docs
+    docs.py           /openapi.json, /docs (Swagger UI, served offline), /asyncapi.json, /docs/events
+    catalogue.py      the event catalogue: the AsyncAPI document bundled, and as HTML (pure)
     dependencies.py   MatchedRoute, CurrentPrincipal, RateLimited, UpstreamsDep, Settings
     app.py            create_app(): middleware, /healthz /readyz /metrics, the routes
     main.py           the uvicorn entry: relacja_gateway.main:app

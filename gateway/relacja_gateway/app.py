@@ -7,6 +7,7 @@
                                   BodySizeLimitMiddleware   413 above max_body_bytes
     routes                        /healthz, /readyz, /metrics   (servicekit health_router)
                                   /openapi.json, /docs          the suite's merged OpenAPI (docs.py)
+                                  /asyncapi.json, /docs/events  the event catalogue (docs.py)
                                   GET /api/v1/customers/{id}/360  composed here (customer360.py)
                                   /{path}  every method         → the route table → a service
     lifespan                      opens and closes the one shared upstream httpx client (and the
@@ -22,26 +23,27 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
-from typing import AsyncIterator, Callable, Iterable, Sequence
 
 import httpx
 from fastapi import FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
-from relacja_servicekit.health import Check, health_router
-from relacja_servicekit.openapi import install_problem_openapi
-from relacja_servicekit.middleware import BodySizeLimitMiddleware, RequestContextMiddleware, UnhandledErrorMiddleware
-from relacja_servicekit.problems import Problem, install_problem_handlers
 from starlette.responses import Response
 from starlette.routing import Route as StarletteRoute
 
+from relacja_servicekit.health import Check, health_router
+from relacja_servicekit.middleware import BodySizeLimitMiddleware, RequestContextMiddleware, UnhandledErrorMiddleware
+from relacja_servicekit.openapi import install_problem_openapi
+from relacja_servicekit.problems import Problem, install_problem_handlers
+
 from .auth import Authenticator, JwtBearerAuthenticator
 from .customer360 import router as customer360_router
+from .dependencies import current_principal, matched_route, rate_limited
 from .docs import router as docs_router
 from .jwks import JwksKeySource
-from .dependencies import current_principal, matched_route, rate_limited
-from .proxy import forward, new_upstream_client, new_upstream_transport
 from .openapi import OpenApiCache
+from .proxy import forward, new_upstream_client, new_upstream_transport
 from .ratelimit import RateLimiter
 from .routes import ROUTES, Route, RouteTable
 from .settings import GatewaySettings

@@ -23,12 +23,14 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Callable, Literal, Protocol, Sequence
+from typing import Any, Literal, Protocol
 
 import jwt
-from relacja_servicekit.problems import Problem
 from starlette.datastructures import Headers
+
+from relacja_servicekit.problems import Problem
 
 from .jwks import JwksKeySource, JwksUnavailable
 from .settings import GatewaySettings

@@ -21,8 +21,8 @@ import enum
 import math
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 __all__ = ["BreakerConfig", "BreakerState", "CircuitBreaker"]
 

@@ -35,6 +35,7 @@ from typing import Any, Literal, cast
 import httpx
 from fastapi import APIRouter, Path, Request, Response
 from pydantic import BaseModel, Field
+
 from relacja_servicekit.context import current_request_id, current_traceparent
 from relacja_servicekit.problems import Problem
 
@@ -167,7 +168,7 @@ async def assemble(
 
     results = await asyncio.gather(*(fetch(part) for part in allowed), return_exceptions=True)
     view = Customer360(customer_id=customer_id, omitted=[part.name for part in PARTS if part not in allowed])
-    for part, result in zip(allowed, results):
+    for part, result in zip(allowed, results, strict=True):
         if isinstance(result, _CustomerNotFound):
             raise Problem(404, "Customer not found", f"There is no customer {customer_id}.", type_="not-found")
         if isinstance(result, _Empty):

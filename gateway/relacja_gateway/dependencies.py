@@ -14,13 +14,14 @@ dependencies in a thread pool, which costs more per request than the whole proxy
 
 from __future__ import annotations
 
-from typing import Annotated, Sequence
+from collections.abc import Sequence
+from typing import Annotated
 
 import httpx
 from fastapi import Depends, Request
-from relacja_servicekit.problems import Problem
 
 from relacja_servicekit.context import access_log_fields
+from relacja_servicekit.problems import Problem
 
 from .auth import Authenticator, Principal, authenticate, authorize
 from .ratelimit import Decision, RateLimiter

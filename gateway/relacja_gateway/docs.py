@@ -1,21 +1,63 @@
-"""``/openapi.json`` (the merged document of the whole suite) and ``/docs`` (Swagger UI).
+"""The suite's documentation, all served by the gateway and none of it from elsewhere.
 
-Both are public: the document describes the API, not data. ``/docs`` is FastAPI's Swagger
-UI page pointed at the merged document; its scripts load from a CDN in the browser.
-``?refresh=true`` fetches the services' documents again at once (rate-limited like any
-anonymous call), e.g. right after a deployment.
+    /openapi.json          the merged OpenAPI document of the whole suite (openapi.py)
+    /docs                  Swagger UI for it, with a link to the event catalogue
+    /docs/assets/<file>    Swagger UI's script, stylesheet and icon, from the fastapi-offline
+                           wheel (so /docs works on a closed network: FastAPI's default page
+                           loads them from a CDN and is blank without the internet)
+    /asyncapi.json         the AsyncAPI 3 document of every event, bundled into one file
+    /docs/events           the same document as an HTML page (catalogue.py): each event
+                           type, its topic, its version and its payload fields
+
+All public: they describe the API, not data. ``/openapi.json?refresh=true`` fetches the
+services' documents again at once (rate-limited like any anonymous call), e.g. right after
+a deployment. The pages send a Content-Security-Policy that allows nothing but this
+origin, so a browser refuses a reference to another host instead of waiting for it.
 """
 
 from __future__ import annotations
 
+from importlib.resources import files
+from typing import Final
+
 from fastapi import APIRouter, Request
 from fastapi.openapi.docs import get_swagger_ui_html
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 
+from relacja_servicekit.problems import Problem
+
+from .catalogue import suite_catalogue
 from .dependencies import UpstreamClient, rate_limit_key
 from .openapi import OpenApiCache
 
-__all__ = ["router"]
+__all__ = ["ASSETS", "ASSETS_PATH", "router"]
+
+ASSETS_PATH: Final = "/docs/assets"
+# file name → media type; the only files served, so no path from a client reaches the disk.
+ASSETS: Final = {
+    "swagger-ui-bundle.js": "text/javascript",
+    "swagger-ui.css": "text/css",
+    "favicon.png": "image/png",
+}
+_ASSETS_DIR = files("fastapi_offline") / "static"
+# The files change only with the installed package: a day of caching spares the 1.5 MB
+# script on every visit; a new version of the package comes with a restart anyway.
+_ASSET_CACHE_CONTROL = "public, max-age=86400"
+
+# Swagger UI runs an inline bootstrap script and draws its icons from data: URIs; it
+# fetches the document and sends "Try it out" calls to this origin only.
+_SWAGGER_CSP = (
+    "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; connect-src 'self'; base-uri 'none'; frame-ancestors 'none'"
+)
+_CATALOGUE_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src 'self'; base-uri 'none'; frame-ancestors 'none'"
+
+_NAV = (
+    '<nav style="font-family: sans-serif; padding: .5em 1em; background: #f3f3f3;">'
+    '<a href="/docs/events">Event catalogue (AsyncAPI)</a> · '
+    '<a href="/openapi.json">openapi.json</a> · <a href="/asyncapi.json">asyncapi.json</a></nav>'
+)
+_SWAGGER_ROOT = '<div id="swagger-ui">'
 
 router = APIRouter()
 
@@ -29,6 +71,45 @@ async def openapi_document(request: Request, client: UpstreamClient, refresh: bo
     return JSONResponse(await cache.get(client, refresh=refresh))
 
 
+def _swagger_page() -> str:
+    response = get_swagger_ui_html(
+        openapi_url="/openapi.json",
+        title="Relacja API",
+        swagger_js_url=f"{ASSETS_PATH}/swagger-ui-bundle.js",
+        swagger_css_url=f"{ASSETS_PATH}/swagger-ui.css",
+        swagger_favicon_url=f"{ASSETS_PATH}/favicon.png",
+        # Swagger UI sends the document's URL to validator.swagger.io by default (a badge
+        # image): null turns that off, it would leave this network.
+        swagger_ui_parameters={"validatorUrl": None},
+    )
+    # Starlette types a body as bytes | memoryview (it renders bytes here); bytes() takes both.
+    page = bytes(response.body).decode()
+    if page.count(_SWAGGER_ROOT) != 1:  # FastAPI changed its template: fail at import, not blank
+        raise RuntimeError("FastAPI's Swagger UI page has no single swagger-ui element to put the links above")
+    return page.replace(_SWAGGER_ROOT, _NAV + _SWAGGER_ROOT)
+
+
+_SWAGGER_PAGE: Final = _swagger_page()
+
+
 @router.get("/docs", include_in_schema=False)
 async def swagger_ui() -> HTMLResponse:
-    return get_swagger_ui_html(openapi_url="/openapi.json", title="Relacja API")
+    return HTMLResponse(_SWAGGER_PAGE, headers={"Content-Security-Policy": _SWAGGER_CSP})
+
+
+@router.get(ASSETS_PATH + "/{name}", include_in_schema=False)
+async def docs_asset(name: str) -> FileResponse:
+    media_type = ASSETS.get(name)
+    if media_type is None:
+        raise Problem(404, detail=f"No documentation asset named {name!r}", type_="not-found")
+    return FileResponse(str(_ASSETS_DIR / name), media_type=media_type, headers={"Cache-Control": _ASSET_CACHE_CONTROL})
+
+
+@router.get("/asyncapi.json", include_in_schema=False)
+async def asyncapi_json() -> Response:
+    return Response(suite_catalogue().document_json, media_type="application/json")
+
+
+@router.get("/docs/events", include_in_schema=False)
+async def event_catalogue() -> HTMLResponse:
+    return HTMLResponse(suite_catalogue().html, headers={"Content-Security-Policy": _CATALOGUE_CSP})

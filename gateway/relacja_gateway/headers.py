@@ -27,7 +27,7 @@ gateway is the edge, so client-sent forwarding headers are replaced, not appende
 
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
 
 from .auth import Principal
 

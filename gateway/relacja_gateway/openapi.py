@@ -29,7 +29,8 @@ import asyncio
 import copy
 import logging
 import time
-from typing import Any, Callable, Mapping
+from collections.abc import Callable, Mapping
+from typing import Any
 
 import httpx
 
@@ -269,8 +270,8 @@ class OpenApiCache:
     async def _refresh(self, client: httpx.AsyncClient) -> None:
         names = sorted(self._upstreams)
         fetched = await asyncio.gather(*(self._fetch(client, name) for name in names))
-        documents = {name: doc for name, doc in zip(names, fetched) if doc is not None}
-        self._missing = [name for name, doc in zip(names, fetched) if doc is None]
+        documents = {name: doc for name, doc in zip(names, fetched, strict=True) if doc is not None}
+        self._missing = [name for name, doc in zip(names, fetched, strict=True) if doc is None]
         self._document = merge_documents(self._gateway_document(), documents, self._table, missing=self._missing)
         self._fetched_at = self._clock()
 

@@ -31,10 +31,11 @@ from typing import Any
 from urllib.parse import quote
 
 import httpx
-from relacja_servicekit.context import access_log_fields, current_request_id, current_traceparent
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from starlette.types import Receive, Scope, Send
+
+from relacja_servicekit.context import access_log_fields, current_request_id, current_traceparent
 
 from .auth import Principal
 from .headers import downstream_response_headers, upstream_request_headers

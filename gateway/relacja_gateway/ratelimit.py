@@ -27,8 +27,8 @@ from __future__ import annotations
 import math
 import time
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 __all__ = ["POLICY_NAME", "Decision", "RateLimiter", "TokenBucket"]
 

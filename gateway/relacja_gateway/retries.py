@@ -23,7 +23,7 @@ from __future__ import annotations
 import random
 import time
 from collections import deque
-from typing import Callable
+from collections.abc import Callable
 
 __all__ = ["IDEMPOTENT_METHODS", "RETRYABLE_STATUSES", "RetryBudget", "backoff_delay"]
 

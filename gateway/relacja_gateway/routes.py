@@ -13,6 +13,10 @@
     /api/v1/churn             churn          analytics:read | analytics:write
     /api/v1/kpis              churn          analytics:read | analytics:write
 
+Each event-fed service's ``GET /api/v1/<service>/read-models/freshness`` (customers,
+segmentation, orders, tickets, churn) falls under that service's prefix above, so it is
+routed to it and needs the service's read scope, like any other read of its data.
+
 GET and HEAD are reads (`<area>:read`), every other method is a write (`<area>:write`),
 following the safe methods of RFC 9110 §9.2.1. Prefixes match whole path segments, and
 the longest prefix wins, so a nested prefix can route to another service later — or
@@ -25,8 +29,8 @@ This module is pure data and functions; the HTTP side lives in ``dependencies.py
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Iterable
 
 __all__ = ["Route", "RouteTable", "ROUTES", "READ_METHODS", "has_dot_segments"]
 

@@ -15,7 +15,7 @@ import argparse
 import re
 import time
 import uuid
-from typing import Sequence
+from collections.abc import Sequence
 
 import jwt
 

@@ -86,11 +86,11 @@ def _timeout(request: httpx.Request) -> aiohttp.ClientTimeout:
 
 
 def _has_body(request: httpx.Request) -> bool:
-    return "content-length" in request.headers and request.headers["content-length"] != "0" or "transfer-encoding" in request.headers
+    return ("content-length" in request.headers and request.headers["content-length"] != "0") or "transfer-encoding" in request.headers
 
 
 async def _body(request: httpx.Request) -> AsyncIterator[bytes]:
-    async for chunk in request.stream:  # type: ignore[union-attr]
+    async for chunk in request.stream:  # type: ignore[union-attr]  # the proxy builds every upstream request from an async stream
         yield chunk
 
 

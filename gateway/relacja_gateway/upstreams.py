@@ -27,11 +27,12 @@ import asyncio
 import logging
 import random
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 import httpx
 from prometheus_client import Counter, Gauge, Histogram
+
 from relacja_servicekit.problems import Problem
 
 from .breaker import BreakerConfig, BreakerState, CircuitBreaker
@@ -95,7 +96,7 @@ class Upstreams:
         *,
         clock: Callable[[], float] = time.monotonic,
         rand: Callable[[], float] = random.random,
-        sleep: Callable[[float], object] = asyncio.sleep,
+        sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
     ) -> None:
         self.settings = settings
         self.client = client

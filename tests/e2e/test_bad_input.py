@@ -85,9 +85,11 @@ async def test_list_is_cursor_paginated_without_gaps(gateway: httpx.AsyncClient)
         response = await gateway.post("/api/v1/customers", json={"kind": "person", "display_name": f"Page {i}", "tags": [tag]})
         created.add(response.json()["id"])
     seen: list[str] = []
-    cursor = None
+    cursor: str | None = None
     while True:
-        params = {"limit": 3, "tag": tag} | ({"cursor": cursor} if cursor else {})
+        params: dict[str, str | int] = {"limit": 3, "tag": tag}
+        if cursor:
+            params["cursor"] = cursor
         page = (await gateway.get("/api/v1/customers", params=params)).json()
         assert len(page["items"]) <= 3
         seen += [c["id"] for c in page["items"]]

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import random
 import uuid
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
 import httpx
@@ -25,7 +25,7 @@ def bearer(stack: Stack, *scopes: str) -> dict[str, str]:
 
 
 def placed(customer: uuid.UUID, day: date, amount: Decimal) -> OrderPlacedV1:
-    moment = datetime.combine(day, time(12), tzinfo=timezone.utc)
+    moment = datetime.combine(day, time(12), tzinfo=UTC)
     return OrderPlacedV1(
         customer_id=customer, order_id=uuid.uuid4(), order_number="E2E-1", status="placed", channel="web",
         placed_at=moment, currency="PLN", gross_amount=amount, tax_amount=Decimal(0), total_amount=amount,

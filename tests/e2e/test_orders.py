@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import AsyncIterator
 from decimal import Decimal
-from typing import AsyncIterator
 
 import httpx
 import pytest

@@ -81,6 +81,7 @@ async def test_the_same_event_delivered_twice_changes_nothing(stack: Stack, gate
     db = await asyncpg.connect(stack.database_url("segmentation").replace("+asyncpg", ""))
     try:
         inbox_row = await db.fetchrow(INBOX_ROW, CONSUMER, event_id)
+        assert inbox_row is not None
         assert (inbox_row["partition"], inbox_row["offset"]) == (record.partition, record.offset)
         duplicates_before = await consumer_metric(stack, "duplicate")
 
@@ -108,6 +109,7 @@ async def test_the_same_event_delivered_twice_changes_nothing(stack: Stack, gate
         await db.close()
     await eventually(lambda: _increased(stack, "duplicate", duplicates_before))  # counted after the commit
     after = await projection(gateway, customer["id"])
+    assert after is not None
     assert {**after, "updated_at": None} == {**before, "updated_at": None}  # the owner is not projected
 
 

@@ -4,7 +4,7 @@ PostgreSQL with the messaging tables, and Kafka clients on the stack's broker.""
 from __future__ import annotations
 
 import uuid
-from typing import AsyncIterator
+from collections.abc import AsyncIterator
 
 import asyncpg
 import pytest

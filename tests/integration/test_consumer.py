@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from aiokafka import AIOKafkaProducer
 from sqlalchemy import func, insert, select
@@ -34,7 +34,7 @@ def new_event(customer_id: uuid.UUID | None = None) -> tuple[CloudEvent, Custome
         kind="company",
         display_name="Acme",
         lifecycle_stage="prospect",
-        registered_at=datetime.now(timezone.utc),
+        registered_at=datetime.now(UTC),
     )
     return CloudEvent.for_payload(payload, source="/relacja/tests"), payload
 

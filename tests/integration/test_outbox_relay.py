@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select, update
@@ -28,7 +28,7 @@ def registered(customer_id: uuid.UUID | None = None) -> CustomerRegisteredV1:
         kind="person",
         display_name="Test Person",
         lifecycle_stage="lead",
-        registered_at=datetime.now(timezone.utc),
+        registered_at=datetime.now(UTC),
     )
 
 
@@ -176,7 +176,7 @@ async def _equals(read, expected: int) -> bool:
 async def test_the_relay_deletes_published_rows_past_their_retention_and_nothing_unpublished(stack: Stack, sessions, scratch_engine) -> None:
     async with sessions() as session, session.begin():
         old, recent, pending = [await outbox.add(session, registered()) for _ in range(3)]
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         for event, published_at in ((old, now - timedelta(days=8)), (recent, now - timedelta(days=6)), (pending, None)):
             await session.execute(update(outbox_events).where(outbox_events.c.event_id == uuid.UUID(event.id)).values(published_at=published_at))
     # Only the purge step of the relay runs here: no broker is needed.

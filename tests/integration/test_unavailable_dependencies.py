@@ -23,9 +23,9 @@ async def test_database_down_is_503_with_retry_after(monkeypatch: pytest.MonkeyP
     monkeypatch.setenv("RELACJA_CUSTOMERS_DATABASE_URL", f"postgresql+asyncpg://postgres@127.0.0.1:{port}/relacja_customers")
     monkeypatch.setenv("RELACJA_CUSTOMERS_KAFKA_BOOTSTRAP", f"127.0.0.1:{_free_port()}")
     monkeypatch.setenv("RELACJA_CUSTOMERS_RUN_RELAY", "false")
+    from relacja_customers.api.customers import router
     from relacja_customers.settings import CustomersSettings
     from relacja_servicekit import create_service_app
-    from relacja_customers.api.customers import router
 
     app = create_service_app(name="test", title="customers-under-test", settings=CustomersSettings(), routers=[router])
     async with app.router.lifespan_context(app):

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+
 from relacja_devstack.services import SERVICES
 
 ROOT = Path(__file__).resolve().parents[2]

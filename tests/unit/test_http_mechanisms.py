@@ -3,7 +3,7 @@ declarations in OpenAPI (``relacja_servicekit.etags``, ``relacja_servicekit.open
 
 from __future__ import annotations
 
-from typing import AsyncIterator
+from collections.abc import AsyncIterator
 
 import httpx
 import pytest

@@ -8,7 +8,8 @@ import asyncio
 import json
 import logging
 import uuid
-from typing import Any, AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable
+from typing import Any
 
 import pytest
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -12,7 +12,7 @@ from relacja_servicekit.pagination import decode_cursor, encode_cursor
 
 
 def test_cursor_round_trips_typed_sort_keys() -> None:
-    keys = [datetime(2026, 1, 2, 3, 4, 5, tzinfo=timezone.utc), uuid.uuid4(), 42, "x"]
+    keys = [datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC), uuid.uuid4(), 42, "x"]
     assert decode_cursor(encode_cursor(keys, "-created_at"), sort="-created_at", arity=4) == keys
 
 

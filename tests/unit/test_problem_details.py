@@ -6,7 +6,7 @@ here touch neither database nor broker.
 
 from __future__ import annotations
 
-from typing import AsyncIterator
+from collections.abc import AsyncIterator
 
 import httpx
 import pytest

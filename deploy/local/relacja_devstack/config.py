@@ -26,20 +26,33 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
+from typing import TypedDict
 
 from .services import SERVICES, ServiceSpec, service_by_name
 
-__all__ = ["PROFILES", "REPO_ROOT", "StackConfig"]
+__all__ = ["PROFILES", "REPO_ROOT", "ProfileDefaults", "StackConfig"]
 
 #: deploy/local/relacja_devstack/config.py → the repository root, three folders up.
 REPO_ROOT: Path = Path(__file__).resolve().parents[3]
 
 ENV_PREFIX = "RELACJA_STACK_"
 
+
+class ProfileDefaults(TypedDict):
+    """One profile's defaults, typed so each value reaches :class:`StackConfig` as its own type."""
+
+    state_dir: str
+    pg_port: int
+    broker_port: int
+    jwt_secret: str
+    environment: str
+    fresh: bool
+
+
 # Well-known secrets: they only protect a gateway bound to 127.0.0.1 on a developer box,
 # and being fixed lets `python -m relacja_devstack token` mint a token the running
 # gateway accepts without talking to it. 32+ bytes so PyJWT does not warn about HS256.
-PROFILES: Mapping[str, Mapping[str, object]] = MappingProxyType(
+PROFILES: Mapping[str, ProfileDefaults] = MappingProxyType(
     {
         "dev": {
             "state_dir": ".state/dev",
@@ -113,7 +126,7 @@ class StackConfig:
             broker_port=get_port("BROKER_PORT", defaults["broker_port"]),
             service_ports=MappingProxyType(ports),
             jwt_secret=get("JWT_SECRET", defaults["jwt_secret"]),
-            environment=str(defaults["environment"]),
+            environment=defaults["environment"],
             fresh=get("FRESH", "1" if defaults["fresh"] else "0").strip().lower() in ("1", "true", "yes", "on"),
             ready_timeout=float(get("READY_TIMEOUT", 60.0)),
         )

@@ -251,7 +251,7 @@ class Postgres:
         while True:
             try:
                 conn = await asyncpg.connect(self.dsn("postgres"), timeout=2)
-            except (OSError, asyncpg.PostgresError, asyncio.TimeoutError):
+            except (TimeoutError, OSError, asyncpg.PostgresError):
                 if asyncio.get_running_loop().time() > deadline:
                     raise StackError(
                         f"PostgreSQL on {self.host}:{self.port} does not accept connections\n"

@@ -110,7 +110,7 @@ async def wait_for_port(host: str, port: int, timeout: float, alive=lambda: True
     while time.monotonic() < deadline and alive():
         try:
             _, writer = await asyncio.wait_for(asyncio.open_connection(host, port), 1.0)
-        except (OSError, asyncio.TimeoutError):
+        except (TimeoutError, OSError):
             await asyncio.sleep(0.05)
             continue
         writer.close()
@@ -246,10 +246,8 @@ def reap_stale(state_dir: Path, timeout: float = 5.0) -> list[str]:
         except (psutil.Error, KeyError, ValueError):
             continue
         _signal_group(proc.pid, signal.SIGTERM)
-        try:
+        with contextlib.suppress(psutil.TimeoutExpired):
             proc.wait(timeout)
-        except psutil.TimeoutExpired:
-            pass
         _signal_group(proc.pid, signal.SIGKILL)
         reaped.append(name)
     with contextlib.suppress(FileNotFoundError):

@@ -31,6 +31,9 @@ class ServiceSpec:
     env_prefix: str
     database: bool = True
     is_gateway: bool = False
+    # Services this one asks directly (read-through on a projection miss): each gets
+    # ``<env_prefix>_<NAME>_URL`` pointing at that service, e.g. RELACJA_ORDERS_CUSTOMERS_URL.
+    reads_from: tuple[str, ...] = ()
 
     @property
     def database_name(self) -> str:
@@ -63,6 +66,7 @@ SERVICES: tuple[ServiceSpec, ...] = (
         dev_port=8103,
         test_port=18103,
         env_prefix="RELACJA_ORDERS",
+        reads_from=("customers",),
     ),
     ServiceSpec(
         name="tickets",
@@ -70,6 +74,7 @@ SERVICES: tuple[ServiceSpec, ...] = (
         dev_port=8104,
         test_port=18104,
         env_prefix="RELACJA_TICKETS",
+        reads_from=("customers",),
     ),
     ServiceSpec(
         name="churn",

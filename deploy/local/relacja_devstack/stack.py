@@ -223,7 +223,7 @@ class Stack:
         if not ini.is_file():
             raise StackError(f"{spec.name}: no Alembic config at {ini}")
         log_path = self.config.logs_dir / f"{spec.name}-migrate.log"
-        with open(log_path, "ab") as out:
+        with open(log_path, "ab") as out:  # noqa: ASYNC230 - a local append-only log: opening it does not wait on anything
             proc = await asyncio.create_subprocess_exec(
                 sys.executable, "-m", "alembic", "-c", str(ini), "upgrade", "heads",
                 cwd=self.config.repo_root, env=self._service_env(spec),
@@ -262,6 +262,8 @@ class Stack:
                 env.setdefault(f"{prefix}_RATE_LIMIT_BURST", "10000")
         else:
             env[f"{prefix}_KAFKA_BOOTSTRAP"] = cfg.bootstrap_servers
+        for upstream in spec.reads_from:
+            env[f"{prefix}_{upstream.upper()}_URL"] = cfg.service_url(upstream)
         return env
 
     async def _start_services(self, specs: Iterable[ServiceSpec]) -> None:
@@ -347,7 +349,7 @@ async def _first_failure(coros: Sequence[Awaitable[object]]) -> None:
     for task in pending:
         task.cancel()
     await asyncio.gather(*pending, return_exceptions=True)
-    errors = [t.exception() for t in done if not t.cancelled() and t.exception() is not None]
+    errors = [error for t in done if not t.cancelled() and (error := t.exception()) is not None]
     if len(errors) > 1 and all(isinstance(e, StackError) for e in errors):
         raise StackError("\n\n".join(str(e) for e in errors))
     if errors:

@@ -14,9 +14,9 @@ import argparse
 import csv
 import json
 import sys
+from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 

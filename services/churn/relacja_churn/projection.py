@@ -14,7 +14,7 @@ keep — and erased customers are left out of the score lists.
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from sqlalchemy import delete, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -82,8 +82,8 @@ async def on_merged(session: AsyncSession, event: CloudEvent, payload: Customers
 
 def utc_day(moment: datetime):
     """The UTC calendar day of a timestamp (a naive one is taken as UTC)."""
-    aware = moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
-    return aware.astimezone(timezone.utc).date()
+    aware = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return aware.astimezone(UTC).date()
 
 
 async def _apply_order(session: AsyncSession, payload: _OrderSnapshot) -> None:

@@ -8,7 +8,7 @@ since the run was fitted. The value band uses the run's stored CLV cut-offs.
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 from sqlalchemy import delete, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -34,7 +34,7 @@ async def rescore_customer(session: AsyncSession, customer_id: uuid.UUID, *, tod
     if len(tx.day) == 0:  # every order cancelled or returned: no purchase history to score
         await session.execute(delete(scores).where(scores.c.run_id == run.id, scores.c.customer_id == customer_id))
         return True
-    today = today or datetime.now(timezone.utc).date()
+    today = today or datetime.now(UTC).date()
     as_of_day = max(run.calibration_end.toordinal(), today.toordinal(), int(tx.day.max()))
     summary = summarise(tx.customer, tx.day, tx.amount, calibration_end_day=as_of_day, unit=run.time_unit)
     bg = BgNbdParams(**run.bgnbd)
@@ -58,7 +58,7 @@ async def rescore_customer(session: AsyncSession, customer_id: uuid.UUID, *, tod
         "clv": float(result.clv[0]),
         "risk_tier": str(result.risk_tier[0]),
         "value_band": str(result.value_band[0]),
-        "scored_at": datetime.now(timezone.utc),
+        "scored_at": datetime.now(UTC),
     }
     await session.execute(
         pg_insert(scores)

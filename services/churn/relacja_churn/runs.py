@@ -20,7 +20,7 @@ import logging
 import time
 import uuid
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from typing import Any
 
 import numpy as np
@@ -131,14 +131,14 @@ def results_of(outcome: RunOutcome, config: RunConfig) -> dict[str, Any]:
 
 async def _copy_scores(session: AsyncSession, run_id: uuid.UUID, outcome: RunOutcome, as_of: date) -> None:
     s, sc = outcome.summary, outcome.scores
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     first = [date.fromordinal(int(d)) for d in s.first_day]
     last = [date.fromordinal(int(d)) for d in s.last_day]
     records = list(zip(
         [run_id] * len(s), outcome.customer_ids, [as_of] * len(s),
         s.x.astype(int).tolist(), s.t_x.tolist(), s.T.tolist(), s.monetary.tolist(), first, last,
         sc.p_alive.tolist(), sc.expected_purchases.tolist(), sc.expected_spend.tolist(), sc.clv.tolist(),
-        sc.risk_tier.tolist(), sc.value_band.tolist(), [now] * len(s),
+        sc.risk_tier.tolist(), sc.value_band.tolist(), [now] * len(s), strict=True,
     ))
     connection = await session.connection()
     raw = (await connection.get_raw_connection()).driver_connection
@@ -175,7 +175,7 @@ async def _claim_next(connection: AsyncConnection) -> Any | None:
             await connection.execute(
                 update(model_runs)
                 .where(model_runs.c.id == next_id)
-                .values(status="running", started_at=datetime.now(timezone.utc))
+                .values(status="running", started_at=datetime.now(UTC))
                 .returning(*model_runs.c)
             )
         ).first()
@@ -212,7 +212,7 @@ async def fail_abandoned_runs(engine: AsyncEngine) -> list[uuid.UUID]:
             try:
                 result = await connection.execute(
                     update(model_runs).where(model_runs.c.id == run_id, model_runs.c.status == "running")
-                    .values(status="failed", error=INTERRUPTED, finished_at=datetime.now(timezone.utc))
+                    .values(status="failed", error=INTERRUPTED, finished_at=datetime.now(UTC))
                 )
                 if result.rowcount:
                     abandoned.append(run_id)
@@ -249,14 +249,14 @@ async def _execute(sessions: async_sessionmaker[AsyncSession], run: Any) -> None
             timings["total_seconds"] = time.perf_counter() - started
             await session.execute(
                 update(model_runs).where(model_runs.c.id == run.id)
-                .values(**values, timings=timings, finished_at=datetime.now(timezone.utc))
+                .values(**values, timings=timings, finished_at=datetime.now(UTC))
             )
     except Exception as exc:  # a failed fit is recorded on the run, not raised into the worker
         log.warning("model run %s failed: %s", run.id, exc)
         async with sessions() as session, session.begin():
             await session.execute(
                 update(model_runs).where(model_runs.c.id == run.id)
-                .values(status="failed", error=str(exc)[:2000], finished_at=datetime.now(timezone.utc))
+                .values(status="failed", error=str(exc)[:2000], finished_at=datetime.now(UTC))
             )
 
 
@@ -297,7 +297,7 @@ def run_worker(
         while True:
             await fail_abandoned_runs(engine)
             async with sessions() as session, session.begin():
-                await schedule_refit_if_due(session, now=datetime.now(timezone.utc), interval_seconds=refit_interval_seconds)
+                await schedule_refit_if_due(session, now=datetime.now(UTC), interval_seconds=refit_interval_seconds)
             while await execute_next_run(engine, sessions) is not None:
                 pass  # run every queued model run, one after another
             await asyncio.sleep(poll_seconds)

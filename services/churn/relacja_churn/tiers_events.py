@@ -8,19 +8,15 @@ updated, in the transaction that stored the score.
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
-from sqlalchemy import insert, select, text
+from sqlalchemy import select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from relacja_contracts import CloudEvent
 from relacja_contracts.events.churn import ChurnRiskTierChangedV1
-from relacja_messaging import Outbox
-from relacja_messaging.tables import outbox_events
 
-from .events import emit
-from .settings import EVENT_SOURCE
+from .events import emit, emit_many
 from .tables import customers, scores
 
 __all__ = ["announce_customer_tier", "announce_run_tiers"]
@@ -42,7 +38,7 @@ async def announce_customer_tier(
         session,
         ChurnRiskTierChangedV1(
             customer_id=customer_id, run_id=run_id, previous_risk_tier=previous_tier, risk_tier=risk_tier,
-            probability_alive=min(max(p_alive, 0.0), 1.0), changed_at=datetime.now(timezone.utc),
+            probability_alive=min(max(p_alive, 0.0), 1.0), changed_at=datetime.now(UTC),
         ),
     )
     await session.execute(
@@ -54,7 +50,7 @@ async def announce_customer_tier(
 
 
 async def announce_run_tiers(session: AsyncSession, run_id: uuid.UUID) -> int:
-    """Announce every tier the run changed (bulk outbox inserts); returns the count."""
+    """Announce every tier the run changed (``emit_many`` per batch); returns the count."""
     changed = (
         await session.execute(
             select(scores.c.customer_id, scores.c.risk_tier, scores.c.p_alive, customers.c.risk_tier.label("previous"))
@@ -62,16 +58,15 @@ async def announce_run_tiers(session: AsyncSession, run_id: uuid.UUID) -> int:
             .where(scores.c.run_id == run_id, customers.c.risk_tier.is_distinct_from(scores.c.risk_tier))
         )
     ).all()
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     for start in range(0, len(changed), _BATCH):
-        rows = []
-        for row in changed[start:start + _BATCH]:
-            payload = ChurnRiskTierChangedV1(
+        await emit_many(session, [
+            ChurnRiskTierChangedV1(
                 customer_id=row.customer_id, run_id=run_id, previous_risk_tier=row.previous, risk_tier=row.risk_tier,
                 probability_alive=min(max(row.p_alive, 0.0), 1.0), changed_at=now,
             )
-            rows.append(Outbox.row(CloudEvent.for_payload(payload, source=EVENT_SOURCE), payload))
-        await session.execute(insert(outbox_events), rows)
+            for row in changed[start:start + _BATCH]
+        ])
     await session.execute(
         text(
             """

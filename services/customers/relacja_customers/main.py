@@ -8,9 +8,9 @@ from relacja_servicekit import create_service_app
 from .api.consents import router as consents_router
 from .api.customers import router as customers_router
 from .api.important_dates import router as important_dates_router
-from .api.interactions import router as interactions_router
 from .api.imports import IMPORTS_PATH
 from .api.imports import router as imports_router
+from .api.interactions import router as interactions_router
 from .api.merge import router as merge_router
 from .api.privacy import router as privacy_router
 from .api.service_settings import router as settings_router

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -115,7 +115,7 @@ class ImportantDateAnnouncer:
     async def run(self) -> None:
         while True:
             try:
-                today = datetime.now(timezone.utc).date()
+                today = datetime.now(UTC).date()
                 announced = await announce_upcoming(self.sessions, today=today, lead_days=self.lead_days)
                 log.info("announced %d upcoming important dates (lead %d days)", announced, self.lead_days)
             except Exception as error:
@@ -124,7 +124,7 @@ class ImportantDateAnnouncer:
                 log.warning("important-date run failed, retrying in %ss: %r", _RETRY_AFTER_OUTAGE, error)
                 await asyncio.sleep(_RETRY_AFTER_OUTAGE)
                 continue
-            await asyncio.sleep(seconds_until_next_run(datetime.now(timezone.utc), self.run_at))
+            await asyncio.sleep(seconds_until_next_run(datetime.now(UTC), self.run_at))
 
 
 def important_dates_background(settings: CustomersSettings) -> Background:

@@ -2,13 +2,23 @@
 
     main.py         the ASGI app (routes + customers consumer + outbox relay)
     settings.py     OrdersSettings (env prefix RELACJA_ORDERS_)
-    tables.py       the service's tables
-    domain/         pure rules: money rounding, pricing, status machine, returns, import rows
-    api/            HTTP routes and their request/response models
-    projection.py   the customers projection (consumer of relacja.customers)
-    snapshot.py     an order as the payload every order event carries
-    events.py       emit(): live events through the outbox
-    bulk_events.py  outbox rows for imported orders, built by PostgreSQL
+    tables.py       the service's tables (SQLAlchemy Core)
+    domain/         pure rules: money rounding, pricing, the status machine and return
+                    decisions, return limits and values, import rows — no I/O
+    app/            use cases, one module per aggregate: products, orders (customer check
+                    with read-through, pricing, transitions, refund on cancel), returns
+                    (pending limits, decisions), summary (a customer's orders in brief),
+                    imports; events.py: the order event payload and its two writers (one
+                    live event, the import's set-based SQL); schemas.py: commands and
+                    results; errors.py: what the use cases refuse
+    api/            HTTP only: routes, parsing, ETag/If-Match and Idempotency-Key through
+                    relacja_servicekit, problems.py maps the use cases' refusals
+                    (imported by main.py only)
+    consumers.py    the customers projection (consumer of relacja.customers)
+    migrations/     (beside the package) frozen Alembic revisions
+
+No workers.py: the service has no scheduler or background loop of its own (the outbox
+relay and the consumer are servicekit's, started by main.py).
 
 Documentation: docs/orders.md.
 """

@@ -6,11 +6,11 @@ from relacja_servicekit import create_service_app
 
 from .api.imports import IMPORTS_PATH
 from .api.imports import router as imports_router
-from .api.products import router as products_router
 from .api.orders import router as orders_router
+from .api.products import router as products_router
 from .api.returns import router as returns_router
 from .api.summary import router as summary_router
-from .projection import CONSUMER_GROUP, handlers
+from .consumers import CONSUMER_GROUP, handlers
 from .settings import OrdersSettings
 
 __all__ = ["app", "settings"]

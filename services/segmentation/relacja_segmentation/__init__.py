@@ -3,13 +3,11 @@
     main.py        the ASGI app (routes + event consumer + outbox relay + schedule)
     settings.py    SegmentationSettings (env prefix RELACJA_SEGMENTATION_)
     tables.py      the projection tables
-    handlers.py    event handlers that keep the projection current
-    projection.py  per-customer aggregates recomputed from the customer's rows
-    scoring.py     RFM / ABC / quadrant: one customer (events) or everybody (recomputation)
-    membership.py  materialised rule-based segment membership
-    rule_sql.py    rule → parameterised SQL condition
+    domain/        pure, vectorised scoring (RFM, ABC, loyalty matrix) and the rule language
+    app/           use cases: projection upkeep, scoring, membership, rule SQL, segments, profiles, analysis
+    api/           HTTP routes and their response models (imported by main.py only)
+    consumers.py   event handlers that keep the projection, scores and membership current
+    workers.py     the scheduled full recomputation
     events.py      emit() and set-based outbox inserts
-    scheduler.py   the scheduled full recomputation
-    domain/        pure, vectorised scoring and the rule language
-    api/           HTTP routes and their response models
+    migrations/    (beside the package) frozen Alembic revisions
 """

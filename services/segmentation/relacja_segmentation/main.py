@@ -8,9 +8,9 @@ from relacja_servicekit import create_service_app
 from .api.analysis import router as analysis_router
 from .api.profiles import router as profiles_router
 from .api.segments import router as segments_router
-from .handlers import handlers
-from .scheduler import scheduled_recomputation
+from .consumers import handlers
 from .settings import CONSUMER_NAME, get_settings
+from .workers import scheduled_recomputation
 
 __all__ = ["app", "settings"]
 

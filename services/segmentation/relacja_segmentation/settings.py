@@ -31,7 +31,7 @@ class SegmentationSettings(ServiceSettings):
     recompute_interval_seconds: float = Field(default=3600, ge=0, description="Full recomputation period; 0 turns the schedule off")
 
     @model_validator(mode="after")
-    def _cutoffs_ordered(self) -> "SegmentationSettings":
+    def _cutoffs_ordered(self) -> SegmentationSettings:
         AbcCutoffs(self.abc_cutoff_a, self.abc_cutoff_b)
         return self
 

@@ -8,9 +8,10 @@ The arithmetic is in ``domain/sla.py``; this module only moves clocks between ro
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable, Mapping
 from dataclasses import asdict
 from datetime import date, datetime
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 from sqlalchemy import delete, insert, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession

@@ -1,7 +1,10 @@
 """Event handlers of the ``tickets.events`` consumer group.
 
-    CustomersMergedV1   re-key tickets, surveys and known orders of the merged customer to the survivor
-    CustomerErasedV1    drop personal data: ticket subjects and descriptions, comment bodies,
+    CustomerRegisteredV1 the customer may open tickets (``known_customers``; a customer not seen
+                        yet is looked up once at the customers service, see api/tickets.py)
+    CustomersMergedV1   re-key tickets, surveys and known orders of the merged customer to the survivor;
+                        the merged id can open no more tickets
+    CustomerErasedV1    no new tickets; drop personal data: ticket subjects and descriptions, comment bodies,
                         survey comments, stored Idempotency-Key responses; unanswered surveys
                         expire (their tokens stop working)
     OrderPlacedV1       remember the order (id, customer, placed_at) for "complaints per 1,000 orders"
@@ -19,19 +22,26 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from relacja_contracts import CloudEvent
-from relacja_contracts.events import CustomerErasedV1, CustomersMergedV1, OrderPlacedV1
+from relacja_contracts.events import CustomerErasedV1, CustomerRegisteredV1, CustomersMergedV1, OrderPlacedV1
 from relacja_messaging import EventHandlers
 from relacja_servicekit.idempotency import idempotency_keys
+from relacja_servicekit.known_customers import project_erased, project_merged, project_registered
 
-from .tables import known_orders, surveys, ticket_comments, tickets
+from .tables import known_customers, known_orders, surveys, ticket_comments, tickets
 
 __all__ = ["handlers"]
 
 handlers = EventHandlers()
 
 
+@handlers.on(CustomerRegisteredV1)
+async def know_customer(session: AsyncSession, event: CloudEvent, payload: CustomerRegisteredV1) -> None:
+    await project_registered(session, known_customers, payload.customer_id)
+
+
 @handlers.on(CustomersMergedV1)
 async def rekey_merged_customer(session: AsyncSession, event: CloudEvent, payload: CustomersMergedV1) -> None:
+    await project_merged(session, known_customers, payload.customer_id, payload.merged_customer_id)
     for table in (tickets, surveys, known_orders):
         await session.execute(
             update(table).where(table.c.customer_id == payload.merged_customer_id).values(customer_id=payload.customer_id)
@@ -41,6 +51,7 @@ async def rekey_merged_customer(session: AsyncSession, event: CloudEvent, payloa
 @handlers.on(CustomerErasedV1)
 async def erase_customer_data(session: AsyncSession, event: CloudEvent, payload: CustomerErasedV1) -> None:
     customer_id, erased_at = payload.customer_id, payload.erased_at
+    await project_erased(session, known_customers, customer_id)
     their_tickets = select(tickets.c.id).where(tickets.c.customer_id == customer_id)
     await session.execute(
         update(tickets).where(tickets.c.customer_id == customer_id).values(subject=None, description=None, erased_at=erased_at)

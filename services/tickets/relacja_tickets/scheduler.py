@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import ColumnElement, and_, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -131,7 +131,7 @@ class SlaWatcher:
 
     async def run_once(self) -> float:
         """One round; the seconds to sleep before the next."""
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         flagged = await flag_breaches(self.sessions, now, batch_size=self.settings.sla_batch_size)
         closed = await close_resolved(self.sessions, now, self.settings.reopen_window, batch_size=self.settings.sla_batch_size)
         if flagged or closed:
@@ -142,7 +142,7 @@ class SlaWatcher:
         poll = self.settings.sla_poll_seconds
         if upcoming is None:
             return poll
-        return min(poll, max((upcoming - datetime.now(timezone.utc)).total_seconds(), _MIN_PAUSE))
+        return min(poll, max((upcoming - datetime.now(UTC)).total_seconds(), _MIN_PAUSE))
 
     async def run(self) -> None:
         while True:

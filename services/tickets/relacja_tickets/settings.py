@@ -8,6 +8,7 @@ from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from relacja_servicekit import ServiceSettings
+from relacja_servicekit.customer_directory import CustomerDirectorySettings
 
 __all__ = ["CONSUMER_NAME", "EVENT_SOURCE", "TicketsSettings"]
 
@@ -15,7 +16,8 @@ EVENT_SOURCE = "/relacja/tickets"
 CONSUMER_NAME = "tickets.events"
 
 
-class TicketsSettings(ServiceSettings):
+class TicketsSettings(ServiceSettings, CustomerDirectorySettings):
+    # customers_url, customers_timeout_seconds: the read-through on a customers projection miss
     model_config = SettingsConfigDict(env_prefix="RELACJA_TICKETS_", extra="ignore")
 
     database_url: str = "postgresql+asyncpg://postgres@127.0.0.1:55432/relacja_tickets"

@@ -1,4 +1,4 @@
-"""Tables of the tickets service (SQLAlchemy Core; DDL in migrations/versions/0002_tickets.py).
+"""Tables of the tickets service (SQLAlchemy Core), with the indexes the migrations create.
 
     sla_policies    one per team (team NULL: the default), with its working-hours calendar and rules
     tickets         the case; ``next_due_at`` is the earliest due instant of its running clocks
@@ -7,11 +7,12 @@
     ticket_comments the thread; public comments are seen by the customer
     surveys         CSAT / NPS surveys, answered with a one-time token (only its hash is kept)
     known_orders    orders seen on relacja.orders, for "complaints per 1,000 orders"
+    known_customers customers seen on relacja.customers (or looked up once on a miss): who may open a ticket
 """
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from sqlalchemy import (
     Boolean,
@@ -19,12 +20,15 @@ from sqlalchemy import (
     Date,
     DateTime,
     ForeignKey,
+    Index,
     Integer,
     MetaData,
     PrimaryKeyConstraint,
     Table,
     Text,
+    func,
     literal,
+    text,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
 from sqlalchemy.sql.elements import ColumnElement
@@ -41,12 +45,16 @@ __all__ = [
     "ticket_comments",
     "surveys",
     "known_orders",
+    "known_customers",
 ]
 
 # "No deadline": keeps next_due_at NOT NULL so keyset pagination compares plain tuples.
-FAR_FUTURE = datetime(9999, 12, 31, tzinfo=timezone.utc)
+FAR_FUTURE = datetime(9999, 12, 31, tzinfo=UTC)
 
 metadata = MetaData()
+
+# The queue and at-risk indexes are partial on this predicate (see is_active()).
+_ACTIVE = text("status IN (" + ", ".join(f"'{status}'" for status in ACTIVE_STATUSES) + ")")
 
 sla_policies = Table(
     "sla_policies",
@@ -61,6 +69,8 @@ sla_policies = Table(
     Column("version", Integer, nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
+    # One policy per team, and one default (team NULL).
+    Index("sla_policies_team", text("coalesce(team, '')"), unique=True),
 )
 
 tickets = Table(
@@ -90,6 +100,12 @@ tickets = Table(
     Column("resolved_at", DateTime(timezone=True), nullable=True),
     Column("closed_at", DateTime(timezone=True), nullable=True),
     Column("erased_at", DateTime(timezone=True), nullable=True),
+    Index("tickets_customer", "customer_id", text("opened_at DESC"), text("id DESC")),
+    Index("tickets_opened", text("opened_at DESC"), text("id DESC")),
+    Index("tickets_assignee_queue", "assignee_id", "next_due_at", "id", postgresql_where=_ACTIVE),
+    Index("tickets_team_queue", "team", "next_due_at", "id", postgresql_where=_ACTIVE),
+    Index("tickets_next_due", "next_due_at", "id", postgresql_where=_ACTIVE),
+    Index("tickets_resolved", "resolved_at", postgresql_where=text("status = 'resolved'")),
 )
 
 sla_clocks = Table(
@@ -104,6 +120,11 @@ sla_clocks = Table(
     Column("met_at", DateTime(timezone=True), nullable=True),
     Column("breached_at", DateTime(timezone=True), nullable=True),
     PrimaryKeyConstraint("ticket_id", "target"),
+    # The breach scheduler: unflagged running clocks by due time.
+    Index(
+        "sla_clocks_watch", "due_at",
+        postgresql_where=text("due_at IS NOT NULL AND met_at IS NULL AND breached_at IS NULL AND running_since IS NOT NULL"),
+    ),
 )
 
 ticket_comments = Table(
@@ -117,6 +138,7 @@ ticket_comments = Table(
     Column("body", Text, nullable=True, comment="NULL only after the customer's erasure"),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("erased_at", DateTime(timezone=True), nullable=True),
+    Index("ticket_comments_thread", "ticket_id", "created_at", "id"),
 )
 
 surveys = Table(
@@ -132,6 +154,8 @@ surveys = Table(
     Column("answered_at", DateTime(timezone=True), nullable=True),
     Column("score", Integer, nullable=True),
     Column("comment", Text, nullable=True),
+    Index("surveys_customer_answered", "customer_id", text("answered_at DESC"), postgresql_where=text("answered_at IS NOT NULL")),
+    Index("surveys_customer", "customer_id"),
 )
 
 known_orders = Table(
@@ -140,6 +164,18 @@ known_orders = Table(
     Column("order_id", UUID(as_uuid=True), primary_key=True),
     Column("customer_id", UUID(as_uuid=True), nullable=False),
     Column("placed_at", DateTime(timezone=True), nullable=False),
+    Index("known_orders_placed", "placed_at"),
+    Index("known_orders_customer", "customer_id"),
+)
+
+
+known_customers = Table(
+    "known_customers",
+    metadata,
+    Column("customer_id", UUID(as_uuid=True), primary_key=True),
+    Column("state", Text, nullable=False, comment="active | merged | erased"),
+    Column("merged_into", UUID(as_uuid=True), nullable=True),
+    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
 )
 
 

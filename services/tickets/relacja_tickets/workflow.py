@@ -17,8 +17,9 @@ outbox. The HTTP routes only parse, check preconditions and answer.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from datetime import datetime, timedelta
-from typing import Any, Mapping
+from typing import Any
 
 from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -212,4 +213,4 @@ async def issue_survey(
             expires_at=expires_at,
         )
     )
-    return IssuedSurvey(id=survey_id, kind=kind, token=token, url_path=f"/api/v1/surveys/{token}", expires_at=expires_at)  # type: ignore[arg-type]
+    return IssuedSurvey(id=survey_id, kind=kind, token=token, url_path=f"/api/v1/surveys/{token}", expires_at=expires_at)

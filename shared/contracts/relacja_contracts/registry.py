@@ -6,11 +6,11 @@ documents every entry. Adding an event = adding its class to ``_MODELS``.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from types import MappingProxyType
-from typing import Mapping
 
-from .base import EventPayload
 from . import events
+from .base import EventPayload
 
 __all__ = ["EVENT_TYPES", "payload_model"]
 

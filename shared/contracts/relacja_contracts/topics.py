@@ -25,7 +25,7 @@ class Topic:
     description: str = ""
 
     @property
-    def dead_letter(self) -> "Topic":
+    def dead_letter(self) -> Topic:
         return Topic(
             name=dead_letter_topic(self.name),
             partitions=1,

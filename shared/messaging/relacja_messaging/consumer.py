@@ -30,7 +30,7 @@ import logging
 import random
 import traceback
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 from aiokafka.errors import CommitFailedError, IllegalStateError
@@ -258,7 +258,8 @@ class EventConsumer:
 
     async def _dead_letter(self, record: ConsumerRecord, error: BaseException, event: CloudEvent | None) -> None:
         """Publish the record to ``<topic>.dlq``; waits out a broker outage rather than dropping it."""
-        headers = list(record.headers) + [
+        headers = [
+            *record.headers,
             ("dlq_consumer", self.name.encode()),
             ("dlq_error_type", type(error).__name__.encode()),
             ("dlq_error", str(error)[:2000].encode()),
@@ -266,7 +267,7 @@ class EventConsumer:
             ("dlq_source_topic", record.topic.encode()),
             ("dlq_source_partition", str(record.partition).encode()),
             ("dlq_source_offset", str(record.offset).encode()),
-            ("dlq_failed_at", datetime.now(timezone.utc).isoformat().encode()),
+            ("dlq_failed_at", datetime.now(UTC).isoformat().encode()),
         ]
         log.error("consumer %s: dead-lettering %s[%d]@%d: %r", self.name, record.topic, record.partition, record.offset, error)
         attempt = 0
@@ -292,7 +293,7 @@ class EventConsumer:
             await self._record_in_inbox(session, record, event, outcome="dead_lettered")
 
     def _backoff(self, attempt: int) -> float:
-        base = min(self.settings.initial_backoff * (2**attempt), self.settings.max_backoff)
+        base: float = min(self.settings.initial_backoff * (2**attempt), self.settings.max_backoff)
         return base * (0.5 + random.random() / 2)
 
     def _count(self, outcome: str) -> str:

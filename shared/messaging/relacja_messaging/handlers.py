@@ -12,8 +12,9 @@ and calls it inside the transaction that also writes the inbox row.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Awaitable, Callable, Generic, TypeVar
+from typing import Generic, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -39,7 +40,7 @@ class EventHandlers:
         def register(handler: Handler[P]) -> Handler[P]:
             if model.event_type in self._by_type:
                 raise ValueError(f"a handler for {model.event_type} is already registered")
-            self._by_type[model.event_type] = Registration(model, handler)  # type: ignore[arg-type]
+            self._by_type[model.event_type] = Registration(model, handler)  # type: ignore[arg-type]  # Registration is invariant in P; dispatch looks up by event_type, so model and handler always match
             return handler
 
         return register

@@ -1,8 +1,13 @@
-"""DDL for the messaging tables in a service database.
+"""DDL for today's messaging tables, for scratch databases (tests, benchmarks).
 
-A service's first migration calls ``create_messaging_tables(op.get_bind())``; tests call
-it through ``AsyncConnection.run_sync``. The statement-level trigger sends one ``NOTIFY relacja_outbox`` per inserting statement; PostgreSQL delivers
-it at commit (and drops it on rollback), which is exactly when the relay may look.
+    async with engine.begin() as conn:
+        await conn.run_sync(create_messaging_tables)
+
+A service's migrations never call this: a revision spells out the DDL as it was at that
+revision (see any service's ``0001`` revision), because this follows ``tables.py`` as it
+is today. The statement-level trigger sends one ``NOTIFY relacja_outbox`` per inserting
+statement; PostgreSQL delivers it at commit (and drops it on rollback), which is exactly
+when the relay may look.
 """
 
 from __future__ import annotations
@@ -12,7 +17,7 @@ from sqlalchemy.engine import Connection
 
 from .tables import NOTIFY_CHANNEL, inbox_events, outbox_events, relay_watermarks
 
-__all__ = ["create_messaging_tables", "drop_messaging_tables"]
+__all__ = ["create_messaging_tables"]
 
 _TABLES = (outbox_events, inbox_events, relay_watermarks)
 
@@ -37,10 +42,3 @@ def create_messaging_tables(bind: Connection) -> None:
             "FOR EACH STATEMENT EXECUTE FUNCTION notify_outbox();"
         )
     )
-
-
-def drop_messaging_tables(bind: Connection) -> None:
-    bind.execute(text("DROP TRIGGER IF EXISTS outbox_events_notify ON outbox_events"))
-    bind.execute(text("DROP FUNCTION IF EXISTS notify_outbox()"))
-    for table in reversed(_TABLES):
-        table.drop(bind)

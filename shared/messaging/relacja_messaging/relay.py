@@ -31,6 +31,7 @@ below that batch's base on both brokers, so the check never fires on an intact l
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import random
 import time
@@ -41,7 +42,7 @@ from typing import Any
 import asyncpg
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from prometheus_client import Counter, Gauge
-from sqlalchemy import Text, cast, delete, func, select, update
+from sqlalchemy import ColumnElement, Text, cast, delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -261,7 +262,7 @@ class OutboxRelay:
             await declare_topics(self.bootstrap, replication_factor=self.settings.replication_factor)
         async with self.engine.begin() as conn:
             await conn.scalar(select(func.pg_advisory_xact_lock(_RELAY_LOCK_KEY)))
-            condition = outbox_events.c.published_at.is_not(None)
+            condition: ColumnElement[bool] = outbox_events.c.published_at.is_not(None)
             if since is not None:
                 condition &= outbox_events.c.created_at >= since
             result = await conn.execute(update(outbox_events).where(condition).values(published_at=None))
@@ -277,10 +278,8 @@ class OutboxRelay:
     # -- waiting and housekeeping ------------------------------------------------------
 
     async def _sleep_until_woken(self) -> None:
-        try:
+        with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._wake.wait(), timeout=self.settings.poll_interval)
-        except asyncio.TimeoutError:
-            pass
         self._wake.clear()
 
     async def _listen(self) -> None:
@@ -291,7 +290,7 @@ class OutboxRelay:
             try:
                 connection = await asyncpg.connect(dsn)
                 lost = asyncio.Event()
-                connection.add_termination_listener(lambda _c: lost.set())
+                connection.add_termination_listener(lambda _c: lost.set())  # noqa: B023 - used only within this iteration, which awaits `lost`
                 await connection.add_listener(NOTIFY_CHANNEL, lambda *_args: self._wake.set())
                 self._wake.set()  # rows may have arrived while we were not listening
                 await lost.wait()

@@ -16,7 +16,7 @@ from datetime import timedelta
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-__all__ = ["delete_older_than", "purge_inbox", "create_inbox_retention_index"]
+__all__ = ["delete_older_than", "purge_inbox"]
 
 
 async def delete_older_than(engine: AsyncEngine, table: str, column: str, age: timedelta, *, batch: int = 5_000) -> int:
@@ -39,7 +39,3 @@ async def purge_inbox(engine: AsyncEngine, retention: timedelta, *, batch: int =
     """Delete inbox rows of events applied longer than ``retention`` ago."""
     return await delete_older_than(engine, "inbox_events", "processed_at", retention, batch=batch)
 
-
-def create_inbox_retention_index(bind) -> None:  # type: ignore[no-untyped-def]
-    """For databases whose inbox predates the index (each service's retention migration)."""
-    bind.execute(text("CREATE INDEX IF NOT EXISTS ix_inbox_events_processed_at ON inbox_events (processed_at)"))

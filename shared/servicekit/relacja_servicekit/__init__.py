@@ -14,6 +14,9 @@ Map of the package:
     models.py         RowModel: response models read from SQLAlchemy Core rows
     pagination.py     opaque cursors and the {"items", "next_cursor"} page
     idempotency.py    the Idempotency-Key header: claim_request() / created_response() replay the first answer
+    known_customers.py  the customers projection's writes (events and look-up answers), one shape everywhere
+    customer_directory.py  read-through: a projection miss asks the customers service once
+    freshness.py      GET /api/v1/<service>/read-models/freshness (mounted when a service has consumers)
     health.py         /healthz, /readyz (database and broker), /metrics
     app.py            create_service_app(): wires all of the above plus the relay and consumers
     migrations.py     the Alembic env.py body every service shares

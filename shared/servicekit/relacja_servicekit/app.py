@@ -22,9 +22,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from datetime import timedelta
-from typing import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 
 from fastapi import APIRouter, Depends, FastAPI
 
@@ -32,13 +32,14 @@ from relacja_messaging import EventConsumer, EventHandlers, OutboxRelay
 from relacja_messaging.relay import RelaySettings
 
 from .db import Database
+from .freshness import freshness_router
 from .health import BrokerProbe, health_router
 from .housekeeping import service_housekeeping
 from .logging import configure_logging
 from .middleware import BodySizeLimitMiddleware, RequestContextMiddleware, UnhandledErrorMiddleware
+from .openapi import install_problem_openapi
 from .problems import install_problem_handlers
 from .settings import ServiceSettings
-from .openapi import install_problem_openapi
 from .validation import reject_unknown_query_parameters, reject_unstorable_text
 
 __all__ = ["create_service_app", "messaging_workers", "Background"]
@@ -119,6 +120,11 @@ def create_service_app(
         title=title,
         description=description,
         version="0.1.0",
+        # A service keeps /openapi.json (the gateway merges it) but has no /docs or /redoc:
+        # FastAPI's pages load their scripts from a CDN, and services are internal; the
+        # gateway's /docs shows every service's operations, served offline.
+        docs_url=None,
+        redoc_url=None,
         lifespan=lifespan,
         dependencies=[Depends(reject_unknown_query_parameters), Depends(reject_unstorable_text)],
     )
@@ -131,6 +137,8 @@ def create_service_app(
     app.include_router(
         health_router({"database": database_check, "broker": broker_probe}, retry_after_seconds=settings.retry_after_seconds)
     )
+    if consumers:  # before the service's routers: its /{id}/... paths must not shadow it
+        app.include_router(freshness_router(name, consumers))
     for router in routers:
         app.include_router(router)
     # Starlette runs the last-added middleware first: the context (request id) wraps the

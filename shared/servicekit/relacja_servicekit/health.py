@@ -7,7 +7,7 @@ stops routing traffic to the instance without restarting it.
 from __future__ import annotations
 
 import asyncio
-from typing import Awaitable, Callable
+from collections.abc import Awaitable, Callable
 
 from aiokafka import AIOKafkaClient
 from fastapi import APIRouter, Request, Response
@@ -74,7 +74,7 @@ def health_router(checks: dict[str, Check], *, retry_after_seconds: int = 5) -> 
     async def readyz() -> JSONResponse:
         names = list(checks)
         results = await asyncio.gather(*(_run_check(checks[name]) for name in names))
-        report = dict(zip(names, results))
+        report = dict(zip(names, results, strict=True))
         ready = all(result == "ok" for result in results)
         body = ReadinessStatus(status="ok" if ready else "unavailable", checks=report)
         headers = {} if ready else {"Retry-After": str(retry_after_seconds)}

@@ -15,15 +15,13 @@ from collections.abc import Awaitable, Callable, Mapping
 from datetime import timedelta
 from functools import partial
 
-from sqlalchemy import text
-from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from relacja_messaging.retention import create_inbox_retention_index, purge_inbox
+from relacja_messaging.retention import purge_inbox
 
-from .idempotency import create_idempotency_expiry_index, purge_expired_keys
+from .idempotency import purge_expired_keys
 
-__all__ = ["Housekeeping", "service_housekeeping", "create_housekeeping_indexes", "drop_housekeeping_indexes"]
+__all__ = ["Housekeeping", "service_housekeeping"]
 
 log = logging.getLogger(__name__)
 
@@ -65,13 +63,3 @@ def service_housekeeping(engine: AsyncEngine, *, idempotency_key_retention: time
         },
     )
 
-
-def create_housekeeping_indexes(bind: Connection) -> None:
-    """The indexes the purges use, for databases created before the tables carried them
-    (each service's ``*_retention_indexes`` migration; a no-op on newer databases)."""
-    create_idempotency_expiry_index(bind)
-    create_inbox_retention_index(bind)
-
-
-def drop_housekeeping_indexes(bind: Connection) -> None:
-    bind.execute(text("DROP INDEX IF EXISTS ix_idempotency_keys_created_at, ix_inbox_events_processed_at"))

@@ -35,7 +35,19 @@ from fastapi import Header
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
-from sqlalchemy import Column, DateTime, Index, Integer, MetaData, PrimaryKeyConstraint, Table, Text, func, select, text, update
+from sqlalchemy import (
+    Column,
+    DateTime,
+    Index,
+    Integer,
+    MetaData,
+    PrimaryKeyConstraint,
+    Table,
+    Text,
+    func,
+    select,
+    update,
+)
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.engine import Connection
@@ -56,7 +68,6 @@ __all__ = [
     "fingerprint",
     "idempotency_keys",
     "create_idempotency_table",
-    "create_idempotency_expiry_index",
     "purge_expired_keys",
 ]
 
@@ -178,12 +189,8 @@ async def created_response(
 
 
 def create_idempotency_table(bind: Connection) -> None:
+    """Today's table in a scratch database (tests). Migrations spell out their own DDL."""
     idempotency_keys.create(bind)
-
-
-def create_idempotency_expiry_index(bind: Connection) -> None:
-    """For databases whose table predates the index (a migration of its own in each service)."""
-    bind.execute(text("CREATE INDEX IF NOT EXISTS ix_idempotency_keys_created_at ON idempotency_keys (created_at)"))
 
 
 async def purge_expired_keys(engine: AsyncEngine, retention: timedelta, *, batch: int = 5_000) -> int:

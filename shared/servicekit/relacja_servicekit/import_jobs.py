@@ -48,11 +48,11 @@ import dataclasses
 import logging
 import uuid
 from abc import ABC, abstractmethod
-from collections.abc import Awaitable, Callable, Hashable
+from collections.abc import AsyncIterator, Awaitable, Callable, Hashable
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import partial
-from typing import Any, AsyncIterator, ClassVar, Generic, Protocol, TypeVar, cast
+from typing import Any, ClassVar, Generic, Protocol, TypeVar, cast
 
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, computed_field
@@ -205,7 +205,7 @@ class ImportProgress:
         room = max(MAX_ERRORS - len(self.errors), 0)
         self.errors += [{"row": row, **error} for error in errors[:room]]
 
-    def copy(self) -> "ImportProgress":
+    def copy(self) -> ImportProgress:
         return dataclasses.replace(self, errors=list(self.errors))
 
     def columns(self) -> dict[str, Any]:

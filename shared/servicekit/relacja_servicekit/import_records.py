@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import codecs
 import csv
-from typing import Any, Iterator, Literal
+from collections.abc import Iterator
+from typing import Any, Literal
 
 from pydantic import ValidationError
 

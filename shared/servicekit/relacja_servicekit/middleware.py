@@ -18,7 +18,7 @@ from __future__ import annotations
 import logging
 import time
 import uuid
-from typing import Mapping
+from collections.abc import Mapping
 
 from prometheus_client import Counter, Histogram
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -65,7 +65,8 @@ class RequestContextMiddleware:
             if message["type"] == "http.response.start":
                 status = message["status"]
                 message.setdefault("headers", [])
-                message["headers"] = list(message["headers"]) + [
+                message["headers"] = [
+                    *message["headers"],
                     (b"x-request-id", request_id.encode()),
                     (b"traceparent", traceparent.encode()),
                 ]

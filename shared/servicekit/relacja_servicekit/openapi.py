@@ -105,7 +105,8 @@ def _parameters(operation: dict[str, Any]) -> list[dict[str, Any]]:
 
 def _is_validation_error(response: dict[str, Any]) -> bool:
     schema = response.get("content", {}).get("application/json", {}).get("schema", {})
-    return schema.get("$ref", "").endswith("/HTTPValidationError")
+    ref: str = schema.get("$ref", "")
+    return ref.endswith("/HTTPValidationError")
 
 
 def _complete_operation(operation: dict[str, Any]) -> None:
@@ -123,8 +124,8 @@ def _complete_operation(operation: dict[str, Any]) -> None:
         implied += [412, 428]
     if "idempotency-key" in header_names:
         implied += [409, 422]
-    for status in implied:
-        responses.setdefault(str(status), _response(status))
+    for code in implied:
+        responses.setdefault(str(code), _response(code))
     for status, response in responses.items():
         if status.isdigit() and int(status) >= 400 and "$ref" not in response:
             response["content"] = PROBLEM_CONTENT

@@ -41,13 +41,13 @@ class ServiceSettings(BaseSettings):
     retry_after_seconds: int = Field(default=5, ge=1, description="Retry-After on 503 while a dependency is down")
 
     @model_validator(mode="after")
-    def _database_url_is_async(self) -> "ServiceSettings":
+    def _database_url_is_async(self) -> ServiceSettings:
         if self.database_url and not self.database_url.startswith("postgresql+asyncpg://"):
             raise ValueError("database_url must use the postgresql+asyncpg:// driver")
         return self
 
     @model_validator(mode="after")
-    def _production_is_configured_explicitly(self) -> "ServiceSettings":
+    def _production_is_configured_explicitly(self) -> ServiceSettings:
         # The local defaults point at 127.0.0.1; in production a forgotten variable must
         # stop the process at start, not leave it running and never ready.
         if self.environment == "production":

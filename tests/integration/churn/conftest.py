@@ -8,9 +8,9 @@ whose first purchase falls in the run's window), so tests do not see each other'
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime, time, timezone
+from collections.abc import AsyncIterator
+from datetime import UTC, date, datetime, time
 from decimal import Decimal
-from typing import AsyncIterator
 
 import asyncpg
 import httpx
@@ -37,7 +37,7 @@ async def db(stack: Stack) -> AsyncIterator[asyncpg.Connection]:
 
 
 def at_noon(day: date) -> datetime:
-    return datetime.combine(day, time(12, 0), tzinfo=timezone.utc)
+    return datetime.combine(day, time(12, 0), tzinfo=UTC)
 
 
 def order_fields(customer_id: uuid.UUID, order_id: uuid.UUID, day: date, amount: Decimal | str, *,
@@ -46,12 +46,12 @@ def order_fields(customer_id: uuid.UUID, order_id: uuid.UUID, day: date, amount:
     gross = Decimal(amount)
     back = Decimal(returned)
     net = Decimal("0") if status == "cancelled" else gross - back
-    return dict(
-        customer_id=customer_id, order_id=order_id, order_number=f"T-{order_id.hex[:8]}", status=status,
-        channel="web", placed_at=at_noon(day), currency=currency, gross_amount=gross, tax_amount=Decimal("0"),
-        total_amount=gross, returned_amount=back, refunded_amount=back, net_amount=net, cost_amount=None,
-        margin=None, occurred_at=occurred_at or at_noon(day),
-    )
+    return {
+        "customer_id": customer_id, "order_id": order_id, "order_number": f"T-{order_id.hex[:8]}", "status": status,
+        "channel": "web", "placed_at": at_noon(day), "currency": currency, "gross_amount": gross, "tax_amount": Decimal("0"),
+        "total_amount": gross, "returned_amount": back, "refunded_amount": back, "net_amount": net, "cost_amount": None,
+        "margin": None, "occurred_at": occurred_at or at_noon(day),
+    }
 
 
 def placed(customer_id, order_id, day, amount, **kw) -> OrderPlacedV1:

@@ -17,8 +17,7 @@ import pytest
 
 from relacja_contracts.events import SurveyAnsweredV1
 
-from ...support import eventually
-from ...support import publish
+from ...support import eventually, publish
 from .conftest import at_noon, cancelled, placed
 
 

@@ -8,7 +8,7 @@ PostgreSQL does when a process's connection dies)."""
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 import asyncpg
 
@@ -24,7 +24,7 @@ async def insert_running_run(db: asyncpg.Connection, run_id: uuid.UUID) -> uuid.
         "INSERT INTO churn_model_runs (id, status, trigger, activate, calibration_end, time_unit, horizon_months, "
         "monthly_discount_rate, currency, created_at, started_at) "
         "VALUES ($1, 'running', 'api', false, $2, 'weeks', 12, 0.01, 'PLN', $3, $3)",
-        run_id, date(1990, 1, 1), datetime(2000, 1, 1, tzinfo=timezone.utc),  # old: never the newest run
+        run_id, date(1990, 1, 1), datetime(2000, 1, 1, tzinfo=UTC),  # old: never the newest run
     )
     return run_id
 

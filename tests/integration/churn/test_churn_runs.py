@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import asyncpg
@@ -29,9 +29,8 @@ from relacja_contracts.topics import CHURN
 from relacja_devstack import Stack
 from relacja_messaging.kafka import producer_options
 
-from ...support import applied, eventually, read_topic
+from ...support import applied, eventually, publish, read_topic
 from ...unit.churn.cdnow import CDNOW_DIR
-from ...support import publish
 from .conftest import at_noon, cancelled, placed, returned
 
 N_CUSTOMERS = 250
@@ -302,7 +301,7 @@ async def test_an_erased_customer_leaves_the_lists_but_keeps_the_aggregate_score
 async def test_the_scheduled_refit_queues_a_run_with_the_active_settings(stack: Stack, api, cdnow_run_active) -> None:
     active = (await api.get("/api/v1/churn/models/active")).json()
     engine = create_async_engine(stack.database_url("churn"))
-    now = datetime.now(timezone.utc)  # one reading of the clock: the run may finish after midnight UTC
+    now = datetime.now(UTC)  # one reading of the clock: the run may finish after midnight UTC
     try:
         async with async_sessionmaker(engine)() as session, session.begin():
             run_id = await schedule_refit_if_due(session, now=now, interval_seconds=0.001)

@@ -3,7 +3,7 @@ service, a plain connection to its database and a session factory on it."""
 
 from __future__ import annotations
 
-from typing import AsyncIterator
+from collections.abc import AsyncIterator
 
 import asyncpg
 import httpx

@@ -93,7 +93,12 @@ async def events_about(stack: Stack, customer_id: str, *types: str) -> dict[str,
     return await eventually(read, timeout=30)
 
 
-def _table_of(diff: object, tables: set[str]) -> str | None:
+# One entry of alembic's compare_metadata (typed Any there): a tuple such as ("add_table", table),
+# or a list of tuples for the changes to one column.
+_Diff = tuple[Any, ...] | list[tuple[Any, ...]]
+
+
+def _table_of(diff: _Diff, tables: set[str]) -> str | None:
     change = diff[0] if isinstance(diff, list) else diff  # column changes come as lists of tuples
     for part in change[1:]:
         if isinstance(part, str) and part in tables:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import asyncpg
 import httpx
@@ -49,6 +49,7 @@ async def test_every_channel_is_logged_with_its_event(stack: Stack, api: httpx.A
         await log(api, customer_id, channel=channel, direction=direction, occurred_at="2026-03-01T10:00:00Z")
 
     row = await db.fetchrow("SELECT subject, body, agent_id FROM interactions WHERE id = $1", uuid.UUID(item["id"]))
+    assert row is not None
     assert (row["subject"], row["agent_id"]) == ("Reklamacja", "agent-1")
     events = await db.fetch(
         "SELECT payload FROM customer_event_log WHERE customer_id = $1 AND event_type = $2 ORDER BY id", uuid.UUID(customer_id), LOGGED
@@ -72,7 +73,7 @@ async def test_every_channel_is_logged_with_its_event(stack: Stack, api: httpx.A
 
 async def test_list_is_newest_first_with_filters_and_stable_paging(api: httpx.AsyncClient) -> None:
     customer_id = await new_customer(api)
-    base = datetime(2026, 4, 1, 12, tzinfo=timezone.utc)
+    base = datetime(2026, 4, 1, 12, tzinfo=UTC)
     made = [
         await log(api, customer_id, channel="email" if n % 2 else "phone", direction="outbound", occurred_at=iso(base + timedelta(hours=n)))
         for n in range(7)
@@ -102,7 +103,7 @@ async def test_list_is_newest_first_with_filters_and_stable_paging(api: httpx.As
 async def test_meetings_form_an_agents_calendar(api: httpx.AsyncClient, db: asyncpg.Connection) -> None:
     customer_id = await new_customer(api)
     agent = f"agent-{uuid.uuid4().hex[:8]}"
-    soon = datetime.now(timezone.utc).replace(microsecond=0) + timedelta(days=1)
+    soon = datetime.now(UTC).replace(microsecond=0) + timedelta(days=1)
     owned = await log(
         api, customer_id, channel="meeting", direction="outbound", agent_id=agent, subject="Oferta",
         scheduled_start=iso(soon), scheduled_end=iso(soon + timedelta(hours=1)),

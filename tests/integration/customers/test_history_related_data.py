@@ -113,6 +113,7 @@ async def test_erase_pseudonymises_and_keeps_the_proof(stack: Stack, api: httpx.
     assert erased.status_code == 200, erased.text
 
     row = await db.fetchrow("SELECT * FROM interactions WHERE id = $1", uuid.UUID(meeting["id"]))
+    assert row is not None
     assert (row["subject"], row["body"], row["attendee_emails"]) == (None, None, [])
     assert row["erased_at"] is not None
     assert (row["channel"], row["agent_id"], row["attendee_agent_ids"], row["duration_seconds"]) == ("meeting", "agent-9", ["agent-3"], 3600)
@@ -123,6 +124,7 @@ async def test_erase_pseudonymises_and_keeps_the_proof(stack: Stack, api: httpx.
     assert all(r["erased_at"] is not None for r in dates.values())
 
     consent_row = await db.fetchrow("SELECT * FROM consent_records WHERE id = $1", uuid.UUID(record["id"]))
+    assert consent_row is not None
     assert consent_row["evidence"] is None
     assert (consent_row["status"], consent_row["source"], consent_row["purpose"]) == ("granted", "web-form", "email_marketing")
 

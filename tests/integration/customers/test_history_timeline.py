@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import asyncpg
 import httpx
@@ -56,7 +56,7 @@ async def test_paging_across_sources_with_equal_times(api: httpx.AsyncClient, db
     customer_id = await new_customer(api)
     same = "2026-02-01T12:00:00Z"
     calls = [await log(api, customer_id, same, f"call {n}") for n in range(3)]
-    moment = datetime(2026, 2, 1, 12, tzinfo=timezone.utc)
+    moment = datetime(2026, 2, 1, 12, tzinfo=UTC)
     event_ids = [uuid.uuid4() for _ in range(2)]
     for event_id in event_ids:  # events written at the very same instant
         await db.execute(
@@ -85,7 +85,7 @@ async def test_paging_is_stable_while_the_history_grows(api: httpx.AsyncClient) 
         seen += page["items"]
         cursor = page["next_cursor"]
     labels = [label(i) for i in seen]
-    assert len(labels) == len(set(i["id"] for i in seen))
+    assert len(labels) == len({i["id"] for i in seen})
     assert "new, newer than the cursor" not in labels and "new, older than the cursor" in labels
     assert labels[:2] == ["relacja.customers.customer.registered.v1", "day 5"]
 

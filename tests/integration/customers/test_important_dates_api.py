@@ -38,6 +38,7 @@ async def test_create_read_update_delete(api: httpx.AsyncClient, db: asyncpg.Con
         "customer_id": customer_id, "kind": "birthday", "month": 5, "day": 3, "year": 1990, "label": None,
     }
     row = await db.fetchrow("SELECT customer_id, month, day, year FROM important_dates WHERE id = $1", uuid.UUID(item["id"]))
+    assert row is not None
     assert (str(row["customer_id"]), row["month"], row["day"], row["year"]) == (customer_id, 5, 3, 1990)
 
     url = f"/api/v1/customers/{customer_id}/important-dates/{item['id']}"
@@ -177,10 +178,12 @@ async def test_window_pages_are_complete_and_ordered(api: httpx.AsyncClient) -> 
     for n, (month, day) in enumerate(days):
         await add_date(api, customer_id, kind="custom", month=month, day=day, label=f"d{n}")
     seen: list[dict] = []
-    cursor = None
+    cursor: str | None = None
     pages = 0
     while True:
-        params = {"from": "2026-12-30", "to": "2027-02-28", "limit": 1, "kind": "custom"} | ({"cursor": cursor} if cursor else {})
+        params: dict[str, str | int] = {"from": "2026-12-30", "to": "2027-02-28", "limit": 1, "kind": "custom"}
+        if cursor:
+            params["cursor"] = cursor
         page = (await api.get("/api/v1/customers/important-dates", params=params)).json()
         pages += 1
         assert len(page["items"]) <= 1

@@ -109,6 +109,7 @@ async def test_a_new_year_window_announces_next_years_dates(
     events = await announced(db, customer_id)
     assert [(e["important_date_id"], e["occurs_on"], e["days_ahead"]) for e in events] == [(january, "2034-01-02", 5)]
     claim = await db.fetchrow("SELECT occurrence_year FROM important_date_announcements WHERE important_date_id = $1", uuid.UUID(january))
+    assert claim is not None
     assert claim["occurrence_year"] == 2034
 
 

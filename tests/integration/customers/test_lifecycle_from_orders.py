@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import asyncpg
 import httpx
@@ -17,7 +17,7 @@ from .support import CUSTOMERS_PATH, create
 
 
 def order_placed(customer_id: str, *, imported: bool = False) -> OrderPlacedV1:
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     return OrderPlacedV1(
         customer_id=uuid.UUID(customer_id),
         order_id=uuid.uuid4(),

@@ -54,6 +54,7 @@ async def test_a_person_with_every_field_is_stored_normalised_and_announced(
     assert customer["company_id"] == company["id"] and customer["version"] == 1 and customer["erased_at"] is None
 
     row = await db.fetchrow("SELECT * FROM customers WHERE id = $1", uuid.UUID(customer["id"]))
+    assert row is not None
     assert row["email_normalized"] == email.lower()
     assert row["name_key"] == "zofia lecka"
     assert row["company_name_key"] == "acme sp. z o.o."

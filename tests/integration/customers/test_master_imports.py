@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
-from typing import AsyncIterator
+from collections.abc import AsyncIterator
 
 import asyncpg
 import httpx
@@ -17,7 +17,14 @@ from relacja_contracts.topics import CUSTOMERS
 from relacja_customers.app.imports import CustomerRows
 from relacja_customers.tables import customer_imports
 from relacja_devstack import Stack
-from relacja_servicekit.import_jobs import INTERRUPTED, SERVER_ERROR, ImportJob, ImportJobFailed, ImportJobTable, ImportProgress
+from relacja_servicekit.import_jobs import (
+    INTERRUPTED,
+    SERVER_ERROR,
+    ImportJob,
+    ImportJobFailed,
+    ImportJobTable,
+    ImportProgress,
+)
 
 from ...support import eventually, read_topic
 
@@ -39,7 +46,7 @@ def ndjson_body(*rows: object) -> bytes:
     return "".join((row if isinstance(row, str) else json.dumps(row)) + "\n" for row in rows).encode()
 
 
-async def run(api: httpx.AsyncClient, body: object, headers: dict) -> dict:
+async def run(api: httpx.AsyncClient, body: bytes | AsyncIterator[bytes], headers: dict) -> dict:
     response = await api.post(IMPORTS, content=body, headers=headers)
     assert response.status_code == 202, response.text
     job = response.json()
@@ -66,6 +73,7 @@ async def test_csv_import_creates_then_a_rerun_changes_nothing(stack: Stack, api
     assert job["rows_failed"] == 0 and job["errors"] == [] and job["finished_at"] is not None
 
     anna = await db.fetchrow("SELECT * FROM customers WHERE external_id = $1", f"{p}1")
+    assert anna is not None
     assert anna["display_name"] == "Anna Kowalska" and anna["phone"].startswith("+486") and anna["tags"] == ["b2b", "vip"]
     assert anna["lifecycle_stage"] == "customer" and json.loads(anna["custom_attributes"]) == {"score": {"type": "number", "value": 3}}
     assert await db.fetchval("SELECT display_name FROM customers WHERE external_id = $1", f"{p}2") == 'Acme, "Best" Ltd'
@@ -112,6 +120,7 @@ async def test_ndjson_import_updates_changed_rows_and_reports_bad_ones(api: http
         (4, "email"), (4, "birth_date"), (5, "row"), (6, "row"), (7, "external_id"), (8, "shoe"), (9, "kind"), (11, "company_id"),
     }
     ola = await db.fetchrow("SELECT display_name, lifecycle_stage, tags, version FROM customers WHERE external_id = $1", f"{p}1")
+    assert ola is not None
     assert (ola["display_name"], ola["lifecycle_stage"], ola["tags"], ola["version"]) == ("Ola Nowak", "prospect", ["a"], 2)
     assert await db.fetchval("SELECT lifecycle_stage FROM customers WHERE external_id = $1", f"{p}2") == "customer"
     assert await db.fetchval("SELECT count(*) FROM customers WHERE external_id IN ($1, $2, $3)", f"{p}3", f"{p}4", f"{p}5") == 0

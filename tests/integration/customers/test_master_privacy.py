@@ -88,6 +88,7 @@ async def test_erase_pseudonymises_everywhere_keeps_aggregates_and_emits_erased(
     assert erased["erased_at"] is not None and erased["version"] == 2
 
     row = await db.fetchrow("SELECT email_normalized, search_document, name_key FROM customers WHERE id = $1", customer_id)
+    assert row is not None
     assert row["email_normalized"] is None and word not in row["search_document"] and row["name_key"] == "erased"
     logged = await db.fetch("SELECT payload FROM customer_event_log WHERE customer_id = $1", customer_id)
     outbox = await db.fetch(

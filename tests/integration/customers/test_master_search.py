@@ -4,7 +4,7 @@ names, e-mails, phones and company names; filters; sorts; keyset cursors."""
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import asyncpg
 import httpx
@@ -63,7 +63,7 @@ async def test_filters(api: httpx.AsyncClient) -> None:
     created = datetime.fromisoformat(b["created_at"])
     assert ids(await everything(api, owner_id=owner, created_after=created.isoformat())) == [b["id"]]
     assert ids(await everything(api, owner_id=owner, created_before=created.isoformat())) == [a["id"]]
-    later = (datetime.now(timezone.utc) + timedelta(days=1)).isoformat()
+    later = (datetime.now(UTC) + timedelta(days=1)).isoformat()
     assert await everything(api, owner_id=owner, created_after=later) == []
 
 

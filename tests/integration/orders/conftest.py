@@ -3,7 +3,7 @@ customers services of the test stack, and a plain connection to the orders datab
 
 from __future__ import annotations
 
-from typing import AsyncIterator
+from collections.abc import AsyncIterator
 
 import asyncpg
 import httpx

@@ -12,7 +12,7 @@ import httpx
 
 from relacja_contracts import from_kafka_headers, to_kafka_headers
 from relacja_contracts.events.orders import OrderPlacedV1
-from relacja_orders.snapshot import snapshot
+from relacja_orders.app.events import snapshot
 from relacja_orders.tables import import_fingerprint_sql
 
 from .support import known_customer, new_product, outbox_events, problem
@@ -22,9 +22,10 @@ IMPORTS = "/api/v1/orders/imports"
 
 async def assert_event_is_the_live_snapshot(db: asyncpg.Connection, order_id: str, customer_id: str) -> None:
     """The outbox row PostgreSQL built for an imported order (bulk_events) is the one the
-    live path (snapshot + Outbox.row) would write."""
+    live path (snapshot + Outbox.add) would write."""
     stored = await db.fetchrow("SELECT * FROM orders WHERE id = $1", uuid.UUID(order_id))
     outbox = await db.fetchrow("SELECT * FROM outbox_events WHERE payload->>'order_id' = $1 ORDER BY id DESC LIMIT 1", order_id)
+    assert stored is not None and outbox is not None
     payload, headers = json.loads(outbox["payload"]), json.loads(outbox["headers"])
     expected = snapshot(dict(stored) | {"lines": json.loads(stored["lines"])})
     assert {k: v for k, v in payload.items() if k != "occurred_at"} == expected
@@ -76,7 +77,7 @@ async def test_csv_import_with_bad_rows_upserts_and_emits_imported_events(
     assert plain["imported"] and plain["status"] == "delivered" and plain["channel"] == "store" and plain["placed_at"] == "2019-03-04T10:00:00Z"
     assert plain["gross_amount"] == plain["total_amount"] == plain["net_amount"] == "99.90" and plain["margin"] is None and plain["lines"] == []
     assert with_lines["gross_amount"] == "25.00" and with_lines["tax_amount"] == "5.75" and with_lines["total_amount"] == "30.75"
-    assert [l["tax_amount"] for l in with_lines["lines"]] == ["4.60", "1.15"]
+    assert [line["tax_amount"] for line in with_lines["lines"]] == ["4.60", "1.15"]
     assert with_lines["lines"][0]["product_id"] == mug["id"] and with_lines["lines"][0]["category"] == "kitchen"
     assert with_lines["lines"][1]["product_id"] is None and with_lines["lines"][1]["category"] == "legacy"
     assert with_lines["cost_amount"] is None  # the legacy line has no cost

@@ -46,8 +46,8 @@ async def test_order_is_priced_by_the_service_and_price_changes_do_not_rewrite_i
     order = await place(api, customer, [{"product_id": mug["id"], "quantity": 3, "discount_percent": "10"}, {"sku": pen["sku"], "quantity": 1}],
                         shipping_address={"line1": "Polna 1", "city": "Kraków", "country": "PL"})
     # mug: 30.00 − 3.00 = 27.00, tax 6.21; pen: 3.33, tax 0.27 (0.2664 rounded half-up)
-    assert [l["line_amount"] for l in order["lines"]] == ["27.00", "3.33"]
-    assert [l["tax_amount"] for l in order["lines"]] == ["6.21", "0.27"]
+    assert [line["line_amount"] for line in order["lines"]] == ["27.00", "3.33"]
+    assert [line["tax_amount"] for line in order["lines"]] == ["6.21", "0.27"]
     assert order["gross_amount"] == "30.33" and order["tax_amount"] == "6.48" and order["total_amount"] == "36.81"
     assert order["net_amount"] == "30.33" and order["cost_amount"] is None and order["margin"] is None  # the pen's cost is unknown
     assert order["status"] == "placed" and order["number"].startswith("O-")
@@ -110,7 +110,10 @@ async def test_status_machine_events_and_illegal_transitions(
     url = f"/api/v1/orders/{order['id']}"
 
     early = problem(await api.post(f"{url}/deliver"), 409)
-    assert early["current_status"] == "placed" and "placed" in early["detail"]
+    assert early["current_status"] == "placed" and "placed" in early["detail"] and early["type"].endswith("illegal-transition")
+    assert early["action"] == "deliver" and early["allowed_actions"] == ["pay", "cancel"]
+    weak = problem(await api.post(f"{url}/pay", headers={"If-Match": 'W/"1"'}), 412)  # RFC 9110: a weak tag never matches
+    assert weak["type"].endswith("precondition-failed")
     problem(await api.post(f"{url}/pay", json={"payment_reference": "PAY-1"}, headers={"If-Match": '"7"'}), 412)
     paid = await api.post(f"{url}/pay", json={"payment_reference": "PAY-1"}, headers={"If-Match": '"1"'})
     assert paid.status_code == 200 and paid.headers["etag"] == '"2"' and paid.json()["status"] == "paid"

@@ -36,14 +36,18 @@ async def test_accepted_partial_returns_refund_and_move_net_and_margin(
     unchanged = (await api.get(f"/api/v1/orders/{order['id']}")).json()
     assert unchanged["returned_amount"] == "0.00" and unchanged["net_amount"] == "40.00"
 
-    accepted = await api.post(f"{url}/{ret['id']}/accept", json={"note": "ok"})
+    one = await api.get(requested.headers["location"])
+    assert one.status_code == 200 and one.headers["etag"] == '"1"' and one.json() == ret
+    problem(await api.post(f"{url}/{ret['id']}/accept", headers={"If-Match": '"2"'}), 412)
+    accepted = await api.post(f"{url}/{ret['id']}/accept", json={"note": "ok"}, headers={"If-Match": '"1"'})
     assert accepted.status_code == 200, accepted.text
-    assert accepted.json()["status"] == "accepted"
+    assert accepted.json()["status"] == "accepted" and accepted.headers["etag"] == '"2"' and accepted.json()["version"] == 2
     after = (await api.get(f"/api/v1/orders/{order['id']}")).json()
     assert after["returned_amount"] == "20.00" and after["refunded_amount"] == "24.60" and after["net_amount"] == "20.00"
     assert after["cost_amount"] == "6.00" and after["margin"] == "14.00"  # 1 mug (4.00) + 2 pens (2.00) kept
     assert after["lines"][0]["returned_quantity"] == 2 and after["status"] == "delivered"
-    problem(await api.post(f"{url}/{ret['id']}/reject"), 409)
+    again = problem(await api.post(f"{url}/{ret['id']}/reject"), 409)
+    assert again["type"].endswith("illegal-transition") and again["current_status"] == "accepted" and again["allowed_actions"] == []
 
     complaint = (await api.post(url, json={"kind": "complaint", "lines": [{"line_no": 2, "quantity": 1}]})).json()
     rejected = await api.post(f"{url}/{complaint['id']}/reject", json={"note": "wear and tear"})
@@ -89,7 +93,7 @@ async def test_returns_need_a_delivered_order_and_idempotency(api: httpx.AsyncCl
     mug = await new_product(api)
     order = await place(api, customer, [{"sku": mug["sku"], "quantity": 1}])
     refused = problem(await api.post(f"/api/v1/orders/{order['id']}/returns", json={"lines": [{"line_no": 1, "quantity": 1}]}), 409)
-    assert refused["current_status"] == "placed"
+    assert refused["current_status"] == "placed" and refused["action"] == "return" and refused["allowed_actions"] == ["pay", "cancel"]
 
     delivered = await delivered_order(api, customers_api)
     url = f"/api/v1/orders/{delivered['id']}/returns"
@@ -102,3 +106,4 @@ async def test_returns_need_a_delivered_order_and_idempotency(api: httpx.AsyncCl
     assert len((await api.get(url)).json()["items"]) == 1
     problem(await api.post(url, json={"lines": [{"line_no": 1, "quantity": 1}, {"line_no": 1, "quantity": 1}]}), 422)
     problem(await api.post(f"{url}/{uuid.uuid4()}/accept"), 404)
+    problem(await api.get(f"{url}/{uuid.uuid4()}"), 404)

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import functools
 import uuid
-from datetime import datetime, timedelta, timezone
+from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from typing import AsyncIterator, Awaitable, Callable
 
 import asyncpg
 import httpx
@@ -21,7 +21,6 @@ from relacja_devstack import Stack
 
 from ... import support
 from ...support import service_client, service_db
-
 
 # Seconds to wait for the projection to apply a test's events. It may still be working
 # through earlier tests' events (thousands of imported customers, the churn tests' orders)
@@ -63,7 +62,7 @@ def order_event(
     **extra,
 ) -> EventPayload:
     """An order snapshot as the orders service publishes it (amounts per the contract's definitions)."""
-    placed_at = placed_at or datetime.now(timezone.utc) - timedelta(days=3)
+    placed_at = placed_at or datetime.now(UTC) - timedelta(days=3)
     gross_d, returned_d = Decimal(gross), Decimal(returned)
     net = Decimal(0) if status == "cancelled" else gross_d - returned_d
     cost_d = Decimal(cost) if cost is not None else None
@@ -85,7 +84,7 @@ def order_event(
         net_amount=net,
         cost_amount=cost_d,
         margin=margin,
-        occurred_at=occurred_at or datetime.now(timezone.utc),
+        occurred_at=occurred_at or datetime.now(UTC),
         **extra,
     )
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from fractions import Fraction
 from pathlib import Path
@@ -21,8 +21,8 @@ import asyncpg
 from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
 
 from relacja_segmentation.domain.rfm import segment_of
-from relacja_segmentation.projection import rebuild_order_aggregates
-from relacja_segmentation.scoring import recompute_all
+from relacja_segmentation.app.projection import rebuild_order_aggregates
+from relacja_segmentation.app.scoring import recompute_all
 from relacja_segmentation.settings import SegmentationSettings
 
 DATA = Path(__file__).resolve().parents[2] / "data" / "cdnow" / "CDNOW_master.txt"
@@ -84,7 +84,7 @@ async def test_cdnow_rfm_and_abc_match_an_independent_computation(scratch_url: s
         await connection.copy_records_to_table(
             "seg_orders",
             records=[
-                (uuid.uuid4(), customer_uuid(c), "delivered", datetime(d.year, d.month, d.day, 12, tzinfo=timezone.utc), "USD", v, v, None, datetime.now(timezone.utc))
+                (uuid.uuid4(), customer_uuid(c), "delivered", datetime(d.year, d.month, d.day, 12, tzinfo=UTC), "USD", v, v, None, datetime.now(UTC))
                 for c, d, v in rows
             ],
             columns=["order_id", "customer_id", "status", "placed_at", "currency", "gross_amount", "net_amount", "margin", "occurred_at"],

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import uuid
 from collections import Counter, defaultdict
-from datetime import date, datetime, time, timedelta, timezone
+from collections.abc import AsyncIterator
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
-from typing import AsyncIterator
 
 import asyncpg
 import httpx
@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
 
 from relacja_devstack import Stack
 from relacja_segmentation.api.analysis import router as analysis_router
-from relacja_segmentation.projection import rebuild_order_aggregates
+from relacja_segmentation.app.projection import rebuild_order_aggregates
 from relacja_segmentation.settings import SegmentationSettings, get_settings
 from relacja_servicekit import create_service_app
 
@@ -53,8 +53,8 @@ def orders_of(customer_id: uuid.UUID, days_ago: int, purchase_days: int, revenue
     amounts = [Decimal(10)] * (purchase_days - 1) + [revenue - 10 * (purchase_days - 1)]
     days = [REFERENCE_DATE - timedelta(days=days_ago + i) for i in range(purchase_days)]
     return [
-        (uuid.uuid4(), customer_id, "delivered", datetime.combine(day, time(12), timezone.utc), currency, amount, amount, None, datetime.now(timezone.utc))
-        for day, amount in zip(days, amounts)
+        (uuid.uuid4(), customer_id, "delivered", datetime.combine(day, time(12), UTC), currency, amount, amount, None, datetime.now(UTC))
+        for day, amount in zip(days, amounts, strict=True)
     ]
 
 
@@ -91,6 +91,7 @@ async def test_distributions_put_known_customers_where_they_belong(scratch_url: 
 
     rfm = (await scratch_api.get("/api/v1/segmentation/rfm")).json()
     assert rfm["customers_scored"] == len(CUSTOMERS) and Decimal(rfm["total_net_revenue"]) == TOTAL
+    assert rfm["reporting_currency"] == currency
     got = {b["segment"]: (b["customers"], Decimal(b["net_revenue"]), b["customer_share"], b["revenue_share"]) for b in rfm["segments"]}
     assert len(got) == 11 and got == expected_buckets(3, got)
 
@@ -99,10 +100,18 @@ async def test_distributions_put_known_customers_where_they_belong(scratch_url: 
     got = {c["abc_class"]: (c["customers"], Decimal(c["net_revenue"]), c["customer_share"], c["revenue_share"]) for c in abc["classes"]}
     assert set(got) == {"A", "B", "C"} and got == expected_buckets(4, got)
 
+    # The parameters the answers depend on are readable, and the last run says which it used.
+    latest = (await scratch_api.get("/api/v1/segmentation/recomputations/latest")).json()
+    settings = (await scratch_api.get("/api/v1/segmentation/settings")).json()
+    assert latest["reference_date"] == REFERENCE_DATE.isoformat() and latest["customers_scored"] == len(CUSTOMERS)
+    assert latest["parameters"] == {key: settings[key] for key in ("reporting_currency", "abc_cutoffs", "loyalty")}
+    assert settings["reporting_currency"] == currency and abc["cutoffs"] == settings["abc_cutoffs"]
+
 
 def expected_buckets(column: int, names) -> dict[str, tuple]:
     """(customers, net revenue, customer share, revenue share) per bucket name, from CUSTOMERS[column]."""
-    counts, revenue = Counter(c[column] for c in CUSTOMERS), defaultdict(Decimal)
+    counts = Counter(c[column] for c in CUSTOMERS)
+    revenue: defaultdict[int | str, Decimal] = defaultdict(Decimal)
     for c in CUSTOMERS:
         revenue[c[column]] += Decimal(c[2])
     assert set(counts) <= set(names), f"buckets missing: {set(counts) - set(names)}"

@@ -5,7 +5,7 @@ erasure — asserted through the service's HTTP API."""
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from relacja_contracts.events import (
     ConsentGrantedV1,
@@ -24,7 +24,7 @@ from relacja_contracts.events import (
 from ...support import applied, eventually
 from .conftest import CONSUMED_WITHIN, order_event
 
-NOW = datetime.now(timezone.utc)
+NOW = datetime.now(UTC)
 
 
 def registered(customer_id: uuid.UUID, tags: list[str] | None = None) -> CustomerRegisteredV1:
@@ -51,7 +51,7 @@ def ticket(customer_id: uuid.UUID, type_: str) -> TicketOpenedV1:
 
 async def test_orders_build_purchases_revenue_margin_and_dates(api, publish) -> None:
     customer = uuid.uuid4()
-    day1 = datetime(2026, 3, 1, 9, tzinfo=timezone.utc)
+    day1 = datetime(2026, 3, 1, 9, tzinfo=UTC)
     await publish(registered(customer, ["vip"]))
     # Two orders on the same day are one purchase; a third on another day is a second one.
     await publish(order_event(customer, placed_at=day1, gross="100.00", cost="60.00"))

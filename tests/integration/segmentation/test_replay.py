@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import asyncpg
@@ -23,13 +23,13 @@ from relacja_contracts.events import (
 )
 from relacja_devstack import Stack
 from relacja_messaging import EventConsumer
-from relacja_segmentation.handlers import handlers
-from relacja_segmentation.projection import rebuild_order_aggregates
+from relacja_segmentation.consumers import handlers
+from relacja_segmentation.app.projection import rebuild_order_aggregates
 
 from ...support import eventually
 from .conftest import CONSUMED_WITHIN, order_event
 
-NOW = datetime.now(timezone.utc)
+NOW = datetime.now(UTC)
 
 COLUMNS = (
     "customer_id, kind, lifecycle_stage, tags, consents, erased, orders_count, purchases, gross_revenue, net_revenue, margin, "

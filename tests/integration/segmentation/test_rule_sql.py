@@ -4,12 +4,12 @@ preview of each answers 200 (never a 500), and a few results are checked exactly
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from relacja_contracts.events import CustomerRegisteredV1
-from relacja_segmentation.domain.rules import OPERATORS, FIELDS
+from relacja_segmentation.domain.rules import FIELDS, OPERATORS
 
 from ...support import eventually
 from .conftest import CONSUMED_WITHIN, order_event
@@ -36,7 +36,7 @@ async def test_every_field_and_operator_runs(api, name, op) -> None:
 
 async def test_previews_count_exactly(api, publish) -> None:
     tag = f"rule-{uuid.uuid4().hex[:8]}"
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     customers = [uuid.uuid4() for _ in range(3)]
     for i, customer in enumerate(customers):
         await publish(CustomerRegisteredV1(customer_id=customer, kind="company" if i == 0 else "person", display_name="x", lifecycle_stage="customer", registered_at=now, tags=[tag]))

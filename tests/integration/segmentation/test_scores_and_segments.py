@@ -8,20 +8,26 @@ import csv
 import io
 import json
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 from relacja_contracts import from_kafka_headers
-from relacja_contracts.events import CustomerRegisteredV1, OrderCancelledV1, CustomerSegmentChangedV1, SegmentMemberAddedV1, SegmentMemberRemovedV1
+from relacja_contracts.events import (
+    CustomerRegisteredV1,
+    CustomerSegmentChangedV1,
+    OrderCancelledV1,
+    SegmentMemberAddedV1,
+    SegmentMemberRemovedV1,
+)
 
 from ...support import eventually
 from .conftest import CONSUMED_WITHIN, order_event
 
-NOW = datetime.now(timezone.utc)
+NOW = datetime.now(UTC)
 # Scores are ranks among every customer in the shared test database, and other tests
 # (churn's) publish orders decades in the past; a last purchase older than all of them is
 # the least recent for sure.
-LONG_AGO = datetime(1901, 1, 1, 12, tzinfo=timezone.utc)
+LONG_AGO = datetime(1901, 1, 1, 12, tzinfo=UTC)
 
 
 async def outbox_events(db, event_type: str, customer_id: uuid.UUID) -> list[tuple]:
@@ -57,13 +63,13 @@ async def test_recomputation_scores_everybody_and_says_what_changed(api, publish
     await applied(api, big, 6)
     await applied(api, small, 1)
 
-    today = datetime.now(timezone.utc).date()
+    today = datetime.now(UTC).date()
     response = await api.post("/api/v1/segmentation/recomputations", json={})
     assert response.status_code == 200, response.text
     result = response.json()
     # The reference date is the service's today: read the clock around the call, not at import (midnight UTC).
     assert result["customers_scored"] >= 2
-    assert result["reference_date"] in {today.isoformat(), datetime.now(timezone.utc).date().isoformat()}
+    assert result["reference_date"] in {today.isoformat(), datetime.now(UTC).date().isoformat()}
 
     top = (await api.get(f"/api/v1/segmentation/customers/{big}")).json()
     low = (await api.get(f"/api/v1/segmentation/customers/{small}")).json()
@@ -157,8 +163,11 @@ async def test_a_segment_materialises_stays_current_and_streams(api, publish, db
     assert created.status_code == 201, created.text
     segment = created.json()
     assert segment["members"] == 3
+    assert created.headers["Location"] == f"/api/v1/segmentation/segments/{segment['id']}" and created.headers["ETag"] == '"1"'
     again = await api.post("/api/v1/segmentation/segments", json={"name": tag, "rule": rule}, headers={"Idempotency-Key": key})
-    assert again.status_code == 201 and again.json()["id"] == segment["id"]
+    assert again.status_code == 201 and again.json() == segment and again.headers["Location"] == created.headers["Location"]
+    reused = await api.post("/api/v1/segmentation/segments", json={"name": tag + "-other", "rule": rule}, headers={"Idempotency-Key": key})
+    assert reused.status_code == 422 and reused.json()["type"].endswith("idempotency-key-reused")
     assert (await api.post("/api/v1/segmentation/segments", json={"name": tag, "rule": rule})).status_code == 409
     added = await outbox_events(db, SegmentMemberAddedV1.event_type, members[4])
     assert [SegmentMemberAddedV1.model_validate(p).segment_id for _, p in added] == [uuid.UUID(segment["id"])]
@@ -201,8 +210,11 @@ async def test_a_segment_materialises_stays_current_and_streams(api, publish, db
     narrower = {"and": [{"tag": tag}, {"field": "net_revenue", "op": "gte", "value": "150"}]}
     assert (await api.put(f"/api/v1/segmentation/segments/{segment['id']}", json={"name": tag, "rule": narrower})).status_code == 428
     assert (await api.put(f"/api/v1/segmentation/segments/{segment['id']}", json={"name": tag, "rule": narrower}, headers={"If-Match": '"99"'})).status_code == 412
-    replaced = await api.put(f"/api/v1/segmentation/segments/{segment['id']}", json={"name": tag, "rule": narrower}, headers={"If-Match": etag})
+    # RFC 9110 strong comparison: a weak tag never matches; a list matches when one of its tags does.
+    assert (await api.put(f"/api/v1/segmentation/segments/{segment['id']}", json={"name": tag, "rule": narrower}, headers={"If-Match": f"W/{etag}"})).status_code == 412
+    replaced = await api.put(f"/api/v1/segmentation/segments/{segment['id']}", json={"name": tag, "rule": narrower}, headers={"If-Match": f'"99", {etag}'})
     assert replaced.status_code == 200 and replaced.json()["members"] == 1  # members[0]: 100 + 50
+    assert replaced.json()["rule"] == narrower  # answered as saved
     removed = await outbox_events(db, SegmentMemberRemovedV1.event_type, members[2])
     assert [SegmentMemberRemovedV1.model_validate(p).trigger for _, p in removed] == ["segment_saved"]
     deleted = await api.delete(f"/api/v1/segmentation/segments/{segment['id']}", headers={"If-Match": replaced.headers["ETag"]})

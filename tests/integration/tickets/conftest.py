@@ -3,7 +3,7 @@ a plain connection to its database, a session factory on it and a broker produce
 
 from __future__ import annotations
 
-from typing import AsyncIterator
+from collections.abc import AsyncIterator
 
 import asyncpg
 import httpx

@@ -4,7 +4,7 @@ and placed orders (counted in the metrics), published on the real broker."""
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import asyncpg
 import httpx
@@ -13,9 +13,7 @@ from aiokafka import AIOKafkaProducer
 from relacja_contracts.events import CustomerErasedV1, CustomersMergedV1, OrderPlacedV1
 
 from ...support import applied, eventually, publish
-from .support import open_ticket, problem, set_status
-
-
+from .support import new_customer, open_ticket, problem, set_status
 
 
 def placed_order(customer_id: uuid.UUID, placed_at: datetime) -> OrderPlacedV1:
@@ -28,12 +26,12 @@ def placed_order(customer_id: uuid.UUID, placed_at: datetime) -> OrderPlacedV1:
 
 
 async def test_merge_rekeys_tickets_and_surveys(api: httpx.AsyncClient, db: asyncpg.Connection, producer: AIOKafkaProducer) -> None:
-    survivor, merged = uuid.uuid4(), uuid.uuid4()
+    survivor, merged = await new_customer(), await new_customer()
     theirs = await open_ticket(api, customer_id=str(merged))
     mine = await open_ticket(api, customer_id=str(survivor))
     survey = (await set_status(api, theirs, "resolved")).json()["survey"]
 
-    await publish(producer, CustomersMergedV1(customer_id=survivor, merged_customer_id=merged, merged_at=datetime.now(timezone.utc)))
+    await publish(producer, CustomersMergedV1(customer_id=survivor, merged_customer_id=merged, merged_at=datetime.now(UTC)))
 
     async def rekeyed() -> bool:
         return await db.fetchval("SELECT customer_id FROM tickets WHERE id = $1", uuid.UUID(theirs["id"])) == survivor
@@ -52,7 +50,7 @@ async def test_merge_rekeys_tickets_and_surveys(api: httpx.AsyncClient, db: asyn
 async def test_erasure_drops_subjects_descriptions_comments_and_survey_comments(
     api: httpx.AsyncClient, db: asyncpg.Connection, producer: AIOKafkaProducer
 ) -> None:
-    customer, bystander = uuid.uuid4(), uuid.uuid4()
+    customer, bystander = await new_customer(), await new_customer()
     ticket = await open_ticket(api, {"Idempotency-Key": uuid.uuid4().hex}, customer_id=str(customer),
                                subject="Jan Kowalski, ul. Polna 1", description="Call me at 600 100 200")
     other = await open_ticket(api, {"Idempotency-Key": uuid.uuid4().hex}, customer_id=str(bystander))
@@ -70,7 +68,7 @@ async def test_erasure_drops_subjects_descriptions_comments_and_survey_comments(
     assert answered.status_code == 200
     nps = (await api.post("/api/v1/surveys", json={"customer_id": str(customer)})).json()
 
-    erased_at = datetime.now(timezone.utc)
+    erased_at = datetime.now(UTC)
     await publish(producer, CustomerErasedV1(customer_id=customer, erased_at=erased_at))
 
     async def erased() -> dict | None:
@@ -96,9 +94,9 @@ async def test_erasure_drops_subjects_descriptions_comments_and_survey_comments(
 
 async def test_metrics_with_complaints_per_thousand_orders(api: httpx.AsyncClient, db: asyncpg.Connection, producer: AIOKafkaProducer) -> None:
     # A day in the past no other test writes to: three tickets moved into it, four orders placed in it.
-    start = datetime(2001, 1, 1, tzinfo=timezone.utc) + timedelta(days=uuid.uuid4().int % 3000)
+    start = datetime(2001, 1, 1, tzinfo=UTC) + timedelta(days=uuid.uuid4().int % 3000)
     end = start + timedelta(days=1)
-    customer = uuid.uuid4()
+    customer = await new_customer()
     resolved = await open_ticket(api, customer_id=str(customer), type="complaint")
     resolved = (await set_status(api, resolved, "resolved")).json()
     answered = await open_ticket(api, customer_id=str(customer), type="complaint")

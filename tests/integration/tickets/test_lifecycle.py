@@ -84,6 +84,7 @@ async def test_full_lifecycle_with_sla_pause_survey_and_events(api: httpx.AsyncC
     assert survey["kind"] == "csat" and survey["url_path"] == f"/api/v1/surveys/{survey['token']}"
     assert "survey" not in (await fetch(api, ticket["id"])) or (await fetch(api, ticket["id"]))["survey"] is None
     stored = await db.fetchrow("SELECT token_hash, kind FROM surveys WHERE id = $1", uuid.UUID(survey["id"]))
+    assert stored is not None
     assert stored["kind"] == "csat" and survey["token"] not in stored["token_hash"]
 
     reopened = await set_status(api, ticket, "open")

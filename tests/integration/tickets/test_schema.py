@@ -5,6 +5,8 @@ comments live in the models only, so both are left out of the comparison."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy.ext.asyncio import create_async_engine
@@ -13,13 +15,16 @@ from relacja_devstack import Stack
 from relacja_tickets.tables import metadata
 
 _IGNORED = {"add_index", "remove_index", "modify_comment"}
+# One entry of alembic's compare_metadata (typed Any there): a tuple such as ("add_table", table),
+# or a list of tuples for the changes to one column.
+_Diff = tuple[Any, ...] | list[tuple[Any, ...]]
 
 
-def _kind(diff: object) -> str:
+def _kind(diff: _Diff) -> str:
     return diff[0][0] if isinstance(diff, list) else diff[0]  # column changes come as lists of tuples
 
 
-def _table(diff: object) -> str | None:
+def _table(diff: _Diff) -> str | None:
     change = diff[0] if isinstance(diff, list) else diff
     for part in change[1:]:
         table = getattr(part, "table", None)

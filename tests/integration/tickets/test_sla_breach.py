@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import asyncpg
@@ -95,7 +95,7 @@ async def test_a_paused_clock_does_not_breach_and_resumes_with_its_remaining_tim
     shown = (await api.get(f"/api/v1/tickets/{ticket['id']}")).json()
     assert shown["status"] == "open"
     due = datetime.fromisoformat(shown["sla"]["first_response"]["due_at"])
-    assert due - datetime.now(timezone.utc) < timedelta(seconds=3)
+    assert due - datetime.now(UTC) < timedelta(seconds=3)
 
     async def breached() -> list[dict]:
         return await breaches(db, ticket["id"])
@@ -112,7 +112,7 @@ async def test_concurrent_watchers_flag_a_breach_once(
     for ticket in tickets:
         await due_in(db, ticket["id"], "resolution", -1)
     # Three more "replicas" besides the service's own watcher.
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     await asyncio.gather(*(flag_breaches(sessions, now, batch_size=2) for _ in range(3)))
 
     async def all_flagged() -> bool:

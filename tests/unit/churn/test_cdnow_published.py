@@ -52,12 +52,12 @@ def test_gamma_gamma_matches_fader_hardie_2013(summary) -> None:
 def test_holdout_forecast_tracks_the_actual_repeat_purchases(summary) -> None:
     """The 39-week holdout (to 1998-06-30): the BG/NBD under-forecasts CDNOW's holdout a
     little (the paper's Figure 3 shows the same gap); the total stays within 15 %."""
-    customer, day, amount = load_cdnow_sample()
+    customer, day, _amount = load_cdnow_sample()
     fit = fit_bgnbd(summary.x, summary.t_x, summary.T)
     in_holdout = (day > CALIBRATION_END.toordinal()) & (day <= HOLDOUT_END.toordinal())
     # Same-day purchases are one transaction in the holdout too.
     pairs = np.unique(np.column_stack([customer[in_holdout], day[in_holdout]]), axis=0)
-    counts = dict(zip(*np.unique(pairs[:, 0], return_counts=True)))
+    counts = dict(zip(*np.unique(pairs[:, 0], return_counts=True), strict=True))
     actual = np.array([counts.get(c, 0) for c in summary.customer], dtype=float)
     length = (HOLDOUT_END.toordinal() - CALIBRATION_END.toordinal()) / 7
     groups, predicted_total, actual_total = holdout_report(fit.params, summary, actual, length)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -16,10 +16,12 @@ from relacja_customers.domain.consents import (
     decide,
 )
 
-T0 = datetime(2026, 3, 1, 12, 0, tzinfo=timezone.utc)
+T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 
 
-@dataclass(frozen=True)
+# Not frozen: the domain's Record protocol declares plain (settable) attributes, like the
+# ORM rows it stands for, and a frozen dataclass's read-only fields do not satisfy it.
+@dataclass
 class Rec:
     purpose: str
     status: str

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 
@@ -217,6 +217,6 @@ def test_a_future_anniversary_year_is_allowed() -> None:
 
 def test_next_run_later_today_or_tomorrow() -> None:
     run_at = time(0, 5)
-    assert seconds_until_next_run(datetime(2026, 6, 15, 0, 0, tzinfo=timezone.utc), run_at) == 300
-    assert seconds_until_next_run(datetime(2026, 6, 15, 0, 5, tzinfo=timezone.utc), run_at) == 86400
-    assert seconds_until_next_run(datetime(2026, 6, 15, 23, 0, tzinfo=timezone.utc), run_at) == 3900
+    assert seconds_until_next_run(datetime(2026, 6, 15, 0, 0, tzinfo=UTC), run_at) == 300
+    assert seconds_until_next_run(datetime(2026, 6, 15, 0, 5, tzinfo=UTC), run_at) == 86400
+    assert seconds_until_next_run(datetime(2026, 6, 15, 23, 0, tzinfo=UTC), run_at) == 3900

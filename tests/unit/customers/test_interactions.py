@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from relacja_customers.domain.interactions import CLOCK_SKEW, check_interaction, resolve_times
 
-NOW = datetime(2026, 6, 15, 12, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 6, 15, 12, 0, tzinfo=UTC)
 START, END = NOW + timedelta(days=1), NOW + timedelta(days=1, hours=1)
 
 
 def fields(channel: str, **kw: object) -> list[str]:
     args = {"occurred_at": None, "scheduled_start": None, "scheduled_end": None, "has_attendee_agents": False, "has_attendee_emails": False}
-    return [field for field, _ in check_interaction(channel, **(args | kw), now=NOW)]  # type: ignore[arg-type]
+    return [field for field, _ in check_interaction(channel, **(args | kw), now=NOW)]  # type: ignore[arg-type]  # keyword overrides of mixed types from one dict
 
 
 def test_a_meeting_needs_a_schedule_that_ends_after_it_starts() -> None:

@@ -10,7 +10,7 @@ BODY = 'external_id,given_name\r\n"E1","Anna ""Ania"""\r\nE2,"Jan\r\nMaria"\n\nE
 
 
 def read(body: bytes, format: str, chunk: int) -> list:
-    reader = RecordReader(format)  # type: ignore[arg-type]
+    reader = RecordReader(format)  # type: ignore[arg-type]  # parametrized with the literal format names as str
     records = []
     for start in range(0, len(body), chunk):
         records += list(reader.feed(body[start : start + chunk]))

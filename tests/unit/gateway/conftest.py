@@ -7,12 +7,14 @@ talks to the gateway through ``httpx.ASGITransport``. Nothing listens on a port.
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from typing import Any, AsyncIterator, Callable
+from typing import Any
 
 import httpx
 import pytest
 from gateway_doubles import SECRET, Upstream, make_settings
+
 from relacja_gateway.app import create_app
 from relacja_gateway.tokens import mint_token
 

@@ -7,9 +7,11 @@ it without depending on which ``conftest`` module pytest loaded last.
 from __future__ import annotations
 
 import inspect
-from typing import Any, Awaitable, Callable
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 import httpx
+
 from relacja_gateway.settings import GatewaySettings
 
 SECRET = "unit-test-secret-that-is-long-enough-for-hs256"

@@ -5,15 +5,17 @@ from __future__ import annotations
 import asyncio
 import gzip
 import time
-from typing import Any, AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable
+from typing import Any
 
 import httpx
 import jwt
 import pytest
 from gateway_doubles import SECRET, Upstream, make_settings
-from relacja_gateway.app import create_app
 from starlette.requests import ClientDisconnect
 from starlette.types import Message
+
+from relacja_gateway.app import create_app
 
 PROBLEM = "application/problem+json"
 TRACE_ID = "4bf92f3577b34da6a3ce929d0e0e4736"

@@ -6,10 +6,11 @@ import time
 
 import jwt
 import pytest
-from relacja_gateway.auth import JwtBearerAuthenticator, Principal, authenticate, authorize, parse_scopes
+from starlette.datastructures import Headers
+
+from relacja_gateway.auth import Authenticator, JwtBearerAuthenticator, Principal, authenticate, authorize, parse_scopes
 from relacja_gateway.tokens import mint_token
 from relacja_servicekit.problems import Problem
-from starlette.datastructures import Headers
 
 SECRET = "auth-test-secret-that-is-long-enough-for-hs256"
 JWT = JwtBearerAuthenticator(SECRET, ["HS256"], leeway_seconds=0)
@@ -117,7 +118,8 @@ async def test_exp_is_required() -> None:
 
 
 async def test_unsigned_tokens_are_refused() -> None:
-    token = jwt.encode({"sub": "u", "exp": int(time.time()) + 60, "scope": "admin"}, None, algorithm="none")
+    # PyJWT's "none" algorithm treats an empty key as no key; its key parameter is not typed to take None.
+    token = jwt.encode({"sub": "u", "exp": int(time.time()) + 60, "scope": "admin"}, "", algorithm="none")
     await rejected(JWT, bearer(token))
 
 
@@ -165,9 +167,11 @@ async def test_authenticators_are_tried_in_order() -> None:
             key = headers.get("x-api-key")
             return Principal("partner-1", "partner", frozenset({"sharing:read"})) if key == "k" else None
 
-    chain = [JWT, PartnerKeys()]
-    assert (await authenticate(Headers({"x-api-key": "k"}), chain)).kind == "partner"  # type: ignore[union-attr]
-    assert (await authenticate(bearer(encode(scope="a:read")), chain)).kind == "user"  # type: ignore[union-attr]
+    chain: list[Authenticator] = [JWT, PartnerKeys()]
+    partner = await authenticate(Headers({"x-api-key": "k"}), chain)
+    assert partner is not None and partner.kind == "partner"
+    user = await authenticate(bearer(encode(scope="a:read")), chain)
+    assert user is not None and user.kind == "user"
     assert await authenticate(Headers({}), chain) is None
     with pytest.raises(Problem) as caught:
         authorize("a:read", None, chain)
@@ -194,7 +198,7 @@ def counting(authenticator: JwtBearerAuthenticator) -> list[str]:
         checked.append(token)
         return verify(token)
 
-    authenticator.verify = recording  # type: ignore[method-assign]
+    authenticator.verify = recording  # type: ignore[method-assign]  # a spy on the instance, on purpose
     return checked
 
 

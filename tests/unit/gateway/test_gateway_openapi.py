@@ -4,11 +4,13 @@ serving it (fetched from services played by a mock transport)."""
 from __future__ import annotations
 
 import copy
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import httpx
 from gateway_doubles import Upstream, make_settings
 from openapi_spec_validator import validate
+
 from relacja_gateway.app import create_app
 from relacja_gateway.openapi import merge_documents
 from relacja_gateway.routes import ROUTES, RouteTable

@@ -3,11 +3,13 @@
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import httpx
 import pytest
 from gateway_doubles import Upstream, make_settings
+
 from relacja_gateway.app import create_app
 from relacja_gateway.ratelimit import RateLimiter
 

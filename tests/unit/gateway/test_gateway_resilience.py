@@ -4,11 +4,13 @@ each call (access log, metrics), with the services played by a mock transport.""
 from __future__ import annotations
 
 import logging
-from typing import Any, AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable
+from typing import Any
 
 import httpx
 import pytest
 from gateway_doubles import Upstream, make_settings
+
 from relacja_gateway.app import create_app
 
 BREAKER = {"breaker_consecutive_failures": 3, "breaker_open_seconds": 5.0, "retry_attempts": 0}
@@ -106,9 +108,9 @@ async def test_the_access_log_names_principal_route_upstream(
         await client.get("/api/v1/customers/42", headers=auth(token("customers:read", subject="alice")))
         await client.get("/api/v1/orders/1", headers=auth(token("customers:read", subject="alice")))
     ok, forbidden = [r for r in caplog.records if r.name == "relacja.access"][-2:]
-    assert (ok.principal, ok.route, ok.status, ok.upstream, ok.upstream_outcome) == ("alice", "/api/v1/customers", 200, "customers", 200)  # type: ignore[attr-defined]
-    assert ok.latency_ms >= 0 and ok.retries == 0  # type: ignore[attr-defined]
-    assert (forbidden.route, forbidden.status) == ("/api/v1/orders", 403)  # type: ignore[attr-defined]
+    assert (ok.principal, ok.route, ok.status, ok.upstream, ok.upstream_outcome) == ("alice", "/api/v1/customers", 200, "customers", 200)  # type: ignore[attr-defined]  # access-log fields arrive as LogRecord extras
+    assert ok.latency_ms >= 0 and ok.retries == 0  # type: ignore[attr-defined]  # access-log fields arrive as LogRecord extras
+    assert (forbidden.route, forbidden.status) == ("/api/v1/orders", 403)  # type: ignore[attr-defined]  # access-log fields arrive as LogRecord extras
 
 
 async def test_metrics_per_route_and_upstream(gateway: Callable[..., Any], token: Callable[..., str]) -> None:

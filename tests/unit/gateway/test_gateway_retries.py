@@ -3,11 +3,13 @@ idempotent requests, only on connect errors and 503, within the budget."""
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import httpx
 import pytest
 from gateway_doubles import Upstream
+
 from relacja_gateway.retries import RetryBudget, backoff_delay
 
 

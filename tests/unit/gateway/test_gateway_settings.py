@@ -6,6 +6,7 @@ import os
 
 import pytest
 from pydantic import ValidationError
+
 from relacja_gateway.settings import DEVELOPMENT_JWT_SECRET, GatewaySettings
 
 STRONG = "a-production-secret-of-more-than-thirty-two-bytes"

@@ -6,11 +6,12 @@ import time
 
 import jwt
 import pytest
+from starlette.datastructures import Headers
+
 from relacja_gateway.auth import JwtBearerAuthenticator
 from relacja_gateway.settings import DEVELOPMENT_JWT_SECRET
 from relacja_gateway.tokens import main, mint_token
 from relacja_servicekit.problems import Problem
-from starlette.datastructures import Headers
 
 SECRET = "token-test-secret-that-is-long-enough-for-hs256"
 

@@ -15,8 +15,8 @@ import httpx
 import pytest
 from aiohttp import web
 from gateway_doubles import make_settings
-from relacja_gateway.proxy import new_upstream_client
 
+from relacja_gateway.proxy import new_upstream_client
 from tests.e2e.gateway_support import closed_port
 
 
@@ -47,12 +47,12 @@ class Server:
             request.transport.close()
             return web.Response(text="never sent")
         if path == "/chunks":
-            response = web.StreamResponse(headers={"Content-Type": "text/csv"})
-            await response.prepare(request)
+            stream = web.StreamResponse(headers={"Content-Type": "text/csv"})
+            await stream.prepare(request)
             for row in (b"a,b\n", b"1,2\n", b"3,4\n"):
-                await response.write(row)
-            await response.write_eof()
-            return response
+                await stream.write(row)
+            await stream.write_eof()
+            return stream
         return web.json_response({"length": len(body)}, status=201 if request.method == "POST" else 200)
 
 
@@ -65,7 +65,7 @@ async def server() -> AsyncIterator[Server]:
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]  # aiohttp types _server as optional; it is set once start() returned
     state.base_url = f"http://127.0.0.1:{port}"
     try:
         yield state

@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal
+from typing import Any
 
 import pytest
 
 from relacja_contracts.events.orders import OrderPlacedV1
+from relacja_orders.app.events import line_json, snapshot
 from relacja_orders.domain.money import has_valid_scale, minor_units, round_money
 from relacja_orders.domain.pricing import CatalogItem, LineRequest, order_amounts, price_line
 from relacja_orders.domain.returns import ReturnError, check_quantities, return_value
-from relacja_orders.domain.states import IllegalTransition, next_status
-from relacja_orders.snapshot import line_json, snapshot
+from relacja_orders.domain.states import Action, IllegalTransition, next_status
 
 D = Decimal
 
@@ -61,8 +62,8 @@ def test_order_amounts_through_returns_and_cancellation() -> None:
     [("pay", "placed", "paid"), ("fulfill", "paid", "fulfilled"), ("deliver", "fulfilled", "delivered"),
      ("cancel", "placed", "cancelled"), ("cancel", "paid", "cancelled")],
 )
-def test_allowed_transitions(action: str, current: str, target: str) -> None:
-    assert next_status(action, current) == target  # type: ignore[arg-type]
+def test_allowed_transitions(action: Action, current: str, target: str) -> None:
+    assert next_status(action, current) == target
 
 
 @pytest.mark.parametrize(
@@ -70,9 +71,9 @@ def test_allowed_transitions(action: str, current: str, target: str) -> None:
     [("pay", "paid"), ("deliver", "placed"), ("fulfill", "placed"), ("cancel", "fulfilled"), ("cancel", "delivered"),
      ("pay", "cancelled"), ("cancel", "cancelled")],
 )
-def test_illegal_transitions_name_the_current_status(action: str, current: str) -> None:
+def test_illegal_transitions_name_the_current_status(action: Action, current: str) -> None:
     with pytest.raises(IllegalTransition) as raised:
-        next_status(action, current)  # type: ignore[arg-type]
+        next_status(action, current)
     assert raised.value.current == current and f"is {current}" in str(raised.value)
 
 
@@ -87,7 +88,7 @@ def test_returns_never_exceed_what_is_left() -> None:
 
 
 def test_partial_return_values_add_up_to_the_line() -> None:
-    line = {"line_no": 1, "sku": "A", "quantity": 3, "line_amount": "10.00", "tax_amount": "2.30", "returned_quantity": 0}
+    line: dict[str, Any] = {"line_no": 1, "sku": "A", "quantity": 3, "line_amount": "10.00", "tax_amount": "2.30", "returned_quantity": 0}
     parts = []
     for _ in range(3):
         parts.append(return_value(line, 1, "PLN"))
@@ -99,7 +100,7 @@ def test_partial_return_values_add_up_to_the_line() -> None:
 def test_the_snapshot_is_a_valid_order_placed_payload() -> None:
     lines = [line_json(price_line(1, item("10.00"), LineRequest(2)))]
     order = {"id": uuid.uuid4(), "customer_id": uuid.uuid4(), "number": "O-000000001", "external_id": "ext-1", "status": "delivered",
-             "channel": "store", "currency": "PLN", "placed_at": datetime(2020, 1, 2, tzinfo=timezone.utc), "imported": True, "lines": lines,
+             "channel": "store", "currency": "PLN", "placed_at": datetime(2020, 1, 2, tzinfo=UTC), "imported": True, "lines": lines,
              **order_amounts(lines, currency="PLN", cancelled=False).as_dict()}
     payload = snapshot(order) | {"occurred_at": "2026-01-01T00:00:00Z"}
     parsed = OrderPlacedV1.model_validate(payload)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pytest
 
@@ -53,9 +55,13 @@ def test_single_customer_class_against_boundaries_matches_full_computation() -> 
     rng = np.random.default_rng(3)
     revenue = rng.integers(0, 1000, 500)
     full = abc.abc_classes(revenue)
-    bounds = abc.abc_boundaries(revenue, full)
+    # The tie-break is the customer id as a string, as in the service; zero-padded, so ids sort like positions.
+    ids = [f"{i:03d}" for i in range(500)]
+    # class_against takes a dict of tuples or lists (stored boundaries come back from JSON as lists);
+    # dict is invariant, so the tuple-only dict abc_boundaries returns is copied into that type.
+    bounds: dict[str, tuple[Any, ...] | list[Any] | None] = dict(abc.abc_boundaries(revenue, full, ids))
     for i in range(500):
-        assert abc.class_against(int(revenue[i]), i, bounds) == "ABC"[full[i]]
+        assert abc.class_against(int(revenue[i]), ids[i], bounds) == "ABC"[full[i]]
 
 
 def test_quadrants() -> None:

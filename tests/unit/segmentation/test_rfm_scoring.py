@@ -71,7 +71,7 @@ def test_the_segment_grid_covers_every_score_pair_with_the_documented_names() ->
 def test_vectorised_names_agree_with_the_scalar_mapping() -> None:
     r, f = np.meshgrid(np.arange(1, 6), np.arange(1, 6))
     names = rfm.segment_names(r.ravel(), f.ravel())
-    assert names.tolist() == [rfm.segment_of(int(a), int(b)) for a, b in zip(r.ravel(), f.ravel())]
+    assert names.tolist() == [rfm.segment_of(int(a), int(b)) for a, b in zip(r.ravel(), f.ravel(), strict=True)]
 
 
 def test_a_customer_scored_against_stored_boundaries_gets_its_full_recomputation_score() -> None:
@@ -80,11 +80,12 @@ def test_a_customer_scored_against_stored_boundaries_gets_its_full_recomputation
     last_day = rng.integers(0, 400, n)
     purchases = rng.integers(1, 4, n)
     monetary = rng.integers(1, 10_000, n)
-    positions = np.arange(n)
-    scores = rfm.rfm_scores(last_day, purchases, monetary)
-    bounds = rfm.boundaries_of(last_day, purchases, monetary, positions)
+    # The tie-break is the customer id as a string, as in the service; zero-padded, so ids sort like positions.
+    ids = [f"{i:04d}" for i in range(n)]
+    scores = rfm.rfm_scores(last_day, purchases, monetary, np.array(ids))
+    bounds = rfm.boundaries_of(last_day, purchases, monetary, np.array(ids))
     for i in range(0, n, 17):
-        got = {d: rfm.score_against(rfm.key_of(d, int(last_day[i]), int(purchases[i]), int(monetary[i]), i), bounds[d]) for d in "rfm"}
+        got = {d: rfm.score_against(rfm.key_of(d, int(last_day[i]), int(purchases[i]), int(monetary[i]), ids[i]), bounds[d]) for d in "rfm"}
         assert got == {"r": scores.r[i], "f": scores.f[i], "m": scores.m[i]}
 
 

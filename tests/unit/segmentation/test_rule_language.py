@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
 
+from relacja_segmentation.app.rule_sql import compile_rule
 from relacja_segmentation.domain.rules import Comparison, HasConsent, HasTag, Junction, Negation, RuleError, parse_rule
-from relacja_segmentation.rule_sql import compile_rule
 
 
 def errors_of(raw) -> list[dict[str, str]]:
@@ -33,7 +33,7 @@ def test_a_nested_rule_parses_into_typed_values() -> None:
     assert revenue == Comparison("net_revenue", "gte", Decimal("100.50"))
     assert either == Junction("or", (HasTag("vip"), HasConsent("email_marketing")))
     assert negation == Negation(Comparison("rfm_segment", "in", ("lost", "hibernating")))
-    assert moment == Comparison("last_purchase_at", "gt", datetime(2026, 1, 1, tzinfo=timezone.utc))
+    assert moment == Comparison("last_purchase_at", "gt", datetime(2026, 1, 1, tzinfo=UTC))
 
 
 def test_unknown_field_is_named_by_its_path() -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -17,18 +17,18 @@ OFFICE = [(9 * 60, 17 * 60)]
 
 def office(zone: ZoneInfo = WARSAW, holidays: set[date] | None = None) -> Calendar:
     """Monday to Friday, 09:00–17:00 local time."""
-    return Calendar(zone, {day: OFFICE for day in range(1, 6)}, frozenset(holidays or ()))
+    return Calendar(zone, dict.fromkeys(range(1, 6), OFFICE), frozenset(holidays or ()))
 
 
-def local(zone: ZoneInfo, *parts: int) -> datetime:
-    return datetime(*parts, tzinfo=zone)
+def local(zone: ZoneInfo, year: int, month: int, day: int, hour: int, minute: int) -> datetime:
+    return datetime(year, month, day, hour, minute, tzinfo=zone)
 
 
 # 2026-11-23 is a Monday.
 def test_within_one_working_day() -> None:
     due = add_business_seconds(office(), local(WARSAW, 2026, 11, 23, 10, 0), 2 * HOUR)
     assert due == local(WARSAW, 2026, 11, 23, 12, 0)
-    assert due.tzinfo == timezone.utc
+    assert due.tzinfo == UTC
 
 
 def test_deadline_at_the_end_of_the_day_is_that_end_not_next_morning() -> None:
@@ -62,7 +62,7 @@ def test_holidays_are_skipped() -> None:
 def test_a_holiday_is_a_local_date() -> None:
     # 23:30 UTC on Wednesday is already Thursday (a holiday) in Warsaw.
     calendar = office(holidays={date(2026, 12, 24)})
-    start = datetime(2026, 12, 23, 23, 30, tzinfo=timezone.utc)
+    start = datetime(2026, 12, 23, 23, 30, tzinfo=UTC)
     assert add_business_seconds(calendar, start, HOUR) == local(WARSAW, 2026, 12, 25, 10, 0)
 
 
@@ -72,9 +72,9 @@ def test_multi_day_targets() -> None:
 
 
 def test_the_same_hours_in_another_time_zone_are_other_instants() -> None:
-    start = datetime(2026, 11, 23, 12, 0, tzinfo=timezone.utc)  # 13:00 in Warsaw, 07:00 in New York
-    assert add_business_seconds(office(WARSAW), start, HOUR) == datetime(2026, 11, 23, 13, 0, tzinfo=timezone.utc)
-    assert add_business_seconds(office(NEW_YORK), start, HOUR) == datetime(2026, 11, 23, 15, 0, tzinfo=timezone.utc)
+    start = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)  # 13:00 in Warsaw, 07:00 in New York
+    assert add_business_seconds(office(WARSAW), start, HOUR) == datetime(2026, 11, 23, 13, 0, tzinfo=UTC)
+    assert add_business_seconds(office(NEW_YORK), start, HOUR) == datetime(2026, 11, 23, 15, 0, tzinfo=UTC)
 
 
 def test_spring_forward_weekend_keeps_local_opening_time() -> None:
@@ -82,14 +82,14 @@ def test_spring_forward_weekend_keeps_local_opening_time() -> None:
     friday = local(WARSAW, 2026, 3, 27, 16, 0)  # 15:00 UTC
     due = add_business_seconds(office(), friday, 2 * HOUR)
     assert due == local(WARSAW, 2026, 3, 30, 10, 0)
-    assert due == datetime(2026, 3, 30, 8, 0, tzinfo=timezone.utc)
+    assert due == datetime(2026, 3, 30, 8, 0, tzinfo=UTC)
 
 
 def test_fall_back_weekend_keeps_local_opening_time() -> None:
     # Clocks go back on Sunday 2026-10-25 in Warsaw (UTC+2 → UTC+1).
     friday = local(WARSAW, 2026, 10, 23, 16, 0)
     due = add_business_seconds(office(), friday, 2 * HOUR)
-    assert due == datetime(2026, 10, 26, 9, 0, tzinfo=timezone.utc)  # 10:00 local at UTC+1
+    assert due == datetime(2026, 10, 26, 9, 0, tzinfo=UTC)  # 10:00 local at UTC+1
 
 
 def test_round_the_clock_day_of_spring_forward_has_23_hours() -> None:

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 from relacja_tickets.domain.calendars import calendar_errors, format_minute, parse_minute, to_calendar
 from relacja_tickets.domain.surveys import SCALES, answer_problem, new_token, token_hash
 
-NOW = datetime(2026, 11, 23, 12, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 
 
 def test_a_valid_calendar() -> None:

@@ -14,8 +14,8 @@ HOUR = 3600
 CALENDAR = Calendar(WARSAW, {day: [(9 * 60, 17 * 60)] for day in range(1, 6)})
 
 
-def at(*parts: int) -> datetime:
-    return datetime(*parts, tzinfo=WARSAW)
+def at(year: int, month: int, day: int, hour: int, minute: int) -> datetime:
+    return datetime(year, month, day, hour, minute, tzinfo=WARSAW)
 
 
 def test_a_started_clock_is_due_after_its_target_in_business_time() -> None:

@@ -9,8 +9,6 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 
-from relacja_servicekit.idempotency import create_idempotency_table
-
 revision = "0002"
 down_revision = "0001"
 branch_labels = None
@@ -104,7 +102,19 @@ def upgrade() -> None:
     op.create_index("ix_churn_scores_tier", "churn_scores", ["run_id", "risk_tier", "customer_id"])
     op.create_index("ix_churn_scores_band", "churn_scores", ["run_id", "value_band", "customer_id"])
     op.create_index("ix_churn_scores_customer", "churn_scores", ["customer_id"])
-    create_idempotency_table(op.get_bind())
+    # The Idempotency-Key table as relacja_servicekit.idempotency defined it at this
+    # revision (its created_at index came later: the retention-index revision).
+    op.create_table(
+        "idempotency_keys",
+        sa.Column("scope", sa.Text, nullable=False),
+        sa.Column("key", sa.Text, nullable=False),
+        sa.Column("fingerprint", sa.Text, nullable=False),
+        sa.Column("status_code", sa.Integer, nullable=True),
+        sa.Column("response_body", JSONB, nullable=True),
+        sa.Column("response_headers", JSONB, nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+        sa.PrimaryKeyConstraint("scope", "key"),
+    )
 
 
 def downgrade() -> None:

@@ -17,7 +17,7 @@ from sqlalchemy import select
 
 from relacja_servicekit import Problem, SessionDep
 
-from ..domain.kpis import ActiveModel, cohort_table, period_kpis, periods_between
+from ..domain.kpis import ActiveModel, PeriodName, cohort_table, period_kpis, periods_between
 from ..models.bgnbd import BgNbdParams
 from ..models.gamma_gamma import GammaGammaParams
 from ..store import load_transactions
@@ -75,11 +75,11 @@ class CohortsOut(BaseModel):
     cohorts: list[CohortOut]
 
 
-def _check_range(start: date, end: date, period: str) -> None:
+def _check_range(start: date, end: date, period: PeriodName) -> None:
     if start > end:
         raise Problem(400, "Invalid range", "`from` must be on or before `to`.", type_="invalid-range",
                       errors=[{"field": "from", "message": "after `to`"}])
-    if len(periods_between(start, end, period)) > MAX_PERIODS:  # type: ignore[arg-type]
+    if len(periods_between(start, end, period)) > MAX_PERIODS:
         raise Problem(400, "Range too long", f"At most {MAX_PERIODS} periods per request.", type_="invalid-range",
                       errors=[{"field": "to", "message": f"more than {MAX_PERIODS} {period}s after `from`"}])
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
@@ -59,7 +59,7 @@ async def create_run(
                     calibration_end=body.calibration_end, acquired_from=body.acquired_from,
                     holdout_end=body.holdout_end, time_unit=body.time_unit, horizon_months=body.horizon_months,
                     monthly_discount_rate=body.monthly_discount_rate, currency=settings.currency,
-                    created_at=datetime.now(timezone.utc),
+                    created_at=datetime.now(UTC),
                 )
                 .returning(*model_runs.c)
             )

@@ -5,13 +5,13 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 from decimal import ROUND_HALF_EVEN, Decimal
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from relacja_contracts.money import Amount, CurrencyCode
 
-PROBLEM = {"content": {"application/problem+json": {}}}
+PROBLEM: dict[str, Any] = {"content": {"application/problem+json": {}}}
 
 TimeUnitName = Literal["days", "weeks", "months"]
 RunStatus = Literal["pending", "running", "succeeded", "failed"]
@@ -19,7 +19,7 @@ RiskTierName = Literal["low", "medium", "high", "critical"]
 ValueBandName = Literal["low", "medium", "high", "top"]
 
 
-def money(value: float | None, currency: str) -> "Money | None":
+def money(value: float | None, currency: str) -> Money | None:
     if value is None:
         return None
     return Money(amount=Decimal(repr(float(value))).quantize(Decimal("0.01"), rounding=ROUND_HALF_EVEN), currency=currency)
@@ -48,7 +48,7 @@ class RunCreate(BaseModel):
     )
 
     @model_validator(mode="after")
-    def _windows(self) -> "RunCreate":
+    def _windows(self) -> RunCreate:
         if self.holdout_end is not None and self.holdout_end <= self.calibration_end:
             raise ValueError("holdout_end must be after calibration_end")
         if self.acquired_from is not None and self.acquired_from > self.calibration_end:
@@ -126,7 +126,7 @@ class RunOut(BaseModel):
     finished_at: datetime | None
 
     @classmethod
-    def from_row(cls, row) -> "RunOut":
+    def from_row(cls, row) -> RunOut:
         fit = row.fit or {}
         return cls(
             id=row.id, status=row.status, trigger=row.trigger, active=row.active, activate=row.activate,

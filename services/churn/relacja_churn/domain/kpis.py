@@ -127,7 +127,7 @@ def period_kpis(
     first_day = {}
     if len(c_days):
         starts = np.flatnonzero(np.r_[True, c_days[1:] != c_days[:-1]])
-        first_day = dict(zip(c_days[starts].tolist(), d_days[starts].tolist()))
+        first_day = dict(zip(c_days[starts].tolist(), d_days[starts].tolist(), strict=True))
     first_days = np.array(list(first_day.values()), dtype=np.int64)
     first_periods = period_of_days(first_days, period) if len(first_days) else np.empty(0, np.int64)
     active_pairs = np.unique(np.column_stack([c_days, p_days]), axis=0) if len(c_days) else np.empty((0, 2), np.int64)
@@ -160,16 +160,16 @@ def period_kpis(
         result.append(
             PeriodKpis(
                 period=p,
-                active_customers=int(len(active)),
+                active_customers=len(active),
                 new_customers=int((first_periods == p.index).sum()),
                 customers_to_date=acquired,
                 retention=retention,
                 attrition=None if retention is None else 1.0 - retention,
                 repeat_purchase_rate=_share(repeaters, len(active)),
-                csat_responses=int(len(csat_scores)),
+                csat_responses=len(csat_scores),
                 csat=_share(int((csat_scores >= 4).sum()), len(csat_scores)),
                 csat_mean=float(csat_scores.mean()) if len(csat_scores) else None,
-                nps_responses=int(len(nps_scores)),
+                nps_responses=len(nps_scores),
                 nps=nps,
                 loyalty=loyalty,
                 loyal_customers=loyal,
@@ -179,7 +179,9 @@ def period_kpis(
     return result
 
 
-def _model_kpis(customer, day, amount, end_day: int, model: ActiveModel, acquired: int):
+def _model_kpis(
+    customer: np.ndarray, day: np.ndarray, amount: np.ndarray, end_day: int, model: ActiveModel, acquired: int
+) -> tuple[float | None, int, float]:
     if acquired == 0:
         return None, 0, 0.0
     s = summarise(customer, day, amount, calibration_end_day=end_day, unit=model.time_unit)
@@ -200,7 +202,7 @@ class CohortRow:
     retention: list[float]  # offset 0, 1, ... up to the last period
 
 
-def cohort_table(customer, day, *, start: date, end: date, period: PeriodName) -> list[CohortRow]:
+def cohort_table(customer: np.ndarray, day: np.ndarray, *, start: date, end: date, period: PeriodName) -> list[CohortRow]:
     """Cohorts acquired between ``start`` and ``end``, followed up to the period of ``end``."""
     periods = periods_between(start, end, period)
     customer = np.asarray(customer, dtype=np.int64)

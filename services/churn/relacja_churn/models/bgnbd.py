@@ -156,7 +156,7 @@ def fit_bgnbd(x, t_x, T, *, initial: BgNbdParams | None = None) -> BgNbdFit:
         params=params,
         log_likelihood=log_likelihood(params, gx, gtx, gT, w),
         n_customers=int(n),
-        n_groups=int(len(w)),
+        n_groups=len(w),
         iterations=int(best.nit),
         converged=bool(best.success or np.max(np.abs(best.jac)) < 1e-6),
     )

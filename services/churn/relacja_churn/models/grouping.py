@@ -44,7 +44,7 @@ def group_rows(*columns: np.ndarray) -> Grouped:
     sizes = [len(values) for values, _ in coded]
     if float(np.prod([float(s) for s in sizes])) < 2**62:
         key = np.zeros(n, dtype=np.int64)
-        for (_, codes), size in zip(coded, sizes):
+        for (_, codes), size in zip(coded, sizes, strict=True):
             key = key * size + codes.reshape(-1)
         _, first, inverse, counts = np.unique(key, return_index=True, return_inverse=True, return_counts=True)
         return Grouped(tuple(a[first] for a in arrays), counts.astype(np.float64), inverse.reshape(-1))

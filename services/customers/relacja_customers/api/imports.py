@@ -26,7 +26,13 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from relacja_servicekit import Problem, SessionDep
-from relacja_servicekit.import_jobs import ImportJobPublic, ImportJobsPublic, accepted_import, import_format, request_records
+from relacja_servicekit.import_jobs import (
+    ImportJobPublic,
+    ImportJobsPublic,
+    accepted_import,
+    import_format,
+    request_records,
+)
 from relacja_servicekit.import_records import RecordReader
 from relacja_servicekit.openapi import problem_responses
 from relacja_servicekit.pagination import DEFAULT_LIMIT, CursorParam, LimitParam

@@ -26,9 +26,9 @@ from __future__ import annotations
 import json
 import logging
 import uuid
-from collections.abc import Hashable
+from collections.abc import AsyncIterator, Hashable
 from dataclasses import dataclass, field
-from typing import Any, AsyncIterator
+from typing import Any
 
 import asyncpg
 from pydantic import ValidationError
@@ -37,10 +37,16 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from relacja_contracts import CloudEvent, EventPayload
+from relacja_contracts import EventPayload
 from relacja_messaging import Outbox
-from relacja_messaging.tracing import current_traceparent
-from relacja_servicekit.import_jobs import ImportJob, ImportJobPublic, ImportJobTable, ImportProgress, RowErrors, RowImport
+from relacja_servicekit.import_jobs import (
+    ImportJob,
+    ImportJobPublic,
+    ImportJobTable,
+    ImportProgress,
+    RowErrors,
+    RowImport,
+)
 from relacja_servicekit.import_records import Format, row_errors
 from relacja_servicekit.pagination import Page, paginate
 
@@ -55,6 +61,8 @@ from .schemas import CustomerImportRow, changes_of
 __all__ = ["BATCH_SIZE", "CustomerRows", "import_customers", "get_import", "list_imports"]
 
 log = logging.getLogger(__name__)
+
+_outbox = Outbox(EVENT_SOURCE)
 
 BATCH_SIZE = 1000
 
@@ -203,7 +211,7 @@ async def _write(session: AsyncSession, job: ImportProgress, items: list[_Item])
         )
         renamed = [
             {"b_company": c.before.id, "company_name_key": stored["name_key"]}
-            for c, stored in zip(changed, updated_rows)
+            for c, stored in zip(changed, updated_rows, strict=True)
             if c.kind == "company" and stored["name_key"] != c.before.name_key
         ]
         if renamed:
@@ -212,7 +220,7 @@ async def _write(session: AsyncSession, job: ImportProgress, items: list[_Item])
                 renamed,
             )
     events: list[EventPayload] = [registered_event(row, imported=True) for row in created_rows]
-    events += [updated_event(row | {"id": row["b_id"]}, c.changed) for c, row in zip(changed, updated_rows)]
+    events += [updated_event(row | {"id": row["b_id"]}, c.changed) for c, row in zip(changed, updated_rows, strict=True)]
     await _emit_all(session, events)
     job.rows_created += len(new)
     job.rows_updated += len(changed)
@@ -278,17 +286,10 @@ async def _check_unique(session: AsyncSession, candidates: list[_Candidate], job
 
 
 async def _emit_all(session: AsyncSession, payloads: list[EventPayload]) -> None:
-    """``events.emit`` for many events at once: the outbox rows and the event-log rows
-    COPYed, instead of two statements per event."""
-    traceparent = current_traceparent.get()
-    outbox_rows, log_rows = [], []
-    for payload in payloads:
-        event = CloudEvent.for_payload(payload, source=EVENT_SOURCE, traceparent=traceparent)
-        row = Outbox.row(event, payload)
-        body = json.dumps(row["payload"])
-        outbox_rows.append((row["event_id"], row["topic"], row["key"], row["event_type"], json.dumps(row["headers"]), body))
-        log_rows.append((row["event_id"], uuid.UUID(event.subject), event.type, event.time, body))
-    await _copy_records(session, "outbox_events", ["event_id", "topic", "key", "event_type", "headers", "payload"], outbox_rows)
+    """``events.emit`` for many events at once: the outbox rows (``Outbox.add_many``) and
+    the event-log rows COPYed, instead of two statements per event."""
+    written = await _outbox.add_many(session, payloads)
+    log_rows = [(uuid.UUID(w.event.id), uuid.UUID(w.event.subject), w.event.type, w.event.time, w.payload_json) for w in written]
     await _copy_records(session, "customer_event_log", ["event_id", "customer_id", "event_type", "occurred_at", "payload"], log_rows)
 
 

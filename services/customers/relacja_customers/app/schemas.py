@@ -17,8 +17,9 @@ from __future__ import annotations
 
 import functools
 import math
-from datetime import date, datetime, timezone
-from typing import Annotated, Any, Callable, Literal, Union
+from collections.abc import Callable
+from datetime import UTC, date, datetime
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from pydantic import (
@@ -83,7 +84,7 @@ def _phone(value: str) -> str:
 def _not_in_future(value: date) -> date:
     # "Today" is the UTC date: a birth date later than that is in the future everywhere
     # but east of UTC, where it is at most a day early.
-    if value > datetime.now(timezone.utc).date():
+    if value > datetime.now(UTC).date():
         raise ValueError("must not be in the future")
     if value < date(1900, 1, 1):
         raise ValueError("must not be before 1900-01-01")
@@ -166,7 +167,7 @@ class DateAttribute(_Attribute):
 
 
 CustomAttribute = Annotated[
-    Union[StringAttribute, NumberAttribute, BooleanAttribute, DateAttribute], Field(discriminator="type")
+    StringAttribute | NumberAttribute | BooleanAttribute | DateAttribute, Field(discriminator="type")
 ]
 _ATTRIBUTES_DESCRIPTION = 'Typed attributes: {"name": {"type": "string|number|boolean|date", "value": ...}} (at most 50)'
 

@@ -23,8 +23,9 @@ Pure functions over records that have ``purpose``, ``partner_id``, ``partner_pur
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
-from typing import Iterable, Literal, Mapping, Protocol, TypeVar
+from typing import Literal, Protocol, TypeVar
 
 __all__ = [
     "PARTNER_PURPOSE",

@@ -14,7 +14,8 @@ A record's *fields* are a dict keyed by :data:`FIELDS` holding what is stored: t
 from __future__ import annotations
 
 import unicodedata
-from typing import Any, Iterable, Mapping
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 from .contact import normalize_display_name, normalize_email
 
@@ -61,10 +62,7 @@ _REQUIRED = ("lifecycle_stage",)
 
 def derive_display_name(kind: str, fields: Mapping[str, Any]) -> str:
     """``given family`` for a person, the legal name for a company; ``""`` when there are no names."""
-    if kind == "company":
-        parts = [fields.get("legal_name")]
-    else:
-        parts = [fields.get("given_name"), fields.get("family_name")]
+    parts = [fields.get("legal_name")] if kind == "company" else [fields.get("given_name"), fields.get("family_name")]
     return normalize_display_name(" ".join(p for p in parts if p))
 
 

@@ -48,7 +48,7 @@ def csv_row(header: list[str], cells: list[str]) -> tuple[dict[str, Any], list[d
         return {}, [{"field": "row", "message": f"has {len(cells)} cells; the header has {len(header)}"}]
     row: dict[str, Any] = {}
     errors: list[dict[str, str]] = []
-    for name, cell in zip(header, cells):
+    for name, cell in zip(header, cells, strict=True):
         name = name.strip()
         value: Any = cell.strip() or None
         if value is None and name in _NEVER_NULL:

@@ -18,7 +18,8 @@ Both records must be of the same kind: a person and a company are never one cust
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from .customer import apply_changes, unique
 from .lifecycle import more_advanced

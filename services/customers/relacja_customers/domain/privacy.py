@@ -11,7 +11,8 @@ event log and in the outbox rows still retained for replay.
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 __all__ = ["ERASED", "ERASED_FIELDS", "PERSONAL_PAYLOAD_FIELDS", "erased_fields", "scrub_payload"]
 
@@ -61,4 +62,4 @@ def erased_fields(fields: Mapping[str, Any]) -> dict[str, Any]:
 
 def scrub_payload(payload: Mapping[str, Any]) -> dict[str, Any]:
     """The payload with every personal key it has replaced (keys it lacks are not added)."""
-    return {key: (PERSONAL_PAYLOAD_FIELDS[key] if key in PERSONAL_PAYLOAD_FIELDS else value) for key, value in payload.items()}
+    return {key: PERSONAL_PAYLOAD_FIELDS.get(key, value) for key, value in payload.items()}

@@ -12,12 +12,12 @@ The shared outbox/inbox tables (relacja_messaging) and idempotency keys
 """
 
 from ._metadata import metadata
+from .consents import consent_records
 from .customers import customers
 from .event_log import customer_event_log
+from .important_dates import important_date_announcements, important_dates
 from .imports import customer_imports
 from .interactions import interactions
-from .important_dates import important_date_announcements, important_dates
-from .consents import consent_records
 
 __all__ = ["metadata", "customers", "customer_event_log"]
 __all__ += ["interactions", "important_dates", "important_date_announcements", "consent_records"]

@@ -11,8 +11,6 @@ of the import's ``INSERT ... ON CONFLICT (external_id)``.
 
 from alembic import op
 
-from relacja_servicekit.idempotency import create_idempotency_table
-
 revision = "0002"
 down_revision = "0001"
 branch_labels = None
@@ -107,6 +105,18 @@ CREATE TABLE order_imports (
     finished_at timestamptz
 );
 CREATE INDEX ix_order_imports_started_at_id ON order_imports (started_at, id);
+
+-- relacja_servicekit.idempotency's table as it was at this revision (its created_at index came in 0003).
+CREATE TABLE idempotency_keys (
+    scope text NOT NULL,
+    key text NOT NULL,
+    fingerprint text NOT NULL,
+    status_code integer,
+    response_body jsonb,
+    response_headers jsonb,
+    created_at timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (scope, key)
+);
 """
 
 
@@ -114,7 +124,6 @@ def upgrade() -> None:
     for statement in _DDL.split(";"):
         if statement.strip():
             op.execute(statement)
-    create_idempotency_table(op.get_bind())
 
 
 def downgrade() -> None:

@@ -18,13 +18,19 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from relacja_servicekit import SessionDep
-from relacja_servicekit.import_jobs import ImportJobPublic, ImportJobsPublic, accepted_import, import_format, request_records
+from relacja_servicekit.import_jobs import (
+    ImportJobPublic,
+    ImportJobsPublic,
+    accepted_import,
+    import_format,
+    request_records,
+)
 from relacja_servicekit.import_records import RecordReader
 from relacja_servicekit.openapi import problem_responses
 from relacja_servicekit.pagination import DEFAULT_LIMIT, CursorParam, LimitParam
 
 from ..app import imports
-from .common import not_found
+from .problems import app_errors
 
 __all__ = ["router", "IMPORTS_PATH"]
 
@@ -55,9 +61,8 @@ async def import_orders(request: Request) -> JSONResponse:
 @router.get("/{import_id}", response_model=ImportJobPublic, summary="An import job: status, counters and row errors",
             responses=problem_responses({404: "No such import"}))
 async def get_import(import_id: uuid.UUID, session: SessionDep) -> ImportJobPublic:
-    row = await imports.get_import(session, import_id)
-    if row is None:
-        raise not_found("Import", import_id)
+    with app_errors():
+        row = await imports.get_import(session, import_id)
     return ImportJobPublic.from_row(row)
 
 

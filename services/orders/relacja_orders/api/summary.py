@@ -1,109 +1,30 @@
 """``GET /api/v1/orders/customers/{customer_id}/summary``: a customer's order history in
-brief, for the gateway's customer-360 view and for per-customer totals.
-
-    order_count                 every order, cancelled ones included
-    first_order_at, last_order_at
-    totals[]                    per currency (amounts are never added across currencies):
-                                orders, gross and net of the orders that were not cancelled
-                                (net: after returns), refunded
-    last_orders[]               the 5 newest: id, number, status, placed_at, total, currency
-
-404 when the customer is neither known from customer events nor has any order.
-"""
+brief, for the gateway's customer-360 view (HTTP; the use case is ``app/summary.py``)."""
 
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
-from typing import Any
 
 from fastapi import APIRouter
-from pydantic import BaseModel
-from sqlalchemy import case, func, select
 
-from relacja_contracts.money import Amount
-from relacja_servicekit import Problem, SessionDep
+from relacja_servicekit import SessionDep
+from relacja_servicekit.openapi import problem_responses
 
-from ..domain.money import round_money
-from ..tables import known_customers, orders
-from .common import PROBLEM
+from ..app.schemas import CustomerOrderSummary
+from ..app.summary import customer_summary as summarise
+from .problems import app_errors
 
 __all__ = ["router"]
 
 router = APIRouter(prefix="/api/v1/orders/customers", tags=["orders"])
-
-LAST_ORDERS = 5
-
-
-class CurrencyTotals(BaseModel):
-    currency: str
-    order_count: int
-    gross_amount: Amount
-    net_amount: Amount
-    refunded_amount: Amount
-
-
-class RecentOrder(BaseModel):
-    id: uuid.UUID
-    number: str
-    status: str
-    placed_at: datetime
-    total_amount: Amount
-    currency: str
-
-
-class CustomerOrderSummary(BaseModel):
-    customer_id: uuid.UUID
-    order_count: int
-    first_order_at: datetime | None
-    last_order_at: datetime | None
-    totals: list[CurrencyTotals]
-    last_orders: list[RecentOrder]
 
 
 @router.get(
     "/{customer_id}/summary",
     response_model=CustomerOrderSummary,
     summary="A customer's order count, totals per currency and last orders",
-    responses={404: {"description": "Customer unknown to the orders service", **PROBLEM}},
+    responses=problem_responses({404: "Customer unknown to the orders service (neither known from customer events nor with orders)"}),
 )
-async def customer_summary(customer_id: uuid.UUID, session: SessionDep) -> Any:
-    live = orders.c.status != "cancelled"
-    per_currency = (await session.execute(
-        select(
-            orders.c.currency,
-            func.count().label("order_count"),
-            func.coalesce(func.sum(case((live, orders.c.gross_amount), else_=0)), 0).label("gross_amount"),
-            func.coalesce(func.sum(orders.c.net_amount), 0).label("net_amount"),
-            func.coalesce(func.sum(orders.c.refunded_amount), 0).label("refunded_amount"),
-            func.min(orders.c.placed_at).label("first"),
-            func.max(orders.c.placed_at).label("last"),
-        ).where(orders.c.customer_id == customer_id).group_by(orders.c.currency).order_by(orders.c.currency)
-    )).all()
-    if not per_currency:
-        known = await session.scalar(select(known_customers.c.state).where(known_customers.c.customer_id == customer_id))
-        if known is None:
-            raise Problem(404, "Customer not found", f"No customer {customer_id} is known to the orders service.", type_="not-found")
-    recent = (await session.execute(
-        select(orders.c.id, orders.c.number, orders.c.status, orders.c.placed_at, orders.c.total_amount, orders.c.currency)
-        .where(orders.c.customer_id == customer_id).order_by(orders.c.placed_at.desc(), orders.c.id.desc()).limit(LAST_ORDERS)
-    )).all()
-    return CustomerOrderSummary(
-        customer_id=customer_id,
-        order_count=sum(row.order_count for row in per_currency),
-        first_order_at=min((row.first for row in per_currency), default=None),
-        last_order_at=max((row.last for row in per_currency), default=None),
-        totals=[
-            CurrencyTotals(
-                currency=row.currency, order_count=row.order_count,
-                gross_amount=round_money(row.gross_amount, row.currency), net_amount=round_money(row.net_amount, row.currency),
-                refunded_amount=round_money(row.refunded_amount, row.currency),
-            )
-            for row in per_currency
-        ],
-        last_orders=[
-            RecentOrder(id=r.id, number=r.number, status=r.status, placed_at=r.placed_at,
-                        total_amount=round_money(r.total_amount, r.currency), currency=r.currency)
-            for r in recent
-        ],
-    )
+async def customer_summary(customer_id: uuid.UUID, session: SessionDep) -> CustomerOrderSummary:
+    with app_errors():
+        return await summarise(session, customer_id)

@@ -19,7 +19,7 @@ into a temporary staging table and moved with one ``INSERT ... SELECT ... ON CON
 (external_id) DO UPDATE ... WHERE <something differs>``, which upserts by the order's
 external id and skips unchanged rows; the same statement writes one
 ``OrderPlacedV1(imported=true)`` outbox row per created or changed order from the upserted
-rows (``bulk_events``: built by PostgreSQL, set-based). Re-running a file therefore changes
+rows (``events.placed_events_insert``: built by PostgreSQL, set-based). Re-running a file therefore changes
 and emits nothing. Rows without ``external_id`` are always new orders. A live (not
 imported) order is never overwritten.
 
@@ -36,21 +36,29 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Hashable
+from collections.abc import AsyncIterator, Hashable
 from datetime import datetime
-from typing import Any, AsyncIterator
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from relacja_messaging.tracing import current_traceparent
-from relacja_servicekit.import_jobs import ImportJob, ImportJobPublic, ImportJobTable, ImportProgress, RowErrors, RowImport
+from relacja_servicekit.import_jobs import (
+    ImportJob,
+    ImportJobPublic,
+    ImportJobTable,
+    ImportProgress,
+    RowErrors,
+    RowImport,
+)
 from relacja_servicekit.import_records import Format
 from relacja_servicekit.pagination import Page, paginate
 
-from ..bulk_events import placed_events_insert
 from ..domain.imports import ImportRow, build_order, csv_header_errors, parse_row
 from ..tables import IMPORTED_FIELDS, import_fingerprint_sql, order_imports
+from .errors import NotFound
+from .events import placed_events_insert
 
 __all__ = ["BATCH_SIZE", "OrderRows", "import_orders", "get_import", "list_imports"]
 
@@ -74,7 +82,7 @@ CREATE TEMP TABLE IF NOT EXISTS order_import_stage (
 """
 
 # One statement: upsert the staged orders, write the OrderPlacedV1 outbox rows of those
-# created or changed (bulk_events), and count them.
+# created or changed (events.placed_events_insert), and count them.
 _UPSERT = f"""
 WITH written AS (
     INSERT INTO orders ({", ".join(_STAGE_COLUMNS)}, imported, import_fingerprint, imported_version, created_at, updated_at)
@@ -181,8 +189,11 @@ async def import_orders(sessions: async_sessionmaker[AsyncSession], format: Form
 
 
 async def get_import(session: AsyncSession, import_id: uuid.UUID) -> Any:
-    """The job row, or None."""
-    return (await session.execute(select(order_imports).where(order_imports.c.id == import_id))).first()
+    """The job row; ``NotFound`` when there is none."""
+    row = (await session.execute(select(order_imports).where(order_imports.c.id == import_id))).first()
+    if row is None:
+        raise NotFound("Import", import_id)
+    return row
 
 
 async def list_imports(session: AsyncSession, *, limit: int, cursor: str | None) -> Page[ImportJobPublic]:

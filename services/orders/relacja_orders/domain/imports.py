@@ -30,9 +30,10 @@ an NDJSON line's number.
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from collections.abc import Mapping
+from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any, Mapping
+from typing import Any
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, ValidationError, field_validator
 
@@ -95,7 +96,7 @@ class ImportRow(BaseModel):
     @field_validator("placed_at")
     @classmethod
     def _utc(cls, value: datetime) -> datetime:
-        return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value
 
 
 def parse_row(header: list[str] | None, record: Any) -> tuple[ImportRow | None, list[dict[str, str]]]:
@@ -106,7 +107,7 @@ def parse_row(header: list[str] | None, record: Any) -> tuple[ImportRow | None, 
             return ImportRow.model_validate_json(record), []
         if len(record) != len(header):
             return None, [{"field": "row", "message": f"has {len(record)} cells; the header has {len(header)}"}]
-        data: dict[str, Any] = {name: cell for name, cell in zip(header, record) if cell != ""}
+        data: dict[str, Any] = {name: cell for name, cell in zip(header, record, strict=True) if cell != ""}
         if "lines" in data:
             try:
                 data["lines"] = json.loads(data["lines"])

@@ -7,21 +7,25 @@ line's discount and tax, never to the sums: a sum of rounded amounts is already 
 from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal
+from types import MappingProxyType
 
-__all__ = ["ZERO", "minor_units", "round_money", "has_valid_scale"]
+__all__ = ["ZERO", "DEFAULT_MINOR_UNITS", "MINOR_UNITS", "minor_units", "round_money", "has_valid_scale"]
 
 ZERO = Decimal("0")
 
-# ISO 4217 currencies whose minor unit is not 2 digits; every other code has 2.
-_MINOR_UNITS = {
+DEFAULT_MINOR_UNITS = 2
+
+# ISO 4217 currencies whose minor unit is not DEFAULT_MINOR_UNITS digits (read-only: the
+# import's SQL spells the same table out, bulk_events.py).
+MINOR_UNITS = MappingProxyType({
     **dict.fromkeys(("BIF", "CLP", "DJF", "GNF", "ISK", "JPY", "KMF", "KRW", "PYG", "RWF", "UGX", "VND", "VUV", "XAF", "XOF", "XPF"), 0),
     **dict.fromkeys(("BHD", "IQD", "JOD", "KWD", "LYD", "OMR", "TND"), 3),
-}
+})
 
 
 def minor_units(currency: str) -> int:
     """Digits after the decimal point in amounts of ``currency``."""
-    return _MINOR_UNITS.get(currency, 2)
+    return MINOR_UNITS.get(currency, DEFAULT_MINOR_UNITS)
 
 
 _QUANTUM = {digits: Decimal(1).scaleb(-digits) for digits in (0, 2, 3)}
@@ -29,7 +33,7 @@ _QUANTUM = {digits: Decimal(1).scaleb(-digits) for digits in (0, 2, 3)}
 
 def round_money(amount: Decimal, currency: str) -> Decimal:
     """``amount`` rounded half-up to the currency's minor unit (always with that many digits)."""
-    return amount.quantize(_QUANTUM[_MINOR_UNITS.get(currency, 2)], rounding=ROUND_HALF_UP)
+    return amount.quantize(_QUANTUM[minor_units(currency)], rounding=ROUND_HALF_UP)
 
 
 def has_valid_scale(amount: Decimal, currency: str) -> bool:

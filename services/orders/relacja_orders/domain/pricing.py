@@ -15,9 +15,10 @@ they can never drift from the lines.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any, Sequence
+from typing import Any
 
 from .money import ZERO, round_money
 

@@ -14,8 +14,9 @@ value + tax (the customer paid tax on them).
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from decimal import Decimal
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 from .money import round_money
 

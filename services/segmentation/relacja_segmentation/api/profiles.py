@@ -12,21 +12,20 @@ from typing import Literal
 
 from fastapi import APIRouter
 from pydantic import BaseModel
-from sqlalchemy import select, text
 
 from relacja_contracts.money import Amount
 from relacja_servicekit import Problem, SessionDep
+from relacja_servicekit.openapi import problem_responses
 
+from ..app import profiles
+from ..app.profiles import CustomerMerged, ProfileNotFound
 from ..domain.loyalty import QUADRANT_INFO
 from ..domain.rfm import SEGMENT_LABELS
 from ..settings import get_settings
-from ..tables import customer_aliases, customer_profiles
 
 __all__ = ["router", "CustomerProfilePublic"]
 
 router = APIRouter(prefix="/api/v1/segmentation", tags=["segmentation"])
-
-PROBLEM = {"content": {"application/problem+json": {}}}
 
 
 class Money(BaseModel):
@@ -96,33 +95,17 @@ def quadrant_of(code: str | None) -> Quadrant | None:
     "/customers/{customer_id}",
     response_model=CustomerProfilePublic,
     summary="A customer's analytical profile, RFM scores, ABC class, loyalty quadrant and segments",
-    responses={404: {"description": "No events about this customer yet, or merged into another (`merged_into`)", **PROBLEM}},
+    responses=problem_responses({404: "No events about this customer yet, or merged into another (`merged_into` names the survivor)"}),
 )
 async def get_profile(customer_id: uuid.UUID, session: SessionDep) -> CustomerProfilePublic:
     currency = get_settings().currency
-    row = (
-        await session.execute(
-            select(
-                customer_profiles,
-                text("(timezone('UTC', now())::date - timezone('UTC', first_purchase_at)::date) AS tenure_days"),
-                text("(timezone('UTC', now())::date - timezone('UTC', last_purchase_at)::date) AS recency_days"),
-            ).where(customer_profiles.c.customer_id == customer_id)
-        )
-    ).first()
-    if row is None:
-        survivor = await session.scalar(select(customer_aliases.c.customer_id).where(customer_aliases.c.merged_customer_id == customer_id))
-        if survivor is not None:
-            raise Problem(
-                404, "Customer merged", f"Customer {customer_id} was merged into {survivor}.", type_="not-found", extra={"merged_into": str(survivor)}
-            )
-        raise Problem(404, "Profile not found", f"No events about customer {customer_id} have been applied yet.", type_="not-found")
-    segments = (
-        await session.execute(
-            text("SELECT s.id, s.name FROM segment_members m JOIN segments s ON s.id = m.segment_id WHERE m.customer_id = :c ORDER BY s.name"),
-            {"c": customer_id},
-        )
-    ).all()
-    r = row._mapping
+    try:
+        profile = await profiles.get_profile(session, customer_id)
+    except CustomerMerged as merged:
+        raise Problem(404, "Customer merged", str(merged), type_="not-found", extra={"merged_into": str(merged.survivor)}) from None
+    except ProfileNotFound as missing:
+        raise Problem(404, "Profile not found", str(missing), type_="not-found") from None
+    r, segments = profile.row, profile.segments
 
     def money(value) -> Money:
         return Money(amount=value, currency=currency)

@@ -20,6 +20,7 @@ exactly in basis points, so no float rounding decides a class.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -69,11 +70,11 @@ def abc_classes(revenue: np.ndarray, cutoffs: AbcCutoffs = AbcCutoffs(), tiebrea
     return classes
 
 
-def abc_boundaries(revenue: np.ndarray, classes: np.ndarray, tiebreak_ids: list[str] | None = None) -> dict[str, tuple | None]:
+def abc_boundaries(revenue: np.ndarray, classes: np.ndarray, tiebreak_ids: list[str] | None = None) -> dict[str, tuple[Any, ...] | None]:
     """The sort key (−revenue, position) of the first B and the first C customer (None when there is none)."""
     revenue = np.clip(np.asarray(revenue, dtype=np.int64), 0, None)
     order = abc_order(revenue)
-    result: dict[str, tuple | None] = {}
+    result: dict[str, tuple[Any, ...] | None] = {}
     for code, name in ((1, "B"), (2, "C")):
         hits = np.nonzero(classes[order] >= code)[0]
         if len(hits) == 0:
@@ -84,7 +85,7 @@ def abc_boundaries(revenue: np.ndarray, classes: np.ndarray, tiebreak_ids: list[
     return result
 
 
-def class_against(revenue: int, tiebreak: str, boundaries: dict[str, tuple | list | None]) -> str:
+def class_against(revenue: int, tiebreak: str, boundaries: dict[str, tuple[Any, ...] | list[Any] | None]) -> str:
     """One customer's class against stored boundaries (between full recomputations)."""
     key = (-max(revenue, 0), tiebreak)
     first_b, first_c = boundaries.get("B"), boundaries.get("C")

@@ -31,8 +31,9 @@ does not change the name:
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -103,7 +104,8 @@ def segment_codes(r: np.ndarray, f: np.ndarray) -> np.ndarray:
 
 
 def segment_names(r: np.ndarray, f: np.ndarray) -> np.ndarray:
-    return _NAMES[segment_codes(r, f)]
+    names: np.ndarray = _NAMES[segment_codes(r, f)]
+    return names
 
 
 def _order(keys: Sequence[np.ndarray]) -> np.ndarray:
@@ -155,7 +157,7 @@ def rfm_scores(last_day: np.ndarray, purchases: np.ndarray, monetary: np.ndarray
     return RfmScores(r=rank_quintiles(keys["r"]), f=rank_quintiles(keys["f"]), m=rank_quintiles(keys["m"]))
 
 
-def quintile_boundaries(keys: Sequence[np.ndarray]) -> list[tuple]:
+def quintile_boundaries(keys: Sequence[np.ndarray]) -> list[tuple[Any, ...]]:
     """The key tuples of the first customer of scores 2, 3, 4 and 5 (fewer when n < 5).
 
     A full recomputation stores them, so that one customer changed by an event can be
@@ -172,7 +174,7 @@ def quintile_boundaries(keys: Sequence[np.ndarray]) -> list[tuple]:
     return boundaries
 
 
-def score_against(key: tuple, boundaries: Sequence[Sequence]) -> int:
+def score_against(key: tuple[Any, ...], boundaries: Sequence[Sequence[Any]]) -> int:
     """The score of one key tuple against stored boundaries: 1 + the number of boundaries ≤ key."""
     return 1 + sum(1 for boundary in boundaries if tuple(boundary) <= key)
 
@@ -181,13 +183,13 @@ def _plain(value: object) -> object:
     return value.item() if isinstance(value, np.generic) else value
 
 
-def boundaries_of(last_day: np.ndarray, purchases: np.ndarray, monetary: np.ndarray, tiebreak: np.ndarray) -> dict[str, list[tuple]]:
+def boundaries_of(last_day: np.ndarray, purchases: np.ndarray, monetary: np.ndarray, tiebreak: np.ndarray) -> dict[str, list[tuple[Any, ...]]]:
     """Boundaries of all three dimensions (see quintile_boundaries)."""
     keys = _key_tuples(np.asarray(last_day), np.asarray(purchases), np.asarray(monetary), np.asarray(tiebreak))
     return {dimension: quintile_boundaries(k) for dimension, k in keys.items()}
 
 
-def key_of(dimension: str, last_day: int, purchases: int, monetary: int, tiebreak: str) -> tuple:
+def key_of(dimension: str, last_day: int, purchases: int, monetary: int, tiebreak: str) -> tuple[Any, ...]:
     """One customer's key tuple for ``dimension`` ("r", "f" or "m"), in the order of the module doc."""
     return {
         "r": (last_day, purchases, monetary, tiebreak),

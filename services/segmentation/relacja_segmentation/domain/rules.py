@@ -15,7 +15,7 @@ Fields and their types are listed in FIELDS; operators by type:
     enum                         eq ne, in / not_in (list), is_null
     boolean                      eq ne
 
-Decimals are given as decimal strings ("100.50") or numbers; datetimes as RFC 3339
+Decimals are given as plain decimal strings ("100.50", DECIMAL_PATTERN) or numbers; datetimes as RFC 3339
 strings with a time zone. Validation collects every problem with the JSON path of the
 offending member (``rule.and[1].field``), so a client can show them all at once.
 Nesting is limited to MAX_DEPTH levels and a rule to MAX_NODES nodes.
@@ -23,10 +23,12 @@ Nesting is limited to MAX_DEPTH levels and a rule to MAX_NODES nodes.
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
-from typing import Any, Literal, Union
+from typing import Any, Literal
 
 from .abc import ABC_CLASSES
 from .loyalty import QUADRANTS
@@ -34,6 +36,7 @@ from .rfm import RFM_SEGMENTS
 
 __all__ = [
     "CONSENT_PURPOSES",
+    "DECIMAL_PATTERN",
     "FIELDS",
     "OPERATORS",
     "Comparison",
@@ -49,6 +52,9 @@ __all__ = [
 
 MAX_DEPTH = 10
 MAX_NODES = 200
+
+# A decimal string: digits with an optional fraction, no exponent, below 10^14 in magnitude.
+DECIMAL_PATTERN = r"^-?[0-9]{1,14}(\.[0-9]+)?$"
 
 CONSENT_PURPOSES = ("email_marketing", "sms_marketing", "phone_marketing", "profiling", "partner_sharing")
 
@@ -122,15 +128,15 @@ class HasConsent:
 @dataclass(frozen=True)
 class Junction:
     kind: Literal["and", "or"]
-    parts: tuple["Rule", ...]
+    parts: tuple[Rule, ...]
 
 
 @dataclass(frozen=True)
 class Negation:
-    part: "Rule"
+    part: Rule
 
 
-Rule = Union[Comparison, HasTag, HasConsent, Junction, Negation]
+Rule = Comparison | HasTag | HasConsent | Junction | Negation
 
 
 class RuleError(ValueError):
@@ -141,9 +147,14 @@ class RuleError(ValueError):
         self.errors = errors
 
 
-def parse_rule(raw: Any, path: str = "rule") -> Rule:
-    """Validate ``raw`` (decoded JSON) and return the rule tree, or raise RuleError naming every problem."""
-    parser = _Parser()
+def parse_rule(raw: Any, path: str = "rule", *, saved: bool = False) -> Rule:
+    """Validate ``raw`` (decoded JSON) and return the rule tree, or raise RuleError naming every problem.
+
+    ``saved``: a rule read back from storage, validated when it was saved. Rules saved
+    before decimal strings had to match DECIMAL_PATTERN may hold any string ``Decimal``
+    reads ("1e3"); they keep working.
+    """
+    parser = _Parser(lenient_decimals=saved)
     rule = parser.parse(raw, path, depth=1)
     if parser.errors:
         raise RuleError(parser.errors)
@@ -152,7 +163,8 @@ def parse_rule(raw: Any, path: str = "rule") -> Rule:
 
 
 class _Parser:
-    def __init__(self) -> None:
+    def __init__(self, lenient_decimals: bool = False) -> None:
+        self.lenient_decimals = lenient_decimals
         self.errors: list[dict[str, str]] = []
         self.nodes = 0
 
@@ -193,8 +205,8 @@ class _Parser:
         self.fail(path, "expected one of the members 'and', 'or', 'not', 'field', 'tag', 'consent'")
         return None
 
-    def junction(self, raw: dict, path: str, depth: int) -> Rule | None:
-        kind = "and" if "and" in raw else "or"
+    def junction(self, raw: dict[str, Any], path: str, depth: int) -> Rule | None:
+        kind: Literal["and", "or"] = "and" if "and" in raw else "or"
         if set(raw) != {kind}:
             self.fail(path, f"unexpected member(s) beside '{kind}': {', '.join(sorted(set(raw) - {kind}))}")
             return None
@@ -203,11 +215,12 @@ class _Parser:
             self.fail(f"{path}.{kind}", "must be a non-empty list of rules")
             return None
         parts = [self.parse(member, f"{path}.{kind}[{i}]", depth + 1) for i, member in enumerate(members)]
-        if any(part is None for part in parts):
+        checked = [part for part in parts if part is not None]
+        if len(checked) != len(parts):
             return None
-        return Junction(kind, tuple(parts))  # type: ignore[arg-type]
+        return Junction(kind, tuple(checked))
 
-    def string_leaf(self, raw: dict, path: str, key: str, build) -> Rule | None:
+    def string_leaf(self, raw: dict[str, Any], path: str, key: str, build: Callable[[str], Rule]) -> Rule | None:
         if set(raw) != {key}:
             self.fail(path, f"unexpected member(s) beside '{key}': {', '.join(sorted(set(raw) - {key}))}")
             return None
@@ -217,7 +230,7 @@ class _Parser:
             return None
         return build(value)
 
-    def comparison(self, raw: dict, path: str) -> Rule | None:
+    def comparison(self, raw: dict[str, Any], path: str) -> Rule | None:
         extra = set(raw) - {"field", "op", "value"}
         if extra:
             self.fail(path, f"unexpected member(s): {', '.join(sorted(extra))}")
@@ -264,10 +277,12 @@ class _Parser:
             if isinstance(value, bool) or not isinstance(value, (int, float, str)):
                 self.fail(path, f"field {field.name!r} is a decimal (a decimal string such as \"100.50\"); got {_describe(value)}")
                 return _INVALID
-            try:
-                number = Decimal(str(value))
-            except InvalidOperation:
-                number = None
+            number = None
+            if not isinstance(value, str) or self.lenient_decimals or re.fullmatch(DECIMAL_PATTERN, value):
+                try:
+                    number = Decimal(str(value))
+                except InvalidOperation:
+                    number = None
             if number is None or not number.is_finite() or abs(number) >= Decimal(10) ** 14:
                 self.fail(path, f"field {field.name!r} is a decimal (a decimal string such as \"100.50\"); got {_describe(value)}")
                 return _INVALID

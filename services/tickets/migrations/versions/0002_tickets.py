@@ -14,8 +14,6 @@ indexes serve the hot reads (docs/tickets.md, "Indexes"):
 
 from alembic import op
 
-from relacja_servicekit.idempotency import create_idempotency_table
-
 revision = "0002"
 down_revision = "0001"
 branch_labels = None
@@ -142,7 +140,21 @@ def upgrade() -> None:
     )
     op.execute("CREATE INDEX known_orders_placed ON known_orders (placed_at)")
     op.execute("CREATE INDEX known_orders_customer ON known_orders (customer_id)")
-    create_idempotency_table(op.get_bind())
+    # relacja_servicekit.idempotency's table as it was at this revision (its created_at index came in 0003).
+    op.execute(
+        """
+        CREATE TABLE idempotency_keys (
+            scope text NOT NULL,
+            key text NOT NULL,
+            fingerprint text NOT NULL,
+            status_code integer,
+            response_body jsonb,
+            response_headers jsonb,
+            created_at timestamptz NOT NULL DEFAULT now(),
+            PRIMARY KEY (scope, key)
+        )
+        """
+    )
 
 
 def downgrade() -> None:

@@ -1,13 +1,15 @@
-"""Indexes for the housekeeping's purges (``relacja_servicekit.housekeeping``).
+"""Indexes for the housekeeping's purges (``relacja_servicekit.housekeeping``): stored
+Idempotency-Key responses and inbox rows past their retention, found by their age.
 
 Revision ID: 0003
 Revises: 0002
 Create Date: 2026-11-22
+
+``IF NOT EXISTS``: databases created before the migrations were frozen got these indexes
+from the earlier revisions already (those read today's table models then).
 """
 
 from alembic import op
-
-from relacja_servicekit.housekeeping import create_housekeeping_indexes, drop_housekeeping_indexes
 
 revision = "0003"
 down_revision = "0002"
@@ -16,8 +18,10 @@ depends_on = None
 
 
 def upgrade() -> None:
-    create_housekeeping_indexes(op.get_bind())
+    op.execute("CREATE INDEX IF NOT EXISTS ix_idempotency_keys_created_at ON idempotency_keys (created_at)")
+    op.execute("CREATE INDEX IF NOT EXISTS ix_inbox_events_processed_at ON inbox_events (processed_at)")
 
 
 def downgrade() -> None:
-    drop_housekeeping_indexes(op.get_bind())
+    op.drop_index("ix_inbox_events_processed_at", table_name="inbox_events")
+    op.drop_index("ix_idempotency_keys_created_at", table_name="idempotency_keys")

@@ -11,7 +11,7 @@ pending the customer moves it back to open and restarts its SLA clocks.
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
@@ -44,7 +44,7 @@ _CREATE_SCOPE = "tickets.comments.create"
 async def add_comment(
     ticket_id: uuid.UUID, body: CommentCreate, session: SessionDep, idempotency_key: IdempotencyKeyHeader = None
 ) -> JSONResponse:
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     if body.author_type == "customer" and not body.public:
         raise Problem(422, "Validation failed", "A customer's comment is always public.", type_="validation-error",
                       errors=[{"field": "body.public", "message": "must be true for author_type customer"}])

@@ -14,7 +14,7 @@ from relacja_servicekit.idempotency import StoredResponse, claim, fingerprint, r
 
 __all__ = ["etag", "require_if_match", "claim_key", "created", "invalid", "PROBLEM"]
 
-PROBLEM = {"content": {"application/problem+json": {}}}
+PROBLEM: dict[str, Any] = {"content": {"application/problem+json": {}}}
 
 
 def etag(version: int) -> str:

@@ -150,7 +150,7 @@ async def customer_summary(customer_id: uuid.UUID, session: SessionDep) -> Custo
             .group_by(c.status)
         )
     ).all()
-    counts = {status: 0 for status in ("new", "open", "pending_customer", "resolved", "closed")}
+    counts = dict.fromkeys(("new", "open", "pending_customer", "resolved", "closed"), 0)
     complaints = 0
     for status, count, status_complaints in by_status:
         counts[status] = count

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from datetime import date, datetime
-from typing import Annotated, Any, Literal, Mapping
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from relacja_contracts.events.tickets import TicketChannel, TicketPriority, TicketStatus, TicketType
 from relacja_servicekit.pagination import Page
 
-from ..domain.sla import SlaClock
+from ..domain.sla import SlaClock, Target
 from ..tables import FAR_FUTURE
 
 __all__ = [
@@ -85,7 +86,7 @@ class ClockPublic(BaseModel):
     @classmethod
     def of(cls, clock: SlaClock) -> ClockPublic:
         return cls(
-            state=clock.state,  # type: ignore[arg-type]
+            state=clock.state,
             target_minutes=clock.target_seconds // 60,
             due_at=clock.due_at,
             paused=clock.paused,
@@ -138,7 +139,7 @@ class TicketPublic(BaseModel):
 TicketsPublic = Page[TicketPublic]
 
 
-def ticket_public(row: Any, clocks: Mapping[str, SlaClock], survey: IssuedSurvey | None = None) -> TicketPublic:
+def ticket_public(row: Any, clocks: Mapping[Target, SlaClock], survey: IssuedSurvey | None = None) -> TicketPublic:
     data = dict(row._mapping)
     sla = None
     if data["policy_id"] is not None and clocks:

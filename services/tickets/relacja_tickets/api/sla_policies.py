@@ -18,8 +18,8 @@ tickets keep pointing at the policy they were opened under.
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timezone
-from typing import Annotated, Any
+from datetime import UTC, datetime
+from typing import Annotated, Any, get_args
 
 from fastapi import APIRouter, Header
 from fastapi.encoders import jsonable_encoder
@@ -46,8 +46,8 @@ __all__ = ["router"]
 router = APIRouter(prefix="/api/v1/sla-policies", tags=["SLA policies"], dependencies=[RequireJson])
 
 _CREATE_SCOPE = "tickets.sla_policies.create"
-_PRIORITIES: tuple[str, ...] = TicketPriority.__args__  # type: ignore[attr-defined]
-_TYPES: tuple[str, ...] = TicketType.__args__  # type: ignore[attr-defined]
+_PRIORITIES: tuple[str, ...] = get_args(TicketPriority)
+_TYPES: tuple[str, ...] = get_args(TicketType)
 
 
 def _checked(body: SlaPolicyWrite) -> dict[str, Any]:
@@ -81,7 +81,7 @@ def _unreachable(body: SlaPolicyWrite, hours: dict[str, list[tuple[str, str]]]) 
     """Rules whose targets the calendar cannot reach within the business-time horizon (e.g.
     a year of minutes with one working minute a week): refused now, not failing on every ticket."""
     calendar = to_calendar(body.time_zone, hours, body.holidays)
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     errors = []
     for index, rule in enumerate(body.rules):
         try:
@@ -110,7 +110,7 @@ def _not_found(policy_id: uuid.UUID) -> Problem:
              responses={409: {"description": "The team has a policy", **PROBLEM}, 422: {"description": "Invalid or overlapping rules", **PROBLEM}})
 async def create_policy(body: SlaPolicyWrite, session: SessionDep, idempotency_key: IdempotencyKeyHeader = None) -> JSONResponse:
     values = _checked(body)
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     try:
         async with session.begin():
             stored = await claim_key(session, _CREATE_SCOPE, idempotency_key, body)
@@ -161,7 +161,7 @@ async def replace_policy(
                 await session.execute(
                     update(sla_policies)
                     .where(sla_policies.c.id == policy_id)
-                    .values(**values, version=row.version + 1, updated_at=datetime.now(timezone.utc))
+                    .values(**values, version=row.version + 1, updated_at=datetime.now(UTC))
                     .returning(sla_policies)
                 )
             ).one()

@@ -18,7 +18,7 @@ concurrent answers: the answer is a conditional UPDATE (``answered_at IS NULL``)
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Request
@@ -92,7 +92,7 @@ def _gone(reason: str, row: Any) -> Problem:
              responses={422: PROBLEM})
 async def issue_nps(body: NpsSurveyCreate, request: Request, session: SessionDep, idempotency_key: IdempotencyKeyHeader = None) -> JSONResponse:
     settings: TicketsSettings = request.app.state.settings
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     async with session.begin():
         stored = await claim_key(session, _CREATE_SCOPE, idempotency_key, body)
         if stored:
@@ -107,7 +107,7 @@ async def show_survey(token: Token, session: SessionDep) -> SurveyQuestion:
     if row is None:
         raise _unknown()
     scale = SCALES[row.kind]
-    reason = answer_problem(answered_at=row.answered_at, expires_at=row.expires_at, now=datetime.now(timezone.utc))
+    reason = answer_problem(answered_at=row.answered_at, expires_at=row.expires_at, now=datetime.now(UTC))
     return SurveyQuestion(kind=row.kind, question=scale.question, min_score=scale.low, max_score=scale.high,
                           expires_at=row.expires_at, answerable=reason is None)
 
@@ -115,7 +115,7 @@ async def show_survey(token: Token, session: SessionDep) -> SurveyQuestion:
 @router.post("/{token}", response_model=SurveyAnswered, summary="Answer a survey once (no login)",
              responses={404: PROBLEM, 410: {"description": "Already answered or expired", **PROBLEM}, 422: {"description": "Score out of range", **PROBLEM}})
 async def answer_survey(token: Token, body: SurveyAnswer, session: SessionDep) -> JSONResponse:
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     async with session.begin():
         row = (await session.execute(select(surveys).where(surveys.c.token_hash == token_hash(token)))).first()
         if row is None:

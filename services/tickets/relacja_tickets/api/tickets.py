@@ -1,6 +1,6 @@
 """Tickets: ``/api/v1/tickets``.
 
-    POST  /api/v1/tickets                       open one (Idempotency-Key); TicketOpenedV1
+    POST  /api/v1/tickets                       open one (Idempotency-Key) for an active customer; TicketOpenedV1
     GET   /api/v1/tickets                       newest first; status, type, priority, assignee_id, team,
                                                 customer_id, due_before, breached filters
     GET   /api/v1/tickets/queue                 an agent's (assignee_id) or team's active tickets, soonest due first
@@ -15,7 +15,7 @@ The fixed paths (queue, at-risk, metrics, customers/…) are registered before `
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query, Request
@@ -25,13 +25,14 @@ from sqlalchemy import Select, select
 
 from relacja_contracts.events.tickets import TicketPriority, TicketStatus, TicketType
 from relacja_servicekit import Problem, SessionDep
+from relacja_servicekit.customer_directory import CustomerDirectoryDep, require_customer
 from relacja_servicekit.idempotency import IdempotencyKeyHeader
 from relacja_servicekit.pagination import DEFAULT_LIMIT, CursorParam, LimitParam, Page, paginate
 from relacja_servicekit.validation import RequireJson
 
 from ..clocks import clocks_of, load_clocks
 from ..settings import TicketsSettings
-from ..tables import is_active, tickets
+from ..tables import is_active, known_customers, tickets
 from ..workflow import change_status, lock_ticket, open_ticket, retarget_clocks, save_ticket, ticket_not_found
 from .http import PROBLEM, claim_key, created, etag, invalid, require_if_match
 from .schemas import StatusChange, TicketCreate, TicketPublic, TicketsPublic, TicketUpdate, ticket_public
@@ -66,15 +67,22 @@ def _answer(ticket: TicketPublic, status_code: int = 200) -> JSONResponse:
     status_code=201,
     response_model=TicketPublic,
     summary="Open a ticket",
-    responses={422: {"description": "Invalid body", **PROBLEM}},
+    responses={
+        422: {"description": "Invalid body; unknown, erased or merged customer", **PROBLEM},
+        503: {"description": "The customers service could not be asked about a customer not projected yet (Retry-After)", **PROBLEM},
+    },
 )
-async def create_ticket(body: TicketCreate, session: SessionDep, idempotency_key: IdempotencyKeyHeader = None) -> JSONResponse:
-    now = datetime.now(timezone.utc)
+async def create_ticket(
+    body: TicketCreate, session: SessionDep, directory: CustomerDirectoryDep, idempotency_key: IdempotencyKeyHeader = None
+) -> JSONResponse:
+    now = datetime.now(UTC)
     body = body.model_copy(update={"tags": list(dict.fromkeys(body.tags))})
     async with session.begin():
         stored = await claim_key(session, _CREATE_SCOPE, idempotency_key, body)
         if stored:
             return stored.to_response()
+        # The projection first; the customers service once on a miss (read-through).
+        await require_customer(session, known_customers, directory, body.customer_id, service="tickets")
         row, clocks = await open_ticket(session, body, now)
         return await created(
             session, _CREATE_SCOPE, idempotency_key, ticket_public(row, clocks), location=f"/api/v1/tickets/{row.id}", version=row.version
@@ -154,7 +162,7 @@ async def at_risk(
     limit: LimitParam = DEFAULT_LIMIT,
     cursor: CursorParam = None,
 ) -> TicketsPublic:
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     c = tickets.c
     query = select(tickets).where(
         is_active(), c.next_due_at >= now, c.next_due_at < now + timedelta(minutes=within_minutes)
@@ -187,7 +195,7 @@ def _reject_closed(row: Any, action: str) -> None:
     responses={404: PROBLEM, 409: {"description": "Closed or erased", **PROBLEM}, 412: PROBLEM, 428: PROBLEM},
 )
 async def update_ticket(ticket_id: uuid.UUID, body: TicketUpdate, session: SessionDep, if_match: IfMatch = None) -> JSONResponse:
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     changes = body.model_dump(exclude_unset=True)
     for required in ("type", "channel", "priority", "subject"):
         if required in changes and changes[required] is None:
@@ -220,7 +228,7 @@ async def update_ticket(ticket_id: uuid.UUID, body: TicketUpdate, session: Sessi
 )
 async def set_status(ticket_id: uuid.UUID, body: StatusChange, request: Request, session: SessionDep, if_match: IfMatch = None) -> JSONResponse:
     settings = _settings(request)
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     async with session.begin():
         row = await lock_ticket(session, ticket_id)
         require_if_match(if_match, row.version, "ticket")

@@ -24,9 +24,9 @@ Rules (docs/tickets.md, "Business time"):
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
-from typing import Iterator, Mapping, Sequence
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 __all__ = [
@@ -77,7 +77,7 @@ def _local_instant(day: date, minute: int, zone: ZoneInfo) -> datetime:
     if minute >= MINUTES_PER_DAY:
         day, minute = day + timedelta(days=1), minute - MINUTES_PER_DAY
     wall = datetime(day.year, day.month, day.day, minute // 60, minute % 60, tzinfo=zone)
-    return wall.astimezone(timezone.utc)
+    return wall.astimezone(UTC)
 
 
 def working_intervals(calendar: Calendar, start_day: date) -> Iterator[tuple[datetime, datetime]]:
@@ -114,7 +114,7 @@ def add_business_seconds(calendar: Calendar, start: datetime, seconds: int) -> d
     _require_aware(start)
     if seconds < 0:
         raise ValueError("seconds must not be negative")
-    start = start.astimezone(timezone.utc)
+    start = start.astimezone(UTC)
     if seconds == 0:
         return start
     if not calendar.has_working_time:
@@ -134,7 +134,7 @@ def add_business_seconds(calendar: Calendar, start: datetime, seconds: int) -> d
 def business_seconds_between(calendar: Calendar, start: datetime, end: datetime) -> int:
     """Whole working seconds in ``[start, end)``; 0 if ``end <= start``."""
     _require_aware(start, end)
-    start, end = start.astimezone(timezone.utc), end.astimezone(timezone.utc)
+    start, end = start.astimezone(UTC), end.astimezone(UTC)
     if end <= start or not calendar.has_working_time:
         return 0
     total = timedelta()

@@ -12,9 +12,10 @@ overlap. ``calendar_errors`` lists every problem as ``(field, message)``.
 from __future__ import annotations
 
 import re
-from functools import lru_cache
+from collections.abc import Mapping, Sequence
 from datetime import date
-from typing import Mapping, Sequence
+from functools import lru_cache
+from itertools import pairwise
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from .business_time import MINUTES_PER_DAY, Calendar
@@ -75,7 +76,7 @@ def calendar_errors(time_zone: str, working_hours: Mapping[str, Sequence[tuple[s
                 else:
                     parsed.append((start, end))
         parsed.sort()
-        for (_, first_end), (second_start, _) in zip(parsed, parsed[1:]):
+        for (_, first_end), (second_start, _) in pairwise(parsed):
             if second_start < first_end:
                 errors.append((f"working_hours.{day}", "intervals overlap"))
                 break
@@ -87,7 +88,14 @@ def calendar_errors(time_zone: str, working_hours: Mapping[str, Sequence[tuple[s
 def to_calendar(time_zone: str, working_hours: Mapping[str, Sequence[tuple[str, str]]], holidays: Sequence[date]) -> Calendar:
     """The calendar of a definition that ``calendar_errors`` accepted."""
     hours = {
-        WEEKDAYS.index(day) + 1: sorted((parse_minute(s), parse_minute(e)) for s, e in intervals)  # type: ignore[misc]
+        WEEKDAYS.index(day) + 1: sorted((_accepted_minute(s), _accepted_minute(e)) for s, e in intervals)
         for day, intervals in working_hours.items()
     }
     return Calendar(ZoneInfo(time_zone), hours, frozenset(holidays))
+
+
+def _accepted_minute(text: str) -> int:
+    minute = parse_minute(text)
+    if minute is None:  # calendar_errors rejects such a definition before it gets here
+        raise ValueError(f"not a time of day: {text!r}")
+    return minute

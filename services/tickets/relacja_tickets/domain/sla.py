@@ -19,9 +19,10 @@ undo it.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Literal, Sequence
+from typing import Literal
 
 from .business_time import Calendar, add_business_seconds, business_seconds_between
 

@@ -46,8 +46,8 @@ from relacja_contracts.events import (
 )
 from relacja_messaging import EventHandlers
 
-from . import membership, projection
-from .scoring import score_customer
+from .app import membership, projection
+from .app.scoring import score_customer
 from .settings import get_settings
 from .tables import customer_aliases, customer_profiles, seg_consents, seg_orders, seg_tickets
 

@@ -22,7 +22,7 @@ from sqlalchemy import text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from .tables import customer_aliases, customer_profiles
+from ..tables import customer_aliases, customer_profiles
 
 __all__ = ["resolve", "ensure_profile", "refresh_orders", "refresh_tickets", "refresh_consents", "rebuild_order_aggregates", "PURCHASE_FILTER"]
 

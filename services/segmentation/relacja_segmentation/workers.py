@@ -15,7 +15,7 @@ from sqlalchemy import text
 
 from relacja_servicekit import Database
 
-from .scoring import recompute_all
+from .app.scoring import recompute_all
 from .settings import SegmentationSettings
 
 __all__ = ["scheduled_recomputation"]

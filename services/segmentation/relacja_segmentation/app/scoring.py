@@ -21,7 +21,7 @@ import logging
 import time
 import uuid
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -31,10 +31,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from relacja_contracts.events import CustomerSegmentChangedV1
 
-from .domain import abc, loyalty, rfm
-from .events import changed_events_sql, emit, rfc3339
+from ..domain import abc, loyalty, rfm
+from ..events import bulk_params, changed_events_sql, emit
+from ..settings import SegmentationSettings
 from .membership import load_segments, refresh_segment
-from .settings import SegmentationSettings
 
 __all__ = ["RecomputeResult", "recompute_all", "score_customer", "to_units", "EPOCH"]
 
@@ -77,13 +77,13 @@ async def score_customer(session: AsyncSession, customer_id: uuid.UUID, settings
     new: dict[str, Any] = {"r": None, "f": None, "m": None, "rfm": None, "abc": None, "quadrant": None}
     if profile.purchases > 0:
         bounds = state.boundaries
-        last_day = (profile.last_purchase_at.astimezone(timezone.utc).date() - EPOCH).days
+        last_day = (profile.last_purchase_at.astimezone(UTC).date() - EPOCH).days
         monetary, margin, tiebreak = to_units(profile.net_revenue), to_units(profile.margin), str(customer_id)
         for dimension in ("r", "f", "m"):
             new[dimension] = rfm.score_against(rfm.key_of(dimension, last_day, profile.purchases, monetary, tiebreak), bounds[dimension])
         new["rfm"] = rfm.segment_of(new["r"], new["f"])
         new["abc"] = abc.class_against(monetary, tiebreak, bounds["abc"])
-        recency = (datetime.now(timezone.utc).date() - EPOCH).days - last_day
+        recency = (datetime.now(UTC).date() - EPOCH).days - last_day
         params = loyalty.LoyaltyParams(**state.parameters["loyalty"])
         new["quadrant"] = loyalty.quadrant_of(margin, profile.purchases, recency, bounds["profit_threshold"], params)
     await session.execute(
@@ -93,7 +93,7 @@ async def score_customer(session: AsyncSession, customer_id: uuid.UUID, settings
         ),
         {**new, "c": customer_id},
     )
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     for dimension, old in (("rfm", profile.rfm_segment), ("abc", profile.abc_class), ("quadrant", profile.quadrant)):
         if old != new[dimension]:
             await emit(
@@ -173,7 +173,7 @@ async def recompute_all(session: AsyncSession, settings: SegmentationSettings, r
     def phase(name: str) -> None:
         phases[name] = round(time.perf_counter() - started - sum(phases.values()), 3)
 
-    reference_date = reference_date or datetime.now(timezone.utc).date()
+    reference_date = reference_date or datetime.now(UTC).date()
     await session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": LOCK_KEY})
     # Every statement below is set-based; see membership.refresh_segment for why nested loops are off.
     await session.execute(text("SET LOCAL enable_nestloop = off"))
@@ -198,7 +198,7 @@ async def recompute_all(session: AsyncSession, settings: SegmentationSettings, r
     rfm_bounds = rfm.boundaries_of(last_day, purchases, monetary, positions)
     abc_bounds = abc.abc_boundaries(monetary, classes)
     boundary_positions = {int(b[-1]) for bs in rfm_bounds.values() for b in bs} | {int(b[-1]) for b in abc_bounds.values() if b}
-    ids = dict(
+    ids: dict[int, str] = dict(
         (await session.execute(text("SELECT pos, customer_id::text FROM scoring_input WHERE pos = ANY(:p)"), {"p": sorted(boundary_positions)})).all()
     )
     boundaries = {
@@ -227,15 +227,14 @@ async def recompute_all(session: AsyncSession, settings: SegmentationSettings, r
     phase("write_scores")
     await session.execute(text(_CHANGES))
     phase("diff")
-    at = rfc3339(datetime.now(timezone.utc))
-    changes = dict(
+    changes: dict[str, int] = dict(
         (
             await session.execute(
                 text(f"SELECT dimension, count(*) FROM ({_CHANGED_ROWS}) AS c GROUP BY dimension")
             )
         ).all()
     )
-    await session.execute(text(changed_events_sql(_CHANGED_ROWS, "recomputation")), {"at": at})
+    await session.execute(text(changed_events_sql(_CHANGED_ROWS, "recomputation")), bulk_params())
     phase("events")
     await session.execute(text(_APPLY))
     phase("apply")
@@ -261,6 +260,6 @@ async def recompute_all(session: AsyncSession, settings: SegmentationSettings, r
             "boundaries": json.dumps(boundaries),
         },
     )
-    computed_at = datetime.now(timezone.utc)
+    computed_at = datetime.now(UTC)
     log.info("full recomputation: %d customers scored, changes %s, %d ms (phases in s: %s)", n, changes, duration_ms, phases)
     return RecomputeResult(reference_date, n, {d: int(changes.get(d, 0)) for d in ("rfm", "abc", "quadrant")}, len(segments), duration_ms, computed_at)

@@ -13,17 +13,21 @@ it holds itself; re-emitting each order would duplicate that work and flood the 
 customers with long histories. The re-keyed orders carry the survivor from their next
 event on. Handlers run in the consumer's inbox transaction, so each applies exactly once;
 they are also safe in any order (an erasure seen before registration stays erased).
+The projection's rows are written by ``relacja_servicekit.known_customers``, the same
+statements as in every customer-checking service; a customer missing here is looked up
+once at the customers service when an order names it (read-through,
+``app/orders.require_orderable_customer``).
 """
 
 from __future__ import annotations
 
 from sqlalchemy import func, update
-from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from relacja_contracts import CloudEvent
 from relacja_contracts.events.customers import CustomerErasedV1, CustomerRegisteredV1, CustomersMergedV1
 from relacja_messaging import EventHandlers
+from relacja_servicekit.known_customers import project_erased, project_merged, project_registered
 
 from .tables import known_customers, orders
 
@@ -36,31 +40,13 @@ handlers = EventHandlers()
 
 @handlers.on(CustomerRegisteredV1)
 async def customer_registered(session: AsyncSession, event: CloudEvent, payload: CustomerRegisteredV1) -> None:
-    await session.execute(
-        insert(known_customers)
-        .values(customer_id=payload.customer_id, external_id=payload.external_id, state="active")
-        .on_conflict_do_nothing(index_elements=["customer_id"])
-    )
+    await project_registered(session, known_customers, payload.customer_id, payload.external_id)
 
 
 @handlers.on(CustomersMergedV1)
 async def customers_merged(session: AsyncSession, event: CloudEvent, payload: CustomersMergedV1) -> None:
     survivor, merged = payload.customer_id, payload.merged_customer_id
-    await session.execute(
-        insert(known_customers).values(customer_id=survivor, state="active").on_conflict_do_nothing(index_elements=["customer_id"])
-    )
-    await session.execute(
-        insert(known_customers)
-        .values(customer_id=merged, state="merged", merged_into=survivor)
-        .on_conflict_do_update(
-            index_elements=["customer_id"],
-            set_={"state": "merged", "merged_into": survivor, "external_id": None, "updated_at": func.now()},
-        )
-    )
-    # Customers merged into the merged one earlier now point at the survivor directly.
-    await session.execute(
-        update(known_customers).where(known_customers.c.merged_into == merged).values(merged_into=survivor, updated_at=func.now())
-    )
+    await project_merged(session, known_customers, survivor, merged)
     await session.execute(
         update(orders)
         .where(orders.c.customer_id == merged)
@@ -70,13 +56,7 @@ async def customers_merged(session: AsyncSession, event: CloudEvent, payload: Cu
 
 @handlers.on(CustomerErasedV1)
 async def customer_erased(session: AsyncSession, event: CloudEvent, payload: CustomerErasedV1) -> None:
-    await session.execute(
-        insert(known_customers)
-        .values(customer_id=payload.customer_id, state="erased")
-        .on_conflict_do_update(
-            index_elements=["customer_id"], set_={"state": "erased", "external_id": None, "updated_at": func.now()}
-        )
-    )
+    await project_erased(session, known_customers, payload.customer_id)
     await session.execute(
         update(orders)
         .where(orders.c.customer_id == payload.customer_id)

@@ -22,14 +22,14 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects.postgresql import ARRAY
 
-from .domain.rules import FIELDS, Comparison, HasConsent, HasTag, Junction, Negation, Rule
-from .tables import customer_profiles as p
+from ..domain.rules import FIELDS, Comparison, HasConsent, HasTag, Junction, Negation, Rule
+from ..tables import customer_profiles as p
 
 __all__ = ["CompiledRule", "compile_rule", "field_expression"]
 
 _DIALECT = postgresql.dialect(paramstyle="named")
 
-_UTC = sa.literal_column("'UTC'")
+_UTC: sa.ColumnElement[str] = sa.literal_column("'UTC'")
 _TODAY_UTC = sa.cast(sa.func.timezone(_UTC, sa.func.now()), sa.Date)
 # The dialect renders typed binds as ":name::TYPE", which text() would misread as a
 # parameter named up to the first colon; CAST(:name AS TYPE) says the same unambiguously.

@@ -7,14 +7,14 @@ Two ways, same rule SQL (rule_sql.py):
   event per change through the outbox.
 * ``refresh_segment`` — set-based, for a saved segment or a full recomputation: one
   ``INSERT ... SELECT`` adds the new members and one ``DELETE`` removes the leavers, each
-  writing its events into the outbox in the same statement (events.py).
+  writing its events into the outbox in the same statement (../events.py).
 """
 
 from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import text
@@ -22,8 +22,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from relacja_contracts.events import SegmentMemberAddedV1, SegmentMemberRemovedV1
 
-from .domain.rules import parse_rule
-from .events import emit, membership_events_sql, rfc3339
+from ..domain.rules import parse_rule
+from ..events import bulk_params, emit, membership_events_sql
 from .rule_sql import CompiledRule, compile_rule
 
 __all__ = ["SegmentRule", "load_segments", "refresh_customer", "refresh_segment", "remove_customer", "compiled"]
@@ -50,7 +50,7 @@ def compiled(segment_id: uuid.UUID, version: int, rule: Any, prefix: str = "r") 
     if found is None:
         if len(_cache) > 10_000:
             _cache.clear()
-        found = _cache[key] = compile_rule(parse_rule(rule), prefix=prefix)
+        found = _cache[key] = compile_rule(parse_rule(rule, saved=True), prefix=prefix)
     return found
 
 
@@ -75,7 +75,7 @@ async def refresh_customer(session: AsyncSession, customer_id: uuid.UUID, trigge
     current = set(
         (await session.execute(text("SELECT segment_id FROM segment_members WHERE customer_id = :c"), {"c": customer_id})).scalars()
     )
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     for segment in segments:
         if segment.id in should and segment.id not in current:
             await session.execute(
@@ -94,7 +94,7 @@ async def remove_customer(
     await emit(
         session,
         SegmentMemberRemovedV1(
-            customer_id=customer_id, segment_id=segment_id, segment_name=segment_name, trigger=trigger, occurred_at=now or datetime.now(timezone.utc)
+            customer_id=customer_id, segment_id=segment_id, segment_name=segment_name, trigger=trigger, occurred_at=now or datetime.now(UTC)
         ),
     )
 
@@ -106,8 +106,7 @@ async def refresh_segment(session: AsyncSession, segment_id: uuid.UUID, segment_
     # planner then believes the table is empty and picks nested loops that rescan it per
     # row — minutes instead of seconds. Hash and merge joins are right for every size.
     await session.execute(text("SET LOCAL enable_nestloop = off"))
-    at = rfc3339(datetime.now(timezone.utc))
-    common = {"segment_id": segment_id, "segment_name": segment_name, "at": at}
+    common = {"segment_id": segment_id, "segment_name": segment_name, **bulk_params()}
     # EXCEPT plans as a hash set operation whatever the (often stale, mid-transaction)
     # statistics of segment_members say; a NOT EXISTS anti-join was planned as a nested loop.
     added_cte = (
