@@ -32,7 +32,11 @@ handlers = EventHandlers()
 @handlers.on(OrderPlacedV1)
 async def promote_buyer(session: AsyncSession, event: CloudEvent, payload: OrderPlacedV1) -> None:
     row = (
-        await session.execute(select(customers.c.id, customers.c.lifecycle_stage, customers.c.erased_at).where(customers.c.id == payload.customer_id).with_for_update())
+        await session.execute(
+            select(customers.c.id, customers.c.lifecycle_stage, customers.c.erased_at)
+            .where(customers.c.id == payload.customer_id)
+            .with_for_update()
+        )
     ).first()
     if row is None or row.erased_at is not None:
         return

@@ -1,10 +1,10 @@
 """Consents: ``/api/v1/customers/{id}/consents`` (HTTP; the use cases are in ``app/consents.py``).
 
-    POST /api/v1/customers/{id}/consents            grant or withdraw (Idempotency-Key)
-                                                    201: recorded, event emitted
-                                                    200: same as the current state, nothing recorded
-    GET  /api/v1/customers/{id}/consents            the current state of each consent
-    GET  /api/v1/customers/{id}/consents/history    every record, newest first (cursor-paginated)
+POST /api/v1/customers/{id}/consents            grant or withdraw (Idempotency-Key)
+                                                201: recorded, event emitted
+                                                200: same as the current state, nothing recorded
+GET  /api/v1/customers/{id}/consents            the current state of each consent
+GET  /api/v1/customers/{id}/consents/history    every record, newest first (cursor-paginated)
 """
 
 from __future__ import annotations
@@ -47,8 +47,12 @@ PrincipalHeader = Annotated[
     responses={
         200: {"description": "Unchanged: the status is already the current one", "model": ConsentRecordPublic},
         **problem_responses(
-            {409: "A later record of this consent exists (consent-out-of-order), or the customer was erased (customer-erased)"},
-            {422: "Invalid body: partner_id and partner_purpose are required for partner_sharing only; occurred_at not in the future"},
+            {
+                409: "A later record of this consent exists (consent-out-of-order), or the customer was erased (customer-erased)"
+            },
+            {
+                422: "Invalid body: partner_id and partner_purpose are required for partner_sharing only; occurred_at not in the future"
+            },
         ),
     },
 )
@@ -75,7 +79,9 @@ async def record_consent(
     summary="The current state of a customer's consents",
     responses=problem_responses({404: "No such customer"}),
 )
-async def current_consents(customer_id: uuid.UUID, session: SessionDep, purpose: ConsentPurpose | None = None) -> CurrentConsents:
+async def current_consents(
+    customer_id: uuid.UUID, session: SessionDep, purpose: ConsentPurpose | None = None
+) -> CurrentConsents:
     return await consents.current_consents(session, customer_id, purpose)
 
 
@@ -93,4 +99,6 @@ async def consent_history(
     limit: LimitParam = DEFAULT_LIMIT,
     cursor: CursorParam = None,
 ) -> ConsentHistory:
-    return await consents.consent_history(session, customer_id, purpose=purpose, partner_id=partner_id, limit=limit, cursor=cursor)
+    return await consents.consent_history(
+        session, customer_id, purpose=purpose, partner_id=partner_id, limit=limit, cursor=cursor
+    )

@@ -54,8 +54,12 @@ async def create_customer(
                 return stored.to_response()
             customer = await customers.create_customer(session, body)
             return await created_response(
-                session, _CREATE_SCOPE, idempotency_key, customer.model_dump(mode="json"),
-                location=f"{router.prefix}/{customer.id}", version=customer.version,
+                session,
+                _CREATE_SCOPE,
+                idempotency_key,
+                customer.model_dump(mode="json"),
+                location=f"{router.prefix}/{customer.id}",
+                version=customer.version,
             )
     except IntegrityError:
         async with session.begin():
@@ -110,7 +114,9 @@ _Identifier = Annotated[str | None, Query(min_length=1, max_length=200)]
     "",
     response_model=CustomersPublic,
     summary="List and search customers (cursor-paginated)",
-    responses=problem_responses({400: "Unknown parameter, bad value or cursor, or a search without a long enough fragment"}),
+    responses=problem_responses(
+        {400: "Unknown parameter, bad value or cursor, or a search without a long enough fragment"}
+    ),
 )
 async def list_customers(
     session: SessionDep,

@@ -56,7 +56,9 @@ _INVALID = {422: "Invalid date: a day the month does not have, a year in the fut
         "soonest first. The window may cross New Year; 29 February is observed on 28 February in "
         "common years."
     ),
-    responses=problem_responses({400: f"Unknown parameter, bad cursor, `to` before `from` or a window over {MAX_WINDOW_DAYS} days"}),
+    responses=problem_responses(
+        {400: f"Unknown parameter, bad cursor, `to` before `from` or a window over {MAX_WINDOW_DAYS} days"}
+    ),
 )
 async def important_dates_in_window(
     session: SessionDep,
@@ -85,8 +87,12 @@ async def create_important_date(
             return stored.to_response()
         item = await important_dates.create_date(session, customer_id, body)
         return await created_response(
-            session, CREATE_SCOPE, idempotency_key, item.model_dump(mode="json"),
-            location=f"{router.prefix}/{customer_id}/important-dates/{item.id}", version=item.version,
+            session,
+            CREATE_SCOPE,
+            idempotency_key,
+            item.model_dump(mode="json"),
+            location=f"{router.prefix}/{customer_id}/important-dates/{item.id}",
+            version=item.version,
         )
 
 

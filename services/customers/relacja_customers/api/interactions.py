@@ -25,7 +25,15 @@ from relacja_servicekit.pagination import DEFAULT_LIMIT, CursorParam, LimitParam
 from relacja_servicekit.validation import RequireJson
 
 from ..app import interactions
-from ..app.interactions import CREATE_SCOPE, AgentCalendar, Direction, InteractionCreate, InteractionFilter, InteractionPublic, InteractionsPublic
+from ..app.interactions import (
+    CREATE_SCOPE,
+    AgentCalendar,
+    Direction,
+    InteractionCreate,
+    InteractionFilter,
+    InteractionPublic,
+    InteractionsPublic,
+)
 from ..app.schemas import AwareTimestamp
 
 __all__ = ["router"]
@@ -49,7 +57,9 @@ async def agent_meetings(
     session: SessionDep,
     agent_id: _AgentParam,
     start: Annotated[AwareTimestamp | None, Query(alias="from", description="RFC 3339; default now")] = None,
-    end: Annotated[AwareTimestamp | None, Query(alias="to", description="RFC 3339; meetings starting before it")] = None,
+    end: Annotated[
+        AwareTimestamp | None, Query(alias="to", description="RFC 3339; meetings starting before it")
+    ] = None,
     limit: LimitParam = DEFAULT_LIMIT,
     cursor: CursorParam = None,
 ) -> InteractionsPublic:
@@ -77,7 +87,10 @@ async def log_interaction(
             return stored.to_response()
         item = await interactions.log_interaction(session, customer_id, body)
         return await created_response(
-            session, CREATE_SCOPE, idempotency_key, item.model_dump(mode="json"),
+            session,
+            CREATE_SCOPE,
+            idempotency_key,
+            item.model_dump(mode="json"),
             location=f"{router.prefix}/{customer_id}/interactions/{item.id}",
         )
 
@@ -94,13 +107,19 @@ async def list_interactions(
     channel: InteractionChannel | None = None,
     direction: Direction | None = None,
     agent_id: Annotated[str | None, Query(min_length=1, max_length=200)] = None,
-    occurred_after: Annotated[AwareTimestamp | None, Query(description="Only interactions at or after this time")] = None,
+    occurred_after: Annotated[
+        AwareTimestamp | None, Query(description="Only interactions at or after this time")
+    ] = None,
     occurred_before: Annotated[AwareTimestamp | None, Query(description="Only interactions before this time")] = None,
     limit: LimitParam = DEFAULT_LIMIT,
     cursor: CursorParam = None,
 ) -> InteractionsPublic:
     where = InteractionFilter(
-        channel=channel, direction=direction, agent_id=agent_id, occurred_after=occurred_after, occurred_before=occurred_before
+        channel=channel,
+        direction=direction,
+        agent_id=agent_id,
+        occurred_after=occurred_after,
+        occurred_before=occurred_before,
     )
     return await interactions.list_interactions(session, customer_id, where, limit=limit, cursor=cursor)
 

@@ -1,8 +1,8 @@
 """GDPR access and erasure (HTTP; the use cases are in ``app/privacy.py``).
 
-    GET  /api/v1/customers/{id}/export   everything held about the customer, one JSON document
-    POST /api/v1/customers/{id}/erase    pseudonymise the customer's personal data (idempotent;
-                                         If-Match optional, checked when sent)
+GET  /api/v1/customers/{id}/export   everything held about the customer, one JSON document
+POST /api/v1/customers/{id}/erase    pseudonymise the customer's personal data (idempotent;
+                                     If-Match optional, checked when sent)
 """
 
 from __future__ import annotations

@@ -25,5 +25,7 @@ router = APIRouter(prefix="/api/v1/customers", tags=["contact history"])
     summary="Interactions and the customer's events, newest first",
     responses=problem_responses({404: "No such customer"}),
 )
-async def timeline(customer_id: uuid.UUID, session: SessionDep, limit: LimitParam = DEFAULT_LIMIT, cursor: CursorParam = None) -> TimelinePage:
+async def timeline(
+    customer_id: uuid.UUID, session: SessionDep, limit: LimitParam = DEFAULT_LIMIT, cursor: CursorParam = None
+) -> TimelinePage:
     return await timelines.timeline(session, customer_id, limit=limit, cursor=cursor)

@@ -12,7 +12,7 @@ records refused, state after a merge) are in ``domain/consents.py``.
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -61,11 +61,19 @@ class ConsentChange(BaseModel):
     evidence: str | None = Field(
         default=None, min_length=1, max_length=2000, description="Proof: free text or a reference (form id, recording)"
     )
-    partner_id: str | None = Field(default=None, min_length=1, max_length=200, description="Only for partner_sharing: required")
-    partner_purpose: str | None = Field(
-        default=None, min_length=1, max_length=200, description="Only for partner_sharing: required", examples=["delivery"]
+    partner_id: str | None = Field(
+        default=None, min_length=1, max_length=200, description="Only for partner_sharing: required"
     )
-    occurred_at: AwareTimestamp | None = Field(default=None, description="When the customer said so (not in the future); default now")
+    partner_purpose: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=200,
+        description="Only for partner_sharing: required",
+        examples=["delivery"],
+    )
+    occurred_at: AwareTimestamp | None = Field(
+        default=None, description="When the customer said so (not in the future); default now"
+    )
     recorded_by: str | None = Field(
         default=None, min_length=1, max_length=200, description="Who records it; default the authenticated caller"
     )
@@ -145,14 +153,17 @@ async def record_consent(
     """Grant or withdraw: ``(True, the new record)`` with its event, or ``(False, the current
     record)`` when the status is already the current one. 422 for an invalid change, 404 /
     409 for a missing / erased customer, 409 ``consent-out-of-order`` before a later record."""
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     _check(change, now)
     occurred_at = change.occurred_at or now
     await lock_customer(session, customer_id)  # also serialises changes of one customer's consents
     current = (
         await session.execute(
             select(consent_records)
-            .where(consent_records.c.customer_id == customer_id, *_key_filter(change.purpose, change.partner_id, change.partner_purpose))
+            .where(
+                consent_records.c.customer_id == customer_id,
+                *_key_filter(change.purpose, change.partner_id, change.partner_purpose),
+            )
             .order_by(consent_records.c.occurred_at.desc(), consent_records.c.seq.desc())
             .limit(1)
         )
@@ -204,7 +215,13 @@ async def current_consents(session: AsyncSession, customer_id: uuid.UUID, purpos
 
 
 async def consent_history(
-    session: AsyncSession, customer_id: uuid.UUID, *, purpose: str | None, partner_id: str | None, limit: int, cursor: str | None
+    session: AsyncSession,
+    customer_id: uuid.UUID,
+    *,
+    purpose: str | None,
+    partner_id: str | None,
+    limit: int,
+    cursor: str | None,
 ) -> ConsentHistory:
     """Every record, newest first (404 when there is no such customer)."""
     await load_customer(session, customer_id)
@@ -237,7 +254,9 @@ async def _rekey(session: AsyncSession, from_id: uuid.UUID, to_id: uuid.UUID) ->
     (latest record per consent), and every consent whose state changed for the survivor is
     announced with the event of its now-current record."""
     before = await _current(session, to_id)
-    await session.execute(update(consent_records).where(consent_records.c.customer_id == from_id).values(customer_id=to_id))
+    await session.execute(
+        update(consent_records).where(consent_records.c.customer_id == from_id).values(customer_id=to_id)
+    )
     for record in changed_states(before, await _current(session, to_id)):
         await emit(session, _event(record))
 
@@ -245,7 +264,9 @@ async def _rekey(session: AsyncSession, from_id: uuid.UUID, to_id: uuid.UUID) ->
 async def _export(session: AsyncSession, customer_id: uuid.UUID) -> dict[str, Any]:
     c = consent_records.c
     history = (
-        await session.execute(select(consent_records).where(c.customer_id == customer_id).order_by(c.occurred_at, c.seq))
+        await session.execute(
+            select(consent_records).where(c.customer_id == customer_id).order_by(c.occurred_at, c.seq)
+        )
     ).all()
     current = current_states(history).values()
     return {

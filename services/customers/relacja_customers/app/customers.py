@@ -22,11 +22,12 @@ name; a trigram GIN index (``pg_trgm``) finds them. Results keep the requested `
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Callable, Mapping
+from typing import Any
 
-from sqlalchemy import and_, select, text
+from sqlalchemy import ColumnElement, and_, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from relacja_servicekit import Problem
@@ -160,9 +161,11 @@ def _search(q: str) -> list[Any]:
     return [customers.c.search_document.like(like_pattern(token), escape="\\") for token in tokens]
 
 
-async def list_customers(session: AsyncSession, query: CustomerQuery, *, limit: int, cursor: str | None) -> Page[CustomerPublic]:
+async def list_customers(
+    session: AsyncSession, query: CustomerQuery, *, limit: int, cursor: str | None
+) -> Page[CustomerPublic]:
     """One page of the customers that are not erased and match ``query`` (400 for a search without a long enough fragment)."""
-    conditions = [customers.c.erased_at.is_(None)]
+    conditions: list[ColumnElement[bool]] = [customers.c.erased_at.is_(None)]
     if query.q is not None:
         conditions += _search(query.q)
     if query.tags:

@@ -14,8 +14,9 @@ When a date occurs (29 February in common years, New Year wrap) is decided by
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime, timezone
-from typing import Annotated, Any, Callable, Literal
+from collections.abc import Callable
+from datetime import UTC, date, datetime
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.json_schema import SkipJsonSchema
@@ -63,8 +64,12 @@ class ImportantDateCreate(BaseModel):
 
     kind: ImportantDateKind
     month: StrictInt = Field(ge=1, le=12)
-    day: StrictInt = Field(ge=1, le=31, description="29 February is allowed; in common years it is observed on 28 February")
-    year: StrictInt | None = Field(default=None, ge=1, le=9999, description="Birth year, year of the first purchase, ...")
+    day: StrictInt = Field(
+        ge=1, le=31, description="29 February is allowed; in common years it is observed on 28 February"
+    )
+    year: StrictInt | None = Field(
+        default=None, ge=1, le=9999, description="Birth year, year of the first purchase, ..."
+    )
     label: str | None = Field(default=None, min_length=1, max_length=200, description="Required for kind=custom")
 
 
@@ -106,7 +111,7 @@ ImportantDateOccurrences = Page[ImportantDateOccurrence]
 
 
 def _today() -> date:
-    return datetime.now(timezone.utc).date()
+    return datetime.now(UTC).date()
 
 
 def _invalid(errors: list[tuple[str, str]]) -> Problem:
@@ -120,7 +125,9 @@ def _invalid(errors: list[tuple[str, str]]) -> Problem:
 
 
 def _not_found(date_id: uuid.UUID) -> Problem:
-    return Problem(404, "Important date not found", f"No important date with id {date_id} for this customer.", type_="not-found")
+    return Problem(
+        404, "Important date not found", f"No important date with id {date_id} for this customer.", type_="not-found"
+    )
 
 
 def window_query(first: date, last: date, *, kind: str | None = None, after: list[Any] | None = None) -> Select[Any]:
@@ -150,7 +157,9 @@ def window_query(first: date, last: date, *, kind: str | None = None, after: lis
                     tuple_(important_dates.c.month, important_dates.c.day, important_dates.c.id)
                     > tuple_(literal(after_month), literal(after_day), literal(after_id))
                 )
-        branches.append(select(*important_dates.c, literal(segment.year).label("occurrence_year")).where(and_(*conditions)))
+        branches.append(
+            select(*important_dates.c, literal(segment.year).label("occurrence_year")).where(and_(*conditions))
+        )
     if not branches:
         return select(*important_dates.c, literal(0).label("occurrence_year")).where(literal(False))
     occurrences = union_all(*branches).subquery("occurrences")
@@ -199,7 +208,9 @@ async def occurrences_in_window(
     return ImportantDateOccurrences(items=items, next_cursor=next_cursor)
 
 
-async def create_date(session: AsyncSession, customer_id: uuid.UUID, command: ImportantDateCreate) -> ImportantDatePublic:
+async def create_date(
+    session: AsyncSession, customer_id: uuid.UUID, command: ImportantDateCreate
+) -> ImportantDatePublic:
     """Add a date (422 invalid, 404 / 409 for a missing / erased customer)."""
     errors = check_important_date(command.kind, command.month, command.day, command.year, command.label, today=_today())
     if errors:
@@ -215,7 +226,9 @@ async def create_date(session: AsyncSession, customer_id: uuid.UUID, command: Im
     return ImportantDatePublic.from_row(row)
 
 
-async def list_dates(session: AsyncSession, customer_id: uuid.UUID, *, limit: int, cursor: str | None) -> ImportantDatesPublic:
+async def list_dates(
+    session: AsyncSession, customer_id: uuid.UUID, *, limit: int, cursor: str | None
+) -> ImportantDatesPublic:
     """The customer's dates in calendar order (404 when there is no such customer)."""
     await load_customer(session, customer_id)
     return await paginate(
@@ -262,7 +275,9 @@ async def update_date(
     current = ImportantDatePublic.from_row(await _get(session, customer_id, date_id, for_update=True))
     check_version(current.version)
     merged = current.model_dump() | changes
-    errors = check_important_date(merged["kind"], merged["month"], merged["day"], merged["year"], merged["label"], today=_today())
+    errors = check_important_date(
+        merged["kind"], merged["month"], merged["day"], merged["year"], merged["label"], today=_today()
+    )
     if errors:
         raise _invalid(errors)
     if not any(merged[name] != getattr(current, name) for name in changes):
@@ -291,7 +306,9 @@ async def delete_date(
 
 
 async def _rekey(session: AsyncSession, from_id: uuid.UUID, to_id: uuid.UUID) -> None:
-    await session.execute(update(important_dates).where(important_dates.c.customer_id == from_id).values(customer_id=to_id))
+    await session.execute(
+        update(important_dates).where(important_dates.c.customer_id == from_id).values(customer_id=to_id)
+    )
 
 
 async def _export(session: AsyncSession, customer_id: uuid.UUID) -> list[dict[str, Any]]:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field
@@ -67,7 +67,9 @@ class InteractionCreate(BaseModel):
     subject: str | None = Field(default=None, min_length=1, max_length=500)
     body: str | None = Field(default=None, min_length=1, max_length=100_000)
     agent_id: _AgentId | None = Field(default=None, description="The agent who handled it")
-    occurred_at: AwareTimestamp | None = Field(default=None, description="Default: now; for a meeting its scheduled start")
+    occurred_at: AwareTimestamp | None = Field(
+        default=None, description="Default: now; for a meeting its scheduled start"
+    )
     duration_seconds: StrictInt | None = Field(
         default=None, ge=0, le=7 * 86400, description="Default for a meeting: its scheduled length"
     )
@@ -76,7 +78,9 @@ class InteractionCreate(BaseModel):
     attendee_agent_ids: list[_AgentId] = Field(
         default_factory=list, max_length=100, description="Meetings only: agents taking part (besides agent_id)"
     )
-    attendee_emails: list[EmailStr] = Field(default_factory=list, max_length=100, description="Meetings only: contacts taking part")
+    attendee_emails: list[EmailStr] = Field(
+        default_factory=list, max_length=100, description="Meetings only: contacts taking part"
+    )
 
 
 class InteractionPublic(RowModel):
@@ -94,7 +98,9 @@ class InteractionPublic(RowModel):
     attendee_agent_ids: list[str]
     attendee_emails: list[str]
     created_at: datetime
-    erased_at: datetime | None = Field(description="Set when the customer's data was erased: subject, body and e-mails are gone")
+    erased_at: datetime | None = Field(
+        description="Set when the customer's data was erased: subject, body and e-mails are gone"
+    )
 
 
 InteractionsPublic = Page[InteractionPublic]
@@ -105,7 +111,9 @@ def _unique(values: list[str]) -> list[str]:
 
 
 def _not_found(interaction_id: uuid.UUID) -> Problem:
-    return Problem(404, "Interaction not found", f"No interaction with id {interaction_id} for this customer.", type_="not-found")
+    return Problem(
+        404, "Interaction not found", f"No interaction with id {interaction_id} for this customer.", type_="not-found"
+    )
 
 
 @dataclass(frozen=True)
@@ -115,9 +123,11 @@ class AgentCalendar:
     end: datetime | None = None  # meetings starting before it; default no end
 
 
-async def agent_meetings(session: AsyncSession, calendar: AgentCalendar, *, limit: int, cursor: str | None) -> InteractionsPublic:
+async def agent_meetings(
+    session: AsyncSession, calendar: AgentCalendar, *, limit: int, cursor: str | None
+) -> InteractionsPublic:
     """Meetings the agent owns or attends that are not over, soonest first (400 when ``end`` is not after ``start``)."""
-    start = calendar.start or datetime.now(timezone.utc)
+    start = calendar.start or datetime.now(UTC)
     if calendar.end is not None and calendar.end <= start:
         raise Problem(
             400,
@@ -145,9 +155,11 @@ async def agent_meetings(session: AsyncSession, calendar: AgentCalendar, *, limi
     )
 
 
-async def log_interaction(session: AsyncSession, customer_id: uuid.UUID, command: InteractionCreate) -> InteractionPublic:
+async def log_interaction(
+    session: AsyncSession, customer_id: uuid.UUID, command: InteractionCreate
+) -> InteractionPublic:
     """Record a contact (422 invalid, 404 / 409 for a missing / erased customer) and emit ``InteractionLoggedV1``."""
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     errors = check_interaction(
         command.channel,
         occurred_at=command.occurred_at,
@@ -249,7 +261,9 @@ async def list_interactions(
     )
 
 
-async def get_interaction(session: AsyncSession, customer_id: uuid.UUID, interaction_id: uuid.UUID) -> InteractionPublic:
+async def get_interaction(
+    session: AsyncSession, customer_id: uuid.UUID, interaction_id: uuid.UUID
+) -> InteractionPublic:
     """One interaction (404 for a missing customer or interaction)."""
     row = (
         await session.execute(
@@ -279,7 +293,9 @@ async def _rekey(session: AsyncSession, from_id: uuid.UUID, to_id: uuid.UUID) ->
 
 async def _export(session: AsyncSession, customer_id: uuid.UUID) -> list[dict[str, Any]]:
     rows = await session.execute(
-        select(interactions).where(interactions.c.customer_id == customer_id).order_by(interactions.c.occurred_at, interactions.c.id)
+        select(interactions)
+        .where(interactions.c.customer_id == customer_id)
+        .order_by(interactions.c.occurred_at, interactions.c.id)
     )
     return [InteractionPublic.from_row(row).model_dump(mode="json") for row in rows]
 

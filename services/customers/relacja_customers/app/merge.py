@@ -19,8 +19,9 @@ other record gone (404) — which is the answer a client needs.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from sqlalchemy import delete, func, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -34,7 +35,16 @@ from ..domain.merge import merged_fields
 from ..events import emit
 from ..tables import customer_event_log, customers
 from ..tables.customers import PUBLIC_COLUMNS
-from .records import fields_of, load_customer, not_found, public_of, reject_erased, update_customer, updated_event, validate_record
+from .records import (
+    fields_of,
+    load_customer,
+    not_found,
+    public_of,
+    reject_erased,
+    update_customer,
+    updated_event,
+    validate_record,
+)
 from .related_areas import RELATED_DATA
 from .schemas import CustomerPublic
 
@@ -80,7 +90,9 @@ async def list_duplicates(session: AsyncSession, customer_id: uuid.UUID, limit: 
     ).all()
     found = []
     for row in rows:
-        score, reasons = duplicate_score(same_email=row.same_email, same_phone=row.same_phone, name_similarity=float(row.similarity))
+        score, reasons = duplicate_score(
+            same_email=row.same_email, same_phone=row.same_phone, name_similarity=float(row.similarity)
+        )
         if reasons:
             found.append(Duplicate(customer=public_of(row), score=score, reasons=reasons))
     return found
@@ -145,7 +157,9 @@ async def merge_customers(
     )
     await session.execute(delete(customers).where(customers.c.id == other_id))
     row = await update_customer(session, survivor, fields)
-    await emit(session, CustomersMergedV1(customer_id=customer_id, merged_customer_id=other_id, merged_at=row.updated_at))
+    await emit(
+        session, CustomersMergedV1(customer_id=customer_id, merged_customer_id=other_id, merged_at=row.updated_at)
+    )
     changed = changed_fields(current, fields)
     if changed:
         await emit(session, updated_event(row, changed))

@@ -24,8 +24,9 @@ retried erasure request is safe.
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timezone
-from typing import Any, Callable
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
 
 from pydantic import BaseModel, Field
 from sqlalchemy import bindparam, func, select, update
@@ -58,7 +59,9 @@ class CustomerExport(BaseModel):
     format: str = Field(default=EXPORT_FORMAT, description="The layout of this document")
     exported_at: datetime
     customer: CustomerPublic
-    related: dict[str, Any] = Field(description="One entry per area of data held about the customer (interactions, consents, ...)")
+    related: dict[str, Any] = Field(
+        description="One entry per area of data held about the customer (interactions, consents, ...)"
+    )
     events: list[ExportedEvent] = Field(description="Every event emitted about the customer, oldest first")
 
 
@@ -80,7 +83,7 @@ async def export_customer(session: AsyncSession, customer_id: uuid.UUID) -> Cust
         )
     ).all()
     return CustomerExport(
-        exported_at=datetime.now(timezone.utc),
+        exported_at=datetime.now(UTC),
         customer=public_of(row),
         related=related,
         events=[ExportedEvent.model_validate(dict(event._mapping)) for event in events],
@@ -100,14 +103,20 @@ async def _scrub_payloads(session: AsyncSession, customer_id: uuid.UUID) -> None
         return
     retained = (
         await session.execute(
-            select(outbox_events.c.id, outbox_events.c.payload).where(outbox_events.c.event_id.in_([r.event_id for r in logged]))
+            select(outbox_events.c.id, outbox_events.c.payload).where(
+                outbox_events.c.event_id.in_([r.event_id for r in logged])
+            )
         )
     ).all()
     await _rewrite(session, outbox_events, [(r.id, r.payload) for r in retained])
 
 
 async def _rewrite(session: AsyncSession, table: Any, rows: list[tuple[int, dict[str, Any]]]) -> None:
-    changed = [{"row_id": row_id, "scrubbed": scrubbed} for row_id, payload in rows if (scrubbed := scrub_payload(payload)) != payload]
+    changed = [
+        {"row_id": row_id, "scrubbed": scrubbed}
+        for row_id, payload in rows
+        if (scrubbed := scrub_payload(payload)) != payload
+    ]
     if changed:
         await session.execute(
             update(table).where(table.c.id == bindparam("row_id")).values(payload=bindparam("scrubbed")),
@@ -115,7 +124,9 @@ async def _rewrite(session: AsyncSession, table: Any, rows: list[tuple[int, dict
         )
 
 
-async def erase_customer(session: AsyncSession, customer_id: uuid.UUID, check_version: Callable[[int], None]) -> CustomerPublic:
+async def erase_customer(
+    session: AsyncSession, customer_id: uuid.UUID, check_version: Callable[[int], None]
+) -> CustomerPublic:
     """Pseudonymise the customer (404 when there is none); ``check_version`` sees the version
     of a customer not yet erased (a retry of a done erasure is answered as is, whatever its If-Match)."""
     before = await load_customer(session, customer_id, for_update=True)

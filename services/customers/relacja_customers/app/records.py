@@ -35,7 +35,11 @@ from ..tables import customers
 from ..tables.customers import PUBLIC_COLUMNS
 from .schemas import CustomerPublic
 
+#: A row of any width (SQLAlchemy 2.1 types a row by its columns: ``Row[Any]`` is one column).
+AnyRow = Row[*tuple[Any, ...]]
+
 __all__ = [
+    "AnyRow",
     "duplicate_problem",
     "fields_of",
     "insert_customer",
@@ -51,12 +55,12 @@ __all__ = [
     "validate_record",
 ]
 
-def fields_of(row: Row[Any] | Mapping[str, Any]) -> dict[str, Any]:
+def fields_of(row: AnyRow | Mapping[str, Any]) -> dict[str, Any]:
     mapping = _mapping(row)
     return {name: mapping[name] for name in FIELDS}
 
 
-def public_of(row: Row[Any]) -> CustomerPublic:
+def public_of(row: AnyRow) -> CustomerPublic:
     return CustomerPublic.from_row(row)
 
 
@@ -67,7 +71,7 @@ def not_found(customer_id: uuid.UUID, field: str | None = None) -> Problem:
 
 async def load_customer(
     session: AsyncSession, customer_id: uuid.UUID, *, for_update: bool = False, field: str | None = None
-) -> Row[Any]:
+) -> AnyRow:
     query = select(*customers.c).where(customers.c.id == customer_id)
     row = (await session.execute(query.with_for_update() if for_update else query)).first()
     if row is None:
@@ -75,7 +79,7 @@ async def load_customer(
     return row
 
 
-def reject_erased(row: Row[Any], field: str | None = None) -> None:
+def reject_erased(row: AnyRow, field: str | None = None) -> None:
     if row.erased_at is not None:
         raise Problem(
             409,
@@ -174,7 +178,7 @@ def stored_values(fields: Mapping[str, Any]) -> dict[str, Any]:
 
 async def insert_customer(
     session: AsyncSession, kind: str, fields: Mapping[str, Any], *, customer_id: uuid.UUID | None = None
-) -> Row[Any]:
+) -> AnyRow:
     values = stored_values(fields) | {
         "id": customer_id or uuid.uuid4(),
         "kind": kind,
@@ -184,8 +188,8 @@ async def insert_customer(
 
 
 async def update_customer(
-    session: AsyncSession, before: Row[Any], fields: Mapping[str, Any], **extra: Any
-) -> Row[Any]:
+    session: AsyncSession, before: AnyRow, fields: Mapping[str, Any], **extra: Any
+) -> AnyRow:
     """Write ``fields`` over ``before`` (which the caller has locked), bump the version.
 
     When a company's name changes, its persons' copy of it (``company_name_key``, which
@@ -209,11 +213,13 @@ async def update_customer(
     return row
 
 
-def _mapping(row: Row[Any] | Mapping[str, Any]) -> Mapping[str, Any]:
-    return row._mapping if isinstance(row, Row) else row
+def _mapping(row: AnyRow | Mapping[str, Any]) -> Mapping[Any, Any]:
+    if isinstance(row, Row):
+        return row._mapping
+    return row
 
 
-def registered_event(row: Row[Any] | Mapping[str, Any], *, imported: bool = False) -> CustomerRegisteredV1:
+def registered_event(row: AnyRow | Mapping[str, Any], *, imported: bool = False) -> CustomerRegisteredV1:
     r = _mapping(row)
     return CustomerRegisteredV1(
         customer_id=r["id"],
@@ -230,7 +236,7 @@ def registered_event(row: Row[Any] | Mapping[str, Any], *, imported: bool = Fals
     )
 
 
-def updated_event(row: Row[Any] | Mapping[str, Any], changed: Sequence[str]) -> CustomerUpdatedV1:
+def updated_event(row: AnyRow | Mapping[str, Any], changed: Sequence[str]) -> CustomerUpdatedV1:
     r = _mapping(row)
     return CustomerUpdatedV1(
         customer_id=r["id"],

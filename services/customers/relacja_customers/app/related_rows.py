@@ -24,7 +24,7 @@ replay then meets the erased customer (409).
 from __future__ import annotations
 
 import uuid
-from typing import Iterable
+from collections.abc import Iterable
 
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -53,7 +53,11 @@ async def lock_customers(session: AsyncSession, customer_ids: Iterable[uuid.UUID
 
 async def lock_customer(session: AsyncSession, customer_id: uuid.UUID) -> None:
     """Lock the customer's row; 404 when there is no such customer, 409 when it was erased."""
-    query = select(customers.c.id, customers.c.erased_at).where(customers.c.id == customer_id).with_for_update(key_share=True)
+    query = (
+        select(customers.c.id, customers.c.erased_at)
+        .where(customers.c.id == customer_id)
+        .with_for_update(key_share=True)
+    )
     row = (await session.execute(query)).first()
     if row is None:
         raise not_found(customer_id)
@@ -64,6 +68,7 @@ async def forget_stored_responses(session: AsyncSession, scope: str, customer_id
     """Drop the stored ``Idempotency-Key`` responses of ``scope`` about the customer."""
     await session.execute(
         delete(idempotency_keys).where(
-            idempotency_keys.c.scope == scope, idempotency_keys.c.response_body["customer_id"].astext == str(customer_id)
+            idempotency_keys.c.scope == scope,
+            idempotency_keys.c.response_body["customer_id"].astext == str(customer_id),
         )
     )

@@ -59,7 +59,9 @@ class TimelinePage(BaseModel):
     next_cursor: str | None
 
 
-def _after(occurred_at: ColumnElement[datetime], source: str, id_: ColumnElement[uuid.UUID], cursor: list[Any]) -> ColumnElement[bool]:
+def _after(
+    occurred_at: ColumnElement[datetime], source: str, id_: ColumnElement[uuid.UUID], cursor: list[Any]
+) -> ColumnElement[bool]:
     """``(occurred_at, source, id) < cursor`` for a branch whose ``source`` is a constant."""
     at, cursor_source, cursor_id = cursor
     if source < cursor_source:
@@ -71,23 +73,19 @@ def _after(occurred_at: ColumnElement[datetime], source: str, id_: ColumnElement
 
 def _branches(customer_id: uuid.UUID, cursor: list[Any] | None, limit: int) -> Select[Any]:
     i, e = interactions.c, customer_event_log.c
-    from_interactions = select(i.occurred_at.label("occurred_at"), literal("interaction").label("source"), i.id.label("id")).where(
-        i.customer_id == customer_id
-    )
-    from_events = select(e.occurred_at.label("occurred_at"), literal("event").label("source"), e.event_id.label("id")).where(
-        e.customer_id == customer_id, e.event_type != InteractionLoggedV1.event_type
-    )
+    from_interactions = select(
+        i.occurred_at.label("occurred_at"), literal("interaction").label("source"), i.id.label("id")
+    ).where(i.customer_id == customer_id)
+    from_events = select(
+        e.occurred_at.label("occurred_at"), literal("event").label("source"), e.event_id.label("id")
+    ).where(e.customer_id == customer_id, e.event_type != InteractionLoggedV1.event_type)
     if cursor is not None:
         from_interactions = from_interactions.where(_after(i.occurred_at, "interaction", i.id, cursor))
         from_events = from_events.where(_after(e.occurred_at, "event", e.event_id, cursor))
     from_interactions = from_interactions.order_by(i.occurred_at.desc(), i.id.desc()).limit(limit)
     from_events = from_events.order_by(e.occurred_at.desc(), e.event_id.desc()).limit(limit)
     merged = union_all(from_interactions, from_events).subquery("timeline")
-    return (
-        select(merged)
-        .order_by(merged.c.occurred_at.desc(), merged.c.source.desc(), merged.c.id.desc())
-        .limit(limit)
-    )
+    return select(merged).order_by(merged.c.occurred_at.desc(), merged.c.source.desc(), merged.c.id.desc()).limit(limit)
 
 
 async def _events_by_id(session: AsyncSession, ids: list[uuid.UUID]) -> dict[uuid.UUID, Any]:
@@ -115,8 +113,12 @@ async def timeline(session: AsyncSession, customer_id: uuid.UUID, *, limit: int,
     items: list[InteractionEntry | EventEntry] = []
     for key in keys:
         if key.source == "interaction":
-            items.append(InteractionEntry(id=key.id, occurred_at=key.occurred_at, interaction=found_interactions[key.id]))
+            items.append(
+                InteractionEntry(id=key.id, occurred_at=key.occurred_at, interaction=found_interactions[key.id])
+            )
         else:
             event = found_events[key.id]
-            items.append(EventEntry(id=key.id, occurred_at=key.occurred_at, event_type=event.event_type, payload=event.payload))
+            items.append(
+                EventEntry(id=key.id, occurred_at=key.occurred_at, event_type=event.event_type, payload=event.payload)
+            )
     return TimelinePage(items=items, next_cursor=next_cursor)
