@@ -13,10 +13,11 @@ from .api.imports import router as imports_router
 from .api.interactions import router as interactions_router
 from .api.merge import router as merge_router
 from .api.privacy import router as privacy_router
+from .api.service_settings import router as settings_router
 from .api.timeline import router as timeline_router
-from .handlers import handlers
-from .scheduler import important_dates_background
+from .consumers import handlers
 from .settings import CONSUMER_NAME, CustomersSettings
+from .workers import important_dates_background
 
 __all__ = ["app", "settings"]
 
@@ -27,8 +28,9 @@ app = create_service_app(
     title="Relacja customers",
     description="The customer master: one record per customer that every team sees.",
     settings=settings,
-    # Fixed paths (/important-dates, /meetings, /imports) before the customers router's /{customer_id}.
+    # Fixed paths (/settings, /important-dates, /meetings, /imports) before the customers router's /{customer_id}.
     routers=[
+        settings_router,
         important_dates_router,
         interactions_router,
         consents_router,

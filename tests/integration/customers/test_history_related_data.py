@@ -12,7 +12,7 @@ import asyncpg
 import httpx
 from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
 
-from relacja_customers.scheduler import announce_upcoming
+from relacja_customers.workers import announce_upcoming
 from relacja_devstack import Stack
 
 from .support import new_customer, post_created
@@ -136,7 +136,7 @@ async def test_erase_pseudonymises_and_keeps_the_proof(stack: Stack, api: httpx.
     )
     assert replay.status_code == 409  # nothing new is recorded about an erased customer
     assert (await api.post(f"/api/v1/customers/{customer_id}/consents", json={"purpose": "profiling", "status": "granted", "source": "x"})).status_code == 409
-    relabel = await api.patch(f"/api/v1/customers/{customer_id}/important-dates/{birthday['id']}", json={"label": "Adam again"})
+    relabel = await api.patch(f"/api/v1/customers/{customer_id}/important-dates/{birthday['id']}", json={"label": "Adam again"}, headers={"If-Match": "*"})
     assert relabel.status_code == 409 and relabel.json()["type"] == "urn:relacja:problem:customer-erased"
 
     engine = create_async_engine(stack.database_url("customers"))

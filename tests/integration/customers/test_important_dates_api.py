@@ -58,6 +58,10 @@ async def test_create_read_update_delete(api: httpx.AsyncClient, db: asyncpg.Con
     assert stale.json()["errors"][0]["field"] == "header.If-Match"
     assert await db.fetchval("SELECT day FROM important_dates WHERE id = $1", uuid.UUID(item["id"])) == 4
 
+    missing = await api.patch(url, json={"day": 5})
+    assert missing.status_code == 428 and missing.json()["errors"][0]["field"] == "header.If-Match"
+    assert (await api.patch(url, json={"day": 5}, headers={"If-Match": 'W/"2"'})).status_code == 412  # weak never matches
+    assert (await api.delete(url, headers={"If-Match": '"1"'})).status_code == 412
     assert (await api.delete(url)).status_code == 204
     assert (await api.get(url)).status_code == 404
     assert (await api.delete(url)).status_code == 404
@@ -101,9 +105,9 @@ async def test_patch_to_an_impossible_date_is_422_and_changes_nothing(api: httpx
     customer_id = await new_customer(api)
     item = await add_date(api, customer_id, kind="birthday", month=2, day=29)
     url = f"/api/v1/customers/{customer_id}/important-dates/{item['id']}"
-    response = await api.patch(url, json={"year": 2023})
+    response = await api.patch(url, json={"year": 2023}, headers={"If-Match": '"1"'})
     assert response.status_code == 422 and response.json()["errors"][0]["field"] == "body.year"
-    response = await api.patch(url, json={"month": None})
+    response = await api.patch(url, json={"month": None}, headers={"If-Match": '"1"'})
     assert response.status_code == 422 and response.json()["errors"][0]["field"] == "body.month"
     assert (await api.get(url)).json() == item
 

@@ -18,7 +18,7 @@ import httpx
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from relacja_contracts.topics import CUSTOMERS
-from relacja_customers.scheduler import announce_upcoming
+from relacja_customers.workers import announce_upcoming
 from relacja_devstack import Stack
 
 from ...support import event_types, read_topic

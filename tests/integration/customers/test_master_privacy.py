@@ -10,18 +10,24 @@ import uuid
 import asyncpg
 import httpx
 
-import relacja_customers.api
-from relacja_customers.related_data import RELATED_DATA
+import relacja_customers.app
+from relacja_customers.app.related_areas import RELATED_DATA
+from relacja_customers.app.related_data import RelatedData
 from relacja_devstack import Stack
 
 from .support import create, events_about, unique_phone
 
 
 def registered_areas() -> set[str]:
-    """Every RELATED_DATA area: each registers itself when its routes module is imported."""
-    for module in pkgutil.iter_modules(relacja_customers.api.__path__):
-        importlib.import_module(f"relacja_customers.api.{module.name}")
-    return {area.name for area in RELATED_DATA}
+    """Every RELATED_DATA area; an app module that defines an area (``RELATED``) must be listed."""
+    defined = set()
+    for module in pkgutil.iter_modules(relacja_customers.app.__path__):
+        area = getattr(importlib.import_module(f"relacja_customers.app.{module.name}"), "RELATED", None)
+        if isinstance(area, RelatedData):
+            defined.add(area.name)
+    listed = {area.name for area in RELATED_DATA}
+    assert defined == listed, f"defined but not in related_areas.RELATED_DATA: {defined - listed}"
+    return listed
 
 
 def personal(word: str) -> dict:
@@ -101,9 +107,13 @@ async def test_erase_pseudonymises_everywhere_keeps_aggregates_and_emits_erased(
 
 async def test_erasing_twice_is_a_no_op_and_an_erased_customer_cannot_change(api: httpx.AsyncClient, db: asyncpg.Connection) -> None:
     customer = await create(api, given_name="Ola", email=f"ola.{uuid.uuid4().hex[:8]}@example.com")
-    first = await api.post(f"/api/v1/customers/{customer['id']}/erase")
-    second = await api.post(f"/api/v1/customers/{customer['id']}/erase")
+    stale = await api.post(f"/api/v1/customers/{customer['id']}/erase", headers={"If-Match": '"7"'})
+    assert stale.status_code == 412 and stale.headers["etag"] == '"1"'  # If-Match is checked when sent
+    first = await api.post(f"/api/v1/customers/{customer['id']}/erase", headers={"If-Match": '"1"'})
+    # A retry of the done erasure is answered as is, whatever version its If-Match names.
+    second = await api.post(f"/api/v1/customers/{customer['id']}/erase", headers={"If-Match": '"1"'})
     assert first.status_code == second.status_code == 200 and first.json() == second.json()
+    assert first.headers["etag"] == '"2"'
     count = "SELECT count(*) FROM customer_event_log WHERE customer_id = $1 AND event_type LIKE '%erased%'"
     assert await db.fetchval(count, uuid.UUID(customer["id"])) == 1
 

@@ -19,7 +19,7 @@ from relacja_customers.domain.important_dates import (
     stored_range,
     years_since,
 )
-from relacja_customers.scheduler import seconds_until_next_run
+from relacja_customers.workers import seconds_until_next_run
 
 TODAY = date(2026, 6, 15)
 

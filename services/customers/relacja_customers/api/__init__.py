@@ -1,1 +1,1 @@
-"""HTTP routes of the customers service and their request/response models."""
+"""HTTP routes of the customers service (imported by main.py only): parse, call app/, answer."""

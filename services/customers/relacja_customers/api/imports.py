@@ -63,13 +63,17 @@ router = APIRouter(prefix=IMPORTS_PATH, tags=["imports"])  # no RequireJson: the
         {400: "The body cannot be read as its Content-Type (malformed-body)"},
         {415: "Not CSV or NDJSON (UTF-8)"},
         {422: "A CSV header with unknown or repeated columns or without external_id"},
-        {500: "The server failed the import (import-failed): the job is failed, the batches before stay; Location names it"},
+        {
+            500: "The server failed the import (import-failed): the job is failed, the batches before stay; Location names it"
+        },
     ),
 )
 async def import_customers(request: Request) -> JSONResponse:
     fmt = import_format(request.headers.get("content-type"))
     records = request_records(RecordReader(fmt), request)
-    return await accepted_import(IMPORTS_PATH, imports.import_customers(request.app.state.database.sessions, fmt, records))
+    return await accepted_import(
+        IMPORTS_PATH, imports.import_customers(request.app.state.database.sessions, fmt, records)
+    )
 
 
 @router.get(

@@ -1,70 +1,38 @@
-"""Likely duplicates of a customer, and merging two records into one.
+"""Likely duplicates of a customer, and merging two records into one (HTTP; the use cases
+are in ``app/merge.py``).
 
     GET  /api/v1/customers/{id}/duplicates   ranked candidates with a score and the reasons
-    POST /api/v1/customers/{id}/merge        {"merge_customer_id": ...} with If-Match on {id}
-
-Candidates (``domain.duplicates``): the same normalised e-mail or phone, or a display name
-whose ``pg_trgm`` similarity is at least ``NAME_SIMILARITY_THRESHOLD``; same kind, not
-erased. The list is short and ranked, so it is one bounded answer (``limit``), not a
-cursor-paginated collection.
-
-A merge (``domain.merge`` says which values survive) happens in one transaction: both rows
-locked in id order, every ``RELATED_DATA`` area re-keyed to the survivor, the event log
-and the persons of a merged company re-pointed, the other row deleted, the survivor
-written with a new version; then ``CustomersMergedV1`` and, if fields changed,
-``CustomerUpdatedV1``. A merge is not retried safely by repeating it: the repeat finds the
-other record gone (404) — which is the answer a client needs.
+    POST /api/v1/customers/{id}/merge        {"merge_customer_id": ...}; If-Match on {id} required
 """
 
 from __future__ import annotations
 
+import functools
 import uuid
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import delete, func, or_, select, text, update
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from relacja_contracts.events import CustomersMergedV1
-from relacja_servicekit import Problem, SessionDep
+from relacja_servicekit import SessionDep
+from relacja_servicekit.etags import RequiredIfMatchHeader, check_if_match, etag
+from relacja_servicekit.openapi import problem_responses
 from relacja_servicekit.validation import RequireJson
 
-from ..domain.customer import changed_fields
-from ..domain.duplicates import NAME_SIMILARITY_THRESHOLD, duplicate_score
-from ..domain.merge import merged_fields
-from ..events import emit
-from ..related_data import RELATED_DATA
-from ..tables import customer_event_log, customers
-from ..tables.customers import PUBLIC_COLUMNS
-from .customers import PROBLEM, IfMatchHeader
-from .records import (
-    etag,
-    fields_of,
-    load_customer,
-    not_found,
-    public_of,
-    reject_erased,
-    require_if_match,
-    require_if_match_header,
-    update_customer,
-    updated_event,
-    validate_record,
-)
-from .schemas import CustomerPublic
+from ..app import merge
+from ..app.merge import MAX_DUPLICATES, NAME_SIMILARITY_THRESHOLD
+from ..app.schemas import CustomerPublic
 
 __all__ = ["router", "DuplicatesPublic", "MergeRequest"]
 
 router = APIRouter(prefix="/api/v1/customers", tags=["customers"], dependencies=[RequireJson])
 
-MAX_DUPLICATES = 50
-
 
 class DuplicatePublic(BaseModel):
     customer: CustomerPublic
     score: float = Field(ge=0, le=1, description="1.0 for a shared e-mail or phone, else the name similarity")
-    reasons: list[str] = Field(description="email, phone and/or name")
+    reasons: list[Literal["email", "phone", "name"]] = Field(description="email, phone and/or name")
 
 
 class DuplicatesPublic(BaseModel):
@@ -82,7 +50,7 @@ class MergeRequest(BaseModel):
     "/{customer_id}/duplicates",
     response_model=DuplicatesPublic,
     summary="Likely duplicates of a customer",
-    responses={404: {"description": "No such customer", **PROBLEM}},
+    responses=problem_responses({404: "No such customer"}),
 )
 async def list_duplicates(
     customer_id: uuid.UUID,
@@ -90,114 +58,24 @@ async def list_duplicates(
     limit: Annotated[int, Query(ge=1, le=MAX_DUPLICATES, description=f"At most this many (1–{MAX_DUPLICATES})")] = 20,
 ) -> DuplicatesPublic:
     async with session.begin():
-        me = await load_customer(session, customer_id)
-        # The % operator uses this threshold; similarity() gives the score.
-        await session.execute(text(f"SET LOCAL pg_trgm.similarity_threshold = {NAME_SIMILARITY_THRESHOLD}"))
-        same_email = customers.c.email_normalized == me.email_normalized
-        same_phone = customers.c.phone == me.phone
-        similar = customers.c.name_key.op("%")(me.name_key)
-        similarity = func.similarity(customers.c.name_key, me.name_key)
-        matches = [similar] + ([same_email] if me.email_normalized else []) + ([same_phone] if me.phone else [])
-        rows = (
-            await session.execute(
-                select(
-                    *PUBLIC_COLUMNS,
-                    func.coalesce(same_email, False).label("same_email"),
-                    func.coalesce(same_phone, False).label("same_phone"),
-                    similarity.label("similarity"),
-                )
-                .where(
-                    customers.c.id != customer_id,
-                    customers.c.kind == me.kind,
-                    customers.c.erased_at.is_(None),
-                    or_(*matches),
-                )
-                .order_by(or_(same_email, same_phone).desc().nulls_last(), similarity.desc(), customers.c.id)
-                .limit(limit)
-            )
-        ).all()
-    items = []
-    for row in rows:
-        score, reasons = duplicate_score(
-            same_email=row.same_email, same_phone=row.same_phone, name_similarity=float(row.similarity)
-        )
-        if reasons:
-            items.append(DuplicatePublic(customer=public_of(row), score=score, reasons=reasons))
-    return DuplicatesPublic(items=items)
-
-
-def _invalid_merge(message: str) -> Problem:
-    return Problem(
-        422,
-        "Validation failed",
-        "These customers cannot be merged.",
-        type_="validation-error",
-        errors=[{"field": "body.merge_customer_id", "message": message}],
-    )
-
-
-async def _lock_both(session: AsyncSession, survivor_id: uuid.UUID, other_id: uuid.UUID) -> dict[uuid.UUID, object]:
-    # In id order, so two merges of the same pair (either way round) cannot deadlock.
-    query = (
-        select(*customers.c)
-        .where(customers.c.id.in_([survivor_id, other_id]))
-        .order_by(customers.c.id)
-        .with_for_update()
-    )
-    return {row.id: row for row in (await session.execute(query)).all()}
+        found = await merge.list_duplicates(session, customer_id, limit)
+    return DuplicatesPublic(items=[DuplicatePublic.model_validate(vars(duplicate)) for duplicate in found])
 
 
 @router.post(
     "/{customer_id}/merge",
     response_model=CustomerPublic,
     summary="Merge another customer into this one (If-Match required)",
-    responses={
-        404: {"description": "This customer or the other one does not exist", **PROBLEM},
-        409: {"description": "One of them was erased", **PROBLEM},
-        412: {"description": "If-Match does not match this customer's ETag", **PROBLEM},
-        422: {"description": "A merge into itself, or customers of different kinds", **PROBLEM},
-        428: {"description": "If-Match is missing", **PROBLEM},
-    },
+    responses=problem_responses(
+        {404: "This customer or the other one does not exist"},
+        {409: "One of them was erased (customer-erased)"},
+        {422: "A merge into itself, or customers of different kinds"},
+    ),
 )
 async def merge_customers(
-    customer_id: uuid.UUID, body: MergeRequest, session: SessionDep, if_match: IfMatchHeader = None
+    customer_id: uuid.UUID, body: MergeRequest, session: SessionDep, if_match: RequiredIfMatchHeader
 ) -> JSONResponse:
-    require_if_match_header(if_match)
-    other_id = body.merge_customer_id
-    if other_id == customer_id:
-        raise _invalid_merge("cannot merge a customer into itself")
+    check_version = functools.partial(check_if_match, if_match, required=True, what="customer")
     async with session.begin():
-        rows = await _lock_both(session, customer_id, other_id)
-        if customer_id not in rows:
-            raise not_found(customer_id)
-        if other_id not in rows:
-            raise not_found(other_id, "body.merge_customer_id")
-        survivor, other = rows[customer_id], rows[other_id]
-        require_if_match(if_match, survivor.version)
-        reject_erased(survivor)
-        reject_erased(other, "body.merge_customer_id")
-        if survivor.kind != other.kind:
-            raise _invalid_merge(f"a {other.kind} cannot be merged into a {survivor.kind}")
-
-        current = fields_of(survivor)
-        fields = merged_fields(survivor.kind, current, fields_of(other))
-        await validate_record(session, survivor.kind, fields, before=current, customer_id=customer_id)
-        for area in RELATED_DATA:
-            await area.rekey(session, other_id, customer_id)
-        await session.execute(
-            update(customer_event_log).where(customer_event_log.c.customer_id == other_id).values(customer_id=customer_id)
-        )
-        await session.execute(
-            update(customers)
-            .where(customers.c.company_id == other_id)
-            .values(company_id=customer_id, company_name_key=survivor.name_key)
-        )
-        await session.execute(delete(customers).where(customers.c.id == other_id))
-        row = await update_customer(session, survivor, fields)
-        await emit(session, CustomersMergedV1(customer_id=customer_id, merged_customer_id=other_id, merged_at=row.updated_at))
-        changed = changed_fields(current, fields)
-        if changed:
-            await emit(session, updated_event(row, changed))
-        customer = public_of(row)
+        customer = await merge.merge_customers(session, customer_id, body.merge_customer_id, check_version)
     return JSONResponse(customer.model_dump(mode="json"), headers={"ETag": etag(customer.version)})
-

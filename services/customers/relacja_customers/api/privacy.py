@@ -1,153 +1,52 @@
-"""GDPR access and erasure.
+"""GDPR access and erasure (HTTP; the use cases are in ``app/privacy.py``).
 
-    GET  /api/v1/customers/{id}/export   everything held about the customer, one JSON document
-    POST /api/v1/customers/{id}/erase    pseudonymise the customer's personal data
-
-The export (Art. 15) is read in one REPEATABLE READ transaction, so its parts agree: the
-record, every ``RELATED_DATA`` area's export, and the customer's event log.
-
-Erasure (Art. 17) keeps the id and the non-personal aggregates (``domain.privacy`` lists
-what goes and what stays) and, in one transaction: pseudonymises the row (the normalised
-e-mail and phone are cleared, so they can be used again), calls every ``RELATED_DATA``
-area's ``erase``, scrubs personal fields from the customer's event log and from the
-outbox rows of those events still retained — unpublished ones, and published ones too,
-since a broker-loss replay would publish them again — and from the stored response of an
-``Idempotency-Key`` create; marks the row ``erased_at`` and emits ``CustomerErasedV1`` for
-every other service to drop its copy. The record then refuses updates and merges (409).
-
-Erasing an erased customer changes nothing and emits nothing: 200 with the record as it
-is, so a retried erasure request is safe.
+GET  /api/v1/customers/{id}/export   everything held about the customer, one JSON document
+POST /api/v1/customers/{id}/erase    pseudonymise the customer's personal data (idempotent;
+                                     If-Match optional, checked when sent)
 """
 
 from __future__ import annotations
 
+import functools
 import uuid
-from datetime import UTC, datetime
-from typing import Any
 
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field
-from sqlalchemy import bindparam, func, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from relacja_contracts.events import CustomerErasedV1
-from relacja_messaging.tables import outbox_events
 from relacja_servicekit import SessionDep
-from relacja_servicekit.idempotency import idempotency_keys
+from relacja_servicekit.etags import IfMatchHeader, check_if_match, etag
+from relacja_servicekit.openapi import problem_responses
 from relacja_servicekit.validation import RequireJson
 
-from ..domain.privacy import erased_fields, scrub_payload
-from ..events import emit
-from ..related_data import RELATED_DATA
-from ..tables import customer_event_log
-from .customers import PROBLEM
-from .records import etag, fields_of, load_customer, public_of, update_customer
-from .schemas import CustomerPublic
+from ..app import privacy
+from ..app.privacy import CustomerExport
+from ..app.schemas import CustomerPublic
 
-__all__ = ["router", "CustomerExport"]
+__all__ = ["router"]
 
 router = APIRouter(prefix="/api/v1/customers", tags=["privacy"], dependencies=[RequireJson])
-
-EXPORT_FORMAT = "relacja.customer-export.v1"
-
-
-class ExportedEvent(BaseModel):
-    event_id: uuid.UUID
-    event_type: str
-    occurred_at: datetime
-    payload: dict[str, Any]
-
-
-class CustomerExport(BaseModel):
-    format: str = Field(default=EXPORT_FORMAT, description="The layout of this document")
-    exported_at: datetime
-    customer: CustomerPublic
-    related: dict[str, Any] = Field(description="One entry per area of data held about the customer (interactions, consents, ...)")
-    events: list[ExportedEvent] = Field(description="Every event emitted about the customer, oldest first")
 
 
 @router.get(
     "/{customer_id}/export",
     response_model=CustomerExport,
     summary="Everything held about a customer (GDPR access)",
-    responses={404: {"description": "No such customer", **PROBLEM}},
+    responses=problem_responses({404: "No such customer"}),
 )
 async def export_customer(customer_id: uuid.UUID, session: SessionDep) -> CustomerExport:
     async with session.begin():
-        await session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
-        row = await load_customer(session, customer_id)
-        related = {area.name: await area.export(session, customer_id) for area in RELATED_DATA}
-        events = (
-            await session.execute(
-                select(
-                    customer_event_log.c.event_id,
-                    customer_event_log.c.event_type,
-                    customer_event_log.c.occurred_at,
-                    customer_event_log.c.payload,
-                )
-                .where(customer_event_log.c.customer_id == customer_id)
-                .order_by(customer_event_log.c.occurred_at, customer_event_log.c.id)
-            )
-        ).all()
-    return CustomerExport(
-        exported_at=datetime.now(UTC),
-        customer=public_of(row),
-        related=related,
-        events=[ExportedEvent.model_validate(dict(event._mapping)) for event in events],
-    )
-
-
-async def _scrub_payloads(session: AsyncSession, customer_id: uuid.UUID) -> None:
-    logged = (
-        await session.execute(
-            select(customer_event_log.c.id, customer_event_log.c.event_id, customer_event_log.c.payload).where(
-                customer_event_log.c.customer_id == customer_id
-            )
-        )
-    ).all()
-    await _rewrite(session, customer_event_log, [(r.id, r.payload) for r in logged])
-    retained = (
-        await session.execute(
-            select(outbox_events.c.id, outbox_events.c.payload).where(
-                outbox_events.c.event_id.in_([r.event_id for r in logged])
-            )
-        )
-    ).all() if logged else []
-    await _rewrite(session, outbox_events, [(r.id, r.payload) for r in retained])
-
-
-async def _rewrite(session: AsyncSession, table: Any, rows: list[tuple[int, dict[str, Any]]]) -> None:
-    changed = [{"row_id": row_id, "scrubbed": scrubbed} for row_id, payload in rows if (scrubbed := scrub_payload(payload)) != payload]
-    if changed:
-        await session.execute(
-            update(table).where(table.c.id == bindparam("row_id")).values(payload=bindparam("scrubbed")),
-            changed,
-        )
+        return await privacy.export_customer(session, customer_id)
 
 
 @router.post(
     "/{customer_id}/erase",
     response_model=CustomerPublic,
     summary="Erase a customer's personal data (GDPR erasure; idempotent)",
-    responses={404: {"description": "No such customer", **PROBLEM}},
+    description="Erasing an erased customer changes nothing and answers the record as it is.",
+    responses=problem_responses({404: "No such customer"}),
 )
-async def erase_customer(customer_id: uuid.UUID, session: SessionDep) -> JSONResponse:
+async def erase_customer(customer_id: uuid.UUID, session: SessionDep, if_match: IfMatchHeader = None) -> JSONResponse:
+    check_version = functools.partial(check_if_match, if_match, what="customer")
     async with session.begin():
-        before = await load_customer(session, customer_id, for_update=True)
-        if before.erased_at is not None:
-            row = before
-        else:
-            for area in RELATED_DATA:
-                await area.erase(session, customer_id)
-            await _scrub_payloads(session, customer_id)
-            row = await update_customer(session, before, erased_fields(fields_of(before)), erased_at=func.now())
-            customer = public_of(row)
-            await session.execute(
-                update(idempotency_keys)
-                .where(idempotency_keys.c.response_body["id"].astext == str(customer_id))
-                .values(response_body=customer.model_dump(mode="json"))
-            )
-            await emit(session, CustomerErasedV1(customer_id=customer_id, erased_at=row.erased_at))
-        customer = public_of(row)
+        customer = await privacy.erase_customer(session, customer_id, check_version)
     return JSONResponse(customer.model_dump(mode="json"), headers={"ETag": etag(customer.version)})

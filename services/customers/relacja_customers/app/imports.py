@@ -50,13 +50,13 @@ from relacja_servicekit.import_jobs import (
 from relacja_servicekit.import_records import Format, row_errors
 from relacja_servicekit.pagination import Page, paginate
 
-from ..api.records import fields_of, registered_event, stored_values, updated_event
-from ..api.schemas import CustomerImportRow, changes_of
 from ..domain.customer import FIELDS, apply_changes, changed_fields, check_fields
 from ..domain.imports import csv_columns, csv_row
 from ..domain.lifecycle import can_move
 from ..settings import EVENT_SOURCE
 from ..tables import customer_imports, customers
+from .records import fields_of, registered_event, stored_values, updated_event
+from .schemas import CustomerImportRow, changes_of
 
 __all__ = ["BATCH_SIZE", "CustomerRows", "import_customers", "get_import", "list_imports"]
 

@@ -1,10 +1,11 @@
 """Data held about a customer outside the customer row, and what merge, export and
 erasure must do with it.
 
-Each area (interactions, consents, important dates, ...) registers one ``RelatedData``.
-``POST /merge`` calls every ``rekey``, ``GET /export`` every ``export`` and ``POST /erase``
-every ``erase``, all in the request's transaction, so a new area cannot be forgotten by
-those three operations.
+Each area (interactions, consents, important dates, ...) defines one ``RelatedData`` as
+its module's ``RELATED``, listed in ``related_areas.RELATED_DATA``. The merge
+(``app/merge.py``) calls every ``rekey``, the export (``app/privacy.py``) every ``export``
+and the erasure every ``erase``, all in the caller's transaction; a test checks that every
+area module is listed, so a new area cannot be forgotten by those three operations.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-__all__ = ["RelatedData", "RELATED_DATA", "register"]
+__all__ = ["RelatedData"]
 
 
 @dataclass(frozen=True)
@@ -25,13 +26,3 @@ class RelatedData:
     rekey: Callable[[AsyncSession, uuid.UUID, uuid.UUID], Awaitable[None]]  # (session, from_id, to_id)
     export: Callable[[AsyncSession, uuid.UUID], Awaitable[Any]]  # JSON-ready data of one customer
     erase: Callable[[AsyncSession, uuid.UUID], Awaitable[None]]  # pseudonymise personal data, keep aggregates
-
-
-RELATED_DATA: list[RelatedData] = []
-
-
-def register(area: RelatedData) -> RelatedData:
-    if any(existing.name == area.name for existing in RELATED_DATA):
-        raise ValueError(f"related data {area.name!r} is registered twice")
-    RELATED_DATA.append(area)
-    return area

@@ -1,16 +1,19 @@
-"""Reading and writing customer rows: what every write route (create, patch, merge,
-erase, import) shares, so the derived keys, the version and the events are kept the same
-way everywhere.
+"""Reading and writing customer rows: what every write use case (create, patch, merge,
+erase, import, the lifecycle consumer) shares, so the derived keys, the version and the
+events are kept the same way everywhere.
 
     fields_of / public_of        a row as domain fields / as the public model
-    load_customer                one row (optionally locked), 404 when missing
-    require_if_match             RFC 9110 §13.1.1 If-Match: 428 when missing, 412 when stale
+    not_found / load_customer    one row (optionally locked), 404 when missing
     reject_erased                409 for writes to an erased customer
     validate_record              cross-field rules, the stage move and the company link (422)
     reject_duplicates            409 naming the customer that has the e-mail, phone or external id
     insert_customer / update_customer
                                  the row with its derived keys (and persons' company name)
+    stored_values                the fields with their derived keys, as stored
     registered_event / updated_event
+
+The errors are raised as ``relacja_servicekit.Problem`` (the HTTP problem a client gets),
+so a use case and the import name a field the same way (``location``).
 """
 
 from __future__ import annotations
@@ -32,8 +35,12 @@ from ..tables import customers
 from ..tables.customers import PUBLIC_COLUMNS
 from .schemas import CustomerPublic
 
+#: A row of any width (SQLAlchemy 2.1 types a row by its columns: ``Row[Any]`` is one column).
+AnyRow = Row[*tuple[Any, ...]]
+
 __all__ = [
-    "etag",
+    "AnyRow",
+    "duplicate_problem",
     "fields_of",
     "insert_customer",
     "load_customer",
@@ -43,23 +50,17 @@ __all__ = [
     "stored_values",
     "reject_duplicates",
     "reject_erased",
-    "require_if_match",
-    "require_if_match_header",
     "update_customer",
     "updated_event",
     "validate_record",
 ]
 
-def etag(version: int) -> str:
-    return f'"{version}"'
-
-
-def fields_of(row: Row[Any] | Mapping[str, Any]) -> dict[str, Any]:
+def fields_of(row: AnyRow | Mapping[str, Any]) -> dict[str, Any]:
     mapping = _mapping(row)
     return {name: mapping[name] for name in FIELDS}
 
 
-def public_of(row: Row[Any]) -> CustomerPublic:
+def public_of(row: AnyRow) -> CustomerPublic:
     return CustomerPublic.from_row(row)
 
 
@@ -70,7 +71,7 @@ def not_found(customer_id: uuid.UUID, field: str | None = None) -> Problem:
 
 async def load_customer(
     session: AsyncSession, customer_id: uuid.UUID, *, for_update: bool = False, field: str | None = None
-) -> Row[Any]:
+) -> AnyRow:
     query = select(*customers.c).where(customers.c.id == customer_id)
     row = (await session.execute(query.with_for_update() if for_update else query)).first()
     if row is None:
@@ -78,42 +79,7 @@ async def load_customer(
     return row
 
 
-def _entity_tags(header: str) -> list[str]:
-    return [tag.strip() for tag in header.split(",") if tag.strip()]
-
-
-def require_if_match_header(if_match: str | None) -> str:
-    """428 (RFC 6585 §3) without If-Match: an update must say which version it was made from.
-
-    Checked before anything is read, so a client learns it first."""
-    if if_match is None:
-        raise Problem(
-            428,
-            "Precondition required",
-            "Send If-Match with the ETag of the version you changed (GET the customer first).",
-            type_="precondition-required",
-            errors=[{"field": "header.If-Match", "message": "required"}],
-        )
-    return if_match
-
-
-def require_if_match(if_match: str | None, version: int) -> None:
-    """RFC 9110 §13.1.1: ``*`` or a list of entity tags compared strongly (a weak ``W/``
-    tag never matches); 412 with the current ETag when none matches."""
-    tags = _entity_tags(require_if_match_header(if_match))
-    if "*" in tags or etag(version) in tags:
-        return
-    raise Problem(
-        412,
-        "Precondition failed",
-        f"The customer has changed: its current ETag is {etag(version)}, not {if_match}.",
-        type_="precondition-failed",
-        errors=[{"field": "header.If-Match", "message": "does not match the current ETag"}],
-        headers={"ETag": etag(version)},
-    )
-
-
-def reject_erased(row: Row[Any], field: str | None = None) -> None:
+def reject_erased(row: AnyRow, field: str | None = None) -> None:
     if row.erased_at is not None:
         raise Problem(
             409,
@@ -212,7 +178,7 @@ def stored_values(fields: Mapping[str, Any]) -> dict[str, Any]:
 
 async def insert_customer(
     session: AsyncSession, kind: str, fields: Mapping[str, Any], *, customer_id: uuid.UUID | None = None
-) -> Row[Any]:
+) -> AnyRow:
     values = stored_values(fields) | {
         "id": customer_id or uuid.uuid4(),
         "kind": kind,
@@ -222,8 +188,8 @@ async def insert_customer(
 
 
 async def update_customer(
-    session: AsyncSession, before: Row[Any], fields: Mapping[str, Any], **extra: Any
-) -> Row[Any]:
+    session: AsyncSession, before: AnyRow, fields: Mapping[str, Any], **extra: Any
+) -> AnyRow:
     """Write ``fields`` over ``before`` (which the caller has locked), bump the version.
 
     When a company's name changes, its persons' copy of it (``company_name_key``, which
@@ -247,11 +213,13 @@ async def update_customer(
     return row
 
 
-def _mapping(row: Row[Any] | Mapping[str, Any]) -> Mapping[str, Any]:
-    return row._mapping if isinstance(row, Row) else row
+def _mapping(row: AnyRow | Mapping[str, Any]) -> Mapping[Any, Any]:
+    if isinstance(row, Row):
+        return row._mapping
+    return row
 
 
-def registered_event(row: Row[Any] | Mapping[str, Any], *, imported: bool = False) -> CustomerRegisteredV1:
+def registered_event(row: AnyRow | Mapping[str, Any], *, imported: bool = False) -> CustomerRegisteredV1:
     r = _mapping(row)
     return CustomerRegisteredV1(
         customer_id=r["id"],
@@ -268,7 +236,7 @@ def registered_event(row: Row[Any] | Mapping[str, Any], *, imported: bool = Fals
     )
 
 
-def updated_event(row: Row[Any] | Mapping[str, Any], changed: Sequence[str]) -> CustomerUpdatedV1:
+def updated_event(row: AnyRow | Mapping[str, Any], changed: Sequence[str]) -> CustomerUpdatedV1:
     r = _mapping(row)
     return CustomerUpdatedV1(
         customer_id=r["id"],

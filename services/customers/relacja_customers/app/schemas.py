@@ -1,4 +1,5 @@
-"""Request and response models of the customer master, named by role.
+"""The customer master's commands and views, named by role (the HTTP bodies of
+``api/customers.py``; the import reads its rows with ``CustomerImportRow``).
 
     CustomerCreate    POST /customers            every field; kind required
     CustomerPatch     PATCH /customers/{id}      a JSON merge patch (RFC 7396): every field optional
@@ -27,7 +28,6 @@ from pydantic import (
     ConfigDict,
     Field,
     PlainValidator,
-    StrictBool,
     StringConstraints,
     WithJsonSchema,
 )
@@ -35,6 +35,7 @@ from pydantic_core import PydanticCustomError
 
 from relacja_servicekit.models import RowModel
 from relacja_servicekit.pagination import Page
+from relacja_servicekit.types import Day, StrictBool, Timestamp
 
 from ..domain.contact import normalize_country, normalize_language, normalize_phone, validate_email_address
 from ..domain.customer import FIELDS
@@ -42,6 +43,7 @@ from ..settings import CustomersSettings
 
 __all__ = [
     "Address",
+    "AwareTimestamp",
     "CustomAttribute",
     "CustomerCreate",
     "CustomerImportRow",
@@ -98,6 +100,15 @@ def _number(value: Any) -> int | float:
     return value
 
 
+def _aware(value: datetime) -> datetime:
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValueError("must carry a UTC offset (RFC 3339), e.g. 2026-01-31T09:00:00Z")
+    return value
+
+
+#: An RFC 3339 timestamp with its offset (text, never a number).
+AwareTimestamp = Annotated[Timestamp, AfterValidator(_field_rule(_aware, "timezone_aware"))]
+
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 Identifier = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 Tag = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50)]
@@ -108,7 +119,7 @@ Language = Annotated[
     str, StringConstraints(min_length=2, max_length=35), AfterValidator(_field_rule(normalize_language, "language"))
 ]
 Country = Annotated[str, StringConstraints(min_length=2, max_length=2), AfterValidator(_field_rule(normalize_country, "country"))]
-BirthDate = Annotated[date, AfterValidator(_field_rule(_not_in_future, "birth_date"))]
+BirthDate = Annotated[Day, AfterValidator(_field_rule(_not_in_future, "birth_date"))]
 Email = Annotated[
     str,
     StringConstraints(strip_whitespace=True, max_length=320),
@@ -152,7 +163,7 @@ class BooleanAttribute(_Attribute):
 
 class DateAttribute(_Attribute):
     type: Literal["date"]
-    value: date = Field(description="ISO 8601 date, YYYY-MM-DD")
+    value: Day = Field(description="ISO 8601 date, YYYY-MM-DD")
 
 
 CustomAttribute = Annotated[

@@ -30,10 +30,10 @@ from relacja_messaging.errors import is_transient
 from relacja_servicekit.app import Background, Worker
 from relacja_servicekit.db import Database
 
-from .api.important_dates import window_query
+from .app.important_dates import window_query
+from .app.related_rows import lock_customers
 from .domain.important_dates import observed_on
 from .events import emit
-from .related_rows import lock_customers
 from .settings import CustomersSettings
 from .tables import important_date_announcements
 

@@ -18,7 +18,7 @@ from relacja_contracts import CloudEvent
 from relacja_contracts.events import OrderPlacedV1
 from relacja_messaging import EventHandlers
 
-from .api.records import updated_event
+from .app.records import updated_event
 from .domain.lifecycle import stage_after
 from .events import emit
 from .tables import customers
@@ -32,7 +32,11 @@ handlers = EventHandlers()
 @handlers.on(OrderPlacedV1)
 async def promote_buyer(session: AsyncSession, event: CloudEvent, payload: OrderPlacedV1) -> None:
     row = (
-        await session.execute(select(customers.c.id, customers.c.lifecycle_stage, customers.c.erased_at).where(customers.c.id == payload.customer_id).with_for_update())
+        await session.execute(
+            select(customers.c.id, customers.c.lifecycle_stage, customers.c.erased_at)
+            .where(customers.c.id == payload.customer_id)
+            .with_for_update()
+        )
     ).first()
     if row is None or row.erased_at is not None:
         return
