@@ -14,7 +14,7 @@ from relacja_servicekit import Problem, ServiceSettings, create_service_app
 from relacja_servicekit.etags import IfMatchHeader, RequiredIfMatchHeader, check_if_match, etag, parse_entity_tags
 from relacja_servicekit.idempotency import IdempotencyKeyHeader
 from relacja_servicekit.openapi import PROBLEM_SCHEMA, problem_responses
-from relacja_servicekit.types import Day, StrictBool, StrictInt, Timestamp
+from relacja_servicekit.types import Day, Integer, StrictBool, Timestamp
 
 
 def test_etag_is_a_strong_tag_of_the_version() -> None:
@@ -103,7 +103,7 @@ edits = APIRouter(prefix="/api/v1/edits")
 
 class Flagged(BaseModel):
     public: StrictBool = True
-    count: StrictInt = 0
+    count: Integer = 0
     due_at: Timestamp | None = None
     due_on: Day | None = None
 
@@ -157,3 +157,13 @@ async def test_strict_types_accept_their_text_forms(edits_client: httpx.AsyncCli
 async def test_a_number_is_not_a_timestamp_in_a_query_either(edits_client: httpx.AsyncClient) -> None:
     assert (await edits_client.get("/api/v1/edits", params={"after": "0.5"})).status_code == 400
     assert (await edits_client.get("/api/v1/edits", params={"after": "2026-01-31T09:00:00Z"})).status_code == 200
+
+
+async def test_an_integral_number_is_an_integer(edits_client: httpx.AsyncClient) -> None:
+    # JSON Schema's integer admits 2.0 (a number without a fraction), so the schema's
+    # positive data must be accepted; 2.5, "2" and true are not integers.
+    response = await edits_client.patch("/api/v1/edits/1", json={"count": 2.0}, headers={"If-Match": '"3"'})
+    assert response.status_code == 200 and response.json()["count"] == 2
+    for bad in (2.5, "2", True):
+        response = await edits_client.patch("/api/v1/edits/1", json={"count": bad}, headers={"If-Match": '"3"'})
+        assert response.status_code == 422, bad

@@ -8,9 +8,13 @@ instead of guessing. Use these in request models and query parameters:
 
     class TicketCreate(BaseModel):
         public: StrictBool = True
+        minutes: Integer
         due_at: Timestamp | None = None
 
-``Timestamp`` and ``Day`` take RFC 3339 / ISO 8601 text (or an already-parsed value when
+``Integer`` is a JSON integer: ``2`` and ``2.0`` (JSON Schema's ``integer`` is any number
+without a fraction), never ``"2"``, ``true`` or ``2.5`` (pydantic's ``Integer`` refuses
+``2.0``, which the schema allows; its lax ``int`` takes ``"2"`` and ``true``, which it does
+not). ``Timestamp`` and ``Day`` take RFC 3339 / ISO 8601 text (or an already-parsed value when
 code builds a model itself), never a number; their JSON Schema is unchanged.
 """
 
@@ -20,9 +24,9 @@ import re
 from datetime import date, datetime
 from typing import Annotated, Any
 
-from pydantic import BeforeValidator, StrictBool, StrictInt
+from pydantic import BeforeValidator, StrictBool
 
-__all__ = ["StrictBool", "StrictInt", "Timestamp", "Day"]
+__all__ = ["StrictBool", "Integer", "JsonInteger", "Timestamp", "Day"]
 
 
 # Pydantic reads a number, or text holding one ("0.5"), as seconds since the epoch.
@@ -43,3 +47,19 @@ Timestamp = Annotated[datetime, _text_or(datetime, "2026-01-31T09:00:00Z")]
 
 #: An ISO 8601 calendar date (``2026-01-31``); numbers are refused.
 Day = Annotated[date, _text_or(date, "2026-01-31")]
+
+
+def _json_integer(value: Any) -> Any:
+    if isinstance(value, (bool, str)):
+        raise ValueError("must be a JSON number, not text or a boolean")
+    return value
+
+
+#: The check behind ``Integer``, for an ``Annotated`` that carries its own range: write
+#: ``Annotated[int, Field(ge=1, le=12), JsonInteger]`` (a range put after the validator, as
+#: in ``Annotated[Integer, Field(...)]``, shows in the JSON Schema as ``ge``/``le`` instead
+#: of ``minimum``/``maximum``).
+JsonInteger = BeforeValidator(_json_integer)
+
+#: A JSON integer (see the module docstring); a range goes in the field's ``Field(ge=..., le=...)``.
+Integer = Annotated[int, JsonInteger]

@@ -26,7 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from relacja_servicekit import Problem
 from relacja_servicekit.models import RowModel
 from relacja_servicekit.pagination import Page, decode_cursor, encode_cursor, paginate
-from relacja_servicekit.types import StrictInt
+from relacja_servicekit.types import Integer, JsonInteger
 
 from ..domain.important_dates import WindowError, check_important_date, observed_on, segments, stored_range, years_since
 from ..tables import important_dates
@@ -63,11 +63,11 @@ class ImportantDateCreate(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     kind: ImportantDateKind
-    month: StrictInt = Field(ge=1, le=12)
-    day: StrictInt = Field(
+    month: Integer = Field(ge=1, le=12)
+    day: Integer = Field(
         ge=1, le=31, description="29 February is allowed; in common years it is observed on 28 February"
     )
-    year: StrictInt | None = Field(
+    year: Integer | None = Field(
         default=None, ge=1, le=9999, description="Birth year, year of the first purchase, ..."
     )
     label: str | None = Field(default=None, min_length=1, max_length=200, description="Required for kind=custom")
@@ -81,9 +81,9 @@ class ImportantDateUpdate(BaseModel):
 
     # None only stands for "not sent": SkipJsonSchema keeps null out of the schema.
     kind: ImportantDateKind | SkipJsonSchema[None] = None
-    month: Annotated[StrictInt, Field(ge=1, le=12)] | SkipJsonSchema[None] = None
-    day: Annotated[StrictInt, Field(ge=1, le=31)] | SkipJsonSchema[None] = None
-    year: StrictInt | None = Field(default=None, ge=1, le=9999)
+    month: Annotated[int, Field(ge=1, le=12), JsonInteger] | SkipJsonSchema[None] = None
+    day: Annotated[int, Field(ge=1, le=31), JsonInteger] | SkipJsonSchema[None] = None
+    year: Integer | None = Field(default=None, ge=1, le=9999)
     label: str | None = Field(default=None, min_length=1, max_length=200)
 
 

@@ -25,7 +25,7 @@ from relacja_contracts.events.customers import InteractionChannel
 from relacja_servicekit import Problem
 from relacja_servicekit.models import RowModel
 from relacja_servicekit.pagination import Page, paginate
-from relacja_servicekit.types import StrictInt
+from relacja_servicekit.types import Integer
 
 from ..domain.contact import normalize_email
 from ..domain.interactions import check_interaction, resolve_times
@@ -70,7 +70,7 @@ class InteractionCreate(BaseModel):
     occurred_at: AwareTimestamp | None = Field(
         default=None, description="Default: now; for a meeting its scheduled start"
     )
-    duration_seconds: StrictInt | None = Field(
+    duration_seconds: Integer | None = Field(
         default=None, ge=0, le=7 * 86400, description="Default for a meeting: its scheduled length"
     )
     scheduled_start: AwareTimestamp | None = Field(default=None, description="Meetings only: required")

@@ -25,7 +25,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSche
 from relacja_contracts.events.orders import OrderStatus, SalesChannel
 from relacja_contracts.money import Amount, CurrencyCode
 from relacja_servicekit.models import RowModel
-from relacja_servicekit.types import StrictBool, StrictInt
+from relacja_servicekit.types import Integer, StrictBool
 
 from ..domain.money import has_valid_scale, round_money
 from .events import AMOUNT_FIELDS, snapshot
@@ -152,7 +152,7 @@ class LineCreate(BaseModel):
     # Absent is None; an explicit null is refused (the schema does not allow it).
     product_id: uuid.UUID = Field(default=None, description="The product (or give sku)")  # type: ignore[assignment]
     sku: str = Field(default=None, min_length=1, max_length=64, description="The product's SKU (or give product_id)")  # type: ignore[assignment]
-    quantity: StrictInt = Field(ge=1, le=100_000)
+    quantity: Integer = Field(ge=1, le=100_000)
     discount_percent: DiscountPercent = Field(default=Decimal("0"), description="0–100, at most two decimals")
 
     @model_validator(mode="after")
@@ -251,8 +251,8 @@ class CancelRequest(BaseModel):
 class ReturnLineCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    line_no: StrictInt = Field(ge=1, le=500)
-    quantity: StrictInt = Field(ge=1, le=100_000)
+    line_no: Integer = Field(ge=1, le=500)
+    quantity: Integer = Field(ge=1, le=100_000)
 
 
 class ReturnCreate(BaseModel):

@@ -269,6 +269,9 @@ class _Parser:
 
     def convert(self, field: Field, value: Any, path: str) -> Any:
         if field.type == "integer":
+            # JSON Schema's integer is any number without a fraction: 3.0 is the integer 3.
+            if isinstance(value, float) and value.is_integer():
+                value = int(value)
             if isinstance(value, bool) or not isinstance(value, int) or abs(value) > 2**31 - 1:
                 self.fail(path, f"field {field.name!r} is an integer; got {_describe(value)}")
                 return _INVALID

@@ -9,11 +9,11 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from relacja_contracts.events.tickets import TicketChannel, TicketPriority, TicketStatus, TicketType
 from relacja_servicekit.pagination import Page
-from relacja_servicekit.types import Day, StrictBool
+from relacja_servicekit.types import Day, Integer, StrictBool
 
 from ..app.surveys import IssuedSurvey as IssuedSurveyResult
 from ..app.tickets import TicketState
@@ -45,17 +45,6 @@ __all__ = [
     "Integer",
     "ticket_public",
 ]
-
-def _number_not_text_or_bool(value: Any) -> Any:
-    if isinstance(value, (bool, str)):
-        raise ValueError("must be a JSON number, not text or a boolean")
-    return value
-
-
-#: A JSON integer: ``2`` and ``2.0`` (JSON Schema's ``integer`` is any number without a
-#: fraction), never ``"2"``, ``true`` or ``2.5``. Pydantic's ``StrictInt`` refuses ``2.0``,
-#: which the schema allows; its lax ``int`` takes ``"2"`` and ``true``, which it does not.
-Integer = Annotated[int, BeforeValidator(_number_not_text_or_bool)]
 
 Tag = Annotated[str, Field(min_length=1, max_length=100)]
 AgentId = Annotated[str, Field(min_length=1, max_length=200)]
