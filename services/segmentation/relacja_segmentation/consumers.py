@@ -209,7 +209,11 @@ async def record_consent_withdrawn(session: AsyncSession, event: CloudEvent, pay
     await _consent(session, payload, False)
 
 
-async def record_order(session: AsyncSession, event: CloudEvent, payload: OrderPlacedV1) -> None:
+OrderEvent = OrderPlacedV1 | OrderPaidV1 | OrderFulfilledV1 | OrderDeliveredV1 | OrderCancelledV1 | OrderReturnedV1
+TicketEvent = TicketOpenedV1 | TicketFirstRespondedV1 | TicketResolvedV1 | TicketReopenedV1 | TicketClosedV1 | SlaBreachedV1
+
+
+async def record_order(session: AsyncSession, event: CloudEvent, payload: OrderEvent) -> None:
     """Every order event is the whole order after it: keep the newest snapshot per order."""
     customer_id = await projection.resolve(session, payload.customer_id)
     await projection.ensure_profile(session, customer_id)
@@ -236,11 +240,16 @@ async def record_order(session: AsyncSession, event: CloudEvent, payload: OrderP
     await after_change(session, customer_id)
 
 
-for _model in (OrderPlacedV1, OrderPaidV1, OrderFulfilledV1, OrderDeliveredV1, OrderCancelledV1, OrderReturnedV1):
-    handlers.on(_model)(record_order)
+# One registration per type (a loop over them would type the handler for their common base).
+handlers.on(OrderPlacedV1)(record_order)
+handlers.on(OrderPaidV1)(record_order)
+handlers.on(OrderFulfilledV1)(record_order)
+handlers.on(OrderDeliveredV1)(record_order)
+handlers.on(OrderCancelledV1)(record_order)
+handlers.on(OrderReturnedV1)(record_order)
 
 
-async def record_ticket(session: AsyncSession, event: CloudEvent, payload: TicketOpenedV1) -> None:
+async def record_ticket(session: AsyncSession, event: CloudEvent, payload: TicketEvent) -> None:
     customer_id = await projection.resolve(session, payload.customer_id)
     await projection.ensure_profile(session, customer_id)
     statement = pg_insert(seg_tickets).values(
@@ -257,8 +266,12 @@ async def record_ticket(session: AsyncSession, event: CloudEvent, payload: Ticke
     await membership.refresh_customer(session, customer_id)
 
 
-for _model in (TicketOpenedV1, TicketFirstRespondedV1, TicketResolvedV1, TicketReopenedV1, TicketClosedV1, SlaBreachedV1):
-    handlers.on(_model)(record_ticket)
+handlers.on(TicketOpenedV1)(record_ticket)
+handlers.on(TicketFirstRespondedV1)(record_ticket)
+handlers.on(TicketResolvedV1)(record_ticket)
+handlers.on(TicketReopenedV1)(record_ticket)
+handlers.on(TicketClosedV1)(record_ticket)
+handlers.on(SlaBreachedV1)(record_ticket)
 
 
 @handlers.on(SurveyAnsweredV1)

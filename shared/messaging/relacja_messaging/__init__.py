@@ -15,6 +15,7 @@ Map of the package:
     topics.py      declare_topics(): explicit topic creation from the contracts
     kafka.py       the broker client settings that work with both Apache Kafka and the local broker
     errors.py      which failures are transient (retry forever) and which are the message's fault
+    driver.py      asyncpg_connection(): the driver connection under a session, for COPY
     tracing.py     the trace context carried from requests into events and from events into handlers
 
 Delivery is at-least-once; effects are exactly-once because a consumer records each

@@ -35,6 +35,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from relacja_contracts import CloudEvent, EventPayload, to_kafka_headers
 
+from .driver import asyncpg_connection
 from .tracing import current_traceparent
 
 __all__ = ["Outbox", "OutboxRecord", "WrittenEvent", "BULK_EVENT_ID_SQL", "ce_time_sql"]
@@ -117,9 +118,9 @@ class Outbox:
             written.append(WrittenEvent(event, body))
             records.append(_record(event, payload.topic.name, body))
         if records:
-            connection = await session.connection()  # opens the session's transaction if the batch had not yet
-            raw = await connection.get_raw_connection()
-            await raw.driver_connection.copy_records_to_table("outbox_events", records=records, columns=_COLUMNS)  # type: ignore[union-attr]  # a checked-out asyncpg connection always has its driver connection
+            # session.connection() opens the session's transaction if the batch had not yet.
+            connection = await asyncpg_connection(session)
+            await connection.copy_records_to_table("outbox_events", records=records, columns=_COLUMNS)
         return written
 
     def insert_select_sql(self, model: type[EventPayload], rows_sql: str, *, time: str, traceparent: str) -> str:

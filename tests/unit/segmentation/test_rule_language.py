@@ -107,5 +107,6 @@ def test_prefixes_keep_parameters_of_several_rules_apart() -> None:
 def test_an_integral_json_number_is_an_integer() -> None:
     # JSON Schema's integer admits 3.0; the rule keeps it as the integer 3.
     rule = parse_rule({"field": "purchases", "op": "in", "value": [3.0, 4]})
+    assert isinstance(rule, Comparison)
     assert rule.value == (3, 4) or rule.value == [3, 4]
     assert all(type(item) is int for item in rule.value)

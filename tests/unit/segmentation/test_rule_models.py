@@ -9,7 +9,7 @@ import pytest
 from pydantic import TypeAdapter, ValidationError
 
 from relacja_segmentation.api.rule_models import SegmentRule
-from relacja_segmentation.domain.rules import FIELDS, OPERATORS, RuleError, parse_rule
+from relacja_segmentation.domain.rules import FIELDS, OPERATORS, Comparison, RuleError, parse_rule
 
 RULE = TypeAdapter(SegmentRule)
 
@@ -77,6 +77,6 @@ def test_a_rule_in_the_schema_names_its_field_and_operators() -> None:
 def test_a_rule_saved_before_decimal_strings_were_checked_still_parses() -> None:
     """Saved rules are re-parsed at every recomputation: one saved with "1e3" must not break it."""
     rule = parse_rule({"field": "net_revenue", "op": "gte", "value": "1e3"}, saved=True)
-    assert rule.value == 1000
+    assert isinstance(rule, Comparison) and rule.value == 1000
     with pytest.raises(RuleError):
         parse_rule({"field": "net_revenue", "op": "gte", "value": "1e3"})

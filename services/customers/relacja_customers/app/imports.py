@@ -39,6 +39,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from relacja_contracts import EventPayload
 from relacja_messaging import Outbox
+from relacja_messaging.driver import asyncpg_connection
 from relacja_servicekit.import_jobs import (
     ImportJob,
     ImportJobPublic,
@@ -315,6 +316,5 @@ async def _copy_records(session: AsyncSession, table: str, columns: list[str], r
     """
     if not records:
         return
-    connection = await session.connection()
-    raw = await connection.get_raw_connection()
-    await raw.driver_connection.copy_records_to_table(table, records=records, columns=columns)
+    connection = await asyncpg_connection(session)
+    await connection.copy_records_to_table(table, records=records, columns=columns)

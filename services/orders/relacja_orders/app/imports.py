@@ -37,12 +37,12 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import AsyncIterator, Hashable
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from relacja_messaging.driver import asyncpg_connection
 from relacja_messaging.tracing import current_traceparent
 from relacja_servicekit.import_jobs import (
     ImportJob,
@@ -134,7 +134,7 @@ class OrderRows(RowImport[ImportRow, Staged]):
     async def prepare(self, rows: list[tuple[int, ImportRow]]) -> tuple[list[tuple[int, Staged]], list[tuple[int, RowErrors]]]:
         """Resolve the batch's customers and SKUs and price its rows into COPY records."""
         async with self.sessions() as lookup:
-            connection = (await (await lookup.connection()).get_raw_connection()).driver_connection
+            connection = await asyncpg_connection(lookup)
             customers = {
                 r["external_id"]: r["customer_id"]
                 for r in await connection.fetch(_CUSTOMERS, list({row.customer_external_id for _, row in rows}))
@@ -165,8 +165,9 @@ class OrderRows(RowImport[ImportRow, Staged]):
     async def write(self, session: AsyncSession, items: list[tuple[int, Staged]], job: ImportProgress) -> None:
         # A statement through the session first: it opens the transaction on the
         # connection, which the raw driver calls below then run inside.
-        now: datetime = await session.scalar(select(func.now()))
-        connection = (await (await session.connection()).get_raw_connection()).driver_connection
+        now = await session.scalar(select(func.now()))
+        assert now is not None  # now() always answers
+        connection = await asyncpg_connection(session)
         await connection.execute(_CREATE_STAGE)
         await connection.copy_records_to_table("order_import_stage", columns=_STAGE_COLUMNS, records=[r for _, r in items])
         counts = await connection.fetchrow(_UPSERT, now, current_traceparent.get())

@@ -88,7 +88,7 @@ def quadrant_of(code: str | None) -> Quadrant | None:
     if code is None:
         return None
     info = QUADRANT_INFO[code]
-    return Quadrant(code=code, label=info["label"], measurement=info["measurement"], treatment=info["treatment"])  # type: ignore[arg-type]
+    return Quadrant(code=code, label=info["label"], measurement=info["measurement"], treatment=info["treatment"])
 
 
 @router.get(

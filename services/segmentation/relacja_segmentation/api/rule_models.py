@@ -78,23 +78,26 @@ def _condition_models() -> list[type[BaseModel]]:
     """One model per field and operator family: compare (one value), in/not_in (a list), is_null (a flag)."""
     models: list[type[BaseModel]] = []
     for field in FIELDS.values():
-        value_type = Literal[field.values] if field.type == "enum" else _VALUE_TYPES[field.type]  # type: ignore[valid-type]  # enum values from the domain table
+        # Types built at run time from the domain's table: Any to the type checker.
+        value_type: Any = Literal[field.values] if field.type == "enum" else _VALUE_TYPES[field.type]
         operators = OPERATORS[field.type]
         families: list[tuple[str, tuple[str, ...], Any]] = [
             ("", tuple(op for op in operators if op not in ("in", "not_in", "is_null")), value_type),
-            ("In", tuple(op for op in operators if op in ("in", "not_in")), Annotated[list[value_type], Field(min_length=1, max_length=_IN_MAX)]),  # type: ignore[valid-type]
+            ("In", tuple(op for op in operators if op in ("in", "not_in")), Annotated[list[value_type], Field(min_length=1, max_length=_IN_MAX)]),
             ("IsNull", tuple(op for op in operators if op == "is_null"), bool),
         ]
         for suffix, ops, value in families:
             if not ops:
                 continue
+            field_name: Any = Literal[field.name]
+            operator: Any = Literal[ops]
             models.append(
                 create_model(
                     f"Rule{_camel(field.name)}{suffix}",
                     __config__=_FORBID,
                     __doc__=f"{field.name}: {field.description}",
-                    field=(Literal[field.name], ...),  # type: ignore[valid-type]
-                    op=(Literal[ops], ...),  # type: ignore[valid-type]
+                    field=(field_name, ...),
+                    op=(operator, ...),
                     value=(value, ...),
                 )
             )
@@ -108,4 +111,4 @@ SegmentRule = Union[(RuleAnd, RuleOr, RuleNot, RuleTag, RuleConsent, *_CONDITION
 for _model in (RuleAnd, RuleOr, RuleNot):
     _model.model_rebuild()
 
-RuleInput = Annotated[SegmentRule, SkipValidation, Field(description=RULE_DESCRIPTION)]  # type: ignore[valid-type]
+RuleInput = Annotated[SegmentRule, SkipValidation, Field(description=RULE_DESCRIPTION)]

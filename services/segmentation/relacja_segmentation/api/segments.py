@@ -69,7 +69,7 @@ class SegmentPublic(BaseModel):
     id: uuid.UUID
     name: str
     description: str | None
-    rule: SegmentRule = Field(description=RULE_DESCRIPTION)  # type: ignore[valid-type]  # a generated union
+    rule: SegmentRule = Field(description=RULE_DESCRIPTION)
     version: int
     members: int
     created_at: datetime

@@ -15,9 +15,9 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import text
+from sqlalchemy import CursorResult, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from relacja_contracts.events import SegmentMemberAddedV1, SegmentMemberRemovedV1
@@ -130,4 +130,5 @@ async def refresh_segment(session: AsyncSession, segment_id: uuid.UUID, segment_
     removed = await session.execute(
         text(removed_cte + membership_events_sql("SELECT customer_id FROM removed", added=False, trigger=trigger)), {**common, **rule.params}
     )
-    return added.rowcount or 0, removed.rowcount or 0
+    # A DML statement's result is a CursorResult, which has the row count.
+    return cast(CursorResult[Any], added).rowcount or 0, cast(CursorResult[Any], removed).rowcount or 0

@@ -61,4 +61,4 @@ async def get_profile(session: AsyncSession, customer_id: uuid.UUID) -> Profile:
             {"c": customer_id},
         )
     ).all()
-    return Profile(row=row._mapping, segments=segments)
+    return Profile(row=dict(row._mapping), segments=segments)

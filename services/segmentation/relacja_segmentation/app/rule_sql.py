@@ -78,7 +78,10 @@ class _Compiler:
     def comparison(self, rule: Comparison) -> sa.ColumnElement[bool]:
         column = field_expression(rule.field)
         kind = FIELDS[rule.field].type
-        value_type = {"integer": sa.Integer(), "decimal": sa.Numeric(), "datetime": sa.DateTime(timezone=True)}.get(kind, sa.Text())
+        value_types: dict[str, sa.types.TypeEngine[Any]] = {
+            "integer": sa.Integer(), "decimal": sa.Numeric(), "datetime": sa.DateTime(timezone=True)
+        }
+        value_type = value_types.get(kind, sa.Text())
         if rule.op == "is_null":
             return column.is_(None) if rule.value else column.is_not(None)
         if rule.op in ("in", "not_in"):
