@@ -159,7 +159,8 @@ def create_app(
     # last: the catch-all must not shadow /healthz and friends
     app.router.routes.append(StarletteRoute("/{path:path}", proxy, methods=PROXY_METHODS, include_in_schema=False))
     # Starlette runs the last-added middleware first.
-    upload_limits = {route.prefix: route.max_body_bytes for route in ROUTES if route.max_body_bytes}
+    # The limit is checked before routing: each route's profile gives its prefix its limit.
+    upload_limits = {route.prefix: route.profile.max_body_bytes(settings) for route in app.state.route_table}
     app.add_middleware(BodySizeLimitMiddleware, max_body_bytes=settings.max_body_bytes, path_limits=upload_limits)
     app.add_middleware(UnhandledErrorMiddleware, retry_after_seconds=settings.retry_after_seconds)
     if settings.cors_origins:

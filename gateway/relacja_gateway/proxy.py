@@ -165,7 +165,7 @@ async def forward(
         # so that a retry sends it again. Other bodies stream straight through.
         content = await request.body() if retryable else request.stream()
     url = _upstream_url(request, base_url)
-    extensions = {"timeout": httpx.Timeout(route.timeout_seconds or settings.upstream_timeout_seconds).as_dict()}
+    extensions = {"timeout": httpx.Timeout(route.profile.timeout_seconds(settings)).as_dict()}
 
     def build() -> httpx.Request:
         # A bare request, not client.build_request(): the client would add its own default

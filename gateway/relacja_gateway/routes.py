@@ -1,10 +1,11 @@
 """The route table: which public path goes to which service, and which scope it needs.
 
-    path prefix               upstream       scopes                            timeout
+    path prefix               upstream       scopes                            profile
     /api/v1/customers         customers      customers:read | customers:write
-    /api/v1/customers/imports customers      customers:read | customers:write  120 s, bodies ≤ 1 GiB
+    /api/v1/customers/imports customers      customers:read | customers:write  BULK
     /api/v1/segmentation      segmentation   analytics:read | analytics:write
     /api/v1/orders            orders         orders:read    | orders:write
+    /api/v1/orders/imports    orders         orders:read    | orders:write     BULK
     /api/v1/products          orders         orders:read    | orders:write
     /api/v1/tickets           tickets        tickets:read   | tickets:write
     /api/v1/sla-policies      tickets        tickets:read   | tickets:write
@@ -20,19 +21,26 @@ routed to it and needs the service's read scope, like any other read of its data
 GET and HEAD are reads (`<area>:read`), every other method is a write (`<area>:write`),
 following the safe methods of RFC 9110 §9.2.1. Prefixes match whole path segments, and
 the longest prefix wins, so a nested prefix can route to another service later — or
-give a part of a service another timeout: a route without one uses
-``upstream_timeout_seconds`` (10 s by default), the most the gateway waits to connect,
-for the response headers, and between two body chunks; bulk imports get longer.
+give a part of a service another profile of limits. ``DEFAULT`` routes use
+``upstream_timeout_seconds`` (10 s by default: the most the gateway waits to connect,
+for the response headers, and between two body chunks) and ``max_body_bytes`` (1 MiB).
+``BULK`` routes — every historical import, whatever the service — use
+``bulk_timeout_seconds`` and ``bulk_max_body_bytes`` instead (120 s, 1 GiB by default):
+their bodies are streamed CSV / NDJSON files and the service answers when the job is
+done. The figures live in the settings only, so an operator tunes them in one place.
 
 This module is pure data and functions; the HTTP side lives in ``dependencies.py``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from enum import Enum
 
-__all__ = ["Route", "RouteTable", "ROUTES", "READ_METHODS", "has_dot_segments"]
+from .settings import GatewaySettings
+
+__all__ = ["Route", "RouteProfile", "RouteTable", "ROUTES", "READ_METHODS", "has_dot_segments"]
 
 # https://www.rfc-editor.org/rfc/rfc9110#section-9.2.1 (safe methods). OPTIONS is safe too,
 # but the CORS middleware answers preflights before routing, and any other OPTIONS counts
@@ -50,6 +58,19 @@ def has_dot_segments(path: str) -> bool:
     return any(segment in (".", "..") for segment in path.split("/"))
 
 
+class RouteProfile(Enum):
+    """Which limits of the settings a route takes (its timeout and its largest body)."""
+
+    DEFAULT = "default"
+    BULK = "bulk"
+
+    def timeout_seconds(self, settings: GatewaySettings) -> float:
+        return settings.bulk_timeout_seconds if self is RouteProfile.BULK else settings.upstream_timeout_seconds
+
+    def max_body_bytes(self, settings: GatewaySettings) -> int:
+        return settings.bulk_max_body_bytes if self is RouteProfile.BULK else settings.max_body_bytes
+
+
 @dataclass(frozen=True)
 class Route:
     """One prefix of the public API; ``area`` None means a public route (no token needed).
@@ -61,9 +82,8 @@ class Route:
     prefix: str
     upstream: str
     area: str | None
-    timeout_seconds: float | None = None  # None: the gateway's upstream_timeout_seconds
-    max_body_bytes: int | None = None  # None: the gateway's max_body_bytes; for streamed uploads
     public_below: bool = False
+    profile: RouteProfile = RouteProfile.DEFAULT
 
     def is_public(self, path: str) -> bool:
         return self.area is None or (self.public_below and len(_segments(path)) > len(_segments(self.prefix)))
@@ -86,6 +106,9 @@ class RouteTable:
                 raise ValueError(f"route prefix {route.prefix!r} is empty or listed twice")
             self._by_segments[key] = route
 
+    def __iter__(self) -> Iterator[Route]:
+        return iter(self._by_segments.values())
+
     def match(self, path: str) -> Route | None:
         segments = _segments(path)
         for length in range(len(segments), 0, -1):
@@ -95,12 +118,14 @@ class RouteTable:
         return None
 
 
+BULK = RouteProfile.BULK
+
 ROUTES: tuple[Route, ...] = (
     Route("/api/v1/customers", "customers", "customers"),
-    # Bulk imports stream large CSV/NDJSON bodies: the customers service's own limit (1 GiB).
-    Route("/api/v1/customers/imports", "customers", "customers", timeout_seconds=120.0, max_body_bytes=1 << 30),
+    Route("/api/v1/customers/imports", "customers", "customers", profile=BULK),
     Route("/api/v1/segmentation", "segmentation", "analytics"),
     Route("/api/v1/orders", "orders", "orders"),
+    Route("/api/v1/orders/imports", "orders", "orders", profile=BULK),
     Route("/api/v1/products", "orders", "orders"),
     Route("/api/v1/tickets", "tickets", "tickets"),
     Route("/api/v1/sla-policies", "tickets", "tickets"),

@@ -52,6 +52,11 @@ class GatewaySettings(BaseSettings):
     )
     max_body_bytes: int = Field(default=1_048_576, ge=1024, description="Larger request bodies get 413")
     upstream_timeout_seconds: float = Field(default=10.0, gt=0, description="Connect/read/write/pool timeout per upstream call")
+    # The BULK route profile (routes.py): every historical import route takes these two.
+    bulk_max_body_bytes: int = Field(
+        default=1_073_741_824, ge=1024, description="Larger bodies get 413 on bulk (import) routes; streamed, never held in memory"
+    )
+    bulk_timeout_seconds: float = Field(default=120.0, gt=0, description="Upstream timeout of bulk (import) routes")
     readiness_timeout_seconds: float = Field(default=1.5, gt=0, le=2.0, description="Per-upstream /readyz probe timeout")
     max_upstream_connections: int = Field(default=100, ge=1, description="Connection pool size shared by all upstreams")
     retry_after_seconds: int = Field(default=5, ge=1, description="Retry-After on 503/504")

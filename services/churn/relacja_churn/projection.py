@@ -36,6 +36,7 @@ from relacja_contracts.events import (
 from relacja_contracts.events.orders import _OrderSnapshot
 from relacja_messaging import EventHandlers
 
+from .domain.purchases import is_fully_returned
 from .rescoring import rescore_customer
 from .store import resolve_alias
 from .tables import aliases, customers, orders, scores, surveys
@@ -94,6 +95,7 @@ async def _apply_order(session: AsyncSession, payload: _OrderSnapshot) -> None:
         "placed_on": utc_day(payload.placed_at),
         "net_amount": payload.net_amount,
         "currency": payload.currency,
+        "fully_returned": is_fully_returned(payload),
         "snapshot_at": payload.occurred_at,
     }
     written = await session.execute(

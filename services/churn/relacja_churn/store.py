@@ -1,9 +1,9 @@
 """Reading the projection into the arrays the models take.
 
-A purchase is an order that is not cancelled, in the reporting currency, with a positive
-net amount (net = gross − returned, so a fully returned order is no purchase); its day
-is the UTC calendar day it was placed. Same-day orders are merged by the models'
-``summarise``.
+A purchase is an order in the reporting currency that is neither cancelled nor fully
+returned, whatever its amount (``domain.purchases``: a free order is a purchase occasion
+too); its amount is the net amount (gross − returned), its day the UTC calendar day it
+was placed. Same-day orders are merged by the models' ``summarise``.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ class Transactions:
 
 def counted(currency: str) -> ColumnElement[bool]:
     """The orders that are purchases for the models and the KPIs."""
-    return and_(orders.c.status != "cancelled", orders.c.net_amount > 0, orders.c.currency == currency)
+    return and_(orders.c.status != "cancelled", orders.c.fully_returned.is_(False), orders.c.currency == currency)
 
 
 async def load_transactions(

@@ -4,7 +4,7 @@ Projection (rebuilt from events alone; replaying the topics converges to the sam
 
     churn_customers   customers seen on relacja.customers, their erasure, their current risk tier
     churn_aliases     merged customer id → surviving id (late order events are re-keyed)
-    churn_orders      one row per order: the latest snapshot's status, date and net amount
+    churn_orders      one row per order: the latest snapshot's status, date, net amount, whether fully returned
     churn_surveys     CSAT / NPS answers (score and time only)
 
 Model runs and scores:
@@ -61,6 +61,7 @@ orders = Table(
     Column("placed_on", Date, nullable=False),  # UTC calendar day of placed_at: same-day orders merge on it
     Column("net_amount", Numeric(18, 4), nullable=False),
     Column("currency", Text, nullable=False),
+    Column("fully_returned", Boolean, nullable=False, server_default="false"),  # domain.purchases.is_fully_returned
     Column("snapshot_at", DateTime(timezone=True), nullable=False),  # occurred_at of the applied snapshot
     Index("ix_churn_orders_customer", "customer_id", "placed_on"),
     Index("ix_churn_orders_placed_on", "placed_on"),

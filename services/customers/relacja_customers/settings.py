@@ -24,9 +24,6 @@ class CustomersSettings(ServiceSettings):
     default_phone_region: str = Field(
         default="PL", pattern="^[A-Z]{2}$", description="ISO 3166-1 alpha-2 region for phone numbers written without +<country code>"
     )
-    import_max_body_bytes: int = Field(
-        default=1_073_741_824, ge=1024, description="Body limit of POST /api/v1/customers/imports (streamed; others keep max_body_bytes)"
-    )
 
     run_schedulers: bool = Field(default=True, description="Run the daily important-date announcer in this process")
     important_dates_lead_days: int = Field(

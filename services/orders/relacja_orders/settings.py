@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from relacja_servicekit import ServiceSettings
@@ -18,6 +17,3 @@ class OrdersSettings(ServiceSettings, CustomerDirectorySettings):
     model_config = SettingsConfigDict(env_prefix="RELACJA_ORDERS_", extra="ignore")
 
     database_url: str = "postgresql+asyncpg://postgres@127.0.0.1:55432/relacja_orders"
-    import_max_body_bytes: int = Field(
-        default=4_294_967_296, ge=1024, description="Body limit of POST /api/v1/orders/imports (streamed; others keep max_body_bytes)"
-    )

@@ -31,6 +31,11 @@ class ServiceSettings(BaseSettings):
     run_relay: bool = Field(default=True, description="Run the outbox relay in this process")
     run_consumers: bool = Field(default=True, description="Run the event consumers in this process")
     max_body_bytes: int = Field(default=1_048_576, ge=1024, description="Larger request bodies get 413")
+    # One figure for every service's historical import (customers, orders), matching the
+    # gateway's bulk_max_body_bytes, so a file the gateway lets through is never refused behind it.
+    import_max_body_bytes: int = Field(
+        default=1_073_741_824, ge=1024, description="Body limit of the service's import route (streamed; other routes keep max_body_bytes)"
+    )
     db_pool_size: int = Field(default=10, ge=1)
     idempotency_key_retention_hours: float = Field(
         default=24, gt=0, description="How long an Idempotency-Key's stored response is replayed; older keys are purged"

@@ -16,6 +16,7 @@ from relacja_gateway.settings import GatewaySettings
 
 SECRET = "unit-test-secret-that-is-long-enough-for-hs256"
 UPSTREAMS = {"customers": "http://customers.internal:8101", "segmentation": "http://segmentation.internal:8102", "tickets": "http://tickets.internal:8103"}
+WITH_ORDERS = UPSTREAMS | {"orders": "http://orders.internal:8104"}
 
 Handler = Callable[[httpx.Request], "httpx.Response | Awaitable[httpx.Response]"]
 

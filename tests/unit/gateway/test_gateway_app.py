@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 import jwt
 import pytest
-from gateway_doubles import SECRET, Upstream, make_settings
+from gateway_doubles import SECRET, WITH_ORDERS, Upstream, make_settings
 from starlette.requests import ClientDisconnect
 from starlette.types import Message
 
@@ -248,13 +248,28 @@ async def test_bodies_over_the_limit_are_413(gateway: Callable[..., Any], upstre
         assert_problem(await client.post("/api/v1/customers", headers=auth(token("admin")), content=big()), 413, "body-too-large")
 
 
-async def test_the_import_route_takes_large_streamed_bodies(gateway: Callable[..., Any], upstream: Upstream, token: Callable[..., str]) -> None:
-    async with gateway(max_body_bytes=4096) as client:
-        response = await client.post(
-            "/api/v1/customers/imports", headers=auth(token("admin")) | {"content-type": "text/csv"}, content=b"x" * 50_000
-        )
+@pytest.mark.parametrize("path", ["/api/v1/customers/imports", "/api/v1/orders/imports"])
+async def test_every_import_route_takes_large_streamed_bodies(
+    gateway: Callable[..., Any], upstream: Upstream, token: Callable[..., str], path: str
+) -> None:
+    async with gateway(max_body_bytes=4096, upstreams=WITH_ORDERS) as client:
+        response = await client.post(path, headers=auth(token("admin")) | {"content-type": "text/csv"}, content=b"x" * 50_000)
         assert response.status_code != 413
         assert len(upstream.last.content) == 50_000
+        # Only the import collection itself: a path below it keeps the default limit.
+        too_big = await client.post(f"{path}/1", headers=auth(token("admin")), content=b"x" * 50_000)
+        assert_problem(too_big, 413, "body-too-large")
+
+
+@pytest.mark.parametrize("path", ["/api/v1/customers/imports", "/api/v1/orders/imports"])
+async def test_the_bulk_body_limit_comes_from_the_settings(
+    gateway: Callable[..., Any], upstream: Upstream, token: Callable[..., str], path: str
+) -> None:
+    async with gateway(max_body_bytes=4096, bulk_max_body_bytes=20_000, upstreams=WITH_ORDERS) as client:
+        ok = await client.post(path, headers=auth(token("admin")) | {"content-type": "text/csv"}, content=b"x" * 19_000)
+        assert ok.status_code != 413
+        assert_problem(await client.post(path, headers=auth(token("admin")), content=b"x" * 20_001), 413, "body-too-large")
+        assert len(upstream.requests) == 1
 
 
 # -- what clients receive -------------------------------------------------------------------

@@ -9,7 +9,7 @@ from typing import Any
 
 import httpx
 import pytest
-from gateway_doubles import Upstream, make_settings
+from gateway_doubles import WITH_ORDERS, Upstream, make_settings
 
 from relacja_gateway.app import create_app
 
@@ -97,7 +97,13 @@ async def test_routes_carry_their_own_timeouts(gateway: Callable[..., Any], upst
         await client.get("/api/v1/customers/1", headers=auth(token("admin")))
         assert upstream.last.extensions["timeout"]["read"] == 3.0
         await client.post("/api/v1/customers/imports", headers=auth(token("admin")), json={})
-        assert upstream.last.extensions["timeout"]["read"] == 120.0
+        assert upstream.last.extensions["timeout"]["read"] == 120.0  # the BULK profile's default
+    async with gateway(upstream_timeout_seconds=3.0, bulk_timeout_seconds=300.0, upstreams=WITH_ORDERS) as client:
+        for path in ("/api/v1/customers/imports", "/api/v1/orders/imports"):
+            await client.post(path, headers=auth(token("admin")), json={})
+            assert upstream.last.extensions["timeout"]["read"] == 300.0
+        await client.post("/api/v1/orders", headers=auth(token("admin")), json={})
+        assert upstream.last.extensions["timeout"]["read"] == 3.0
 
 
 async def test_the_access_log_names_principal_route_upstream(

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from relacja_gateway.routes import ROUTES, Route, RouteTable, has_dot_segments
+from relacja_gateway.routes import ROUTES, Route, RouteProfile, RouteTable, has_dot_segments
+from relacja_gateway.settings import GatewaySettings
 
 TABLE = RouteTable(ROUTES)
 
@@ -17,6 +18,8 @@ TABLE = RouteTable(ROUTES)
         ("/api/v1/customers/42/contacts", "customers"),
         ("/api/v1/segmentation/rfm", "segmentation"),
         ("/api/v1/orders/1", "orders"),
+        ("/api/v1/orders/imports", "orders"),
+        ("/api/v1/customers/imports/7", "customers"),
         ("/api/v1/products", "orders"),
         ("/api/v1/tickets/7", "tickets"),
         ("/api/v1/sla-policies", "tickets"),
@@ -77,3 +80,15 @@ def test_answering_a_survey_is_public_but_issuing_one_is_not() -> None:
 @pytest.mark.parametrize(("path", "dotted"), [("/api/v1/surveys/../tickets", True), ("/api/v1/./customers", True), ("/api/v1/customers/a..b", False), ("/api/v1/customers/.well", False)])
 def test_dot_segments_are_detected(path: str, dotted: bool) -> None:
     assert has_dot_segments(path) is dotted
+
+
+def test_every_import_route_is_bulk_and_nothing_else_is() -> None:
+    bulk = {route.prefix for route in ROUTES if route.profile is RouteProfile.BULK}
+    assert bulk == {"/api/v1/customers/imports", "/api/v1/orders/imports"}
+    assert all(prefix.endswith("/imports") for prefix in bulk)
+
+
+def test_a_profile_takes_its_limits_from_the_settings() -> None:
+    settings = GatewaySettings(upstream_timeout_seconds=4, max_body_bytes=2048, bulk_timeout_seconds=600, bulk_max_body_bytes=1 << 20)
+    assert (RouteProfile.DEFAULT.timeout_seconds(settings), RouteProfile.DEFAULT.max_body_bytes(settings)) == (4, 2048)
+    assert (RouteProfile.BULK.timeout_seconds(settings), RouteProfile.BULK.max_body_bytes(settings)) == (600, 1 << 20)

@@ -25,6 +25,7 @@ def test_development_defaults() -> None:
     assert settings.jwt_secret == DEVELOPMENT_JWT_SECRET
     assert settings.jwt_algorithms == ["HS256"]
     assert settings.max_body_bytes == 1_048_576
+    assert (settings.bulk_max_body_bytes, settings.bulk_timeout_seconds) == (1 << 30, 120.0)
     assert settings.upstreams == {} and settings.cors_origins == []
 
 
@@ -51,7 +52,10 @@ def test_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("RELACJA_GATEWAY_UPSTREAMS", '{"customers": "http://127.0.0.1:8101/", "segmentation": "https://seg.internal"}')
     monkeypatch.setenv("RELACJA_GATEWAY_CORS_ORIGINS", '["https://crm.example.com"]')
     monkeypatch.setenv("RELACJA_GATEWAY_MAX_BODY_BYTES", "2048")
+    monkeypatch.setenv("RELACJA_GATEWAY_BULK_MAX_BODY_BYTES", "4194304")
+    monkeypatch.setenv("RELACJA_GATEWAY_BULK_TIMEOUT_SECONDS", "300")
     settings = GatewaySettings()
+    assert (settings.bulk_max_body_bytes, settings.bulk_timeout_seconds) == (4_194_304, 300.0)
     assert settings.upstreams == {"customers": "http://127.0.0.1:8101", "segmentation": "https://seg.internal"}
     assert settings.cors_origins == ["https://crm.example.com"]
     assert settings.max_body_bytes == 2048

@@ -1,1 +1,5 @@
-"""Pure rules of the churn service that are not the models themselves (KPIs, periods)."""
+"""Pure rules of the churn service that are not the models themselves.
+
+    kpis.py       relationship KPIs per period, cohort retention
+    purchases.py  which orders are purchase occasions (not cancelled, not fully returned)
+"""
