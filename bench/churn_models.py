@@ -21,11 +21,11 @@ import time
 
 import numpy as np
 
-from relacja_churn.models.bgnbd import BgNbdParams
-from relacja_churn.models.card import fit_models, score
-from relacja_churn.models.gamma_gamma import GammaGammaParams
-from relacja_churn.models.simulate import simulate_customers
-from relacja_churn.models.summary import Summary
+from relacja_churn.domain.models.bgnbd import BgNbdParams
+from relacja_churn.domain.models.card import fit_models, score
+from relacja_churn.domain.models.gamma_gamma import GammaGammaParams
+from relacja_churn.domain.models.simulate import simulate_customers
+from relacja_churn.domain.models.summary import Summary
 
 from ._stack import load_average
 

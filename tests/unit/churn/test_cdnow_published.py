@@ -12,10 +12,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from relacja_churn.models.bgnbd import fit_bgnbd
-from relacja_churn.models.card import holdout_report
-from relacja_churn.models.gamma_gamma import fit_gamma_gamma
-from relacja_churn.models.summary import summarise
+from relacja_churn.domain.models.bgnbd import fit_bgnbd
+from relacja_churn.domain.models.card import holdout_report
+from relacja_churn.domain.models.gamma_gamma import fit_gamma_gamma
+from relacja_churn.domain.models.summary import summarise
 
 from .cdnow import CALIBRATION_END, HOLDOUT_END, load_cdnow_sample
 

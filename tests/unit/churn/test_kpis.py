@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 
 from relacja_churn.domain.kpis import ActiveModel, cohort_table, period_kpis, periods_between
-from relacja_churn.models.bgnbd import BgNbdParams
+from relacja_churn.domain.models.bgnbd import BgNbdParams
 
 A, B, C, D = 0, 1, 2, 3
 PURCHASES = [

@@ -5,14 +5,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from relacja_churn.models.bgnbd import BgNbdParams, conditional_expected_purchases, probability_alive
-from relacja_churn.models.card import score
-from relacja_churn.models.clv import discounted_clv
-from relacja_churn.models.gamma_gamma import GammaGammaParams
-from relacja_churn.models.grouping import group_rows
-from relacja_churn.models.summary import summarise
-from relacja_churn.models.tiers import risk_tiers, value_band_cutoffs, value_bands
-from relacja_churn.models.units import units_per_month
+from relacja_churn.domain.models.bgnbd import BgNbdParams, conditional_expected_purchases, probability_alive
+from relacja_churn.domain.models.card import score
+from relacja_churn.domain.models.clv import discounted_clv
+from relacja_churn.domain.models.gamma_gamma import GammaGammaParams
+from relacja_churn.domain.models.grouping import group_rows
+from relacja_churn.domain.models.summary import summarise
+from relacja_churn.domain.models.tiers import risk_tiers, value_band_cutoffs, value_bands
+from relacja_churn.domain.models.units import units_per_month
 
 BG = BgNbdParams(r=0.243, alpha=4.414, a=0.793, b=2.426)
 GG = GammaGammaParams(p=6.25, q=3.74, gamma=15.44)
@@ -93,7 +93,7 @@ def test_score_agrees_with_the_formulas_row_by_row() -> None:
 
 
 def test_grouped_horizon_tail_equals_row_by_row() -> None:
-    from relacja_churn.models.bgnbd import _tail, horizon_tail
+    from relacja_churn.domain.models.bgnbd import _tail, horizon_tail
 
     rng = np.random.default_rng(9)
     x = rng.integers(0, 6, 2_000).astype(float)
