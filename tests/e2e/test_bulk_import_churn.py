@@ -143,7 +143,8 @@ async def test_the_cdnow_master_log_through_the_services(stack: Stack, client: h
             )
             return n == len(lines)
 
-        await eventually(all_projected, timeout=1200, interval=5)
+        # The churn consumer applies order events one by one: ~80/s on a loaded 2-core machine.
+        await eventually(all_projected, timeout=1800, interval=5)
     finally:
         await churn_db.close()
     created = await client.post("/api/v1/churn/models", json=RUN, headers={"Idempotency-Key": prefix})
@@ -203,7 +204,8 @@ async def test_the_cdnow_master_log_through_the_services(stack: Stack, client: h
     assert [r["history"]["x"] for r in got] == s.x.astype(int).tolist()
     assert np.allclose([r["history"]["t_x"] for r in got], s.t_x) and np.allclose([r["history"]["T"] for r in got], s.T)
     assert np.allclose(
-        [float(r["history"]["mean_repeat_spend"]["amount"]) for r in got], s.monetary, rtol=0, atol=0.005
+        # Money is rounded to cents (half even): at most half a cent off, plus float noise.
+        [float(r["history"]["mean_repeat_spend"]["amount"]) for r in got], s.monetary, rtol=0, atol=0.00501
     )
     assert np.allclose([r["probability_alive"] for r in got], expected.p_alive, rtol=1e-5)
     assert np.allclose([r["expected_purchases"] for r in got], expected.expected_purchases, rtol=1e-5)
