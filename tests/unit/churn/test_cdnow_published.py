@@ -23,7 +23,7 @@ from .cdnow import CALIBRATION_END, HOLDOUT_END, load_cdnow_sample
 @pytest.fixture(scope="module")
 def summary():
     customer, day, amount = load_cdnow_sample()
-    return summarise(customer, day, amount, calibration_end_day=CALIBRATION_END.toordinal(), unit="weeks")
+    return summarise(customer, day, amount, calibration_end_day=CALIBRATION_END.toordinal(), unit="week")
 
 
 def test_the_summary_has_the_papers_population(summary) -> None:
