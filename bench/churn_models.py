@@ -21,11 +21,11 @@ import time
 
 import numpy as np
 
-from relacja_churn.models.bgnbd import BgNbdParams
-from relacja_churn.models.card import fit_models, score
-from relacja_churn.models.gamma_gamma import GammaGammaParams
-from relacja_churn.models.simulate import simulate_customers
-from relacja_churn.models.summary import Summary
+from relacja_churn.domain.models.bgnbd import BgNbdParams
+from relacja_churn.domain.models.card import fit_models, score
+from relacja_churn.domain.models.gamma_gamma import GammaGammaParams
+from relacja_churn.domain.models.simulate import simulate_customers
+from relacja_churn.domain.models.summary import Summary
 
 from ._stack import load_average
 
@@ -70,7 +70,7 @@ def main() -> None:
 
     started = time.perf_counter()
     result, _ = score(bg.params, gg.params, s.x, s.t_x, s.T, s.monetary,
-                      unit="weeks", horizon_months=12, monthly_discount_rate=0.01)
+                      unit="week", horizon_months=12, monthly_discount_rate=0.01)
     score_seconds = time.perf_counter() - started
     print(f"score  {score_seconds:6.2f} s  (customer equity {result.clv.sum():,.0f}; "
           f"tiers {dict(zip(*np.unique(result.risk_tier, return_counts=True), strict=True))})")

@@ -4,7 +4,7 @@ import through the gateway (a bulk route, far above the 1 MiB limit of the other
 order events projected by churn, and a model run fitted through the gateway. The run
 covers every CDNOW customer — the 70 whose purchases up to the calibration end were all
 free too, since a free order is a purchase occasion — and matches, row by row, the models run directly on the
-raw file (relacja_churn.models, the reference implementation).
+raw file (relacja_churn.domain.models, the reference implementation).
 
 The log is moved 40 years back (1957–58), an era no other test uses, so the run's window
 holds these customers only; a constant shift of days changes no interval.
@@ -16,16 +16,17 @@ import json
 import uuid
 from collections.abc import AsyncIterator
 from datetime import date, timedelta
+from typing import Any
 
 import asyncpg
 import httpx
 import numpy as np
 import pytest
 
-from relacja_churn.models.bgnbd import fit_bgnbd
-from relacja_churn.models.card import score
-from relacja_churn.models.gamma_gamma import fit_gamma_gamma
-from relacja_churn.models.summary import summarise
+from relacja_churn.domain.models.bgnbd import fit_bgnbd
+from relacja_churn.domain.models.card import score
+from relacja_churn.domain.models.gamma_gamma import fit_gamma_gamma
+from relacja_churn.domain.models.summary import summarise
 from relacja_devstack import Stack
 
 from ..support import eventually
@@ -34,10 +35,10 @@ from ..unit.churn.cdnow import CALIBRATION_END, CDNOW_DIR
 SCOPES = ["customers:read", "customers:write", "orders:read", "orders:write", "analytics:read", "analytics:write"]
 SHIFT = timedelta(days=date(1997, 1, 1).toordinal() - date(1957, 1, 1).toordinal())
 CAL_END = CALIBRATION_END - SHIFT
-RUN = {
+RUN: dict[str, Any] = {
     "calibration_end": CAL_END.isoformat(),
     "acquired_from": (date(1997, 1, 1) - SHIFT).isoformat(),
-    "time_unit": "weeks",
+    "time_unit": "week",
     "horizon_months": 12,
     "monthly_discount_rate": 0.01,
     "activate": False,
@@ -164,7 +165,7 @@ async def test_the_cdnow_master_log_through_the_services(stack: Stack, client: h
         np.array([d.toordinal() for _, d, _ in lines]),
         np.array([float(v) for _, _, v in lines]),
         calibration_end_day=CALIBRATION_END.toordinal(),
-        unit="weeks",
+        unit="week",
     )
     bg, gg = fit_bgnbd(s.x, s.t_x, s.T), fit_gamma_gamma(s.x, s.monetary)
     expected, _ = score(
@@ -174,7 +175,7 @@ async def test_the_cdnow_master_log_through_the_services(stack: Stack, client: h
         s.t_x,
         s.T,
         s.monetary,
-        unit="weeks",
+        unit="week",
         horizon_months=RUN["horizon_months"],
         monthly_discount_rate=RUN["monthly_discount_rate"],
     )

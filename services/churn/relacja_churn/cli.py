@@ -1,11 +1,14 @@
 """Analyst CLI: fit the churn models on a CSV of transactions, no services needed.
 
-    python -m relacja_churn.cli fit transactions.csv --calibration-end 1997-09-30 --time-unit weeks
+    python -m relacja_churn.cli fit transactions.csv --calibration-end 1997-09-30 --time-unit week
 
 The CSV has a header with ``customer_id``, ``date`` (YYYY-MM-DD or YYYYMMDD) and
 ``amount``; every row is a purchase (same-day rows of a customer are merged). It prints
 the model card — the same numbers ``POST /api/v1/churn/models`` stores, computed by the
-same code (runs.compute_run) — or JSON with ``--json``.
+same code (``domain.fitting.compute_run``) — or JSON with ``--json``.
+
+An entry point of its own beside main.py, not a layer: it imports only the pure
+``domain/`` (no database, no settings), so it runs anywhere the package is installed.
 """
 
 from __future__ import annotations
@@ -17,11 +20,12 @@ import sys
 from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
-from .runs import RunConfig, compute_run, results_of
-from .store import Transactions
+from .domain.fitting import RunConfig, Transactions, compute_run, results_of
+from .domain.models.units import DEPRECATED_UNITS, canonical_unit
 
 __all__ = ["main", "read_transactions"]
 
@@ -36,7 +40,9 @@ def _parse_day(text: str) -> date:
 def read_transactions(path: Path) -> Transactions:
     """Read the CSV; a clear error names the first bad line."""
     keys: dict[str, int] = {}
-    customers, days, amounts = [], [], []
+    customers: list[int] = []
+    days: list[int] = []
+    amounts: list[float] = []
     with path.open(newline="") as handle:
         reader = csv.DictReader(handle)
         missing = {"customer_id", "date", "amount"} - set(reader.fieldnames or [])
@@ -55,7 +61,7 @@ def read_transactions(path: Path) -> Transactions:
     return Transactions(ids, np.array(customers, dtype=np.int64), np.array(days, dtype=np.int64), np.array(amounts))
 
 
-def format_card(results: dict, config: RunConfig, timings: dict[str, float]) -> str:
+def format_card(results: dict[str, Any], config: RunConfig, timings: dict[str, float]) -> str:
     bg, gg, fit = results["bgnbd"], results["gamma_gamma"], results["fit"]
     lines = [
         "Model card",
@@ -77,7 +83,7 @@ def format_card(results: dict, config: RunConfig, timings: dict[str, float]) -> 
     lines.append(f"  converged            {fit['converged']}")
     holdout = results["holdout"]
     if holdout:
-        lines.append(f"  holdout to {holdout['holdout_end']} ({holdout['length']:.2f} {config.time_unit}): repeat purchases per customer")
+        lines.append(f"  holdout to {holdout['holdout_end']} ({holdout['length']:.2f} {config.time_unit}s): repeat purchases per customer")
         lines.append("    x in calibration   customers   predicted   actual")
         for g in holdout["groups"]:
             lines.append(f"    {g['label']:>17}   {g['customers']:>9}   {g['predicted']:>9.3f}   {g['actual']:>6.3f}")
@@ -93,7 +99,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     fit = commands.add_parser("fit", help="fit BG/NBD and Gamma-Gamma and print the model card")
     fit.add_argument("csv", type=Path)
     fit.add_argument("--calibration-end", type=date.fromisoformat, required=True)
-    fit.add_argument("--time-unit", choices=["days", "weeks", "months"], default="weeks")
+    fit.add_argument(
+        "--time-unit", type=canonical_unit, choices=["day", "week", "month"], default="week",
+        help=f"the model's clock (deprecated aliases: {', '.join(DEPRECATED_UNITS)})",
+    )
     fit.add_argument("--acquired-from", type=date.fromisoformat, default=None)
     fit.add_argument("--holdout-end", type=date.fromisoformat, default=None)
     fit.add_argument("--horizon-months", type=int, default=12)
@@ -112,7 +121,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (OSError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    results = results_of(outcome, config)
+    results = results_of(outcome)
     if args.json:
         print(json.dumps({**results, "timings": outcome.timings}, indent=2, default=str))
     else:

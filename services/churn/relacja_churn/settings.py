@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import SettingsConfigDict
 
 from relacja_servicekit import ServiceSettings
+
+from .domain.models.units import canonical_unit
 
 __all__ = ["ChurnSettings", "EVENT_SOURCE"]
 
@@ -24,6 +26,14 @@ class ChurnSettings(ServiceSettings):
         default=86_400, ge=0, description="Scheduled refit period (0 turns the scheduled refit off)"
     )
     run_poll_seconds: float = Field(default=0.5, gt=0, description="How often the worker looks for pending runs")
-    default_time_unit: str = Field(default="weeks", pattern="^(days|weeks|months)$")
+    # The defaults of a run's parameters a client leaves out (GET /api/v1/churn/settings shows them).
+    default_time_unit: str = Field(
+        default="week", description="day, week or month (days, weeks, months: deprecated aliases)"
+    )
     default_horizon_months: int = Field(default=12, ge=1, le=120)
     default_monthly_discount_rate: float = Field(default=0.01, ge=0, le=1)
+
+    @field_validator("default_time_unit")
+    @classmethod
+    def _singular_unit(cls, value: str) -> str:
+        return canonical_unit(value)

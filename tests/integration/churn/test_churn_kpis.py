@@ -88,9 +88,13 @@ async def test_kpis_and_cohorts_by_hand(api, producer, db, people) -> None:
 
 async def test_kpi_bad_ranges_are_problems(api) -> None:
     backwards = await api.get("/api/v1/kpis", params={"from": "1985-03-01", "to": "1985-01-01"})
-    assert backwards.status_code == 400 and backwards.json()["errors"][0]["field"] == "from"
+    assert backwards.status_code == 400 and backwards.json()["type"].endswith("invalid-range")
+    assert backwards.json()["errors"][0]["field"] == "query.from"
     too_long = await api.get("/api/v1/kpis", params={"from": "1900-01-01", "to": "1985-01-01"})
-    assert too_long.status_code == 400
+    assert too_long.status_code == 400 and too_long.json()["errors"][0]["field"] == "query.to"
+    assert (await api.get("/api/v1/kpis/cohorts", params={"from": "1985-03-01", "to": "1985-01-01"})).status_code == 400
+    # Days are text: a number is refused, not read as seconds since 1970.
+    assert (await api.get("/api/v1/kpis", params={"from": "0", "to": "1985-02-01"})).status_code == 400
     assert (await api.get("/api/v1/kpis", params={"from": "1985-01-01", "to": "1985-02-01", "period": "week"})).status_code in (400, 422)
     assert (await api.get("/api/v1/kpis", params={"to": "1985-02-01"})).status_code in (400, 422)
     assert (await api.get("/api/v1/kpis/cohorts", params={"from": "x", "to": "1985-02-01"})).status_code in (400, 422)

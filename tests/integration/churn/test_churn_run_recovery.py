@@ -12,7 +12,7 @@ from datetime import UTC, date, datetime
 
 import asyncpg
 
-from relacja_churn.runs import INTERRUPTED
+from relacja_churn.app.execution import INTERRUPTED
 
 from ...support import eventually
 

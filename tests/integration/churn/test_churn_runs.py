@@ -13,6 +13,7 @@ import json
 import uuid
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 import asyncpg
 import numpy as np
@@ -20,11 +21,11 @@ import pytest
 from aiokafka import AIOKafkaProducer
 from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
 
-from relacja_churn.models.bgnbd import fit_bgnbd
-from relacja_churn.models.card import score as score_rows
-from relacja_churn.models.gamma_gamma import fit_gamma_gamma
-from relacja_churn.models.summary import summarise
-from relacja_churn.runs import schedule_refit_if_due
+from relacja_churn.app.runs import schedule_refit_if_due
+from relacja_churn.domain.models.bgnbd import fit_bgnbd
+from relacja_churn.domain.models.card import score as score_rows
+from relacja_churn.domain.models.gamma_gamma import fit_gamma_gamma
+from relacja_churn.domain.models.summary import summarise
 from relacja_contracts.events import CustomerErasedV1, CustomersMergedV1
 from relacja_contracts.topics import CHURN
 from relacja_devstack import Stack
@@ -37,7 +38,8 @@ from .conftest import at_noon, cancelled, placed, returned
 N_CUSTOMERS = 250
 SALT = uuid.uuid4()
 CAL_END = date(1997, 9, 30)
-CDNOW_RUN = {"calibration_end": "1997-09-30", "acquired_from": "1997-01-01", "time_unit": "weeks",
+# "weeks": the deprecated plural spelling, still accepted (answered as "week").
+CDNOW_RUN: dict[str, Any] = {"calibration_end": "1997-09-30", "acquired_from": "1997-01-01", "time_unit": "weeks",
              "horizon_months": 12, "monthly_discount_rate": 0.01}
 
 
@@ -112,7 +114,7 @@ def expected_fit(orders):
     customer = np.array([keys[o[0]] for o in orders])
     day = np.array([o[2].toordinal() for o in orders])
     amount = np.array([float(o[3]) for o in orders])
-    s = summarise(customer, day, amount, calibration_end_day=CAL_END.toordinal(), unit="weeks")
+    s = summarise(customer, day, amount, calibration_end_day=CAL_END.toordinal(), unit="week")
     return s, fit_bgnbd(s.x, s.t_x, s.T), fit_gamma_gamma(s.x, s.monetary)
 
 
@@ -121,6 +123,7 @@ async def test_a_run_fitted_through_the_api_matches_the_models_on_the_same_trans
     assert response.status_code == 202, response.text
     run = response.json()
     assert run["status"] in ("pending", "running", "succeeded") and response.headers["Location"].endswith(run["id"])
+    assert run["time_unit"] == "week" and run["reporting_currency"] == "PLN"  # "weeks" sent: the deprecated alias
     card = await wait_for_run(api, run["id"])
     assert card["status"] == "succeeded", card
     summary, bg, gg = expected_fit(cdnow_loaded)
@@ -137,7 +140,7 @@ async def test_a_run_fitted_through_the_api_matches_the_models_on_the_same_trans
     rows = {r["customer_id"]: r for r in await db.fetch("SELECT * FROM churn_scores WHERE run_id = $1", uuid.UUID(run["id"]))}
     ids = sorted({o[0] for o in cdnow_loaded})
     assert set(rows) == set(ids)
-    expected, _ = score_rows(bg.params, gg.params, summary.x, summary.t_x, summary.T, summary.monetary, unit="weeks",
+    expected, _ = score_rows(bg.params, gg.params, summary.x, summary.t_x, summary.T, summary.monetary, unit="week",
                         horizon_months=CDNOW_RUN["horizon_months"], monthly_discount_rate=CDNOW_RUN["monthly_discount_rate"])
     got = [rows[ids[i]] for i in summary.customer]
     assert [r["x"] for r in got] == summary.x.astype(int).tolist()

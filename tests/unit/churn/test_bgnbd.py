@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from scipy import integrate, special, stats
 
-from relacja_churn.models.bgnbd import (
+from relacja_churn.domain.models.bgnbd import (
     BgNbdParams,
     conditional_expected_purchases,
     expected_purchases,
@@ -14,7 +14,7 @@ from relacja_churn.models.bgnbd import (
     log_likelihood,
     probability_alive,
 )
-from relacja_churn.models.simulate import simulate_customers
+from relacja_churn.domain.models.simulate import simulate_customers
 
 PARAMS = BgNbdParams(r=0.243, alpha=4.414, a=0.793, b=2.426)
 
@@ -119,7 +119,7 @@ def test_fit_refuses_an_empty_population() -> None:
 
 
 def test_analytic_gradient_matches_finite_differences() -> None:
-    from relacja_churn.models.bgnbd import _Objective
+    from relacja_churn.domain.models.bgnbd import _Objective
 
     x, t_x, T, _ = simulate_customers(3_000, BgNbdParams(r=0.7, alpha=5.0, a=0.8, b=2.2), None, T=30.0, seed=2)
     objective = _Objective(x, t_x, T, np.ones(len(x)))

@@ -12,10 +12,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from relacja_churn.models.bgnbd import fit_bgnbd
-from relacja_churn.models.card import holdout_report
-from relacja_churn.models.gamma_gamma import fit_gamma_gamma
-from relacja_churn.models.summary import summarise
+from relacja_churn.domain.models.bgnbd import fit_bgnbd
+from relacja_churn.domain.models.card import holdout_report
+from relacja_churn.domain.models.gamma_gamma import fit_gamma_gamma
+from relacja_churn.domain.models.summary import summarise
 
 from .cdnow import CALIBRATION_END, HOLDOUT_END, load_cdnow_sample
 
@@ -23,7 +23,7 @@ from .cdnow import CALIBRATION_END, HOLDOUT_END, load_cdnow_sample
 @pytest.fixture(scope="module")
 def summary():
     customer, day, amount = load_cdnow_sample()
-    return summarise(customer, day, amount, calibration_end_day=CALIBRATION_END.toordinal(), unit="weeks")
+    return summarise(customer, day, amount, calibration_end_day=CALIBRATION_END.toordinal(), unit="week")
 
 
 def test_the_summary_has_the_papers_population(summary) -> None:

@@ -25,6 +25,7 @@ def cdnow_csv(tmp_path):
 
 
 def test_fit_prints_the_published_parameters_as_json(cdnow_csv, capsys) -> None:
+    # "weeks": the deprecated plural spelling is still accepted.
     assert main(["fit", str(cdnow_csv), "--calibration-end", "1997-09-30", "--time-unit", "weeks", "--json"]) == 0
     card = json.loads(capsys.readouterr().out)
     bg, gg = card["bgnbd"], card["gamma_gamma"]
@@ -46,6 +47,7 @@ def test_fit_prints_a_model_card_with_the_holdout_table(cdnow_csv) -> None:
     assert "log-likelihood       -9582.4292" in out
     assert "customers            2357 (946 repeat buyers" in out
     assert "holdout to 1998-06-30 (39.00 weeks)" in out and "7+" in out
+    assert "time unit week" in out
 
 
 def test_bad_input_is_a_clear_error(tmp_path, capsys) -> None:

@@ -6,14 +6,14 @@ import numpy as np
 import pytest
 from scipy import integrate, stats
 
-from relacja_churn.models.bgnbd import BgNbdParams
-from relacja_churn.models.gamma_gamma import (
+from relacja_churn.domain.models.bgnbd import BgNbdParams
+from relacja_churn.domain.models.gamma_gamma import (
     GammaGammaParams,
     conditional_expected_spend,
     fit_gamma_gamma,
     log_likelihood,
 )
-from relacja_churn.models.simulate import simulate_customers
+from relacja_churn.domain.models.simulate import simulate_customers
 
 PARAMS = GammaGammaParams(p=6.25, q=3.74, gamma=15.44)
 
@@ -60,7 +60,7 @@ def test_fit_needs_repeat_buyers() -> None:
 
 
 def test_analytic_gradient_matches_finite_differences() -> None:
-    from relacja_churn.models.gamma_gamma import _Objective
+    from relacja_churn.domain.models.gamma_gamma import _Objective
 
     x, _, _, m = simulate_customers(3_000, BgNbdParams(r=2.0, alpha=4.0, a=0.5, b=5.0), PARAMS, T=30.0, seed=4)
     keep = x > 0

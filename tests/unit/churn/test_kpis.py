@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 
 from relacja_churn.domain.kpis import ActiveModel, cohort_table, period_kpis, periods_between
-from relacja_churn.models.bgnbd import BgNbdParams
+from relacja_churn.domain.models.bgnbd import BgNbdParams
 
 A, B, C, D = 0, 1, 2, 3
 PURCHASES = [
@@ -75,7 +75,7 @@ def test_retention_attrition_repeat_rate_and_satisfaction_by_hand() -> None:
 def test_loyalty_uses_p_alive_at_period_end() -> None:
     c, d, a, kinds, scores, days = arrays()
     bg = BgNbdParams(r=0.243, alpha=4.414, a=0.793, b=2.426)
-    model = ActiveModel(bg, None, "weeks", 12, 0.01)
+    model = ActiveModel(bg, None, "week", 12, 0.01)
     (mar,) = period_kpis(c, d, a, kinds, scores, days, start=date(2024, 3, 1), end=date(2024, 3, 31), period="month", model=model)
     end = date(2024, 3, 31).toordinal()
 

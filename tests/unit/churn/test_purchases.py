@@ -9,9 +9,9 @@ from decimal import Decimal
 
 import numpy as np
 
+from relacja_churn.domain.models.card import fit_models
+from relacja_churn.domain.models.summary import summarise
 from relacja_churn.domain.purchases import is_fully_returned
-from relacja_churn.models.card import fit_models
-from relacja_churn.models.summary import summarise
 from relacja_contracts.events import OrderPlacedV1
 from relacja_contracts.events.orders import OrderLine
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from relacja_churn.runs import refit_due
+from relacja_churn.app.runs import refit_due
 
 NOW = datetime(2026, 11, 22, 12, tzinfo=UTC)
 

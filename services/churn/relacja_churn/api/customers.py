@@ -1,52 +1,48 @@
 """Customer scores and customer equity: ``/api/v1/churn/customers``, ``/api/v1/churn/equity``.
 
-Scores are read from the active run unless ``run_id`` names another run. Erased
-customers are left out of the lists (their single score stays readable by id).
+Scores are read from the active run unless ``run_id`` names another run: no run named
+and none active is 404 ``no-active-run``, a named run that does not exist 404
+``not-found``, one that has not succeeded 409 ``run-not-succeeded``. Money is in the
+run's currency, named by ``reporting_currency``.
 """
 
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
+from collections.abc import Callable
+from datetime import date
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
-from sqlalchemy import func, select
 
-from relacja_servicekit import Problem, SessionDep
-from relacja_servicekit.pagination import DEFAULT_LIMIT, CursorParam, LimitParam, Page, paginate
+from relacja_contracts.money import CurrencyCode
+from relacja_servicekit import SessionDep
+from relacja_servicekit.openapi import problem_responses
+from relacja_servicekit.pagination import DEFAULT_LIMIT, CursorParam, LimitParam, Page
 
-from ..store import resolve_alias
-from ..tables import customers, model_runs, scores
-from .schemas import PROBLEM, CustomerScoreOut, HistorySummary, Money, RiskTierName, ValueBandName, money
+from ..app import scores
+from ..domain.models.units import canonical_unit
+from .problems import NO_ACTIVE_RUN, RUN_NOT_SUCCEEDED, app_errors
+from .schemas import CustomerScoreOut, HistorySummary, Money, RiskTierName, ValueBandName, money
 
 router = APIRouter(prefix="/api/v1/churn", tags=["churn scores"])
 
 RunIdParam = Annotated[uuid.UUID | None, Query(description="A run's scores instead of the active run's")]
 
-
-async def _run(session, run_id: uuid.UUID | None):
-    query = select(model_runs)
-    query = query.where(model_runs.c.id == run_id) if run_id else query.where(model_runs.c.active)
-    row = (await session.execute(query)).first()
-    if row is None:
-        if run_id:
-            raise Problem(404, "Model run not found", f"No model run with id {run_id}.", type_="not-found")
-        raise Problem(404, "No active model run", "Fit a model first: POST /api/v1/churn/models.", type_="no-active-run")
-    if row.status != "succeeded":
-        raise Problem(409, "Run has no scores", f"Run {row.id} is {row.status}.", type_="run-not-succeeded")
-    return row
+_RUN_PROBLEMS = problem_responses({404: NO_ACTIVE_RUN}, {409: RUN_NOT_SUCCEEDED})
 
 
-def _score_of(run):
-    def build(row) -> CustomerScoreOut:
+def _score_of(run: Any) -> Callable[[Any], CustomerScoreOut]:
+    def build(row: Any) -> CustomerScoreOut:
         return CustomerScoreOut(
             customer_id=row.customer_id, run_id=run.id, as_of=row.as_of, probability_alive=row.p_alive,
             risk_tier=row.risk_tier, value_band=row.value_band, horizon_months=run.horizon_months,
+            reporting_currency=run.currency,
             expected_purchases=row.expected_purchases, expected_spend=money(row.expected_spend, run.currency),
             clv=money(row.clv, run.currency),
             history=HistorySummary(
-                time_unit=run.time_unit, x=row.x, t_x=row.t_x, T=row.t_cal,
+                time_unit=canonical_unit(run.time_unit), x=row.x, t_x=row.t_x, T=row.t_cal,
                 first_purchase_on=row.first_purchase_on, last_purchase_on=row.last_purchase_on,
                 mean_repeat_spend=money(row.monetary, run.currency),
             ),
@@ -60,30 +56,22 @@ def _score_of(run):
     "/customers/{customer_id}",
     response_model=CustomerScoreOut,
     summary="A customer's churn risk and lifetime value",
-    responses={
-        404: {"description": "No active run, or no score for the customer (no purchase yet)", **PROBLEM},
-        409: {"description": "The named run has no scores (not succeeded)", **PROBLEM},
-    },
+    responses=problem_responses(
+        {404: "No such run, no active run, or no score for the customer (no purchase in the run's window)"},
+        {409: RUN_NOT_SUCCEEDED},
+    ),
 )
 async def get_customer_score(customer_id: uuid.UUID, session: SessionDep, run_id: RunIdParam = None) -> CustomerScoreOut:
-    run = await _run(session, run_id)
-    survivor = await resolve_alias(session, customer_id)
-    row = (
-        await session.execute(select(scores).where(scores.c.run_id == run.id, scores.c.customer_id == survivor))
-    ).first()
-    if row is None:
-        raise Problem(
-            404, "No score", f"Customer {customer_id} has no score in run {run.id} (no purchase in its window).",
-            type_="not-found",
-        )
-    return _score_of(run)(row)
+    with app_errors():
+        run = await scores.scored_run(session, run_id)
+        return _score_of(run)(await scores.customer_score(session, run, customer_id))
 
 
 @router.get(
     "/customers",
     response_model=Page[CustomerScoreOut],
     summary="Customer scores, filtered by risk tier or value band (ordered by customer id)",
-    responses={404: {"description": "No active run", **PROBLEM}},
+    responses=_RUN_PROBLEMS,
 )
 async def list_customer_scores(
     session: SessionDep,
@@ -93,16 +81,10 @@ async def list_customer_scores(
     limit: LimitParam = DEFAULT_LIMIT,
     cursor: CursorParam = None,
 ) -> Page[CustomerScoreOut]:
-    run = await _run(session, run_id)
-    erased = select(customers.c.customer_id).where(customers.c.erased_at.is_not(None))
-    query = select(scores).where(scores.c.run_id == run.id, scores.c.customer_id.not_in(erased))
-    if risk_tier:
-        query = query.where(scores.c.risk_tier == risk_tier)
-    if value_band:
-        query = query.where(scores.c.value_band == value_band)
-    return await paginate(
-        session, query, keys=[scores.c.customer_id], limit=limit, cursor=cursor,
-        to_item=_score_of(run), sort=f"{run.id}:{risk_tier}:{value_band}",
+    with app_errors():
+        run = await scores.scored_run(session, run_id)
+    return await scores.list_scores(
+        session, run, risk_tier=risk_tier, value_band=value_band, limit=limit, cursor=cursor, to_item=_score_of(run)
     )
 
 
@@ -114,8 +96,9 @@ class EquityGroup(BaseModel):
 
 class EquityOut(BaseModel):
     run_id: uuid.UUID
-    as_of: str
+    as_of: date = Field(description="The run's calibration end")
     horizon_months: int
+    reporting_currency: CurrencyCode = Field(description="The currency of the money figures (the run's)")
     customers: int
     equity: Money = Field(description="Sum of the customers' discounted CLV over the horizon")
     by_risk_tier: list[EquityGroup]
@@ -126,25 +109,18 @@ class EquityOut(BaseModel):
     "/equity",
     response_model=EquityOut,
     summary="Customer equity: the sum of lifetime values, overall and per risk tier and value band",
-    responses={404: {"description": "No active run", **PROBLEM}},
+    responses=_RUN_PROBLEMS,
 )
 async def get_equity(session: SessionDep, run_id: RunIdParam = None) -> EquityOut:
-    run = await _run(session, run_id)
+    with app_errors():
+        run = await scores.scored_run(session, run_id)
+    equity = await scores.customer_equity(session, run)
 
-    async def grouped(column) -> list[EquityGroup]:
-        rows = (
-            await session.execute(
-                select(column, func.count(), func.sum(scores.c.clv)).where(scores.c.run_id == run.id)
-                .group_by(column).order_by(column)
-            )
-        ).all()
-        return [EquityGroup(key=k, customers=n, equity=money(total, run.currency)) for k, n, total in rows]
+    def groups(items: list[scores.EquityGroup]) -> list[EquityGroup]:
+        return [EquityGroup(key=g.key, customers=g.customers, equity=money(g.total_clv, run.currency)) for g in items]
 
-    n, total = (
-        await session.execute(select(func.count(), func.coalesce(func.sum(scores.c.clv), 0.0)).where(scores.c.run_id == run.id))
-    ).one()
     return EquityOut(
-        run_id=run.id, as_of=run.calibration_end.isoformat(), horizon_months=run.horizon_months, customers=n,
-        equity=money(total, run.currency), by_risk_tier=await grouped(scores.c.risk_tier),
-        by_value_band=await grouped(scores.c.value_band),
+        run_id=run.id, as_of=run.calibration_end, horizon_months=run.horizon_months,
+        reporting_currency=run.currency, customers=equity.customers, equity=money(equity.total_clv, run.currency),
+        by_risk_tier=groups(equity.by_risk_tier), by_value_band=groups(equity.by_value_band),
     )

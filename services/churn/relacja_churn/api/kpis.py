@@ -1,7 +1,8 @@
 """Relationship KPIs: ``GET /api/v1/kpis`` and ``GET /api/v1/kpis/cohorts``.
 
 Definitions are in domain/kpis.py and docs/churn.md. Loyalty and customer equity use
-the active model run's parameters and are null while no run is active.
+the active model run's parameters and are null while no run is active. A range ending
+before it starts, or longer than ``MAX_PERIODS`` periods, is 400 ``invalid-range``.
 """
 
 from __future__ import annotations
@@ -10,27 +11,28 @@ import uuid
 from datetime import date
 from typing import Annotated, Literal
 
-import numpy as np
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field
-from sqlalchemy import select
 
-from relacja_servicekit import Problem, SessionDep
+from relacja_contracts.money import CurrencyCode
+from relacja_servicekit import SessionDep
+from relacja_servicekit.openapi import problem_responses
+from relacja_servicekit.types import Day
 
-from ..domain.kpis import ActiveModel, PeriodName, cohort_table, period_kpis, periods_between
-from ..models.bgnbd import BgNbdParams
-from ..models.gamma_gamma import GammaGammaParams
-from ..store import load_transactions
-from ..tables import model_runs, surveys
-from .schemas import PROBLEM, Money, money
+from ..app import kpis
+from ..domain.kpis import MAX_PERIODS
+from .problems import app_errors
+from .schemas import Money, money
 
 router = APIRouter(prefix="/api/v1/kpis", tags=["kpis"])
 
-MAX_PERIODS = 120
-
-FromParam = Annotated[date, Query(alias="from", description="First day of the range (its period is included)")]
-ToParam = Annotated[date, Query(alias="to", description="Last day of the range (its period is included)")]
+FromParam = Annotated[Day, Query(alias="from", description="First day of the range (its period is included)")]
+ToParam = Annotated[Day, Query(alias="to", description="Last day of the range (its period is included)")]
 PeriodParam = Annotated[Literal["month", "quarter", "year"], Query(description="Calendar period")]
+
+_RANGE = problem_responses(
+    {400: f"A bad parameter, or an invalid range (invalid-range): `from` after `to`, or more than {MAX_PERIODS} periods"}
+)
 
 
 class Satisfaction(BaseModel):
@@ -58,7 +60,11 @@ class PeriodOut(BaseModel):
 
 class KpisOut(BaseModel):
     period: Literal["month", "quarter", "year"]
-    currency: str
+    reporting_currency: CurrencyCode = Field(
+        description="The currency of the purchases counted and of customer_equity: the active run's, "
+        "else the service's (GET /api/v1/churn/settings)"
+    )
+    currency: CurrencyCode = Field(deprecated=True, description="Deprecated: the same as `reporting_currency`")
     run_id: uuid.UUID | None = Field(description="The active run used for loyalty and equity")
     periods: list[PeriodOut]
 
@@ -72,56 +78,29 @@ class CohortOut(BaseModel):
 
 class CohortsOut(BaseModel):
     period: Literal["month", "quarter", "year"]
+    reporting_currency: CurrencyCode = Field(description="The currency of the purchases counted (the service's)")
     cohorts: list[CohortOut]
-
-
-def _check_range(start: date, end: date, period: PeriodName) -> None:
-    if start > end:
-        raise Problem(400, "Invalid range", "`from` must be on or before `to`.", type_="invalid-range",
-                      errors=[{"field": "from", "message": "after `to`"}])
-    if len(periods_between(start, end, period)) > MAX_PERIODS:
-        raise Problem(400, "Range too long", f"At most {MAX_PERIODS} periods per request.", type_="invalid-range",
-                      errors=[{"field": "to", "message": f"more than {MAX_PERIODS} {period}s after `from`"}])
 
 
 @router.get(
     "",
     response_model=KpisOut,
     summary="Relationship KPIs per period: satisfaction, retention/attrition, loyalty, repeat purchasing, equity",
-    responses={400: {"description": "Invalid range", **PROBLEM}},
+    responses=_RANGE,
 )
 async def get_kpis(
     session: SessionDep, request: Request, start: FromParam, end: ToParam, period: PeriodParam = "month"
 ) -> KpisOut:
-    _check_range(start, end, period)
-    currency = request.app.state.settings.currency
-    run = (await session.execute(select(model_runs).where(model_runs.c.active))).first()
-    model = None
-    if run is not None:
-        model = ActiveModel(
-            BgNbdParams(**run.bgnbd), GammaGammaParams(**run.gamma_gamma) if run.gamma_gamma else None,
-            run.time_unit, run.horizon_months, run.monthly_discount_rate,
+    with app_errors():
+        report = await kpis.relationship_kpis(
+            session, start=start, end=end, period=period, currency=request.app.state.settings.currency
         )
-        currency = run.currency
-    last_day = periods_between(start, end, period)[-1].end
-    tx = await load_transactions(session, currency=currency, until=last_day)
-    first_day = periods_between(start, end, period)[0].start
-    answers = (
-        await session.execute(
-            select(surveys.c.kind, surveys.c.score, surveys.c.answered_at)
-            .where(surveys.c.answered_at >= first_day, surveys.c.answered_at < date.fromordinal(last_day.toordinal() + 1))
-        )
-    ).all()
-    kinds = np.array([a.kind for a in answers], dtype=object)
-    scores = np.array([a.score for a in answers], dtype=np.float64)
-    days = np.array([a.answered_at.date().toordinal() for a in answers], dtype=np.int64)
-    rows = period_kpis(
-        tx.customer, tx.day, tx.amount, kinds, scores, days, start=start, end=end, period=period, model=model
-    )
+    currency = report.currency
     return KpisOut(
         period=period,
+        reporting_currency=currency,
         currency=currency,
-        run_id=run.id if run else None,
+        run_id=report.run_id,
         periods=[
             PeriodOut(
                 period_start=r.period.start, period_end=r.period.end, active_customers=r.active_customers,
@@ -133,7 +112,7 @@ async def get_kpis(
                     nps_responses=r.nps_responses, nps=r.nps,
                 ),
             )
-            for r in rows
+            for r in report.periods
         ],
     )
 
@@ -142,17 +121,19 @@ async def get_kpis(
     "/cohorts",
     response_model=CohortsOut,
     summary="Cohort retention table: customers by first-purchase period, share active in each later period",
-    responses={400: {"description": "Invalid range", **PROBLEM}},
+    responses=_RANGE,
 )
 async def get_cohorts(
     session: SessionDep, request: Request, start: FromParam, end: ToParam, period: PeriodParam = "month"
 ) -> CohortsOut:
-    _check_range(start, end, period)
     currency = request.app.state.settings.currency
-    last_day = periods_between(start, end, period)[-1].end
-    tx = await load_transactions(session, currency=currency, until=last_day)
-    rows = cohort_table(tx.customer, tx.day, start=start, end=end, period=period)
+    with app_errors():
+        rows = await kpis.cohorts(session, start=start, end=end, period=period, currency=currency)
     return CohortsOut(
         period=period,
-        cohorts=[CohortOut(cohort_start=r.cohort.start, cohort_end=r.cohort.end, customers=r.customers, retention=r.retention) for r in rows],
+        reporting_currency=currency,
+        cohorts=[
+            CohortOut(cohort_start=r.cohort.start, cohort_end=r.cohort.end, customers=r.customers, retention=r.retention)
+            for r in rows
+        ],
     )

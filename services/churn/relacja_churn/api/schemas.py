@@ -1,20 +1,34 @@
-"""Request and response bodies of the churn API."""
+"""Request and response bodies of the churn API.
+
+Time units are singular (``day``, ``week``, ``month``); a request may still send the
+plural spelling the API used before (``days``, ``weeks``, ``months``), a deprecated alias
+answered with the singular name. Money figures are in ``reporting_currency``.
+"""
 
 from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
 from decimal import ROUND_HALF_EVEN, Decimal
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictFloat, model_validator
 
 from relacja_contracts.money import Amount, CurrencyCode
+from relacja_servicekit.types import Day, StrictBool
 
-PROBLEM: dict[str, Any] = {"content": {"application/problem+json": {}}}
+from ..domain.models.units import TimeUnit, canonical_unit
+from ..domain.runs import RunStatus
 
-TimeUnitName = Literal["days", "weeks", "months"]
-RunStatus = Literal["pending", "running", "succeeded", "failed"]
+__all__ = [
+    "BgNbdOut", "CustomerScoreOut", "DataWindow", "GammaGammaOut", "HistorySummary", "HoldoutOut", "Money",
+    "RiskTierName", "RunCreate", "RunOut", "TimeUnitInput", "ValueBandName", "money",
+]
+
+#: A time unit as a request may name it: the singular name, or its deprecated plural.
+TimeUnitInput = Annotated[
+    Literal["day", "week", "month", "days", "weeks", "months"], AfterValidator(canonical_unit)
+]
 RiskTierName = Literal["low", "medium", "high", "critical"]
 ValueBandName = Literal["low", "medium", "high", "top"]
 
@@ -33,17 +47,25 @@ class Money(BaseModel):
 class RunCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    calibration_end: date = Field(description="Last day of the calibration period (inclusive)")
-    time_unit: TimeUnitName = Field(default="weeks", description="Unit of x, t_x and T")
-    horizon_months: int = Field(default=12, ge=1, le=120, description="Horizon of expected purchases and CLV")
-    monthly_discount_rate: float = Field(default=0.01, ge=0, le=1, description="CLV discount rate per month")
-    acquired_from: date | None = Field(
+    calibration_end: Day = Field(description="Last day of the calibration period (inclusive)")
+    time_unit: TimeUnitInput | None = Field(
+        default=None,
+        description="Unit of x, t_x and T: `day`, `week` or `month`; default: the service's "
+        "(`GET /api/v1/churn/settings`). `days`, `weeks` and `months` are deprecated aliases.",
+    )
+    horizon_months: Annotated[int, Field(ge=1, le=120), JsonInteger] | None = Field(
+        default=None, description="Horizon of expected purchases and CLV; default: the service's"
+    )
+    monthly_discount_rate: Annotated[StrictFloat, Field(ge=0, le=1)] | None = Field(
+        default=None, description="CLV discount rate per month; default: the service's"
+    )
+    acquired_from: Day | None = Field(
         default=None, description="Only customers whose first purchase is on or after this day (a cohort)"
     )
-    holdout_end: date | None = Field(
+    holdout_end: Day | None = Field(
         default=None, description="Validate on purchases after calibration_end up to this day (inclusive)"
     )
-    activate: bool | None = Field(
+    activate: StrictBool | None = Field(
         default=None, description="Make the run active when it succeeds; default: yes unless it has a holdout"
     )
 
@@ -103,10 +125,11 @@ class RunOut(BaseModel):
     calibration_end: date
     acquired_from: date | None
     holdout_end: date | None
-    time_unit: TimeUnitName
+    time_unit: TimeUnit
     horizon_months: int
     monthly_discount_rate: float
-    currency: CurrencyCode
+    reporting_currency: CurrencyCode = Field(description="The currency of the run's orders and of its money figures")
+    currency: CurrencyCode = Field(deprecated=True, description="Deprecated: the same as `reporting_currency`")
     bgnbd: BgNbdOut | None = None
     gamma_gamma: GammaGammaOut | None = None
     log_likelihood: float | None = None
@@ -126,13 +149,13 @@ class RunOut(BaseModel):
     finished_at: datetime | None
 
     @classmethod
-    def from_row(cls, row) -> RunOut:
+    def from_row(cls, row: Any) -> RunOut:
         fit = row.fit or {}
         return cls(
             id=row.id, status=row.status, trigger=row.trigger, active=row.active, activate=row.activate,
             calibration_end=row.calibration_end, acquired_from=row.acquired_from, holdout_end=row.holdout_end,
-            time_unit=row.time_unit, horizon_months=row.horizon_months, monthly_discount_rate=row.monthly_discount_rate,
-            currency=row.currency, bgnbd=row.bgnbd, gamma_gamma=row.gamma_gamma,
+            time_unit=canonical_unit(row.time_unit), horizon_months=row.horizon_months,
+            monthly_discount_rate=row.monthly_discount_rate, reporting_currency=row.currency, currency=row.currency, bgnbd=row.bgnbd, gamma_gamma=row.gamma_gamma,
             log_likelihood=fit.get("log_likelihood"), gamma_gamma_log_likelihood=fit.get("gamma_gamma_log_likelihood"),
             n_customers=fit.get("n_customers"), n_repeat_buyers=fit.get("n_repeat_buyers"),
             n_transactions=fit.get("n_transactions"), converged=fit.get("converged"),
@@ -144,7 +167,7 @@ class RunOut(BaseModel):
 
 
 class HistorySummary(BaseModel):
-    time_unit: TimeUnitName
+    time_unit: TimeUnit
     x: int = Field(description="Repeat transactions (same-day orders merged)")
     t_x: float = Field(description="Time of the last transaction since the first")
     T: float = Field(description="Time from the first purchase to as_of")
@@ -161,6 +184,7 @@ class CustomerScoreOut(BaseModel):
     risk_tier: RiskTierName
     value_band: ValueBandName
     horizon_months: int
+    reporting_currency: CurrencyCode = Field(description="The currency of the money figures (the run's)")
     expected_purchases: float = Field(description="Expected transactions in the horizon")
     expected_spend: Money = Field(description="Expected value of one future transaction (Gamma-Gamma)")
     clv: Money = Field(description="Discounted lifetime value over the horizon")

@@ -28,14 +28,21 @@ from typing import Literal
 
 import numpy as np
 
-from ..models.bgnbd import BgNbdParams, probability_alive
-from ..models.card import score
-from ..models.gamma_gamma import GammaGammaParams
-from ..models.summary import summarise
+from .models.bgnbd import BgNbdParams, probability_alive
+from .models.card import score
+from .models.gamma_gamma import GammaGammaParams
+from .models.summary import summarise
 
-__all__ = ["ActiveModel", "Period", "PeriodKpis", "cohort_table", "period_kpis", "periods_between"]
+__all__ = [
+    "LOYAL_MIN_PROBABILITY_ALIVE", "MAX_PERIODS", "ActiveModel", "CohortRow", "Period", "PeriodKpis", "PeriodName",
+    "cohort_table", "period_kpis", "periods_between", "range_error",
+]
 
 PeriodName = Literal["month", "quarter", "year"]
+#: P(alive) from which a repeat buyer counts as loyal.
+LOYAL_MIN_PROBABILITY_ALIVE = 0.5
+#: The most periods one request answers (120 months = 10 years).
+MAX_PERIODS = 120
 _MONTHS = {"month": 1, "quarter": 3, "year": 12}
 _EPOCH = date(1970, 1, 1).toordinal()
 
@@ -92,6 +99,15 @@ def _period(index: int, period: PeriodName) -> Period:
 def periods_between(start: date, end: date, period: PeriodName) -> list[Period]:
     first, last = (int(i) for i in period_of_days(np.array([start.toordinal(), end.toordinal()]), period))
     return [_period(i, period) for i in range(first, last + 1)]
+
+
+def range_error(start: date, end: date, period: PeriodName) -> tuple[str, str] | None:
+    """Why ``start``..``end`` is not a range the KPIs answer, as (parameter, message); None if it is."""
+    if start > end:
+        return "from", "after `to`"
+    if len(periods_between(start, end, period)) > MAX_PERIODS:
+        return "to", f"more than {MAX_PERIODS} {period}s after `from`"
+    return None
 
 
 def _share(part: int, whole: int) -> float | None:
@@ -186,7 +202,7 @@ def _model_kpis(
         return None, 0, 0.0
     s = summarise(customer, day, amount, calibration_end_day=end_day, unit=model.time_unit)
     p_alive = probability_alive(model.bg, s.x, s.t_x, s.T)
-    loyal = int(((s.x >= 1) & (p_alive >= 0.5)).sum())
+    loyal = int(((s.x >= 1) & (p_alive >= LOYAL_MIN_PROBABILITY_ALIVE)).sum())
     scores, _ = score(
         model.bg, model.gg, s.x, s.t_x, s.T, s.monetary, unit=model.time_unit,
         horizon_months=model.horizon_months, monthly_discount_rate=model.monthly_discount_rate,

@@ -6,7 +6,7 @@ Fader, Hardie & Lee's spreadsheet notes), stated here so it can be checked by ha
     CLV = Σ_{i=1..H} E[M] · ( E[Y(i·k) | x, t_x, T] − E[Y((i−1)·k) | x, t_x, T] ) / (1 + d)^i
 
     H      horizon in months
-    k      model time units per month (weeks: 365.25/12/7 ≈ 4.348)
+    k      model time units per month (week: 365.25/12/7 ≈ 4.348)
     d      discount rate per month (e.g. 0.01; an annual rate R is (1+R)^(1/12) − 1 monthly)
     E[Y]   BG/NBD conditional expected purchases (bgnbd.conditional_expected_purchases)
     E[M]   Gamma-Gamma conditional expected spend per transaction
@@ -18,6 +18,7 @@ calibration end as if paid at the end of that month.
 from __future__ import annotations
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from .bgnbd import BgNbdParams, horizon_tail, purchase_weight
 from .grouping import group_rows
@@ -26,7 +27,9 @@ from .units import units_per_month
 __all__ = ["discounted_clv", "monthly_purchase_profile"]
 
 
-def monthly_purchase_profile(params: BgNbdParams, x, t_x, T, *, horizon_months: int, unit: str) -> np.ndarray:
+def monthly_purchase_profile(
+    params: BgNbdParams, x: ArrayLike, t_x: ArrayLike, T: ArrayLike, *, horizon_months: int, unit: str
+) -> np.ndarray:
     """Cumulative expected purchases at the end of each month 0..H, shape (H+1, n).
 
     Computed as eq. 10 split in two: the horizon-free weight once per row, the
@@ -44,7 +47,8 @@ def monthly_purchase_profile(params: BgNbdParams, x, t_x, T, *, horizon_months: 
 
 
 def discounted_clv(
-    params: BgNbdParams, expected_spend, x, t_x, T, *, horizon_months: int, monthly_discount_rate: float, unit: str
+    params: BgNbdParams, expected_spend: ArrayLike, x: ArrayLike, t_x: ArrayLike, T: ArrayLike, *,
+    horizon_months: int, monthly_discount_rate: float, unit: str
 ) -> np.ndarray:
     """CLV per row by the formula of the module docstring."""
     cumulative = monthly_purchase_profile(params, x, t_x, T, horizon_months=horizon_months, unit=unit)

@@ -14,12 +14,13 @@ from sqlalchemy import delete, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from .models.bgnbd import BgNbdParams
-from .models.card import score
-from .models.gamma_gamma import GammaGammaParams
-from .models.summary import summarise
+from ..domain.models.bgnbd import BgNbdParams
+from ..domain.models.card import score
+from ..domain.models.gamma_gamma import GammaGammaParams
+from ..domain.models.summary import summarise
+from ..domain.models.units import canonical_unit
+from ..tables import model_runs, scores
 from .store import load_transactions
-from .tables import model_runs, scores
 from .tiers_events import announce_customer_tier
 
 __all__ = ["rescore_customer"]
@@ -36,14 +37,16 @@ async def rescore_customer(session: AsyncSession, customer_id: uuid.UUID, *, tod
         return True
     today = today or datetime.now(UTC).date()
     as_of_day = max(run.calibration_end.toordinal(), today.toordinal(), int(tx.day.max()))
-    summary = summarise(tx.customer, tx.day, tx.amount, calibration_end_day=as_of_day, unit=run.time_unit)
+    unit = canonical_unit(run.time_unit)
+    summary = summarise(tx.customer, tx.day, tx.amount, calibration_end_day=as_of_day, unit=unit)
     bg = BgNbdParams(**run.bgnbd)
     gg = GammaGammaParams(**run.gamma_gamma) if run.gamma_gamma else None
     result, _ = score(
         bg, gg, summary.x, summary.t_x, summary.T, summary.monetary,
-        unit=run.time_unit, horizon_months=run.horizon_months, monthly_discount_rate=run.monthly_discount_rate,
+        unit=unit, horizon_months=run.horizon_months, monthly_discount_rate=run.monthly_discount_rate,
         band_cutoffs=tuple(run.band_cutoffs),
     )
+    risk_tier, p_alive = str(result.risk_tier[0]), float(result.p_alive[0])
     values = {
         "as_of": date.fromordinal(as_of_day),
         "x": int(summary.x[0]),
@@ -52,11 +55,11 @@ async def rescore_customer(session: AsyncSession, customer_id: uuid.UUID, *, tod
         "monetary": float(summary.monetary[0]),
         "first_purchase_on": date.fromordinal(int(summary.first_day[0])),
         "last_purchase_on": date.fromordinal(int(summary.last_day[0])),
-        "p_alive": float(result.p_alive[0]),
+        "p_alive": p_alive,
         "expected_purchases": float(result.expected_purchases[0]),
         "expected_spend": float(result.expected_spend[0]),
         "clv": float(result.clv[0]),
-        "risk_tier": str(result.risk_tier[0]),
+        "risk_tier": risk_tier,
         "value_band": str(result.value_band[0]),
         "scored_at": datetime.now(UTC),
     }
@@ -66,6 +69,6 @@ async def rescore_customer(session: AsyncSession, customer_id: uuid.UUID, *, tod
         .on_conflict_do_update(index_elements=["run_id", "customer_id"], set_=values)
     )
     await announce_customer_tier(
-        session, customer_id=customer_id, run_id=run.id, risk_tier=values["risk_tier"], p_alive=values["p_alive"]
+        session, customer_id=customer_id, run_id=run.id, risk_tier=risk_tier, p_alive=p_alive
     )
     return True

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 __all__ = ["Grouped", "group_rows"]
 
@@ -25,10 +26,10 @@ class Grouped:
 
     def expand(self, per_group: np.ndarray) -> np.ndarray:
         """Per-group values back to one value per original row."""
-        return per_group[self.inverse]
+        return np.asarray(per_group[self.inverse])
 
 
-def group_rows(*columns: np.ndarray) -> Grouped:
+def group_rows(*columns: ArrayLike) -> Grouped:
     """Group equal rows of the given equally long 1-d float columns.
 
     Each column is first coded by its distinct values; the codes are combined into one

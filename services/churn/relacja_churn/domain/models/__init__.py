@@ -1,6 +1,6 @@
 """The "buy till you die" models, pure NumPy/SciPy, no I/O.
 
-    units.py        time units (days, weeks, months) and date → model-time conversion
+    units.py        time units (day, week, month; the old plurals mapped) and their lengths
     summary.py      (x, t_x, T, mean repeat value) per customer from a transaction log
     grouping.py     identical (x, t_x, T) rows collapsed into weighted groups
     bgnbd.py        BG/NBD (Fader, Hardie & Lee 2005): likelihood, fit, P(alive), E[purchases]

@@ -36,9 +36,9 @@ from relacja_contracts.events import (
 from relacja_contracts.events.orders import _OrderSnapshot
 from relacja_messaging import EventHandlers
 
+from .app.rescoring import rescore_customer
+from .app.store import resolve_alias
 from .domain.purchases import is_fully_returned
-from .rescoring import rescore_customer
-from .store import resolve_alias
 from .tables import aliases, customers, orders, scores, surveys
 
 __all__ = ["handlers"]

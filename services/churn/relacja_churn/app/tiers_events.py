@@ -16,8 +16,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from relacja_contracts.events.churn import ChurnRiskTierChangedV1
 
+from ..tables import customers, scores
 from .events import emit, emit_many
-from .tables import customers, scores
 
 __all__ = ["announce_customer_tier", "announce_run_tiers"]
 

@@ -23,6 +23,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.typing import ArrayLike
 from scipy.optimize import minimize
 from scipy.special import digamma, gammaln, hyp2f1
 
@@ -59,7 +60,7 @@ class BgNbdFit:
     converged: bool
 
 
-def _individual_ll(r: float, alpha: float, a: float, b: float, x, t_x, T) -> np.ndarray:
+def _individual_ll(r: float, alpha: float, a: float, b: float, x: ArrayLike, t_x: ArrayLike, T: ArrayLike) -> np.ndarray:
     x = np.asarray(x, dtype=np.float64)
     t_x = np.asarray(t_x, dtype=np.float64)
     T = np.asarray(T, dtype=np.float64)
@@ -73,10 +74,10 @@ def _individual_ll(r: float, alpha: float, a: float, b: float, x, t_x, T) -> np.
         np.log(a) - np.log(np.where(repeat, b + x - 1, 1.0)) - (r + x) * np.log(alpha + t_x),
         -np.inf,
     )
-    return a1 + a2 + np.logaddexp(a3, a4)
+    return np.asarray(a1 + a2 + np.logaddexp(a3, a4))
 
 
-def log_likelihood(params: BgNbdParams, x, t_x, T, weights=None) -> float:
+def log_likelihood(params: BgNbdParams, x: ArrayLike, t_x: ArrayLike, T: ArrayLike, weights: ArrayLike | None = None) -> float:
     """The summed log-likelihood of the rows (each counted ``weights`` times)."""
     ll = _individual_ll(params.r, params.alpha, params.a, params.b, x, t_x, T)
     if weights is None:
@@ -137,7 +138,7 @@ class _Objective:
         return float(-ll / N), -gradient / N
 
 
-def fit_bgnbd(x, t_x, T, *, initial: BgNbdParams | None = None) -> BgNbdFit:
+def fit_bgnbd(x: ArrayLike, t_x: ArrayLike, T: ArrayLike, *, initial: BgNbdParams | None = None) -> BgNbdFit:
     """Maximum-likelihood estimates on grouped rows: BFGS with the analytic gradient on
     the log-parameters (which keeps every parameter positive)."""
     groups = group_rows(x, t_x, T)
@@ -162,7 +163,7 @@ def fit_bgnbd(x, t_x, T, *, initial: BgNbdParams | None = None) -> BgNbdFit:
     )
 
 
-def probability_alive(params: BgNbdParams, x, t_x, T) -> np.ndarray:
+def probability_alive(params: BgNbdParams, x: ArrayLike, t_x: ArrayLike, T: ArrayLike) -> np.ndarray:
     """P(alive | x, t_x, T) (paper eq. 11 / the 2008 note): one-time buyers are always alive."""
     r, alpha, a, b = params.r, params.alpha, params.a, params.b
     x = np.asarray(x, dtype=np.float64)
@@ -171,18 +172,20 @@ def probability_alive(params: BgNbdParams, x, t_x, T) -> np.ndarray:
     repeat = x > 0
     log_ratio = (r + x) * (np.log(alpha + T) - np.log(alpha + t_x))
     odds_dead = np.where(repeat, a / np.where(repeat, b + x - 1, 1.0) * np.exp(np.minimum(log_ratio, 700.0)), 0.0)
-    return 1.0 / (1.0 + odds_dead)
+    return np.asarray(1.0 / (1.0 + odds_dead))
 
 
-def expected_purchases(params: BgNbdParams, t) -> np.ndarray:
+def expected_purchases(params: BgNbdParams, t: ArrayLike) -> np.ndarray:
     """E[X(t)]: purchases in (0, t] of a customer just acquired at time 0 (paper eq. 9)."""
     r, alpha, a, b = params.r, params.alpha, params.a, params.b
     t = np.asarray(t, dtype=np.float64)
     z = t / (alpha + t)
-    return (a + b - 1) / (a - 1) * (1 - (alpha / (alpha + t)) ** r * hyp2f1(r, b, a + b - 1, z))
+    return np.asarray((a + b - 1) / (a - 1) * (1 - (alpha / (alpha + t)) ** r * hyp2f1(r, b, a + b - 1, z)))
 
 
-def conditional_expected_purchases(params: BgNbdParams, t, x, t_x, T) -> np.ndarray:
+def conditional_expected_purchases(
+    params: BgNbdParams, t: ArrayLike, x: ArrayLike, t_x: ArrayLike, T: ArrayLike
+) -> np.ndarray:
     """E[Y(t) | x, t_x, T]: purchases in (T, T+t] given the history (paper eq. 10).
 
         E[Y(t) | x, t_x, T] = (a+b+x−1)/(a−1) · [1 − ((α+T)/(α+T+t))^(r+x) · 2F1(r+x, b+x; a+b+x−1; t/(α+T+t))]
@@ -191,16 +194,16 @@ def conditional_expected_purchases(params: BgNbdParams, t, x, t_x, T) -> np.ndar
     x = np.asarray(x, dtype=np.float64)
     t_x = np.asarray(t_x, dtype=np.float64)
     T = np.asarray(T, dtype=np.float64)
-    return purchase_weight(params, x, t_x, T) * horizon_tail(params, t, x, T)
+    return np.asarray(purchase_weight(params, x, t_x, T) * horizon_tail(params, t, x, T))
 
 
-def purchase_weight(params: BgNbdParams, x, t_x, T) -> np.ndarray:
+def purchase_weight(params: BgNbdParams, x: ArrayLike, t_x: ArrayLike, T: ArrayLike) -> np.ndarray:
     """The factor of eq. 10 that does not depend on the horizon: (a+b+x−1)/(a−1) · P(alive)."""
     x = np.asarray(x, dtype=np.float64)
-    return (params.a + params.b + x - 1) / (params.a - 1) * probability_alive(params, x, t_x, T)
+    return np.asarray((params.a + params.b + x - 1) / (params.a - 1) * probability_alive(params, x, t_x, T))
 
 
-def horizon_tail(params: BgNbdParams, t, x, T) -> np.ndarray:
+def horizon_tail(params: BgNbdParams, t: ArrayLike, x: ArrayLike, T: ArrayLike) -> np.ndarray:
     """The bracket of eq. 10. It depends on (x, T) only, so on many rows the Gauss
     hypergeometric function (the costly part) is evaluated once per distinct (x, T)."""
     x = np.asarray(x, dtype=np.float64)
@@ -208,12 +211,12 @@ def horizon_tail(params: BgNbdParams, t, x, T) -> np.ndarray:
     if np.ndim(t) == 0 and x.ndim == 1 and x.size > 256:
         groups = group_rows(x, T)
         gx, gT = groups.columns
-        return groups.expand(_tail(params, float(t), gx, gT))
+        return groups.expand(_tail(params, float(np.asarray(t)), gx, gT))
     return _tail(params, t, x, T)
 
 
-def _tail(params: BgNbdParams, t, x: np.ndarray, T: np.ndarray) -> np.ndarray:
+def _tail(params: BgNbdParams, t: ArrayLike, x: np.ndarray, T: np.ndarray) -> np.ndarray:
     r, alpha, a, b = params.r, params.alpha, params.a, params.b
     t = np.asarray(t, dtype=np.float64)
     z = t / (alpha + T + t)
-    return 1 - ((alpha + T) / (alpha + T + t)) ** (r + x) * hyp2f1(r + x, b + x, a + b + x - 1, z)
+    return np.asarray(1 - ((alpha + T) / (alpha + T + t)) ** (r + x) * hyp2f1(r + x, b + x, a + b + x - 1, z))

@@ -17,6 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.typing import ArrayLike
 from scipy.optimize import minimize
 from scipy.special import digamma, gammaln
 
@@ -46,17 +47,17 @@ class GammaGammaFit:
     converged: bool
 
 
-def _individual_ll(p: float, q: float, gamma: float, x, m) -> np.ndarray:
+def _individual_ll(p: float, q: float, gamma: float, x: ArrayLike, m: ArrayLike) -> np.ndarray:
     x = np.asarray(x, dtype=np.float64)
     m = np.asarray(m, dtype=np.float64)
     px = p * x
-    return (
+    return np.asarray(
         gammaln(px + q) - gammaln(px) - gammaln(q) + q * np.log(gamma)
         + (px - 1) * np.log(m) + px * np.log(x) - (px + q) * np.log(gamma + x * m)
     )
 
 
-def log_likelihood(params: GammaGammaParams, x, m, weights=None) -> float:
+def log_likelihood(params: GammaGammaParams, x: ArrayLike, m: ArrayLike, weights: ArrayLike | None = None) -> float:
     ll = _individual_ll(params.p, params.q, params.gamma, x, m)
     return float(ll.sum() if weights is None else np.dot(ll, weights))
 
@@ -91,7 +92,7 @@ class _Objective:
         return float(-ll / N), -gradient / N
 
 
-def fit_gamma_gamma(x, m) -> GammaGammaFit:
+def fit_gamma_gamma(x: ArrayLike, m: ArrayLike) -> GammaGammaFit:
     """Maximum likelihood on repeat buyers (rows with x > 0 and m > 0; others are ignored):
     BFGS with the analytic gradient on the log-parameters."""
     x = np.asarray(x, dtype=np.float64)
@@ -118,10 +119,10 @@ def fit_gamma_gamma(x, m) -> GammaGammaFit:
     )
 
 
-def conditional_expected_spend(params: GammaGammaParams, x, m) -> np.ndarray:
+def conditional_expected_spend(params: GammaGammaParams, x: ArrayLike, m: ArrayLike) -> np.ndarray:
     """E[M | x, m̄]; for x = 0 (no repeat spend observed) the population mean γp/(q−1)."""
     p, q, gamma = params.p, params.q, params.gamma
     x = np.asarray(x, dtype=np.float64)
     m = np.where(np.asarray(x) > 0, np.asarray(m, dtype=np.float64), 0.0)
     px = p * x
-    return (q - 1) / (px + q - 1) * (gamma * p / (q - 1)) + px / (px + q - 1) * m
+    return np.asarray((q - 1) / (px + q - 1) * (gamma * p / (q - 1)) + px / (px + q - 1) * m)

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from relacja_contracts import CloudEvent, EventPayload
 from relacja_messaging import Outbox
 
-from .settings import EVENT_SOURCE
+from ..settings import EVENT_SOURCE
 
 __all__ = ["emit", "emit_many"]
 

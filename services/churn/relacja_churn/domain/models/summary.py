@@ -9,7 +9,7 @@ Rules (the papers' and the service's):
   purchase is after it are left out;
 - x   = number of transactions after the first (repeat transactions),
   t_x = time from the first to the last transaction, T = time from the first purchase to
-  the calibration end, both in the model's time unit (days / 7 for weeks);
+  the calibration end, both in the model's time unit (days / 7 for week);
 - m̄  = mean value of the repeat transactions (the first is excluded, as in Fader & Hardie).
 
 Input days are integers (days since any fixed epoch), so the whole computation is a few
@@ -21,8 +21,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.typing import ArrayLike
 
-from .units import DAYS_PER_UNIT
+from .units import DAYS_PER_UNIT, canonical_unit
 
 __all__ = ["Summary", "summarise"]
 
@@ -42,7 +43,7 @@ class Summary:
         return len(self.customer)
 
 
-def merge_days(customer, day, amount) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def merge_days(customer: ArrayLike, day: ArrayLike, amount: ArrayLike) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """One row per (customer, day) with the summed amount, sorted by customer then day."""
     customer = np.asarray(customer)
     day = np.asarray(day, dtype=np.int64)
@@ -56,9 +57,9 @@ def merge_days(customer, day, amount) -> tuple[np.ndarray, np.ndarray, np.ndarra
     return c[starts], d[starts], sums
 
 
-def summarise(customer, day, amount, *, calibration_end_day: int, unit: str = "weeks") -> Summary:
+def summarise(customer: ArrayLike, day: ArrayLike, amount: ArrayLike, *, calibration_end_day: int, unit: str = "week") -> Summary:
     """Summaries of every customer with a purchase on or before ``calibration_end_day``."""
-    per_unit = DAYS_PER_UNIT[unit]
+    per_unit = DAYS_PER_UNIT[canonical_unit(unit)]
     day = np.asarray(day, dtype=np.int64)
     in_window = day <= calibration_end_day
     c, d, a = merge_days(np.asarray(customer)[in_window], day[in_window], np.asarray(amount)[in_window])

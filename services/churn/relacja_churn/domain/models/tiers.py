@@ -24,6 +24,7 @@ from __future__ import annotations
 from typing import Literal
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 __all__ = [
     "RISK_THRESHOLDS",
@@ -45,19 +46,19 @@ VALUE_BANDS: tuple[str, ...] = ("low", "medium", "high", "top")
 VALUE_PERCENTILES = (50.0, 80.0, 95.0)
 
 
-def risk_tiers(p_alive) -> np.ndarray:
+def risk_tiers(p_alive: ArrayLike) -> np.ndarray:
     index = np.searchsorted(np.asarray(RISK_THRESHOLDS), np.asarray(p_alive, dtype=np.float64), side="right")
     return np.asarray(RISK_TIERS, dtype=object)[index]
 
 
-def value_band_cutoffs(clv) -> tuple[float, float, float]:
-    clv = np.asarray(clv, dtype=np.float64)
-    if clv.size == 0:
+def value_band_cutoffs(clv: ArrayLike) -> tuple[float, float, float]:
+    values = np.asarray(clv, dtype=np.float64)
+    if values.size == 0:
         return (0.0, 0.0, 0.0)
-    p50, p80, p95 = np.percentile(clv, VALUE_PERCENTILES)
+    p50, p80, p95 = np.percentile(values, VALUE_PERCENTILES)
     return (float(p50), float(p80), float(p95))
 
 
-def value_bands(clv, cutoffs: tuple[float, float, float]) -> np.ndarray:
+def value_bands(clv: ArrayLike, cutoffs: tuple[float, float, float]) -> np.ndarray:
     index = np.searchsorted(np.asarray(cutoffs), np.asarray(clv, dtype=np.float64), side="right")
     return np.asarray(VALUE_BANDS, dtype=object)[index]

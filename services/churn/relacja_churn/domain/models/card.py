@@ -10,6 +10,7 @@ import time
 from dataclasses import dataclass, field
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from .bgnbd import BgNbdFit, BgNbdParams, conditional_expected_purchases, fit_bgnbd, probability_alive
 from .clv import discounted_clv
@@ -54,10 +55,10 @@ def fit_models(summary: Summary) -> FittedModels:
 def score(
     bg: BgNbdParams,
     gg: GammaGammaParams | None,
-    x,
-    t_x,
-    T,
-    monetary,
+    x: ArrayLike,
+    t_x: ArrayLike,
+    T: ArrayLike,
+    monetary: ArrayLike,
     *,
     unit: str,
     horizon_months: int,

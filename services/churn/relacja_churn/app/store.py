@@ -9,24 +9,16 @@ was placed. Same-day orders are merged by the models' ``summarise``.
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
 from datetime import date
 
 import numpy as np
 from sqlalchemy import ColumnElement, and_, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from .tables import aliases, orders
+from ..domain.fitting import Transactions
+from ..tables import aliases, orders
 
-__all__ = ["Transactions", "counted", "load_transactions", "resolve_alias"]
-
-
-@dataclass(frozen=True)
-class Transactions:
-    ids: list[uuid.UUID]  # customer key i ↔ ids[i]
-    customer: np.ndarray
-    day: np.ndarray  # date.toordinal()
-    amount: np.ndarray
+__all__ = ["counted", "load_transactions", "resolve_alias"]
 
 
 def counted(currency: str) -> ColumnElement[bool]:

@@ -12,6 +12,7 @@ customer's first purchase is at time 0 of their own clock and they are observed 
 from __future__ import annotations
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from .bgnbd import BgNbdParams
 from .gamma_gamma import GammaGammaParams
@@ -20,11 +21,11 @@ __all__ = ["simulate_customers"]
 
 
 def simulate_customers(
-    n: int, bg: BgNbdParams, gg: GammaGammaParams | None, T, *, seed: int = 0
+    n: int, bg: BgNbdParams, gg: GammaGammaParams | None, T: ArrayLike, *, seed: int = 0
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """(x, t_x, T, mean repeat value) for n customers; ``T`` is a scalar or n values."""
     rng = np.random.default_rng(seed)
-    T = np.broadcast_to(np.asarray(T, dtype=np.float64), (n,)).copy()
+    times = np.broadcast_to(np.asarray(T, dtype=np.float64), (n,)).copy()
     lam = rng.gamma(bg.r, 1.0 / bg.alpha, n)
     drop = rng.beta(bg.a, bg.b, n)
     x = np.zeros(n)
@@ -33,7 +34,7 @@ def simulate_customers(
     active = np.arange(n)
     while active.size:
         clock[active] += rng.exponential(1.0, active.size) / np.maximum(lam[active], 1e-300)
-        bought = clock[active] <= T[active]
+        bought = clock[active] <= times[active]
         buyers = active[bought]
         x[buyers] += 1
         t_x[buyers] = clock[buyers]
@@ -44,4 +45,4 @@ def simulate_customers(
         nu = rng.gamma(gg.q, 1.0 / gg.gamma, n)
         repeat = x > 0
         monetary[repeat] = rng.gamma(gg.p * x[repeat], 1.0 / (nu[repeat] * x[repeat]))
-    return x, t_x, T, monetary
+    return x, t_x, times, monetary
