@@ -15,7 +15,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictFloat, model_validator
 
 from relacja_contracts.money import Amount, CurrencyCode
-from relacja_servicekit.types import Day, StrictBool
+from relacja_servicekit.types import Day, JsonInteger, StrictBool
 
 from ..domain.models.units import TimeUnit, canonical_unit
 from ..domain.runs import RunStatus
