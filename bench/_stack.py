@@ -31,7 +31,14 @@ __all__ = ["bench_config", "bench_stack", "cpu_seconds", "load_average", "median
 _OFFSET = int(os.environ.get("RELACJA_BENCH_PORT_OFFSET", "0"))
 PORTS = {
     name: port + _OFFSET
-    for name, port in {"gateway": 28080, "customers": 28101, "segmentation": 28102, "orders": 28103, "tickets": 28104, "churn": 28105}.items()
+    for name, port in {
+        "gateway": 28080,
+        "customers": 28101,
+        "segmentation": 28102,
+        "orders": 28103,
+        "tickets": 28104,
+        "churn": 28105,
+    }.items()
 }
 PG_PORT = 55434 + _OFFSET
 BROKER_PORT = 29092 + _OFFSET
@@ -39,7 +46,11 @@ STATE_DIR = REPO_ROOT / ".state" / "bench"
 
 
 def bench_config(
-    services: Iterable[str] | None = None, *, slot: int = 0, state_dir: Path = STATE_DIR, ready_timeout: float | None = None
+    services: Iterable[str] | None = None,
+    *,
+    slot: int = 0,
+    state_dir: Path = STATE_DIR,
+    ready_timeout: float | None = None,
 ) -> StackConfig:
     """The dev profile on the bench ports; ``services`` limits which uvicorn processes run.
     ``slot`` moves every port by 100 × slot, so a benchmark keeping its own stack (and its

@@ -42,9 +42,21 @@ TARGET_P99_MS = 500.0
 def order(customer: uuid.UUID, day: date, amount: Decimal) -> OrderPlacedV1:
     moment = datetime.combine(day, dtime(12), tzinfo=UTC)
     return OrderPlacedV1(
-        customer_id=customer, order_id=uuid.uuid4(), order_number="B-1", status="placed", channel="web",
-        placed_at=moment, currency="PLN", gross_amount=amount, tax_amount=Decimal(0), total_amount=amount,
-        returned_amount=Decimal(0), refunded_amount=Decimal(0), net_amount=amount, cost_amount=None, margin=None,
+        customer_id=customer,
+        order_id=uuid.uuid4(),
+        order_number="B-1",
+        status="placed",
+        channel="web",
+        placed_at=moment,
+        currency="PLN",
+        gross_amount=amount,
+        tax_amount=Decimal(0),
+        total_amount=amount,
+        returned_amount=Decimal(0),
+        refunded_amount=Decimal(0),
+        net_amount=amount,
+        cost_amount=None,
+        margin=None,
         occurred_at=moment,
     )
 
@@ -52,8 +64,12 @@ def order(customer: uuid.UUID, day: date, amount: Decimal) -> OrderPlacedV1:
 async def send(producer: AIOKafkaProducer, payload: OrderPlacedV1, *, wait: bool) -> CloudEvent:
     event = CloudEvent.for_payload(payload, source="/relacja/bench")
     call = producer.send_and_wait if wait else producer.send
-    await call(payload.topic.name, value=payload.model_dump_json().encode(), key=event.subject.encode(),
-               headers=to_kafka_headers(event))
+    await call(
+        payload.topic.name,
+        value=payload.model_dump_json().encode(),
+        key=event.subject.encode(),
+        headers=to_kafka_headers(event),
+    )
     return event
 
 
@@ -79,7 +95,10 @@ async def main(args: argparse.Namespace) -> None:
             while await db.fetchval("SELECT count(*) FROM churn_orders") < n_orders:
                 await asyncio.sleep(1)
             run = (await api.post("/api/v1/churn/models", json={"calibration_end": today.isoformat()})).json()
-            while (card := (await api.get(f"/api/v1/churn/models/{run['id']}")).json())["status"] in ("pending", "running"):
+            while (card := (await api.get(f"/api/v1/churn/models/{run['id']}")).json())["status"] in (
+                "pending",
+                "running",
+            ):
                 await asyncio.sleep(0.5)
             print(f"setup: run {card['status']}, {card['n_customers']} customers, timings {card['timings']}")
 
@@ -109,11 +128,14 @@ async def main(args: argparse.Namespace) -> None:
             fresh = await db.fetchval(
                 "SELECT count(*) FROM churn_scores s JOIN churn_model_runs r ON r.id = s.run_id AND r.active "
                 "WHERE s.customer_id = ANY($1::uuid[]) AND s.last_purchase_on = $2",
-                [c for _, c in sent.values()], today,
+                [c for _, c in sent.values()],
+                today,
             )
             print(f"live: {len(latencies)}/{len(ids)} events applied, {fresh} scores show today's order")
-            print(f"latency event sent → score committed: p50 {median(latencies):.1f} ms  p95 {percentile(latencies, 95):.1f} ms  "
-                  f"p99 {percentile(latencies, 99):.1f} ms  max {max(latencies):.1f} ms  (target p99 ≤ {TARGET_P99_MS:.0f} ms)")
+            print(
+                f"latency event sent → score committed: p50 {median(latencies):.1f} ms  p95 {percentile(latencies, 95):.1f} ms  "
+                f"p99 {percentile(latencies, 99):.1f} ms  max {max(latencies):.1f} ms  (target p99 ≤ {TARGET_P99_MS:.0f} ms)"
+            )
             print(f"load average {load_average()}")
         finally:
             await api.aclose()

@@ -52,8 +52,10 @@ def main() -> None:
     started = time.perf_counter()
     s = synthetic(args.customers, args.seed)
     simulated = time.perf_counter() - started
-    print(f"simulated {len(s):,} customers in {simulated:.1f} s "
-          f"({int((s.x > 0).sum()):,} repeat buyers, {int(s.x.sum()):,} repeat transactions)")
+    print(
+        f"simulated {len(s):,} customers in {simulated:.1f} s "
+        f"({int((s.x > 0).sum()):,} repeat buyers, {int(s.x.sum()):,} repeat transactions)"
+    )
 
     started = time.perf_counter()
     fitted = fit_models(s)
@@ -61,19 +63,28 @@ def main() -> None:
     bg, gg = fitted.bgnbd, fitted.gamma_gamma
     if gg is None:  # fit_models leaves it out when the data cannot support a fit
         raise SystemExit("the Gamma-Gamma model could not be fitted on this sample: too few repeat buyers?")
-    print(f"fit    {fit_seconds:6.2f} s  (BG/NBD {fitted.timings['fit_bgnbd_seconds']:.2f} s on {bg.n_groups:,} distinct rows, "
-          f"Gamma-Gamma {fitted.timings['fit_gamma_gamma_seconds']:.2f} s)")
-    print(f"       BG/NBD r={bg.params.r:.3f} alpha={bg.params.alpha:.3f} a={bg.params.a:.3f} b={bg.params.b:.3f} "
-          f"(true {TRUE_BG.r}, {TRUE_BG.alpha}, {TRUE_BG.a}, {TRUE_BG.b})")
-    print(f"       Gamma-Gamma p={gg.params.p:.3f} q={gg.params.q:.3f} gamma={gg.params.gamma:.3f} "
-          f"(true {TRUE_GG.p}, {TRUE_GG.q}, {TRUE_GG.gamma})")
+    print(
+        f"fit    {fit_seconds:6.2f} s  (BG/NBD {fitted.timings['fit_bgnbd_seconds']:.2f} s on {bg.n_groups:,} distinct rows, "
+        f"Gamma-Gamma {fitted.timings['fit_gamma_gamma_seconds']:.2f} s)"
+    )
+    print(
+        f"       BG/NBD r={bg.params.r:.3f} alpha={bg.params.alpha:.3f} a={bg.params.a:.3f} b={bg.params.b:.3f} "
+        f"(true {TRUE_BG.r}, {TRUE_BG.alpha}, {TRUE_BG.a}, {TRUE_BG.b})"
+    )
+    print(
+        f"       Gamma-Gamma p={gg.params.p:.3f} q={gg.params.q:.3f} gamma={gg.params.gamma:.3f} "
+        f"(true {TRUE_GG.p}, {TRUE_GG.q}, {TRUE_GG.gamma})"
+    )
 
     started = time.perf_counter()
-    result, _ = score(bg.params, gg.params, s.x, s.t_x, s.T, s.monetary,
-                      unit="week", horizon_months=12, monthly_discount_rate=0.01)
+    result, _ = score(
+        bg.params, gg.params, s.x, s.t_x, s.T, s.monetary, unit="week", horizon_months=12, monthly_discount_rate=0.01
+    )
     score_seconds = time.perf_counter() - started
-    print(f"score  {score_seconds:6.2f} s  (customer equity {result.clv.sum():,.0f}; "
-          f"tiers {dict(zip(*np.unique(result.risk_tier, return_counts=True), strict=True))})")
+    print(
+        f"score  {score_seconds:6.2f} s  (customer equity {result.clv.sum():,.0f}; "
+        f"tiers {dict(zip(*np.unique(result.risk_tier, return_counts=True), strict=True))})"
+    )
 
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"peak   {peak_mb:6.0f} MB resident")

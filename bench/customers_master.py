@@ -60,16 +60,217 @@ from ._stack import bench_config, median, percentile
 
 STATE_DIR = REPO_ROOT / ".state" / "bench-a"
 
-GIVEN = ["Anna", "Maria", "Katarzyna", "Małgorzata", "Agnieszka", "Barbara", "Ewa", "Krystyna", "Elżbieta", "Zofia", "Teresa", "Joanna", "Magdalena", "Monika", "Danuta", "Jadwiga", "Aleksandra", "Natalia", "Irena", "Halina", "Beata", "Dorota", "Karolina", "Marta", "Grażyna", "Janina", "Jolanta", "Iwona", "Alicja", "Justyna", "Paulina", "Renata", "Urszula", "Sylwia", "Agata", "Hanna", "Helena", "Wiesława", "Julia", "Bożena", "Izabela", "Patrycja", "Weronika", "Emilia", "Kamila", "Lena", "Zuzanna", "Oliwia", "Piotr", "Krzysztof", "Andrzej", "Tomasz", "Paweł", "Jan", "Michał", "Marcin", "Jakub", "Adam", "Marek", "Łukasz", "Grzegorz", "Mateusz", "Wojciech", "Mariusz", "Dariusz", "Zbigniew", "Jerzy", "Maciej", "Rafał", "Robert", "Kamil", "Józef", "Szymon", "Jacek", "Kacper", "Stanisław", "Ryszard", "Dawid", "Sebastian", "Przemysław", "Bartosz", "Daniel", "Tadeusz", "Filip", "Artur", "Henryk", "Damian", "Roman", "Leszek", "Kazimierz", "Czesław", "Mirosław", "Arkadiusz", "Patryk", "Zdzisław", "Igor", "Antoni", "Bogdan", "Karol"]
-_STEMS = ["Now", "Kowal", "Wiśniew", "Wójc", "Kamiń", "Lewandow", "Zieliń", "Szymań", "Woźniak", "Dąbrow", "Kozłow", "Jankow", "Mazur", "Kwiatkow", "Krawczyk", "Piotrow", "Grabow", "Nowakow", "Pawłow", "Michal", "Adamczyk", "Dudek", "Zając", "Wieczor", "Jabłoń", "Król", "Majew", "Olszew", "Jaworsk", "Wróbl", "Malinow", "Pawlak", "Witkow", "Walczak", "Stępień", "Górsk", "Rutkow", "Michalak", "Sikor", "Ostrow", "Baran", "Duda", "Szewczyk", "Tomaszew", "Pietrzak", "Marciniak", "Wróbel", "Zalew", "Jakubow"]
-_ENDINGS = ["ski", "ska", "cki", "cka", "ak", "ek", "ik", "uk", "czyk", "owicz", "ewicz", "ński", "ńska", "arz", "asz", "ała", "ela", "ota", "uta", "ny", "na", "owy", "owa", "ik", "in", "ek", "ko", "ecki", "ecka"]
+GIVEN = [
+    "Anna",
+    "Maria",
+    "Katarzyna",
+    "Małgorzata",
+    "Agnieszka",
+    "Barbara",
+    "Ewa",
+    "Krystyna",
+    "Elżbieta",
+    "Zofia",
+    "Teresa",
+    "Joanna",
+    "Magdalena",
+    "Monika",
+    "Danuta",
+    "Jadwiga",
+    "Aleksandra",
+    "Natalia",
+    "Irena",
+    "Halina",
+    "Beata",
+    "Dorota",
+    "Karolina",
+    "Marta",
+    "Grażyna",
+    "Janina",
+    "Jolanta",
+    "Iwona",
+    "Alicja",
+    "Justyna",
+    "Paulina",
+    "Renata",
+    "Urszula",
+    "Sylwia",
+    "Agata",
+    "Hanna",
+    "Helena",
+    "Wiesława",
+    "Julia",
+    "Bożena",
+    "Izabela",
+    "Patrycja",
+    "Weronika",
+    "Emilia",
+    "Kamila",
+    "Lena",
+    "Zuzanna",
+    "Oliwia",
+    "Piotr",
+    "Krzysztof",
+    "Andrzej",
+    "Tomasz",
+    "Paweł",
+    "Jan",
+    "Michał",
+    "Marcin",
+    "Jakub",
+    "Adam",
+    "Marek",
+    "Łukasz",
+    "Grzegorz",
+    "Mateusz",
+    "Wojciech",
+    "Mariusz",
+    "Dariusz",
+    "Zbigniew",
+    "Jerzy",
+    "Maciej",
+    "Rafał",
+    "Robert",
+    "Kamil",
+    "Józef",
+    "Szymon",
+    "Jacek",
+    "Kacper",
+    "Stanisław",
+    "Ryszard",
+    "Dawid",
+    "Sebastian",
+    "Przemysław",
+    "Bartosz",
+    "Daniel",
+    "Tadeusz",
+    "Filip",
+    "Artur",
+    "Henryk",
+    "Damian",
+    "Roman",
+    "Leszek",
+    "Kazimierz",
+    "Czesław",
+    "Mirosław",
+    "Arkadiusz",
+    "Patryk",
+    "Zdzisław",
+    "Igor",
+    "Antoni",
+    "Bogdan",
+    "Karol",
+]
+_STEMS = [
+    "Now",
+    "Kowal",
+    "Wiśniew",
+    "Wójc",
+    "Kamiń",
+    "Lewandow",
+    "Zieliń",
+    "Szymań",
+    "Woźniak",
+    "Dąbrow",
+    "Kozłow",
+    "Jankow",
+    "Mazur",
+    "Kwiatkow",
+    "Krawczyk",
+    "Piotrow",
+    "Grabow",
+    "Nowakow",
+    "Pawłow",
+    "Michal",
+    "Adamczyk",
+    "Dudek",
+    "Zając",
+    "Wieczor",
+    "Jabłoń",
+    "Król",
+    "Majew",
+    "Olszew",
+    "Jaworsk",
+    "Wróbl",
+    "Malinow",
+    "Pawlak",
+    "Witkow",
+    "Walczak",
+    "Stępień",
+    "Górsk",
+    "Rutkow",
+    "Michalak",
+    "Sikor",
+    "Ostrow",
+    "Baran",
+    "Duda",
+    "Szewczyk",
+    "Tomaszew",
+    "Pietrzak",
+    "Marciniak",
+    "Wróbel",
+    "Zalew",
+    "Jakubow",
+]
+_ENDINGS = [
+    "ski",
+    "ska",
+    "cki",
+    "cka",
+    "ak",
+    "ek",
+    "ik",
+    "uk",
+    "czyk",
+    "owicz",
+    "ewicz",
+    "ński",
+    "ńska",
+    "arz",
+    "asz",
+    "ała",
+    "ela",
+    "ota",
+    "uta",
+    "ny",
+    "na",
+    "owy",
+    "owa",
+    "ik",
+    "in",
+    "ek",
+    "ko",
+    "ecki",
+    "ecka",
+]
 FAMILY = sorted({f"{stem}{ending}" for stem in _STEMS for ending in _ENDINGS})[:1000]
 TAGS = ["vip", "newsletter", "b2b", "loyalty", "churn-risk", "wholesale", "retail", "partner", "event", "web"]
 STAGES = ["lead", "prospect", "customer", "inactive"]
 COLUMNS = [
-    "id", "kind", "display_name", "given_name", "family_name", "legal_name", "email", "email_normalized", "phone",
-    "addresses", "preferred_language", "birth_date", "lifecycle_stage", "owner_id", "external_id", "company_id",
-    "tags", "custom_attributes", "version", "created_at", "updated_at", "name_key", "search_text", "company_name_key",
+    "id",
+    "kind",
+    "display_name",
+    "given_name",
+    "family_name",
+    "legal_name",
+    "email",
+    "email_normalized",
+    "phone",
+    "addresses",
+    "preferred_language",
+    "birth_date",
+    "lifecycle_stage",
+    "owner_id",
+    "external_id",
+    "company_id",
+    "tags",
+    "custom_attributes",
+    "version",
+    "created_at",
+    "updated_at",
+    "name_key",
+    "search_text",
+    "company_name_key",
 ]
 
 log = logging.getLogger("bench.customers")
@@ -91,10 +292,16 @@ def generate(count: int, seed: int = 7) -> tuple[list[tuple], list[uuid.UUID]]:
         is_company = i < companies
         kind = "company" if is_company else "person"
         if is_company:
-            changes: dict[str, Any] = {"legal_name": f"{rng.choice(FAMILY)} {rng.choice(['Sp. z o.o.', 'S.A.', 'i Synowie', 'Handel', 'Trade'])} {i}"}
+            changes: dict[str, Any] = {
+                "legal_name": f"{rng.choice(FAMILY)} {rng.choice(['Sp. z o.o.', 'S.A.', 'i Synowie', 'Handel', 'Trade'])} {i}"
+            }
         else:
             given, family = rng.choice(GIVEN), rng.choice(FAMILY)
-            changes = {"given_name": given, "family_name": family, "birth_date": date(1950, 1, 1) + timedelta(days=rng.randrange(20000))}
+            changes = {
+                "given_name": given,
+                "family_name": family,
+                "birth_date": date(1950, 1, 1) + timedelta(days=rng.randrange(20000)),
+            }
             if rng.random() < 0.8:
                 changes["email"] = f"{fold(given)}.{fold(family)}.{i}@example.com"
             if rng.random() < 0.3 and company_keys:
@@ -112,11 +319,20 @@ def generate(count: int, seed: int = 7) -> tuple[list[tuple], list[uuid.UUID]]:
         if is_company:
             company_keys.append((customer_id, derived["name_key"]))
         created = start + timedelta(seconds=rng.randrange(span))
-        values = fields | derived | {
-            "id": customer_id, "kind": kind, "version": 1, "created_at": created, "updated_at": created,
-            "company_name_key": company_key if fields.get("company_id") else "",
-            "addresses": json.dumps(fields["addresses"]), "custom_attributes": json.dumps(fields["custom_attributes"]),
-        }
+        values = (
+            fields
+            | derived
+            | {
+                "id": customer_id,
+                "kind": kind,
+                "version": 1,
+                "created_at": created,
+                "updated_at": created,
+                "company_name_key": company_key if fields.get("company_id") else "",
+                "addresses": json.dumps(fields["addresses"]),
+                "custom_attributes": json.dumps(fields["custom_attributes"]),
+            }
+        )
         records.append(tuple(values[c] for c in COLUMNS))
         ids.append(customer_id)
     # Stored in the order they were created, as rows accumulate in a live database.
@@ -166,7 +382,9 @@ class Latencies:
         )
 
 
-async def measure(client: httpx.AsyncClient, name: str, next_url: Callable[[], str], requests: int, warmup: int = 200) -> Latencies:
+async def measure(
+    client: httpx.AsyncClient, name: str, next_url: Callable[[], str], requests: int, warmup: int = 200
+) -> Latencies:
     statuses: dict[int, int] = {}
     samples: list[float] = []
     for i in range(warmup + requests):
@@ -189,6 +407,7 @@ def search_cases(rng: random.Random) -> dict[str, Callable[[], str]]:
     def url(**params: str) -> Callable[[], str]:
         def build() -> str:
             return str(httpx.URL("/api/v1/customers", params={"q": fragment(), **params}))
+
         return build
 
     return {
@@ -196,7 +415,9 @@ def search_cases(rng: random.Random) -> dict[str, Callable[[], str]]:
         "search q + lifecycle_stage=customer": url(lifecycle_stage="customer"),
         "search q + tag=vip + kind=person": url(tag="vip", kind="person"),
         "search q + owner_id": url(owner_id="agent-7"),
-        "search q + created range (2024)": url(created_after="2024-01-01T00:00:00Z", created_before="2025-01-01T00:00:00Z"),
+        "search q + created range (2024)": url(
+            created_after="2024-01-01T00:00:00Z", created_before="2025-01-01T00:00:00Z"
+        ),
         "search q sort=display_name": url(sort="display_name"),
         "search full name 'anna kowalska'": lambda: "/api/v1/customers?q=anna+kowalska",
     }
@@ -238,7 +459,10 @@ async def chunked(lines: list[bytes], size: int = 65536) -> AsyncIterator[bytes]
 async def run_import(client: httpx.AsyncClient, lines: list[bytes]) -> tuple[float, dict]:
     started = time.perf_counter()
     response = await client.post(
-        "/api/v1/customers/imports", content=chunked(lines), headers={"Content-Type": "application/x-ndjson"}, timeout=3600
+        "/api/v1/customers/imports",
+        content=chunked(lines),
+        headers={"Content-Type": "application/x-ndjson"},
+        timeout=3600,
     )
     elapsed = time.perf_counter() - started
     response.raise_for_status()
@@ -294,13 +518,18 @@ async def main(args: argparse.Namespace) -> None:
             results.append(line)
             print(line, flush=True)
         if args.keep:
-            print(f"--keep: the stack stays up (postgres {dsn}, customers {stack.service_url('customers')}); Ctrl+C stops it", flush=True)
+            print(
+                f"--keep: the stack stays up (postgres {dsn}, customers {stack.service_url('customers')}); Ctrl+C stops it",
+                flush=True,
+            )
             await asyncio.Event().wait()
     finally:
         await stack.stop()
-    print("\n# " + f"{platform.node()} {platform.machine()} {os.cpu_count()} CPUs, python {platform.python_version()}, "
-          f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC, customers={args.customers}, load average at the end "
-          f"{' '.join(f'{x:.1f}' for x in os.getloadavg())}")
+    print(
+        "\n# " + f"{platform.node()} {platform.machine()} {os.cpu_count()} CPUs, python {platform.python_version()}, "
+        f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC, customers={args.customers}, load average at the end "
+        f"{' '.join(f'{x:.1f}' for x in os.getloadavg())}"
+    )
     print("\n".join(results))
 
 

@@ -111,9 +111,14 @@ async def main(rate: float, duration: float, warmup: float, http: bool) -> None:
         pool = await asyncpg.create_pool(stack.config.postgres_dsn("relacja_customers"), min_size=10, max_size=40)
         customers_db = await asyncpg.connect(stack.config.postgres_dsn("relacja_customers"))
         seg = await asyncpg.connect(stack.config.postgres_dsn("relacja_segmentation"))
-        client = httpx.AsyncClient(base_url=stack.service_url("customers"), trust_env=False, timeout=10.0,
-                                   limits=httpx.Limits(max_connections=100))
+        client = httpx.AsyncClient(
+            base_url=stack.service_url("customers"),
+            trust_env=False,
+            timeout=10.0,
+            limits=httpx.Limits(max_connections=100),
+        )
         try:
+
             async def via_outbox(tag: str, i: int) -> tuple[str, float]:
                 row = outbox.record(payload(tag, i))
                 # One statement = one transaction; RETURNING reads the clock just before COMMIT.
@@ -122,7 +127,11 @@ async def main(rate: float, duration: float, warmup: float, http: bool) -> None:
 
             async def via_http(tag: str, i: int) -> tuple[str, float]:
                 started = time.time()
-                body = {"kind": "person", "display_name": f"Latency {tag} {i}", "email": f"latency-{tag}-{i}@example.com"}
+                body = {
+                    "kind": "person",
+                    "display_name": f"Latency {tag} {i}",
+                    "email": f"latency-{tag}-{i}@example.com",
+                }
                 response = await client.post("/api/v1/customers", json=body)
                 response.raise_for_status()
                 return response.json()["id"], started
@@ -133,17 +142,26 @@ async def main(rate: float, duration: float, warmup: float, http: bool) -> None:
                 if http:  # customer id -> its registered event's id
                     rows = await customers_db.fetch(
                         "SELECT key, event_id::text FROM outbox_events WHERE key = ANY($1::text[]) AND event_type = $2",
-                        list(started), CustomerRegisteredV1.event_type)
+                        list(started),
+                        CustomerRegisteredV1.event_type,
+                    )
                     started = {r["event_id"]: started[r["key"]] for r in rows}
                 applied = await applied_times(seg, list(started))
                 missing = len(started) - len(applied)
                 if missing:
                     raise RuntimeError(f"{missing} of {len(started)} events not applied within 60 s")
-                published = {r["event_id"]: r["t"] for r in await customers_db.fetch(
-                    "SELECT event_id::text, extract(epoch FROM published_at)::float8 AS t FROM outbox_events "
-                    "WHERE event_id = ANY($1::uuid[])", list(started))}
-                return [((applied[e] - t) * 1000, (published[e] - t) * 1000, (applied[e] - published[e]) * 1000)
-                        for e, t in started.items()]
+                published = {
+                    r["event_id"]: r["t"]
+                    for r in await customers_db.fetch(
+                        "SELECT event_id::text, extract(epoch FROM published_at)::float8 AS t FROM outbox_events "
+                        "WHERE event_id = ANY($1::uuid[])",
+                        list(started),
+                    )
+                }
+                return [
+                    ((applied[e] - t) * 1000, (published[e] - t) * 1000, (applied[e] - published[e]) * 1000)
+                    for e, t in started.items()
+                ]
 
             mode = "POST /api/v1/customers" if http else "outbox INSERTs"
             print(f"warm-up: {warmup:.0f} s at {rate:.0f} events/s ...", flush=True)
@@ -160,15 +178,22 @@ async def main(rate: float, duration: float, warmup: float, http: bool) -> None:
             await pool.close()
 
     start = "request sent" if http else "commit"
-    print(f"\nEnd-to-end latency, {start} -> applied by {CONSUMER}, {len(samples):,} events "
-          f"at {rate:.0f}/s for {duration:.0f} s (target p99 <= {TARGET_P99_MS:.0f} ms):")
+    print(
+        f"\nEnd-to-end latency, {start} -> applied by {CONSUMER}, {len(samples):,} events "
+        f"at {rate:.0f}/s for {duration:.0f} s (target p99 <= {TARGET_P99_MS:.0f} ms):"
+    )
     for column, name in enumerate(("end to end", f"{start} -> published (relay)", "published -> applied (consumer)")):
         values = [sample[column] for sample in samples]
-        print(f"  {name:34s} " + "  ".join(f"p{p}={percentile(values, p):7.1f}" for p in (50, 95, 99))
-              + f"  max={max(values):7.1f}  min={min(values):6.1f} ms")
+        print(
+            f"  {name:34s} "
+            + "  ".join(f"p{p}={percentile(values, p):7.1f}" for p in (50, 95, 99))
+            + f"  max={max(values):7.1f}  min={min(values):6.1f} ms"
+        )
     print(f"  CPU used while measuring ({wall:.0f} s, until the last event was applied), % of one core:")
-    print("    " + ", ".join(f"{part} {100 * (cpu_after[part] - cpu_before.get(part, 0.0)) / wall:.0f}%"
-                           for part in cpu_after))
+    print(
+        "    "
+        + ", ".join(f"{part} {100 * (cpu_after[part] - cpu_before.get(part, 0.0)) / wall:.0f}%" for part in cpu_after)
+    )
     p99 = percentile([sample[0] for sample in samples], 99)
     print(f"  p99 {p99:.0f} ms: " + ("OK" if p99 <= TARGET_P99_MS else "ABOVE TARGET"))
 
@@ -178,7 +203,9 @@ def cli() -> None:
     parser.add_argument("--rate", type=float, default=200.0, help="events per second")
     parser.add_argument("--duration", type=float, default=30.0, help="measured seconds")
     parser.add_argument("--warmup", type=float, default=5.0, help="seconds at the same rate, not counted")
-    parser.add_argument("--http", action="store_true", help="write through POST /api/v1/customers instead of the outbox")
+    parser.add_argument(
+        "--http", action="store_true", help="write through POST /api/v1/customers instead of the outbox"
+    )
     args = parser.parse_args()
     asyncio.run(main(args.rate, args.duration, args.warmup, args.http))
 

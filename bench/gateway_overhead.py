@@ -101,7 +101,9 @@ def wrk(url: str, *, concurrency: int, duration: float, headers: dict[str, str] 
     for name, value in (headers or {}).items():
         command += ["-H", f"{name}: {value}"]
     try:
-        output = subprocess.run([*command, url], capture_output=True, text=True, check=True, timeout=duration + 30).stdout
+        output = subprocess.run(
+            [*command, url], capture_output=True, text=True, check=True, timeout=duration + 30
+        ).stdout
     finally:
         os.unlink(script.name)
     report = json.loads(output.strip().splitlines()[-1])
@@ -118,14 +120,19 @@ def wrk(url: str, *, concurrency: int, duration: float, headers: dict[str, str] 
 def httpx_alone(url: str, *, concurrency: int, duration: float, transport: str) -> float:
     output = subprocess.run(
         [sys.executable, "-c", HTTPX_LOAD, url, str(concurrency), str(duration), transport],
-        capture_output=True, text=True, check=True, timeout=duration + 30,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=duration + 30,
     ).stdout
     report = json.loads(output.strip().splitlines()[-1])
     return report["requests"] / report["seconds"]
 
 
 def show(label: str, result: dict[str, float]) -> None:
-    print(f"  {label:<28} {result['rps']:>8.0f} req/s   p50 {result['p50_ms']:6.2f} ms   p95 {result['p95_ms']:6.2f} ms   p99 {result['p99_ms']:6.2f} ms")
+    print(
+        f"  {label:<28} {result['rps']:>8.0f} req/s   p50 {result['p50_ms']:6.2f} ms   p95 {result['p95_ms']:6.2f} ms   p99 {result['p99_ms']:6.2f} ms"
+    )
 
 
 async def run(args: argparse.Namespace) -> dict[str, object]:
@@ -140,7 +147,9 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
         token = stack.token(["admin"])
         auth = {"Authorization": f"Bearer {token}"}
         async with httpx.AsyncClient(base_url=stack.gateway_url, headers=auth, timeout=10, trust_env=False) as client:
-            created = await client.post("/api/v1/customers", json={"kind": "person", "display_name": "Bench Mark", "email": "bench@example.com"})
+            created = await client.post(
+                "/api/v1/customers", json={"kind": "person", "display_name": "Bench Mark", "email": "bench@example.com"}
+            )
             created.raise_for_status()
             customer_id = created.json()["id"]
             missing: list[dict[str, str]] = []
@@ -174,7 +183,9 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
         show("through the gateway", through_1)
         print("the proxy's client alone (its own process)")
         httpx_rps = httpx_alone(direct_url, concurrency=args.concurrency, duration=args.duration, transport="gateway")
-        httpcore_rps = httpx_alone(direct_url, concurrency=args.concurrency, duration=args.duration, transport="httpcore")
+        httpcore_rps = httpx_alone(
+            direct_url, concurrency=args.concurrency, duration=args.duration, transport="httpcore"
+        )
         print(f"  {'gateway client → customers':<28} {httpx_rps:>8.0f} req/s   (httpx over aiohttp)")
         print(f"  {'plain httpx → customers':<28} {httpcore_rps:>8.0f} req/s   (httpx over httpcore, for comparison)")
         print("customer 360")
@@ -190,11 +201,15 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
     added_p50_unloaded = through_1["p50_ms"] - direct_1["p50_ms"]
     print("\nsummary (median over rounds)")
     print(f"  throughput through the gateway: {share:.0%} of direct (target ≥ {TARGET_SHARE:.0%})")
-    print(f"  added p50 at concurrency {args.concurrency}: {added_p50:.2f} ms; unloaded: {added_p50_unloaded:.2f} ms (target ≤ {TARGET_ADDED_P50_MS:g} ms)")
+    print(
+        f"  added p50 at concurrency {args.concurrency}: {added_p50:.2f} ms; unloaded: {added_p50_unloaded:.2f} ms (target ≤ {TARGET_ADDED_P50_MS:g} ms)"
+    )
     print(
         f"  proxy client alone: {httpx_rps:.0f} req/s (plain httpx {httpcore_rps:.0f}) vs wrk direct {median([d['rps'] for d, _ in rounds]):.0f} req/s"
     )
-    print(f"  customer 360 p95: {view_1['p95_ms']:.2f} ms (c=1), {view_n['p95_ms']:.2f} ms (c={args.concurrency}) (target ≤ {TARGET_360_P95_MS:g} ms)")
+    print(
+        f"  customer 360 p95: {view_1['p95_ms']:.2f} ms (c=1), {view_n['p95_ms']:.2f} ms (c={args.concurrency}) (target ≤ {TARGET_360_P95_MS:g} ms)"
+    )
     return {
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}",

@@ -84,14 +84,20 @@ async def main(idle: float) -> None:
     parts = sorted({u.part for u in usages}, key=[u.part for u in usages].index)
     for part in parts:
         mine = [u for u in usages if u.part == part]
-        print(f"  {part:13s} {len(mine):4d} pr {sum(u.rss for u in mine) / MB:8.1f} "
-              f"{sum(u.pss or 0 for u in mine) / MB:8.1f} {sum(u.uss or 0 for u in mine) / MB:8.1f}")
+        print(
+            f"  {part:13s} {len(mine):4d} pr {sum(u.rss for u in mine) / MB:8.1f} "
+            f"{sum(u.pss or 0 for u in mine) / MB:8.1f} {sum(u.uss or 0 for u in mine) / MB:8.1f}"
+        )
     total_rss = sum(u.rss for u in usages) / MB
     total_pss = sum(u.pss or 0 for u in usages) / MB
-    print(f"  {'TOTAL':13s} {len(usages):4d} pr {total_rss:8.1f} {total_pss:8.1f} "
-          f"{sum(u.uss or 0 for u in usages) / MB:8.1f}")
-    print("\n  CPU while idle, % of one core: " + ", ".join(
-        f"{part} {100 * (cpu_after[part] - cpu_before.get(part, 0.0)) / idle:.1f}%" for part in cpu_after))
+    print(
+        f"  {'TOTAL':13s} {len(usages):4d} pr {total_rss:8.1f} {total_pss:8.1f} "
+        f"{sum(u.uss or 0 for u in usages) / MB:8.1f}"
+    )
+    print(
+        "\n  CPU while idle, % of one core: "
+        + ", ".join(f"{part} {100 * (cpu_after[part] - cpu_before.get(part, 0.0)) / idle:.1f}%" for part in cpu_after)
+    )
     verdict = "OK" if total_pss <= TARGET_MB else "ABOVE TARGET"
     print(f"\n  total PSS {total_pss:,.0f} MB, RSS {total_rss:,.0f} MB (target <= {TARGET_MB:,.0f} MB, PSS): {verdict}")
 

@@ -78,19 +78,31 @@ async def seed_customers(dsn: str, count: int) -> list[uuid.UUID]:
     ids = [uuid.uuid4() for _ in range(count)]
     conn = await asyncpg.connect(dsn)
     try:
-        await conn.copy_records_to_table("known_customers", columns=["customer_id", "external_id", "state"],
-                                         records=[(cid, f"bench-{n}", "active") for n, cid in enumerate(ids)])
+        await conn.copy_records_to_table(
+            "known_customers",
+            columns=["customer_id", "external_id", "state"],
+            records=[(cid, f"bench-{n}", "active") for n, cid in enumerate(ids)],
+        )
     finally:
         await conn.close()
     return ids
 
 
 def order_body(rng: random.Random, customers: list[uuid.UUID], skus: list[str]) -> dict:
-    return {"customer_id": str(rng.choice(customers)), "channel": "web", "currency": "PLN",
-            "lines": [{"sku": rng.choice(skus), "quantity": 2}, {"sku": rng.choice(skus), "quantity": 1, "discount_percent": "10"}]}
+    return {
+        "customer_id": str(rng.choice(customers)),
+        "channel": "web",
+        "currency": "PLN",
+        "lines": [
+            {"sku": rng.choice(skus), "quantity": 2},
+            {"sku": rng.choice(skus), "quantity": 1, "discount_percent": "10"},
+        ],
+    }
 
 
-async def paced(client: httpx.AsyncClient, rate: float, seconds: float, customers: list[uuid.UUID], skus: list[str]) -> dict:
+async def paced(
+    client: httpx.AsyncClient, rate: float, seconds: float, customers: list[uuid.UUID], skus: list[str]
+) -> dict:
     """Start request *i* at ``start + i / rate`` (open loop), each in its own task created
     at its time (thousands of waiting tasks would make the client itself the bottleneck)."""
     rng = random.Random(1)
@@ -113,23 +125,51 @@ async def paced(client: httpx.AsyncClient, rate: float, seconds: float, customer
         await asyncio.sleep(max(0.0, at - time.perf_counter()))
         tasks.append(asyncio.create_task(one(at)))
     await asyncio.gather(*tasks)
-    return {"requests": len(latencies), "errors": errors, "p50": percentile(latencies, 50), "p95": percentile(latencies, 95),
-            "p99": percentile(latencies, 99), "max": max(latencies)}
+    return {
+        "requests": len(latencies),
+        "errors": errors,
+        "p50": percentile(latencies, 50),
+        "p95": percentile(latencies, 95),
+        "p99": percentile(latencies, 99),
+        "max": max(latencies),
+    }
 
 
-def sustained(url: str, token: str, customers: list[uuid.UUID], skus: list[str], concurrency: int, seconds: float) -> dict:
-    script = WRK_SCRIPT % {"customers": ",".join(f'"{c}"' for c in customers[:2000]), "skus": ",".join(f'"{s}"' for s in skus)}
+def sustained(
+    url: str, token: str, customers: list[uuid.UUID], skus: list[str], concurrency: int, seconds: float
+) -> dict:
+    script = WRK_SCRIPT % {
+        "customers": ",".join(f'"{c}"' for c in customers[:2000]),
+        "skus": ",".join(f'"{s}"' for s in skus),
+    }
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as handle:
         handle.write(script)
-    command = ["wrk", "-t1", f"-c{concurrency}", f"-d{seconds:g}s", "--timeout", "5s", "-s", handle.name,
-               "-H", f"Authorization: Bearer {token}", url + "/api/v1/orders"]
+    command = [
+        "wrk",
+        "-t1",
+        f"-c{concurrency}",
+        f"-d{seconds:g}s",
+        "--timeout",
+        "5s",
+        "-s",
+        handle.name,
+        "-H",
+        f"Authorization: Bearer {token}",
+        url + "/api/v1/orders",
+    ]
     try:
         output = subprocess.run(command, capture_output=True, text=True, check=True, timeout=seconds + 60).stdout
     finally:
         os.unlink(handle.name)
     report = json.loads(output.strip().splitlines()[-1])
-    return {"rps": report["requests"] / report["seconds"], "p50": report["p50"] / 1000, "p99": report["p99"] / 1000,
-            "errors": report["errors"], "non2xx": report["non2xx"], "requests": report["requests"]}
+    return {
+        "rps": report["requests"] / report["seconds"],
+        "p50": report["p50"] / 1000,
+        "p99": report["p99"] / 1000,
+        "errors": report["errors"],
+        "non2xx": report["non2xx"],
+        "requests": report["requests"],
+    }
 
 
 async def import_body(rows: int, customers: int, skus: list[str], run: str) -> AsyncIterator[bytes]:
@@ -139,12 +179,23 @@ async def import_body(rows: int, customers: int, skus: list[str], run: str) -> A
     size = 0
     for n in range(rows):
         quantity = rng.randint(1, 3)
-        line = json.dumps({
-            "external_id": f"{run}-{n}", "customer_external_id": f"bench-{rng.randrange(customers)}",
-            "placed_at": (base + timedelta(minutes=n)).isoformat(), "total_amount": f"{quantity * 10 + 5 + 3:.2f}", "currency": "PLN",
-            "channel": "store", "lines": [{"sku": rng.choice(skus), "quantity": quantity, "unit_price": "10.00", "unit_cost": "6.00"},
-                                          {"sku": rng.choice(skus), "quantity": 1, "unit_price": "5.00"}],
-        }) + "\n"
+        line = (
+            json.dumps(
+                {
+                    "external_id": f"{run}-{n}",
+                    "customer_external_id": f"bench-{rng.randrange(customers)}",
+                    "placed_at": (base + timedelta(minutes=n)).isoformat(),
+                    "total_amount": f"{quantity * 10 + 5 + 3:.2f}",
+                    "currency": "PLN",
+                    "channel": "store",
+                    "lines": [
+                        {"sku": rng.choice(skus), "quantity": quantity, "unit_price": "10.00", "unit_cost": "6.00"},
+                        {"sku": rng.choice(skus), "quantity": 1, "unit_price": "5.00"},
+                    ],
+                }
+            )
+            + "\n"
+        )
         buffer.append(line)
         size += len(line)
         if size >= 65536:
@@ -185,12 +236,23 @@ async def import_only(args: argparse.Namespace) -> None:
             skus = []
             for n in range(20):
                 sku = f"BENCH-{n:03d}"
-                created = await service.post("/api/v1/products", json={"sku": sku, "name": f"Product {n}", "category": f"cat-{n % 4}",
-                                                                        "list_price": f"{10 + n}.99", "unit_cost": f"{5 + n}.50",
-                                                                        "tax_rate": "0.23", "currency": "PLN"})
+                created = await service.post(
+                    "/api/v1/products",
+                    json={
+                        "sku": sku,
+                        "name": f"Product {n}",
+                        "category": f"cat-{n % 4}",
+                        "list_price": f"{10 + n}.99",
+                        "unit_cost": f"{5 + n}.50",
+                        "tax_rate": "0.23",
+                        "currency": "PLN",
+                    },
+                )
                 created.raise_for_status()
                 skus.append(sku)
-            chunks = [chunk async for chunk in import_body(args.import_rows, args.customers, skus, uuid.uuid4().hex[:6])]
+            chunks = [
+                chunk async for chunk in import_body(args.import_rows, args.customers, skus, uuid.uuid4().hex[:6])
+            ]
 
             async def body() -> AsyncIterator[bytes]:
                 for chunk in chunks:
@@ -198,18 +260,31 @@ async def import_only(args: argparse.Namespace) -> None:
 
             before = cpu_seconds(stack.config.state_dir)
             started = time.perf_counter()
-            response = await service.post("/api/v1/orders/imports", content=body(), headers={"Content-Type": "application/x-ndjson"})
+            response = await service.post(
+                "/api/v1/orders/imports", content=body(), headers={"Content-Type": "application/x-ndjson"}
+            )
             ended = time.perf_counter()
             response.raise_for_status()
             job = response.json()
-            used = {part: seconds - before.get(part, 0.0) for part, seconds in cpu_seconds(stack.config.state_dir).items()}
-        print(f"import only (orders API process alone, relay off), {args.import_rows} orders (NDJSON, 2 lines each, body built "
-              f"beforehand): {ended - started:.1f} s = {args.import_rows / (ended - started):.0f} orders/s "
-              f"(created {job['rows_created']}, failed {job['rows_failed']}) ({load_average()})", flush=True)
-        print("  CPU seconds during the import: " + ", ".join(f"{part} {seconds:.1f}" for part, seconds in sorted(used.items())), flush=True)
+            used = {
+                part: seconds - before.get(part, 0.0) for part, seconds in cpu_seconds(stack.config.state_dir).items()
+            }
+        print(
+            f"import only (orders API process alone, relay off), {args.import_rows} orders (NDJSON, 2 lines each, body built "
+            f"beforehand): {ended - started:.1f} s = {args.import_rows / (ended - started):.0f} orders/s "
+            f"(created {job['rows_created']}, failed {job['rows_failed']}) ({load_average()})",
+            flush=True,
+        )
+        print(
+            "  CPU seconds during the import: "
+            + ", ".join(f"{part} {seconds:.1f}" for part, seconds in sorted(used.items())),
+            flush=True,
+        )
 
         engine = create_async_engine(stack.database_url("orders"))
-        relay = asyncio.create_task(OutboxRelay(engine, stack.bootstrap_servers, RelaySettings(), name="bench-worker-relay").run())
+        relay = asyncio.create_task(
+            OutboxRelay(engine, stack.bootstrap_servers, RelaySettings(), name="bench-worker-relay").run()
+        )
         try:
             relay_started = time.perf_counter()
             drained = await outbox_empty(dsn)
@@ -219,8 +294,10 @@ async def import_only(args: argparse.Namespace) -> None:
                 await relay
             await engine.dispose()
     seconds = drained - relay_started
-    print(f"  then one relay (worker role) published the {job['rows_created']} events in {seconds:.1f} s = "
-          f"{job['rows_created'] / seconds:.0f} events/s ({load_average()})")
+    print(
+        f"  then one relay (worker role) published the {job['rows_created']} events in {seconds:.1f} s = "
+        f"{job['rows_created'] / seconds:.0f} events/s ({load_average()})"
+    )
 
 
 async def main(args: argparse.Namespace) -> None:
@@ -240,40 +317,65 @@ async def main(args: argparse.Namespace) -> None:
         dsn = stack.config.postgres_dsn("relacja_orders")
         customers = await seed_customers(dsn, args.customers)
         token = stack.token(["orders:read", "orders:write"])
-        async with httpx.AsyncClient(base_url=stack.gateway_url, headers={"Authorization": f"Bearer {token}"}, timeout=30,
-                                     limits=httpx.Limits(max_connections=100), trust_env=False) as gateway:
+        async with httpx.AsyncClient(
+            base_url=stack.gateway_url,
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=30,
+            limits=httpx.Limits(max_connections=100),
+            trust_env=False,
+        ) as gateway:
             skus = []
             for n in range(20):
                 sku = f"BENCH-{n:03d}"
-                created = await gateway.post("/api/v1/products", json={"sku": sku, "name": f"Product {n}", "category": f"cat-{n % 4}",
-                                                                        "list_price": f"{10 + n}.99", "unit_cost": f"{5 + n}.50",
-                                                                        "tax_rate": "0.23", "currency": "PLN"})
+                created = await gateway.post(
+                    "/api/v1/products",
+                    json={
+                        "sku": sku,
+                        "name": f"Product {n}",
+                        "category": f"cat-{n % 4}",
+                        "list_price": f"{10 + n}.99",
+                        "unit_cost": f"{5 + n}.50",
+                        "tax_rate": "0.23",
+                        "currency": "PLN",
+                    },
+                )
                 created.raise_for_status()
                 skus.append(sku)
             await paced(gateway, 50, 4, customers, skus)  # warm-up: connections, plans, caches
             result = await paced(gateway, args.paced_rate, args.paced_seconds, customers, skus)
-            report(f"paced {args.paced_rate:.0f} orders/s for {args.paced_seconds:.0f} s through the gateway: {result['requests']} orders, "
-                   f"{result['errors']} errors; latency p50 {result['p50']:.1f} ms, p95 {result['p95']:.1f} ms, p99 {result['p99']:.1f} ms, "
-                   f"max {result['max']:.1f} ms ({load_average()})")
+            report(
+                f"paced {args.paced_rate:.0f} orders/s for {args.paced_seconds:.0f} s through the gateway: {result['requests']} orders, "
+                f"{result['errors']} errors; latency p50 {result['p50']:.1f} ms, p95 {result['p95']:.1f} ms, p99 {result['p99']:.1f} ms, "
+                f"max {result['max']:.1f} ms ({load_average()})"
+            )
         result = sustained(stack.gateway_url, token, customers, skus, args.concurrency, args.sustained_seconds)
-        report(f"sustained (wrk, {args.concurrency} connections, {args.sustained_seconds:.0f} s) through the gateway: "
-               f"{result['rps']:.0f} orders/s, p50 {result['p50']:.1f} ms, p99 {result['p99']:.1f} ms, "
-               f"{result['requests']} requests, {result['non2xx']} non-2xx, {result['errors']} socket errors ({load_average()})")
+        report(
+            f"sustained (wrk, {args.concurrency} connections, {args.sustained_seconds:.0f} s) through the gateway: "
+            f"{result['rps']:.0f} orders/s, p50 {result['p50']:.1f} ms, p99 {result['p99']:.1f} ms, "
+            f"{result['requests']} requests, {result['non2xx']} non-2xx, {result['errors']} socket errors ({load_average()})"
+        )
         await outbox_empty(dsn)
 
         async with httpx.AsyncClient(base_url=stack.service_url("orders"), timeout=3600, trust_env=False) as service:
             started = time.perf_counter()
-            response = await service.post("/api/v1/orders/imports", content=import_body(args.import_rows, args.customers, skus, uuid.uuid4().hex[:6]),
-                                          headers={"Content-Type": "application/x-ndjson"})
+            response = await service.post(
+                "/api/v1/orders/imports",
+                content=import_body(args.import_rows, args.customers, skus, uuid.uuid4().hex[:6]),
+                headers={"Content-Type": "application/x-ndjson"},
+            )
             ended = time.perf_counter()
             response.raise_for_status()
             job = response.json()
             drained = await outbox_empty(dsn)
-        report(f"import {args.import_rows} orders (NDJSON, 2 lines each, streamed): {ended - started:.1f} s = "
-               f"{args.import_rows / (ended - started):.0f} orders/s (created {job['rows_created']}, failed {job['rows_failed']}) "
-               f"({load_average()})")
-        report(f"their {job['rows_created']} OrderPlacedV1 events all published {drained - started:.1f} s after the import started, "
-               f"{drained - ended:.1f} s after it ended")
+        report(
+            f"import {args.import_rows} orders (NDJSON, 2 lines each, streamed): {ended - started:.1f} s = "
+            f"{args.import_rows / (ended - started):.0f} orders/s (created {job['rows_created']}, failed {job['rows_failed']}) "
+            f"({load_average()})"
+        )
+        report(
+            f"their {job['rows_created']} OrderPlacedV1 events all published {drained - started:.1f} s after the import started, "
+            f"{drained - ended:.1f} s after it ended"
+        )
     print("\n# " + f"{os.cpu_count()} CPUs, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {load_average()}")
     print("\n".join(results))
 
@@ -286,7 +388,9 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--sustained-seconds", type=float, default=30)
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--import-rows", type=int, default=1_000_000)
-    parser.add_argument("--import-only", action="store_true", help="only the import, with only the orders service running")
+    parser.add_argument(
+        "--import-only", action="store_true", help="only the import, with only the orders service running"
+    )
     return parser.parse_args()
 
 

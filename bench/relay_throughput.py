@@ -83,7 +83,9 @@ def replays() -> float:
     return REGISTRY.get_sample_value("relacja_outbox_replays_total") or 0.0
 
 
-async def one_run(engine: AsyncEngine, conn: asyncpg.Connection, bootstrap: str, rows: list[tuple], batch_size: int) -> float:
+async def one_run(
+    engine: AsyncEngine, conn: asyncpg.Connection, bootstrap: str, rows: list[tuple], batch_size: int
+) -> float:
     """Drain ``rows`` with a fresh relay; returns events/s."""
     replays_before = replays()
     await conn.execute("TRUNCATE outbox_events, relay_watermarks RESTART IDENTITY")
@@ -102,7 +104,10 @@ async def one_run(engine: AsyncEngine, conn: asyncpg.Connection, bootstrap: str,
         with contextlib.suppress(asyncio.CancelledError):
             await task
         if replays() > replays_before:
-            print(f"  !! the relay replayed the outbox {replays() - replays_before:.0f} time(s) during this run", flush=True)
+            print(
+                f"  !! the relay replayed the outbox {replays() - replays_before:.0f} time(s) during this run",
+                flush=True,
+            )
     return (len(rows) - 1) / (float(last) - committed)
 
 
@@ -113,7 +118,9 @@ async def main(events: int, batch_sizes: list[int], runs: int, profile: bool) ->
         admin = await asyncpg.connect(stack.postgres_dsn)
         await admin.execute(f'CREATE DATABASE "{DATABASE}"')
         await admin.close()
-        engine = create_async_engine(stack.config.postgres_dsn(DATABASE).replace("postgresql://", "postgresql+asyncpg://"))
+        engine = create_async_engine(
+            stack.config.postgres_dsn(DATABASE).replace("postgresql://", "postgresql+asyncpg://")
+        )
         conn = await asyncpg.connect(stack.config.postgres_dsn(DATABASE))
         try:
             async with engine.begin() as ddl:
@@ -123,7 +130,9 @@ async def main(events: int, batch_sizes: list[int], runs: int, profile: bool) ->
                 for run in range(1, runs + 1):
                     rate = await one_run(engine, conn, stack.bootstrap_servers, rows, batch_size)
                     results.setdefault(batch_size, []).append(rate)
-                    print(f"batch_size={batch_size:5d} run {run}: {rate:8,.0f} events/s  ({load_average()})", flush=True)
+                    print(
+                        f"batch_size={batch_size:5d} run {run}: {rate:8,.0f} events/s  ({load_average()})", flush=True
+                    )
             if profile:
                 profiler = cProfile.Profile()
                 profiler.enable()
@@ -137,12 +146,16 @@ async def main(events: int, batch_sizes: list[int], runs: int, profile: bool) ->
             await conn.close()
             await engine.dispose()
 
-    print(f"\nRelay throughput, {events:,} CustomerRegisteredV1 events, one relay, median of {runs} runs "
-          f"(target >= {TARGET:,.0f} events/s):")
+    print(
+        f"\nRelay throughput, {events:,} CustomerRegisteredV1 events, one relay, median of {runs} runs "
+        f"(target >= {TARGET:,.0f} events/s):"
+    )
     for batch_size, rates in results.items():
         verdict = "OK" if median(rates) >= TARGET else "BELOW TARGET"
-        print(f"  batch_size={batch_size:5d}: median {median(rates):8,.0f} events/s "
-              f"(min {min(rates):,.0f}, max {max(rates):,.0f})  {verdict}")
+        print(
+            f"  batch_size={batch_size:5d}: median {median(rates):8,.0f} events/s "
+            f"(min {min(rates):,.0f}, max {max(rates):,.0f})  {verdict}"
+        )
 
 
 def cli() -> None:

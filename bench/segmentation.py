@@ -65,8 +65,15 @@ from relacja_servicekit.pagination import encode_cursor
 from ._stack import bench_stack, load_average, median, percentile
 
 SEGMENTS: dict[str, dict[str, Any]] = {
-    "bench-high-value": {"and": [{"field": "abc_class", "op": "in", "value": ["A", "B"]}, {"consent": "email_marketing"}]},
-    "bench-win-back": {"and": [{"field": "rfm_segment", "op": "in", "value": ["at_risk", "cannot_lose_them", "hibernating"]}, {"not": {"tag": "do-not-contact"}}]},
+    "bench-high-value": {
+        "and": [{"field": "abc_class", "op": "in", "value": ["A", "B"]}, {"consent": "email_marketing"}]
+    },
+    "bench-win-back": {
+        "and": [
+            {"field": "rfm_segment", "op": "in", "value": ["at_risk", "cannot_lose_them", "hibernating"]},
+            {"not": {"tag": "do-not-contact"}},
+        ]
+    },
     "bench-broad": {"or": [{"field": "purchases", "op": "gte", "value": 2}, {"tag": "vip"}]},
 }
 
@@ -183,11 +190,20 @@ async def main(args: argparse.Namespace) -> None:
                 f"changes {result['changes']}, segments {result['segments_refreshed']}  ({load_average()})",
                 flush=True,
             )
-        sizes = [f"{name}={(await api.get(f'/api/v1/segmentation/segments/{sid}')).json()['members']:,}" for name, sid in segment_ids.items()]
+        sizes = [
+            f"{name}={(await api.get(f'/api/v1/segmentation/segments/{sid}')).json()['members']:,}"
+            for name, sid in segment_ids.items()
+        ]
         print("  segment sizes: " + ", ".join(sizes), flush=True)
 
         # Live order events.
-        ids = [r["customer_id"] for r in await conn.fetch("SELECT customer_id FROM bench_customers WHERE n = ANY($1::int[])", random.sample(range(args.customers), args.live_events))]
+        ids = [
+            r["customer_id"]
+            for r in await conn.fetch(
+                "SELECT customer_id FROM bench_customers WHERE n = ANY($1::int[])",
+                random.sample(range(args.customers), args.live_events),
+            )
+        ]
         producer = AIOKafkaProducer(**producer_options(stack.bootstrap_servers))
         await producer.start()
         latencies = []
@@ -211,7 +227,9 @@ async def main(args: argparse.Namespace) -> None:
         for i in range(args.requests + 20):
             cursor = encode_cursor([uuid.UUID(int=random.getrandbits(128))], "customer_id")
             started = time.perf_counter()
-            response = await api.get(f"/api/v1/segmentation/segments/{broad}/members", params={"limit": 100, "cursor": cursor})
+            response = await api.get(
+                f"/api/v1/segmentation/segments/{broad}/members", params={"limit": 100, "cursor": cursor}
+            )
             response.raise_for_status()
             if i >= 20:
                 times.append((time.perf_counter() - started) * 1000)
@@ -240,18 +258,31 @@ async def live_orders_from_commit(stack, seg_conn: asyncpg.Connection, customer_
     orders_db = await asyncpg.connect(stack.database_url("orders").replace("+asyncpg", ""))
     try:
         await orders_db.copy_records_to_table(
-            "known_customers", columns=["customer_id", "external_id", "state"],
+            "known_customers",
+            columns=["customer_id", "external_id", "state"],
             records=[(cid, f"bench-live-{n}", "active") for n, cid in enumerate(customer_ids)],
         )
     finally:
         await orders_db.close()
     latencies = []
     async with httpx.AsyncClient(base_url=stack.service_url("orders"), timeout=30) as orders:
-        product = {"sku": "BENCH-LIVE", "name": "Live", "category": "bench", "list_price": "123.45", "unit_cost": "80.00",
-                   "tax_rate": "0.23", "currency": "PLN"}
+        product = {
+            "sku": "BENCH-LIVE",
+            "name": "Live",
+            "category": "bench",
+            "list_price": "123.45",
+            "unit_cost": "80.00",
+            "tax_rate": "0.23",
+            "currency": "PLN",
+        }
         (await orders.post("/api/v1/products", json=product)).raise_for_status()
         for n, customer_id in enumerate([*customer_ids[:10], *customer_ids]):  # the first 10: warm-up
-            body = {"customer_id": str(customer_id), "channel": "web", "currency": "PLN", "lines": [{"sku": "BENCH-LIVE", "quantity": 1}]}
+            body = {
+                "customer_id": str(customer_id),
+                "channel": "web",
+                "currency": "PLN",
+                "lines": [{"sku": "BENCH-LIVE", "quantity": 1}],
+            }
             response = await orders.post("/api/v1/orders", json=body)
             response.raise_for_status()
             committed = time.perf_counter()
@@ -265,13 +296,30 @@ async def publish_order(producer: AIOKafkaProducer, customer_id: uuid.UUID) -> u
     now = datetime.now(UTC)
     gross = Decimal("123.45")
     payload = OrderPlacedV1(
-        customer_id=customer_id, order_id=uuid.uuid4(), order_number="B-1", status="placed", channel="web", placed_at=now,
-        currency="PLN", gross_amount=gross, tax_amount=Decimal("28.39"), total_amount=gross + Decimal("28.39"),
-        returned_amount=Decimal(0), refunded_amount=Decimal(0), net_amount=gross, cost_amount=Decimal("80.00"),
-        margin=gross - Decimal("80.00"), occurred_at=now,
+        customer_id=customer_id,
+        order_id=uuid.uuid4(),
+        order_number="B-1",
+        status="placed",
+        channel="web",
+        placed_at=now,
+        currency="PLN",
+        gross_amount=gross,
+        tax_amount=Decimal("28.39"),
+        total_amount=gross + Decimal("28.39"),
+        returned_amount=Decimal(0),
+        refunded_amount=Decimal(0),
+        net_amount=gross,
+        cost_amount=Decimal("80.00"),
+        margin=gross - Decimal("80.00"),
+        occurred_at=now,
     )
     event = CloudEvent.for_payload(payload, source="/relacja/bench")
-    await producer.send_and_wait(payload.topic.name, value=payload.model_dump_json().encode(), key=event.subject.encode(), headers=to_kafka_headers(event))
+    await producer.send_and_wait(
+        payload.topic.name,
+        value=payload.model_dump_json().encode(),
+        key=event.subject.encode(),
+        headers=to_kafka_headers(event),
+    )
     return payload.order_id
 
 

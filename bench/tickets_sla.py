@@ -103,7 +103,8 @@ async def load(conn: asyncpg.Connection, tickets: int, open_tickets: int) -> Non
                              ELSE now() - interval '4 days' - random() * interval '720 days' END AS o
               FROM generate_series(1, $2::int) g) s
         """,
-        POLICY_ID, tickets,
+        POLICY_ID,
+        tickets,
     )
     # Clocks: resolution runs for active, unpaused tickets (due = next_due_at); first response is met.
     await conn.execute(
@@ -128,11 +129,18 @@ async def load(conn: asyncpg.Connection, tickets: int, open_tickets: int) -> Non
         "SELECT count(*) AS tickets, count(*) FILTER (WHERE status IN ('new','open','pending_customer')) AS active FROM tickets"
     )
     assert counts is not None  # an aggregate without GROUP BY returns one row
-    log.info("loaded %d tickets (%d active) and %d clocks in %.0f s", counts["tickets"], counts["active"],
-             await conn.fetchval("SELECT count(*) FROM sla_clocks"), time.perf_counter() - started)
+    log.info(
+        "loaded %d tickets (%d active) and %d clocks in %.0f s",
+        counts["tickets"],
+        counts["active"],
+        await conn.fetchval("SELECT count(*) FROM sla_clocks"),
+        time.perf_counter() - started,
+    )
 
 
-async def measure(client: httpx.AsyncClient, name: str, next_url: Callable[[], str], requests: int, warmup: int = 100) -> str:
+async def measure(
+    client: httpx.AsyncClient, name: str, next_url: Callable[[], str], requests: int, warmup: int = 100
+) -> str:
     statuses: dict[int, int] = {}
     samples: list[float] = []
     for i in range(warmup + requests):
@@ -145,8 +153,10 @@ async def measure(client: httpx.AsyncClient, name: str, next_url: Callable[[], s
             raise RuntimeError(f"{url}: {response.status_code} {response.text[:300]}")
         if i >= warmup:
             samples.append(elapsed)
-    return (f"{name:<40} n={len(samples):>5}  p50 {median(samples):6.2f} ms  p95 {percentile(samples, 95):6.2f} ms  "
-            f"p99 {percentile(samples, 99):6.2f} ms  max {max(samples):7.2f} ms")
+    return (
+        f"{name:<40} n={len(samples):>5}  p50 {median(samples):6.2f} ms  p95 {percentile(samples, 95):6.2f} ms  "
+        f"p99 {percentile(samples, 99):6.2f} ms  max {max(samples):7.2f} ms"
+    )
 
 
 async def latencies(base_url: str, requests: int) -> list[str]:
@@ -157,13 +167,35 @@ async def latencies(base_url: str, requests: int) -> list[str]:
             page = (await client.get("/api/v1/tickets/queue", params={"team": f"team-{team}"})).json()
             cursors[f"team-{team}"] = page["next_cursor"]
         return [
-            await measure(client, "agent queue (first page, 50)", lambda: f"/api/v1/tickets/queue?assignee_id=agent-{rng.randrange(AGENTS)}", requests),
-            await measure(client, "team queue (first page)", lambda: f"/api/v1/tickets/queue?team=team-{rng.randrange(TEAMS)}", requests),
-            await measure(client, "team queue (second page, cursor)",
-                          lambda: (lambda t: f"/api/v1/tickets/queue?team={t}&cursor={cursors[t]}")(f"team-{rng.randrange(TEAMS)}"), requests),
-            await measure(client, "at-risk, 60 min, all teams", lambda: "/api/v1/tickets/at-risk?within_minutes=60", requests),
-            await measure(client, "at-risk, 240 min, one team",
-                          lambda: f"/api/v1/tickets/at-risk?within_minutes=240&team=team-{rng.randrange(TEAMS)}", requests),
+            await measure(
+                client,
+                "agent queue (first page, 50)",
+                lambda: f"/api/v1/tickets/queue?assignee_id=agent-{rng.randrange(AGENTS)}",
+                requests,
+            ),
+            await measure(
+                client,
+                "team queue (first page)",
+                lambda: f"/api/v1/tickets/queue?team=team-{rng.randrange(TEAMS)}",
+                requests,
+            ),
+            await measure(
+                client,
+                "team queue (second page, cursor)",
+                lambda: (lambda t: f"/api/v1/tickets/queue?team={t}&cursor={cursors[t]}")(
+                    f"team-{rng.randrange(TEAMS)}"
+                ),
+                requests,
+            ),
+            await measure(
+                client, "at-risk, 60 min, all teams", lambda: "/api/v1/tickets/at-risk?within_minutes=60", requests
+            ),
+            await measure(
+                client,
+                "at-risk, 240 min, one team",
+                lambda: f"/api/v1/tickets/at-risk?within_minutes=240&team=team-{rng.randrange(TEAMS)}",
+                requests,
+            ),
         ]
 
 
@@ -179,7 +211,9 @@ async def breach_round(conn: asyncpg.Connection, count: int, *, spread_seconds: 
         WHERE c.ticket_id = pick.ticket_id AND c.target = 'resolution'
         RETURNING c.ticket_id, c.due_at
         """,
-        count, lead_seconds, spread_seconds,
+        count,
+        lead_seconds,
+        spread_seconds,
     )
     ids = [row["ticket_id"] for row in chosen]
     await conn.execute(
@@ -188,21 +222,28 @@ async def breach_round(conn: asyncpg.Connection, count: int, *, spread_seconds: 
     )
     deadline = time.monotonic() + lead_seconds + spread_seconds + 60
     while time.monotonic() < deadline:
-        flagged = await conn.fetchval("SELECT count(*) FROM sla_clocks WHERE ticket_id = ANY($1) AND target = 'resolution' AND breached_at IS NOT NULL", ids)
+        flagged = await conn.fetchval(
+            "SELECT count(*) FROM sla_clocks WHERE ticket_id = ANY($1) AND target = 'resolution' AND breached_at IS NOT NULL",
+            ids,
+        )
         if flagged == len(ids):
             break
         await asyncio.sleep(0.5)
     rows = await conn.fetch(
-        "SELECT extract(epoch FROM breached_at - due_at) AS lag FROM sla_clocks WHERE ticket_id = ANY($1) AND target = 'resolution'", ids
+        "SELECT extract(epoch FROM breached_at - due_at) AS lag FROM sla_clocks WHERE ticket_id = ANY($1) AND target = 'resolution'",
+        ids,
     )
     lags = [float(r["lag"]) for r in rows if r["lag"] is not None]
     events = await conn.fetchval(
-        "SELECT count(*) FROM outbox_events WHERE event_type = 'relacja.tickets.sla.breached.v1' AND (payload->>'ticket_id')::uuid = ANY($1)", ids
+        "SELECT count(*) FROM outbox_events WHERE event_type = 'relacja.tickets.sla.breached.v1' AND (payload->>'ticket_id')::uuid = ANY($1)",
+        ids,
     )
     if not lags:
         return f"{len(ids)} clocks due: none flagged within the wait"
-    return (f"{len(ids)} clocks due, {len(lags)} flagged, {events} events; lag p50 {median(lags):.2f} s, "
-            f"p95 {percentile(lags, 95):.2f} s, max {max(lags):.2f} s, min {min(lags):.2f} s")
+    return (
+        f"{len(ids)} clocks due, {len(lags)} flagged, {events} events; lag p50 {median(lags):.2f} s, "
+        f"p95 {percentile(lags, 95):.2f} s, max {max(lags):.2f} s, min {min(lags):.2f} s"
+    )
 
 
 async def main() -> None:
@@ -232,7 +273,9 @@ async def main() -> None:
             await conn.close()
     finally:
         await stack.stop()
-    print(f"\n{platform.node()} · {os.cpu_count()} cores · after the latencies: {load_during} · at the end: {load_average()}")
+    print(
+        f"\n{platform.node()} · {os.cpu_count()} cores · after the latencies: {load_during} · at the end: {load_average()}"
+    )
     print(f"{args.tickets:,} tickets, {args.open:,} active\n")
     for line in lines:
         print(line)

@@ -61,12 +61,18 @@ async def read_topic(
             batch = await consumer.getmany(timeout_ms=500)
             for records in batch.values():
                 found += [r for r in records if dict(r.headers).get(header, b"").decode() in values]
-            if not batch and {dict(r.headers)[header].decode() for r in found} == values and (until is None or until(found)):
+            if (
+                not batch
+                and {dict(r.headers)[header].decode() for r in found} == values
+                and (until is None or until(found))
+            ):
                 return found
     finally:
         await consumer.stop()
     if until is not None and {dict(r.headers)[header].decode() for r in found} == values:
-        raise AssertionError(f"the records of {sorted(values)} on {topic} never met the condition within {timeout}s: {found!r}")
+        raise AssertionError(
+            f"the records of {sorted(values)} on {topic} never met the condition within {timeout}s: {found!r}"
+        )
     raise AssertionError(f"not every {header} in {sorted(values)} appeared on {topic} within {timeout}s")
 
 
@@ -80,20 +86,27 @@ async def applied(db: asyncpg.Connection, consumer: str, event_id: str) -> bool:
     applied the event: its inbox row is written in the transaction of the event's effects,
     so it is the proof that an event on another topic or partition has been taken into account.
     A dead-lettered event fails at once (waiting would not change it)."""
-    outcome = await db.fetchval("SELECT outcome FROM inbox_events WHERE consumer = $1 AND event_id = $2", consumer, event_id)
+    outcome = await db.fetchval(
+        "SELECT outcome FROM inbox_events WHERE consumer = $1 AND event_id = $2", consumer, event_id
+    )
     if outcome == "dead_lettered":
         raise AssertionError(f"{consumer} dead-lettered event {event_id} (see the service's log)")
     return outcome == "applied"
 
 
-async def publish(producer: AIOKafkaProducer, payload: EventPayload, *, source: str = "/relacja/tests", wait: bool = True) -> CloudEvent:
+async def publish(
+    producer: AIOKafkaProducer, payload: EventPayload, *, source: str = "/relacja/tests", wait: bool = True
+) -> CloudEvent:
     """Send ``payload`` as a producing service's relay would: a CloudEvent in binary mode
     on the payload's topic, keyed by its subject (the customer id). ``wait=False`` only
     queues it (``await producer.flush()`` after a batch)."""
     event = CloudEvent.for_payload(payload, source=source)
     send = producer.send_and_wait if wait else producer.send
     await send(
-        payload.topic.name, value=payload.model_dump_json().encode(), key=event.subject.encode(), headers=to_kafka_headers(event)
+        payload.topic.name,
+        value=payload.model_dump_json().encode(),
+        key=event.subject.encode(),
+        headers=to_kafka_headers(event),
     )
     return event
 

@@ -55,7 +55,16 @@ PROXY_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 
 # Headers a browser script may read from a cross-origin response (Fetch standard, CORS
 # safelisted response headers exclude these).
-_EXPOSED_HEADERS = ["X-Request-ID", "ETag", "Location", "Retry-After", "RateLimit", "RateLimit-Policy", "WWW-Authenticate"]
+_EXPOSED_HEADERS = [
+    "X-Request-ID",
+    "ETag",
+    "Location",
+    "Retry-After",
+    "RateLimit",
+    "RateLimit-Policy",
+    "WWW-Authenticate",
+]
+
 
 async def proxy(request: Request) -> Response:
     """The catch-all: every routed call. A plain Starlette endpoint rather than a FastAPI
@@ -71,7 +80,12 @@ async def proxy(request: Request) -> Response:
     base_url = settings.upstreams.get(route.upstream)
     if base_url is None:
         # Not a transient outage, so no Retry-After: the service is not part of this deployment.
-        raise Problem(503, "Service not deployed", f"The {route.upstream} service is not deployed here.", type_="service-not-deployed")
+        raise Problem(
+            503,
+            "Service not deployed",
+            f"The {route.upstream} service is not deployed here.",
+            type_="service-not-deployed",
+        )
     response = await forward(request, principal=principal, upstreams=upstreams, route=route, base_url=base_url)
     if limit is not None:
         response.raw_headers += [(name.lower().encode(), value.encode()) for name, value in limit.headers().items()]
@@ -137,7 +151,11 @@ def create_app(
         fetch_timeout_seconds=settings.openapi_fetch_timeout_seconds,
         clock=clock,
     )
-    app.state.rate_limiter = RateLimiter(settings.rate_limit_rate, settings.rate_limit_burst, clock=clock) if settings.rate_limit_enabled else None
+    app.state.rate_limiter = (
+        RateLimiter(settings.rate_limit_rate, settings.rate_limit_burst, clock=clock)
+        if settings.rate_limit_enabled
+        else None
+    )
     if authenticators is None:
         jwks = None
         if settings.jwks_url:
@@ -152,7 +170,9 @@ def create_app(
         authenticators = [JwtBearerAuthenticator.from_settings(settings, jwks)]
     app.state.authenticators = list(authenticators)
     install_problem_handlers(app)
-    checks = {name: _upstream_ready(app, url, settings.readiness_timeout_seconds) for name, url in settings.upstreams.items()}
+    checks = {
+        name: _upstream_ready(app, url, settings.readiness_timeout_seconds) for name, url in settings.upstreams.items()
+    }
     app.include_router(health_router(checks, retry_after_seconds=settings.retry_after_seconds))
     app.include_router(docs_router)
     app.include_router(customer360_router)

@@ -87,7 +87,9 @@ def _invalid_token(description: str) -> Problem:
         "Invalid access token",
         f"{description}.",
         type_="invalid-token",
-        headers={"WWW-Authenticate": f'Bearer realm="{REALM}", error="invalid_token", error_description="{description}"'},
+        headers={
+            "WWW-Authenticate": f'Bearer realm="{REALM}", error="invalid_token", error_description="{description}"'
+        },
     )
 
 
@@ -241,7 +243,9 @@ class JwtBearerAuthenticator:
                 options={"require": ["exp", "sub"]},
             )
         except jwt.PyJWTError as exc:
-            description = next((text for kind, text in _JWT_ERRORS if isinstance(exc, kind)), "The access token is invalid")
+            description = next(
+                (text for kind, text in _JWT_ERRORS if isinstance(exc, kind)), "The access token is invalid"
+            )
             raise _invalid_token(description) from None
 
 

@@ -55,7 +55,11 @@ def _rebase_refs(node: Any, base: str) -> Any:
     the root of the file it came from (JSON Pointer, RFC 6901)."""
     if isinstance(node, dict):
         return {
-            key: (base + value[1:] if key == "$ref" and isinstance(value, str) and value.startswith("#/") else _rebase_refs(value, base))
+            key: (
+                base + value[1:]
+                if key == "$ref" and isinstance(value, str) and value.startswith("#/")
+                else _rebase_refs(value, base)
+            )
             for key, value in node.items()
         }
     if isinstance(node, list):
@@ -78,7 +82,9 @@ def bundle(document: Mapping[str, Any], schemas: Mapping[str, Mapping[str, Any]]
             raise ValueError(f"message {key}: payload {reference!r} is not a generated schema file")
         if key in component_schemas:
             raise ValueError(f"message {key}: a schema of that name already exists")
-        component_schemas[key] = _rebase_refs(copy.deepcopy(dict(schemas[match["type"]])), f"#/components/schemas/{key}")
+        component_schemas[key] = _rebase_refs(
+            copy.deepcopy(dict(schemas[match["type"]])), f"#/components/schemas/{key}"
+        )
         message["payload"] = {"$ref": f"#/components/schemas/{key}"}
     return bundled
 
@@ -200,7 +206,9 @@ def render_catalogue(document: Mapping[str, Any]) -> str:
     topics = []
     for channel in sorted(document.get("channels", {}).values(), key=lambda channel: channel["address"]):
         links = ", ".join(
-            f'<a href="#{escape(entry.key)}">{escape(entry.type)}</a>' for entry in entries if entry.topic == channel["address"]
+            f'<a href="#{escape(entry.key)}">{escape(entry.type)}</a>'
+            for entry in entries
+            if entry.topic == channel["address"]
         )
         topics.append(
             f"<tr><td><code>{escape(channel['address'])}</code></td><td>{escape(channel.get('description', ''))}</td>"

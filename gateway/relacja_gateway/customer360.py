@@ -70,7 +70,9 @@ PARTS: tuple[Part, ...] = (
 
 class MissingPart(BaseModel):
     part: PartName
-    reason: str = Field(description="Why the part is not in the view, e.g. `timed out after 300 ms`, `service not deployed`")
+    reason: str = Field(
+        description="Why the part is not in the view, e.g. `timed out after 300 ms`, `service not deployed`"
+    )
 
 
 class Customer360(BaseModel):
@@ -80,14 +82,22 @@ class Customer360(BaseModel):
     profile: dict[str, Any] | None = Field(default=None, description="The customer master record (customers service)")
     consents: Any = Field(default=None, description="Marketing and data-sharing consents (customers service)")
     orders: dict[str, Any] | None = Field(default=None, description="Order summary and last orders (orders service)")
-    tickets: dict[str, Any] | None = Field(default=None, description="Open tickets and the last satisfaction score (tickets service)")
-    segments: dict[str, Any] | None = Field(default=None, description="Segments and analytical profile (segmentation service)")
-    churn: dict[str, Any] | None = Field(default=None, description="Churn risk and customer lifetime value (churn service)")
+    tickets: dict[str, Any] | None = Field(
+        default=None, description="Open tickets and the last satisfaction score (tickets service)"
+    )
+    segments: dict[str, Any] | None = Field(
+        default=None, description="Segments and analytical profile (segmentation service)"
+    )
+    churn: dict[str, Any] | None = Field(
+        default=None, description="Churn risk and customer lifetime value (churn service)"
+    )
     empty: list[PartName] = Field(
         default_factory=list, description="Parts whose service has nothing about this customer yet (it answered 404)"
     )
     missing: list[MissingPart] = Field(default_factory=list, description="Parts that were allowed but could not be had")
-    omitted: list[PartName] = Field(default_factory=list, description="Parts the caller's scopes do not allow; not fetched")
+    omitted: list[PartName] = Field(
+        default_factory=list, description="Parts the caller's scopes do not allow; not fetched"
+    )
 
 
 class _CustomerNotFound(Exception):
@@ -215,7 +225,9 @@ async def customer_360(
     view = await assemble(
         customer_id,
         cast(Principal, principal),  # the route needs customers:read, so the caller is known
-        upstreams, client_host=request.client.host if request.client else None, scheme=request.url.scheme
+        upstreams,
+        client_host=request.client.host if request.client else None,
+        scheme=request.url.scheme,
     )
     if view.missing:
         log_field("missing_parts", [m.part for m in view.missing])

@@ -53,16 +53,28 @@ _GATEWAY_COMPONENTS: dict[str, dict[str, Any]] = {
         "Problem": PROBLEM_SCHEMA,  # the services' own definition, so the merge keeps one
     },
     "headers": {
-        "RateLimit": {"description": "Remaining quota and seconds until it is full again", "schema": {"type": "string"}},
+        "RateLimit": {
+            "description": "Remaining quota and seconds until it is full again",
+            "schema": {"type": "string"},
+        },
         "RateLimit-Policy": {"description": "The caller's quota and its window", "schema": {"type": "string"}},
         "Retry-After": {"description": "Seconds to wait before retrying", "schema": {"type": "integer"}},
     },
     "responses": {
-        "Unauthorized": {"description": "Missing or invalid access token (see WWW-Authenticate)", "content": _PROBLEM_CONTENT},
-        "Forbidden": {"description": "The access token lacks the scope this operation needs", "content": _PROBLEM_CONTENT},
+        "Unauthorized": {
+            "description": "Missing or invalid access token (see WWW-Authenticate)",
+            "content": _PROBLEM_CONTENT,
+        },
+        "Forbidden": {
+            "description": "The access token lacks the scope this operation needs",
+            "content": _PROBLEM_CONTENT,
+        },
         "TooManyRequests": {
             "description": "Rate limit reached",
-            "headers": {name: {"$ref": f"#/components/headers/{name}"} for name in ("Retry-After", "RateLimit", "RateLimit-Policy")},
+            "headers": {
+                name: {"$ref": f"#/components/headers/{name}"}
+                for name in ("Retry-After", "RateLimit", "RateLimit-Policy")
+            },
             "content": _PROBLEM_CONTENT,
         },
         "ServiceUnavailable": {
@@ -111,7 +123,9 @@ def _renamer(renames: Mapping[str, Mapping[str, str]]) -> Callable[[str], str]:
     return rewrite
 
 
-def _merge_components(merged: dict[str, dict[str, Any]], incoming: Mapping[str, Mapping[str, Any]], service: str) -> dict[str, dict[str, str]]:
+def _merge_components(
+    merged: dict[str, dict[str, Any]], incoming: Mapping[str, Mapping[str, Any]], service: str
+) -> dict[str, dict[str, str]]:
     """Add ``incoming`` to ``merged``; returns the renames ({section: {old: new}}) made.
 
     Renaming one component changes the content of those that refer to it, which may make

@@ -57,7 +57,10 @@ def _downstream_raw_headers(upstream: httpx.Response) -> list[tuple[bytes, bytes
     # Raw bytes through latin-1 both ways are lossless; raw_headers rather than headers=
     # because a Mapping would merge repeated fields such as Set-Cookie.
     received = [(name.decode("latin-1"), value.decode("latin-1")) for name, value in upstream.headers.raw]
-    return [(name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in downstream_response_headers(received)]
+    return [
+        (name.lower().encode("latin-1"), value.encode("latin-1"))
+        for name, value in downstream_response_headers(received)
+    ]
 
 
 class UpstreamResponse(StreamingResponse):
@@ -112,7 +115,9 @@ def new_upstream_transport(settings: GatewaySettings) -> httpx.AsyncBaseTranspor
     return AiohttpTransport(max_connections=settings.max_upstream_connections)
 
 
-def new_upstream_client(settings: GatewaySettings, transport: httpx.AsyncBaseTransport | None = None) -> httpx.AsyncClient:
+def new_upstream_client(
+    settings: GatewaySettings, transport: httpx.AsyncBaseTransport | None = None
+) -> httpx.AsyncClient:
     """The shared client over ``transport`` (default: ``new_upstream_transport``).
     ``trust_env=False``: calls to services must never go through an HTTP proxy configured
     for the machine. Tests put a double in as ``transport``."""

@@ -52,14 +52,19 @@ class Decision:
     policy: str
 
     def headers(self) -> dict[str, str]:
-        fields = {"RateLimit": f'"{POLICY_NAME}";r={self.remaining};t={self.reset_seconds}', "RateLimit-Policy": self.policy}
+        fields = {
+            "RateLimit": f'"{POLICY_NAME}";r={self.remaining};t={self.reset_seconds}',
+            "RateLimit-Policy": self.policy,
+        }
         if not self.allowed:
             fields["Retry-After"] = str(self.retry_after_seconds)
         return fields
 
 
 class RateLimiter:
-    def __init__(self, rate: float, burst: int, *, clock: Callable[[], float] = time.monotonic, max_keys: int = 100_000) -> None:
+    def __init__(
+        self, rate: float, burst: int, *, clock: Callable[[], float] = time.monotonic, max_keys: int = 100_000
+    ) -> None:
         if rate <= 0 or burst < 1:
             raise ValueError("rate must be positive and burst at least 1")
         self.rate = rate

@@ -40,7 +40,14 @@ def backoff_delay(attempt: int, *, base: float, cap: float, rand: Callable[[], f
 class RetryBudget:
     """Counts requests and retries to one upstream over a sliding window of ``window_seconds``."""
 
-    def __init__(self, ratio: float, *, min_retries: int = 3, window_seconds: float = 10.0, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        ratio: float,
+        *,
+        min_retries: int = 3,
+        window_seconds: float = 10.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.ratio = ratio
         self.min_retries = min_retries
         self.window_seconds = window_seconds

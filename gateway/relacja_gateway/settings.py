@@ -38,26 +38,39 @@ class GatewaySettings(BaseSettings):
 
     environment: Literal["development", "test", "production"] = "development"
     jwt_secret: str = Field(default=DEVELOPMENT_JWT_SECRET, repr=False, description="HMAC key that signs bearer tokens")
-    jwt_algorithms: list[HmacAlgorithm] = Field(default=["HS256"], description="Accepted HMAC algorithms; [] turns HMAC tokens off (needs jwks_url)")
+    jwt_algorithms: list[HmacAlgorithm] = Field(
+        default=["HS256"], description="Accepted HMAC algorithms; [] turns HMAC tokens off (needs jwks_url)"
+    )
     jwt_issuer: str | None = Field(default=None, description="Required `iss` claim, if set")
     jwt_audience: str | None = Field(default=None, description="Required `aud` claim, if set")
     jwt_leeway_seconds: int = Field(default=30, ge=0, le=300, description="Clock skew allowed on exp/nbf/iat")
     jwt_cache_seconds: float = Field(
-        default=60.0, ge=0, le=3600, description="How long a verified token is remembered (never past its exp); 0 turns the cache off"
+        default=60.0,
+        ge=0,
+        le=3600,
+        description="How long a verified token is remembered (never past its exp); 0 turns the cache off",
     )
-    jwt_cache_size: int = Field(default=10_000, ge=1, description="Verified tokens remembered at most (the oldest are forgotten first)")
+    jwt_cache_size: int = Field(
+        default=10_000, ge=1, description="Verified tokens remembered at most (the oldest are forgotten first)"
+    )
     upstreams: dict[str, str] = Field(
         default_factory=dict,
         description='Service name → base URL, e.g. {"customers": "http://127.0.0.1:8101"}',
     )
     max_body_bytes: int = Field(default=1_048_576, ge=1024, description="Larger request bodies get 413")
-    upstream_timeout_seconds: float = Field(default=10.0, gt=0, description="Connect/read/write/pool timeout per upstream call")
+    upstream_timeout_seconds: float = Field(
+        default=10.0, gt=0, description="Connect/read/write/pool timeout per upstream call"
+    )
     # The BULK route profile (routes.py): every historical import route takes these two.
     bulk_max_body_bytes: int = Field(
-        default=1_073_741_824, ge=1024, description="Larger bodies get 413 on bulk (import) routes; streamed, never held in memory"
+        default=1_073_741_824,
+        ge=1024,
+        description="Larger bodies get 413 on bulk (import) routes; streamed, never held in memory",
     )
     bulk_timeout_seconds: float = Field(default=120.0, gt=0, description="Upstream timeout of bulk (import) routes")
-    readiness_timeout_seconds: float = Field(default=1.5, gt=0, le=2.0, description="Per-upstream /readyz probe timeout")
+    readiness_timeout_seconds: float = Field(
+        default=1.5, gt=0, le=2.0, description="Per-upstream /readyz probe timeout"
+    )
     max_upstream_connections: int = Field(default=100, ge=1, description="Connection pool size shared by all upstreams")
     retry_after_seconds: int = Field(default=5, ge=1, description="Retry-After on 503/504")
     log_level: str = "INFO"
@@ -69,29 +82,53 @@ class GatewaySettings(BaseSettings):
     rate_limit_burst: int = Field(default=200, ge=1, description="Requests per caller at once (token bucket size)")
 
     # -- resilience (retries.py, breaker.py) ------------------------------------------------
-    retry_attempts: int = Field(default=2, ge=0, le=5, description="Retries of an idempotent request after a connect error or 503")
+    retry_attempts: int = Field(
+        default=2, ge=0, le=5, description="Retries of an idempotent request after a connect error or 503"
+    )
     retry_backoff_seconds: float = Field(default=0.05, ge=0, description="Base of the jittered exponential backoff")
     retry_backoff_max_seconds: float = Field(default=1.0, ge=0, description="Cap of one backoff pause")
-    retry_budget_ratio: float = Field(default=0.2, ge=0, le=1, description="Retries allowed per request to an upstream, over the window")
-    retry_budget_min_retries: int = Field(default=3, ge=0, description="Retries always allowed per window, however low the traffic")
+    retry_budget_ratio: float = Field(
+        default=0.2, ge=0, le=1, description="Retries allowed per request to an upstream, over the window"
+    )
+    retry_budget_min_retries: int = Field(
+        default=3, ge=0, description="Retries always allowed per window, however low the traffic"
+    )
     retry_budget_window_seconds: float = Field(default=10.0, gt=0)
-    breaker_consecutive_failures: int = Field(default=5, ge=1, description="Consecutive failures that open an upstream's circuit")
-    breaker_failure_rate: float = Field(default=0.5, gt=0, le=1, description="Failure rate over the window that opens the circuit")
-    breaker_minimum_calls: int = Field(default=20, ge=1, description="Calls in the window before the failure rate counts")
+    breaker_consecutive_failures: int = Field(
+        default=5, ge=1, description="Consecutive failures that open an upstream's circuit"
+    )
+    breaker_failure_rate: float = Field(
+        default=0.5, gt=0, le=1, description="Failure rate over the window that opens the circuit"
+    )
+    breaker_minimum_calls: int = Field(
+        default=20, ge=1, description="Calls in the window before the failure rate counts"
+    )
     breaker_window_seconds: float = Field(default=10.0, gt=0)
     breaker_open_seconds: float = Field(default=5.0, gt=0, description="Cool-down before a half-open trial call")
 
     # -- composed views and documents ---------------------------------------------------------
-    customer360_part_timeout_seconds: float = Field(default=0.3, gt=0, le=10, description="Deadline of each part of the customer 360 view")
-    openapi_refresh_seconds: float = Field(default=60.0, gt=0, description="Age after which the merged OpenAPI is fetched again")
-    openapi_fetch_at_start: bool = Field(default=True, description="Fetch the services' OpenAPI documents when the gateway starts")
-    openapi_fetch_timeout_seconds: float = Field(default=2.0, gt=0, le=30, description="Timeout of one service's /openapi.json")
+    customer360_part_timeout_seconds: float = Field(
+        default=0.3, gt=0, le=10, description="Deadline of each part of the customer 360 view"
+    )
+    openapi_refresh_seconds: float = Field(
+        default=60.0, gt=0, description="Age after which the merged OpenAPI is fetched again"
+    )
+    openapi_fetch_at_start: bool = Field(
+        default=True, description="Fetch the services' OpenAPI documents when the gateway starts"
+    )
+    openapi_fetch_timeout_seconds: float = Field(
+        default=2.0, gt=0, le=30, description="Timeout of one service's /openapi.json"
+    )
 
     # -- RS256 bearer tokens from an identity provider (jwks.py) ---------------------------------
-    jwks_url: str | None = Field(default=None, description="JSON Web Key Set of the identity provider; enables asymmetric tokens")
+    jwks_url: str | None = Field(
+        default=None, description="JSON Web Key Set of the identity provider; enables asymmetric tokens"
+    )
     jwks_algorithms: list[AsymmetricAlgorithm] = Field(default=["RS256"], min_length=1)
     jwks_refresh_seconds: float = Field(default=300.0, gt=0, description="Age after which the key set is fetched again")
-    jwks_min_refresh_seconds: float = Field(default=10.0, ge=0, description="Least time between fetches caused by an unknown kid")
+    jwks_min_refresh_seconds: float = Field(
+        default=10.0, ge=0, description="Least time between fetches caused by an unknown kid"
+    )
     jwks_timeout_seconds: float = Field(default=2.0, gt=0, le=30)
 
     @field_validator("upstreams")
@@ -122,5 +159,7 @@ class GatewaySettings(BaseSettings):
             raise ValueError("RELACJA_GATEWAY_JWT_SECRET must be set in production (the development default is public)")
         needed = max(_MIN_KEY_BYTES[algorithm] for algorithm in self.jwt_algorithms)
         if len(self.jwt_secret.encode()) < needed:
-            raise ValueError(f"jwt_secret must be at least {needed} bytes for {', '.join(self.jwt_algorithms)} (RFC 7518 §3.2)")
+            raise ValueError(
+                f"jwt_secret must be at least {needed} bytes for {', '.join(self.jwt_algorithms)} (RFC 7518 §3.2)"
+            )
         return self

@@ -60,7 +60,9 @@ def mint_token(
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m relacja_gateway.tokens", description="Print a bearer token the gateway accepts.")
+    parser = argparse.ArgumentParser(
+        prog="python -m relacja_gateway.tokens", description="Print a bearer token the gateway accepts."
+    )
     parser.add_argument("--scopes", nargs="+", required=True, help="e.g. admin customers:read analytics:read")
     parser.add_argument("--ttl", type=int, default=3600, help="lifetime in seconds (default 3600)")
     parser.add_argument("--subject", default="local-admin", help="the sub claim (default local-admin)")

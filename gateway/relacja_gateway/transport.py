@@ -86,7 +86,9 @@ def _timeout(request: httpx.Request) -> aiohttp.ClientTimeout:
 
 
 def _has_body(request: httpx.Request) -> bool:
-    return ("content-length" in request.headers and request.headers["content-length"] != "0") or "transfer-encoding" in request.headers
+    return (
+        "content-length" in request.headers and request.headers["content-length"] != "0"
+    ) or "transfer-encoding" in request.headers
 
 
 async def _body(request: httpx.Request) -> AsyncIterator[bytes]:

@@ -58,7 +58,9 @@ UPSTREAM_LATENCY = Histogram(
     buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
 )
 UPSTREAM_RETRIES = Counter("relacja_gateway_upstream_retries_total", "Retried upstream calls", ["upstream"])
-CIRCUIT_REJECTIONS = Counter("relacja_gateway_circuit_rejections_total", "Calls refused by an open circuit", ["upstream"])
+CIRCUIT_REJECTIONS = Counter(
+    "relacja_gateway_circuit_rejections_total", "Calls refused by an open circuit", ["upstream"]
+)
 CIRCUIT_STATE = Gauge("relacja_gateway_circuit_state", "Circuit state: 0 closed, 1 half-open, 2 open", ["upstream"])
 _STATE_VALUE = {BreakerState.CLOSED: 0, BreakerState.HALF_OPEN: 1, BreakerState.OPEN: 2}
 
@@ -119,13 +121,20 @@ class Upstreams:
             s = self.settings
             state = UpstreamState(
                 breaker=CircuitBreaker(self._breaker_config, clock=self._clock),
-                budget=RetryBudget(s.retry_budget_ratio, min_retries=s.retry_budget_min_retries, window_seconds=s.retry_budget_window_seconds, clock=self._clock),
+                budget=RetryBudget(
+                    s.retry_budget_ratio,
+                    min_retries=s.retry_budget_min_retries,
+                    window_seconds=s.retry_budget_window_seconds,
+                    clock=self._clock,
+                ),
                 state_gauge=CIRCUIT_STATE.labels(service),
             )
             self._states[service] = state
         return state
 
-    async def send(self, service: str, build: Callable[[], httpx.Request], *, retryable: bool) -> tuple[httpx.Response, int]:
+    async def send(
+        self, service: str, build: Callable[[], httpx.Request], *, retryable: bool
+    ) -> tuple[httpx.Response, int]:
         """The upstream's response (streaming, not read) and how many retries it took.
         Raises ``CircuitOpenError`` or the last ``httpx.TransportError``."""
         upstream = self.state(service)
@@ -175,7 +184,9 @@ class Upstreams:
     async def _pause(self, service: str, retries: int) -> int:
         UPSTREAM_RETRIES.labels(service).inc()
         s = self.settings
-        await self._sleep(backoff_delay(retries, base=s.retry_backoff_seconds, cap=s.retry_backoff_max_seconds, rand=self._rand))
+        await self._sleep(
+            backoff_delay(retries, base=s.retry_backoff_seconds, cap=s.retry_backoff_max_seconds, rand=self._rand)
+        )
         return retries + 1
 
 
@@ -191,7 +202,19 @@ def problem_for(exc: Exception, service: str, retry_after: int) -> Problem:
         )
     retry = {"Retry-After": str(retry_after)}
     if isinstance(exc, (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)):
-        return Problem(503, "Service unavailable", f"The {service} service cannot be reached; retry later.", type_="upstream-unavailable", headers=retry)
+        return Problem(
+            503,
+            "Service unavailable",
+            f"The {service} service cannot be reached; retry later.",
+            type_="upstream-unavailable",
+            headers=retry,
+        )
     if isinstance(exc, httpx.TimeoutException):
-        return Problem(504, "Gateway timeout", f"The {service} service did not answer in time; retry later.", type_="upstream-timeout", headers=retry)
+        return Problem(
+            504,
+            "Gateway timeout",
+            f"The {service} service did not answer in time; retry later.",
+            type_="upstream-timeout",
+            headers=retry,
+        )
     return Problem(502, "Bad gateway", f"The {service} service sent an invalid response.", type_="bad-gateway")

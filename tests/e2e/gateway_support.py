@@ -35,14 +35,22 @@ class RecordingTransport(httpx.AsyncBaseTransport):
 
 @contextlib.asynccontextmanager
 async def inprocess_gateway(
-    stack: Stack, *, transport: httpx.AsyncBaseTransport | None = None, upstreams: dict[str, str] | None = None, **settings: Any
+    stack: Stack,
+    *,
+    transport: httpx.AsyncBaseTransport | None = None,
+    upstreams: dict[str, str] | None = None,
+    **settings: Any,
 ) -> AsyncIterator[httpx.AsyncClient]:
     """A client of a gateway app running in this process (ASGI, no port) whose upstream
     calls go to the stack's real services (or to ``upstreams`` added on top)."""
     values: dict[str, Any] = {
         "environment": "test",
         "jwt_secret": stack.config.jwt_secret,
-        "upstreams": {"customers": stack.service_url("customers"), "segmentation": stack.service_url("segmentation"), **(upstreams or {})},
+        "upstreams": {
+            "customers": stack.service_url("customers"),
+            "segmentation": stack.service_url("segmentation"),
+            **(upstreams or {}),
+        },
         "openapi_fetch_at_start": False,
     }
     app = create_app(GatewaySettings(**(values | settings)), transport=transport)

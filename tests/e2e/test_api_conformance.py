@@ -41,18 +41,32 @@ def test_the_merged_openapi_holds_for_every_operation(stack: Stack, tmp_path: Pa
     st = Path(sys.executable).with_name("st")
     token = stack.token(["admin"])
     command = [
-        str(st), "--config-file", str(CONFIG), "--no-color", "run", f"{stack.gateway_url}/openapi.json",
-        "--url", stack.gateway_url,
-        "--header", f"Authorization: Bearer {token}",
-        "--checks", ",".join(CHECKS),
-        "--phases", "examples,coverage,fuzzing",
-        "--max-examples", os.environ.get("RELACJA_CONFORMANCE_MAX_EXAMPLES", "5"),
-        "--seed", os.environ.get("RELACJA_CONFORMANCE_SEED", "20261205"),
+        str(st),
+        "--config-file",
+        str(CONFIG),
+        "--no-color",
+        "run",
+        f"{stack.gateway_url}/openapi.json",
+        "--url",
+        stack.gateway_url,
+        "--header",
+        f"Authorization: Bearer {token}",
+        "--checks",
+        ",".join(CHECKS),
+        "--phases",
+        "examples,coverage,fuzzing",
+        "--max-examples",
+        os.environ.get("RELACJA_CONFORMANCE_MAX_EXAMPLES", "5"),
+        "--seed",
+        os.environ.get("RELACJA_CONFORMANCE_SEED", "20261205"),
         # One worker: hypothesis describes filter lambdas with ast.parse, which CPython 3.11
         # does not guard across threads ("AST constructor recursion depth mismatch").
-        "--workers", "1",
-        "--request-timeout", "30",
-        "--wait-for-schema", "30",
+        "--workers",
+        "1",
+        "--request-timeout",
+        "30",
+        "--wait-for-schema",
+        "30",
     ]
     result = subprocess.run(command, capture_output=True, text=True, timeout=900, cwd=tmp_path)
     report = result.stdout + result.stderr

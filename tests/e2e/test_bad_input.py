@@ -16,18 +16,24 @@ def _problem(response: httpx.Response, status: int) -> dict:
 
 
 async def test_malformed_json_is_400(gateway: httpx.AsyncClient) -> None:
-    response = await gateway.post("/api/v1/customers", content=b'{"kind": ', headers={"content-type": "application/json"})
+    response = await gateway.post(
+        "/api/v1/customers", content=b'{"kind": ', headers={"content-type": "application/json"}
+    )
     _problem(response, 400)
 
 
 async def test_wrong_types_and_unknown_fields_are_422_with_field_errors(gateway: httpx.AsyncClient) -> None:
-    body = _problem(await gateway.post("/api/v1/customers", json={"kind": "robot", "display_name": 5, "shoe_size": 44}), 422)
+    body = _problem(
+        await gateway.post("/api/v1/customers", json={"kind": "robot", "display_name": 5, "shoe_size": 44}), 422
+    )
     fields = {e["field"] for e in body["errors"]}
     assert {"body.kind", "body.display_name", "body.shoe_size"} <= fields
 
 
 async def test_invalid_email_is_422(gateway: httpx.AsyncClient) -> None:
-    body = _problem(await gateway.post("/api/v1/customers", json={"kind": "person", "display_name": "X", "email": "nope"}), 422)
+    body = _problem(
+        await gateway.post("/api/v1/customers", json={"kind": "person", "display_name": "X", "email": "nope"}), 422
+    )
     assert body["errors"][0]["field"] == "body.email"
 
 
@@ -57,13 +63,20 @@ async def test_no_token_is_401_and_wrong_scope_is_403(stack: Stack, anonymous: h
     _problem(response, 401)
     assert response.headers["www-authenticate"].startswith("Bearer")
     read_only = {"Authorization": f"Bearer {stack.token(['customers:read'])}"}
-    _problem(await anonymous.post("/api/v1/customers", json={"kind": "person", "display_name": "X"}, headers=read_only), 403)
+    _problem(
+        await anonymous.post("/api/v1/customers", json={"kind": "person", "display_name": "X"}, headers=read_only), 403
+    )
 
 
 async def test_duplicate_email_is_409_naming_the_existing_customer(gateway: httpx.AsyncClient) -> None:
     email = f"dup.{uuid.uuid4().hex[:8]}@example.com"
-    first = (await gateway.post("/api/v1/customers", json={"kind": "person", "display_name": "A", "email": email})).json()
-    body = _problem(await gateway.post("/api/v1/customers", json={"kind": "person", "display_name": "B", "email": email.upper()}), 409)
+    first = (
+        await gateway.post("/api/v1/customers", json={"kind": "person", "display_name": "A", "email": email})
+    ).json()
+    body = _problem(
+        await gateway.post("/api/v1/customers", json={"kind": "person", "display_name": "B", "email": email.upper()}),
+        409,
+    )
     assert body["existing_id"] == first["id"]
 
 
@@ -82,7 +95,9 @@ async def test_list_is_cursor_paginated_without_gaps(gateway: httpx.AsyncClient)
     tag = f"page-{uuid.uuid4().hex[:8]}"
     created = set()
     for i in range(7):
-        response = await gateway.post("/api/v1/customers", json={"kind": "person", "display_name": f"Page {i}", "tags": [tag]})
+        response = await gateway.post(
+            "/api/v1/customers", json={"kind": "person", "display_name": f"Page {i}", "tags": [tag]}
+        )
         created.add(response.json()["id"])
     seen: list[str] = []
     cursor: str | None = None

@@ -205,7 +205,10 @@ async def test_the_cdnow_master_log_through_the_services(stack: Stack, client: h
     assert np.allclose([r["history"]["t_x"] for r in got], s.t_x) and np.allclose([r["history"]["T"] for r in got], s.T)
     assert np.allclose(
         # Money is rounded to cents (half even): at most half a cent off, plus float noise.
-        [float(r["history"]["mean_repeat_spend"]["amount"]) for r in got], s.monetary, rtol=0, atol=0.00501
+        [float(r["history"]["mean_repeat_spend"]["amount"]) for r in got],
+        s.monetary,
+        rtol=0,
+        atol=0.00501,
     )
     assert np.allclose([r["probability_alive"] for r in got], expected.p_alive, rtol=1e-5)
     assert np.allclose([r["expected_purchases"] for r in got], expected.expected_purchases, rtol=1e-5)

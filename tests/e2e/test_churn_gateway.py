@@ -27,9 +27,21 @@ def bearer(stack: Stack, *scopes: str) -> dict[str, str]:
 def placed(customer: uuid.UUID, day: date, amount: Decimal) -> OrderPlacedV1:
     moment = datetime.combine(day, time(12), tzinfo=UTC)
     return OrderPlacedV1(
-        customer_id=customer, order_id=uuid.uuid4(), order_number="E2E-1", status="placed", channel="web",
-        placed_at=moment, currency="PLN", gross_amount=amount, tax_amount=Decimal(0), total_amount=amount,
-        returned_amount=Decimal(0), refunded_amount=Decimal(0), net_amount=amount, cost_amount=None, margin=None,
+        customer_id=customer,
+        order_id=uuid.uuid4(),
+        order_number="E2E-1",
+        status="placed",
+        channel="web",
+        placed_at=moment,
+        currency="PLN",
+        gross_amount=amount,
+        tax_amount=Decimal(0),
+        total_amount=amount,
+        returned_amount=Decimal(0),
+        refunded_amount=Decimal(0),
+        net_amount=amount,
+        cost_amount=None,
+        margin=None,
         occurred_at=moment,
     )
 
@@ -46,7 +58,10 @@ async def test_churn_through_the_gateway(stack: Stack, anonymous: httpx.AsyncCli
     try:
         for who in population:
             first = date(1979, 1, 1) + timedelta(days=rng.randint(0, 89))
-            days = {first} | {first + timedelta(days=rng.randint(1, (date(1979, 12, 31) - first).days)) for _ in range(rng.randint(0, 5))}
+            days = {first} | {
+                first + timedelta(days=rng.randint(1, (date(1979, 12, 31) - first).days))
+                for _ in range(rng.randint(0, 5))
+            }
             for day in sorted(days):
                 await publish(producer, placed(who, day, Decimal(rng.randint(1000, 9000)) / 100))
     finally:
@@ -55,6 +70,7 @@ async def test_churn_through_the_gateway(stack: Stack, anonymous: httpx.AsyncCli
     run_body = {"calibration_end": "1979-12-31", "acquired_from": "1979-01-01"}
     forbidden = await anonymous.post("/api/v1/churn/models", json=run_body, headers=reader)
     assert forbidden.status_code == 403 and forbidden.json()["required_scope"] == "analytics:write"
+
     # Fit once every order is projected (the count of run customers tells).
     async def fitted_on_everyone():
         created = await anonymous.post("/api/v1/churn/models", json=run_body, headers=writer)
@@ -74,8 +90,15 @@ async def test_churn_through_the_gateway(stack: Stack, anonymous: httpx.AsyncCli
     score = await anonymous.get(f"/api/v1/churn/customers/{customer['id']}", headers=reader)
     assert score.status_code == 200, score.text
     assert score.json()["run_id"] == card["id"]
-    kpis = await anonymous.get("/api/v1/kpis", params={"from": "1979-01-01", "to": "1979-12-31", "period": "quarter"}, headers=reader)
-    assert kpis.status_code == 200 and [p["new_customers"] for p in kpis.json()["periods"]] == [len(population), 0, 0, 0]
+    kpis = await anonymous.get(
+        "/api/v1/kpis", params={"from": "1979-01-01", "to": "1979-12-31", "period": "quarter"}, headers=reader
+    )
+    assert kpis.status_code == 200 and [p["new_customers"] for p in kpis.json()["periods"]] == [
+        len(population),
+        0,
+        0,
+        0,
+    ]
 
     async def view_with_churn():
         view = (await anonymous.get(f"/api/v1/customers/{customer['id']}/360", headers=admin)).json()

@@ -28,26 +28,46 @@ async def test_the_life_of_a_customer(stack: Stack, gateway: httpx.AsyncClient) 
     name = word()
     created = await gateway.post(
         "/api/v1/customers",
-        json={"kind": "person", "given_name": "Anna", "family_name": f"Kowalska{name}", "email": f"anna.{name}@example.com",
-              "phone": f"+48 6{uuid.uuid4().int % 10**8:08d}", "tags": ["web"]},
+        json={
+            "kind": "person",
+            "given_name": "Anna",
+            "family_name": f"Kowalska{name}",
+            "email": f"anna.{name}@example.com",
+            "phone": f"+48 6{uuid.uuid4().int % 10**8:08d}",
+            "tags": ["web"],
+        },
         headers={"Idempotency-Key": uuid.uuid4().hex},
     )
     assert created.status_code == 201, created.text
     anna = created.json()
     assert created.headers["etag"] == '"1"'
 
-    found = await gateway.get("/api/v1/customers", params={"q": f"kowalska{name[:6]}", "tag": "web", "lifecycle_stage": "lead"})
+    found = await gateway.get(
+        "/api/v1/customers", params={"q": f"kowalska{name[:6]}", "tag": "web", "lifecycle_stage": "lead"}
+    )
     assert found.status_code == 200 and [c["id"] for c in found.json()["items"]] == [anna["id"]]
 
     url = f"/api/v1/customers/{anna['id']}"
-    updated = await gateway.patch(url, json={"lifecycle_stage": "prospect", "owner_id": "agent-1"}, headers={"If-Match": '"1"'})
+    updated = await gateway.patch(
+        url, json={"lifecycle_stage": "prospect", "owner_id": "agent-1"}, headers={"If-Match": '"1"'}
+    )
     assert updated.status_code == 200, updated.text
     assert updated.headers["etag"] == '"2"'
     stale = problem(await gateway.patch(url, json={"owner_id": "agent-2"}, headers={"If-Match": '"1"'}), 412)
     assert stale["errors"][0]["field"] == "header.If-Match"
 
-    twin = (await gateway.post("/api/v1/customers", json={"kind": "person", "given_name": "Anna", "family_name": f"Kowalski{name}",
-                                                            "birth_date": "1990-03-04", "tags": ["shop"]})).json()
+    twin = (
+        await gateway.post(
+            "/api/v1/customers",
+            json={
+                "kind": "person",
+                "given_name": "Anna",
+                "family_name": f"Kowalski{name}",
+                "birth_date": "1990-03-04",
+                "tags": ["shop"],
+            },
+        )
+    ).json()
     duplicates = (await gateway.get(f"{url}/duplicates")).json()["items"]
     assert twin["id"] in [d["customer"]["id"] for d in duplicates]
     merged = await gateway.post(f"{url}/merge", json={"merge_customer_id": twin["id"]}, headers={"If-Match": '"2"'})
@@ -57,7 +77,13 @@ async def test_the_life_of_a_customer(stack: Stack, gateway: httpx.AsyncClient) 
 
     export = await gateway.get(f"{url}/export")
     assert export.status_code == 200
-    assert [e["event_type"].split(".")[-2] for e in export.json()["events"]] == ["registered", "updated", "registered", "merged", "updated"]
+    assert [e["event_type"].split(".")[-2] for e in export.json()["events"]] == [
+        "registered",
+        "updated",
+        "registered",
+        "merged",
+        "updated",
+    ]
 
     erased = await gateway.post(f"{url}/erase")
     assert erased.status_code == 200 and erased.json()["display_name"] == "erased" and erased.json()["email"] is None
@@ -77,15 +103,29 @@ async def test_the_life_of_a_customer(stack: Stack, gateway: httpx.AsyncClient) 
 
 async def test_bad_input_through_the_gateway_names_the_field(gateway: httpx.AsyncClient) -> None:
     bad = problem(
-        await gateway.post("/api/v1/customers", json={"kind": "person", "given_name": "X", "email": "x@", "phone": "+48 1",
-                                                       "birth_date": "2999-01-01", "tags": [1], "eyes": "blue"}),
+        await gateway.post(
+            "/api/v1/customers",
+            json={
+                "kind": "person",
+                "given_name": "X",
+                "email": "x@",
+                "phone": "+48 1",
+                "birth_date": "2999-01-01",
+                "tags": [1],
+                "eyes": "blue",
+            },
+        ),
         422,
     )
-    assert {"body.email", "body.phone", "body.birth_date", "body.tags.0", "body.eyes"} <= {e["field"] for e in bad["errors"]}
+    assert {"body.email", "body.phone", "body.birth_date", "body.tags.0", "body.eyes"} <= {
+        e["field"] for e in bad["errors"]
+    }
     customer = (await gateway.post("/api/v1/customers", json={"kind": "person", "given_name": "Y"})).json()
     url = f"/api/v1/customers/{customer['id']}"
     assert problem(await gateway.patch(url, json={"given_name": "Z"}), 428)["errors"][0]["field"] == "header.If-Match"
-    itself = problem(await gateway.post(f"{url}/merge", json={"merge_customer_id": customer["id"]}, headers={"If-Match": '"1"'}), 422)
+    itself = problem(
+        await gateway.post(f"{url}/merge", json={"merge_customer_id": customer["id"]}, headers={"If-Match": '"1"'}), 422
+    )
     assert itself["errors"][0]["field"] == "body.merge_customer_id"
 
 

@@ -83,7 +83,9 @@ async def _rendered_dom(url: str, profile: Path) -> str:
     return stdout.decode()
 
 
-async def test_docs_lists_the_operations_in_a_browser_offline(stack: Stack, anonymous: httpx.AsyncClient, tmp_path: Path) -> None:
+async def test_docs_lists_the_operations_in_a_browser_offline(
+    stack: Stack, anonymous: httpx.AsyncClient, tmp_path: Path
+) -> None:
     document = (await anonymous.get("/openapi.json", params={"refresh": "true"})).json()
     assert document["info"]["x-missing-services"] == []  # the browser gets the whole suite
     expected = {(method, path) for path, item in document["paths"].items() for method in item}

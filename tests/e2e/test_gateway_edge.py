@@ -29,7 +29,9 @@ async def test_401_403_and_public_routes(stack: Stack, anonymous: httpx.AsyncCli
     assert missing.status_code == 401 and missing.headers["www-authenticate"] == 'Bearer realm="relacja"'
     bad = await anonymous.get("/api/v1/customers", headers={"Authorization": "Bearer not.a.jwt"})
     assert bad.status_code == 401 and 'error="invalid_token"' in bad.headers["www-authenticate"]
-    wrong_scope = await anonymous.post("/api/v1/customers", json=new_customer(), headers=bearer(stack, "customers:read"))
+    wrong_scope = await anonymous.post(
+        "/api/v1/customers", json=new_customer(), headers=bearer(stack, "customers:read")
+    )
     assert wrong_scope.status_code == 403 and wrong_scope.json()["required_scope"] == "customers:write"
     # public: answering a survey by its token needs no token; the tickets service itself
     # answers (an unknown survey token: 404), while issuing surveys is protected
@@ -41,15 +43,23 @@ async def test_401_403_and_public_routes(stack: Stack, anonymous: httpx.AsyncCli
 
 
 async def test_spoofed_identity_headers_are_dropped(stack: Stack, anonymous: httpx.AsyncClient) -> None:
-    spoofed = {"X-Relacja-Principal": "mallory", "X-Relacja-Scopes": "admin customers:write", "x-relacja-principal-kind": "partner"}
+    spoofed = {
+        "X-Relacja-Principal": "mallory",
+        "X-Relacja-Scopes": "admin customers:write",
+        "x-relacja-principal-kind": "partner",
+    }
     # the stack's gateway does not believe them ...
     assert (await anonymous.get("/api/v1/customers", headers=spoofed)).status_code == 401
-    denied = await anonymous.post("/api/v1/customers", json=new_customer(), headers={**spoofed, **bearer(stack, "customers:read")})
+    denied = await anonymous.post(
+        "/api/v1/customers", json=new_customer(), headers={**spoofed, **bearer(stack, "customers:read")}
+    )
     assert denied.status_code == 403
     # ... and the real customers service never sees them
     recording = RecordingTransport()
     async with inprocess_gateway(stack, transport=recording) as gateway:
-        response = await gateway.get("/api/v1/customers?limit=1", headers={**spoofed, **bearer(stack, "customers:read", subject="alice")})
+        response = await gateway.get(
+            "/api/v1/customers?limit=1", headers={**spoofed, **bearer(stack, "customers:read", subject="alice")}
+        )
     assert response.status_code == 200, response.text
     sent = recording.requests[-1].headers
     assert sent.get_list("x-relacja-principal") == ["alice"]
@@ -65,7 +75,9 @@ async def test_429_with_retry_after_and_ratelimit_headers(stack: Stack) -> None:
         served = [await gateway.get("/api/v1/customers?limit=1", headers=headers) for _ in range(2)]
         refused = await gateway.get("/api/v1/customers?limit=1", headers=headers)
         elapsed = time.monotonic() - started
-        other = await gateway.get("/api/v1/customers?limit=1", headers=bearer(stack, "customers:read", subject="patient"))
+        other = await gateway.get(
+            "/api/v1/customers?limit=1", headers=bearer(stack, "customers:read", subject="patient")
+        )
     assert [r.status_code for r in served] == [200, 200]
     assert served[0].headers["ratelimit"] == '"default";r=1;t=5'
     assert served[0].headers["ratelimit-policy"] == '"default";q=2;w=10'
@@ -87,7 +99,11 @@ async def test_the_stack_gateway_sends_ratelimit_on_success(gateway: httpx.Async
 
 
 async def test_bodies_over_the_limit_are_413(gateway: httpx.AsyncClient) -> None:
-    response = await gateway.post("/api/v1/customers", content=b"{" + b" " * (2 * 1024 * 1024) + b"}", headers={"content-type": "application/json"})
+    response = await gateway.post(
+        "/api/v1/customers",
+        content=b"{" + b" " * (2 * 1024 * 1024) + b"}",
+        headers={"content-type": "application/json"},
+    )
     assert response.status_code == 413
     assert response.json()["type"] == "urn:relacja:problem:body-too-large"
 
@@ -100,8 +116,12 @@ async def test_the_merged_openapi_is_valid_3_1(anonymous: httpx.AsyncClient) -> 
     assert document["openapi"] == "3.1.0"
     assert document["info"]["x-missing-services"] == []
     paths = document["paths"]
-    assert {"/api/v1/customers", "/api/v1/customers/{customer_id}", "/api/v1/segmentation/customers/{customer_id}",
-            "/api/v1/customers/{customer_id}/360"} <= set(paths)
+    assert {
+        "/api/v1/customers",
+        "/api/v1/customers/{customer_id}",
+        "/api/v1/segmentation/customers/{customer_id}",
+        "/api/v1/customers/{customer_id}/360",
+    } <= set(paths)
     assert paths["/api/v1/customers"]["post"]["security"] == [{"bearerAuth": ["customers:write"]}]
     assert paths["/healthz"]["get"]["security"] == []
     assert "Customer360" in document["components"]["schemas"]
@@ -125,12 +145,19 @@ async def test_customer_360_through_the_stack(stack: Stack, gateway: httpx.Async
     assert view["segments"]["customer_id"] == customer["id"]
     missing = {m["part"]: m["reason"] for m in view["missing"]}
     for part in ("orders", "tickets", "churn"):  # a new customer: nothing there yet, or an empty summary
-        assert view[part] is not None or part in view["empty"] or missing[part] == "timed out after 300 ms", (part, missing)
+        assert view[part] is not None or part in view["empty"] or missing[part] == "timed out after 300 ms", (
+            part,
+            missing,
+        )
     assert "churn" in view["empty"] or missing.get("churn") == "timed out after 300 ms"  # no model run has scored it
     # Like any part, consents may miss the 300 ms deadline on a busy machine.
-    assert view["consents"] is not None or "consents" in view["empty"] or missing["consents"] == "timed out after 300 ms"
+    assert (
+        view["consents"] is not None or "consents" in view["empty"] or missing["consents"] == "timed out after 300 ms"
+    )
     assert view["omitted"] == []
     unknown = await gateway.get(f"/api/v1/customers/{uuid.uuid4()}/360")
     assert unknown.status_code == 404 and unknown.json()["type"] == "urn:relacja:problem:not-found"
-    narrow = (await gateway.get(f"/api/v1/customers/{customer['id']}/360", headers=bearer(stack, "customers:read"))).json()
+    narrow = (
+        await gateway.get(f"/api/v1/customers/{customer['id']}/360", headers=bearer(stack, "customers:read"))
+    ).json()
     assert narrow["omitted"] == ["orders", "tickets", "segments", "churn"] and narrow["segments"] is None

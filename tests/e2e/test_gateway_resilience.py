@@ -20,7 +20,9 @@ def bearer(stack: Stack) -> dict[str, str]:
 
 async def test_a_timed_out_upstream_is_504_and_other_routes_are_fine(stack: Stack) -> None:
     async with hanging_server() as silent:
-        async with inprocess_gateway(stack, upstreams={"segmentation": silent}, upstream_timeout_seconds=0.5) as gateway:
+        async with inprocess_gateway(
+            stack, upstreams={"segmentation": silent}, upstream_timeout_seconds=0.5
+        ) as gateway:
             started = time.perf_counter()
             response = await gateway.get(f"/api/v1/segmentation/customers/{uuid.uuid4()}", headers=bearer(stack))
             elapsed = time.perf_counter() - started
@@ -32,8 +34,12 @@ async def test_a_timed_out_upstream_is_504_and_other_routes_are_fine(stack: Stac
     assert customers.status_code == 200
 
 
-async def test_a_stopped_service_is_503_fast_while_customers_keeps_working(stack: Stack, gateway: httpx.AsyncClient) -> None:
-    customer = (await gateway.post("/api/v1/customers", json={"kind": "company", "display_name": "Firma Sp. z o.o."})).json()
+async def test_a_stopped_service_is_503_fast_while_customers_keeps_working(
+    stack: Stack, gateway: httpx.AsyncClient
+) -> None:
+    customer = (
+        await gateway.post("/api/v1/customers", json={"kind": "company", "display_name": "Firma Sp. z o.o."})
+    ).json()
     await stack.stop_service("segmentation")
     try:
         timings = []
@@ -47,6 +53,7 @@ async def test_a_stopped_service_is_503_fast_while_customers_keeps_working(stack
             assert str(stack.config.port("segmentation")) not in response.text and "127.0.0.1" not in response.text
         assert max(timings) < 1.0
         assert (await gateway.get(f"/api/v1/customers/{customer['id']}")).status_code == 200
+
         async def view_with_profile() -> dict | None:  # the profile part may miss its 300 ms deadline on a busy machine
             view = await gateway.get(f"/api/v1/customers/{customer['id']}/360")
             assert view.status_code == 200
@@ -71,11 +78,21 @@ async def test_a_stopped_service_is_503_fast_while_customers_keeps_working(stack
 async def test_retries_only_for_idempotent_methods(stack: Stack) -> None:
     recording = RecordingTransport()
     down = f"http://127.0.0.1:{closed_port()}"
-    settings = {"retry_attempts": 2, "retry_backoff_seconds": 0.01, "retry_budget_min_retries": 100, "breaker_consecutive_failures": 100}
+    settings = {
+        "retry_attempts": 2,
+        "retry_backoff_seconds": 0.01,
+        "retry_budget_min_retries": 100,
+        "breaker_consecutive_failures": 100,
+    }
     async with inprocess_gateway(stack, transport=recording, upstreams={"segmentation": down}, **settings) as gateway:
         for method in ("GET", "PUT", "DELETE", "POST", "PATCH"):
             recording.requests.clear()
-            response = await gateway.request(method, "/api/v1/segmentation/customers/x", headers=bearer(stack), json={} if method in ("PUT", "POST", "PATCH") else None)
+            response = await gateway.request(
+                method,
+                "/api/v1/segmentation/customers/x",
+                headers=bearer(stack),
+                json={} if method in ("PUT", "POST", "PATCH") else None,
+            )
             assert response.status_code == 503, (method, response.text)
             expected = 3 if method in ("GET", "PUT", "DELETE") else 1
             assert len(recording.requests) == expected, method

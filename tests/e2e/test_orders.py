@@ -36,7 +36,10 @@ def problem(response: httpx.Response, status: int) -> dict:
 
 
 async def customer_known_to_orders(shop: httpx.AsyncClient, **fields: object) -> str:
-    created = await shop.post("/api/v1/customers", json={"kind": "person", "given_name": "Ewa", "family_name": "E2e" + uuid.uuid4().hex[:8], **fields})
+    created = await shop.post(
+        "/api/v1/customers",
+        json={"kind": "person", "given_name": "Ewa", "family_name": "E2e" + uuid.uuid4().hex[:8], **fields},
+    )
     assert created.status_code == 201, created.text
     customer_id = created.json()["id"]
 
@@ -50,18 +53,35 @@ async def customer_known_to_orders(shop: httpx.AsyncClient, **fields: object) ->
 async def test_an_order_from_catalog_to_return_with_its_events(stack: Stack, shop: httpx.AsyncClient) -> None:
     customer = await customer_known_to_orders(shop)
     sku = "E2E-" + uuid.uuid4().hex[:8].upper()
-    product = await shop.post("/api/v1/products", json={"sku": sku, "name": "Czajnik", "category": "kitchen", "list_price": "100.00",
-                                                       "unit_cost": "60.00", "tax_rate": "0.23", "currency": "PLN"})
+    product = await shop.post(
+        "/api/v1/products",
+        json={
+            "sku": sku,
+            "name": "Czajnik",
+            "category": "kitchen",
+            "list_price": "100.00",
+            "unit_cost": "60.00",
+            "tax_rate": "0.23",
+            "currency": "PLN",
+        },
+    )
     assert product.status_code == 201, product.text
     assert [p["sku"] for p in (await shop.get("/api/v1/products", params={"q": sku})).json()["items"]] == [sku]
 
-    body = {"customer_id": customer, "channel": "partner", "currency": "PLN", "lines": [{"sku": sku, "quantity": 2, "discount_percent": "5"}]}
+    body = {
+        "customer_id": customer,
+        "channel": "partner",
+        "currency": "PLN",
+        "lines": [{"sku": sku, "quantity": 2, "discount_percent": "5"}],
+    }
     key = {"Idempotency-Key": uuid.uuid4().hex}
     first = await shop.post("/api/v1/orders", json=body, headers=key)
     retry = await shop.post("/api/v1/orders", json=body, headers=key)
     assert first.status_code == retry.status_code == 201 and first.json() == retry.json()
     assert retry.headers.get("idempotent-replayed") == "true"
-    assert problem(await shop.post("/api/v1/orders", json=body | {"channel": "web"}, headers=key), 422)["type"].endswith("idempotency-key-reused")
+    assert problem(await shop.post("/api/v1/orders", json=body | {"channel": "web"}, headers=key), 422)[
+        "type"
+    ].endswith("idempotency-key-reused")
     order = first.json()
     assert (order["gross_amount"], order["tax_amount"], order["total_amount"]) == ("190.00", "43.70", "233.70")
     url = f"/api/v1/orders/{order['id']}"
@@ -76,7 +96,9 @@ async def test_an_order_from_catalog_to_return_with_its_events(stack: Stack, sho
 
     over = problem(await shop.post(f"{url}/returns", json={"lines": [{"line_no": 1, "quantity": 3}]}), 422)
     assert over["type"].endswith("return-exceeds-purchase")
-    ret = (await shop.post(f"{url}/returns", json={"lines": [{"line_no": 1, "quantity": 1}], "reason": "dented"})).json()
+    ret = (
+        await shop.post(f"{url}/returns", json={"lines": [{"line_no": 1, "quantity": 1}], "reason": "dented"})
+    ).json()
     accepted = await shop.post(f"{url}/returns/{ret['id']}/accept")
     assert accepted.status_code == 200 and accepted.json()["refund_amount"] == "116.85"
     after = (await shop.get(url)).json()
@@ -84,7 +106,10 @@ async def test_an_order_from_catalog_to_return_with_its_events(stack: Stack, sho
 
     # The relay publishes the outbox asynchronously: read until the return (the last write) is there.
     records = await read_topic(
-        stack.bootstrap_servers, ORDERS.name, header="ce_subject", values={customer},
+        stack.bootstrap_servers,
+        ORDERS.name,
+        header="ce_subject",
+        values={customer},
         until=lambda found: OrderReturnedV1.event_type in event_types(found),
     )
     mine = [r for r in records if json.loads(r.value)["order_id"] == order["id"]]
@@ -92,7 +117,9 @@ async def test_an_order_from_catalog_to_return_with_its_events(stack: Stack, sho
     assert types == ["placed", "paid", "fulfilled", "delivered", "returned"]
     assert all(r.key.decode() == customer for r in mine)
     placed = OrderPlacedV1.model_validate_json(mine[0].value)
-    assert placed.channel == "partner" and placed.lines[0].unit_cost is not None and placed.lines[0].category == "kitchen"
+    assert (
+        placed.channel == "partner" and placed.lines[0].unit_cost is not None and placed.lines[0].category == "kitchen"
+    )
     returned = OrderReturnedV1.model_validate_json(mine[-1].value)
     assert returned.net_amount == Decimal(after["net_amount"]) and returned.margin == Decimal("35.00")
 
@@ -102,19 +129,31 @@ async def test_an_order_from_catalog_to_return_with_its_events(stack: Stack, sho
 
     view = await eventually(view_with_orders)
     assert view["orders"]["order_count"] == 1 and view["orders"]["last_orders"][0]["id"] == order["id"]
-    assert view["orders"]["totals"] == [{"currency": "PLN", "order_count": 1, "gross_amount": "190.00", "net_amount": "95.00",
-                                         "refunded_amount": "116.85"}]
+    assert view["orders"]["totals"] == [
+        {
+            "currency": "PLN",
+            "order_count": 1,
+            "gross_amount": "190.00",
+            "net_amount": "95.00",
+            "refunded_amount": "116.85",
+        }
+    ]
 
 
 async def test_import_with_bad_rows_and_the_customer_projection(stack: Stack, shop: httpx.AsyncClient) -> None:
     tag = uuid.uuid4().hex[:8]
     customer = await customer_known_to_orders(shop, external_id=f"legacy-{tag}")
-    csv = "\n".join([
-        "external_id,customer_external_id,placed_at,total_amount,currency",
-        f"h1-{tag},legacy-{tag},2017-06-01T09:00:00Z,250.00,PLN",
-        f"h2-{tag},legacy-unknown-{tag},2017-06-02T09:00:00Z,80.00,PLN",
-        f"h3-{tag},legacy-{tag},yesterday,80.00,PLN",
-    ]) + "\n"
+    csv = (
+        "\n".join(
+            [
+                "external_id,customer_external_id,placed_at,total_amount,currency",
+                f"h1-{tag},legacy-{tag},2017-06-01T09:00:00Z,250.00,PLN",
+                f"h2-{tag},legacy-unknown-{tag},2017-06-02T09:00:00Z,80.00,PLN",
+                f"h3-{tag},legacy-{tag},yesterday,80.00,PLN",
+            ]
+        )
+        + "\n"
+    )
     response = await shop.post("/api/v1/orders/imports", content=csv.encode(), headers={"Content-Type": "text/csv"})
     assert response.status_code == 202, response.text
     job = response.json()
@@ -125,15 +164,26 @@ async def test_import_with_bad_rows_and_the_customer_projection(stack: Stack, sh
     [imported] = (await shop.get("/api/v1/orders", params={"customer_id": customer})).json()["items"]
     records = await read_topic(stack.bootstrap_servers, ORDERS.name, header="ce_subject", values={customer})
     [event] = [json.loads(r.value) for r in records if json.loads(r.value)["order_id"] == imported["id"]]
-    assert event["imported"] is True and event["placed_at"] == "2017-06-01T09:00:00Z" and event["total_amount"] == "250.00"
+    assert (
+        event["imported"] is True and event["placed_at"] == "2017-06-01T09:00:00Z" and event["total_amount"] == "250.00"
+    )
 
     # Erasure in the customers service: personal data leaves the orders, and new orders are refused.
     assert (await shop.post(f"/api/v1/customers/{customer}/erase")).status_code == 200
 
     async def refused() -> dict | None:
-        answer = await shop.post("/api/v1/orders", json={"customer_id": customer, "channel": "web", "currency": "PLN",
-                                                          "lines": [{"sku": "ANY", "quantity": 1}]})
-        return answer.json() if answer.status_code == 422 and answer.json()["type"].endswith("customer-erased") else None
+        answer = await shop.post(
+            "/api/v1/orders",
+            json={
+                "customer_id": customer,
+                "channel": "web",
+                "currency": "PLN",
+                "lines": [{"sku": "ANY", "quantity": 1}],
+            },
+        )
+        return (
+            answer.json() if answer.status_code == 422 and answer.json()["type"].endswith("customer-erased") else None
+        )
 
     await eventually(refused, timeout=30)
 

@@ -17,7 +17,15 @@ from relacja_devstack import Stack
 
 from ..support import eventually
 
-SCOPES = ["customers:read", "customers:write", "orders:read", "orders:write", "tickets:read", "tickets:write", "analytics:read"]
+SCOPES = [
+    "customers:read",
+    "customers:write",
+    "orders:read",
+    "orders:write",
+    "tickets:read",
+    "tickets:write",
+    "analytics:read",
+]
 ITERATIONS = 100
 
 
@@ -29,25 +37,43 @@ async def client(stack: Stack) -> AsyncIterator[httpx.AsyncClient]:
 
 
 async def new_customer(client: httpx.AsyncClient) -> str:
-    created = await client.post("/api/v1/customers", json={"kind": "person", "given_name": "Ola", "family_name": "Ryw" + uuid.uuid4().hex[:8]})
+    created = await client.post(
+        "/api/v1/customers", json={"kind": "person", "given_name": "Ola", "family_name": "Ryw" + uuid.uuid4().hex[:8]}
+    )
     assert created.status_code == 201, created.text
     return created.json()["id"]
 
 
 async def new_product(client: httpx.AsyncClient) -> str:
     sku = "RYW-" + uuid.uuid4().hex[:8].upper()
-    product = await client.post("/api/v1/products", json={"sku": sku, "name": "Kubek", "category": "kitchen", "list_price": "20.00",
-                                                         "unit_cost": "8.00", "tax_rate": "0.23", "currency": "PLN"})
+    product = await client.post(
+        "/api/v1/products",
+        json={
+            "sku": sku,
+            "name": "Kubek",
+            "category": "kitchen",
+            "list_price": "20.00",
+            "unit_cost": "8.00",
+            "tax_rate": "0.23",
+            "currency": "PLN",
+        },
+    )
     assert product.status_code == 201, product.text
     return sku
 
 
 async def place(client: httpx.AsyncClient, customer_id: str, sku: str) -> httpx.Response:
-    return await client.post("/api/v1/orders", json={"customer_id": customer_id, "channel": "web", "currency": "PLN", "lines": [{"sku": sku, "quantity": 1}]})
+    return await client.post(
+        "/api/v1/orders",
+        json={"customer_id": customer_id, "channel": "web", "currency": "PLN", "lines": [{"sku": sku, "quantity": 1}]},
+    )
 
 
 async def open_ticket(client: httpx.AsyncClient, customer_id: str, sku: str = "") -> httpx.Response:
-    return await client.post("/api/v1/tickets", json={"customer_id": customer_id, "type": "question", "channel": "email", "subject": "Where is my mug?"})
+    return await client.post(
+        "/api/v1/tickets",
+        json={"customer_id": customer_id, "type": "question", "channel": "email", "subject": "Where is my mug?"},
+    )
 
 
 async def test_a_new_customer_orders_and_opens_a_ticket_at_once(client: httpx.AsyncClient) -> None:
@@ -89,6 +115,7 @@ async def test_an_erased_customer_is_refused(client: httpx.AsyncClient) -> None:
     # Refused at once when the service asks the customers service (a miss), and at the
     # latest once the erasure event arrives (a service that had already projected the customer).
     for attempt in (place, open_ticket):
+
         async def refused(attempt: Attempt = attempt) -> str | None:
             return refusal(await attempt(client, customer, sku))
 
@@ -99,12 +126,15 @@ async def test_a_merged_away_customer_is_refused(client: httpx.AsyncClient) -> N
     sku = await new_product(client)
     survivor, merged = await new_customer(client), await new_customer(client)
     version = (await client.get(f"/api/v1/customers/{survivor}")).headers["etag"]
-    answer = await client.post(f"/api/v1/customers/{survivor}/merge", json={"merge_customer_id": merged}, headers={"If-Match": version})
+    answer = await client.post(
+        f"/api/v1/customers/{survivor}/merge", json={"merge_customer_id": merged}, headers={"If-Match": version}
+    )
     assert answer.status_code == 200, answer.text
 
     # The merge deletes the merged record: a service that never saw it hears 404 from the
     # customers service (unknown); one that did is told by the merge event (merged).
     for attempt in (place, open_ticket):
+
         async def refused(attempt: Attempt = attempt) -> str | None:
             return refusal(await attempt(client, merged, sku))
 
@@ -127,7 +157,9 @@ async def test_every_event_fed_service_says_how_fresh_its_read_models_are(client
     body = await eventually(orders_caught_up, timeout=30)
     assert body["service"] == "orders" and {s["consumer"] for s in body["sources"]} == {"orders.customers"}
     [source] = body["sources"]
-    assert source["lag_seconds"] >= 0 and datetime.fromisoformat(source["last_applied_at"]) >= datetime.fromisoformat(source["last_event_time"])
+    assert source["lag_seconds"] >= 0 and datetime.fromisoformat(source["last_applied_at"]) >= datetime.fromisoformat(
+        source["last_event_time"]
+    )
     for service in ("customers", "segmentation", "tickets", "churn"):
         answer = await client.get(f"/api/v1/{service}/read-models/freshness")
         assert answer.status_code == 200, answer.text

@@ -49,7 +49,9 @@ async def consumer_metric(stack: Stack, outcome: str) -> float:
     return float(match.group(1)) if match else 0.0
 
 
-async def test_created_customer_reaches_the_projection_through_the_broker(stack: Stack, gateway: httpx.AsyncClient) -> None:
+async def test_created_customer_reaches_the_projection_through_the_broker(
+    stack: Stack, gateway: httpx.AsyncClient
+) -> None:
     response = await gateway.post("/api/v1/customers", json=new_customer(), headers={"X-Request-ID": "e2e-create-1"})
     assert response.status_code == 201, response.text
     customer = response.json()
@@ -88,18 +90,29 @@ async def test_the_same_event_delivered_twice_changes_nothing(stack: Stack, gate
         producer = AIOKafkaProducer(**producer_options(stack.bootstrap_servers))
         await producer.start()
         try:
-            sent = await producer.send_and_wait(CUSTOMERS.name, value=record.value, key=record.key, headers=list(record.headers))
+            sent = await producer.send_and_wait(
+                CUSTOMERS.name, value=record.value, key=record.key, headers=list(record.headers)
+            )
         finally:
             await producer.stop()
 
         # A later event about the same customer (same key, same partition): once the consumer has
         # applied it, it has been through the duplicate too — a partition is consumed in order.
-        updated = await gateway.patch(f"/api/v1/customers/{customer['id']}", json={"owner_id": "agent-dup"}, headers={"If-Match": '"1"'})
+        updated = await gateway.patch(
+            f"/api/v1/customers/{customer['id']}", json={"owner_id": "agent-dup"}, headers={"If-Match": '"1"'}
+        )
         assert updated.status_code == 200, updated.text
-        update = next(r for r in await read_topic(
-            stack.bootstrap_servers, CUSTOMERS.name, header="ce_subject", values={customer["id"]},
-            until=lambda records: UPDATED in event_types(records),
-        ) if dict(r.headers)["ce_type"].decode() == UPDATED)
+        update = next(
+            r
+            for r in await read_topic(
+                stack.bootstrap_servers,
+                CUSTOMERS.name,
+                header="ce_subject",
+                values={customer["id"]},
+                until=lambda records: UPDATED in event_types(records),
+            )
+            if dict(r.headers)["ce_type"].decode() == UPDATED
+        )
         assert update.partition == sent.partition and update.offset > sent.offset
         await eventually(lambda: applied(db, CONSUMER, dict(update.headers)["ce_id"].decode()))
 
@@ -117,7 +130,9 @@ async def _increased(stack: Stack, outcome: str, before: float) -> bool:
     return await consumer_metric(stack, outcome) > before
 
 
-async def test_a_poison_event_is_dead_lettered_and_the_consumer_goes_on(stack: Stack, gateway: httpx.AsyncClient) -> None:
+async def test_a_poison_event_is_dead_lettered_and_the_consumer_goes_on(
+    stack: Stack, gateway: httpx.AsyncClient
+) -> None:
     dead_before = await consumer_metric(stack, "dead_lettered")
     subject = str(uuid.uuid4())
     producer = AIOKafkaProducer(**producer_options(stack.bootstrap_servers))
@@ -172,7 +187,9 @@ async def test_broker_restart_mid_stream_loses_nothing(stack: Stack, gateway: ht
         target = len(created) + count
 
         async def reached() -> bool:
-            return len(created) >= target or producer.done()  # a failed write ends the stream: `await producer` raises it
+            return (
+                len(created) >= target or producer.done()
+            )  # a failed write ends the stream: `await producer` raises it
 
         await eventually(reached, timeout=60)
 

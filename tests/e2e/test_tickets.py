@@ -24,7 +24,9 @@ from ..support import event_types, eventually, read_topic
 async def agent(stack: Stack) -> AsyncIterator[httpx.AsyncClient]:
     """An agent's client: tickets scopes, plus customers for the 360 view."""
     token = stack.token(["tickets:read", "tickets:write", "customers:read"], subject="agent-e2e")
-    async with httpx.AsyncClient(base_url=stack.gateway_url, headers={"Authorization": f"Bearer {token}"}, timeout=10) as client:
+    async with httpx.AsyncClient(
+        base_url=stack.gateway_url, headers={"Authorization": f"Bearer {token}"}, timeout=10
+    ) as client:
         yield client
 
 
@@ -44,17 +46,24 @@ async def test_a_complaint_and_its_csat_survey_answered_without_a_token(
     reader = {"Authorization": f"Bearer {stack.token(['tickets:read'])}"}
     problem(await agent.post("/api/v1/tickets", json={}, headers=reader), 403)
 
-    customer = await agent.post("/api/v1/customers", json={"kind": "person", "given_name": "Ewa", "family_name": "Nowak"},
-                                headers={"Authorization": f"Bearer {stack.token(['customers:write'])}"})
+    customer = await agent.post(
+        "/api/v1/customers",
+        json={"kind": "person", "given_name": "Ewa", "family_name": "Nowak"},
+        headers={"Authorization": f"Bearer {stack.token(['customers:write'])}"},
+    )
     assert customer.status_code == 201, customer.text
     customer_id = customer.json()["id"]
     team = new_team()
     await create_policy(agent, team)
-    ticket = await open_ticket(agent, {"Idempotency-Key": uuid.uuid4().hex}, customer_id=customer_id, team=team, assignee_id="agent-e2e")
+    ticket = await open_ticket(
+        agent, {"Idempotency-Key": uuid.uuid4().hex}, customer_id=customer_id, team=team, assignee_id="agent-e2e"
+    )
     queue = (await agent.get("/api/v1/tickets/queue", params={"assignee_id": "agent-e2e"})).json()
     assert ticket["id"] in [t["id"] for t in queue["items"]]
 
-    answer = await agent.post(f"/api/v1/tickets/{ticket['id']}/comments", json={"body": "We will replace it.", "public": True})
+    answer = await agent.post(
+        f"/api/v1/tickets/{ticket['id']}/comments", json={"body": "We will replace it.", "public": True}
+    )
     assert answer.status_code == 201, answer.text
     ticket = (await agent.get(f"/api/v1/tickets/{ticket['id']}")).json()
     resolved = await act(agent, ticket, "resolve")
@@ -77,8 +86,13 @@ async def test_a_complaint_and_its_csat_survey_answered_without_a_token(
 
     closed = await act(agent, resolved.json(), "close")
     assert closed.status_code == 200, closed.text
-    late = problem(await agent.post(f"/api/v1/tickets/{ticket['id']}/comments", json={"body": "And another thing", "public": True}), 409,
-                   "ticket-closed")
+    late = problem(
+        await agent.post(
+            f"/api/v1/tickets/{ticket['id']}/comments", json={"body": "And another thing", "public": True}
+        ),
+        409,
+        "ticket-closed",
+    )
     assert ticket["id"] in late["detail"]
 
     # The customer-360 view shows the tickets part.
@@ -92,21 +106,33 @@ async def test_a_complaint_and_its_csat_survey_answered_without_a_token(
 
     # The relay publishes the outbox asynchronously: read until the closure (the last write) is there.
     records = await read_topic(
-        stack.bootstrap_servers, TICKETS.name, header="ce_subject", values={customer_id},
+        stack.bootstrap_servers,
+        TICKETS.name,
+        header="ce_subject",
+        values={customer_id},
         until=lambda found: "relacja.tickets.ticket.closed.v1" in event_types(found),
     )
     kinds = [t.removeprefix("relacja.tickets.") for t in event_types(records)]
-    assert kinds == ["ticket.opened.v1", "ticket.first_responded.v1", "ticket.resolved.v1", "survey.answered.v1", "ticket.closed.v1"]
+    assert kinds == [
+        "ticket.opened.v1",
+        "ticket.first_responded.v1",
+        "ticket.resolved.v1",
+        "survey.answered.v1",
+        "ticket.closed.v1",
+    ]
     answered_event = json.loads(records[3].value)
     assert answered_event["kind"] == "csat" and answered_event["score"] == 5 and answered_event["has_comment"] is True
     assert "comment" not in answered_event and all(r.key.decode() == customer_id for r in records)
 
 
-async def test_nps_survey_issued_by_an_agent_and_an_expired_token(agent: httpx.AsyncClient, anonymous: httpx.AsyncClient,
-                                                                   db: asyncpg.Connection) -> None:
+async def test_nps_survey_issued_by_an_agent_and_an_expired_token(
+    agent: httpx.AsyncClient, anonymous: httpx.AsyncClient, db: asyncpg.Connection
+) -> None:
     customer_id = str(uuid.uuid4())
     problem(await anonymous.post("/api/v1/surveys", json={"customer_id": customer_id}), 401)
-    issued = await agent.post("/api/v1/surveys", json={"customer_id": customer_id}, headers={"Idempotency-Key": uuid.uuid4().hex})
+    issued = await agent.post(
+        "/api/v1/surveys", json={"customer_id": customer_id}, headers={"Idempotency-Key": uuid.uuid4().hex}
+    )
     assert issued.status_code == 201, issued.text
     nps = issued.json()
     assert nps["kind"] == "nps"
@@ -117,7 +143,9 @@ async def test_nps_survey_issued_by_an_agent_and_an_expired_token(agent: httpx.A
     assert answered.status_code == 200 and answered.json()["kind"] == "nps"
 
     expiring = (await agent.post("/api/v1/surveys", json={"customer_id": customer_id})).json()
-    await db.execute("UPDATE surveys SET expires_at = now() - interval '1 second' WHERE id = $1", uuid.UUID(expiring["id"]))
+    await db.execute(
+        "UPDATE surveys SET expires_at = now() - interval '1 second' WHERE id = $1", uuid.UUID(expiring["id"])
+    )
     expired = problem(await anonymous.post(expiring["url_path"], json={"score": 7}), 410, "survey-expired")
     assert "expired" in expired["detail"]
     problem(await agent.post("/api/v1/surveys", json={"customer_id": customer_id, "kind": "csat"}), 422)
@@ -125,14 +153,24 @@ async def test_nps_survey_issued_by_an_agent_and_an_expired_token(agent: httpx.A
 
 async def test_bad_input_through_the_gateway(agent: httpx.AsyncClient) -> None:
     team = new_team()
-    overlapping = policy_body(team, rules=[
-        {"priorities": ["urgent"], "types": ["complaint"], "first_response_minutes": 15, "resolution_minutes": 120},
-        {"priorities": ["urgent", "high"], "types": [], "first_response_minutes": 30, "resolution_minutes": 240},
-    ])
+    overlapping = policy_body(
+        team,
+        rules=[
+            {"priorities": ["urgent"], "types": ["complaint"], "first_response_minutes": 15, "resolution_minutes": 120},
+            {"priorities": ["urgent", "high"], "types": [], "first_response_minutes": 30, "resolution_minutes": 240},
+        ],
+    )
     body = problem(await agent.post("/api/v1/sla-policies", json=overlapping), 422, "overlapping-sla-rules")
     assert body["errors"][0]["field"] == "body.rules.1"
     ticket = await open_ticket(agent, team=team)
     problem(await act(agent, ticket, "close"), 409, "illegal-transition")
     problem(await agent.get("/api/v1/tickets/at-risk", params={"within_minutes": 0}), 400)
     problem(await agent.get("/api/v1/tickets", params={"sort": "priority"}), 400, "invalid-parameter")
-    problem(await agent.post(f"/api/v1/tickets/{ticket['id']}/comments", content=b"not json", headers={"content-type": "application/json"}), 400)
+    problem(
+        await agent.post(
+            f"/api/v1/tickets/{ticket['id']}/comments",
+            content=b"not json",
+            headers={"content-type": "application/json"},
+        ),
+        400,
+    )

@@ -51,7 +51,9 @@ def recording_handlers(consumer_name: str, *, failing_event_ids: frozenset[str] 
     async def record(session: AsyncSession, event: CloudEvent, payload: CustomerRegisteredV1) -> None:
         if event.id in failing_event_ids:
             raise ValueError("cannot apply this event")
-        await session.execute(insert(effects).values(event_id=event.id, customer_id=payload.customer_id, consumer=consumer_name))
+        await session.execute(
+            insert(effects).values(event_id=event.id, customer_id=payload.customer_id, consumer=consumer_name)
+        )
 
     return handlers
 
@@ -96,7 +98,9 @@ async def test_the_same_event_delivered_twice_is_applied_once(stack: Stack, sess
     assert await count(sessions, inbox_events, consumer=name, event_id=event.id) == 1
 
 
-async def test_a_handler_that_always_fails_dead_letters_the_event_and_the_consumer_goes_on(stack: Stack, sessions, producer) -> None:
+async def test_a_handler_that_always_fails_dead_letters_the_event_and_the_consumer_goes_on(
+    stack: Stack, sessions, producer
+) -> None:
     name = f"it-dlq-{uuid.uuid4().hex[:8]}"
     broken, broken_payload = new_event()
     after, after_payload = new_event(broken_payload.customer_id)  # same key: same partition, strictly after
@@ -124,13 +128,17 @@ async def test_a_handler_that_always_fails_dead_letters_the_event_and_the_consum
     assert outcome == "dead_lettered"
 
 
-async def test_a_payload_that_breaks_the_contract_goes_to_the_dead_letter_topic_at_once(stack: Stack, sessions, producer) -> None:
+async def test_a_payload_that_breaks_the_contract_goes_to_the_dead_letter_topic_at_once(
+    stack: Stack, sessions, producer
+) -> None:
     name = f"it-poison-{uuid.uuid4().hex[:8]}"
     poison, poison_payload = new_event()
     good, good_payload = new_event(poison_payload.customer_id)  # same partition, strictly after the poison
     await send(producer, poison, b'{"customer_id": "not-a-uuid"}')
     await send(producer, good, good_payload.model_dump_json().encode())
-    task = await run_consumer(EventConsumer(name, recording_handlers(name), sessions, stack.bootstrap_servers, FAST_RETRIES))
+    task = await run_consumer(
+        EventConsumer(name, recording_handlers(name), sessions, stack.bootstrap_servers, FAST_RETRIES)
+    )
     try:
         await eventually(lambda: count(sessions, effects, event_id=good.id), timeout=REPLAYED_WITHIN)
     finally:
@@ -170,27 +178,52 @@ async def test_a_fetch_of_many_events_is_applied_in_order_and_exactly_once(stack
     customer = uuid.uuid4()
     events = [new_event(customer) for _ in range(200)]
     for event, payload in events:
-        await producer.send(CUSTOMERS.name, value=payload.model_dump_json().encode(), key=str(customer).encode(), headers=to_kafka_headers(event))
-    await producer.send_and_wait(CUSTOMERS.name, value=events[0][1].model_dump_json().encode(), key=str(customer).encode(), headers=to_kafka_headers(events[0][0]))
-    task = await run_consumer(EventConsumer(name, recording_handlers(name), sessions, stack.bootstrap_servers, FAST_RETRIES))
+        await producer.send(
+            CUSTOMERS.name,
+            value=payload.model_dump_json().encode(),
+            key=str(customer).encode(),
+            headers=to_kafka_headers(event),
+        )
+    await producer.send_and_wait(
+        CUSTOMERS.name,
+        value=events[0][1].model_dump_json().encode(),
+        key=str(customer).encode(),
+        headers=to_kafka_headers(events[0][0]),
+    )
+    task = await run_consumer(
+        EventConsumer(name, recording_handlers(name), sessions, stack.bootstrap_servers, FAST_RETRIES)
+    )
     try:
         # The topic also carries other tests' events: count only this customer's.
-        await eventually(lambda: _at_least(count(sessions, effects, consumer=name, customer_id=customer), 200), timeout=REPLAYED_WITHIN)
+        await eventually(
+            lambda: _at_least(count(sessions, effects, consumer=name, customer_id=customer), 200),
+            timeout=REPLAYED_WITHIN,
+        )
     finally:
         await stop(task)
     async with sessions() as session:
         applied = (
-            await session.execute(select(effects.c.event_id).where(effects.c.consumer == name, effects.c.customer_id == customer))
-        ).scalars().all()
-        offsets = (
-            await session.execute(
-                select(inbox_events.c.offset)
-                .where(inbox_events.c.consumer == name, inbox_events.c.event_id.in_([e.id for e, _ in events]))
-                # clock_timestamp() has microsecond resolution: rows of one fetch can tie, and
-                # PostgreSQL may return ties in any order; the offset only breaks such ties.
-                .order_by(inbox_events.c.processed_at, inbox_events.c.offset)
+            (
+                await session.execute(
+                    select(effects.c.event_id).where(effects.c.consumer == name, effects.c.customer_id == customer)
+                )
             )
-        ).scalars().all()
+            .scalars()
+            .all()
+        )
+        offsets = (
+            (
+                await session.execute(
+                    select(inbox_events.c.offset)
+                    .where(inbox_events.c.consumer == name, inbox_events.c.event_id.in_([e.id for e, _ in events]))
+                    # clock_timestamp() has microsecond resolution: rows of one fetch can tie, and
+                    # PostgreSQL may return ties in any order; the offset only breaks such ties.
+                    .order_by(inbox_events.c.processed_at, inbox_events.c.offset)
+                )
+            )
+            .scalars()
+            .all()
+        )
     assert sorted(applied) == sorted(e.id for e, _ in events)  # each once, the resent copy skipped
     assert offsets == sorted(offsets) and len(offsets) == 200  # applied in offset order
 

@@ -36,7 +36,10 @@ ROWS_SQL = (
 
 def member_added(customer_id: uuid.UUID) -> SegmentMemberAddedV1:
     return SegmentMemberAddedV1(
-        customer_id=customer_id, segment_id=SEGMENT_ID, segment_name="VIP", trigger="recomputation",
+        customer_id=customer_id,
+        segment_id=SEGMENT_ID,
+        segment_name="VIP",
+        trigger="recomputation",
         occurred_at=datetime.now(UTC),
     )
 
@@ -44,15 +47,22 @@ def member_added(customer_id: uuid.UUID) -> SegmentMemberAddedV1:
 async def write_by_every_path(sessions: async_sessionmaker, at: datetime) -> dict[str, list[uuid.UUID]]:
     """Write events by each path in one transaction; returns the customer ids per path."""
     outbox = Outbox(SOURCE)
-    customers = {path: [uuid.uuid4() for _ in range(count)] for path, count in (("add", 1), ("add_many", 3), ("sql", 3))}
+    customers = {
+        path: [uuid.uuid4() for _ in range(count)] for path, count in (("add", 1), ("add_many", 3), ("sql", 3))
+    }
     async with sessions() as session, session.begin():
         await outbox.add(session, member_added(customers["add"][0]))
         written = await outbox.add_many(session, [member_added(c) for c in customers["add_many"]])
         assert [w.event.subject for w in written] == [str(c) for c in customers["add_many"]]
         result = await session.execute(
             text(outbox.insert_select_sql(SegmentMemberAddedV1, ROWS_SQL, time=":at", traceparent=":traceparent")),
-            {"customers": customers["sql"], "segment_id": str(SEGMENT_ID), "segment_name": "VIP", "at": at,
-             "traceparent": current_traceparent.get()},
+            {
+                "customers": customers["sql"],
+                "segment_id": str(SEGMENT_ID),
+                "segment_name": "VIP",
+                "at": at,
+                "traceparent": current_traceparent.get(),
+            },
         )
         assert result.rowcount == 3
     return customers
@@ -75,7 +85,9 @@ def check_row(row: dict, traceparent: str | None) -> tuple[list[str], dict[str, 
     assert datetime.fromisoformat(values["ce_time"]).tzinfo is not None
     envelope = from_kafka_headers([(name, value.encode()) for name, value in row["headers"]])
     assert envelope.id == str(row["event_id"]) and envelope.subject == row["key"]
-    assert envelope.type == row["event_type"] == SegmentMemberAddedV1.event_type and row["topic"] == "relacja.segmentation"
+    assert (
+        envelope.type == row["event_type"] == SegmentMemberAddedV1.event_type and row["topic"] == "relacja.segmentation"
+    )
     assert envelope.source == SOURCE and envelope.traceparent == traceparent
     payload = SegmentMemberAddedV1.model_validate(row["payload"])
     assert str(payload.customer_id) == row["key"] and payload.segment_id == SEGMENT_ID
@@ -128,7 +140,8 @@ async def test_sql_and_python_write_one_ce_time_text(scratch_engine: AsyncEngine
     async with scratch_engine.connect() as conn:
         # The session's zone must not matter: the text is UTC whatever the connection's TimeZone.
         await conn.execute(text("SET TIME ZONE 'America/Sao_Paulo'"))
-        written = (await conn.execute(text(f"SELECT {ce_time_sql('CAST(:t AS timestamptz)')}"), {"t": moment})).scalar_one()
+        written = (
+            await conn.execute(text(f"SELECT {ce_time_sql('CAST(:t AS timestamptz)')}"), {"t": moment})
+        ).scalar_one()
     assert written == format_time(moment)
     assert CE_TIME.match(written) and datetime.fromisoformat(written) == moment
-

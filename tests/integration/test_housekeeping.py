@@ -20,10 +20,23 @@ async def test_keys_older_than_the_retention_are_deleted_and_younger_ones_kept(s
     async with scratch_engine.begin() as conn:
         await conn.run_sync(create_idempotency_table)
         rows = [
-            {"scope": "orders.create", "key": f"old-{i}", "fingerprint": "f", "created_at": func.now() - timedelta(hours=25)}
+            {
+                "scope": "orders.create",
+                "key": f"old-{i}",
+                "fingerprint": "f",
+                "created_at": func.now() - timedelta(hours=25),
+            }
             for i in range(23)
         ]
-        rows += [{"scope": "orders.create", "key": f"new-{i}", "fingerprint": "f", "created_at": func.now() - timedelta(hours=23)} for i in range(3)]
+        rows += [
+            {
+                "scope": "orders.create",
+                "key": f"new-{i}",
+                "fingerprint": "f",
+                "created_at": func.now() - timedelta(hours=23),
+            }
+            for i in range(3)
+        ]
         for row in rows:
             await conn.execute(insert(idempotency_keys).values(**row))
 
@@ -41,13 +54,26 @@ async def test_a_round_of_housekeeping_purges_old_inbox_rows_and_keys(scratch_en
     async with scratch_engine.begin() as conn:
         await conn.run_sync(create_idempotency_table)
         for n, age in enumerate([timedelta(days=31), timedelta(days=31), timedelta(days=29)]):
-            await conn.execute(insert(inbox_events).values(
-                consumer="test.consumer", event_id=f"e-{n}", event_type="t", topic="t", partition=0, offset=n,
-                processed_at=func.now() - age,
-            ))
-        await conn.execute(insert(idempotency_keys).values(scope="s", key="old", fingerprint="f", created_at=func.now() - timedelta(days=2)))
+            await conn.execute(
+                insert(inbox_events).values(
+                    consumer="test.consumer",
+                    event_id=f"e-{n}",
+                    event_type="t",
+                    topic="t",
+                    partition=0,
+                    offset=n,
+                    processed_at=func.now() - age,
+                )
+            )
+        await conn.execute(
+            insert(idempotency_keys).values(
+                scope="s", key="old", fingerprint="f", created_at=func.now() - timedelta(days=2)
+            )
+        )
 
-    housekeeping = service_housekeeping(scratch_engine, idempotency_key_retention=timedelta(hours=24), inbox_retention=timedelta(days=30))
+    housekeeping = service_housekeeping(
+        scratch_engine, idempotency_key_retention=timedelta(hours=24), inbox_retention=timedelta(days=30)
+    )
     assert await housekeeping.run_once() == {"idempotency keys": 1, "inbox rows": 2}
     async with scratch_engine.connect() as conn:
         assert (await conn.execute(select(inbox_events.c.event_id))).scalars().all() == ["e-2"]
@@ -56,5 +82,7 @@ async def test_a_round_of_housekeeping_purges_old_inbox_rows_and_keys(scratch_en
 @pytest.mark.parametrize("service", [s.name for s in SERVICES if s.database])
 async def test_every_service_database_has_the_purge_indexes(stack: Stack, service: str) -> None:
     async with service_db(stack, service) as db:
-        indexes = await db.fetch("SELECT indexname FROM pg_indexes WHERE tablename IN ('idempotency_keys', 'inbox_events')")
+        indexes = await db.fetch(
+            "SELECT indexname FROM pg_indexes WHERE tablename IN ('idempotency_keys', 'inbox_events')"
+        )
     assert {"ix_idempotency_keys_created_at", "ix_inbox_events_processed_at"} <= {row["indexname"] for row in indexes}

@@ -90,14 +90,21 @@ def _differences(connection: Connection, models: list[MetaData]) -> list[Any]:
     found = compare_metadata(context, models)  # type: ignore[arg-type]  # typed as one MetaData, accepts a sequence
     # Column changes come grouped per column; one list of single differences reads better.
     flat = [change for entry in found for change in (entry if isinstance(entry, list) else [entry])]
-    columns = {(table.name, column.name): column for metadata in models for table in metadata.tables.values() for column in table.columns}
+    columns = {
+        (table.name, column.name): column
+        for metadata in models
+        for table in metadata.tables.values()
+        for column in table.columns
+    }
     # Alembic compares two differently spelled defaults by running both and comparing the
     # values, which tells nextval(...) from itself; PostgreSQL's own spelling of each can.
     return [
-        change for change in flat
+        change
+        for change in flat
         if not (
             change[0] == "modify_default"
-            and change[5] is not None and change[6] is not None
+            and change[5] is not None
+            and change[6] is not None
             and change[5].arg.text == _spelled_by_postgres(connection, columns[change[2], change[3]])
         )
     ]
@@ -141,7 +148,9 @@ async def _leftovers(url: str) -> list[str]:
 
 
 @pytest.mark.parametrize("spec", DATABASE_SERVICES, ids=[spec.name for spec in DATABASE_SERVICES])
-async def test_migrations_build_the_models_and_downgrade_to_nothing(stack: Stack, spec: ServiceSpec, fresh_database: str) -> None:
+async def test_migrations_build_the_models_and_downgrade_to_nothing(
+    stack: Stack, spec: ServiceSpec, fresh_database: str
+) -> None:
     await _alembic(stack, spec, "upgrade", "head")
     assert await _compare(fresh_database, spec) == []
     assert await _leftovers(fresh_database) != []  # the check below can see the service's objects

@@ -48,7 +48,9 @@ async def test_outbox_row_commits_and_rolls_back_with_the_callers_transaction(se
     assert [str(i) for i in ids] == [kept.id]
 
 
-async def test_relay_publishes_in_order_with_cloudevents_headers_and_marks_rows(stack: Stack, sessions, scratch_engine) -> None:
+async def test_relay_publishes_in_order_with_cloudevents_headers_and_marks_rows(
+    stack: Stack, sessions, scratch_engine
+) -> None:
     customer = uuid.uuid4()
     async with sessions() as session, session.begin():
         events = [await outbox.add(session, registered(customer)) for _ in range(20)]
@@ -93,7 +95,9 @@ async def test_relay_is_woken_by_notify_without_waiting_for_the_poll(stack: Stac
         await asyncio.gather(task, return_exceptions=True)
 
 
-async def test_relay_replays_the_retained_outbox_when_offsets_go_backwards(stack: Stack, sessions, scratch_engine) -> None:
+async def test_relay_replays_the_retained_outbox_when_offsets_go_backwards(
+    stack: Stack, sessions, scratch_engine
+) -> None:
     """A broker that forgot its log acknowledges offsets below the watermark: the relay replays."""
     async with sessions() as session, session.begin():
         first = [await outbox.add(session, registered()) for _ in range(5)]
@@ -102,14 +106,18 @@ async def test_relay_replays_the_retained_outbox_when_offsets_go_backwards(stack
         async with sessions() as session:
             return not await session.scalar(select(func.count()).where(outbox_events.c.published_at.is_(None)))
 
-    first_relay = asyncio.create_task(OutboxRelay(scratch_engine, stack.bootstrap_servers, RelaySettings(poll_interval=0.2)).run())
+    first_relay = asyncio.create_task(
+        OutboxRelay(scratch_engine, stack.bootstrap_servers, RelaySettings(poll_interval=0.2)).run()
+    )
     try:
         await eventually(all_published)
     finally:
         first_relay.cancel()
         await asyncio.gather(first_relay, return_exceptions=True)
     async with sessions() as session:
-        first_published = dict((await session.execute(select(outbox_events.c.event_id, outbox_events.c.published_at))).all())
+        first_published = dict(
+            (await session.execute(select(outbox_events.c.event_id, outbox_events.c.published_at))).all()
+        )
     # Pretend the broker had acknowledged far higher offsets before, as if it restarted
     # and lost its log while this relay was down.
     async with scratch_engine.begin() as conn:
@@ -118,14 +126,18 @@ async def test_relay_replays_the_retained_outbox_when_offsets_go_backwards(stack
         # Same customer, so the same partition as a watermarked one: its acknowledged
         # offset is the one that comes back below the watermark.
         later = await outbox.add(session, registered(uuid.UUID(first[0].subject)))
-    task = asyncio.create_task(OutboxRelay(scratch_engine, stack.bootstrap_servers, RelaySettings(poll_interval=0.2)).run())
+    task = asyncio.create_task(
+        OutboxRelay(scratch_engine, stack.bootstrap_servers, RelaySettings(poll_interval=0.2)).run()
+    )
     try:
 
         async def republished() -> bool:
             """Every earlier row acknowledged by the broker again (published_at is stamped only
             after the acknowledgement), and the new one too."""
             async with sessions() as session:
-                now = dict((await session.execute(select(outbox_events.c.event_id, outbox_events.c.published_at))).all())
+                now = dict(
+                    (await session.execute(select(outbox_events.c.event_id, outbox_events.c.published_at))).all()
+                )
             return now[uuid.UUID(later.id)] is not None and all(
                 now[event_id] is not None and now[event_id] > first_published[event_id] for event_id in first_published
             )
@@ -173,12 +185,18 @@ async def _equals(read, expected: int) -> bool:
     return await read() == expected
 
 
-async def test_the_relay_deletes_published_rows_past_their_retention_and_nothing_unpublished(stack: Stack, sessions, scratch_engine) -> None:
+async def test_the_relay_deletes_published_rows_past_their_retention_and_nothing_unpublished(
+    stack: Stack, sessions, scratch_engine
+) -> None:
     async with sessions() as session, session.begin():
         old, recent, pending = [await outbox.add(session, registered()) for _ in range(3)]
         now = datetime.now(UTC)
         for event, published_at in ((old, now - timedelta(days=8)), (recent, now - timedelta(days=6)), (pending, None)):
-            await session.execute(update(outbox_events).where(outbox_events.c.event_id == uuid.UUID(event.id)).values(published_at=published_at))
+            await session.execute(
+                update(outbox_events)
+                .where(outbox_events.c.event_id == uuid.UUID(event.id))
+                .values(published_at=published_at)
+            )
     # Only the purge step of the relay runs here: no broker is needed.
     relay = OutboxRelay(scratch_engine, "127.0.0.1:1", RelaySettings(retention=timedelta(days=7)))
     await relay._maybe_purge()

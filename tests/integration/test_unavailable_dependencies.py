@@ -20,7 +20,9 @@ def _free_port() -> int:
 
 async def test_database_down_is_503_with_retry_after(monkeypatch: pytest.MonkeyPatch) -> None:
     port = _free_port()
-    monkeypatch.setenv("RELACJA_CUSTOMERS_DATABASE_URL", f"postgresql+asyncpg://postgres@127.0.0.1:{port}/relacja_customers")
+    monkeypatch.setenv(
+        "RELACJA_CUSTOMERS_DATABASE_URL", f"postgresql+asyncpg://postgres@127.0.0.1:{port}/relacja_customers"
+    )
     monkeypatch.setenv("RELACJA_CUSTOMERS_KAFKA_BOOTSTRAP", f"127.0.0.1:{_free_port()}")
     monkeypatch.setenv("RELACJA_CUSTOMERS_RUN_RELAY", "false")
     from relacja_customers.api.customers import router

@@ -30,14 +30,18 @@ def test_an_answer_names_the_customer_and_its_state() -> None:
     assert customer_answer(CUSTOMER, 404, None) is None  # never created, or merged away (the merge deletes the row)
 
 
-@pytest.mark.parametrize("status, answer", [(500, None), (200, {"id": str(uuid.uuid4())}), (200, ["not", "a", "customer"]), (301, None)])
+@pytest.mark.parametrize(
+    "status, answer", [(500, None), (200, {"id": str(uuid.uuid4())}), (200, ["not", "a", "customer"]), (301, None)]
+)
 def test_an_answer_that_says_nothing_about_the_customer_is_an_error(status: int, answer: object) -> None:
     with pytest.raises(LookupError):
         customer_answer(CUSTOMER, status, answer)
 
 
 def directory(handler) -> CustomerDirectory:
-    return CustomerDirectory("http://customers.internal/", timeout=0.5, retry_after_seconds=7, transport=httpx.MockTransport(handler))
+    return CustomerDirectory(
+        "http://customers.internal/", timeout=0.5, retry_after_seconds=7, transport=httpx.MockTransport(handler)
+    )
 
 
 async def test_the_look_up_asks_the_customer_by_id_once() -> None:
@@ -52,7 +56,9 @@ async def test_the_look_up_asks_the_customer_by_id_once() -> None:
 
 
 async def test_a_missing_customer_is_none() -> None:
-    answer = await directory(lambda request: httpx.Response(404, json={"type": "urn:relacja:problem:not-found"})).look_up(CUSTOMER)
+    answer = await directory(
+        lambda request: httpx.Response(404, json={"type": "urn:relacja:problem:not-found"})
+    ).look_up(CUSTOMER)
     assert answer is None
 
 
@@ -86,7 +92,10 @@ def test_production_needs_the_customers_url(monkeypatch: pytest.MonkeyPatch) -> 
     monkeypatch.setenv("RELACJA_ORDERS_KAFKA_BOOTSTRAP", "kafka:9092")
     with pytest.raises(ValueError, match="customers_url"):
         OrdersSettings(environment="production")
-    assert OrdersSettings(environment="production", customers_url="http://customers:8000").customers_url == "http://customers:8000"
+    assert (
+        OrdersSettings(environment="production", customers_url="http://customers:8000").customers_url
+        == "http://customers:8000"
+    )
 
 
 def test_the_local_stack_points_orders_and_tickets_at_the_customers_service() -> None:

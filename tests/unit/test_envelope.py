@@ -26,7 +26,9 @@ def _payload() -> CustomerRegisteredV1:
 
 def test_envelope_for_payload_uses_type_and_customer_as_subject() -> None:
     payload = _payload()
-    event = CloudEvent.for_payload(payload, source="/relacja/customers", traceparent="00-" + "a" * 32 + "-" + "b" * 16 + "-01")
+    event = CloudEvent.for_payload(
+        payload, source="/relacja/customers", traceparent="00-" + "a" * 32 + "-" + "b" * 16 + "-01"
+    )
     assert event.type == "relacja.customers.customer.registered.v1"
     assert event.subject == str(payload.customer_id)
     assert uuid.UUID(event.id)
@@ -34,7 +36,9 @@ def test_envelope_for_payload_uses_type_and_customer_as_subject() -> None:
 
 
 def test_kafka_headers_round_trip_in_binary_mode() -> None:
-    event = CloudEvent.for_payload(_payload(), source="/relacja/customers", traceparent="00-" + "a" * 32 + "-" + "b" * 16 + "-01")
+    event = CloudEvent.for_payload(
+        _payload(), source="/relacja/customers", traceparent="00-" + "a" * 32 + "-" + "b" * 16 + "-01"
+    )
     headers = to_kafka_headers(event)
     names = [name for name, _ in headers]
     assert names[:6] == ["ce_specversion", "ce_id", "ce_source", "ce_type", "ce_subject", "ce_time"]
@@ -58,7 +62,10 @@ def test_missing_required_attribute_is_rejected(missing: str) -> None:
 
 
 def test_other_spec_version_is_rejected() -> None:
-    headers = [(n, b"0.3" if n == "ce_specversion" else v) for n, v in to_kafka_headers(CloudEvent.for_payload(_payload(), source="/x"))]
+    headers = [
+        (n, b"0.3" if n == "ce_specversion" else v)
+        for n, v in to_kafka_headers(CloudEvent.for_payload(_payload(), source="/x"))
+    ]
     with pytest.raises(EnvelopeError, match="specversion"):
         from_kafka_headers(headers)
 

@@ -131,7 +131,9 @@ async def edits_client() -> AsyncIterator[httpx.AsyncClient]:
 async def test_a_required_if_match_is_required_in_openapi_and_missing_is_428(edits_client: httpx.AsyncClient) -> None:
     document = (await edits_client.get("/openapi.json")).json()
     parameters = document["paths"]["/api/v1/edits/{thing_id}"]["patch"]["parameters"]
-    assert {"name": "If-Match", "required": True}.items() <= next(p for p in parameters if p["name"] == "If-Match").items()
+    assert {"name": "If-Match", "required": True}.items() <= next(
+        p for p in parameters if p["name"] == "If-Match"
+    ).items()
     response = await edits_client.patch("/api/v1/edits/1", json={})
     assert response.status_code == 428 and response.json()["type"].endswith("precondition-required")
     assert (await edits_client.patch("/api/v1/edits/1", json={}, headers={"If-Match": '"3"'})).status_code == 200
@@ -139,9 +141,16 @@ async def test_a_required_if_match_is_required_in_openapi_and_missing_is_428(edi
 
 @pytest.mark.parametrize(
     ("body", "field"),
-    [({"public": 0}, "body.public"), ({"count": False}, "body.count"), ({"due_at": 0.5}, "body.due_at"), ({"due_on": 0}, "body.due_on")],
+    [
+        ({"public": 0}, "body.public"),
+        ({"count": False}, "body.count"),
+        ({"due_at": 0.5}, "body.due_at"),
+        ({"due_on": 0}, "body.due_on"),
+    ],
 )
-async def test_strict_types_refuse_what_lax_mode_would_coerce(edits_client: httpx.AsyncClient, body: dict, field: str) -> None:
+async def test_strict_types_refuse_what_lax_mode_would_coerce(
+    edits_client: httpx.AsyncClient, body: dict, field: str
+) -> None:
     response = await edits_client.patch("/api/v1/edits/1", json=body, headers={"If-Match": '"3"'})
     assert response.status_code == 422, response.text
     assert [error["field"] for error in response.json()["errors"]] == [field]

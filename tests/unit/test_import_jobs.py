@@ -36,7 +36,13 @@ class MemoryStore:
         self.written: list[int] = []
 
     async def start(self, job_id: uuid.UUID, format: str) -> None:
-        self.jobs[job_id] = {"id": job_id, "status": "running", "format": format, "failure": None, **ImportProgress(job_id).columns()}
+        self.jobs[job_id] = {
+            "id": job_id,
+            "status": "running",
+            "format": format,
+            "failure": None,
+            **ImportProgress(job_id).columns(),
+        }
 
     async def commit(self, job: ImportProgress, write: Callable[[Any], Any]) -> None:
         transaction: list[int] = []
@@ -138,7 +144,9 @@ async def test_a_bad_header_is_a_problem_before_any_job_exists() -> None:
 
 async def test_an_unreadable_body_fails_the_job_and_keeps_the_batches_before_it() -> None:
     store = MemoryStore()
-    job = await ImportJob(Numbers(), store).run("csv", records("n", "1", "2", "3", "4", error=ImportFormatError("line 6 is not UTF-8")))
+    job = await ImportJob(Numbers(), store).run(
+        "csv", records("n", "1", "2", "3", "4", error=ImportFormatError("line 6 is not UTF-8"))
+    )
     assert (job["status"], job["failure"]) == ("failed", "line 6 is not UTF-8")
     assert store.written == [1, 2, 3, 4] and job["rows_created"] == 4
 
@@ -150,7 +158,9 @@ async def test_a_concurrent_conflict_fails_only_the_conflicting_row() -> None:
     assert job["errors"] == [{"row": 3, "field": "row", "message": CONFLICT}]
 
 
-async def test_an_unexpected_error_fails_the_job_with_a_safe_message_and_logs_the_stack(caplog: pytest.LogCaptureFixture) -> None:
+async def test_an_unexpected_error_fails_the_job_with_a_safe_message_and_logs_the_stack(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
     store = MemoryStore()
     with caplog.at_level(logging.ERROR, logger="relacja_servicekit.import_jobs"):
         with pytest.raises(ImportJobFailed) as raised:
@@ -175,7 +185,9 @@ async def test_the_answer_to_a_failed_job_is_a_problem_naming_it_without_interna
         await accepted_import("/api/v1/things/imports", failing())
     problem = raised.value
     assert problem.status == 500 and problem.type.endswith(":import-failed")
-    assert problem.headers == {"Location": f"/api/v1/things/imports/{job_id}"} and problem.extra == {"import_id": str(job_id)}
+    assert problem.headers == {"Location": f"/api/v1/things/imports/{job_id}"} and problem.extra == {
+        "import_id": str(job_id)
+    }
     assert "secret" not in (problem.detail or "") and "Traceback" not in (problem.detail or "")
     assert problem.__cause__ is None and problem.__suppress_context__
 

@@ -21,7 +21,9 @@ def restore_logging() -> Iterator[None]:
     root.setLevel(level)
 
 
-def test_log_lines_are_json_with_request_id_service_and_utc_time(capsys: pytest.CaptureFixture[str], restore_logging: None) -> None:
+def test_log_lines_are_json_with_request_id_service_and_utc_time(
+    capsys: pytest.CaptureFixture[str], restore_logging: None
+) -> None:
     configure_logging("customers", "INFO")
     token = current_request_id.set("req-7")
     try:

@@ -71,7 +71,9 @@ async def test_valid_request_passes(client: httpx.AsyncClient) -> None:
 
 
 async def test_malformed_json_is_400(client: httpx.AsyncClient) -> None:
-    response = await client.post("/api/v1/things", content=b'{"name": "a", ', headers={"content-type": "application/json"})
+    response = await client.post(
+        "/api/v1/things", content=b'{"name": "a", ', headers={"content-type": "application/json"}
+    )
     body = _is_problem(response, 400)
     assert body["type"].endswith("malformed-json")
 
@@ -92,7 +94,9 @@ async def test_missing_fields_are_422(client: httpx.AsyncClient) -> None:
 
 
 async def test_non_json_content_type_is_415(client: httpx.AsyncClient) -> None:
-    response = await client.post("/api/v1/things", content=b"name=a", headers={"content-type": "application/x-www-form-urlencoded"})
+    response = await client.post(
+        "/api/v1/things", content=b"name=a", headers={"content-type": "application/x-www-form-urlencoded"}
+    )
     _is_problem(response, 415)
 
 
@@ -183,7 +187,9 @@ async def notes_client() -> AsyncIterator[httpx.AsyncClient]:
 async def test_nul_and_lone_surrogates_in_a_body_are_422_naming_the_field(
     notes_client: httpx.AsyncClient, body: str, field: str
 ) -> None:
-    response = await notes_client.post("/api/v1/notes", content=body.encode(), headers={"content-type": "application/json"})
+    response = await notes_client.post(
+        "/api/v1/notes", content=body.encode(), headers={"content-type": "application/json"}
+    )
     problem = _is_problem(response, 422)
     assert [error["field"] for error in problem["errors"]] == [field]
 
@@ -191,9 +197,11 @@ async def test_nul_and_lone_surrogates_in_a_body_are_422_naming_the_field(
 async def test_paired_surrogates_and_escaped_text_are_accepted(notes_client: httpx.AsyncClient) -> None:
     # "\ud83d\ude00" is one emoji; "\\u0000" is the six characters \u0000, not a NUL.
     body = '{"title": "smile \\ud83d\\ude00", "tags": ["\\\\u0000"]}'
-    response = await notes_client.post("/api/v1/notes", content=body.encode(), headers={"content-type": "application/json"})
+    response = await notes_client.post(
+        "/api/v1/notes", content=body.encode(), headers={"content-type": "application/json"}
+    )
     assert response.status_code == 201, response.text
-    assert response.json() == {"title": "smile \U0001F600", "tags": ["\\u0000"], "attributes": {}}
+    assert response.json() == {"title": "smile \U0001f600", "tags": ["\\u0000"], "attributes": {}}
 
 
 async def test_nul_in_a_query_or_path_parameter_is_400_naming_it(notes_client: httpx.AsyncClient) -> None:

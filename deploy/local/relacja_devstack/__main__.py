@@ -35,8 +35,13 @@ def _banner(stack: Stack, token: str | None) -> str:
     lines.append(f"  {'':<14}psql: {bin_dir() / 'psql'} {stack.postgres_dsn}")
     lines.append(f"  {'logs':<14}{cfg.logs_dir}/")
     if token:
-        lines += ["", f"Local admin token (valid {BANNER_TOKEN_TTL // 3600} h):", f"  {token}", "",
-                  f'  curl -H "Authorization: Bearer <token>" {stack.gateway_url}/...']
+        lines += [
+            "",
+            f"Local admin token (valid {BANNER_TOKEN_TTL // 3600} h):",
+            f"  {token}",
+            "",
+            f'  curl -H "Authorization: Bearer <token>" {stack.gateway_url}/...',
+        ]
     lines += ["", "Press Ctrl+C to stop."]
     return "\n".join(lines)
 
@@ -91,8 +96,7 @@ async def _watch(stack: Stack, stopping: asyncio.Event) -> None:
         for name, code in stack.exited_services().items():
             if name not in reported:
                 reported.add(name)
-                print(f"!! {name} exited with code {code}; see {stack.service_log(name)}",
-                      file=sys.stderr, flush=True)
+                print(f"!! {name} exited with code {code}; see {stack.service_log(name)}", file=sys.stderr, flush=True)
         with contextlib.suppress(asyncio.TimeoutError):
             await asyncio.wait_for(stopping.wait(), 1.0)
 
@@ -107,7 +111,10 @@ async def _status(config: StackConfig) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m relacja_devstack", description="Relacja's local stack: PostgreSQL, a Kafka-protocol broker and every service.")
+    parser = argparse.ArgumentParser(
+        prog="python -m relacja_devstack",
+        description="Relacja's local stack: PostgreSQL, a Kafka-protocol broker and every service.",
+    )
     sub = parser.add_subparsers(dest="command", required=True)
 
     def add(name: str, help: str) -> argparse.ArgumentParser:
@@ -116,8 +123,12 @@ def main(argv: list[str] | None = None) -> int:
         return p
 
     run = add("run", "start the stack in the foreground until Ctrl+C")
-    run.add_argument("--fresh", action=argparse.BooleanOptionalAction, default=None,
-                     help="empty the state folder first (default: the profile's)")
+    run.add_argument(
+        "--fresh",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="empty the state folder first (default: the profile's)",
+    )
     token = add("token", "print a bearer token for the profile's gateway")
     token.add_argument("--scopes", default="admin", help="comma- or space-separated scopes (default: admin)")
     token.add_argument("--ttl", type=int, default=3600, help="lifetime in seconds (default: 3600)")

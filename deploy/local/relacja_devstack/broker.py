@@ -19,8 +19,14 @@ __all__ = ["Broker", "broker_binary"]
 
 # Tansu reads these from the environment as defaults for its flags; an inherited one
 # (e.g. OTEL_EXPORTER_OTLP_ENDPOINT from a developer's shell) must not reconfigure it.
-_TANSU_ENV = ("CLUSTER_ID", "LISTENER_URL", "ADVERTISED_LISTENER_URL", "STORAGE_ENGINE",
-              "SCHEMA_REGISTRY", "OTEL_EXPORTER_OTLP_ENDPOINT")
+_TANSU_ENV = (
+    "CLUSTER_ID",
+    "LISTENER_URL",
+    "ADVERTISED_LISTENER_URL",
+    "STORAGE_ENGINE",
+    "SCHEMA_REGISTRY",
+    "OTEL_EXPORTER_OTLP_ENDPOINT",
+)
 
 
 def broker_binary() -> str:
@@ -56,8 +62,16 @@ class Broker:
         env = {k: v for k, v in os.environ.items() if k not in _TANSU_ENV}
         self.process = ManagedProcess(
             "broker",
-            [broker_binary(), "broker", "--listener-url", url, "--advertised-listener-url", url,
-             "--storage-engine", "memory://tansu/"],
+            [
+                broker_binary(),
+                "broker",
+                "--listener-url",
+                url,
+                "--advertised-listener-url",
+                url,
+                "--storage-engine",
+                "memory://tansu/",
+            ],
             log_path=self.log_path,
             state_dir=self.state_dir,
             env=env,
@@ -101,5 +115,6 @@ class Broker:
     def _failure(self, what: str) -> str:
         code = self.process.returncode() if self.process else None
         exited = f" (exited with {code})" if code is not None else ""
-        return (f"broker on {self.bootstrap_servers} {what}{exited}\n"
-                f"--- tail of {self.log_path} ---\n{tail(self.log_path)}")
+        return (
+            f"broker on {self.bootstrap_servers} {what}{exited}\n--- tail of {self.log_path} ---\n{tail(self.log_path)}"
+        )

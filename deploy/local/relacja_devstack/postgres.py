@@ -157,8 +157,13 @@ class Postgres:
         with tempfile.TemporaryFile("w+") as out:
             try:
                 subprocess.run(
-                    argv, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
-                    check=True, timeout=timeout, **self._run_kwargs(),
+                    argv,
+                    stdin=subprocess.DEVNULL,
+                    stdout=out,
+                    stderr=subprocess.STDOUT,
+                    check=True,
+                    timeout=timeout,
+                    **self._run_kwargs(),
                 )
             except (subprocess.CalledProcessError, subprocess.TimeoutExpired) as err:
                 out.seek(0)
@@ -178,9 +183,18 @@ class Postgres:
         # The builtin C.UTF-8 locale (PostgreSQL 17+) gives Unicode-aware upper()/lower()
         # and the same code-point ordering on every machine, without depending on which
         # libc locales the host has (macOS has no libc C.UTF-8).
-        self._run("initdb", "--auth=trust", "--encoding=utf8", "--locale=C",
-                  "--locale-provider=builtin", "--builtin-locale=C.UTF-8",
-                  "-U", "postgres", "-D", str(self.pgdata))
+        self._run(
+            "initdb",
+            "--auth=trust",
+            "--encoding=utf8",
+            "--locale=C",
+            "--locale-provider=builtin",
+            "--builtin-locale=C.UTF-8",
+            "-U",
+            "postgres",
+            "-D",
+            str(self.pgdata),
+        )
 
     def start(self) -> None:
         """Start (or adopt) the server on our pgdata, listening on host:port. Blocking."""
@@ -201,8 +215,19 @@ class Postgres:
 
         options = [f"-h {self.host}", f"-p {self.port}", f"-k {shlex.quote(str(socket_dir))}"]
         options += [f"-c {key}={shlex.quote(value)}" for key, value in self.settings.items()]
-        self._run("pg_ctl", "-D", str(self.pgdata), "-l", str(self.log_path),
-                  "-w", "-t", "60", "-o", " ".join(options), "start")
+        self._run(
+            "pg_ctl",
+            "-D",
+            str(self.pgdata),
+            "-l",
+            str(self.log_path),
+            "-w",
+            "-t",
+            "60",
+            "-o",
+            " ".join(options),
+            "start",
+        )
 
     def stop(self) -> None:
         """``pg_ctl stop -m fast``; terminate/kill the postmaster if that fails. Blocking."""

@@ -152,9 +152,7 @@ class Stack:
 
     def exited_services(self) -> dict[str, int]:
         """Services that were started and have since exited, with their exit codes."""
-        return {
-            name: code for name, proc in self._services.items() if (code := proc.returncode()) is not None
-        }
+        return {name: code for name, proc in self._services.items() if (code := proc.returncode()) is not None}
 
     # -- steps ----------------------------------------------------------------------------
 
@@ -225,9 +223,18 @@ class Stack:
         log_path = self.config.logs_dir / f"{spec.name}-migrate.log"
         with open(log_path, "ab") as out:  # noqa: ASYNC230 - a local append-only log: opening it does not wait on anything
             proc = await asyncio.create_subprocess_exec(
-                sys.executable, "-m", "alembic", "-c", str(ini), "upgrade", "heads",
-                cwd=self.config.repo_root, env=self._service_env(spec),
-                stdin=asyncio.subprocess.DEVNULL, stdout=out, stderr=asyncio.subprocess.STDOUT,
+                sys.executable,
+                "-m",
+                "alembic",
+                "-c",
+                str(ini),
+                "upgrade",
+                "heads",
+                cwd=self.config.repo_root,
+                env=self._service_env(spec),
+                stdin=asyncio.subprocess.DEVNULL,
+                stdout=out,
+                stderr=asyncio.subprocess.STDOUT,
             )
             try:
                 code = await asyncio.wait_for(proc.wait(), 300)
@@ -236,8 +243,9 @@ class Stack:
                     proc.kill()
                 raise
         if code != 0:
-            raise StackError(f"{spec.name}: migrations failed (exit {code})\n"
-                             f"--- tail of {log_path} ---\n{tail(log_path)}")
+            raise StackError(
+                f"{spec.name}: migrations failed (exit {code})\n--- tail of {log_path} ---\n{tail(log_path)}"
+            )
         log.info("%s: migrations at head", spec.name)
 
     def _service_env(self, spec: ServiceSpec) -> dict[str, str]:
@@ -277,8 +285,19 @@ class Stack:
             ensure_port_free(self.config.host, port, spec.name, f"RELACJA_STACK_{spec.name.upper()}_PORT")
             proc = ManagedProcess(
                 spec.name,
-                [sys.executable, "-m", "uvicorn", spec.app, "--host", self.config.host, "--port", str(port),
-                 "--no-access-log", "--timeout-graceful-shutdown", "5"],
+                [
+                    sys.executable,
+                    "-m",
+                    "uvicorn",
+                    spec.app,
+                    "--host",
+                    self.config.host,
+                    "--port",
+                    str(port),
+                    "--no-access-log",
+                    "--timeout-graceful-shutdown",
+                    "5",
+                ],
                 log_path=self.service_log(spec.name),
                 state_dir=self.config.state_dir,
                 env=self._service_env(spec),
@@ -311,8 +330,9 @@ class Stack:
                 except httpx.TransportError as err:
                     last = repr(err)
                 if loop.time() > deadline:
-                    raise StackError(self._service_failure(
-                        spec, f"not ready after {self.config.ready_timeout:.0f} s (last: {last})"))
+                    raise StackError(
+                        self._service_failure(spec, f"not ready after {self.config.ready_timeout:.0f} s (last: {last})")
+                    )
                 await asyncio.sleep(0.2)
 
     def _service_failure(self, spec: ServiceSpec, what: str) -> str:

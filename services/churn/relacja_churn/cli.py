@@ -83,13 +83,17 @@ def format_card(results: dict[str, Any], config: RunConfig, timings: dict[str, f
     lines.append(f"  converged            {fit['converged']}")
     holdout = results["holdout"]
     if holdout:
-        lines.append(f"  holdout to {holdout['holdout_end']} ({holdout['length']:.2f} {config.time_unit}s): repeat purchases per customer")
+        lines.append(
+            f"  holdout to {holdout['holdout_end']} ({holdout['length']:.2f} {config.time_unit}s): repeat purchases per customer"
+        )
         lines.append("    x in calibration   customers   predicted   actual")
         for g in holdout["groups"]:
             lines.append(f"    {g['label']:>17}   {g['customers']:>9}   {g['predicted']:>9.3f}   {g['actual']:>6.3f}")
         total = holdout["total"]
         lines.append(f"    {'total':>17}   {'':>9}   {total['predicted']:>9.1f}   {total['actual']:>6.1f}")
-    lines.append("  timings (s)          " + "  ".join(f"{k.removesuffix('_seconds')} {v:.3f}" for k, v in timings.items()))
+    lines.append(
+        "  timings (s)          " + "  ".join(f"{k.removesuffix('_seconds')} {v:.3f}" for k, v in timings.items())
+    )
     return "\n".join(lines)
 
 
@@ -100,7 +104,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     fit.add_argument("csv", type=Path)
     fit.add_argument("--calibration-end", type=date.fromisoformat, required=True)
     fit.add_argument(
-        "--time-unit", type=canonical_unit, choices=["day", "week", "month"], default="week",
+        "--time-unit",
+        type=canonical_unit,
+        choices=["day", "week", "month"],
+        default="week",
         help=f"the model's clock (deprecated aliases: {', '.join(DEPRECATED_UNITS)})",
     )
     fit.add_argument("--acquired-from", type=date.fromisoformat, default=None)
@@ -112,8 +119,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.holdout_end is not None and args.holdout_end <= args.calibration_end:
         parser.error("--holdout-end must be after --calibration-end")
     config = RunConfig(
-        calibration_end=args.calibration_end, time_unit=args.time_unit, horizon_months=args.horizon_months,
-        monthly_discount_rate=args.discount_rate, acquired_from=args.acquired_from, holdout_end=args.holdout_end,
+        calibration_end=args.calibration_end,
+        time_unit=args.time_unit,
+        horizon_months=args.horizon_months,
+        monthly_discount_rate=args.discount_rate,
+        acquired_from=args.acquired_from,
+        holdout_end=args.holdout_end,
     )
     try:
         tx = read_transactions(args.csv)

@@ -123,8 +123,11 @@ async def on_survey(session: AsyncSession, event: CloudEvent, payload: SurveyAns
     await session.execute(
         pg_insert(surveys)
         .values(
-            survey_id=payload.survey_id, customer_id=customer_id, kind=payload.kind,
-            score=payload.score, answered_at=payload.answered_at,
+            survey_id=payload.survey_id,
+            customer_id=customer_id,
+            kind=payload.kind,
+            score=payload.score,
+            answered_at=payload.answered_at,
         )
         .on_conflict_do_nothing(index_elements=["survey_id"])
     )

@@ -22,8 +22,10 @@ settings = ChurnSettings()
 def _background(database: Database) -> list[Callable[[], Awaitable[None]]]:
     return [
         run_worker(
-            database.engine, database.sessions,
-            poll_seconds=settings.run_poll_seconds, refit_interval_seconds=settings.refit_interval_seconds,
+            database.engine,
+            database.sessions,
+            poll_seconds=settings.run_poll_seconds,
+            refit_interval_seconds=settings.refit_interval_seconds,
         )
     ]
 

@@ -19,7 +19,8 @@ class ChurnSettings(ServiceSettings):
 
     database_url: str = "postgresql+asyncpg://postgres@127.0.0.1:55432/relacja_churn"
     currency: str = Field(
-        default="PLN", pattern=r"^[A-Z]{3}$",
+        default="PLN",
+        pattern=r"^[A-Z]{3}$",
         description="The company's reporting currency: the models use orders in this currency only",
     )
     refit_interval_seconds: float = Field(

@@ -19,7 +19,11 @@ __all__ = ["run_worker"]
 
 
 def run_worker(
-    engine: AsyncEngine, sessions: async_sessionmaker[AsyncSession], *, poll_seconds: float, refit_interval_seconds: float
+    engine: AsyncEngine,
+    sessions: async_sessionmaker[AsyncSession],
+    *,
+    poll_seconds: float,
+    refit_interval_seconds: float,
 ) -> Callable[[], Awaitable[None]]:
     """The background worker: fail abandoned runs, queue scheduled refits, execute pending runs."""
 

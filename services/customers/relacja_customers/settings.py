@@ -22,7 +22,9 @@ class CustomersSettings(ServiceSettings):
 
     database_url: str = "postgresql+asyncpg://postgres@127.0.0.1:55432/relacja_customers"
     default_phone_region: str = Field(
-        default="PL", pattern="^[A-Z]{2}$", description="ISO 3166-1 alpha-2 region for phone numbers written without +<country code>"
+        default="PL",
+        pattern="^[A-Z]{2}$",
+        description="ISO 3166-1 alpha-2 region for phone numbers written without +<country code>",
     )
 
     run_schedulers: bool = Field(default=True, description="Run the daily important-date announcer in this process")

@@ -30,8 +30,15 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 
 __all__ = [
-    "metadata", "products", "known_customers", "orders", "order_returns", "order_imports", "order_number_seq",
-    "IMPORTED_FIELDS", "import_fingerprint_sql",
+    "metadata",
+    "products",
+    "known_customers",
+    "orders",
+    "order_returns",
+    "order_imports",
+    "order_number_seq",
+    "IMPORTED_FIELDS",
+    "import_fingerprint_sql",
 ]
 
 metadata = MetaData()
@@ -145,13 +152,27 @@ order_imports = Table(
 
 # The fields an import writes (besides ids), in the order the fingerprint reads them.
 IMPORTED_FIELDS = (
-    "customer_id", "status", "channel", "currency", "placed_at", "gross_amount", "tax_amount", "total_amount",
-    "returned_amount", "refunded_amount", "net_amount", "cost_amount", "margin", "lines",
+    "customer_id",
+    "status",
+    "channel",
+    "currency",
+    "placed_at",
+    "gross_amount",
+    "tax_amount",
+    "total_amount",
+    "returned_amount",
+    "refunded_amount",
+    "net_amount",
+    "cost_amount",
+    "margin",
+    "lines",
 )
 
 
 def import_fingerprint_sql(alias: str) -> str:
     """SQL: the MD5 of an imported row's fields, written out independently of the session's
     settings (times as epoch seconds), so that the migration's backfill computes the same."""
-    parts = [f"extract(epoch FROM {alias}.{c})::text" if c == "placed_at" else f"{alias}.{c}::text" for c in IMPORTED_FIELDS]
+    parts = [
+        f"extract(epoch FROM {alias}.{c})::text" if c == "placed_at" else f"{alias}.{c}::text" for c in IMPORTED_FIELDS
+    ]
     return "md5(" + " || '|' || ".join(f"coalesce({p}, '-')" for p in parts) + ")"

@@ -76,7 +76,13 @@ async def record_registered_customer(session: AsyncSession, event: CloudEvent, p
                 "registered_at = least(registered_at, :registered_at), kind = coalesce(kind, :kind), "
                 "lifecycle_stage = coalesce(lifecycle_stage, :stage), updated_at = now() WHERE customer_id = :c"
             ),
-            {"tags": sorted(set(payload.tags)), "registered_at": payload.registered_at, "kind": payload.kind, "stage": payload.lifecycle_stage, "c": survivor},
+            {
+                "tags": sorted(set(payload.tags)),
+                "registered_at": payload.registered_at,
+                "kind": payload.kind,
+                "stage": payload.lifecycle_stage,
+                "c": survivor,
+            },
         )
         await membership.refresh_customer(session, survivor)
         return
@@ -94,8 +100,12 @@ async def record_registered_customer(session: AsyncSession, event: CloudEvent, p
                 "kind": statement.excluded.kind,
                 "registered_at": statement.excluded.registered_at,
                 # An update (version ≥ 1) seen first keeps its newer stage and tags.
-                "lifecycle_stage": text("CASE WHEN customer_profiles.master_version = 0 THEN excluded.lifecycle_stage ELSE customer_profiles.lifecycle_stage END"),
-                "tags": text("CASE WHEN customer_profiles.master_version = 0 AND NOT customer_profiles.erased THEN excluded.tags ELSE customer_profiles.tags END"),
+                "lifecycle_stage": text(
+                    "CASE WHEN customer_profiles.master_version = 0 THEN excluded.lifecycle_stage ELSE customer_profiles.lifecycle_stage END"
+                ),
+                "tags": text(
+                    "CASE WHEN customer_profiles.master_version = 0 AND NOT customer_profiles.erased THEN excluded.tags ELSE customer_profiles.tags END"
+                ),
             },
         )
     )
@@ -114,7 +124,12 @@ async def record_updated_customer(session: AsyncSession, event: CloudEvent, payl
             "UPDATE customer_profiles SET lifecycle_stage = :stage, tags = CASE WHEN erased THEN '{}' ELSE CAST(:tags AS text[]) END, "
             "master_version = :version, updated_at = now() WHERE customer_id = :c AND master_version < :version"
         ),
-        {"stage": payload.lifecycle_stage, "tags": sorted(set(payload.tags)), "version": payload.version, "c": customer_id},
+        {
+            "stage": payload.lifecycle_stage,
+            "tags": sorted(set(payload.tags)),
+            "version": payload.version,
+            "c": customer_id,
+        },
     )
     await membership.refresh_customer(session, customer_id)
 
@@ -131,7 +146,9 @@ async def record_merge(session: AsyncSession, event: CloudEvent, payload: Custom
         .values(merged_customer_id=merged, customer_id=survivor, merged_at=payload.merged_at)
         .on_conflict_do_update(index_elements=["merged_customer_id"], set_={"customer_id": survivor})
     )
-    await session.execute(text("UPDATE customer_aliases SET customer_id = :s WHERE customer_id = :m"), {"s": survivor, "m": merged})
+    await session.execute(
+        text("UPDATE customer_aliases SET customer_id = :s WHERE customer_id = :m"), {"s": survivor, "m": merged}
+    )
     for table in (seg_orders, seg_tickets, seg_consents):
         await session.execute(table.update().where(table.c.customer_id == merged).values(customer_id=survivor))
     await projection.ensure_profile(session, survivor)
@@ -155,7 +172,9 @@ async def record_merge(session: AsyncSession, event: CloudEvent, payload: Custom
     # The merged customer leaves its segments (it no longer exists) and its profile goes.
     for segment_id, name in (
         await session.execute(
-            text("SELECT m.segment_id, s.name FROM segment_members m JOIN segments s ON s.id = m.segment_id WHERE m.customer_id = :m"),
+            text(
+                "SELECT m.segment_id, s.name FROM segment_members m JOIN segments s ON s.id = m.segment_id WHERE m.customer_id = :m"
+            ),
             {"m": merged},
         )
     ).all():
@@ -186,12 +205,20 @@ async def _consent(session: AsyncSession, payload: ConsentGrantedV1 | ConsentWit
     if await session.scalar(text("SELECT erased FROM customer_profiles WHERE customer_id = :c"), {"c": customer_id}):
         return  # an erased customer keeps no consent records
     statement = pg_insert(seg_consents).values(
-        consent_id=payload.consent_id, customer_id=customer_id, purpose=payload.purpose, granted=granted, occurred_at=payload.occurred_at
+        consent_id=payload.consent_id,
+        customer_id=customer_id,
+        purpose=payload.purpose,
+        granted=granted,
+        occurred_at=payload.occurred_at,
     )
     await session.execute(
         statement.on_conflict_do_update(
             index_elements=["consent_id"],
-            set_={"granted": statement.excluded.granted, "occurred_at": statement.excluded.occurred_at, "purpose": statement.excluded.purpose},
+            set_={
+                "granted": statement.excluded.granted,
+                "occurred_at": statement.excluded.occurred_at,
+                "purpose": statement.excluded.purpose,
+            },
             where=seg_consents.c.occurred_at <= statement.excluded.occurred_at,
         )
     )
@@ -210,7 +237,9 @@ async def record_consent_withdrawn(session: AsyncSession, event: CloudEvent, pay
 
 
 OrderEvent = OrderPlacedV1 | OrderPaidV1 | OrderFulfilledV1 | OrderDeliveredV1 | OrderCancelledV1 | OrderReturnedV1
-TicketEvent = TicketOpenedV1 | TicketFirstRespondedV1 | TicketResolvedV1 | TicketReopenedV1 | TicketClosedV1 | SlaBreachedV1
+TicketEvent = (
+    TicketOpenedV1 | TicketFirstRespondedV1 | TicketResolvedV1 | TicketReopenedV1 | TicketClosedV1 | SlaBreachedV1
+)
 
 
 async def record_order(session: AsyncSession, event: CloudEvent, payload: OrderEvent) -> None:
@@ -253,7 +282,11 @@ async def record_ticket(session: AsyncSession, event: CloudEvent, payload: Ticke
     customer_id = await projection.resolve(session, payload.customer_id)
     await projection.ensure_profile(session, customer_id)
     statement = pg_insert(seg_tickets).values(
-        ticket_id=payload.ticket_id, customer_id=customer_id, type=payload.type, opened_at=payload.opened_at, occurred_at=payload.occurred_at
+        ticket_id=payload.ticket_id,
+        customer_id=customer_id,
+        type=payload.type,
+        opened_at=payload.opened_at,
+        occurred_at=payload.occurred_at,
     )
     await session.execute(
         statement.on_conflict_do_update(

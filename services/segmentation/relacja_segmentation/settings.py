@@ -23,12 +23,18 @@ class SegmentationSettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="RELACJA_SEGMENTATION_", extra="ignore")
 
     database_url: str = "postgresql+asyncpg://postgres@127.0.0.1:55432/relacja_segmentation"
-    currency: str = Field(default="PLN", pattern=r"^[A-Z]{3}$", description="Reporting currency: orders in others are left out of aggregates")
+    currency: str = Field(
+        default="PLN",
+        pattern=r"^[A-Z]{3}$",
+        description="Reporting currency: orders in others are left out of aggregates",
+    )
     abc_cutoff_a: float = Field(default=0.80, gt=0, le=1, description="Cumulative revenue share closing class A")
     abc_cutoff_b: float = Field(default=0.95, gt=0, le=1, description="Cumulative revenue share closing class B")
     loyal_min_purchases: int = Field(default=2, ge=1)
     loyal_max_recency_days: int = Field(default=365, ge=1)
-    recompute_interval_seconds: float = Field(default=3600, ge=0, description="Full recomputation period; 0 turns the schedule off")
+    recompute_interval_seconds: float = Field(
+        default=3600, ge=0, description="Full recomputation period; 0 turns the schedule off"
+    )
 
     @model_validator(mode="after")
     def _cutoffs_ordered(self) -> SegmentationSettings:

@@ -1,16 +1,16 @@
 """The segmentation projection, built from events only.
 
-    customer_profiles  one row per customer: master attributes analytics needs (no names,
-                       no e-mail), per-customer aggregates recomputed from the rows below,
-                       and the latest scores (RFM, ABC, quadrant)
-    seg_orders         one row per order: the latest snapshot (by occurred_at)
-    seg_tickets        one row per ticket: type and when it was opened
-    seg_consents       one row per consent record: granted or withdrawn, latest wins
-    customer_aliases   merged-away customer id → surviving id, so late events follow the merge
-    scoring_state      the last full recomputation: reference date, cut-offs and the
-                       boundaries that score a single customer between recomputations
-    segments           rule-based segments (the JSON rule as saved)
-    segment_members    materialised membership
+customer_profiles  one row per customer: master attributes analytics needs (no names,
+                   no e-mail), per-customer aggregates recomputed from the rows below,
+                   and the latest scores (RFM, ABC, quadrant)
+seg_orders         one row per order: the latest snapshot (by occurred_at)
+seg_tickets        one row per ticket: type and when it was opened
+seg_consents       one row per consent record: granted or withdrawn, latest wins
+customer_aliases   merged-away customer id → surviving id, so late events follow the merge
+scoring_state      the last full recomputation: reference date, cut-offs and the
+                   boundaries that score a single customer between recomputations
+segments           rule-based segments (the JSON rule as saved)
+segment_members    materialised membership
 """
 
 from __future__ import annotations
@@ -165,4 +165,3 @@ segment_members = Table(
     PrimaryKeyConstraint("segment_id", "customer_id"),
     Index("ix_segment_members_customer", "customer_id"),
 )
-

@@ -33,7 +33,9 @@ def scheduled_recomputation(database: Database, settings: SegmentationSettings):
         while True:
             try:
                 async with database.sessions() as session, session.begin():
-                    age = await session.scalar(text("SELECT extract(epoch FROM now() - computed_at) FROM scoring_state WHERE id = 1"))
+                    age = await session.scalar(
+                        text("SELECT extract(epoch FROM now() - computed_at) FROM scoring_state WHERE id = 1")
+                    )
                     if age is None or age >= settings.recompute_interval_seconds / 2:
                         await recompute_all(session, settings)
             except asyncio.CancelledError:

@@ -44,7 +44,9 @@ async def rekey_merged_customer(session: AsyncSession, event: CloudEvent, payloa
     await project_merged(session, known_customers, payload.customer_id, payload.merged_customer_id)
     for table in (tickets, surveys, known_orders):
         await session.execute(
-            update(table).where(table.c.customer_id == payload.merged_customer_id).values(customer_id=payload.customer_id)
+            update(table)
+            .where(table.c.customer_id == payload.merged_customer_id)
+            .values(customer_id=payload.customer_id)
         )
 
 
@@ -54,10 +56,14 @@ async def erase_customer_data(session: AsyncSession, event: CloudEvent, payload:
     await project_erased(session, known_customers, customer_id)
     their_tickets = select(tickets.c.id).where(tickets.c.customer_id == customer_id)
     await session.execute(
-        update(tickets).where(tickets.c.customer_id == customer_id).values(subject=None, description=None, erased_at=erased_at)
+        update(tickets)
+        .where(tickets.c.customer_id == customer_id)
+        .values(subject=None, description=None, erased_at=erased_at)
     )
     await session.execute(
-        update(ticket_comments).where(ticket_comments.c.ticket_id.in_(their_tickets)).values(body=None, erased_at=erased_at)
+        update(ticket_comments)
+        .where(ticket_comments.c.ticket_id.in_(their_tickets))
+        .values(body=None, erased_at=erased_at)
     )
     await session.execute(update(surveys).where(surveys.c.customer_id == customer_id).values(comment=None))
     # Stored first responses of Idempotency-Key requests hold subjects and comment bodies too.
@@ -68,7 +74,9 @@ async def erase_customer_data(session: AsyncSession, event: CloudEvent, payload:
                 and_(stored.scope == "tickets.create", stored.response_body["customer_id"].astext == str(customer_id)),
                 and_(
                     stored.scope.startswith("tickets.comments.create:"),
-                    stored.response_body["ticket_id"].astext.in_(select(cast(tickets.c.id, Text)).where(tickets.c.customer_id == customer_id)),
+                    stored.response_body["ticket_id"].astext.in_(
+                        select(cast(tickets.c.id, Text)).where(tickets.c.customer_id == customer_id)
+                    ),
                 ),
             )
         )

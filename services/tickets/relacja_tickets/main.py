@@ -24,7 +24,14 @@ app = create_service_app(
     description="Tickets service: support cases and complaints, SLA clocks, agent queues, satisfaction surveys.",
     settings=settings,
     # Fixed paths (/queue, /at-risk, /settings, /metrics, /customers/...) before /{ticket_id}.
-    routers=[ticket_list_router, insights_router, ticket_item_router, comments_router, sla_policies_router, surveys_router],
+    routers=[
+        ticket_list_router,
+        insights_router,
+        ticket_item_router,
+        comments_router,
+        sla_policies_router,
+        surveys_router,
+    ],
     consumers={CONSUMER_NAME: handlers},
     background=sla_background(settings),
 )

@@ -22,12 +22,22 @@ class TicketsSettings(ServiceSettings, CustomerDirectorySettings):
 
     database_url: str = "postgresql+asyncpg://postgres@127.0.0.1:55432/relacja_tickets"
 
-    reopen_window_hours: int = Field(default=168, ge=0, le=24 * 365, description="A resolved ticket can be reopened this long; then it is closed")
-    csat_valid_hours: int = Field(default=24 * 14, ge=1, le=24 * 365, description="How long a CSAT survey token can be answered")
-    nps_valid_hours: int = Field(default=24 * 30, ge=1, le=24 * 365, description="How long an NPS survey token can be answered")
+    reopen_window_hours: int = Field(
+        default=168, ge=0, le=24 * 365, description="A resolved ticket can be reopened this long; then it is closed"
+    )
+    csat_valid_hours: int = Field(
+        default=24 * 14, ge=1, le=24 * 365, description="How long a CSAT survey token can be answered"
+    )
+    nps_valid_hours: int = Field(
+        default=24 * 30, ge=1, le=24 * 365, description="How long an NPS survey token can be answered"
+    )
 
-    run_schedulers: bool = Field(default=True, description="Run the SLA breach watcher and the auto-closer in this process")
-    sla_poll_seconds: float = Field(default=1.0, gt=0, le=60, description="Longest sleep of the breach watcher between checks")
+    run_schedulers: bool = Field(
+        default=True, description="Run the SLA breach watcher and the auto-closer in this process"
+    )
+    sla_poll_seconds: float = Field(
+        default=1.0, gt=0, le=60, description="Longest sleep of the breach watcher between checks"
+    )
     sla_batch_size: int = Field(default=500, ge=1, le=10_000, description="Breaches flagged per transaction")
 
     @property

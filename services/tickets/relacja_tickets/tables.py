@@ -1,13 +1,13 @@
 """Tables of the tickets service (SQLAlchemy Core), with the indexes the migrations create.
 
-    sla_policies    one per team (team NULL: the default), with its working-hours calendar and rules
-    tickets         the case; ``next_due_at`` is the earliest due instant of its running clocks
-                    (``FAR_FUTURE`` when none runs), the sort key of queues and the at-risk list
-    sla_clocks      one row per (ticket, target); the breach scheduler's index is on ``due_at``
-    ticket_comments the thread; public comments are seen by the customer
-    surveys         CSAT / NPS surveys, answered with a one-time token (only its hash is kept)
-    known_orders    orders seen on relacja.orders, for "complaints per 1,000 orders"
-    known_customers customers seen on relacja.customers (or looked up once on a miss): who may open a ticket
+sla_policies    one per team (team NULL: the default), with its working-hours calendar and rules
+tickets         the case; ``next_due_at`` is the earliest due instant of its running clocks
+                (``FAR_FUTURE`` when none runs), the sort key of queues and the at-risk list
+sla_clocks      one row per (ticket, target); the breach scheduler's index is on ``due_at``
+ticket_comments the thread; public comments are seen by the customer
+surveys         CSAT / NPS surveys, answered with a one-time token (only its hash is kept)
+known_orders    orders seen on relacja.orders, for "complaints per 1,000 orders"
+known_customers customers seen on relacja.customers (or looked up once on a miss): who may open a ticket
 """
 
 from __future__ import annotations
@@ -122,8 +122,11 @@ sla_clocks = Table(
     PrimaryKeyConstraint("ticket_id", "target"),
     # The breach scheduler: unflagged running clocks by due time.
     Index(
-        "sla_clocks_watch", "due_at",
-        postgresql_where=text("due_at IS NOT NULL AND met_at IS NULL AND breached_at IS NULL AND running_since IS NOT NULL"),
+        "sla_clocks_watch",
+        "due_at",
+        postgresql_where=text(
+            "due_at IS NOT NULL AND met_at IS NULL AND breached_at IS NULL AND running_since IS NOT NULL"
+        ),
     ),
 )
 
@@ -154,7 +157,12 @@ surveys = Table(
     Column("answered_at", DateTime(timezone=True), nullable=True),
     Column("score", Integer, nullable=True),
     Column("comment", Text, nullable=True),
-    Index("surveys_customer_answered", "customer_id", text("answered_at DESC"), postgresql_where=text("answered_at IS NOT NULL")),
+    Index(
+        "surveys_customer_answered",
+        "customer_id",
+        text("answered_at DESC"),
+        postgresql_where=text("answered_at IS NOT NULL"),
+    ),
     Index("surveys_customer", "customer_id"),
 )
 

@@ -46,7 +46,13 @@ _MIN_PAUSE = 0.05
 def _watched(now: datetime) -> ColumnElement[bool]:
     c = sla_clocks.c
     # Must repeat the predicate of the sla_clocks_watch index for the planner to use it.
-    return and_(c.due_at.is_not(None), c.met_at.is_(None), c.breached_at.is_(None), c.running_since.is_not(None), c.due_at <= now)
+    return and_(
+        c.due_at.is_not(None),
+        c.met_at.is_(None),
+        c.breached_at.is_(None),
+        c.running_since.is_not(None),
+        c.due_at <= now,
+    )
 
 
 async def flag_breaches(sessions: async_sessionmaker[AsyncSession], now: datetime, *, batch_size: int = 500) -> int:
@@ -70,7 +76,9 @@ async def flag_breaches(sessions: async_sessionmaker[AsyncSession], now: datetim
         ).all()
         if not breached:
             return 0
-        await session.execute(update(tickets).where(t.id.in_({row.ticket_id for row in breached})).values(sla_breached=True))
+        await session.execute(
+            update(tickets).where(t.id.in_({row.ticket_id for row in breached})).values(sla_breached=True)
+        )
         for clock in breached:
             ticket = by_id[clock.ticket_id]
             await emit(
@@ -86,18 +94,24 @@ async def flag_breaches(sessions: async_sessionmaker[AsyncSession], now: datetim
         return len(breached)
 
 
-async def close_resolved(sessions: async_sessionmaker[AsyncSession], now: datetime, reopen_window: timedelta, *, batch_size: int = 500) -> int:
+async def close_resolved(
+    sessions: async_sessionmaker[AsyncSession], now: datetime, reopen_window: timedelta, *, batch_size: int = 500
+) -> int:
     """Close one batch of tickets resolved longer ago than the reopen window."""
     t = tickets.c
     async with sessions() as session, session.begin():
         rows = (
-            await session.execute(
-                select(tickets.c.id)
-                .where(t.status == "resolved", t.resolved_at < now - reopen_window)
-                .limit(batch_size)
-                .with_for_update(skip_locked=True)
+            (
+                await session.execute(
+                    select(tickets.c.id)
+                    .where(t.status == "resolved", t.resolved_at < now - reopen_window)
+                    .limit(batch_size)
+                    .with_for_update(skip_locked=True)
+                )
             )
-        ).scalars().all()
+            .scalars()
+            .all()
+        )
         if not rows:
             return 0
         closed = (
@@ -119,7 +133,9 @@ async def next_due(sessions: async_sessionmaker[AsyncSession]) -> datetime | Non
     async with sessions() as session:
         return (
             await session.execute(
-                select(func.min(c.due_at)).where(c.due_at.is_not(None), c.met_at.is_(None), c.breached_at.is_(None), c.running_since.is_not(None))
+                select(func.min(c.due_at)).where(
+                    c.due_at.is_not(None), c.met_at.is_(None), c.breached_at.is_(None), c.running_since.is_not(None)
+                )
             )
         ).scalar_one()
 
@@ -133,7 +149,9 @@ class SlaWatcher:
         """One round; the seconds to sleep before the next."""
         now = datetime.now(UTC)
         flagged = await flag_breaches(self.sessions, now, batch_size=self.settings.sla_batch_size)
-        closed = await close_resolved(self.sessions, now, self.settings.reopen_window, batch_size=self.settings.sla_batch_size)
+        closed = await close_resolved(
+            self.sessions, now, self.settings.reopen_window, batch_size=self.settings.sla_batch_size
+        )
         if flagged or closed:
             log.info("SLA watcher: %d breaches flagged, %d resolved tickets closed", flagged, closed)
         if flagged >= self.settings.sla_batch_size or closed >= self.settings.sla_batch_size:

@@ -39,9 +39,16 @@ def dead_letter_topic(topic_name: str) -> str:
 
 CUSTOMERS = Topic("relacja.customers", description="Customer master data: registration, changes, merges, erasure.")
 
-ORDERS = Topic("relacja.orders", description="Orders through their life: placed, paid, fulfilled, delivered, cancelled, returned.")
-TICKETS = Topic("relacja.tickets", description="Support tickets and complaints, SLA breaches, satisfaction survey answers.")
-SEGMENTATION = Topic("relacja.segmentation", description="Segment changes (RFM, ABC, loyalty quadrant) and rule-based segment membership.")
+ORDERS = Topic(
+    "relacja.orders", description="Orders through their life: placed, paid, fulfilled, delivered, cancelled, returned."
+)
+TICKETS = Topic(
+    "relacja.tickets", description="Support tickets and complaints, SLA breaches, satisfaction survey answers."
+)
+SEGMENTATION = Topic(
+    "relacja.segmentation",
+    description="Segment changes (RFM, ABC, loyalty quadrant) and rule-based segment membership.",
+)
 CHURN = Topic("relacja.churn", description="Churn risk tier changes of customers.")
 
 ALL_TOPICS: tuple[Topic, ...] = (CUSTOMERS, ORDERS, TICKETS, SEGMENTATION, CHURN)

@@ -210,7 +210,13 @@ class EventConsumer:
             except Exception as exc:
                 if is_transient(exc):
                     delay = self._backoff(attempt)
-                    log.warning("consumer %s: transient failure on %s, retrying in %.1fs: %r", self.name, item.event.id, delay, exc)
+                    log.warning(
+                        "consumer %s: transient failure on %s, retrying in %.1fs: %r",
+                        self.name,
+                        item.event.id,
+                        delay,
+                        exc,
+                    )
                     await asyncio.sleep(delay)
                     attempt = min(attempt + 1, 10)
                     continue
@@ -247,7 +253,9 @@ class EventConsumer:
             "event_time": event.time,
         }
 
-    async def _record_in_inbox(self, session: AsyncSession, record: ConsumerRecord, event: CloudEvent, outcome: str) -> bool:
+    async def _record_in_inbox(
+        self, session: AsyncSession, record: ConsumerRecord, event: CloudEvent, outcome: str
+    ) -> bool:
         statement = (
             pg_insert(inbox_events)
             .values(self._inbox_row(record, event, outcome))
@@ -269,7 +277,9 @@ class EventConsumer:
             ("dlq_source_offset", str(record.offset).encode()),
             ("dlq_failed_at", datetime.now(UTC).isoformat().encode()),
         ]
-        log.error("consumer %s: dead-lettering %s[%d]@%d: %r", self.name, record.topic, record.partition, record.offset, error)
+        log.error(
+            "consumer %s: dead-lettering %s[%d]@%d: %r", self.name, record.topic, record.partition, record.offset, error
+        )
         attempt = 0
         while True:
             try:

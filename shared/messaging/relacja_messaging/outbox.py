@@ -147,7 +147,11 @@ class Outbox:
         """The headers as a jsonb ``[[name, value], ...]``, in ``to_kafka_headers``' order:
         its output for a sample event, with the per-row values replaced by SQL."""
         sample = CloudEvent(
-            id=str(uuid.UUID(int=0)), source=self.source, type=model.event_type, subject="", time=datetime.now(UTC),
+            id=str(uuid.UUID(int=0)),
+            source=self.source,
+            type=model.event_type,
+            subject="",
+            time=datetime.now(UTC),
             traceparent="-",
         )
         per_row = {"ce_id": "e.event_id::text", "ce_subject": "e.subject", "ce_time": ce_time_sql(time)}

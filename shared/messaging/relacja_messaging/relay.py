@@ -111,7 +111,10 @@ class OutboxRelay:
             while True:
                 try:
                     await self._ensure_clients()
-                    if self._suspect_broker or time.monotonic() - self._last_check > self.settings.broker_check_interval:
+                    if (
+                        self._suspect_broker
+                        or time.monotonic() - self._last_check > self.settings.broker_check_interval
+                    ):
                         await self._check_broker()
                     published = await self.publish_batch()
                     await self._maybe_purge()
@@ -213,7 +216,9 @@ class OutboxRelay:
         return high
 
     async def _load_watermarks(self, conn: AsyncConnection) -> None:
-        rows = await conn.execute(select(relay_watermarks.c.topic, relay_watermarks.c.partition, relay_watermarks.c.high_offset))
+        rows = await conn.execute(
+            select(relay_watermarks.c.topic, relay_watermarks.c.partition, relay_watermarks.c.high_offset)
+        )
         self._watermarks = {(r.topic, r.partition): r.high_offset for r in rows}
 
     @staticmethod
@@ -249,7 +254,9 @@ class OutboxRelay:
                 # Without a floor (the relay restarted) only an empty partition proves a loss.
                 floor = self._floors.get((tp.topic, tp.partition), 0)
                 if end <= floor:
-                    raise BrokerLostData(f"{tp.topic}[{tp.partition}] ends at {end}, at or below offset {floor} we published")
+                    raise BrokerLostData(
+                        f"{tp.topic}[{tp.partition}] ends at {end}, at or below offset {floor} we published"
+                    )
         self._suspect_broker = False
 
     async def replay(self, since: datetime | None = None) -> int:

@@ -38,4 +38,3 @@ async def delete_older_than(engine: AsyncEngine, table: str, column: str, age: t
 async def purge_inbox(engine: AsyncEngine, retention: timedelta, *, batch: int = 5_000) -> int:
     """Delete inbox rows of events applied longer than ``retention`` ago."""
     return await delete_older_than(engine, "inbox_events", "processed_at", retention, batch=batch)
-

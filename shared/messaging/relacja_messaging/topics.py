@@ -29,7 +29,9 @@ def with_dead_letters(topics: Iterable[Topic]) -> list[Topic]:
     return result
 
 
-async def declare_topics(bootstrap: str, topics: Iterable[Topic] = ALL_TOPICS, *, replication_factor: int = 1) -> list[str]:
+async def declare_topics(
+    bootstrap: str, topics: Iterable[Topic] = ALL_TOPICS, *, replication_factor: int = 1
+) -> list[str]:
     """Create every topic (and its ``.dlq``) that does not exist yet; returns the names created.
 
     An existing topic with another partition count is reported, not changed: Kafka cannot

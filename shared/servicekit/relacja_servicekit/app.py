@@ -106,7 +106,9 @@ def create_service_app(
         app.state.settings = settings
         workers = messaging_workers(database, settings, name=name, consumers=consumers or {})
         workers += list(background(database)) if background else []
-        tasks = [asyncio.create_task(_supervise(f"{title}#{i}", work), name=f"worker-{i}") for i, work in enumerate(workers)]
+        tasks = [
+            asyncio.create_task(_supervise(f"{title}#{i}", work), name=f"worker-{i}") for i, work in enumerate(workers)
+        ]
         try:
             yield
         finally:
@@ -135,7 +137,9 @@ def create_service_app(
         await app.state.database.ping()
 
     app.include_router(
-        health_router({"database": database_check, "broker": broker_probe}, retry_after_seconds=settings.retry_after_seconds)
+        health_router(
+            {"database": database_check, "broker": broker_probe}, retry_after_seconds=settings.retry_after_seconds
+        )
     )
     if consumers:  # before the service's routers: its /{id}/... paths must not shadow it
         app.include_router(freshness_router(name, consumers))

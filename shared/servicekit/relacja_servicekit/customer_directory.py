@@ -104,7 +104,12 @@ class CustomerDirectory:
     """The customers service, asked one customer at a time on a projection miss."""
 
     def __init__(
-        self, base_url: str, *, timeout: float = 2.0, retry_after_seconds: int = 5, transport: httpx.AsyncBaseTransport | None = None
+        self,
+        base_url: str,
+        *,
+        timeout: float = 2.0,
+        retry_after_seconds: int = 5,
+        transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.timeout = timeout
@@ -114,7 +119,11 @@ class CustomerDirectory:
     @classmethod
     def from_settings(cls, settings: Any) -> CustomerDirectory:
         """From a service's settings: ``CustomerDirectorySettings`` mixed into ``ServiceSettings``."""
-        return cls(settings.customers_url, timeout=settings.customers_timeout_seconds, retry_after_seconds=settings.retry_after_seconds)
+        return cls(
+            settings.customers_url,
+            timeout=settings.customers_timeout_seconds,
+            retry_after_seconds=settings.retry_after_seconds,
+        )
 
     async def look_up(self, customer_id: uuid.UUID) -> CustomerAnswer | None:
         """The customer as the customers service has committed it, or None if it has none.
@@ -123,7 +132,9 @@ class CustomerDirectory:
         "unknown" would be a wrong answer to a client whose customer exists."""
         url = f"{self.base_url}/api/v1/customers/{customer_id}"
         try:
-            async with httpx.AsyncClient(timeout=self.timeout, transport=self._transport, follow_redirects=False) as client:
+            async with httpx.AsyncClient(
+                timeout=self.timeout, transport=self._transport, follow_redirects=False
+            ) as client:
                 response = await client.get(url, headers={"Accept": "application/json"})
             body = response.json() if response.status_code == 200 else None
             return customer_answer(customer_id, response.status_code, body)
@@ -159,7 +170,9 @@ async def require_customer(
     Runs in the caller's transaction, so a recorded answer commits with the caller's
     change (and a failed request records nothing, which only costs the next one a call)."""
     columns = table.c
-    row = (await session.execute(select(columns.state, columns.merged_into).where(columns.customer_id == customer_id))).first()
+    row = (
+        await session.execute(select(columns.state, columns.merged_into).where(columns.customer_id == customer_id))
+    ).first()
     state: str  # the directory answers "active" or "erased"; the local table also knows "merged"
     if row is None:
         answer = await directory.look_up(customer_id)

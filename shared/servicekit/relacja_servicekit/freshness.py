@@ -32,9 +32,13 @@ FRESHNESS_PATH = "/api/v1/{service}/read-models/freshness"
 class SourceFreshnessPublic(BaseModel):
     consumer: str = Field(description="The consumer group (one read model's feed)")
     topic: str = Field(description="The source topic")
-    last_event_time: datetime | None = Field(description="CloudEvents time of the last event applied from the topic; null: none yet")
+    last_event_time: datetime | None = Field(
+        description="CloudEvents time of the last event applied from the topic; null: none yet"
+    )
     last_applied_at: datetime | None = Field(description="When that event was applied")
-    lag_seconds: float | None = Field(description="last_applied_at − last_event_time: how far the read model trailed its source")
+    lag_seconds: float | None = Field(
+        description="last_applied_at − last_event_time: how far the read model trailed its source"
+    )
 
 
 class ReadModelFreshness(BaseModel):
@@ -60,8 +64,11 @@ def freshness_router(service: str, consumers: Mapping[str, EventHandlers]) -> AP
             checked_at=datetime.now(UTC),
             sources=[
                 SourceFreshnessPublic(
-                    consumer=f.consumer, topic=f.topic, last_event_time=f.last_event_time,
-                    last_applied_at=f.last_applied_at, lag_seconds=f.lag_seconds,
+                    consumer=f.consumer,
+                    topic=f.topic,
+                    last_event_time=f.last_event_time,
+                    last_applied_at=f.last_applied_at,
+                    lag_seconds=f.lag_seconds,
                 )
                 for f in found
             ],

@@ -53,7 +53,9 @@ class Housekeeping:
             await asyncio.sleep(self.interval)
 
 
-def service_housekeeping(engine: AsyncEngine, *, idempotency_key_retention: timedelta, inbox_retention: timedelta) -> Housekeeping:
+def service_housekeeping(
+    engine: AsyncEngine, *, idempotency_key_retention: timedelta, inbox_retention: timedelta
+) -> Housekeeping:
     """What every service purges: stored Idempotency-Key responses and old inbox rows."""
     return Housekeeping(
         engine,
@@ -62,4 +64,3 @@ def service_housekeeping(engine: AsyncEngine, *, idempotency_key_retention: time
             "inbox rows": partial(purge_inbox, retention=inbox_retention),
         },
     )
-

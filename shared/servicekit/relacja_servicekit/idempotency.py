@@ -106,7 +106,9 @@ class StoredResponse:
     headers: dict[str, str]
 
     def to_response(self) -> JSONResponse:
-        return JSONResponse(self.body, status_code=self.status_code, headers={**self.headers, "Idempotent-Replayed": "true"})
+        return JSONResponse(
+            self.body, status_code=self.status_code, headers={**self.headers, "Idempotent-Replayed": "true"}
+        )
 
 
 def fingerprint(body: Any) -> str:
@@ -137,7 +139,12 @@ async def claim(session: AsyncSession, *, scope: str, key: str, fingerprint: str
             type_="idempotency-key-reused",
         )
     if row.status_code is None:  # the first request failed and rolled back its claim; cannot happen after commit
-        raise Problem(409, "Request in progress", "A request with this Idempotency-Key is still being processed.", type_="idempotency-in-progress")
+        raise Problem(
+            409,
+            "Request in progress",
+            "A request with this Idempotency-Key is still being processed.",
+            type_="idempotency-in-progress",
+        )
     return StoredResponse(row.status_code, row.response_body, dict(row.response_headers or {}))
 
 

@@ -65,9 +65,24 @@ from .models import RowModel
 from .problems import Problem
 
 __all__ = [
-    "MAX_ERRORS", "MEDIA_TYPES", "INTERRUPTED", "SERVER_ERROR", "RowErrors", "RowImport", "JobStore", "ImportJobTable",
-    "ImportJob", "ImportJobFailed", "BatchWriter", "ImportProgress", "ImportJobPublic", "ImportJobsPublic",
-    "ImportRowError", "import_format", "request_records", "accepted_import",
+    "MAX_ERRORS",
+    "MEDIA_TYPES",
+    "INTERRUPTED",
+    "SERVER_ERROR",
+    "RowErrors",
+    "RowImport",
+    "JobStore",
+    "ImportJobTable",
+    "ImportJob",
+    "ImportJobFailed",
+    "BatchWriter",
+    "ImportProgress",
+    "ImportJobPublic",
+    "ImportJobsPublic",
+    "ImportRowError",
+    "import_format",
+    "request_records",
+    "accepted_import",
 ]
 
 log = logging.getLogger(__name__)
@@ -79,7 +94,9 @@ MEDIA_TYPES: dict[str, Format] = {"text/csv": "csv", "application/x-ndjson": "nd
 #: The ``failure`` of a job the server failed: fixed text, so nothing internal leaks.
 SERVER_ERROR = "the import stopped on a server error; the batches before it are committed: run it again to complete it"
 #: The ``failure`` of a job cancelled by a shutdown.
-INTERRUPTED = "the import was interrupted (the service stopped); the batches before it are committed: run it again to complete it"
+INTERRUPTED = (
+    "the import was interrupted (the service stopped); the batches before it are committed: run it again to complete it"
+)
 CONFLICT = "conflicts with a concurrent change; import it again"
 CUT_UPLOAD = "the upload was interrupted before the body ended"
 
@@ -119,7 +136,9 @@ class RowImport(ABC, Generic[RowT, ItemT]):
         writes each key once and a later row wins. None: the row has no key."""
         return None
 
-    async def prepare(self, rows: list[tuple[int, RowT]]) -> tuple[list[tuple[int, ItemT]], list[tuple[int, RowErrors]]]:
+    async def prepare(
+        self, rows: list[tuple[int, RowT]]
+    ) -> tuple[list[tuple[int, ItemT]], list[tuple[int, RowErrors]]]:
         """The batch's Python work (lookups, pricing), done by the reading task while the
         previous batch is written: each row's item, or its errors."""
         return cast(list[tuple[int, ItemT]], rows), []
@@ -295,16 +314,23 @@ class ImportJob(Generic[RowT, ItemT]):
             raise Problem(400, "Unreadable body", str(err), type_="malformed-body") from None
         if first is None:
             raise Problem(
-                422, "Validation failed", "The CSV body has no header row.", type_="validation-error",
+                422,
+                "Validation failed",
+                "The CSV body has no header row.",
+                type_="validation-error",
                 errors=[{"field": "header", "message": "missing"}],
             )
         header = [name.strip() for name in first[1]]
         errors = self.rows.check_header(header)
         if errors:
-            raise Problem(422, "Validation failed", "The CSV header is not valid.", type_="validation-error", errors=errors)
+            raise Problem(
+                422, "Validation failed", "The CSV header is not valid.", type_="validation-error", errors=errors
+            )
         return header
 
-    async def _read(self, header: list[str] | None, records: AsyncIterator[tuple[int, Any]], writer: BatchWriter) -> str | None:
+    async def _read(
+        self, header: list[str] | None, records: AsyncIterator[tuple[int, Any]], writer: BatchWriter
+    ) -> str | None:
         """Read, parse and hand over every batch; the ``failure`` of an unreadable body."""
         batch: _Batch[RowT] = _Batch()
         failure: str | None = None
@@ -312,7 +338,9 @@ class ImportJob(Generic[RowT, ItemT]):
             async for number, record in records:
                 row, errors = self.rows.parse(header, record)
                 key = None if row is None else self.rows.key(row)
-                if row is not None and (len(batch.rows) >= self.rows.batch_size or (key is not None and key in batch.keys)):
+                if row is not None and (
+                    len(batch.rows) >= self.rows.batch_size or (key is not None and key in batch.keys)
+                ):
                     await self._hand_over(batch, writer)
                     batch = _Batch()
                 batch.read += 1
@@ -449,8 +477,12 @@ async def accepted_import(path: str, run: Awaitable[Any]) -> JSONResponse:
     except ImportJobFailed as err:
         location = f"{path}/{err.job_id}"
         raise Problem(
-            500, "Import failed", f"{SERVER_ERROR} The job is {location}.", type_="import-failed",
-            headers={"Location": location}, extra={"import_id": str(err.job_id)},
+            500,
+            "Import failed",
+            f"{SERVER_ERROR} The job is {location}.",
+            type_="import-failed",
+            headers={"Location": location},
+            extra={"import_id": str(err.job_id)},
         ) from None
     public = ImportJobPublic.from_row(row)
     return JSONResponse(public.model_dump(mode="json"), status_code=202, headers={"Location": f"{path}/{public.id}"})

@@ -65,7 +65,7 @@ class RecordReader:
 
     def _decode(self, line: bytes) -> str:
         if self._line_number == 0 and line.startswith(codecs.BOM_UTF8):
-            line = line[len(codecs.BOM_UTF8):]
+            line = line[len(codecs.BOM_UTF8) :]
         try:
             text = line.decode("utf-8")
         except UnicodeDecodeError:

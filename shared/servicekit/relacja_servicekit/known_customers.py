@@ -39,7 +39,9 @@ async def _insert_if_new(session: AsyncSession, table: Table, values: dict[str, 
     await session.execute(insert(table).values(**values).on_conflict_do_nothing(index_elements=["customer_id"]))
 
 
-async def project_registered(session: AsyncSession, table: Table, customer_id: uuid.UUID, external_id: str | None = None) -> None:
+async def project_registered(
+    session: AsyncSession, table: Table, customer_id: uuid.UUID, external_id: str | None = None
+) -> None:
     await _insert_if_new(session, table, {"customer_id": customer_id, "state": "active", "external_id": external_id})
 
 
@@ -54,7 +56,9 @@ async def project_merged(session: AsyncSession, table: Table, survivor: uuid.UUI
         .on_conflict_do_update(index_elements=["customer_id"], set_=changes)
     )
     # Customers merged into the merged one earlier now point at the survivor directly.
-    await session.execute(update(table).where(table.c.merged_into == merged).values(merged_into=survivor, updated_at=func.now()))
+    await session.execute(
+        update(table).where(table.c.merged_into == merged).values(merged_into=survivor, updated_at=func.now())
+    )
 
 
 async def project_erased(session: AsyncSession, table: Table, customer_id: uuid.UUID) -> None:
@@ -62,10 +66,14 @@ async def project_erased(session: AsyncSession, table: Table, customer_id: uuid.
     if "external_id" in table.c:
         changes["external_id"] = None
     await session.execute(
-        insert(table).values(customer_id=customer_id, state="erased").on_conflict_do_update(index_elements=["customer_id"], set_=changes)
+        insert(table)
+        .values(customer_id=customer_id, state="erased")
+        .on_conflict_do_update(index_elements=["customer_id"], set_=changes)
     )
 
 
-async def record_customer(session: AsyncSession, table: Table, customer_id: uuid.UUID, state: str, external_id: str | None) -> None:
+async def record_customer(
+    session: AsyncSession, table: Table, customer_id: uuid.UUID, state: str, external_id: str | None
+) -> None:
     """Record what the customers service answered, unless an event has written the row meanwhile."""
     await _insert_if_new(session, table, {"customer_id": customer_id, "state": state, "external_id": external_id})

@@ -32,7 +32,13 @@ from fastapi.openapi.utils import get_openapi
 
 from .problems import PROBLEM_JSON
 
-__all__ = ["PROBLEM_SCHEMA", "PROBLEM_CONTENT", "problem_responses", "install_problem_openapi", "complete_problem_responses"]
+__all__ = [
+    "PROBLEM_SCHEMA",
+    "PROBLEM_CONTENT",
+    "problem_responses",
+    "install_problem_openapi",
+    "complete_problem_responses",
+]
 
 #: RFC 9457 problem details as this suite answers them (also the gateway's ``Problem``).
 PROBLEM_SCHEMA: dict[str, Any] = {
@@ -40,7 +46,10 @@ PROBLEM_SCHEMA: dict[str, Any] = {
     "title": "Problem",
     "description": "RFC 9457 problem details",
     "properties": {
-        "type": {"type": "string", "description": "A URN naming the kind of problem, e.g. urn:relacja:problem:not-found"},
+        "type": {
+            "type": "string",
+            "description": "A URN naming the kind of problem, e.g. urn:relacja:problem:not-found",
+        },
         "title": {"type": "string"},
         "status": {"type": "integer"},
         "detail": {"type": "string"},
@@ -82,7 +91,10 @@ _HTTP_METHODS = ("get", "put", "post", "delete", "patch")
 
 
 def _response(status: int, description: str | None = None) -> dict[str, Any]:
-    response: dict[str, Any] = {"description": description or _DESCRIPTIONS.get(status, "Error"), "content": PROBLEM_CONTENT}
+    response: dict[str, Any] = {
+        "description": description or _DESCRIPTIONS.get(status, "Error"),
+        "content": PROBLEM_CONTENT,
+    }
     if status == 503:
         response["headers"] = _RETRY_AFTER
     return response
@@ -164,9 +176,7 @@ def install_problem_openapi(app: FastAPI) -> None:
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
-            document = get_openapi(
-                title=app.title, version=app.version, description=app.description, routes=app.routes
-            )
+            document = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
             app.openapi_schema = complete_problem_responses(document)
         return app.openapi_schema
 

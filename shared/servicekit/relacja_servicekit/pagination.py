@@ -26,7 +26,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from .problems import Problem
 
-__all__ = ["Page", "LimitParam", "CursorParam", "encode_cursor", "decode_cursor", "paginate", "MAX_LIMIT", "DEFAULT_LIMIT"]
+__all__ = [
+    "Page",
+    "LimitParam",
+    "CursorParam",
+    "encode_cursor",
+    "decode_cursor",
+    "paginate",
+    "MAX_LIMIT",
+    "DEFAULT_LIMIT",
+]
 
 T = TypeVar("T")
 
@@ -52,7 +61,7 @@ def _jsonable(value: Any) -> Any:
 
 def _from_jsonable(value: Any) -> Any:
     if isinstance(value, dict) and len(value) == 1:
-        (tag, raw), = value.items()
+        ((tag, raw),) = value.items()
         if tag == "t":
             return datetime.fromisoformat(raw)
         if tag == "u":
@@ -66,7 +75,9 @@ def encode_cursor(values: Sequence[Any], sort: str = "") -> str:
 
 
 def decode_cursor(cursor: str, *, sort: str = "", arity: int) -> list[Any]:
-    invalid = Problem(400, "Invalid cursor", "The cursor is malformed or belongs to another sort order.", type_="invalid-cursor")
+    invalid = Problem(
+        400, "Invalid cursor", "The cursor is malformed or belongs to another sort order.", type_="invalid-cursor"
+    )
     try:
         data = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
         keys = [_from_jsonable(v) for v in data["k"]]

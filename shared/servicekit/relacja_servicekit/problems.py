@@ -126,18 +126,30 @@ def validation_problem(exc: RequestValidationError) -> Problem:
     raw = exc.errors()
     if any(error.get("type") == "json_invalid" for error in raw):
         ctx = next(e for e in raw if e.get("type") == "json_invalid").get("ctx", {})
-        return Problem(400, "Malformed JSON", f"The request body is not valid JSON: {ctx.get('error', 'parse error')}", type_="malformed-json")
+        return Problem(
+            400,
+            "Malformed JSON",
+            f"The request body is not valid JSON: {ctx.get('error', 'parse error')}",
+            type_="malformed-json",
+        )
     errors = [{"field": _field_name(error.get("loc", ())), "message": error.get("msg", "invalid")} for error in raw]
     if any(_is_missing_if_match(error) for error in raw):
         # RFC 6585 §3: a conditional request is required here (etags.RequiredIfMatchHeader).
         return Problem(
-            428, "Precondition required", "Send If-Match with the ETag of the version you change (GET it first).",
-            type_="precondition-required", errors=[{"field": "header.If-Match", "message": "required"}],
+            428,
+            "Precondition required",
+            "Send If-Match with the ETag of the version you change (GET it first).",
+            type_="precondition-required",
+            errors=[{"field": "header.If-Match", "message": "required"}],
         )
     in_query = [e for e in raw if e.get("loc", ("",))[0] in ("query", "path", "header")]
     if in_query and len(in_query) == len(raw):
-        return Problem(400, "Invalid parameter", "One or more parameters are invalid.", type_="invalid-parameter", errors=errors)
-    return Problem(422, "Validation failed", "The request body does not match the schema.", type_="validation-error", errors=errors)
+        return Problem(
+            400, "Invalid parameter", "One or more parameters are invalid.", type_="invalid-parameter", errors=errors
+        )
+    return Problem(
+        422, "Validation failed", "The request body does not match the schema.", type_="validation-error", errors=errors
+    )
 
 
 def install_problem_handlers(app: FastAPI) -> None:
@@ -151,11 +163,15 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        slug = {404: "not-found", 405: "method-not-allowed", 413: "body-too-large"}.get(exc.status_code, f"http-{exc.status_code}")
+        slug = {404: "not-found", 405: "method-not-allowed", 413: "body-too-large"}.get(
+            exc.status_code, f"http-{exc.status_code}"
+        )
         detail = exc.detail if isinstance(exc.detail, str) and exc.detail != _TITLES.get(exc.status_code) else None
         if exc.status_code == 404 and detail in (None, "Not Found"):
             detail = f"No resource at {request.url.path}"
-        return problem_response(Problem(exc.status_code, detail=detail, type_=slug, headers=dict(exc.headers or {})), request.url.path)
+        return problem_response(
+            Problem(exc.status_code, detail=detail, type_=slug, headers=dict(exc.headers or {})), request.url.path
+        )
 
 
 def unexpected_error_problem(exc: BaseException, *, retry_after_seconds: int) -> Problem:
@@ -170,4 +186,6 @@ def unexpected_error_problem(exc: BaseException, *, retry_after_seconds: int) ->
             headers={"Retry-After": str(retry_after_seconds)},
         )
     log.error("unhandled error", exc_info=exc)
-    return Problem(500, "Internal error", "The server failed to handle the request; it has been logged.", type_="internal-error")
+    return Problem(
+        500, "Internal error", "The server failed to handle the request; it has been logged.", type_="internal-error"
+    )

@@ -34,14 +34,18 @@ class ServiceSettings(BaseSettings):
     # One figure for every service's historical import (customers, orders), matching the
     # gateway's bulk_max_body_bytes, so a file the gateway lets through is never refused behind it.
     import_max_body_bytes: int = Field(
-        default=1_073_741_824, ge=1024, description="Body limit of the service's import route (streamed; other routes keep max_body_bytes)"
+        default=1_073_741_824,
+        ge=1024,
+        description="Body limit of the service's import route (streamed; other routes keep max_body_bytes)",
     )
     db_pool_size: int = Field(default=10, ge=1)
     idempotency_key_retention_hours: float = Field(
         default=24, gt=0, description="How long an Idempotency-Key's stored response is replayed; older keys are purged"
     )
     inbox_retention_days: float = Field(
-        default=30, ge=8, description="How long applied event ids are kept for de-duplication (beyond the 7-day outbox replay)"
+        default=30,
+        ge=8,
+        description="How long applied event ids are kept for de-duplication (beyond the 7-day outbox replay)",
     )
     retry_after_seconds: int = Field(default=5, ge=1, description="Retry-After on 503 while a dependency is down")
 

@@ -143,7 +143,11 @@ async def reject_unstorable_text(request: Request) -> None:
     route = request.scope.get("route")
     # Only a route whose body FastAPI has already read as JSON: a streamed upload (an
     # import) must not be consumed here, and its own parser checks each row.
-    if not isinstance(route, APIRoute) or route.body_field is None or not _is_json(request.headers.get("content-type", "")):
+    if (
+        not isinstance(route, APIRoute)
+        or route.body_field is None
+        or not _is_json(request.headers.get("content-type", ""))
+    ):
         return
     body = await request.body()
     if not _SUSPICIOUS_ESCAPE.search(body):

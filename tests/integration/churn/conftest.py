@@ -34,23 +34,41 @@ async def db(stack: Stack) -> AsyncIterator[asyncpg.Connection]:
         yield connection
 
 
-
-
 def at_noon(day: date) -> datetime:
     return datetime.combine(day, time(12, 0), tzinfo=UTC)
 
 
-def order_fields(customer_id: uuid.UUID, order_id: uuid.UUID, day: date, amount: Decimal | str, *,
-                 status: str = "placed", returned: Decimal | str = "0", currency: str = "PLN",
-                 occurred_at: datetime | None = None) -> dict:
+def order_fields(
+    customer_id: uuid.UUID,
+    order_id: uuid.UUID,
+    day: date,
+    amount: Decimal | str,
+    *,
+    status: str = "placed",
+    returned: Decimal | str = "0",
+    currency: str = "PLN",
+    occurred_at: datetime | None = None,
+) -> dict:
     gross = Decimal(amount)
     back = Decimal(returned)
     net = Decimal("0") if status == "cancelled" else gross - back
     return {
-        "customer_id": customer_id, "order_id": order_id, "order_number": f"T-{order_id.hex[:8]}", "status": status,
-        "channel": "web", "placed_at": at_noon(day), "currency": currency, "gross_amount": gross, "tax_amount": Decimal("0"),
-        "total_amount": gross, "returned_amount": back, "refunded_amount": back, "net_amount": net, "cost_amount": None,
-        "margin": None, "occurred_at": occurred_at or at_noon(day),
+        "customer_id": customer_id,
+        "order_id": order_id,
+        "order_number": f"T-{order_id.hex[:8]}",
+        "status": status,
+        "channel": "web",
+        "placed_at": at_noon(day),
+        "currency": currency,
+        "gross_amount": gross,
+        "tax_amount": Decimal("0"),
+        "total_amount": gross,
+        "returned_amount": back,
+        "refunded_amount": back,
+        "net_amount": net,
+        "cost_amount": None,
+        "margin": None,
+        "occurred_at": occurred_at or at_noon(day),
     }
 
 
@@ -61,12 +79,15 @@ def placed(customer_id, order_id, day, amount, **kw) -> OrderPlacedV1:
 def cancelled(customer_id, order_id, day, amount, *, occurred_at: datetime) -> OrderCancelledV1:
     return OrderCancelledV1(
         **order_fields(customer_id, order_id, day, amount, status="cancelled", occurred_at=occurred_at),
-        cancelled_from="placed", refund_amount=Decimal("0"),
+        cancelled_from="placed",
+        refund_amount=Decimal("0"),
     )
 
 
 def returned(customer_id, order_id, day, amount, back, *, occurred_at: datetime) -> OrderReturnedV1:
     return OrderReturnedV1(
         **order_fields(customer_id, order_id, day, amount, status="delivered", returned=back, occurred_at=occurred_at),
-        return_id=uuid.uuid4(), returned_lines=[], refund_amount=Decimal(back),
+        return_id=uuid.uuid4(),
+        returned_lines=[],
+        refund_amount=Decimal(back),
     )

@@ -32,7 +32,10 @@ async def test_the_settings_that_change_answers_are_readable(api) -> None:
     assert settings["reporting_currency"] == "PLN"
     assert settings["run_defaults"] == {"time_unit": "week", "horizon_months": 12, "monthly_discount_rate": 0.01}
     assert [t["risk_tier"] for t in settings["risk_tiers"]] == ["critical", "high", "medium", "low"]
-    assert settings["risk_tiers"][0]["min_probability_alive"] == 0.0 and settings["risk_tiers"][-1]["max_probability_alive"] == 1.0
+    assert (
+        settings["risk_tiers"][0]["min_probability_alive"] == 0.0
+        and settings["risk_tiers"][-1]["max_probability_alive"] == 1.0
+    )
     assert [b["from_percentile"] for b in settings["value_bands"]] == [0.0, 50.0, 80.0, 95.0]
     assert settings["loyal_min_probability_alive"] == 0.5
 

@@ -50,7 +50,9 @@ async def test_stored_plural_time_units_become_singular(stack: Stack, database: 
             await conn.execute(INSERT_RUN, run_id, unit)
 
         async def units() -> dict[str, str]:
-            rows = await conn.fetch("SELECT id, time_unit FROM churn_model_runs WHERE id = ANY($1::uuid[])", list(ids.values()))
+            rows = await conn.fetch(
+                "SELECT id, time_unit FROM churn_model_runs WHERE id = ANY($1::uuid[])", list(ids.values())
+            )
             by_id = {row["id"]: row["time_unit"] for row in rows}
             return {unit: by_id[run_id] for unit, run_id in ids.items()}
 

@@ -24,7 +24,9 @@ async def insert_running_run(db: asyncpg.Connection, run_id: uuid.UUID) -> uuid.
         "INSERT INTO churn_model_runs (id, status, trigger, activate, calibration_end, time_unit, horizon_months, "
         "monthly_discount_rate, currency, created_at, started_at) "
         "VALUES ($1, 'running', 'api', false, $2, 'weeks', 12, 0.01, 'PLN', $3, $3)",
-        run_id, date(1990, 1, 1), datetime(2000, 1, 1, tzinfo=UTC),  # old: never the newest run
+        run_id,
+        date(1990, 1, 1),
+        datetime(2000, 1, 1, tzinfo=UTC),  # old: never the newest run
     )
     return run_id
 

@@ -39,8 +39,13 @@ N_CUSTOMERS = 250
 SALT = uuid.uuid4()
 CAL_END = date(1997, 9, 30)
 # "weeks": the deprecated plural spelling, still accepted (answered as "week").
-CDNOW_RUN: dict[str, Any] = {"calibration_end": "1997-09-30", "acquired_from": "1997-01-01", "time_unit": "weeks",
-             "horizon_months": 12, "monthly_discount_rate": 0.01}
+CDNOW_RUN: dict[str, Any] = {
+    "calibration_end": "1997-09-30",
+    "acquired_from": "1997-01-01",
+    "time_unit": "weeks",
+    "horizon_months": 12,
+    "monthly_discount_rate": 0.01,
+}
 
 
 def cdnow_orders() -> list[tuple[uuid.UUID, uuid.UUID, date, Decimal]]:
@@ -137,11 +142,23 @@ async def test_a_run_fitted_through_the_api_matches_the_models_on_the_same_trans
         assert card["gamma_gamma"][name] == pytest.approx(getattr(gg.params, name), rel=1e-5)
     assert card["log_likelihood"] == pytest.approx(bg.log_likelihood, rel=1e-9)
     # Row by row: the stored summary and scores are the models' on the same transactions.
-    rows = {r["customer_id"]: r for r in await db.fetch("SELECT * FROM churn_scores WHERE run_id = $1", uuid.UUID(run["id"]))}
+    rows = {
+        r["customer_id"]: r
+        for r in await db.fetch("SELECT * FROM churn_scores WHERE run_id = $1", uuid.UUID(run["id"]))
+    }
     ids = sorted({o[0] for o in cdnow_loaded})
     assert set(rows) == set(ids)
-    expected, _ = score_rows(bg.params, gg.params, summary.x, summary.t_x, summary.T, summary.monetary, unit="week",
-                        horizon_months=CDNOW_RUN["horizon_months"], monthly_discount_rate=CDNOW_RUN["monthly_discount_rate"])
+    expected, _ = score_rows(
+        bg.params,
+        gg.params,
+        summary.x,
+        summary.t_x,
+        summary.T,
+        summary.monetary,
+        unit="week",
+        horizon_months=CDNOW_RUN["horizon_months"],
+        monthly_discount_rate=CDNOW_RUN["monthly_discount_rate"],
+    )
     got = [rows[ids[i]] for i in summary.customer]
     assert [r["x"] for r in got] == summary.x.astype(int).tolist()
     assert np.allclose([r["t_x"] for r in got], summary.t_x) and np.allclose([r["t_cal"] for r in got], summary.T)
@@ -151,7 +168,10 @@ async def test_a_run_fitted_through_the_api_matches_the_models_on_the_same_trans
     free = rows[uuid.uuid5(SALT, "0087")]  # bought once, for nothing: in the cohort, x = 0, m̄ = 0
     assert (free["x"], free["monetary"], free["first_purchase_on"]) == (0, 0.0, date(1997, 1, 5))
     assert card["active"] is True
-    assert card["data_window"]["first_purchase_from"] >= "1997-01-01" and card["data_window"]["last_purchase_on"] <= "1997-09-30"
+    assert (
+        card["data_window"]["first_purchase_from"] >= "1997-01-01"
+        and card["data_window"]["last_purchase_on"] <= "1997-09-30"
+    )
     assert {"load_seconds", "fit_seconds", "score_seconds", "write_seconds", "total_seconds"} <= set(card["timings"])
     # The same Idempotency-Key and body replays the first answer.
     again = await api.post("/api/v1/churn/models", json=CDNOW_RUN, headers={"Idempotency-Key": f"fit-{SALT}"})
@@ -161,7 +181,11 @@ async def test_a_run_fitted_through_the_api_matches_the_models_on_the_same_trans
     first = uuid.uuid5(SALT, "0001")
     score = (await api.get(f"/api/v1/churn/customers/{first}")).json()
     assert score["run_id"] == run["id"]
-    assert score["history"]["x"] == 2 and round(score["history"]["t_x"], 2) == 30.43 and round(score["history"]["T"], 2) == 38.86
+    assert (
+        score["history"]["x"] == 2
+        and round(score["history"]["t_x"], 2) == 30.43
+        and round(score["history"]["T"], 2) == 38.86
+    )
     assert 0 < score["probability_alive"] < 1 and score["risk_tier"] in ("low", "medium", "high", "critical")
     assert Decimal(score["clv"]["amount"]) > 0 and score["clv"]["currency"] == "PLN"
 
@@ -182,16 +206,23 @@ async def test_a_run_fitted_through_the_api_matches_the_models_on_the_same_trans
     assert by_tier == len(seen)
 
 
-async def test_projection_merges_same_day_orders_and_drops_cancelled_and_returned(api, db, producer, cdnow_run_active) -> None:
+async def test_projection_merges_same_day_orders_and_drops_cancelled_and_returned(
+    api, db, producer, cdnow_run_active
+) -> None:
     customer = uuid.uuid4()
     o1, o2, o3, o4, o5 = (uuid.uuid4() for _ in range(5))
     d0 = date(1989, 3, 1)
     await publish(producer, placed(customer, o1, d0, "10"))
     await publish(producer, placed(customer, o2, d0, "5"))  # same day: one transaction of 15
     await publish(producer, placed(customer, o3, d0 + timedelta(days=14), "40"))
-    await publish(producer, cancelled(customer, o3, d0 + timedelta(days=14), "40", occurred_at=at_noon(d0 + timedelta(days=15))))
+    await publish(
+        producer, cancelled(customer, o3, d0 + timedelta(days=14), "40", occurred_at=at_noon(d0 + timedelta(days=15)))
+    )
     await publish(producer, placed(customer, o4, d0 + timedelta(days=28), "30"))
-    await publish(producer, returned(customer, o4, d0 + timedelta(days=28), "30", "30", occurred_at=at_noon(d0 + timedelta(days=40))))
+    await publish(
+        producer,
+        returned(customer, o4, d0 + timedelta(days=28), "30", "30", occurred_at=at_noon(d0 + timedelta(days=40))),
+    )
     await publish(producer, placed(customer, o5, d0 + timedelta(days=35), "50"))
     # An older snapshot arriving late does not undo the cancellation.
     late = await publish(producer, placed(customer, o3, d0 + timedelta(days=14), "40"))
@@ -210,7 +241,9 @@ async def test_projection_merges_same_day_orders_and_drops_cancelled_and_returne
     assert history["mean_repeat_spend"]["amount"] == "50.00"
 
 
-async def test_a_new_order_rescores_at_once_and_announces_the_tier(api, producer, stack: Stack, cdnow_run_active) -> None:
+async def test_a_new_order_rescores_at_once_and_announces_the_tier(
+    api, producer, stack: Stack, cdnow_run_active
+) -> None:
     customer = uuid.uuid4()
     await publish(producer, placed(customer, uuid.uuid4(), date(1989, 5, 1), "20"))
 
@@ -232,7 +265,10 @@ async def test_a_new_order_rescores_at_once_and_announces_the_tier(api, producer
     assert after["probability_alive"] < 0.25 and after["risk_tier"] == "critical"
     # The tier events are relayed from the outbox asynchronously: read until the last one is on the topic.
     records = await read_topic(
-        stack.bootstrap_servers, CHURN.name, header="ce_subject", values={str(customer)},
+        stack.bootstrap_servers,
+        CHURN.name,
+        header="ce_subject",
+        values={str(customer)},
         until=lambda found: json.loads(found[-1].value)["risk_tier"] == "critical",
     )
     tiers = [(json.loads(r.value)["previous_risk_tier"], json.loads(r.value)["risk_tier"]) for r in records]
@@ -243,7 +279,10 @@ async def test_a_merge_moves_the_history_to_the_survivor(api, producer, cdnow_ru
     survivor, merged = uuid.uuid4(), uuid.uuid4()
     await publish(producer, placed(survivor, uuid.uuid4(), date(1989, 7, 1), "10"))
     await publish(producer, placed(merged, uuid.uuid4(), date(1989, 7, 20), "30"))
-    await publish(producer, CustomersMergedV1(customer_id=survivor, merged_customer_id=merged, merged_at=at_noon(date(1989, 8, 1))))
+    await publish(
+        producer,
+        CustomersMergedV1(customer_id=survivor, merged_customer_id=merged, merged_at=at_noon(date(1989, 8, 1))),
+    )
     # A late order of the merged id lands on the survivor.
     await publish(producer, placed(merged, uuid.uuid4(), date(1989, 8, 10), "50"))
 
@@ -285,7 +324,9 @@ async def test_bad_requests_are_problems(api) -> None:
     assert bad.status_code == 422 and bad.headers["content-type"].startswith("application/problem+json")
     assert "holdout_end" in bad.text
     assert (await api.post("/api/v1/churn/models", json={"calibration_end": "soon"})).status_code == 422
-    assert (await api.post("/api/v1/churn/models", json={"calibration_end": "1997-09-30", "time_unit": "years"})).status_code == 422
+    assert (
+        await api.post("/api/v1/churn/models", json={"calibration_end": "1997-09-30", "time_unit": "years"})
+    ).status_code == 422
     missing = await api.get(f"/api/v1/churn/models/{uuid.uuid4()}")
     assert missing.status_code == 404 and missing.json()["title"] == "Model run not found"
     assert (await api.get("/api/v1/churn/customers", params={"risk_tier": "doomed"})).status_code in (400, 422)
@@ -294,7 +335,9 @@ async def test_bad_requests_are_problems(api) -> None:
     assert (await api.get(f"/api/v1/churn/customers/{uuid.uuid4()}")).status_code == 404
 
 
-async def test_an_erased_customer_leaves_the_lists_but_keeps_the_aggregate_score(api, producer, cdnow_run_active) -> None:
+async def test_an_erased_customer_leaves_the_lists_but_keeps_the_aggregate_score(
+    api, producer, cdnow_run_active
+) -> None:
     customer = uuid.uuid4()
     await publish(producer, placed(customer, uuid.uuid4(), date(1989, 9, 1), "25"))
 
@@ -331,7 +374,9 @@ async def test_the_scheduled_refit_queues_a_run_with_the_active_settings(stack: 
     assert card["trigger"] == "schedule" and card["status"] == "succeeded", card
     assert card["calibration_end"] == now.date().isoformat()
     assert (card["acquired_from"], card["time_unit"], card["horizon_months"]) == (
-        active["acquired_from"], active["time_unit"], active["horizon_months"],
+        active["acquired_from"],
+        active["time_unit"],
+        active["horizon_months"],
     )
     assert card["active"] is True
     assert (await api.get(f"/api/v1/churn/models/{active['id']}")).json()["active"] is False

@@ -121,4 +121,6 @@ async def schema_drift(stack: Stack, tables: set[str]) -> list:
             )
     finally:
         await engine.dispose()
-    return [d for d in diffs if _table_of(d, tables) in tables and not (isinstance(d, list) and d[0][0] == "modify_comment")]
+    return [
+        d for d in diffs if _table_of(d, tables) in tables and not (isinstance(d, list) and d[0][0] == "modify_comment")
+    ]

@@ -28,13 +28,19 @@ async def test_grant_withdraw_and_the_no_op(stack: Stack, api: httpx.AsyncClient
     assert first.status_code == 201, first.text
     record = first.json()
     assert (record["purpose"], record["status"], record["source"], record["evidence"], record["recorded_by"]) == (
-        "email_marketing", "granted", "web-form", "form #4411", "agent-7",
+        "email_marketing",
+        "granted",
+        "web-form",
+        "form #4411",
+        "agent-7",
     )
 
     again = await api.post(url, json=grant | {"evidence": "form #4412"})
     assert again.status_code == 200 and again.json() == record  # unchanged: nothing recorded
 
-    withdrawn = await api.post(url, json={"purpose": "email_marketing", "status": "withdrawn", "source": "unsubscribe-link"})
+    withdrawn = await api.post(
+        url, json={"purpose": "email_marketing", "status": "withdrawn", "source": "unsubscribe-link"}
+    )
     assert withdrawn.status_code == 201
     assert withdrawn.json()["consent_id"] == record["consent_id"]  # the same consent, a new record
     assert withdrawn.json()["id"] != record["id"]
@@ -50,19 +56,30 @@ async def test_grant_withdraw_and_the_no_op(stack: Stack, api: httpx.AsyncClient
     ]
     # The relay publishes the outbox asynchronously: read until the withdrawal (the last write) is there.
     records = await read_topic(
-        stack.bootstrap_servers, CUSTOMERS.name, header="ce_subject", values={customer_id},
+        stack.bootstrap_servers,
+        CUSTOMERS.name,
+        header="ce_subject",
+        values={customer_id},
         until=lambda found: WITHDRAWN in event_types(found),
     )
     published = event_types(records)
     assert [t for t in published if t in (GRANTED, WITHDRAWN)] == [GRANTED, WITHDRAWN]
 
 
-async def test_partner_consents_are_separate_per_partner_and_purpose(api: httpx.AsyncClient, db: asyncpg.Connection) -> None:
+async def test_partner_consents_are_separate_per_partner_and_purpose(
+    api: httpx.AsyncClient, db: asyncpg.Connection
+) -> None:
     customer_id = await new_customer(api)
     url = f"/api/v1/customers/{customer_id}/consents"
     base = {"purpose": "partner_sharing", "source": "call-centre"}
-    for partner, purpose, status in [("dhl", "delivery", "granted"), ("dhl", "marketing", "granted"), ("ups", "delivery", "withdrawn")]:
-        response = await api.post(url, json=base | {"partner_id": partner, "partner_purpose": purpose, "status": status})
+    for partner, purpose, status in [
+        ("dhl", "delivery", "granted"),
+        ("dhl", "marketing", "granted"),
+        ("ups", "delivery", "withdrawn"),
+    ]:
+        response = await api.post(
+            url, json=base | {"partner_id": partner, "partner_purpose": purpose, "status": status}
+        )
         assert response.status_code == 201, response.text
     await api.post(url, json=base | {"partner_id": "dhl", "partner_purpose": "marketing", "status": "withdrawn"})
     await api.post(url, json={"purpose": "profiling", "status": "granted", "source": "app"})
@@ -78,8 +95,11 @@ async def test_partner_consents_are_separate_per_partner_and_purpose(api: httpx.
     assert [c["purpose"] for c in only] == ["profiling"]
     events = await logged_events(db, customer_id, GRANTED, WITHDRAWN)
     assert [(t, p["partner_id"], p["partner_purpose"]) for t, p in events] == [
-        (GRANTED, "dhl", "delivery"), (GRANTED, "dhl", "marketing"), (WITHDRAWN, "ups", "delivery"),
-        (WITHDRAWN, "dhl", "marketing"), (GRANTED, None, None),
+        (GRANTED, "dhl", "delivery"),
+        (GRANTED, "dhl", "marketing"),
+        (WITHDRAWN, "ups", "delivery"),
+        (WITHDRAWN, "dhl", "marketing"),
+        (GRANTED, None, None),
     ]
 
 
@@ -88,7 +108,12 @@ async def test_history_is_kept_whole_and_paged_newest_first(api: httpx.AsyncClie
     url = f"/api/v1/customers/{customer_id}/consents"
     statuses = ["granted", "withdrawn", "granted", "withdrawn", "granted"]
     for n, status in enumerate(statuses):
-        body = {"purpose": "sms_marketing", "status": status, "source": "sms", "occurred_at": f"2026-01-0{n + 1}T10:00:00+01:00"}
+        body = {
+            "purpose": "sms_marketing",
+            "status": status,
+            "source": "sms",
+            "occurred_at": f"2026-01-0{n + 1}T10:00:00+01:00",
+        }
         assert (await api.post(url, json=body)).status_code == 201
     seen, cursor = [], None
     while True:
@@ -118,18 +143,32 @@ async def test_a_record_older_than_the_current_one_is_409(api: httpx.AsyncClient
     ("body", "field"),
     [
         ({"purpose": "partner_sharing", "status": "granted", "source": "web"}, "body.partner_id"),
-        ({"purpose": "partner_sharing", "status": "granted", "source": "web", "partner_id": "dhl"}, "body.partner_purpose"),
+        (
+            {"purpose": "partner_sharing", "status": "granted", "source": "web", "partner_id": "dhl"},
+            "body.partner_purpose",
+        ),
         ({"purpose": "email_marketing", "status": "granted", "source": "web", "partner_id": "dhl"}, "body.partner_id"),
-        ({"purpose": "email_marketing", "status": "granted", "source": "web", "partner_purpose": "x"}, "body.partner_purpose"),
+        (
+            {"purpose": "email_marketing", "status": "granted", "source": "web", "partner_purpose": "x"},
+            "body.partner_purpose",
+        ),
         ({"purpose": "email_marketing", "status": "maybe", "source": "web"}, "body.status"),
         ({"purpose": "telepathy", "status": "granted", "source": "web"}, "body.purpose"),
         ({"purpose": "email_marketing", "status": "granted"}, "body.source"),
-        ({"purpose": "email_marketing", "status": "granted", "source": "web", "occurred_at": "2999-01-01T00:00:00Z"}, "body.occurred_at"),
-        ({"purpose": "email_marketing", "status": "granted", "source": "web", "occurred_at": "2026-01-01T00:00:00"}, "body.occurred_at"),
+        (
+            {"purpose": "email_marketing", "status": "granted", "source": "web", "occurred_at": "2999-01-01T00:00:00Z"},
+            "body.occurred_at",
+        ),
+        (
+            {"purpose": "email_marketing", "status": "granted", "source": "web", "occurred_at": "2026-01-01T00:00:00"},
+            "body.occurred_at",
+        ),
         ({"purpose": "email_marketing", "status": "granted", "source": "web", "signed": True}, "body.signed"),
     ],
 )
-async def test_bad_input_is_a_422_naming_the_field(api: httpx.AsyncClient, db: asyncpg.Connection, body: dict, field: str) -> None:
+async def test_bad_input_is_a_422_naming_the_field(
+    api: httpx.AsyncClient, db: asyncpg.Connection, body: dict, field: str
+) -> None:
     customer_id = await new_customer(api)
     response = await api.post(f"/api/v1/customers/{customer_id}/consents", json=body)
     assert response.status_code == 422, response.text

@@ -26,21 +26,34 @@ async def consent(api: httpx.AsyncClient, customer_id: str, purpose: str, status
     return await post_created(api, f"/api/v1/customers/{customer_id}/consents", body)
 
 
-async def test_merge_keeps_every_interaction_date_and_consent_record(api: httpx.AsyncClient, db: asyncpg.Connection) -> None:
+async def test_merge_keeps_every_interaction_date_and_consent_record(
+    api: httpx.AsyncClient, db: asyncpg.Connection
+) -> None:
     survivor, other = await new_customer(api, "Adam Nowak"), await new_customer(api, "A. Nowak")
-    call = await post_created(api, f"/api/v1/customers/{survivor}/interactions", {"channel": "phone", "direction": "inbound"})
-    mail = await post_created(api, f"/api/v1/customers/{other}/interactions", {"channel": "email", "direction": "outbound"})
-    birthday = await post_created(api, f"/api/v1/customers/{other}/important-dates", {"kind": "birthday", "month": 3, "day": 9})
+    call = await post_created(
+        api, f"/api/v1/customers/{survivor}/interactions", {"channel": "phone", "direction": "inbound"}
+    )
+    mail = await post_created(
+        api, f"/api/v1/customers/{other}/interactions", {"channel": "email", "direction": "outbound"}
+    )
+    birthday = await post_created(
+        api, f"/api/v1/customers/{other}/important-dates", {"kind": "birthday", "month": 3, "day": 9}
+    )
     await consent(api, survivor, "email_marketing", "granted", "2026-01-01T10:00:00Z")
     await consent(api, survivor, "profiling", "granted", "2026-01-01T10:00:00Z")
     later_withdrawal = await consent(api, other, "email_marketing", "withdrawn", "2026-02-01T10:00:00Z")
     await consent(api, other, "profiling", "withdrawn", "2025-12-01T10:00:00Z")  # older than the survivor's grant
     sms = await consent(api, other, "sms_marketing", "granted", "2026-01-15T10:00:00Z")
     both = [uuid.UUID(survivor), uuid.UUID(other)]
-    logged_before = [r["event_id"] for r in await db.fetch("SELECT event_id FROM customer_event_log WHERE customer_id = ANY($1)", both)]
+    logged_before = [
+        r["event_id"]
+        for r in await db.fetch("SELECT event_id FROM customer_event_log WHERE customer_id = ANY($1)", both)
+    ]
 
     etag = (await api.get(f"/api/v1/customers/{survivor}")).headers["etag"]
-    merged = await api.post(f"/api/v1/customers/{survivor}/merge", json={"merge_customer_id": other}, headers={"If-Match": etag})
+    merged = await api.post(
+        f"/api/v1/customers/{survivor}/merge", json={"merge_customer_id": other}, headers={"If-Match": etag}
+    )
     assert merged.status_code == 200, merged.text
 
     listed = (await api.get(f"/api/v1/customers/{survivor}/interactions")).json()["items"]
@@ -50,7 +63,11 @@ async def test_merge_keeps_every_interaction_date_and_consent_record(api: httpx.
     history = (await api.get(f"/api/v1/customers/{survivor}/consents/history")).json()["items"]
     assert len(history) == 5  # both histories, whole
     current = {c["purpose"]: c for c in (await api.get(f"/api/v1/customers/{survivor}/consents")).json()["items"]}
-    assert {p: c["status"] for p, c in current.items()} == {"email_marketing": "withdrawn", "profiling": "granted", "sms_marketing": "granted"}
+    assert {p: c["status"] for p, c in current.items()} == {
+        "email_marketing": "withdrawn",
+        "profiling": "granted",
+        "sms_marketing": "granted",
+    }
     assert current["email_marketing"]["id"] == later_withdrawal["id"]
     for table in ("interactions", "important_dates", "consent_records"):
         assert await db.fetchval(f"SELECT count(*) FROM {table} WHERE customer_id = $1", uuid.UUID(other)) == 0
@@ -60,24 +77,40 @@ async def test_merge_keeps_every_interaction_date_and_consent_record(api: httpx.
     announced = await db.fetch(
         "SELECT event_type, payload FROM customer_event_log "
         "WHERE customer_id = ANY($1) AND event_type = ANY($2) AND event_id <> ALL($3) ORDER BY id",
-        both, [GRANTED, WITHDRAWN], logged_before,
+        both,
+        [GRANTED, WITHDRAWN],
+        logged_before,
     )
-    assert sorted((r["event_type"], json.loads(r["payload"])["purpose"], json.loads(r["payload"])["customer_id"]) for r in announced) == [
-        (GRANTED, "sms_marketing", survivor), (WITHDRAWN, "email_marketing", survivor),
+    assert sorted(
+        (r["event_type"], json.loads(r["payload"])["purpose"], json.loads(r["payload"])["customer_id"])
+        for r in announced
+    ) == [
+        (GRANTED, "sms_marketing", survivor),
+        (WITHDRAWN, "email_marketing", survivor),
     ]
-    assert {json.loads(r["payload"])["consent_id"] for r in announced} == {later_withdrawal["consent_id"], sms["consent_id"]}
+    assert {json.loads(r["payload"])["consent_id"] for r in announced} == {
+        later_withdrawal["consent_id"],
+        sms["consent_id"],
+    }
 
     # A further change of a merged-in consent continues its history.
     again = await api.post(
-        f"/api/v1/customers/{survivor}/consents", json={"purpose": "email_marketing", "status": "granted", "source": "app"}
+        f"/api/v1/customers/{survivor}/consents",
+        json={"purpose": "email_marketing", "status": "granted", "source": "app"},
     )
     assert again.status_code == 201 and again.json()["consent_id"] == later_withdrawal["consent_id"]
 
 
 async def test_export_holds_every_area(api: httpx.AsyncClient) -> None:
     customer_id = await new_customer(api)
-    call = await post_created(api, f"/api/v1/customers/{customer_id}/interactions", {"channel": "phone", "direction": "inbound", "subject": "Hej"})
-    day = await post_created(api, f"/api/v1/customers/{customer_id}/important-dates", {"kind": "custom", "month": 5, "day": 5, "label": "x"})
+    call = await post_created(
+        api,
+        f"/api/v1/customers/{customer_id}/interactions",
+        {"channel": "phone", "direction": "inbound", "subject": "Hej"},
+    )
+    day = await post_created(
+        api, f"/api/v1/customers/{customer_id}/important-dates", {"kind": "custom", "month": 5, "day": 5, "label": "x"}
+    )
     grant = await consent(api, customer_id, "profiling", "granted", "2026-01-01T10:00:00Z")
     withdrawal = await consent(api, customer_id, "profiling", "withdrawn", "2026-01-02T10:00:00Z")
 
@@ -90,22 +123,36 @@ async def test_export_holds_every_area(api: httpx.AsyncClient) -> None:
     assert [r["id"] for r in related["consents"]["current"]] == [withdrawal["id"]]
 
 
-async def test_erase_pseudonymises_and_keeps_the_proof(stack: Stack, api: httpx.AsyncClient, db: asyncpg.Connection) -> None:
+async def test_erase_pseudonymises_and_keeps_the_proof(
+    stack: Stack, api: httpx.AsyncClient, db: asyncpg.Connection
+) -> None:
     customer_id = await new_customer(api)
     key = str(uuid.uuid4())
     meeting = await post_created(
         api,
         f"/api/v1/customers/{customer_id}/interactions",
         {
-            "channel": "meeting", "direction": "outbound", "subject": "Kredyt hipoteczny", "body": "Dochody: ...",
-            "agent_id": "agent-9", "scheduled_start": "2026-01-10T10:00:00Z", "scheduled_end": "2026-01-10T11:00:00Z",
-            "attendee_emails": ["wife@example.com"], "attendee_agent_ids": ["agent-3"],
+            "channel": "meeting",
+            "direction": "outbound",
+            "subject": "Kredyt hipoteczny",
+            "body": "Dochody: ...",
+            "agent_id": "agent-9",
+            "scheduled_start": "2026-01-10T10:00:00Z",
+            "scheduled_end": "2026-01-10T11:00:00Z",
+            "attendee_emails": ["wife@example.com"],
+            "attendee_agent_ids": ["agent-3"],
         },
         **{"Idempotency-Key": key},
     )
-    birthday = await post_created(api, f"/api/v1/customers/{customer_id}/important-dates", {"kind": "birthday", "month": 10, "day": 1, "year": 1980, "label": "Adam"})
+    birthday = await post_created(
+        api,
+        f"/api/v1/customers/{customer_id}/important-dates",
+        {"kind": "birthday", "month": 10, "day": 1, "year": 1980, "label": "Adam"},
+    )
     anniversary = await post_created(
-        api, f"/api/v1/customers/{customer_id}/important-dates", {"kind": "contract_anniversary", "month": 10, "day": 2, "year": 2015}
+        api,
+        f"/api/v1/customers/{customer_id}/important-dates",
+        {"kind": "contract_anniversary", "month": 10, "day": 2, "year": 2015},
     )
     record = await consent(api, customer_id, "email_marketing", "granted", "2026-01-01T10:00:00Z")
 
@@ -116,9 +163,17 @@ async def test_erase_pseudonymises_and_keeps_the_proof(stack: Stack, api: httpx.
     assert row is not None
     assert (row["subject"], row["body"], row["attendee_emails"]) == (None, None, [])
     assert row["erased_at"] is not None
-    assert (row["channel"], row["agent_id"], row["attendee_agent_ids"], row["duration_seconds"]) == ("meeting", "agent-9", ["agent-3"], 3600)
+    assert (row["channel"], row["agent_id"], row["attendee_agent_ids"], row["duration_seconds"]) == (
+        "meeting",
+        "agent-9",
+        ["agent-3"],
+        3600,
+    )
 
-    dates = {r["id"]: r for r in await db.fetch("SELECT * FROM important_dates WHERE customer_id = $1", uuid.UUID(customer_id))}
+    dates = {
+        r["id"]: r
+        for r in await db.fetch("SELECT * FROM important_dates WHERE customer_id = $1", uuid.UUID(customer_id))
+    }
     assert (dates[uuid.UUID(birthday["id"])]["label"], dates[uuid.UUID(birthday["id"])]["year"]) == (None, None)
     assert dates[uuid.UUID(anniversary["id"])]["year"] == 2015  # not personal: kept
     assert all(r["erased_at"] is not None for r in dates.values())
@@ -126,7 +181,11 @@ async def test_erase_pseudonymises_and_keeps_the_proof(stack: Stack, api: httpx.
     consent_row = await db.fetchrow("SELECT * FROM consent_records WHERE id = $1", uuid.UUID(record["id"]))
     assert consent_row is not None
     assert consent_row["evidence"] is None
-    assert (consent_row["status"], consent_row["source"], consent_row["purpose"]) == ("granted", "web-form", "email_marketing")
+    assert (consent_row["status"], consent_row["source"], consent_row["purpose"]) == (
+        "granted",
+        "web-form",
+        "email_marketing",
+    )
 
     assert await db.fetchval("SELECT count(*) FROM idempotency_keys WHERE key = $1", key) == 0
     replay = await api.post(
@@ -135,8 +194,17 @@ async def test_erase_pseudonymises_and_keeps_the_proof(stack: Stack, api: httpx.
         headers={"Idempotency-Key": key},
     )
     assert replay.status_code == 409  # nothing new is recorded about an erased customer
-    assert (await api.post(f"/api/v1/customers/{customer_id}/consents", json={"purpose": "profiling", "status": "granted", "source": "x"})).status_code == 409
-    relabel = await api.patch(f"/api/v1/customers/{customer_id}/important-dates/{birthday['id']}", json={"label": "Adam again"}, headers={"If-Match": "*"})
+    assert (
+        await api.post(
+            f"/api/v1/customers/{customer_id}/consents",
+            json={"purpose": "profiling", "status": "granted", "source": "x"},
+        )
+    ).status_code == 409
+    relabel = await api.patch(
+        f"/api/v1/customers/{customer_id}/important-dates/{birthday['id']}",
+        json={"label": "Adam again"},
+        headers={"If-Match": "*"},
+    )
     assert relabel.status_code == 409 and relabel.json()["type"] == "urn:relacja:problem:customer-erased"
 
     engine = create_async_engine(stack.database_url("customers"))
@@ -144,7 +212,10 @@ async def test_erase_pseudonymises_and_keeps_the_proof(stack: Stack, api: httpx.
         await announce_upcoming(async_sessionmaker(engine), today=date(2036, 9, 30), lead_days=7)
     finally:
         await engine.dispose()
-    assert await db.fetchval(
-        "SELECT count(*) FROM important_date_announcements WHERE important_date_id = ANY($1)",
-        [uuid.UUID(birthday["id"]), uuid.UUID(anniversary["id"])],
-    ) == 0  # erased dates are no longer announced
+    assert (
+        await db.fetchval(
+            "SELECT count(*) FROM important_date_announcements WHERE important_date_id = ANY($1)",
+            [uuid.UUID(birthday["id"]), uuid.UUID(anniversary["id"])],
+        )
+        == 0
+    )  # erased dates are no longer announced

@@ -43,7 +43,10 @@ async def test_timeline_merges_interactions_and_events_newest_first(api: httpx.A
         "newer call",
         "older call",
     ]  # the interaction.logged events are not listed twice
-    assert items[0]["payload"]["purpose"] == "profiling" and items[0]["payload"]["consent_id"] == consent.json()["consent_id"]
+    assert (
+        items[0]["payload"]["purpose"] == "profiling"
+        and items[0]["payload"]["consent_id"] == consent.json()["consent_id"]
+    )
     assert items[2]["interaction"]["channel"] == "phone" and items[2]["occurred_at"] == "2026-01-06T10:00:00Z"
     times = [i["occurred_at"] for i in items]
     assert times == sorted(times, reverse=True)
@@ -61,12 +64,18 @@ async def test_paging_across_sources_with_equal_times(api: httpx.AsyncClient, db
     for event_id in event_ids:  # events written at the very same instant
         await db.execute(
             "INSERT INTO customer_event_log (event_id, customer_id, event_type, occurred_at, payload) VALUES ($1, $2, $3, $4, $5)",
-            event_id, uuid.UUID(customer_id), "relacja.customers.test.tie.v1", moment, json.dumps({"n": 1}),
+            event_id,
+            uuid.UUID(customer_id),
+            "relacja.customers.test.tie.v1",
+            moment,
+            json.dumps({"n": 1}),
         )
     whole = await walk(api, customer_id, 50)
     tied = [i for i in whole if i["occurred_at"] == same]
     # interactions before events at one instant, each source by id descending
-    assert [i["id"] for i in tied] == sorted((c["id"] for c in calls), reverse=True) + sorted((str(e) for e in event_ids), reverse=True)
+    assert [i["id"] for i in tied] == sorted((c["id"] for c in calls), reverse=True) + sorted(
+        (str(e) for e in event_ids), reverse=True
+    )
     for limit in (1, 2, 4):
         assert [i["id"] for i in await walk(api, customer_id, limit)] == [i["id"] for i in whole]
 
@@ -96,7 +105,9 @@ async def test_bad_cursor_and_unknown_customer(api: httpx.AsyncClient) -> None:
     assert bad.status_code == 400 and bad.json()["type"] == "urn:relacja:problem:invalid-cursor"
     await log(api, customer_id, "2026-03-01T08:00:00Z", "a")
     await log(api, customer_id, "2026-03-02T08:00:00Z", "b")
-    other_sort = (await api.get(f"/api/v1/customers/{customer_id}/interactions", params={"limit": 1})).json()["next_cursor"]
+    other_sort = (await api.get(f"/api/v1/customers/{customer_id}/interactions", params={"limit": 1})).json()[
+        "next_cursor"
+    ]
     wrong = await api.get(f"/api/v1/customers/{customer_id}/timeline", params={"cursor": other_sort})
     assert wrong.status_code == 400
     assert (await api.get(f"/api/v1/customers/{uuid.uuid4()}/timeline")).status_code == 404

@@ -18,26 +18,40 @@ async def add_date(api: httpx.AsyncClient, customer_id: str, **body: object) -> 
 
 async def window(api: httpx.AsyncClient, first: str, last: str, **params: object) -> list[dict]:
     """Every occurrence in the window, walking all pages."""
-    return await all_pages(api, "/api/v1/customers/important-dates", {"from": first, "to": last, "limit": 100, **params})
+    return await all_pages(
+        api, "/api/v1/customers/important-dates", {"from": first, "to": last, "limit": 100, **params}
+    )
 
 
 def mine(items: list[dict], customer_id: str) -> list[tuple[str, str]]:
-    return [(item["occurs_on"], item["important_date"]["label"]) for item in items if item["important_date"]["customer_id"] == customer_id]
+    return [
+        (item["occurs_on"], item["important_date"]["label"])
+        for item in items
+        if item["important_date"]["customer_id"] == customer_id
+    ]
 
 
 async def test_create_read_update_delete(api: httpx.AsyncClient, db: asyncpg.Connection) -> None:
     customer_id = await new_customer(api)
     created = await api.post(
-        f"/api/v1/customers/{customer_id}/important-dates", json={"kind": "birthday", "month": 5, "day": 3, "year": 1990}
+        f"/api/v1/customers/{customer_id}/important-dates",
+        json={"kind": "birthday", "month": 5, "day": 3, "year": 1990},
     )
     assert created.status_code == 201, created.text
     item = created.json()
     assert created.headers["location"] == f"/api/v1/customers/{customer_id}/important-dates/{item['id']}"
     assert created.headers["etag"] == '"1"'
     assert {k: item[k] for k in ("customer_id", "kind", "month", "day", "year", "label")} == {
-        "customer_id": customer_id, "kind": "birthday", "month": 5, "day": 3, "year": 1990, "label": None,
+        "customer_id": customer_id,
+        "kind": "birthday",
+        "month": 5,
+        "day": 3,
+        "year": 1990,
+        "label": None,
     }
-    row = await db.fetchrow("SELECT customer_id, month, day, year FROM important_dates WHERE id = $1", uuid.UUID(item["id"]))
+    row = await db.fetchrow(
+        "SELECT customer_id, month, day, year FROM important_dates WHERE id = $1", uuid.UUID(item["id"])
+    )
     assert row is not None
     assert (str(row["customer_id"]), row["month"], row["day"], row["year"]) == (customer_id, 5, 3, 1990)
 
@@ -60,7 +74,9 @@ async def test_create_read_update_delete(api: httpx.AsyncClient, db: asyncpg.Con
 
     missing = await api.patch(url, json={"day": 5})
     assert missing.status_code == 428 and missing.json()["errors"][0]["field"] == "header.If-Match"
-    assert (await api.patch(url, json={"day": 5}, headers={"If-Match": 'W/"2"'})).status_code == 412  # weak never matches
+    assert (
+        await api.patch(url, json={"day": 5}, headers={"If-Match": 'W/"2"'})
+    ).status_code == 412  # weak never matches
     assert (await api.delete(url, headers={"If-Match": '"1"'})).status_code == 412
     assert (await api.delete(url)).status_code == 204
     assert (await api.get(url)).status_code == 404
@@ -70,7 +86,9 @@ async def test_create_read_update_delete(api: httpx.AsyncClient, db: asyncpg.Con
 
 async def test_unknown_customer_is_404(api: httpx.AsyncClient) -> None:
     unknown = uuid.uuid4()
-    response = await api.post(f"/api/v1/customers/{unknown}/important-dates", json={"kind": "name_day", "month": 1, "day": 1})
+    response = await api.post(
+        f"/api/v1/customers/{unknown}/important-dates", json={"kind": "name_day", "month": 1, "day": 1}
+    )
     assert response.status_code == 404
     assert response.json()["type"] == "urn:relacja:problem:not-found"
     assert (await api.get(f"/api/v1/customers/{unknown}/important-dates")).status_code == 404
@@ -91,7 +109,9 @@ async def test_unknown_customer_is_404(api: httpx.AsyncClient) -> None:
         ({"kind": "birthday", "day": 1}, "body.month"),
     ],
 )
-async def test_bad_input_is_a_422_naming_the_field(api: httpx.AsyncClient, db: asyncpg.Connection, body: dict, field: str) -> None:
+async def test_bad_input_is_a_422_naming_the_field(
+    api: httpx.AsyncClient, db: asyncpg.Connection, body: dict, field: str
+) -> None:
     customer_id = await new_customer(api)
     response = await api.post(f"/api/v1/customers/{customer_id}/important-dates", json=body)
     assert response.status_code == 422, response.text
@@ -128,13 +148,27 @@ async def test_idempotent_create(api: httpx.AsyncClient, db: asyncpg.Connection)
 
 async def test_window_wraps_new_year(api: httpx.AsyncClient) -> None:
     customer_id = await new_customer(api)
-    for month, day, label in [(12, 24, "wigilia"), (1, 3, "january"), (12, 19, "before"), (1, 11, "after"), (6, 1, "june")]:
+    for month, day, label in [
+        (12, 24, "wigilia"),
+        (1, 3, "january"),
+        (12, 19, "before"),
+        (1, 11, "after"),
+        (6, 1, "june"),
+    ]:
         await add_date(api, customer_id, kind="custom", month=month, day=day, label=label)
     await add_date(api, customer_id, kind="birthday", month=12, day=31, year=1980, label="sylwester")
 
     items = await window(api, "2026-12-20", "2027-01-10")
-    assert mine(items, customer_id) == [("2026-12-24", "wigilia"), ("2026-12-31", "sylwester"), ("2027-01-03", "january")]
-    birthday = next(i for i in items if i["important_date"]["label"] == "sylwester" and i["important_date"]["customer_id"] == customer_id)
+    assert mine(items, customer_id) == [
+        ("2026-12-24", "wigilia"),
+        ("2026-12-31", "sylwester"),
+        ("2027-01-03", "january"),
+    ]
+    birthday = next(
+        i
+        for i in items
+        if i["important_date"]["label"] == "sylwester" and i["important_date"]["customer_id"] == customer_id
+    )
     assert birthday["years"] == 46
     assert [i["occurs_on"] for i in items] == sorted(i["occurs_on"] for i in items)  # soonest first, across everybody
 
@@ -145,19 +179,29 @@ async def test_window_observes_29_february_on_28_february_in_common_years(api: h
     await add_date(api, customer_id, kind="custom", month=2, day=28, label="28th")
     await add_date(api, customer_id, kind="custom", month=3, day=1, label="1st")
 
-    assert mine(await window(api, "2027-02-28", "2027-02-28"), customer_id) == [("2027-02-28", "28th"), ("2027-02-28", "leapling")]
+    assert mine(await window(api, "2027-02-28", "2027-02-28"), customer_id) == [
+        ("2027-02-28", "28th"),
+        ("2027-02-28", "leapling"),
+    ]
     assert mine(await window(api, "2027-03-01", "2027-03-05"), customer_id) == [("2027-03-01", "1st")]
     assert mine(await window(api, "2028-02-28", "2028-03-01"), customer_id) == [
-        ("2028-02-28", "28th"), ("2028-02-29", "leapling"), ("2028-03-01", "1st"),
+        ("2028-02-28", "28th"),
+        ("2028-02-29", "leapling"),
+        ("2028-03-01", "1st"),
     ]
-    leap = [i for i in await window(api, "2028-02-29", "2028-02-29") if i["important_date"]["customer_id"] == customer_id]
+    leap = [
+        i for i in await window(api, "2028-02-29", "2028-02-29") if i["important_date"]["customer_id"] == customer_id
+    ]
     assert leap[0]["years"] == 28
 
 
 async def test_a_366_day_window_lists_a_date_twice_and_a_longer_one_is_rejected(api: httpx.AsyncClient) -> None:
     customer_id = await new_customer(api)
     await add_date(api, customer_id, kind="name_day", month=1, day=1, label="nowy rok")
-    assert mine(await window(api, "2025-01-01", "2026-01-01"), customer_id) == [("2025-01-01", "nowy rok"), ("2026-01-01", "nowy rok")]
+    assert mine(await window(api, "2025-01-01", "2026-01-01"), customer_id) == [
+        ("2025-01-01", "nowy rok"),
+        ("2026-01-01", "nowy rok"),
+    ]
 
     too_long = await api.get("/api/v1/customers/important-dates", params={"from": "2025-01-01", "to": "2026-01-02"})
     assert too_long.status_code == 400
@@ -168,7 +212,9 @@ async def test_a_366_day_window_lists_a_date_twice_and_a_longer_one_is_rejected(
     assert missing.status_code == 400 and missing.json()["errors"][0]["field"] == "query.to"
     malformed = await api.get("/api/v1/customers/important-dates", params={"from": "2025-02-30", "to": "2025-03-01"})
     assert malformed.status_code == 400 and malformed.json()["errors"][0]["field"] == "query.from"
-    unknown = await api.get("/api/v1/customers/important-dates", params={"from": "2025-01-01", "to": "2025-01-02", "form": "x"})
+    unknown = await api.get(
+        "/api/v1/customers/important-dates", params={"from": "2025-01-01", "to": "2025-01-02", "form": "x"}
+    )
     assert unknown.status_code == 400
 
 
@@ -195,8 +241,20 @@ async def test_window_pages_are_complete_and_ordered(api: httpx.AsyncClient) -> 
     ids = [i["important_date"]["id"] for i in seen]
     assert len(ids) == len(set(ids))  # no item twice across pages
     own = mine(seen, customer_id)
-    assert [occurs for occurs, _ in own] == ["2026-12-30", "2026-12-30", "2026-12-31", "2027-01-01", "2027-01-02", "2027-02-28"]
-    assert sorted(label for _, label in own[:2]) == ["d0", "d1"] and [label for _, label in own[2:]] == ["d2", "d3", "d4", "d5"]
+    assert [occurs for occurs, _ in own] == [
+        "2026-12-30",
+        "2026-12-30",
+        "2026-12-31",
+        "2027-01-01",
+        "2027-01-02",
+        "2027-02-28",
+    ]
+    assert sorted(label for _, label in own[:2]) == ["d0", "d1"] and [label for _, label in own[2:]] == [
+        "d2",
+        "d3",
+        "d4",
+        "d5",
+    ]
     assert all(i["important_date"]["kind"] == "custom" for i in seen)
 
 
@@ -204,9 +262,14 @@ async def test_a_cursor_of_another_window_is_rejected(api: httpx.AsyncClient) ->
     customer_id = await new_customer(api)
     for day in (1, 2):
         await add_date(api, customer_id, kind="custom", month=7, day=day, label=f"july {day}")
-    first = (await api.get("/api/v1/customers/important-dates", params={"from": "2026-07-01", "to": "2026-07-02", "limit": 1})).json()
+    first = (
+        await api.get(
+            "/api/v1/customers/important-dates", params={"from": "2026-07-01", "to": "2026-07-02", "limit": 1}
+        )
+    ).json()
     assert first["next_cursor"]
     other = await api.get(
-        "/api/v1/customers/important-dates", params={"from": "2026-07-01", "to": "2026-07-03", "limit": 1, "cursor": first["next_cursor"]}
+        "/api/v1/customers/important-dates",
+        params={"from": "2026-07-01", "to": "2026-07-03", "limit": 1, "cursor": first["next_cursor"]},
     )
     assert other.status_code == 400 and other.json()["type"] == "urn:relacja:problem:invalid-cursor"

@@ -75,7 +75,10 @@ async def test_dates_within_the_lead_time_are_announced_once(
 
     # The service's relay publishes these outbox rows asynchronously: read until all four are there.
     records = await read_topic(
-        stack.bootstrap_servers, CUSTOMERS.name, header="ce_subject", values={customer_id},
+        stack.bootstrap_servers,
+        CUSTOMERS.name,
+        header="ce_subject",
+        values={customer_id},
         until=lambda found: event_types(found).count(UPCOMING) >= 4,
     )
     published = [json.loads(r.value) for r in records if dict(r.headers)["ce_type"].decode() == UPCOMING]
@@ -87,10 +90,14 @@ async def test_concurrent_runs_announce_each_occurrence_exactly_once(
     api: httpx.AsyncClient, db: asyncpg.Connection, sessions: async_sessionmaker[AsyncSession]
 ) -> None:
     customer_id = await new_customer(api)
-    ids = [await add_date(api, customer_id, kind="custom", month=11, day=day, label=f"nov {day}") for day in (10, 11, 12)]
+    ids = [
+        await add_date(api, customer_id, kind="custom", month=11, day=day, label=f"nov {day}") for day in (10, 11, 12)
+    ]
 
     # Two "replicas" at once, with small batches so that they interleave.
-    await asyncio.gather(*(announce_upcoming(sessions, today=date(2031, 11, 9), lead_days=7, batch_size=2) for _ in range(4)))
+    await asyncio.gather(
+        *(announce_upcoming(sessions, today=date(2031, 11, 9), lead_days=7, batch_size=2) for _ in range(4))
+    )
     events = await announced(db, customer_id)
     assert sorted(e["important_date_id"] for e in events) == sorted(ids)
 
@@ -108,7 +115,9 @@ async def test_a_new_year_window_announces_next_years_dates(
     await announce_upcoming(sessions, today=date(2033, 12, 28), lead_days=7)
     events = await announced(db, customer_id)
     assert [(e["important_date_id"], e["occurs_on"], e["days_ahead"]) for e in events] == [(january, "2034-01-02", 5)]
-    claim = await db.fetchrow("SELECT occurrence_year FROM important_date_announcements WHERE important_date_id = $1", uuid.UUID(january))
+    claim = await db.fetchrow(
+        "SELECT occurrence_year FROM important_date_announcements WHERE important_date_id = $1", uuid.UUID(january)
+    )
     assert claim is not None
     assert claim["occurrence_year"] == 2034
 

@@ -45,7 +45,9 @@ async def stage_of(api: httpx.AsyncClient, customer_id: str) -> dict:
     return response.json()
 
 
-async def test_a_prospect_who_orders_becomes_a_customer_once(api: httpx.AsyncClient, producer: AIOKafkaProducer, db: asyncpg.Connection) -> None:
+async def test_a_prospect_who_orders_becomes_a_customer_once(
+    api: httpx.AsyncClient, producer: AIOKafkaProducer, db: asyncpg.Connection
+) -> None:
     prospect = await create(api, display_name="Ola Zamawiająca", lifecycle_stage="prospect")
     await publish(producer, order_placed(prospect["id"]))
 
@@ -65,11 +67,15 @@ async def test_a_prospect_who_orders_becomes_a_customer_once(api: httpx.AsyncCli
 
 
 async def applied(db: asyncpg.Connection, event_id: str) -> bool:
-    outcome = await db.fetchval("SELECT outcome FROM inbox_events WHERE consumer = 'customers.lifecycle' AND event_id = $1", event_id)
+    outcome = await db.fetchval(
+        "SELECT outcome FROM inbox_events WHERE consumer = 'customers.lifecycle' AND event_id = $1", event_id
+    )
     return outcome == "applied"
 
 
-async def test_an_order_for_an_unknown_or_erased_customer_changes_nothing(api: httpx.AsyncClient, producer: AIOKafkaProducer, db: asyncpg.Connection) -> None:
+async def test_an_order_for_an_unknown_or_erased_customer_changes_nothing(
+    api: httpx.AsyncClient, producer: AIOKafkaProducer, db: asyncpg.Connection
+) -> None:
     unknown = await publish(producer, order_placed(str(uuid.uuid4())))
     await eventually(lambda: applied(db, unknown.id))
     lead = await create(api, display_name="Leon Usuwany", lifecycle_stage="lead")

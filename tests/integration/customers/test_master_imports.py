@@ -56,11 +56,14 @@ async def run(api: httpx.AsyncClient, body: bytes | AsyncIterator[bytes], header
 
 async def events_for(db: asyncpg.Connection, prefix: str) -> int:
     return await db.fetchval(
-        "SELECT count(*) FROM customer_event_log l JOIN customers c ON c.id = l.customer_id WHERE c.external_id LIKE $1", prefix + "%"
+        "SELECT count(*) FROM customer_event_log l JOIN customers c ON c.id = l.customer_id WHERE c.external_id LIKE $1",
+        prefix + "%",
     )
 
 
-async def test_csv_import_creates_then_a_rerun_changes_nothing(stack: Stack, api: httpx.AsyncClient, db: asyncpg.Connection) -> None:
+async def test_csv_import_creates_then_a_rerun_changes_nothing(
+    stack: Stack, api: httpx.AsyncClient, db: asyncpg.Connection
+) -> None:
     p = f"csv-{uuid.uuid4().hex[:8]}-"
     body = csv_body(
         "external_id,kind,given_name,family_name,legal_name,email,phone,tags,addresses,custom_attributes,birth_date,lifecycle_stage",
@@ -69,18 +72,29 @@ async def test_csv_import_creates_then_a_rerun_changes_nothing(stack: Stack, api
         f'{p}3,person,"Jan\nMaria",Nowak,,,,,,,,',
     )
     job = await run(api, body, CSV)
-    assert (job["status"], job["format"], job["rows_total"], job["rows_created"], job["rows_imported"]) == ("completed", "csv", 3, 3, 3)
+    assert (job["status"], job["format"], job["rows_total"], job["rows_created"], job["rows_imported"]) == (
+        "completed",
+        "csv",
+        3,
+        3,
+        3,
+    )
     assert job["rows_failed"] == 0 and job["errors"] == [] and job["finished_at"] is not None
 
     anna = await db.fetchrow("SELECT * FROM customers WHERE external_id = $1", f"{p}1")
     assert anna is not None
-    assert anna["display_name"] == "Anna Kowalska" and anna["phone"].startswith("+486") and anna["tags"] == ["b2b", "vip"]
-    assert anna["lifecycle_stage"] == "customer" and json.loads(anna["custom_attributes"]) == {"score": {"type": "number", "value": 3}}
+    assert (
+        anna["display_name"] == "Anna Kowalska" and anna["phone"].startswith("+486") and anna["tags"] == ["b2b", "vip"]
+    )
+    assert anna["lifecycle_stage"] == "customer" and json.loads(anna["custom_attributes"]) == {
+        "score": {"type": "number", "value": 3}
+    }
     assert await db.fetchval("SELECT display_name FROM customers WHERE external_id = $1", f"{p}2") == 'Acme, "Best" Ltd'
     assert await db.fetchval("SELECT given_name FROM customers WHERE external_id = $1", f"{p}3") == "Jan\nMaria"
     assert await events_for(db, p) == 3
     payloads = await db.fetch(
-        "SELECT l.payload FROM customer_event_log l JOIN customers c ON c.id = l.customer_id WHERE c.external_id LIKE $1", p + "%"
+        "SELECT l.payload FROM customer_event_log l JOIN customers c ON c.id = l.customer_id WHERE c.external_id LIKE $1",
+        p + "%",
     )
     assert all(json.loads(r["payload"])["imported"] is True for r in payloads)
 
@@ -89,14 +103,23 @@ async def test_csv_import_creates_then_a_rerun_changes_nothing(stack: Stack, api
     assert await events_for(db, p) == 3
 
     records = await eventually(
-        lambda: read_topic(stack.bootstrap_servers, CUSTOMERS.name, header="ce_subject", values={str(anna["id"])}), timeout=30
+        lambda: read_topic(stack.bootstrap_servers, CUSTOMERS.name, header="ce_subject", values={str(anna["id"])}),
+        timeout=30,
     )
     assert json.loads(records[0].value)["imported"] is True and json.loads(records[0].value)["external_id"] == f"{p}1"
 
 
-async def test_ndjson_import_updates_changed_rows_and_reports_bad_ones(api: httpx.AsyncClient, db: asyncpg.Connection) -> None:
+async def test_ndjson_import_updates_changed_rows_and_reports_bad_ones(
+    api: httpx.AsyncClient, db: asyncpg.Connection
+) -> None:
     p = f"nd-{uuid.uuid4().hex[:8]}-"
-    await run(api, ndjson_body({"external_id": f"{p}1", "given_name": "Ola", "tags": ["a"]}, {"external_id": f"{p}2", "given_name": "Ela"}), NDJSON)
+    await run(
+        api,
+        ndjson_body(
+            {"external_id": f"{p}1", "given_name": "Ola", "tags": ["a"]}, {"external_id": f"{p}2", "given_name": "Ela"}
+        ),
+        NDJSON,
+    )
     job = await run(
         api,
         ndjson_body(
@@ -114,21 +137,47 @@ async def test_ndjson_import_updates_changed_rows_and_reports_bad_ones(api: http
         ),
         NDJSON,
     )
-    assert (job["rows_total"], job["rows_created"], job["rows_updated"], job["rows_unchanged"], job["rows_failed"]) == (10, 0, 2, 1, 7)
+    assert (job["rows_total"], job["rows_created"], job["rows_updated"], job["rows_unchanged"], job["rows_failed"]) == (
+        10,
+        0,
+        2,
+        1,
+        7,
+    )
     errors = {(e["row"], e["field"]) for e in job["errors"]}
     assert errors == {
-        (4, "email"), (4, "birth_date"), (5, "row"), (6, "row"), (7, "external_id"), (8, "shoe"), (9, "kind"), (11, "company_id"),
+        (4, "email"),
+        (4, "birth_date"),
+        (5, "row"),
+        (6, "row"),
+        (7, "external_id"),
+        (8, "shoe"),
+        (9, "kind"),
+        (11, "company_id"),
     }
-    ola = await db.fetchrow("SELECT display_name, lifecycle_stage, tags, version FROM customers WHERE external_id = $1", f"{p}1")
+    ola = await db.fetchrow(
+        "SELECT display_name, lifecycle_stage, tags, version FROM customers WHERE external_id = $1", f"{p}1"
+    )
     assert ola is not None
-    assert (ola["display_name"], ola["lifecycle_stage"], ola["tags"], ola["version"]) == ("Ola Nowak", "prospect", ["a"], 2)
+    assert (ola["display_name"], ola["lifecycle_stage"], ola["tags"], ola["version"]) == (
+        "Ola Nowak",
+        "prospect",
+        ["a"],
+        2,
+    )
     assert await db.fetchval("SELECT lifecycle_stage FROM customers WHERE external_id = $1", f"{p}2") == "customer"
-    assert await db.fetchval("SELECT count(*) FROM customers WHERE external_id IN ($1, $2, $3)", f"{p}3", f"{p}4", f"{p}5") == 0
+    assert (
+        await db.fetchval("SELECT count(*) FROM customers WHERE external_id IN ($1, $2, $3)", f"{p}3", f"{p}4", f"{p}5")
+        == 0
+    )
     updated = await db.fetch(
         "SELECT l.payload FROM customer_event_log l JOIN customers c ON c.id = l.customer_id "
-        "WHERE c.external_id = $1 AND l.event_type LIKE '%updated%'", f"{p}1"
+        "WHERE c.external_id = $1 AND l.event_type LIKE '%updated%'",
+        f"{p}1",
     )
-    assert [json.loads(r["payload"])["changed_fields"] for r in updated] == [["display_name", "family_name", "lifecycle_stage"]]
+    assert [json.loads(r["payload"])["changed_fields"] for r in updated] == [
+        ["display_name", "family_name", "lifecycle_stage"]
+    ]
 
     fetched = await api.get(f"{IMPORTS}/{job['id']}")
     assert fetched.status_code == 200 and fetched.json() == job
@@ -154,7 +203,9 @@ async def test_duplicate_contacts_in_an_import_are_row_errors(api: httpx.AsyncCl
     assert [(e["row"], e["field"]) for e in job["errors"]] == [(1, "email"), (3, "email")]
 
 
-async def test_a_large_streamed_import_spans_batches_and_the_body_limit(api: httpx.AsyncClient, db: asyncpg.Connection) -> None:
+async def test_a_large_streamed_import_spans_batches_and_the_body_limit(
+    api: httpx.AsyncClient, db: asyncpg.Connection
+) -> None:
     """2,500 rows (three batches) in a body over the 1 MiB limit other routes have, sent in chunks."""
     p = f"big-{uuid.uuid4().hex[:8]}-"
     padding = "x" * 400
@@ -176,7 +227,9 @@ async def test_a_large_streamed_import_spans_batches_and_the_body_limit(api: htt
 async def test_bad_bodies(api: httpx.AsyncClient, db: asyncpg.Connection) -> None:
     response = await api.post(IMPORTS, json=[{"external_id": "x"}])
     assert response.status_code == 415 and response.headers["content-type"].startswith("application/problem+json")
-    assert (await api.post(IMPORTS, content=b"external_id\n", headers={"Content-Type": "text/csv; charset=latin-1"})).status_code == 415
+    assert (
+        await api.post(IMPORTS, content=b"external_id\n", headers={"Content-Type": "text/csv; charset=latin-1"})
+    ).status_code == 415
     header = await api.post(IMPORTS, content=csv_body("external_id,given_name,shoe_size"), headers=CSV)
     assert header.status_code == 422 and [e["field"] for e in header.json()["errors"]] == ["header.shoe_size"]
     missing = await api.post(IMPORTS, content=csv_body("given_name"), headers=CSV)
@@ -219,17 +272,27 @@ async def _ndjson_records(*external_ids: str) -> AsyncIterator[tuple[int, str]]:
 
 
 async def test_a_server_error_fails_the_job_safely_and_keeps_the_batches_before(
-    api: httpx.AsyncClient, db: asyncpg.Connection, sessions: async_sessionmaker[AsyncSession], caplog: pytest.LogCaptureFixture
+    api: httpx.AsyncClient,
+    db: asyncpg.Connection,
+    sessions: async_sessionmaker[AsyncSession],
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     p = f"boom-{uuid.uuid4().hex[:8]}-"
     job = ImportJob(_FailingRows(f"{p}3"), ImportJobTable(customer_imports, sessions))
     with pytest.raises(ImportJobFailed) as raised:
         await job.run("ndjson", _ndjson_records(f"{p}1", f"{p}2", f"{p}3", f"{p}4"))
     stored = (await api.get(f"{IMPORTS}/{raised.value.job_id}")).json()
-    assert (stored["status"], stored["failure"], stored["rows_created"], stored["rows_total"]) == ("failed", SERVER_ERROR, 2, 2)
+    assert (stored["status"], stored["failure"], stored["rows_created"], stored["rows_total"]) == (
+        "failed",
+        SERVER_ERROR,
+        2,
+        2,
+    )
     assert stored["finished_at"] is not None and "internal detail" not in json.dumps(stored)
     assert await db.fetchval("SELECT count(*) FROM customers WHERE external_id LIKE $1", p + "%") == 2
-    assert any(r.exc_info and "internal detail" in str(r.exc_info[1]) for r in caplog.records)  # the stack is in the log
+    assert any(
+        r.exc_info and "internal detail" in str(r.exc_info[1]) for r in caplog.records
+    )  # the stack is in the log
 
 
 async def test_a_cancelled_import_does_not_stay_running(
@@ -238,11 +301,15 @@ async def test_a_cancelled_import_does_not_stay_running(
     p = f"stop-{uuid.uuid4().hex[:8]}-"
     rows = _FailingRows(f"{p}3", gate=asyncio.Event())
     task = asyncio.ensure_future(
-        ImportJob(rows, ImportJobTable(customer_imports, sessions)).run("ndjson", _ndjson_records(f"{p}1", f"{p}2", f"{p}3", f"{p}4"))
+        ImportJob(rows, ImportJobTable(customer_imports, sessions)).run(
+            "ndjson", _ndjson_records(f"{p}1", f"{p}2", f"{p}3", f"{p}4")
+        )
     )
     await asyncio.wait_for(rows.started.wait(), 30)
-    [running] = await db.fetch("SELECT id, status FROM customer_imports WHERE status = 'running' AND rows_total = 2 "
-                               "AND errors = '[]' AND started_at > now() - interval '1 minute'")
+    [running] = await db.fetch(
+        "SELECT id, status FROM customer_imports WHERE status = 'running' AND rows_total = 2 "
+        "AND errors = '[]' AND started_at > now() - interval '1 minute'"
+    )
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task

@@ -50,8 +50,14 @@ def personal(word: str) -> dict:
 async def test_export_holds_the_record_every_related_area_and_the_event_log(api: httpx.AsyncClient) -> None:
     word = uuid.uuid4().hex[:8]
     customer = await create(api, **personal(word))
-    assert (await api.patch(f"/api/v1/customers/{customer['id']}", json={"tags": ["vip", "gold"]}, headers={"If-Match": '"1"'})).status_code == 200
-    date = await api.post(f"/api/v1/customers/{customer['id']}/important-dates", json={"kind": "birthday", "month": 7, "day": 14})
+    assert (
+        await api.patch(
+            f"/api/v1/customers/{customer['id']}", json={"tags": ["vip", "gold"]}, headers={"If-Match": '"1"'}
+        )
+    ).status_code == 200
+    date = await api.post(
+        f"/api/v1/customers/{customer['id']}/important-dates", json={"kind": "birthday", "month": 7, "day": 14}
+    )
     assert date.status_code == 201, date.text
 
     response = await api.get(f"/api/v1/customers/{customer['id']}/export")
@@ -74,7 +80,9 @@ async def test_erase_pseudonymises_everywhere_keeps_aggregates_and_emits_erased(
     details = personal(word)
     customer = await create(api, headers={"Idempotency-Key": f"erase-{word}"}, **details)
     customer_id = uuid.UUID(customer["id"])
-    await events_about(stack, customer["id"], "registered")  # published before the erasure: the retained outbox row is scrubbed too
+    await events_about(
+        stack, customer["id"], "registered"
+    )  # published before the erasure: the retained outbox row is scrubbed too
 
     response = await api.post(f"/api/v1/customers/{customer['id']}/erase")
     assert response.status_code == 200, response.text
@@ -87,12 +95,15 @@ async def test_erase_pseudonymises_everywhere_keeps_aggregates_and_emits_erased(
     assert erased["owner_id"] == "agent-3" and erased["created_at"] == customer["created_at"]
     assert erased["erased_at"] is not None and erased["version"] == 2
 
-    row = await db.fetchrow("SELECT email_normalized, search_document, name_key FROM customers WHERE id = $1", customer_id)
+    row = await db.fetchrow(
+        "SELECT email_normalized, search_document, name_key FROM customers WHERE id = $1", customer_id
+    )
     assert row is not None
     assert row["email_normalized"] is None and word not in row["search_document"] and row["name_key"] == "erased"
     logged = await db.fetch("SELECT payload FROM customer_event_log WHERE customer_id = $1", customer_id)
     outbox = await db.fetch(
-        "SELECT o.payload FROM outbox_events o JOIN customer_event_log l USING (event_id) WHERE l.customer_id = $1", customer_id
+        "SELECT o.payload FROM outbox_events o JOIN customer_event_log l USING (event_id) WHERE l.customer_id = $1",
+        customer_id,
     )
     stored = await db.fetchval("SELECT response_body::text FROM idempotency_keys WHERE key = $1", f"erase-{word}")
     for text in [r["payload"] for r in logged] + [r["payload"] for r in outbox] + [stored]:
@@ -100,12 +111,16 @@ async def test_erase_pseudonymises_everywhere_keeps_aggregates_and_emits_erased(
     assert len(outbox) == len(logged) == 2
 
     # The e-mail, phone and external id can be used again.
-    again = await create(api, given_name="Nowa", email=details["email"], phone=details["phone"], external_id=details["external_id"])
+    again = await create(
+        api, given_name="Nowa", email=details["email"], phone=details["phone"], external_id=details["external_id"]
+    )
     assert again["id"] != customer["id"]
     assert "erased" in await events_about(stack, customer["id"], "registered", "erased")
 
 
-async def test_erasing_twice_is_a_no_op_and_an_erased_customer_cannot_change(api: httpx.AsyncClient, db: asyncpg.Connection) -> None:
+async def test_erasing_twice_is_a_no_op_and_an_erased_customer_cannot_change(
+    api: httpx.AsyncClient, db: asyncpg.Connection
+) -> None:
     customer = await create(api, given_name="Ola", email=f"ola.{uuid.uuid4().hex[:8]}@example.com")
     stale = await api.post(f"/api/v1/customers/{customer['id']}/erase", headers={"If-Match": '"7"'})
     assert stale.status_code == 412 and stale.headers["etag"] == '"1"'  # If-Match is checked when sent
@@ -117,10 +132,16 @@ async def test_erasing_twice_is_a_no_op_and_an_erased_customer_cannot_change(api
     count = "SELECT count(*) FROM customer_event_log WHERE customer_id = $1 AND event_type LIKE '%erased%'"
     assert await db.fetchval(count, uuid.UUID(customer["id"])) == 1
 
-    response = await api.patch(f"/api/v1/customers/{customer['id']}", json={"given_name": "Back"}, headers={"If-Match": '"2"'})
+    response = await api.patch(
+        f"/api/v1/customers/{customer['id']}", json={"given_name": "Back"}, headers={"If-Match": '"2"'}
+    )
     assert response.status_code == 409 and response.json()["type"] == "urn:relacja:problem:customer-erased"
     survivor = await create(api, given_name="Survivor")
-    response = await api.post(f"/api/v1/customers/{customer['id']}/merge", json={"merge_customer_id": survivor["id"]}, headers={"If-Match": '"2"'})
+    response = await api.post(
+        f"/api/v1/customers/{customer['id']}/merge",
+        json={"merge_customer_id": survivor["id"]},
+        headers={"If-Match": '"2"'},
+    )
     assert response.status_code == 409
     assert (await api.post(f"/api/v1/customers/{uuid.uuid4()}/erase")).status_code == 404
 

@@ -37,7 +37,9 @@ async def test_q_finds_e_mails_phones_and_a_persons_company(api: httpx.AsyncClie
     word = marker()
     digits = f"{uuid.uuid4().int % 10**8:08d}"
     company = await create(api, kind="company", legal_name=f"Hurtownia {word}")
-    person = await create(api, given_name="Ewa", email=f"ewa.{word}@example.com", phone=f"+48 6{digits}", company_id=company["id"])
+    person = await create(
+        api, given_name="Ewa", email=f"ewa.{word}@example.com", phone=f"+48 6{digits}", company_id=company["id"]
+    )
     assert ids(await everything(api, q=f"ewa.{word}@")) == [person["id"]]
     assert ids(await everything(api, q=f"6{digits[:4]} {digits[4:]}")) == [person["id"]]
     assert ids(await everything(api, q=f"+48 6{digits}")) == [person["id"]]
@@ -50,8 +52,17 @@ async def test_filters(api: httpx.AsyncClient) -> None:
     word = marker()
     owner = f"agent-{word}"
     company = await create(api, kind="company", legal_name=f"Firma {word}")
-    a = await create(api, given_name=f"A{word}", tags=["vip", "b2b"], owner_id=owner, lifecycle_stage="customer", company_id=company["id"])
-    b = await create(api, given_name=f"B{word}", tags=["vip"], owner_id=owner, lifecycle_stage="lead", external_id=f"ext-{word}")
+    a = await create(
+        api,
+        given_name=f"A{word}",
+        tags=["vip", "b2b"],
+        owner_id=owner,
+        lifecycle_stage="customer",
+        company_id=company["id"],
+    )
+    b = await create(
+        api, given_name=f"B{word}", tags=["vip"], owner_id=owner, lifecycle_stage="lead", external_id=f"ext-{word}"
+    )
     assert set(ids(await everything(api, owner_id=owner))) == {a["id"], b["id"]}
     assert ids(await everything(api, owner_id=owner, tag="b2b")) == [a["id"]]
     assert set(ids(await everything(api, owner_id=owner, tag=["vip"]))) == {a["id"], b["id"]}
@@ -67,7 +78,9 @@ async def test_filters(api: httpx.AsyncClient) -> None:
     assert await everything(api, owner_id=owner, created_after=later) == []
 
 
-async def test_sorts_are_keyset_paginated_without_gaps_or_repeats(api: httpx.AsyncClient, db: asyncpg.Connection) -> None:
+async def test_sorts_are_keyset_paginated_without_gaps_or_repeats(
+    api: httpx.AsyncClient, db: asyncpg.Connection
+) -> None:
     word = marker()
     names = ["Zenon", "adam", "Ćwik", "Bogdan", "Adam", "Marta", "Ola"]
     created = [await create(api, given_name=name, family_name=word) for name in names]
@@ -76,9 +89,7 @@ async def test_sorts_are_keyset_paginated_without_gaps_or_repeats(api: httpx.Asy
     assert ids(await everything(api, q=word)) == list(reversed(ids(created)))  # default -created_at
     by_name = await everything(api, q=word, sort="display_name")
     assert len(by_name) == len(names) and len(set(ids(by_name))) == len(names)
-    expected = await db.fetch(
-        "SELECT id FROM customers WHERE family_name = $1 ORDER BY display_name, id", word
-    )
+    expected = await db.fetch("SELECT id FROM customers WHERE family_name = $1 ORDER BY display_name, id", word)
     assert ids(by_name) == [str(row["id"]) for row in expected]
     descending = await everything(api, q=word, sort="-display_name")
     assert ids(descending) == list(reversed(ids(by_name)))

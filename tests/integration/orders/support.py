@@ -33,20 +33,33 @@ async def known_customer(customers_api: httpx.AsyncClient, api: httpx.AsyncClien
 
 
 async def new_product(api: httpx.AsyncClient, **fields: Any) -> dict:
-    body = {"sku": "SKU-" + uuid.uuid4().hex[:10].upper(), "name": "Kubek", "category": "kitchen", "list_price": "10.00",
-            "unit_cost": "4.00", "tax_rate": "0.23", "currency": "PLN", **fields}
+    body = {
+        "sku": "SKU-" + uuid.uuid4().hex[:10].upper(),
+        "name": "Kubek",
+        "category": "kitchen",
+        "list_price": "10.00",
+        "unit_cost": "4.00",
+        "tax_rate": "0.23",
+        "currency": "PLN",
+        **fields,
+    }
     response = await api.post("/api/v1/products", json=body)
     assert response.status_code == 201, response.text
     return response.json()
 
 
 async def place(api: httpx.AsyncClient, customer_id: str, lines: list[dict], **fields: Any) -> dict:
-    response = await api.post("/api/v1/orders", json={"customer_id": customer_id, "channel": "web", "currency": "PLN", "lines": lines, **fields})
+    response = await api.post(
+        "/api/v1/orders",
+        json={"customer_id": customer_id, "channel": "web", "currency": "PLN", "lines": lines, **fields},
+    )
     assert response.status_code == 201, response.text
     return response.json()
 
 
 async def outbox_events(db: asyncpg.Connection, order_id: str) -> list[tuple[str, dict]]:
     """(short type, payload) of the order's events in the outbox, oldest first."""
-    rows = await db.fetch("SELECT event_type, payload FROM outbox_events WHERE payload->>'order_id' = $1 ORDER BY id", order_id)
+    rows = await db.fetch(
+        "SELECT event_type, payload FROM outbox_events WHERE payload->>'order_id' = $1 ORDER BY id", order_id
+    )
     return [(row["event_type"].split(".")[-2], json.loads(row["payload"])) for row in rows]

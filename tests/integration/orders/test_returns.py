@@ -41,13 +41,23 @@ async def test_accepted_partial_returns_refund_and_move_net_and_margin(
     problem(await api.post(f"{url}/{ret['id']}/accept", headers={"If-Match": '"2"'}), 412)
     accepted = await api.post(f"{url}/{ret['id']}/accept", json={"note": "ok"}, headers={"If-Match": '"1"'})
     assert accepted.status_code == 200, accepted.text
-    assert accepted.json()["status"] == "accepted" and accepted.headers["etag"] == '"2"' and accepted.json()["version"] == 2
+    assert (
+        accepted.json()["status"] == "accepted"
+        and accepted.headers["etag"] == '"2"'
+        and accepted.json()["version"] == 2
+    )
     after = (await api.get(f"/api/v1/orders/{order['id']}")).json()
-    assert after["returned_amount"] == "20.00" and after["refunded_amount"] == "24.60" and after["net_amount"] == "20.00"
+    assert (
+        after["returned_amount"] == "20.00" and after["refunded_amount"] == "24.60" and after["net_amount"] == "20.00"
+    )
     assert after["cost_amount"] == "6.00" and after["margin"] == "14.00"  # 1 mug (4.00) + 2 pens (2.00) kept
     assert after["lines"][0]["returned_quantity"] == 2 and after["status"] == "delivered"
     again = problem(await api.post(f"{url}/{ret['id']}/reject"), 409)
-    assert again["type"].endswith("illegal-transition") and again["current_status"] == "accepted" and again["allowed_actions"] == []
+    assert (
+        again["type"].endswith("illegal-transition")
+        and again["current_status"] == "accepted"
+        and again["allowed_actions"] == []
+    )
 
     complaint = (await api.post(url, json={"kind": "complaint", "lines": [{"line_no": 2, "quantity": 1}]})).json()
     rejected = await api.post(f"{url}/{complaint['id']}/reject", json={"note": "wear and tear"})
@@ -57,9 +67,17 @@ async def test_accepted_partial_returns_refund_and_move_net_and_margin(
     events = await outbox_events(db, order["id"])
     kind, returned = events[-1]
     assert [k for k, _ in events].count("returned") == 1 and kind == "returned"
-    assert returned["return_id"] == ret["id"] and returned["refund_amount"] == "24.60" and returned["reason"] == "broken"
-    assert returned["returned_lines"] == [{"line_no": 1, "sku": order["lines"][0]["sku"], "quantity": 2, "amount": "20.00"}]
-    assert returned["net_amount"] == "20.00" and returned["margin"] == "14.00" and returned["lines"][0]["returned_quantity"] == 2
+    assert (
+        returned["return_id"] == ret["id"] and returned["refund_amount"] == "24.60" and returned["reason"] == "broken"
+    )
+    assert returned["returned_lines"] == [
+        {"line_no": 1, "sku": order["lines"][0]["sku"], "quantity": 2, "amount": "20.00"}
+    ]
+    assert (
+        returned["net_amount"] == "20.00"
+        and returned["margin"] == "14.00"
+        and returned["lines"][0]["returned_quantity"] == 2
+    )
     listed = (await api.get(url)).json()["items"]
     assert [(r["kind"], r["status"]) for r in listed] == [("return", "accepted"), ("complaint", "rejected")]
 
@@ -69,7 +87,10 @@ async def test_over_returns_are_refused(api: httpx.AsyncClient, customers_api: h
     url = f"/api/v1/orders/{order['id']}/returns"
     too_many = problem(await api.post(url, json={"lines": [{"line_no": 1, "quantity": 4}]}), 422)
     assert too_many["type"].endswith("return-exceeds-purchase") and "bought 3" in too_many["errors"][0]["message"]
-    assert "no line 9" in problem(await api.post(url, json={"lines": [{"line_no": 9, "quantity": 1}]}), 422)["errors"][0]["message"]
+    assert (
+        "no line 9"
+        in problem(await api.post(url, json={"lines": [{"line_no": 9, "quantity": 1}]}), 422)["errors"][0]["message"]
+    )
 
     first = (await api.post(url, json={"lines": [{"line_no": 1, "quantity": 2}]})).json()
     # 2 of 3 await a decision: only 1 is left to ask for.
@@ -81,19 +102,31 @@ async def test_over_returns_are_refused(api: httpx.AsyncClient, customers_api: h
     problem(await api.post(url, json={"lines": [{"line_no": 1, "quantity": 1}]}), 422)
     whole = (await api.get(f"/api/v1/orders/{order['id']}")).json()
     # Three single-unit shares add up to the line exactly (cumulative rounding).
-    assert whole["lines"][0]["returned_quantity"] == 3 and whole["returned_amount"] == "30.00" and whole["refunded_amount"] == "36.90"
+    assert (
+        whole["lines"][0]["returned_quantity"] == 3
+        and whole["returned_amount"] == "30.00"
+        and whole["refunded_amount"] == "36.90"
+    )
 
     # Concurrent requests for the last units: one wins.
     both = await asyncio.gather(*[api.post(url, json={"lines": [{"line_no": 2, "quantity": 2}]}) for _ in range(2)])
     assert sorted(r.status_code for r in both) == [201, 422]
 
 
-async def test_returns_need_a_delivered_order_and_idempotency(api: httpx.AsyncClient, customers_api: httpx.AsyncClient) -> None:
+async def test_returns_need_a_delivered_order_and_idempotency(
+    api: httpx.AsyncClient, customers_api: httpx.AsyncClient
+) -> None:
     customer = await known_customer(customers_api, api)
     mug = await new_product(api)
     order = await place(api, customer, [{"sku": mug["sku"], "quantity": 1}])
-    refused = problem(await api.post(f"/api/v1/orders/{order['id']}/returns", json={"lines": [{"line_no": 1, "quantity": 1}]}), 409)
-    assert refused["current_status"] == "placed" and refused["action"] == "return" and refused["allowed_actions"] == ["pay", "cancel"]
+    refused = problem(
+        await api.post(f"/api/v1/orders/{order['id']}/returns", json={"lines": [{"line_no": 1, "quantity": 1}]}), 409
+    )
+    assert (
+        refused["current_status"] == "placed"
+        and refused["action"] == "return"
+        and refused["allowed_actions"] == ["pay", "cancel"]
+    )
 
     delivered = await delivered_order(api, customers_api)
     url = f"/api/v1/orders/{delivered['id']}/returns"

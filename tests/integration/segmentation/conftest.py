@@ -104,9 +104,17 @@ async def scratch_url(stack: Stack) -> AsyncIterator[str]:
     url = stack.database_url("segmentation").rsplit("/", 1)[0] + f"/{name}"
     try:
         proc = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "alembic", "-c", "services/segmentation/alembic.ini", "upgrade", "heads",
-            cwd=REPO_ROOT, env={**os.environ, "RELACJA_SEGMENTATION_DATABASE_URL": url},
-            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+            sys.executable,
+            "-m",
+            "alembic",
+            "-c",
+            "services/segmentation/alembic.ini",
+            "upgrade",
+            "heads",
+            cwd=REPO_ROOT,
+            env={**os.environ, "RELACJA_SEGMENTATION_DATABASE_URL": url},
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.STDOUT,
         )
         output, _ = await proc.communicate()
         assert proc.returncode == 0, output.decode()

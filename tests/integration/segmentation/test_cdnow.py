@@ -84,10 +84,30 @@ async def test_cdnow_rfm_and_abc_match_an_independent_computation(scratch_url: s
         await connection.copy_records_to_table(
             "seg_orders",
             records=[
-                (uuid.uuid4(), customer_uuid(c), "delivered", datetime(d.year, d.month, d.day, 12, tzinfo=UTC), "USD", v, v, None, datetime.now(UTC))
+                (
+                    uuid.uuid4(),
+                    customer_uuid(c),
+                    "delivered",
+                    datetime(d.year, d.month, d.day, 12, tzinfo=UTC),
+                    "USD",
+                    v,
+                    v,
+                    None,
+                    datetime.now(UTC),
+                )
                 for c, d, v in rows
             ],
-            columns=["order_id", "customer_id", "status", "placed_at", "currency", "gross_amount", "net_amount", "margin", "occurred_at"],
+            columns=[
+                "order_id",
+                "customer_id",
+                "status",
+                "placed_at",
+                "currency",
+                "gross_amount",
+                "net_amount",
+                "margin",
+                "occurred_at",
+            ],
         )
     finally:
         await connection.close()
@@ -111,9 +131,14 @@ async def test_cdnow_rfm_and_abc_match_an_independent_computation(scratch_url: s
         await engine.dispose()
 
     assert result.customers_scored == len(expected)
-    got = {row["customer_id"].int: (row["r_score"], row["f_score"], row["m_score"], row["rfm_segment"], row["abc_class"]) for row in got_rows}
+    got = {
+        row["customer_id"].int: (row["r_score"], row["f_score"], row["m_score"], row["rfm_segment"], row["abc_class"])
+        for row in got_rows
+    }
     mismatches = [c for c in expected if got.get(c) != expected[c]]
-    assert not mismatches, f"{len(mismatches)} customers differ, e.g. {mismatches[0]}: {got.get(mismatches[0])} != {expected[mismatches[0]]}"
+    assert not mismatches, (
+        f"{len(mismatches)} customers differ, e.g. {mismatches[0]}: {got.get(mismatches[0])} != {expected[mismatches[0]]}"
+    )
 
     # The ties problem: most customers bought on one day only ...
     n = len(expected)

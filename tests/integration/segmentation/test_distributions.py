@@ -48,12 +48,24 @@ CUSTOMERS = [
 TOTAL = sum(Decimal(c[2]) for c in CUSTOMERS)
 
 
-def orders_of(customer_id: uuid.UUID, days_ago: int, purchase_days: int, revenue: Decimal, currency: str) -> list[tuple]:
+def orders_of(
+    customer_id: uuid.UUID, days_ago: int, purchase_days: int, revenue: Decimal, currency: str
+) -> list[tuple]:
     """One order a day on ``purchase_days`` consecutive days ending ``days_ago`` before the reference date."""
     amounts = [Decimal(10)] * (purchase_days - 1) + [revenue - 10 * (purchase_days - 1)]
     days = [REFERENCE_DATE - timedelta(days=days_ago + i) for i in range(purchase_days)]
     return [
-        (uuid.uuid4(), customer_id, "delivered", datetime.combine(day, time(12), UTC), currency, amount, amount, None, datetime.now(UTC))
+        (
+            uuid.uuid4(),
+            customer_id,
+            "delivered",
+            datetime.combine(day, time(12), UTC),
+            currency,
+            amount,
+            amount,
+            None,
+            datetime.now(UTC),
+        )
         for day, amount in zip(days, amounts, strict=True)
     ]
 
@@ -61,21 +73,44 @@ def orders_of(customer_id: uuid.UUID, days_ago: int, purchase_days: int, revenue
 @pytest.fixture
 async def scratch_api(stack: Stack, scratch_url: str) -> AsyncIterator[httpx.AsyncClient]:
     """The distribution and recomputation routes on the scratch database (no consumer, no relay)."""
-    settings = SegmentationSettings(database_url=scratch_url, kafka_bootstrap=stack.bootstrap_servers, run_relay=False, run_consumers=False)
-    app = create_service_app(name="segmentation", title="segmentation-under-test", settings=settings, routers=[analysis_router])
+    settings = SegmentationSettings(
+        database_url=scratch_url, kafka_bootstrap=stack.bootstrap_servers, run_relay=False, run_consumers=False
+    )
+    app = create_service_app(
+        name="segmentation", title="segmentation-under-test", settings=settings, routers=[analysis_router]
+    )
     async with app.router.lifespan_context(app):
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test", timeout=60) as client:
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://test", timeout=60
+        ) as client:
             yield client
 
 
-async def test_distributions_put_known_customers_where_they_belong(scratch_url: str, scratch_api: httpx.AsyncClient) -> None:
+async def test_distributions_put_known_customers_where_they_belong(
+    scratch_url: str, scratch_api: httpx.AsyncClient
+) -> None:
     currency = get_settings().currency  # the routes read the process's settings
-    rows = [o for days_ago, days, revenue, _, _ in CUSTOMERS for o in orders_of(uuid.uuid4(), days_ago, days, Decimal(revenue), currency)]
+    rows = [
+        o
+        for days_ago, days, revenue, _, _ in CUSTOMERS
+        for o in orders_of(uuid.uuid4(), days_ago, days, Decimal(revenue), currency)
+    ]
     connection = await asyncpg.connect(scratch_url.replace("+asyncpg", ""))
     try:
         await connection.copy_records_to_table(
-            "seg_orders", records=rows,
-            columns=["order_id", "customer_id", "status", "placed_at", "currency", "gross_amount", "net_amount", "margin", "occurred_at"],
+            "seg_orders",
+            records=rows,
+            columns=[
+                "order_id",
+                "customer_id",
+                "status",
+                "placed_at",
+                "currency",
+                "gross_amount",
+                "net_amount",
+                "margin",
+                "occurred_at",
+            ],
         )
     finally:
         await connection.close()
@@ -85,19 +120,27 @@ async def test_distributions_put_known_customers_where_they_belong(scratch_url: 
             await rebuild_order_aggregates(session, currency)
     finally:
         await engine.dispose()
-    recomputed = await scratch_api.post("/api/v1/segmentation/recomputations", json={"reference_date": REFERENCE_DATE.isoformat()})
+    recomputed = await scratch_api.post(
+        "/api/v1/segmentation/recomputations", json={"reference_date": REFERENCE_DATE.isoformat()}
+    )
     assert recomputed.status_code == 200, recomputed.text
     assert recomputed.json()["customers_scored"] == len(CUSTOMERS)
 
     rfm = (await scratch_api.get("/api/v1/segmentation/rfm")).json()
     assert rfm["customers_scored"] == len(CUSTOMERS) and Decimal(rfm["total_net_revenue"]) == TOTAL
     assert rfm["reporting_currency"] == currency
-    got = {b["segment"]: (b["customers"], Decimal(b["net_revenue"]), b["customer_share"], b["revenue_share"]) for b in rfm["segments"]}
+    got = {
+        b["segment"]: (b["customers"], Decimal(b["net_revenue"]), b["customer_share"], b["revenue_share"])
+        for b in rfm["segments"]
+    }
     assert len(got) == 11 and got == expected_buckets(3, got)
 
     abc = (await scratch_api.get("/api/v1/segmentation/abc")).json()
     assert Decimal(abc["total_net_revenue"]) == TOTAL
-    got = {c["abc_class"]: (c["customers"], Decimal(c["net_revenue"]), c["customer_share"], c["revenue_share"]) for c in abc["classes"]}
+    got = {
+        c["abc_class"]: (c["customers"], Decimal(c["net_revenue"]), c["customer_share"], c["revenue_share"])
+        for c in abc["classes"]
+    }
     assert set(got) == {"A", "B", "C"} and got == expected_buckets(4, got)
 
     # The parameters the answers depend on are readable, and the last run says which it used.
@@ -116,6 +159,11 @@ def expected_buckets(column: int, names) -> dict[str, tuple]:
         revenue[c[column]] += Decimal(c[2])
     assert set(counts) <= set(names), f"buckets missing: {set(counts) - set(names)}"
     return {
-        name: (counts[name], revenue[name], pytest.approx(counts[name] / len(CUSTOMERS), abs=1e-6), pytest.approx(float(revenue[name] / TOTAL), abs=1e-6))
+        name: (
+            counts[name],
+            revenue[name],
+            pytest.approx(counts[name] / len(CUSTOMERS), abs=1e-6),
+            pytest.approx(float(revenue[name] / TOTAL), abs=1e-6),
+        )
         for name in names
     }

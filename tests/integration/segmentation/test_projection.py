@@ -29,7 +29,12 @@ NOW = datetime.now(UTC)
 
 def registered(customer_id: uuid.UUID, tags: list[str] | None = None) -> CustomerRegisteredV1:
     return CustomerRegisteredV1(
-        customer_id=customer_id, kind="person", display_name="Test", lifecycle_stage="customer", registered_at=NOW - timedelta(days=400), tags=tags or []
+        customer_id=customer_id,
+        kind="person",
+        display_name="Test",
+        lifecycle_stage="customer",
+        registered_at=NOW - timedelta(days=400),
+        tags=tags or [],
     )
 
 
@@ -45,7 +50,14 @@ async def profile_when(api, customer_id, condition):
 
 def ticket(customer_id: uuid.UUID, type_: str) -> TicketOpenedV1:
     return TicketOpenedV1(
-        customer_id=customer_id, ticket_id=uuid.uuid4(), type=type_, channel="email", priority="normal", status="new", opened_at=NOW, occurred_at=NOW
+        customer_id=customer_id,
+        ticket_id=uuid.uuid4(),
+        type=type_,
+        channel="email",
+        priority="normal",
+        status="new",
+        opened_at=NOW,
+        occurred_at=NOW,
     )
 
 
@@ -78,7 +90,12 @@ async def test_an_update_moves_the_stage_and_tags_and_an_older_one_is_ignored(ap
 
     def updated(version: int, stage: str, tags: list[str]) -> CustomerUpdatedV1:
         return CustomerUpdatedV1(
-            customer_id=customer, changed_fields=["lifecycle_stage", "tags"], lifecycle_stage=stage, tags=tags, version=version, updated_at=NOW
+            customer_id=customer,
+            changed_fields=["lifecycle_stage", "tags"],
+            lifecycle_stage=stage,
+            tags=tags,
+            version=version,
+            updated_at=NOW,
         )
 
     await publish(updated(3, "inactive", ["lapsed", "vip"]))
@@ -93,26 +110,53 @@ async def test_returns_are_netted_and_cancellations_are_not_purchases(api, publi
     kept, cancelled = uuid.uuid4(), uuid.uuid4()
     t0 = NOW - timedelta(days=5)
     await publish(order_event(customer, order_id=kept, gross="200.00", cost="100.00", occurred_at=t0))
-    await publish(order_event(customer, order_id=cancelled, gross="80.00", occurred_at=t0, placed_at=NOW - timedelta(days=1)))
+    await publish(
+        order_event(customer, order_id=cancelled, gross="80.00", occurred_at=t0, placed_at=NOW - timedelta(days=1))
+    )
     await profile_when(api, customer, lambda p: p["orders_count"] == 2)
     await publish(
         order_event(
-            customer, order_id=kept, model=OrderReturnedV1, status="delivered", gross="200.00", returned="50.00", cost="75.00",
-            occurred_at=t0 + timedelta(days=2), return_id=uuid.uuid4(),
-            returned_lines=[{"line_no": 1, "sku": "A", "quantity": 1, "amount": "50.00"}], refund_amount="61.50",
+            customer,
+            order_id=kept,
+            model=OrderReturnedV1,
+            status="delivered",
+            gross="200.00",
+            returned="50.00",
+            cost="75.00",
+            occurred_at=t0 + timedelta(days=2),
+            return_id=uuid.uuid4(),
+            returned_lines=[{"line_no": 1, "sku": "A", "quantity": 1, "amount": "50.00"}],
+            refund_amount="61.50",
         )
     )
     await publish(
         order_event(
-            customer, order_id=cancelled, model=OrderCancelledV1, status="cancelled", gross="80.00",
-            occurred_at=t0 + timedelta(days=1), cancelled_from="placed", refund_amount="0",
+            customer,
+            order_id=cancelled,
+            model=OrderCancelledV1,
+            status="cancelled",
+            gross="80.00",
+            occurred_at=t0 + timedelta(days=1),
+            cancelled_from="placed",
+            refund_amount="0",
         )
     )
-    body = await profile_when(api, customer, lambda p: p["orders_count"] == 1 and p["net_revenue"]["amount"] == "150.0000")
+    body = await profile_when(
+        api, customer, lambda p: p["orders_count"] == 1 and p["net_revenue"]["amount"] == "150.0000"
+    )
     assert body["purchases"] == 1
     assert body["margin"]["amount"] == "75.0000"
     # An older snapshot delivered late does not overwrite the newer one.
-    late = await publish(order_event(customer, order_id=kept, model=OrderDeliveredV1, status="delivered", gross="200.00", occurred_at=t0 + timedelta(days=1)))
+    late = await publish(
+        order_event(
+            customer,
+            order_id=kept,
+            model=OrderDeliveredV1,
+            status="delivered",
+            gross="200.00",
+            occurred_at=t0 + timedelta(days=1),
+        )
+    )
     # Wait until the late snapshot itself was applied (an event on another topic proves nothing about it).
     await eventually(lambda: applied(db, "segmentation.projection", late.id), timeout=CONSUMED_WITHIN)
     body = (await api.get(f"/api/v1/segmentation/customers/{customer}")).json()
@@ -124,13 +168,40 @@ async def test_tickets_complaints_surveys_and_consents(api, publish, db) -> None
     await publish(ticket(customer, "complaint"))
     await publish(ticket(customer, "question"))
     await publish(
-        SurveyAnsweredV1(customer_id=customer, survey_id=uuid.uuid4(), kind="nps", score=4, issued_at=NOW - timedelta(days=2), answered_at=NOW - timedelta(days=2))
+        SurveyAnsweredV1(
+            customer_id=customer,
+            survey_id=uuid.uuid4(),
+            kind="nps",
+            score=4,
+            issued_at=NOW - timedelta(days=2),
+            answered_at=NOW - timedelta(days=2),
+        )
     )
-    csat = await publish(SurveyAnsweredV1(customer_id=customer, survey_id=uuid.uuid4(), kind="csat", score=5, issued_at=NOW, answered_at=NOW))
+    csat = await publish(
+        SurveyAnsweredV1(
+            customer_id=customer, survey_id=uuid.uuid4(), kind="csat", score=5, issued_at=NOW, answered_at=NOW
+        )
+    )
     consent = uuid.uuid4()
-    await publish(ConsentGrantedV1(customer_id=customer, consent_id=consent, purpose="email_marketing", source="web-form", occurred_at=NOW))
-    await publish(ConsentGrantedV1(customer_id=customer, consent_id=uuid.uuid4(), purpose="sms_marketing", source="web-form", occurred_at=NOW))
-    await publish(ConsentWithdrawnV1(customer_id=customer, consent_id=consent, purpose="email_marketing", source="web-form", occurred_at=NOW + timedelta(seconds=1)))
+    await publish(
+        ConsentGrantedV1(
+            customer_id=customer, consent_id=consent, purpose="email_marketing", source="web-form", occurred_at=NOW
+        )
+    )
+    await publish(
+        ConsentGrantedV1(
+            customer_id=customer, consent_id=uuid.uuid4(), purpose="sms_marketing", source="web-form", occurred_at=NOW
+        )
+    )
+    await publish(
+        ConsentWithdrawnV1(
+            customer_id=customer,
+            consent_id=consent,
+            purpose="email_marketing",
+            source="web-form",
+            occurred_at=NOW + timedelta(seconds=1),
+        )
+    )
     # The surveys follow the tickets on their partition: the ticket count does not prove they were applied.
     await eventually(lambda: applied(db, "segmentation.projection", csat.id), timeout=CONSUMED_WITHIN)
     body = await profile_when(api, customer, lambda p: p["tickets"] == 2 and p["consents"] == ["sms_marketing"])
@@ -165,9 +236,17 @@ async def test_a_merge_combines_both_customers_and_later_events_follow_it(api, p
 async def test_erasure_drops_personal_data_and_keeps_aggregates(api, publish, db) -> None:
     customer = uuid.uuid4()
     await publish(registered(customer, ["likes-cats"]))
-    await publish(ConsentGrantedV1(customer_id=customer, consent_id=uuid.uuid4(), purpose="profiling", source="web-form", occurred_at=NOW))
+    await publish(
+        ConsentGrantedV1(
+            customer_id=customer, consent_id=uuid.uuid4(), purpose="profiling", source="web-form", occurred_at=NOW
+        )
+    )
     await publish(order_event(customer, gross="42.00"))
-    await profile_when(api, customer, lambda p: p["orders_count"] == 1 and p["consents"] == ["profiling"] and p["tags"] == ["likes-cats"])
+    await profile_when(
+        api,
+        customer,
+        lambda p: p["orders_count"] == 1 and p["consents"] == ["profiling"] and p["tags"] == ["likes-cats"],
+    )
     await publish(CustomerErasedV1(customer_id=customer, erased_at=NOW))
     body = await profile_when(api, customer, lambda p: p["erased"])
     assert body["tags"] == [] and body["consents"] == []

@@ -40,30 +40,63 @@ COLUMNS = (
 async def rows(url: str, ids: list[uuid.UUID]) -> list[dict]:
     connection = await asyncpg.connect(url.replace("+asyncpg", ""))
     try:
-        found = await connection.fetch(f"SELECT {COLUMNS} FROM customer_profiles WHERE customer_id = ANY($1) ORDER BY customer_id", ids)
+        found = await connection.fetch(
+            f"SELECT {COLUMNS} FROM customer_profiles WHERE customer_id = ANY($1) ORDER BY customer_id", ids
+        )
         return [dict(r) for r in found]
     finally:
         await connection.close()
 
 
-async def test_replaying_every_event_into_an_empty_database_rebuilds_the_same_projection(stack: Stack, api, publish, scratch_url) -> None:
+async def test_replaying_every_event_into_an_empty_database_rebuilds_the_same_projection(
+    stack: Stack, api, publish, scratch_url
+) -> None:
     a, b, c = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
     returned_order = uuid.uuid4()
     for customer in (a, b, c):
-        await publish(CustomerRegisteredV1(customer_id=customer, kind="company", display_name="x", lifecycle_stage="customer", registered_at=NOW, tags=[str(customer)[:4]]))
+        await publish(
+            CustomerRegisteredV1(
+                customer_id=customer,
+                kind="company",
+                display_name="x",
+                lifecycle_stage="customer",
+                registered_at=NOW,
+                tags=[str(customer)[:4]],
+            )
+        )
     await publish(order_event(a, order_id=returned_order, gross="80.00", occurred_at=NOW))
     await publish(
         order_event(
-            a, order_id=returned_order, model=OrderReturnedV1, status="delivered", gross="80.00", returned="30.00",
-            occurred_at=NOW + timedelta(hours=1), return_id=uuid.uuid4(), returned_lines=[{"line_no": 1, "sku": "S", "quantity": 1, "amount": "30.00"}],
+            a,
+            order_id=returned_order,
+            model=OrderReturnedV1,
+            status="delivered",
+            gross="80.00",
+            returned="30.00",
+            occurred_at=NOW + timedelta(hours=1),
+            return_id=uuid.uuid4(),
+            returned_lines=[{"line_no": 1, "sku": "S", "quantity": 1, "amount": "30.00"}],
             refund_amount="36.90",
         )
     )
     await publish(order_event(b, gross="20.00", placed_at=NOW - timedelta(days=40)))
-    await publish(TicketOpenedV1(customer_id=b, ticket_id=uuid.uuid4(), type="complaint", channel="phone", priority="high", status="new", opened_at=NOW, occurred_at=NOW))
+    await publish(
+        TicketOpenedV1(
+            customer_id=b,
+            ticket_id=uuid.uuid4(),
+            type="complaint",
+            channel="phone",
+            priority="high",
+            status="new",
+            opened_at=NOW,
+            occurred_at=NOW,
+        )
+    )
     await publish(CustomersMergedV1(customer_id=a, merged_customer_id=b, merged_at=NOW))
     await publish(order_event(b, gross="7.00", placed_at=NOW - timedelta(days=2)))  # after the merge: lands on a
-    await publish(ConsentGrantedV1(customer_id=c, consent_id=uuid.uuid4(), purpose="profiling", source="x", occurred_at=NOW))
+    await publish(
+        ConsentGrantedV1(customer_id=c, consent_id=uuid.uuid4(), purpose="profiling", source="x", occurred_at=NOW)
+    )
     await publish(order_event(c, gross="11.00"))
     await publish(CustomerErasedV1(customer_id=c, erased_at=NOW))
 
@@ -78,7 +111,9 @@ async def test_replaying_every_event_into_an_empty_database_rebuilds_the_same_pr
             return None
         live_a, live_c = by_id[a], by_id[c]
         a_done = (
-            live_a["orders_count"] == 3 and live_a["net_revenue"] == Decimal("77") and live_a["complaints"] == 1
+            live_a["orders_count"] == 3
+            and live_a["net_revenue"] == Decimal("77")
+            and live_a["complaints"] == 1
             and sorted(live_a["tags"]) == sorted({str(a)[:4], str(b)[:4]})
         )
         return found if a_done and live_c["erased"] and live_c["orders_count"] == 1 else None
@@ -86,7 +121,12 @@ async def test_replaying_every_event_into_an_empty_database_rebuilds_the_same_pr
     live = await eventually(live_done, timeout=CONSUMED_WITHIN)
 
     engine = create_async_engine(scratch_url)
-    consumer = EventConsumer(f"segmentation.replay-{uuid.uuid4().hex[:8]}", handlers, async_sessionmaker(engine, expire_on_commit=False), stack.bootstrap_servers)
+    consumer = EventConsumer(
+        f"segmentation.replay-{uuid.uuid4().hex[:8]}",
+        handlers,
+        async_sessionmaker(engine, expire_on_commit=False),
+        stack.bootstrap_servers,
+    )
     task = asyncio.create_task(consumer.run())
     try:
         last: list = []

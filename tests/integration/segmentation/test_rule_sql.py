@@ -39,7 +39,16 @@ async def test_previews_count_exactly(api, publish) -> None:
     now = datetime.now(UTC)
     customers = [uuid.uuid4() for _ in range(3)]
     for i, customer in enumerate(customers):
-        await publish(CustomerRegisteredV1(customer_id=customer, kind="company" if i == 0 else "person", display_name="x", lifecycle_stage="customer", registered_at=now, tags=[tag]))
+        await publish(
+            CustomerRegisteredV1(
+                customer_id=customer,
+                kind="company" if i == 0 else "person",
+                display_name="x",
+                lifecycle_stage="customer",
+                registered_at=now,
+                tags=[tag],
+            )
+        )
     await publish(order_event(customers[1], gross="10.00", placed_at=now - timedelta(days=10)))
     await publish(order_event(customers[2], gross="99.00", placed_at=now - timedelta(days=400)))
 
@@ -59,4 +68,14 @@ async def test_previews_count_exactly(api, publish) -> None:
     assert await count({"not": {"field": "recency_days", "op": "lte", "value": 30}}) == 2  # null recency is not ≤ 30
     assert await count({"field": "last_purchase_at", "op": "is_null", "value": True}) == 1
     assert await count({"field": "net_revenue", "op": "in", "value": ["10", "99.00"]}) == 2
-    assert await count({"or": [{"field": "tenure_days", "op": "gt", "value": 365}, {"field": "kind", "op": "ne", "value": "person"}]}) == 2
+    assert (
+        await count(
+            {
+                "or": [
+                    {"field": "tenure_days", "op": "gt", "value": 365},
+                    {"field": "kind", "op": "ne", "value": "person"},
+                ]
+            }
+        )
+        == 2
+    )

@@ -32,7 +32,9 @@ LONG_AGO = datetime(1901, 1, 1, 12, tzinfo=UTC)
 
 async def outbox_events(db, event_type: str, customer_id: uuid.UUID) -> list[tuple]:
     rows = await db.fetch(
-        "SELECT headers, payload FROM outbox_events WHERE event_type = $1 AND key = $2 ORDER BY id", event_type, str(customer_id)
+        "SELECT headers, payload FROM outbox_events WHERE event_type = $1 AND key = $2 ORDER BY id",
+        event_type,
+        str(customer_id),
     )
     return [(json.loads(r["headers"]), json.loads(r["payload"])) for r in rows]
 
@@ -96,7 +98,10 @@ async def test_recomputation_scores_everybody_and_says_what_changed(api, publish
     for profile in (top, low):
         revenue = Decimal(profile["net_revenue"]["amount"])
         for bucket in (rfm[profile["rfm"]["segment"]], abc[profile["abc_class"]]):
-            assert bucket["customers"] >= 1 and Decimal(bucket["net_revenue"]) >= revenue, (profile["customer_id"], bucket)
+            assert bucket["customers"] >= 1 and Decimal(bucket["net_revenue"]) >= revenue, (
+                profile["customer_id"],
+                bucket,
+            )
     assert abc_response["cutoffs"] == {"a": 0.8, "b": 0.95} and "upper class" in abc_response["straddling_rule"]
     matrix = (await api.get("/api/v1/segmentation/loyalty-matrix")).json()
     assert [q["quadrant"] for q in matrix["quadrants"]] == ["true_friends", "butterflies", "barnacles", "strangers"]
@@ -139,7 +144,9 @@ async def test_invalid_rules_are_422_naming_the_field(api) -> None:
             assert response.status_code == 422, response.text
             assert response.headers["content-type"].startswith("application/problem+json")
             assert [e["field"] for e in response.json()["errors"]] == [field]
-    assert (await api.post("/api/v1/segmentation/segments/preview", json={"rule": {"tag": "x"}, "extra": 1})).status_code == 422
+    assert (
+        await api.post("/api/v1/segmentation/segments/preview", json={"rule": {"tag": "x"}, "extra": 1})
+    ).status_code == 422
     assert (await api.get("/api/v1/segmentation/segments/fields")).status_code == 200
 
 
@@ -148,8 +155,21 @@ async def test_a_segment_materialises_stays_current_and_streams(api, publish, db
     members = [uuid.uuid4() for _ in range(5)]
     orders = [uuid.uuid4() for _ in members]
     for i, customer in enumerate(members):
-        await publish(CustomerRegisteredV1(customer_id=customer, kind="person", display_name="x", lifecycle_stage="customer", registered_at=NOW, tags=[tag]))
-        await publish(order_event(customer, order_id=orders[i], gross=f"{100 + i}.00", placed_at=NOW - timedelta(days=2), occurred_at=NOW))
+        await publish(
+            CustomerRegisteredV1(
+                customer_id=customer,
+                kind="person",
+                display_name="x",
+                lifecycle_stage="customer",
+                registered_at=NOW,
+                tags=[tag],
+            )
+        )
+        await publish(
+            order_event(
+                customer, order_id=orders[i], gross=f"{100 + i}.00", placed_at=NOW - timedelta(days=2), occurred_at=NOW
+            )
+        )
     for customer in members:
         # Registrations (the tag) and orders travel on different topics: wait for both.
         await applied(api, customer, 1, tags=[tag])
@@ -159,14 +179,27 @@ async def test_a_segment_materialises_stays_current_and_streams(api, publish, db
     assert preview["count"] == 3 and set(preview["sample"]) == {str(c) for c in members[2:]}
 
     key = str(uuid.uuid4())
-    created = await api.post("/api/v1/segmentation/segments", json={"name": tag, "rule": rule}, headers={"Idempotency-Key": key})
+    created = await api.post(
+        "/api/v1/segmentation/segments", json={"name": tag, "rule": rule}, headers={"Idempotency-Key": key}
+    )
     assert created.status_code == 201, created.text
     segment = created.json()
     assert segment["members"] == 3
-    assert created.headers["Location"] == f"/api/v1/segmentation/segments/{segment['id']}" and created.headers["ETag"] == '"1"'
-    again = await api.post("/api/v1/segmentation/segments", json={"name": tag, "rule": rule}, headers={"Idempotency-Key": key})
-    assert again.status_code == 201 and again.json() == segment and again.headers["Location"] == created.headers["Location"]
-    reused = await api.post("/api/v1/segmentation/segments", json={"name": tag + "-other", "rule": rule}, headers={"Idempotency-Key": key})
+    assert (
+        created.headers["Location"] == f"/api/v1/segmentation/segments/{segment['id']}"
+        and created.headers["ETag"] == '"1"'
+    )
+    again = await api.post(
+        "/api/v1/segmentation/segments", json={"name": tag, "rule": rule}, headers={"Idempotency-Key": key}
+    )
+    assert (
+        again.status_code == 201
+        and again.json() == segment
+        and again.headers["Location"] == created.headers["Location"]
+    )
+    reused = await api.post(
+        "/api/v1/segmentation/segments", json={"name": tag + "-other", "rule": rule}, headers={"Idempotency-Key": key}
+    )
     assert reused.status_code == 422 and reused.json()["type"].endswith("idempotency-key-reused")
     assert (await api.post("/api/v1/segmentation/segments", json={"name": tag, "rule": rule})).status_code == 409
     added = await outbox_events(db, SegmentMemberAddedV1.event_type, members[4])
@@ -185,8 +218,15 @@ async def test_a_segment_materialises_stays_current_and_streams(api, publish, db
     await publish(order_event(members[0], gross="50.00", placed_at=NOW - timedelta(days=1)))
     await publish(
         order_event(
-            members[4], order_id=orders[4], model=OrderCancelledV1, status="cancelled", gross="104.00", placed_at=NOW - timedelta(days=2),
-            occurred_at=NOW + timedelta(seconds=1), cancelled_from="placed", refund_amount="0",
+            members[4],
+            order_id=orders[4],
+            model=OrderCancelledV1,
+            status="cancelled",
+            gross="104.00",
+            placed_at=NOW - timedelta(days=2),
+            occurred_at=NOW + timedelta(seconds=1),
+            cancelled_from="placed",
+            refund_amount="0",
         )
     )
     await applied(api, members[0], 2)
@@ -195,7 +235,9 @@ async def test_a_segment_materialises_stays_current_and_streams(api, publish, db
         page = (await api.get(base, params={"limit": 10})).json()
         return {m["customer_id"] for m in page["items"]}
 
-    await eventually(lambda: _eq(membership, {str(members[0]), str(members[2]), str(members[3])}), timeout=CONSUMED_WITHIN)
+    await eventually(
+        lambda: _eq(membership, {str(members[0]), str(members[2]), str(members[3])}), timeout=CONSUMED_WITHIN
+    )
     left = await outbox_events(db, SegmentMemberRemovedV1.event_type, members[4])
     assert [SegmentMemberRemovedV1.model_validate(p).trigger for _, p in left] == ["event"]
 
@@ -208,16 +250,36 @@ async def test_a_segment_materialises_stays_current_and_streams(api, publish, db
     # Replace the rule (If-Match) and delete: leavers get removed events.
     etag = (await api.get(f"/api/v1/segmentation/segments/{segment['id']}")).headers["ETag"]
     narrower = {"and": [{"tag": tag}, {"field": "net_revenue", "op": "gte", "value": "150"}]}
-    assert (await api.put(f"/api/v1/segmentation/segments/{segment['id']}", json={"name": tag, "rule": narrower})).status_code == 428
-    assert (await api.put(f"/api/v1/segmentation/segments/{segment['id']}", json={"name": tag, "rule": narrower}, headers={"If-Match": '"99"'})).status_code == 412
+    assert (
+        await api.put(f"/api/v1/segmentation/segments/{segment['id']}", json={"name": tag, "rule": narrower})
+    ).status_code == 428
+    assert (
+        await api.put(
+            f"/api/v1/segmentation/segments/{segment['id']}",
+            json={"name": tag, "rule": narrower},
+            headers={"If-Match": '"99"'},
+        )
+    ).status_code == 412
     # RFC 9110 strong comparison: a weak tag never matches; a list matches when one of its tags does.
-    assert (await api.put(f"/api/v1/segmentation/segments/{segment['id']}", json={"name": tag, "rule": narrower}, headers={"If-Match": f"W/{etag}"})).status_code == 412
-    replaced = await api.put(f"/api/v1/segmentation/segments/{segment['id']}", json={"name": tag, "rule": narrower}, headers={"If-Match": f'"99", {etag}'})
+    assert (
+        await api.put(
+            f"/api/v1/segmentation/segments/{segment['id']}",
+            json={"name": tag, "rule": narrower},
+            headers={"If-Match": f"W/{etag}"},
+        )
+    ).status_code == 412
+    replaced = await api.put(
+        f"/api/v1/segmentation/segments/{segment['id']}",
+        json={"name": tag, "rule": narrower},
+        headers={"If-Match": f'"99", {etag}'},
+    )
     assert replaced.status_code == 200 and replaced.json()["members"] == 1  # members[0]: 100 + 50
     assert replaced.json()["rule"] == narrower  # answered as saved
     removed = await outbox_events(db, SegmentMemberRemovedV1.event_type, members[2])
     assert [SegmentMemberRemovedV1.model_validate(p).trigger for _, p in removed] == ["segment_saved"]
-    deleted = await api.delete(f"/api/v1/segmentation/segments/{segment['id']}", headers={"If-Match": replaced.headers["ETag"]})
+    deleted = await api.delete(
+        f"/api/v1/segmentation/segments/{segment['id']}", headers={"If-Match": replaced.headers["ETag"]}
+    )
     assert deleted.status_code == 204
     assert (await api.get(base)).status_code == 404
     assert len(await outbox_events(db, SegmentMemberRemovedV1.event_type, members[0])) == 1

@@ -11,10 +11,23 @@ import httpx
 
 from relacja_devstack import StackConfig
 
-__all__ = ["new_customer", "ROUND_THE_CLOCK", "OFFICE", "new_team", "policy_body", "create_policy", "open_ticket", "problem", "ticket_events", "act"]
+__all__ = [
+    "new_customer",
+    "ROUND_THE_CLOCK",
+    "OFFICE",
+    "new_team",
+    "policy_body",
+    "create_policy",
+    "open_ticket",
+    "problem",
+    "ticket_events",
+    "act",
+]
 
-ROUND_THE_CLOCK = {day: [{"start": "00:00", "end": "24:00"}] for day in
-                   ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")}
+ROUND_THE_CLOCK = {
+    day: [{"start": "00:00", "end": "24:00"}]
+    for day in ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+}
 OFFICE = {day: [{"start": "09:00", "end": "17:00"}] for day in ("monday", "tuesday", "wednesday", "thursday", "friday")}
 
 
@@ -23,14 +36,17 @@ def new_team() -> str:
     return f"team-{uuid.uuid4().hex[:10]}"
 
 
-def policy_body(team: str | None, *, working_hours: dict | None = None, rules: list[dict] | None = None, **extra: Any) -> dict:
+def policy_body(
+    team: str | None, *, working_hours: dict | None = None, rules: list[dict] | None = None, **extra: Any
+) -> dict:
     return {
         "name": f"SLA {team}",
         "team": team,
         "time_zone": "Europe/Warsaw",
         "working_hours": working_hours or ROUND_THE_CLOCK,
         "holidays": [],
-        "rules": rules or [
+        "rules": rules
+        or [
             {"priorities": ["urgent", "high"], "types": [], "first_response_minutes": 30, "resolution_minutes": 240},
             {"priorities": ["normal", "low"], "types": [], "first_response_minutes": 120, "resolution_minutes": 960},
         ],
@@ -47,8 +63,13 @@ async def create_policy(api: httpx.AsyncClient, team: str | None, **kwargs: Any)
 async def new_customer() -> uuid.UUID:
     """A customer committed by the test stack's customers service (directly, not through the
     gateway): the tickets service accepts it at once, by asking the customers service."""
-    async with httpx.AsyncClient(base_url=StackConfig.for_profile("test").service_url("customers"), timeout=10) as customers:
-        response = await customers.post("/api/v1/customers", json={"kind": "person", "given_name": "Jan", "family_name": "Ticket" + uuid.uuid4().hex[:8]})
+    async with httpx.AsyncClient(
+        base_url=StackConfig.for_profile("test").service_url("customers"), timeout=10
+    ) as customers:
+        response = await customers.post(
+            "/api/v1/customers",
+            json={"kind": "person", "given_name": "Jan", "family_name": "Ticket" + uuid.uuid4().hex[:8]},
+        )
     assert response.status_code == 201, response.text
     return uuid.UUID(response.json()["id"])
 

@@ -17,8 +17,12 @@ def instant(text: str) -> datetime:
     return datetime.fromisoformat(text)
 
 
-async def comment(api: httpx.AsyncClient, ticket_id: str, body: str, *, public: bool = True, author_type: str = "agent") -> httpx.Response:
-    return await api.post(f"/api/v1/tickets/{ticket_id}/comments", json={"body": body, "public": public, "author_type": author_type})
+async def comment(
+    api: httpx.AsyncClient, ticket_id: str, body: str, *, public: bool = True, author_type: str = "agent"
+) -> httpx.Response:
+    return await api.post(
+        f"/api/v1/tickets/{ticket_id}/comments", json={"body": body, "public": public, "author_type": author_type}
+    )
 
 
 async def fetch(api: httpx.AsyncClient, ticket_id: str) -> dict:
@@ -33,9 +37,17 @@ async def test_full_lifecycle_with_sla_pause_survey_and_events(api: httpx.AsyncC
     policy = await create_policy(api, team)
     key = {"Idempotency-Key": f"open-{uuid.uuid4()}"}
     ticket = await open_ticket(api, key, team=team, tags=["parcel", "parcel"], assignee_id="agent-7")
-    replay = await api.post("/api/v1/tickets", json={k: ticket[k] for k in ("customer_id", "type", "channel", "priority", "subject", "description")}
-                            | {"team": team, "tags": ["parcel", "parcel"], "assignee_id": "agent-7"}, headers=key)
-    assert replay.status_code == 201 and replay.json()["id"] == ticket["id"] and replay.headers["idempotent-replayed"] == "true"
+    replay = await api.post(
+        "/api/v1/tickets",
+        json={k: ticket[k] for k in ("customer_id", "type", "channel", "priority", "subject", "description")}
+        | {"team": team, "tags": ["parcel", "parcel"], "assignee_id": "agent-7"},
+        headers=key,
+    )
+    assert (
+        replay.status_code == 201
+        and replay.json()["id"] == ticket["id"]
+        and replay.headers["idempotent-replayed"] == "true"
+    )
 
     assert ticket["status"] == "new" and ticket["tags"] == ["parcel"] and ticket["version"] == 1
     sla = ticket["sla"]
@@ -46,9 +58,17 @@ async def test_full_lifecycle_with_sla_pause_survey_and_events(api: httpx.AsyncC
     assert instant(sla["due_at"]) == opened + timedelta(minutes=30)
 
     # Changes need the current ETag.
-    problem(await api.patch(f"/api/v1/tickets/{ticket['id']}", json={"priority": "normal"}), 428, "precondition-required")
-    problem(await api.patch(f"/api/v1/tickets/{ticket['id']}", json={"priority": "normal"}, headers={"If-Match": '"9"'}), 412, "precondition-failed")
-    changed = await api.patch(f"/api/v1/tickets/{ticket['id']}", json={"priority": "normal"}, headers={"If-Match": '"1"'})
+    problem(
+        await api.patch(f"/api/v1/tickets/{ticket['id']}", json={"priority": "normal"}), 428, "precondition-required"
+    )
+    problem(
+        await api.patch(f"/api/v1/tickets/{ticket['id']}", json={"priority": "normal"}, headers={"If-Match": '"9"'}),
+        412,
+        "precondition-failed",
+    )
+    changed = await api.patch(
+        f"/api/v1/tickets/{ticket['id']}", json={"priority": "normal"}, headers={"If-Match": '"1"'}
+    )
     assert changed.status_code == 200, changed.text
     ticket = changed.json()
     assert ticket["version"] == 2 and changed.headers["etag"] == '"2"'
@@ -70,7 +90,9 @@ async def test_full_lifecycle_with_sla_pause_survey_and_events(api: httpx.AsyncC
     reply = await comment(api, ticket["id"], "Here is the photo", author_type="customer")
     assert reply.status_code == 201
     ticket = await fetch(api, ticket["id"])
-    assert ticket["status"] == "open" and not ticket["sla"]["paused"] and ticket["sla"]["resolution"]["due_at"] is not None
+    assert (
+        ticket["status"] == "open" and not ticket["sla"]["paused"] and ticket["sla"]["resolution"]["due_at"] is not None
+    )
 
     # Illegal actions are 409, naming the current status and the allowed actions.
     illegal = problem(await act(api, ticket, "close"), 409, "illegal-transition")
@@ -103,11 +125,20 @@ async def test_full_lifecycle_with_sla_pause_survey_and_events(api: httpx.AsyncC
     assert "closed" in body["detail"]
     closed_problem = problem(await act(api, ticket, "reopen"), 409, "illegal-transition")
     assert closed_problem["current_status"] == "closed" and closed_problem["allowed_actions"] == []
-    problem(await api.patch(f"/api/v1/tickets/{ticket['id']}", json={"tags": []}, headers={"If-Match": "*"}), 409, "ticket-closed")
+    problem(
+        await api.patch(f"/api/v1/tickets/{ticket['id']}", json={"tags": []}, headers={"If-Match": "*"}),
+        409,
+        "ticket-closed",
+    )
 
     events = await ticket_events(db, ticket["id"])
     assert [kind for kind, _ in events] == [
-        "ticket.opened.v1", "ticket.first_responded.v1", "ticket.resolved.v1", "ticket.reopened.v1", "ticket.resolved.v1", "ticket.closed.v1",
+        "ticket.opened.v1",
+        "ticket.first_responded.v1",
+        "ticket.resolved.v1",
+        "ticket.reopened.v1",
+        "ticket.resolved.v1",
+        "ticket.closed.v1",
     ]
     assert all(payload["customer_id"] == ticket["customer_id"] and "subject" not in payload for _, payload in events)
     first_responded, resolved_event = events[1][1], events[2][1]
@@ -122,7 +153,9 @@ async def test_reopen_window_and_auto_close(api: httpx.AsyncClient, db: asyncpg.
     assert ticket["sla"] is None  # no policy for this team, and no test makes a default policy
     ticket = (await act(api, ticket, "resolve")).json()
     # Resolved eight days ago: past the 7-day reopen window.
-    await db.execute("UPDATE tickets SET resolved_at = now() - interval '8 days' WHERE id = $1", uuid.UUID(ticket["id"]))
+    await db.execute(
+        "UPDATE tickets SET resolved_at = now() - interval '8 days' WHERE id = $1", uuid.UUID(ticket["id"])
+    )
     response = await act(api, ticket, "reopen")
     # 409 reopen-window-passed; or, if the watcher closed it first, 412 (a new version).
     assert response.status_code in (409, 412), response.text
@@ -149,19 +182,29 @@ async def test_lists_filters_and_queues(api: httpx.AsyncClient) -> None:
     assert [t["id"] for t in queue.json()["items"]] == [urgent["id"], low["id"], waiting["id"]]  # paused last
     team_queue = (await api.get("/api/v1/tickets/queue", params={"team": team, "limit": 2})).json()
     assert [t["id"] for t in team_queue["items"]] == [urgent["id"], low["id"]] and team_queue["next_cursor"]
-    rest = (await api.get("/api/v1/tickets/queue", params={"team": team, "limit": 2, "cursor": team_queue["next_cursor"]})).json()
+    rest = (
+        await api.get("/api/v1/tickets/queue", params={"team": team, "limit": 2, "cursor": team_queue["next_cursor"]})
+    ).json()
     assert [t["id"] for t in rest["items"]] == [waiting["id"]] and rest["next_cursor"] is None
     problem(await api.get("/api/v1/tickets/queue"), 400, "invalid-parameter")
-    problem(await api.get("/api/v1/tickets/queue", params={"team": team, "assignee_id": agent}), 400, "invalid-parameter")
+    problem(
+        await api.get("/api/v1/tickets/queue", params={"team": team, "assignee_id": agent}), 400, "invalid-parameter"
+    )
 
     at_risk = (await api.get("/api/v1/tickets/at-risk", params={"within_minutes": 45, "team": team})).json()
     assert [t["id"] for t in at_risk["items"]] == [urgent["id"]]  # due in 30 min; the others later or paused
 
     listed = (await api.get("/api/v1/tickets", params={"team": team, "type": "question"})).json()
     assert [t["id"] for t in listed["items"]] == [low["id"]]
-    by_status = (await api.get("/api/v1/tickets", params=[("team", team), ("status", "new"), ("status", "pending_customer")])).json()
+    by_status = (
+        await api.get("/api/v1/tickets", params=[("team", team), ("status", "new"), ("status", "pending_customer")])
+    ).json()
     assert {t["id"] for t in by_status["items"]} == {urgent["id"], low["id"], waiting["id"]}
-    due_soon = (await api.get("/api/v1/tickets", params={"team": team, "due_before": urgent["sla"]["due_at"].replace("Z", "+00:00")})).json()
+    due_soon = (
+        await api.get(
+            "/api/v1/tickets", params={"team": team, "due_before": urgent["sla"]["due_at"].replace("Z", "+00:00")}
+        )
+    ).json()
     assert due_soon["items"] == []
     assert (await api.get("/api/v1/tickets", params={"team": team, "breached": "true"})).json()["items"] == []
     assert len((await api.get("/api/v1/tickets", params={"customer_id": urgent["customer_id"]})).json()["items"]) == 1
@@ -170,18 +213,37 @@ async def test_lists_filters_and_queues(api: httpx.AsyncClient) -> None:
 
 
 async def test_bad_input(api: httpx.AsyncClient) -> None:
-    problem(await api.post("/api/v1/tickets", json={"customer_id": str(uuid.uuid4()), "type": "rant", "channel": "email", "subject": "x"}), 422)
+    problem(
+        await api.post(
+            "/api/v1/tickets",
+            json={"customer_id": str(uuid.uuid4()), "type": "rant", "channel": "email", "subject": "x"},
+        ),
+        422,
+    )
     problem(await api.get(f"/api/v1/tickets/{uuid.uuid4()}"), 404, "not-found")
     problem(await api.post(f"/api/v1/tickets/{uuid.uuid4()}/comments", json={"body": "x", "public": True}), 404)
     ticket = await open_ticket(api)
-    problem(await api.post(f"/api/v1/tickets/{ticket['id']}/comments", json={"body": "x", "public": False, "author_type": "customer"}), 422)
+    problem(
+        await api.post(
+            f"/api/v1/tickets/{ticket['id']}/comments", json={"body": "x", "public": False, "author_type": "customer"}
+        ),
+        422,
+    )
     problem(await api.patch(f"/api/v1/tickets/{ticket['id']}", json={"subject": None}, headers={"If-Match": "*"}), 422)
     # Actions take If-Match optionally (checked when sent); edits require it.
-    problem(await api.post(f"/api/v1/tickets/{ticket['id']}/start", headers={"If-Match": '"7"'}), 412, "precondition-failed")
-    problem(await api.post(f"/api/v1/tickets/{ticket['id']}/start", headers={"If-Match": 'W/"1"'}), 412, "precondition-failed")
+    problem(
+        await api.post(f"/api/v1/tickets/{ticket['id']}/start", headers={"If-Match": '"7"'}), 412, "precondition-failed"
+    )
+    problem(
+        await api.post(f"/api/v1/tickets/{ticket['id']}/start", headers={"If-Match": 'W/"1"'}),
+        412,
+        "precondition-failed",
+    )
     problem(await api.patch(f"/api/v1/tickets/{ticket['id']}", json={"priority": "low"}), 428, "precondition-required")
     started = await api.post(f"/api/v1/tickets/{ticket['id']}/start")
-    assert started.status_code == 200 and started.json()["status"] == "open" and started.headers["etag"] == '"2"', started.text
+    assert started.status_code == 200 and started.json()["status"] == "open" and started.headers["etag"] == '"2"', (
+        started.text
+    )
     problem(await api.post(f"/api/v1/tickets/{ticket['id']}/start"), 409, "illegal-transition")
     problem(await api.post("/api/v1/tickets", content="{}", headers={"content-type": "text/plain"}), 415)
 
@@ -190,9 +252,16 @@ async def test_settings_name_what_changes_answers(api: httpx.AsyncClient) -> Non
     settings = await api.get("/api/v1/tickets/settings")
     assert settings.status_code == 200, settings.text
     body = settings.json()
-    assert body["reopen_window_hours"] == 168 and body["csat_valid_hours"] == 14 * 24 and body["nps_valid_hours"] == 30 * 24
+    assert (
+        body["reopen_window_hours"] == 168
+        and body["csat_valid_hours"] == 14 * 24
+        and body["nps_valid_hours"] == 30 * 24
+    )
     assert body["actions"] == {
-        "new": ["start", "wait", "resolve"], "open": ["wait", "resolve"], "pending_customer": ["resume", "resolve"],
-        "resolved": ["close", "reopen"], "closed": [],
+        "new": ["start", "wait", "resolve"],
+        "open": ["wait", "resolve"],
+        "pending_customer": ["resume", "resolve"],
+        "resolved": ["close", "reopen"],
+        "closed": [],
     }
     assert "default_sla_policy_id" in body

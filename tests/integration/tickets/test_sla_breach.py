@@ -33,7 +33,9 @@ async def due_in(db: asyncpg.Connection, ticket_id: str, target: str, seconds: f
     """Move one clock's due time to ``seconds`` from now (instead of waiting 30 minutes), as a resume would."""
     due = await db.fetchval(
         "UPDATE sla_clocks SET due_at = clock_timestamp() + make_interval(secs => $3) WHERE ticket_id = $1 AND target = $2 RETURNING due_at",
-        uuid.UUID(ticket_id), target, seconds,
+        uuid.UUID(ticket_id),
+        target,
+        seconds,
     )
     await db.execute("UPDATE tickets SET next_due_at = $2 WHERE id = $1", uuid.UUID(ticket_id), due)
     return due
@@ -43,7 +45,9 @@ async def breaches(db: asyncpg.Connection, ticket_id: str) -> list[dict]:
     return [payload for kind, payload in await ticket_events(db, ticket_id) if kind == "sla.breached.v1"]
 
 
-async def test_breach_is_flagged_within_seconds_of_the_due_time_without_a_read(api: httpx.AsyncClient, db: asyncpg.Connection) -> None:
+async def test_breach_is_flagged_within_seconds_of_the_due_time_without_a_read(
+    api: httpx.AsyncClient, db: asyncpg.Connection
+) -> None:
     team = new_team()
     policy = await create_policy(api, team)
     ticket = await open_ticket(api, team=team, priority="urgent")
@@ -51,7 +55,8 @@ async def test_breach_is_flagged_within_seconds_of_the_due_time_without_a_read(a
 
     async def flagged() -> datetime | None:
         return await db.fetchval(
-            "SELECT breached_at FROM sla_clocks WHERE ticket_id = $1 AND target = 'first_response'", uuid.UUID(ticket["id"])
+            "SELECT breached_at FROM sla_clocks WHERE ticket_id = $1 AND target = 'first_response'",
+            uuid.UUID(ticket["id"]),
         )
 
     breached_at = await eventually(flagged, timeout=30)
@@ -79,13 +84,17 @@ async def test_breach_is_flagged_within_seconds_of_the_due_time_without_a_read(a
     assert [t["id"] for t in listed["items"]] == [ticket["id"]]
 
     # Answering late meets the target but the breach stays on record.
-    late = await api.post(f"/api/v1/tickets/{ticket['id']}/comments", json={"body": "Sorry for the wait", "public": True})
+    late = await api.post(
+        f"/api/v1/tickets/{ticket['id']}/comments", json={"body": "Sorry for the wait", "public": True}
+    )
     assert late.status_code == 201
     responded = [p for kind, p in await ticket_events(db, ticket["id"]) if kind == "ticket.first_responded.v1"]
     assert responded[0]["within_sla"] is False
 
 
-async def test_a_paused_clock_does_not_breach_and_resumes_with_its_remaining_time(api: httpx.AsyncClient, db: asyncpg.Connection) -> None:
+async def test_a_paused_clock_does_not_breach_and_resumes_with_its_remaining_time(
+    api: httpx.AsyncClient, db: asyncpg.Connection
+) -> None:
     team = new_team()
     await create_policy(api, team)
     ticket = await open_ticket(api, team=team, priority="urgent")
@@ -99,8 +108,10 @@ async def test_a_paused_clock_does_not_breach_and_resumes_with_its_remaining_tim
     await asyncio.sleep(3)
     assert await breaches(db, ticket["id"]) == []
 
-    resumed = await api.post(f"/api/v1/tickets/{ticket['id']}/comments",
-                             json={"body": "Still broken", "public": True, "author_type": "customer"})
+    resumed = await api.post(
+        f"/api/v1/tickets/{ticket['id']}/comments",
+        json={"body": "Still broken", "public": True, "author_type": "customer"},
+    )
     assert resumed.status_code == 201
     shown = (await api.get(f"/api/v1/tickets/{ticket['id']}")).json()
     assert shown["status"] == "open"
@@ -138,54 +149,103 @@ async def test_concurrent_watchers_flag_a_breach_once(
 async def test_office_hours_policy_due_times_follow_the_calendar(api: httpx.AsyncClient) -> None:
     team = new_team()
     policy = await create_policy(
-        api, team, working_hours=OFFICE, holidays=["2026-12-24", "2026-12-25"],
+        api,
+        team,
+        working_hours=OFFICE,
+        holidays=["2026-12-24", "2026-12-25"],
         rules=[{"priorities": [], "types": [], "first_response_minutes": 120, "resolution_minutes": 2400}],
     )
     assert policy["holidays"] == ["2026-12-24", "2026-12-25"]
     ticket = await open_ticket(api, team=team)
     opened = datetime.fromisoformat(ticket["opened_at"])
-    calendar = Calendar(ZoneInfo("Europe/Warsaw"), {d: [(540, 1020)] for d in range(1, 6)},
-                        frozenset({datetime(2026, 12, 24).date(), datetime(2026, 12, 25).date()}))
-    assert datetime.fromisoformat(ticket["sla"]["first_response"]["due_at"]) == add_business_seconds(calendar, opened, 7200)
-    assert datetime.fromisoformat(ticket["sla"]["resolution"]["due_at"]) == add_business_seconds(calendar, opened, 144000)
+    calendar = Calendar(
+        ZoneInfo("Europe/Warsaw"),
+        {d: [(540, 1020)] for d in range(1, 6)},
+        frozenset({datetime(2026, 12, 24).date(), datetime(2026, 12, 25).date()}),
+    )
+    assert datetime.fromisoformat(ticket["sla"]["first_response"]["due_at"]) == add_business_seconds(
+        calendar, opened, 7200
+    )
+    assert datetime.fromisoformat(ticket["sla"]["resolution"]["due_at"]) == add_business_seconds(
+        calendar, opened, 144000
+    )
 
 
 async def test_policy_validation(api: httpx.AsyncClient) -> None:
     team = new_team()
-    overlapping = policy_body(team, rules=[
-        {"priorities": ["high"], "types": [], "first_response_minutes": 30, "resolution_minutes": 240},
-        {"priorities": [], "types": ["complaint"], "first_response_minutes": 60, "resolution_minutes": 480},
-    ])
+    overlapping = policy_body(
+        team,
+        rules=[
+            {"priorities": ["high"], "types": [], "first_response_minutes": 30, "resolution_minutes": 240},
+            {"priorities": [], "types": ["complaint"], "first_response_minutes": 60, "resolution_minutes": 480},
+        ],
+    )
     body = problem(await api.post("/api/v1/sla-policies", json=overlapping), 422, "overlapping-sla-rules")
     assert body["errors"] == [{"field": "body.rules.1", "message": "overlaps rule 0: both match some (priority, type)"}]
-    bad_hours = policy_body(team, time_zone="Europe/Atlantis", working_hours={"monday": [{"start": "17:00", "end": "09:00"}]})
-    fields = {e["field"] for e in problem(await api.post("/api/v1/sla-policies", json=bad_hours), 422, "validation-error")["errors"]}
+    bad_hours = policy_body(
+        team, time_zone="Europe/Atlantis", working_hours={"monday": [{"start": "17:00", "end": "09:00"}]}
+    )
+    fields = {
+        e["field"]
+        for e in problem(await api.post("/api/v1/sla-policies", json=bad_hours), 422, "validation-error")["errors"]
+    }
     assert fields == {"body.time_zone", "body.working_hours.monday.0"}
-    problem(await api.post("/api/v1/sla-policies", json=policy_body(team, rules=[
-        {"priorities": [], "types": [], "first_response_minutes": 0, "resolution_minutes": 10}])), 422)
+    problem(
+        await api.post(
+            "/api/v1/sla-policies",
+            json=policy_body(
+                team, rules=[{"priorities": [], "types": [], "first_response_minutes": 0, "resolution_minutes": 10}]
+            ),
+        ),
+        422,
+    )
 
-    sparse = policy_body(team, working_hours={"monday": [{"start": "09:00", "end": "09:01"}]}, rules=[
-        {"priorities": [], "types": [], "first_response_minutes": 60, "resolution_minutes": 525_600}])
+    sparse = policy_body(
+        team,
+        working_hours={"monday": [{"start": "09:00", "end": "09:01"}]},
+        rules=[{"priorities": [], "types": [], "first_response_minutes": 60, "resolution_minutes": 525_600}],
+    )
     unreachable = problem(await api.post("/api/v1/sla-policies", json=sparse), 422, "validation-error")
-    assert unreachable["errors"][0]["field"] == "body.rules.0" and "not reachable" in unreachable["errors"][0]["message"]
+    assert (
+        unreachable["errors"][0]["field"] == "body.rules.0" and "not reachable" in unreachable["errors"][0]["message"]
+    )
 
     created = await create_policy(api, team)
     problem(await api.post("/api/v1/sla-policies", json=policy_body(team)), 409, "duplicate-sla-policy")
-    replaced = await api.put(f"/api/v1/sla-policies/{created['id']}", json=policy_body(team, name="Renamed"), headers={"If-Match": '"1"'})
+    replaced = await api.put(
+        f"/api/v1/sla-policies/{created['id']}", json=policy_body(team, name="Renamed"), headers={"If-Match": '"1"'}
+    )
     assert replaced.status_code == 200 and replaced.json()["name"] == "Renamed" and replaced.headers["etag"] == '"2"'
-    problem(await api.put(f"/api/v1/sla-policies/{created['id']}", json=policy_body(team), headers={"If-Match": '"1"'}), 412)
-    problem(await api.put(f"/api/v1/sla-policies/{created['id']}", json=overlapping, headers={"If-Match": '"2"'}), 422, "overlapping-sla-rules")
+    problem(
+        await api.put(f"/api/v1/sla-policies/{created['id']}", json=policy_body(team), headers={"If-Match": '"1"'}), 412
+    )
+    problem(
+        await api.put(f"/api/v1/sla-policies/{created['id']}", json=overlapping, headers={"If-Match": '"2"'}),
+        422,
+        "overlapping-sla-rules",
+    )
     problem(await api.get(f"/api/v1/sla-policies/{uuid.uuid4()}"), 404)
 
     # The calendar's shape is in the schema: weekday names, HH:MM, text dates, integer minutes.
     shown = (await api.get(f"/api/v1/sla-policies/{created['id']}")).json()["working_hours"]
     assert shown["monday"] == [{"start": "00:00", "end": "24:00"}] and set(shown) == set(ROUND_THE_CLOCK)
     for bad, field in [
-        (policy_body(team, working_hours={"Monday": [{"start": "09:00", "end": "17:00"}]}), "body.working_hours.Monday"),
-        (policy_body(team, working_hours={"monday": [{"start": "09:00", "end": "25:00"}]}), "body.working_hours.monday.0.end"),
+        (
+            policy_body(team, working_hours={"Monday": [{"start": "09:00", "end": "17:00"}]}),
+            "body.working_hours.Monday",
+        ),
+        (
+            policy_body(team, working_hours={"monday": [{"start": "09:00", "end": "25:00"}]}),
+            "body.working_hours.monday.0.end",
+        ),
         (policy_body(team, holidays=[0]), "body.holidays.0"),
-        (policy_body(team, rules=[{"first_response_minutes": "30", "resolution_minutes": 60}]), "body.rules.0.first_response_minutes"),
+        (
+            policy_body(team, rules=[{"first_response_minutes": "30", "resolution_minutes": 60}]),
+            "body.rules.0.first_response_minutes",
+        ),
     ]:
         errors = problem(await api.post("/api/v1/sla-policies", json=bad), 422, "validation-error")["errors"]
         assert [e["field"] for e in errors] == [field], errors
-    problem(await api.put(f"/api/v1/sla-policies/{created['id']}", json=policy_body(team)), 428, "precondition-required")
+    problem(
+        await api.put(f"/api/v1/sla-policies/{created['id']}", json=policy_body(team)), 428, "precondition-required"
+    )

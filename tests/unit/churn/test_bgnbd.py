@@ -43,7 +43,9 @@ def integrated_likelihood(p: BgNbdParams, x: int, t_x: float, T: float) -> float
 
 @pytest.mark.parametrize(("x", "t_x", "T"), [(0, 0.0, 38.86), (1, 1.71, 38.86), (4, 20.0, 30.0), (12, 35.5, 36.0)])
 def test_log_likelihood_matches_the_papers_closed_form(x, t_x, T) -> None:
-    assert log_likelihood(PARAMS, [x], [t_x], [T]) == pytest.approx(np.log(paper_likelihood(PARAMS, x, t_x, T)), rel=1e-10)
+    assert log_likelihood(PARAMS, [x], [t_x], [T]) == pytest.approx(
+        np.log(paper_likelihood(PARAMS, x, t_x, T)), rel=1e-10
+    )
 
 
 @pytest.mark.parametrize(("x", "t_x", "T"), [(0, 0.0, 10.0), (2, 5.0, 10.0)])

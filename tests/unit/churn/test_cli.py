@@ -29,7 +29,12 @@ def test_fit_prints_the_published_parameters_as_json(cdnow_csv, capsys) -> None:
     assert main(["fit", str(cdnow_csv), "--calibration-end", "1997-09-30", "--time-unit", "weeks", "--json"]) == 0
     card = json.loads(capsys.readouterr().out)
     bg, gg = card["bgnbd"], card["gamma_gamma"]
-    assert (round(bg["r"], 3), round(bg["alpha"], 3), round(bg["a"], 3), round(bg["b"], 3)) == (0.243, 4.414, 0.793, 2.426)
+    assert (round(bg["r"], 3), round(bg["alpha"], 3), round(bg["a"], 3), round(bg["b"], 3)) == (
+        0.243,
+        4.414,
+        0.793,
+        2.426,
+    )
     assert (round(gg["p"], 2), round(gg["q"], 2), round(gg["gamma"], 2)) == (6.25, 3.74, 15.44)
     assert round(card["fit"]["log_likelihood"], 1) == -9582.4
     assert card["fit"]["n_customers"] == 2357
@@ -38,9 +43,20 @@ def test_fit_prints_the_published_parameters_as_json(cdnow_csv, capsys) -> None:
 def test_fit_prints_a_model_card_with_the_holdout_table(cdnow_csv) -> None:
     # As an analyst runs it: a separate process, no services.
     done = subprocess.run(
-        [sys.executable, "-m", "relacja_churn.cli", "fit", str(cdnow_csv), "--calibration-end", "1997-09-30",
-         "--holdout-end", "1998-06-30"],
-        capture_output=True, text=True, check=True,
+        [
+            sys.executable,
+            "-m",
+            "relacja_churn.cli",
+            "fit",
+            str(cdnow_csv),
+            "--calibration-end",
+            "1997-09-30",
+            "--holdout-end",
+            "1998-06-30",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
     )
     out = done.stdout
     assert "r = 0.2426  alpha = 4.4136  a = 0.7929  b = 2.4259" in out

@@ -22,7 +22,9 @@ def integrated_density(params: GammaGammaParams, x: int, m: float) -> float:
     """Density of the mean of x Gamma(p, ν) values, integrated over ν ~ Gamma(q, γ)."""
 
     def given_nu(nu: float) -> float:
-        return stats.gamma.pdf(m, params.p * x, scale=1 / (nu * x)) * stats.gamma.pdf(nu, params.q, scale=1 / params.gamma)
+        return stats.gamma.pdf(m, params.p * x, scale=1 / (nu * x)) * stats.gamma.pdf(
+            nu, params.q, scale=1 / params.gamma
+        )
 
     value, _ = integrate.quad(given_nu, 0, np.inf, epsabs=1e-14, limit=200)
     return value
@@ -67,7 +69,9 @@ def test_analytic_gradient_matches_finite_differences() -> None:
     objective = _Objective(x[keep], m[keep], np.ones(int(keep.sum())))
     point = np.log([5.0, 3.0, 12.0])
     value, gradient = objective(point)
-    assert value == pytest.approx(-log_likelihood(GammaGammaParams(*np.exp(point)), x[keep], m[keep]) / keep.sum(), rel=1e-12)
+    assert value == pytest.approx(
+        -log_likelihood(GammaGammaParams(*np.exp(point)), x[keep], m[keep]) / keep.sum(), rel=1e-12
+    )
     for i in range(3):
         step = np.zeros(3)
         step[i] = 1e-6

@@ -22,15 +22,25 @@ from relacja_churn.domain.models.bgnbd import BgNbdParams
 
 A, B, C, D = 0, 1, 2, 3
 PURCHASES = [
-    (A, date(2024, 1, 5), 10.0), (A, date(2024, 1, 5), 5.0), (A, date(2024, 2, 10), 20.0), (A, date(2024, 3, 15), 30.0),
+    (A, date(2024, 1, 5), 10.0),
+    (A, date(2024, 1, 5), 5.0),
+    (A, date(2024, 2, 10), 20.0),
+    (A, date(2024, 3, 15), 30.0),
     (B, date(2024, 1, 20), 50.0),
-    (C, date(2024, 2, 1), 8.0), (C, date(2024, 3, 2), 12.0),
-    (D, date(2023, 12, 10), 40.0), (D, date(2024, 2, 20), 10.0),
+    (C, date(2024, 2, 1), 8.0),
+    (C, date(2024, 3, 2), 12.0),
+    (D, date(2023, 12, 10), 40.0),
+    (D, date(2024, 2, 20), 10.0),
 ]
 SURVEYS = [
-    ("csat", 5, date(2024, 1, 3)), ("csat", 3, date(2024, 1, 9)), ("csat", 4, date(2024, 1, 30)),
-    ("nps", 10, date(2024, 1, 2)), ("nps", 9, date(2024, 1, 2)), ("nps", 7, date(2024, 1, 2)),
-    ("nps", 3, date(2024, 1, 2)), ("nps", 0, date(2024, 1, 2)),
+    ("csat", 5, date(2024, 1, 3)),
+    ("csat", 3, date(2024, 1, 9)),
+    ("csat", 4, date(2024, 1, 30)),
+    ("nps", 10, date(2024, 1, 2)),
+    ("nps", 9, date(2024, 1, 2)),
+    ("nps", 7, date(2024, 1, 2)),
+    ("nps", 3, date(2024, 1, 2)),
+    ("nps", 0, date(2024, 1, 2)),
     ("nps", 10, date(2024, 2, 14)),
 ]
 
@@ -48,23 +58,36 @@ def arrays():
 def test_periods() -> None:
     months = periods_between(date(2024, 1, 15), date(2024, 3, 1), "month")
     assert [(p.start, p.end) for p in months] == [
-        (date(2024, 1, 1), date(2024, 1, 31)), (date(2024, 2, 1), date(2024, 2, 29)), (date(2024, 3, 1), date(2024, 3, 31)),
+        (date(2024, 1, 1), date(2024, 1, 31)),
+        (date(2024, 2, 1), date(2024, 2, 29)),
+        (date(2024, 3, 1), date(2024, 3, 31)),
     ]
     quarters = periods_between(date(2023, 12, 31), date(2024, 1, 1), "quarter")
-    assert [(p.start, p.end) for p in quarters] == [(date(2023, 10, 1), date(2023, 12, 31)), (date(2024, 1, 1), date(2024, 3, 31))]
-    assert [(p.start, p.end) for p in periods_between(date(2024, 5, 5), date(2024, 5, 5), "year")] == [(date(2024, 1, 1), date(2024, 12, 31))]
+    assert [(p.start, p.end) for p in quarters] == [
+        (date(2023, 10, 1), date(2023, 12, 31)),
+        (date(2024, 1, 1), date(2024, 3, 31)),
+    ]
+    assert [(p.start, p.end) for p in periods_between(date(2024, 5, 5), date(2024, 5, 5), "year")] == [
+        (date(2024, 1, 1), date(2024, 12, 31))
+    ]
 
 
 def test_retention_attrition_repeat_rate_and_satisfaction_by_hand() -> None:
     c, d, a, kinds, scores, days = arrays()
-    jan, feb, mar = period_kpis(c, d, a, kinds, scores, days, start=date(2024, 1, 1), end=date(2024, 3, 31), period="month", model=None)
+    jan, feb, mar = period_kpis(
+        c, d, a, kinds, scores, days, start=date(2024, 1, 1), end=date(2024, 3, 31), period="month", model=None
+    )
     assert [p.active_customers for p in (jan, feb, mar)] == [2, 3, 2]
     assert [p.new_customers for p in (jan, feb, mar)] == [2, 1, 0]
     assert [p.customers_to_date for p in (jan, feb, mar)] == [3, 4, 4]
     assert jan.retention == 0.0 and jan.attrition == 1.0
     assert feb.retention == 0.5 and feb.attrition == 0.5
     assert mar.retention == pytest.approx(2 / 3) and mar.attrition == pytest.approx(1 / 3)
-    assert [jan.repeat_purchase_rate, feb.repeat_purchase_rate, mar.repeat_purchase_rate] == [0.0, pytest.approx(2 / 3), 1.0]
+    assert [jan.repeat_purchase_rate, feb.repeat_purchase_rate, mar.repeat_purchase_rate] == [
+        0.0,
+        pytest.approx(2 / 3),
+        1.0,
+    ]
     assert jan.csat_responses == 3 and jan.csat == pytest.approx(2 / 3) and jan.csat_mean == 4.0
     assert (jan.nps_responses, jan.nps) == (5, 0.0)  # 2 promoters, 2 detractors of 5
     assert (feb.nps_responses, feb.nps, feb.csat) == (1, 100.0, None)
@@ -76,7 +99,9 @@ def test_loyalty_uses_p_alive_at_period_end() -> None:
     c, d, a, kinds, scores, days = arrays()
     bg = BgNbdParams(r=0.243, alpha=4.414, a=0.793, b=2.426)
     model = ActiveModel(bg, None, "week", 12, 0.01)
-    (mar,) = period_kpis(c, d, a, kinds, scores, days, start=date(2024, 3, 1), end=date(2024, 3, 31), period="month", model=model)
+    (mar,) = period_kpis(
+        c, d, a, kinds, scores, days, start=date(2024, 3, 1), end=date(2024, 3, 31), period="month", model=model
+    )
     end = date(2024, 3, 31).toordinal()
 
     def p_alive(x, first, last):  # FHL 2005 P(alive), written out again here

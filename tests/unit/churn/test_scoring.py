@@ -84,8 +84,16 @@ def test_score_agrees_with_the_formulas_row_by_row() -> None:
     horizon = 12 * units_per_month("week")
     assert np.allclose(scores.expected_purchases, conditional_expected_purchases(BG, horizon, x, t_x, T))
     for i in range(4):
-        alone = discounted_clv(BG, [scores.expected_spend[i]], x[i:i + 1], t_x[i:i + 1], T[i:i + 1],
-                               horizon_months=12, monthly_discount_rate=0.01, unit="week")[0]
+        alone = discounted_clv(
+            BG,
+            [scores.expected_spend[i]],
+            x[i : i + 1],
+            t_x[i : i + 1],
+            T[i : i + 1],
+            horizon_months=12,
+            monthly_discount_rate=0.01,
+            unit="week",
+        )[0]
         assert scores.clv[i] == pytest.approx(alone, rel=1e-12)
     assert scores.clv[2] > scores.clv[1]  # same history, higher spend
     assert list(scores.risk_tier) == list(risk_tiers(scores.p_alive))

@@ -15,9 +15,17 @@ from relacja_churn.domain.models.units import DAYS_PER_UNIT, canonical_unit, uni
 from relacja_churn.domain.runs import IllegalTransition, allowed_actions, check_action
 
 
-@pytest.mark.parametrize(("given", "expected"), [
-    ("day", "day"), ("week", "week"), ("month", "month"), ("days", "day"), ("weeks", "week"), ("months", "month"),
-])
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [
+        ("day", "day"),
+        ("week", "week"),
+        ("month", "month"),
+        ("days", "day"),
+        ("weeks", "week"),
+        ("months", "month"),
+    ],
+)
 def test_either_spelling_names_the_singular_unit(given: str, expected: str) -> None:
     assert canonical_unit(given) == expected
     assert units_per_month(given) == units_per_month(expected)
@@ -50,7 +58,8 @@ def test_the_kpi_range_rule() -> None:
     assert range_error(date(2020, 1, 1), date(2020, 12, 31), "month") is None
     assert range_error(date(2020, 2, 1), date(2020, 1, 1), "month") == ("from", "after `to`")
     assert range_error(date(2020, 1, 1), date(2020, 1, 1).replace(year=2030), "month") == (
-        "to", f"more than {MAX_PERIODS} months after `from`",
+        "to",
+        f"more than {MAX_PERIODS} months after `from`",
     )
     assert range_error(date(1900, 1, 1), date(2019, 12, 31), "year") is None  # 120 years
 
@@ -64,15 +73,18 @@ def test_a_run_request_takes_singular_units_and_the_deprecated_plurals() -> None
     assert schema["enum"] == ["day", "week", "month", "days", "weeks", "months"]
 
 
-@pytest.mark.parametrize("wrong", [
-    {"calibration_end": 20200101},
-    {"calibration_end": "2020-01-01", "activate": 1},
-    {"calibration_end": "2020-01-01", "horizon_months": "12"},
-    {"calibration_end": "2020-01-01", "horizon_months": 121},
-    {"calibration_end": "2020-01-01", "monthly_discount_rate": "0.01"},
-    {"calibration_end": "2020-01-01", "holdout_end": "2019-12-31"},
-    {"calibration_end": "2020-01-01", "acquired_from": "2020-01-02"},
-])
+@pytest.mark.parametrize(
+    "wrong",
+    [
+        {"calibration_end": 20200101},
+        {"calibration_end": "2020-01-01", "activate": 1},
+        {"calibration_end": "2020-01-01", "horizon_months": "12"},
+        {"calibration_end": "2020-01-01", "horizon_months": 121},
+        {"calibration_end": "2020-01-01", "monthly_discount_rate": "0.01"},
+        {"calibration_end": "2020-01-01", "holdout_end": "2019-12-31"},
+        {"calibration_end": "2020-01-01", "acquired_from": "2020-01-02"},
+    ],
+)
 def test_a_run_request_refuses_what_its_schema_refuses(wrong: dict) -> None:
     with pytest.raises(ValidationError):
         RunCreate.model_validate(wrong)

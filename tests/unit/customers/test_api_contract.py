@@ -90,7 +90,12 @@ def test_dates_and_integers_are_strict_in_bodies() -> None:
     with pytest.raises(ValidationError):
         InteractionCreate.model_validate({"channel": "note", "direction": "internal", "duration_seconds": 1.5})
     # JSON Schema's integer is any number without a fraction: 60.0 is 60 seconds.
-    assert InteractionCreate.model_validate({"channel": "note", "direction": "internal", "duration_seconds": 60.0}).duration_seconds == 60
+    assert (
+        InteractionCreate.model_validate(
+            {"channel": "note", "direction": "internal", "duration_seconds": 60.0}
+        ).duration_seconds
+        == 60
+    )
     assert CustomerCreate.model_validate({"kind": "person", "birth_date": "1990-05-03"}).birth_date == date(1990, 5, 3)
 
 

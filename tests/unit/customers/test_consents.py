@@ -33,7 +33,10 @@ class Rec:
 
 def test_partner_sharing_needs_partner_and_purpose() -> None:
     assert check_consent("partner_sharing", "dhl", "delivery", None, now=T0) == []
-    assert [f for f, _ in check_consent("partner_sharing", None, None, None, now=T0)] == ["partner_id", "partner_purpose"]
+    assert [f for f, _ in check_consent("partner_sharing", None, None, None, now=T0)] == [
+        "partner_id",
+        "partner_purpose",
+    ]
     assert [f for f, _ in check_consent("partner_sharing", "dhl", None, None, now=T0)] == ["partner_purpose"]
 
 
@@ -45,7 +48,9 @@ def test_other_purposes_refuse_partner_fields() -> None:
 
 def test_occurred_at_may_not_lie_in_the_future_beyond_clock_skew() -> None:
     assert check_consent("profiling", None, None, T0 + CLOCK_SKEW, now=T0) == []
-    assert [f for f, _ in check_consent("profiling", None, None, T0 + CLOCK_SKEW + timedelta(seconds=1), now=T0)] == ["occurred_at"]
+    assert [f for f, _ in check_consent("profiling", None, None, T0 + CLOCK_SKEW + timedelta(seconds=1), now=T0)] == [
+        "occurred_at"
+    ]
 
 
 def test_current_state_is_the_latest_record_by_time_then_recording_order() -> None:

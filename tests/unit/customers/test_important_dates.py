@@ -175,7 +175,9 @@ def _in_stored_ranges(month: int, day: int, first: date, last: date) -> int:
 )
 def test_the_sql_pre_filter_matches_the_pure_rule_for_every_month_and_day(first: date, last: date) -> None:
     for day in (date(2000, 1, 1) + timedelta(days=n) for n in range(366)):  # 2000: every month/day incl. 29 Feb
-        assert _in_stored_ranges(day.month, day.day, first, last) == len(occurrences_between(day.month, day.day, first, last)), day
+        assert _in_stored_ranges(day.month, day.day, first, last) == len(
+            occurrences_between(day.month, day.day, first, last)
+        ), day
 
 
 # -- validation of a stored date -----------------------------------------------------------
@@ -203,7 +205,9 @@ def test_valid_dates() -> None:
         ("custom", 1, 1, None, None, "label"),
     ],
 )
-def test_invalid_dates_name_the_field(kind: str, month: int, day: int, year: int | None, label: str | None, field: str) -> None:
+def test_invalid_dates_name_the_field(
+    kind: str, month: int, day: int, year: int | None, label: str | None, field: str
+) -> None:
     errors = check_important_date(kind, month, day, year, label, today=TODAY)
     assert [name for name, _ in errors] == [field]
 

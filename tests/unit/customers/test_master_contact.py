@@ -29,8 +29,15 @@ def test_impossible_phone_numbers_are_rejected(raw: str) -> None:
 
 @pytest.mark.parametrize(
     ("raw", "tag"),
-    [("pl", "pl"), ("EN-gb", "en-GB"), ("zh-hant-tw", "zh-Hant-TW"), ("pl_PL", "pl-PL"), ("es-419", "es-419"),
-     ("de-CH-1996", "de-CH-1996"), ("en-US-x-twain", "en-US-x-twain")],
+    [
+        ("pl", "pl"),
+        ("EN-gb", "en-GB"),
+        ("zh-hant-tw", "zh-Hant-TW"),
+        ("pl_PL", "pl-PL"),
+        ("es-419", "es-419"),
+        ("de-CH-1996", "de-CH-1996"),
+        ("en-US-x-twain", "en-US-x-twain"),
+    ],
 )
 def test_language_tags_are_bcp47_in_canonical_case(raw: str, tag: str) -> None:
     assert normalize_language(raw) == tag

@@ -52,9 +52,25 @@ def test_null_clears_a_field_and_empties_lists() -> None:
 
 
 def test_custom_attributes_are_merged_by_name() -> None:
-    before = person(given_name="A", custom_attributes={"vip": {"type": "boolean", "value": True}, "score": {"type": "number", "value": 1}})
-    after = apply_changes("person", before, {"custom_attributes": {"vip": None, "score": {"type": "number", "value": 2}, "x": {"type": "string", "value": "y"}}})
-    assert after["custom_attributes"] == {"score": {"type": "number", "value": 2}, "x": {"type": "string", "value": "y"}}
+    before = person(
+        given_name="A",
+        custom_attributes={"vip": {"type": "boolean", "value": True}, "score": {"type": "number", "value": 1}},
+    )
+    after = apply_changes(
+        "person",
+        before,
+        {
+            "custom_attributes": {
+                "vip": None,
+                "score": {"type": "number", "value": 2},
+                "x": {"type": "string", "value": "y"},
+            }
+        },
+    )
+    assert after["custom_attributes"] == {
+        "score": {"type": "number", "value": 2},
+        "x": {"type": "string", "value": "y"},
+    }
 
 
 def test_tags_are_deduplicated_and_sorted() -> None:
@@ -68,10 +84,16 @@ def test_nothing_changed_means_no_changed_fields() -> None:
 
 def test_cross_field_rules() -> None:
     assert check_fields("person", person(given_name="A")) == []
-    errors = check_fields("company", {"display_name": "", "given_name": "A", "birth_date": date(1990, 1, 1), "lifecycle_stage": "lead"})
+    errors = check_fields(
+        "company", {"display_name": "", "given_name": "A", "birth_date": date(1990, 1, 1), "lifecycle_stage": "lead"}
+    )
     assert {e["field"] for e in errors} == {"given_name", "birth_date", "display_name"}
-    assert [e["field"] for e in check_fields("person", {"display_name": "A", "legal_name": "X", "lifecycle_stage": "lead"})] == ["legal_name"]
-    assert [e["field"] for e in check_fields("person", {"display_name": "A", "lifecycle_stage": None})] == ["lifecycle_stage"]
+    assert [
+        e["field"] for e in check_fields("person", {"display_name": "A", "legal_name": "X", "lifecycle_stage": "lead"})
+    ] == ["legal_name"]
+    assert [e["field"] for e in check_fields("person", {"display_name": "A", "lifecycle_stage": None})] == [
+        "lifecycle_stage"
+    ]
 
 
 # -- search and duplicate keys ------------------------------------------------------------
@@ -82,7 +104,9 @@ def test_fold_removes_case_and_diacritics() -> None:
 
 
 def test_search_text_holds_names_email_and_phone_digits() -> None:
-    keys = derived_columns(person(given_name="Zofia", family_name="Łęcka", email="Zofia@Example.com", phone="+48600123456"))
+    keys = derived_columns(
+        person(given_name="Zofia", family_name="Łęcka", email="Zofia@Example.com", phone="+48600123456")
+    )
     assert keys["email_normalized"] == "zofia@example.com"
     assert keys["name_key"] == "zofia lecka"
     assert keys["search_text"] == "zofia lecka zofia lecka zofia@example.com 48600123456"
@@ -90,8 +114,16 @@ def test_search_text_holds_names_email_and_phone_digits() -> None:
 
 @pytest.mark.parametrize(
     ("q", "tokens"),
-    [("Kowal", ["kowal"]), ("anna KOWAL anna", ["anna", "kowal"]), ("+48 600 123", ["48600123"]),
-     ("600-123-456", ["600123456"]), ("Łęck", ["leck"]), ("an", []), ("a b c", []), ("ab kowal", ["ab", "kowal"])],
+    [
+        ("Kowal", ["kowal"]),
+        ("anna KOWAL anna", ["anna", "kowal"]),
+        ("+48 600 123", ["48600123"]),
+        ("600-123-456", ["600123456"]),
+        ("Łęck", ["leck"]),
+        ("an", []),
+        ("a b c", []),
+        ("ab kowal", ["ab", "kowal"]),
+    ],
 )
 def test_search_tokens(q: str, tokens: list[str]) -> None:
     assert search_tokens(q) == tokens
@@ -114,7 +146,9 @@ def test_duplicate_score() -> None:
 def test_lifecycle_moves() -> None:
     assert can_move("lead", "prospect") and can_move("lead", "customer") and can_move("prospect", "customer")
     assert can_move("customer", "inactive") and can_move("inactive", "customer") and can_move("inactive", "prospect")
-    assert not can_move("customer", "lead") and not can_move("customer", "prospect") and not can_move("prospect", "lead")
+    assert (
+        not can_move("customer", "lead") and not can_move("customer", "prospect") and not can_move("prospect", "lead")
+    )
     assert all(can_move(stage, stage) for stage in STAGES)
 
 
@@ -142,11 +176,25 @@ def test_more_advanced_stage() -> None:
 
 def test_merge_fills_empty_fields_and_unions_lists() -> None:
     company = uuid.uuid4()
-    survivor = person(given_name="Anna", family_name="Kowalska", email="a@x.pl", tags=["b"], addresses=[{"type": "home", "city": "A"}],
-                      custom_attributes={"vip": {"type": "boolean", "value": True}})
-    other = person(given_name="Annа", family_name="K", email="other@x.pl", phone="+48600123456", company_id=company, tags=["a", "b"],
-                   addresses=[{"type": "home", "city": "A"}, {"type": "office", "city": "B"}], lifecycle_stage="customer",
-                   custom_attributes={"vip": {"type": "boolean", "value": False}, "score": {"type": "number", "value": 3}})
+    survivor = person(
+        given_name="Anna",
+        family_name="Kowalska",
+        email="a@x.pl",
+        tags=["b"],
+        addresses=[{"type": "home", "city": "A"}],
+        custom_attributes={"vip": {"type": "boolean", "value": True}},
+    )
+    other = person(
+        given_name="Annа",
+        family_name="K",
+        email="other@x.pl",
+        phone="+48600123456",
+        company_id=company,
+        tags=["a", "b"],
+        addresses=[{"type": "home", "city": "A"}, {"type": "office", "city": "B"}],
+        lifecycle_stage="customer",
+        custom_attributes={"vip": {"type": "boolean", "value": False}, "score": {"type": "number", "value": 3}},
+    )
     changes = merge_changes(survivor, other)
     assert set(changes) == {"phone", "company_id", "tags", "addresses", "custom_attributes", "lifecycle_stage"}
     merged = merged_fields("person", survivor, other)
@@ -172,9 +220,18 @@ def test_merging_an_identical_record_changes_nothing() -> None:
 
 
 def test_erasure_removes_personal_fields_and_keeps_aggregates() -> None:
-    record = person(given_name="Anna", family_name="K", email="a@x.pl", phone="+48600123456", birth_date=date(1990, 1, 1),
-                    tags=["vip"], owner_id="agent-1", external_id="E1", custom_attributes={"a": {"type": "string", "value": "x"}},
-                    lifecycle_stage="customer")
+    record = person(
+        given_name="Anna",
+        family_name="K",
+        email="a@x.pl",
+        phone="+48600123456",
+        birth_date=date(1990, 1, 1),
+        tags=["vip"],
+        owner_id="agent-1",
+        external_id="E1",
+        custom_attributes={"a": {"type": "string", "value": "x"}},
+        lifecycle_stage="customer",
+    )
     erased = erased_fields(record)
     assert erased["display_name"] == "erased" and erased["given_name"] == "erased" and erased["family_name"] == "erased"
     assert erased["legal_name"] is None
@@ -187,7 +244,13 @@ def test_erasure_removes_personal_fields_and_keeps_aggregates() -> None:
 
 def test_scrub_payload_replaces_only_personal_keys_present() -> None:
     payload = {"customer_id": "c", "display_name": "Anna", "email": "a@x.pl", "lifecycle_stage": "lead", "tags": ["x"]}
-    assert scrub_payload(payload) == {"customer_id": "c", "display_name": "erased", "email": None, "lifecycle_stage": "lead", "tags": ["x"]}
+    assert scrub_payload(payload) == {
+        "customer_id": "c",
+        "display_name": "erased",
+        "email": None,
+        "lifecycle_stage": "lead",
+        "tags": ["x"],
+    }
     assert scrub_payload({"customer_id": "c"}) == {"customer_id": "c"}
 
 

@@ -56,9 +56,20 @@ def test_an_endless_line_is_refused() -> None:
 
 def test_csv_header_and_cells() -> None:
     assert csv_columns(["external_id", "email"]) == []
-    assert {e["field"] for e in csv_columns(["email", "shoe", "email"])} == {"header.shoe", "header.email", "header.external_id"}
+    assert {e["field"] for e in csv_columns(["email", "shoe", "email"])} == {
+        "header.shoe",
+        "header.email",
+        "header.external_id",
+    }
     header = ["external_id", "tags", "custom_attributes", "kind", "email", "lifecycle_stage"]
     row, errors = csv_row(header, ["E1", "vip; b2b ;", '{"a": {"type": "boolean", "value": true}}', "", "", ""])
-    assert errors == [] and row == {"external_id": "E1", "tags": ["vip", "b2b"], "custom_attributes": {"a": {"type": "boolean", "value": True}}, "email": None}
-    assert csv_row(header, ["E1", "", "{bad", "", "", ""])[1] == [{"field": "custom_attributes", "message": "is not valid JSON"}]
+    assert errors == [] and row == {
+        "external_id": "E1",
+        "tags": ["vip", "b2b"],
+        "custom_attributes": {"a": {"type": "boolean", "value": True}},
+        "email": None,
+    }
+    assert csv_row(header, ["E1", "", "{bad", "", "", ""])[1] == [
+        {"field": "custom_attributes", "message": "is not valid JSON"}
+    ]
     assert csv_row(header, ["E1"])[1][0]["field"] == "row"

@@ -27,9 +27,13 @@ def test_addresses():
 
 
 def test_profile_specific_env_wins_over_generic():
-    env = {"RELACJA_STACK_PG_PORT": "6000", "RELACJA_STACK_TEST_PG_PORT": "6001",
-           "RELACJA_STACK_GATEWAY_PORT": "9000", "RELACJA_STACK_STATE_DIR": "/tmp/x",
-           "RELACJA_STACK_FRESH": "0"}
+    env = {
+        "RELACJA_STACK_PG_PORT": "6000",
+        "RELACJA_STACK_TEST_PG_PORT": "6001",
+        "RELACJA_STACK_GATEWAY_PORT": "9000",
+        "RELACJA_STACK_STATE_DIR": "/tmp/x",
+        "RELACJA_STACK_FRESH": "0",
+    }
     test, dev = StackConfig.for_profile("test", env=env), StackConfig.for_profile("dev", env=env)
     assert (test.pg_port, dev.pg_port) == (6001, 6000)
     assert test.port("gateway") == dev.port("gateway") == 9000

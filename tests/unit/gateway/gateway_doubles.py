@@ -15,7 +15,11 @@ import httpx
 from relacja_gateway.settings import GatewaySettings
 
 SECRET = "unit-test-secret-that-is-long-enough-for-hs256"
-UPSTREAMS = {"customers": "http://customers.internal:8101", "segmentation": "http://segmentation.internal:8102", "tickets": "http://tickets.internal:8103"}
+UPSTREAMS = {
+    "customers": "http://customers.internal:8101",
+    "segmentation": "http://segmentation.internal:8102",
+    "tickets": "http://tickets.internal:8103",
+}
 WITH_ORDERS = UPSTREAMS | {"orders": "http://orders.internal:8104"}
 
 Handler = Callable[[httpx.Request], "httpx.Response | Awaitable[httpx.Response]"]
@@ -37,7 +41,9 @@ class Upstream:
         if response.is_stream_consumed:
             # httpx.Response(content=...) reads its body at once; a response off the wire
             # has not been read yet, and the gateway streams it raw.
-            return httpx.Response(response.status_code, headers=response.headers.raw, stream=httpx.ByteStream(response.content))
+            return httpx.Response(
+                response.status_code, headers=response.headers.raw, stream=httpx.ByteStream(response.content)
+            )
         return response
 
     @property
@@ -48,6 +54,12 @@ class Upstream:
 
 def make_settings(**overrides: Any) -> GatewaySettings:
     # No OpenAPI fetch at start: tests count the requests the services receive.
-    values: dict[str, Any] = {"environment": "test", "jwt_secret": SECRET, "upstreams": UPSTREAMS, "max_body_bytes": 4096, "openapi_fetch_at_start": False}
+    values: dict[str, Any] = {
+        "environment": "test",
+        "jwt_secret": SECRET,
+        "upstreams": UPSTREAMS,
+        "max_body_bytes": 4096,
+        "openapi_fetch_at_start": False,
+    }
     values.update(overrides)
     return GatewaySettings(**values)

@@ -35,7 +35,10 @@ def auth(token: str) -> dict[str, str]:
 
 
 async def call_asgi(
-    app: Callable[..., Any], path: str, headers: list[tuple[bytes, bytes]], on_send: Callable[[Message], Any] | None = None
+    app: Callable[..., Any],
+    path: str,
+    headers: list[tuple[bytes, bytes]],
+    on_send: Callable[[Message], Any] | None = None,
 ) -> list[Message]:
     """One GET straight through the ASGI interface: the raw path as given, every message
     the app sends observed as it is sent (ASGITransport would buffer the response)."""
@@ -53,9 +56,18 @@ async def call_asgi(
         raise AssertionError("unreachable")
 
     scope = {
-        "type": "http", "asgi": {"version": "3.0", "spec_version": "2.4"}, "http_version": "1.1", "method": "GET",
-        "scheme": "http", "path": path, "raw_path": path.encode(), "query_string": b"", "root_path": "",
-        "headers": [(b"host", b"gateway.test"), *headers], "client": ("127.0.0.1", 1), "server": ("gateway.test", 80),
+        "type": "http",
+        "asgi": {"version": "3.0", "spec_version": "2.4"},
+        "http_version": "1.1",
+        "method": "GET",
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": b"",
+        "root_path": "",
+        "headers": [(b"host", b"gateway.test"), *headers],
+        "client": ("127.0.0.1", 1),
+        "server": ("gateway.test", 80),
     }
     await asyncio.wait_for(app(scope, receive, send), timeout=5)
     return sent
@@ -79,7 +91,9 @@ async def test_no_token_is_401_with_a_challenge(gateway: Callable[..., Any], ups
     assert upstream.requests == []
 
 
-async def test_a_token_signed_with_another_secret_is_401(gateway: Callable[..., Any], token: Callable[..., str], upstream: Upstream) -> None:
+async def test_a_token_signed_with_another_secret_is_401(
+    gateway: Callable[..., Any], token: Callable[..., str], upstream: Upstream
+) -> None:
     forged = token("admin", secret="an-attacker-secret-that-is-long-enough-too")
     async with gateway() as client:
         response = await client.get("/api/v1/customers", headers=auth(forged))
@@ -96,7 +110,9 @@ async def test_an_expired_token_is_401(gateway: Callable[..., Any]) -> None:
     assert 'error_description="The access token expired"' in response.headers["www-authenticate"]
 
 
-async def test_a_read_scope_cannot_write(gateway: Callable[..., Any], token: Callable[..., str], upstream: Upstream) -> None:
+async def test_a_read_scope_cannot_write(
+    gateway: Callable[..., Any], token: Callable[..., str], upstream: Upstream
+) -> None:
     async with gateway() as client:
         reader = auth(token("customers:read"))
         assert (await client.get("/api/v1/customers/1", headers=reader)).status_code == 200
@@ -114,7 +130,9 @@ async def test_scopes_are_per_area(gateway: Callable[..., Any], token: Callable[
         assert (await client.delete("/api/v1/tickets/1", headers=auth(token("admin")))).status_code == 200
 
 
-async def test_a_route_without_a_deployed_service_is_503_after_auth(gateway: Callable[..., Any], token: Callable[..., str]) -> None:
+async def test_a_route_without_a_deployed_service_is_503_after_auth(
+    gateway: Callable[..., Any], token: Callable[..., str]
+) -> None:
     async with gateway() as client:
         assert (await client.get("/api/v1/orders")).status_code == 401
         response = await client.get("/api/v1/orders", headers=auth(token("orders:read")))
@@ -152,11 +170,19 @@ async def test_public_routes_pass_anonymously_without_identity(gateway: Callable
     assert upstream.last.url.host == "tickets.internal"
 
 
-async def test_issuing_surveys_is_not_public(gateway: Callable[..., Any], upstream: Upstream, token: Callable[..., str]) -> None:
+async def test_issuing_surveys_is_not_public(
+    gateway: Callable[..., Any], upstream: Upstream, token: Callable[..., str]
+) -> None:
     async with gateway() as client:
         assert_problem(await client.post("/api/v1/surveys", json={"kind": "nps"}), 401, "authentication-required")
-        assert_problem(await client.post("/api/v1/surveys", headers=auth(token("tickets:read")), json={"kind": "nps"}), 403, "insufficient-scope")
-        assert (await client.post("/api/v1/surveys", headers=auth(token("tickets:write")), json={"kind": "nps"})).status_code == 200
+        assert_problem(
+            await client.post("/api/v1/surveys", headers=auth(token("tickets:read")), json={"kind": "nps"}),
+            403,
+            "insufficient-scope",
+        )
+        assert (
+            await client.post("/api/v1/surveys", headers=auth(token("tickets:write")), json={"kind": "nps"})
+        ).status_code == 200
     assert len(upstream.requests) == 1
 
 
@@ -166,9 +192,15 @@ async def test_a_bad_token_on_a_public_route_is_still_401(gateway: Callable[...,
     assert upstream.requests == []
 
 
-async def test_identity_headers_are_set_from_the_token_and_spoofs_dropped(gateway: Callable[..., Any], upstream: Upstream, token: Callable[..., str]) -> None:
-    headers = {**auth(token("customers:read", "analytics:read", subject="alice")), "x-relacja-principal": "mallory",
-               "X-Relacja-Scopes": "admin", "X-Relacja-Principal-Kind": "partner"}
+async def test_identity_headers_are_set_from_the_token_and_spoofs_dropped(
+    gateway: Callable[..., Any], upstream: Upstream, token: Callable[..., str]
+) -> None:
+    headers = {
+        **auth(token("customers:read", "analytics:read", subject="alice")),
+        "x-relacja-principal": "mallory",
+        "X-Relacja-Scopes": "admin",
+        "X-Relacja-Principal-Kind": "partner",
+    }
     async with gateway() as client:
         assert (await client.get("/api/v1/customers/1", headers=headers)).status_code == 200
     received = upstream.last.headers
@@ -188,18 +220,28 @@ async def test_forwarding_headers(gateway: Callable[..., Any], upstream: Upstrea
     assert received["host"] == "customers.internal:8101"
 
 
-async def test_path_and_query_are_forwarded_as_they_are(gateway: Callable[..., Any], upstream: Upstream, token: Callable[..., str]) -> None:
+async def test_path_and_query_are_forwarded_as_they_are(
+    gateway: Callable[..., Any], upstream: Upstream, token: Callable[..., str]
+) -> None:
     async with gateway() as client:
-        await client.get("/api/v1/customers/a%20b%2Fc?status=open&q=J%C3%B3zef&sort=-created_at", headers=auth(token("admin")))
+        await client.get(
+            "/api/v1/customers/a%20b%2Fc?status=open&q=J%C3%B3zef&sort=-created_at", headers=auth(token("admin"))
+        )
     assert upstream.last.url.raw_path == b"/api/v1/customers/a%20b%2Fc?status=open&q=J%C3%B3zef&sort=-created_at"
     assert upstream.last.url.host == "customers.internal" and upstream.last.url.port == 8101
 
 
-async def test_request_id_and_trace_are_propagated(gateway: Callable[..., Any], upstream: Upstream, token: Callable[..., str]) -> None:
-    upstream.handler = lambda request: httpx.Response(200, headers={"X-Request-ID": "upstream-own", "traceparent": "00-x"}, json={})
+async def test_request_id_and_trace_are_propagated(
+    gateway: Callable[..., Any], upstream: Upstream, token: Callable[..., str]
+) -> None:
+    upstream.handler = lambda request: httpx.Response(
+        200, headers={"X-Request-ID": "upstream-own", "traceparent": "00-x"}, json={}
+    )
     incoming = f"00-{TRACE_ID}-00f067aa0ba902b7-01"
     async with gateway() as client:
-        response = await client.get("/api/v1/customers", headers={**auth(token("admin")), "X-Request-ID": "req-42", "traceparent": incoming})
+        response = await client.get(
+            "/api/v1/customers", headers={**auth(token("admin")), "X-Request-ID": "req-42", "traceparent": incoming}
+        )
     received = upstream.last.headers
     assert received.get_list("x-request-id") == ["req-42"]
     forwarded = received["traceparent"]
@@ -208,21 +250,27 @@ async def test_request_id_and_trace_are_propagated(gateway: Callable[..., Any], 
     assert response.headers.get_list("traceparent") == [forwarded]
 
 
-async def test_a_request_id_is_generated_when_none_came(gateway: Callable[..., Any], upstream: Upstream, token: Callable[..., str]) -> None:
+async def test_a_request_id_is_generated_when_none_came(
+    gateway: Callable[..., Any], upstream: Upstream, token: Callable[..., str]
+) -> None:
     async with gateway() as client:
         response = await client.get("/api/v1/customers", headers=auth(token("admin")))
     assert upstream.last.headers["x-request-id"] == response.headers["x-request-id"]
     assert len(response.headers["x-request-id"]) >= 16
 
 
-async def test_a_get_is_sent_without_a_body(gateway: Callable[..., Any], upstream: Upstream, token: Callable[..., str]) -> None:
+async def test_a_get_is_sent_without_a_body(
+    gateway: Callable[..., Any], upstream: Upstream, token: Callable[..., str]
+) -> None:
     async with gateway() as client:
         await client.get("/api/v1/customers", headers=auth(token("admin")))
     assert "transfer-encoding" not in upstream.last.headers and "content-length" not in upstream.last.headers
     assert upstream.last.content == b""
 
 
-async def test_request_bodies_are_forwarded(gateway: Callable[..., Any], upstream: Upstream, token: Callable[..., str]) -> None:
+async def test_request_bodies_are_forwarded(
+    gateway: Callable[..., Any], upstream: Upstream, token: Callable[..., str]
+) -> None:
     async def chunks() -> AsyncIterator[bytes]:
         for part in (b'{"name": ', b'"Ada"', b"}"):
             yield part
@@ -237,15 +285,23 @@ async def test_request_bodies_are_forwarded(gateway: Callable[..., Any], upstrea
         assert upstream.last.headers["transfer-encoding"] == "chunked"
 
 
-async def test_bodies_over_the_limit_are_413(gateway: Callable[..., Any], upstream: Upstream, token: Callable[..., str]) -> None:
+async def test_bodies_over_the_limit_are_413(
+    gateway: Callable[..., Any], upstream: Upstream, token: Callable[..., str]
+) -> None:
     async def big() -> AsyncIterator[bytes]:
         for _ in range(10):
             yield b"x" * 1000
 
     async with gateway(max_body_bytes=4096) as client:
-        assert_problem(await client.post("/api/v1/customers", headers=auth(token("admin")), content=b"x" * 5000), 413, "body-too-large")
+        assert_problem(
+            await client.post("/api/v1/customers", headers=auth(token("admin")), content=b"x" * 5000),
+            413,
+            "body-too-large",
+        )
         assert upstream.requests == []
-        assert_problem(await client.post("/api/v1/customers", headers=auth(token("admin")), content=big()), 413, "body-too-large")
+        assert_problem(
+            await client.post("/api/v1/customers", headers=auth(token("admin")), content=big()), 413, "body-too-large"
+        )
 
 
 @pytest.mark.parametrize("path", ["/api/v1/customers/imports", "/api/v1/orders/imports"])
@@ -253,7 +309,9 @@ async def test_every_import_route_takes_large_streamed_bodies(
     gateway: Callable[..., Any], upstream: Upstream, token: Callable[..., str], path: str
 ) -> None:
     async with gateway(max_body_bytes=4096, upstreams=WITH_ORDERS) as client:
-        response = await client.post(path, headers=auth(token("admin")) | {"content-type": "text/csv"}, content=b"x" * 50_000)
+        response = await client.post(
+            path, headers=auth(token("admin")) | {"content-type": "text/csv"}, content=b"x" * 50_000
+        )
         assert response.status_code != 413
         assert len(upstream.last.content) == 50_000
         # Only the import collection itself: a path below it keeps the default limit.
@@ -268,18 +326,30 @@ async def test_the_bulk_body_limit_comes_from_the_settings(
     async with gateway(max_body_bytes=4096, bulk_max_body_bytes=20_000, upstreams=WITH_ORDERS) as client:
         ok = await client.post(path, headers=auth(token("admin")) | {"content-type": "text/csv"}, content=b"x" * 19_000)
         assert ok.status_code != 413
-        assert_problem(await client.post(path, headers=auth(token("admin")), content=b"x" * 20_001), 413, "body-too-large")
+        assert_problem(
+            await client.post(path, headers=auth(token("admin")), content=b"x" * 20_001), 413, "body-too-large"
+        )
         assert len(upstream.requests) == 1
 
 
 # -- what clients receive -------------------------------------------------------------------
 
 
-async def test_upstream_answers_pass_through(gateway: Callable[..., Any], upstream: Upstream, token: Callable[..., str]) -> None:
+async def test_upstream_answers_pass_through(
+    gateway: Callable[..., Any], upstream: Upstream, token: Callable[..., str]
+) -> None:
     upstream.handler = lambda request: httpx.Response(
         409,
-        headers=[("Content-Type", "application/problem+json"), ("ETag", '"v3"'), ("Set-Cookie", "a=1"), ("Set-Cookie", "b=2"),
-                 ("Connection", "close, X-Hop"), ("X-Hop", "secret"), ("Keep-Alive", "timeout=5"), ("Server", "uvicorn")],
+        headers=[
+            ("Content-Type", "application/problem+json"),
+            ("ETag", '"v3"'),
+            ("Set-Cookie", "a=1"),
+            ("Set-Cookie", "b=2"),
+            ("Connection", "close, X-Hop"),
+            ("X-Hop", "secret"),
+            ("Keep-Alive", "timeout=5"),
+            ("Server", "uvicorn"),
+        ],
         content=b'{"status": 409}',
     )
     async with gateway() as client:
@@ -290,7 +360,9 @@ async def test_upstream_answers_pass_through(gateway: Callable[..., Any], upstre
     assert not {"connection", "x-hop", "keep-alive", "server"} & set(response.headers)
 
 
-async def test_compressed_bodies_stay_compressed(gateway: Callable[..., Any], upstream: Upstream, token: Callable[..., str]) -> None:
+async def test_compressed_bodies_stay_compressed(
+    gateway: Callable[..., Any], upstream: Upstream, token: Callable[..., str]
+) -> None:
     packed = gzip.compress(b'{"items": []}')
     headers = {"Content-Encoding": "gzip", "Content-Length": str(len(packed))}
     upstream.handler = lambda request: httpx.Response(200, headers=headers, stream=httpx.ByteStream(packed))
@@ -310,7 +382,12 @@ async def test_compressed_bodies_stay_compressed(gateway: Callable[..., Any], up
     ],
 )
 async def test_upstream_failures_become_problems_without_internals(
-    gateway: Callable[..., Any], upstream: Upstream, token: Callable[..., str], error: Exception, status: int, type_suffix: str
+    gateway: Callable[..., Any],
+    upstream: Upstream,
+    token: Callable[..., str],
+    error: Exception,
+    status: int,
+    type_suffix: str,
 ) -> None:
     def fail(request: httpx.Request) -> httpx.Response:
         raise error
@@ -325,7 +402,9 @@ async def test_upstream_failures_become_problems_without_internals(
         assert response.headers["retry-after"] == "7"
 
 
-async def test_responses_stream_and_the_upstream_response_is_closed(upstream: Upstream, token: Callable[..., str]) -> None:
+async def test_responses_stream_and_the_upstream_response_is_closed(
+    upstream: Upstream, token: Callable[..., str]
+) -> None:
     """The first chunk reaches the client while the service is still producing the rest."""
     release = asyncio.Event()
     closed = asyncio.Event()
@@ -347,14 +426,21 @@ async def test_responses_stream_and_the_upstream_response_is_closed(upstream: Up
             release.set()  # only a gateway that streams gets here before the upstream finishes
 
     async with app.router.lifespan_context(app):
-        sent = await call_asgi(app, "/api/v1/customers/export", [(b"authorization", f"Bearer {token('admin')}".encode())], first_chunk_arrived)
+        sent = await call_asgi(
+            app,
+            "/api/v1/customers/export",
+            [(b"authorization", f"Bearer {token('admin')}".encode())],
+            first_chunk_arrived,
+        )
     bodies = [message.get("body", b"") for message in sent if message["type"] == "http.response.body"]
     assert b"".join(bodies) == b"first,second"
     assert bodies[0] == b"first,"
     assert closed.is_set()
 
 
-async def test_the_upstream_response_is_closed_when_the_client_goes_away(upstream: Upstream, token: Callable[..., str]) -> None:
+async def test_the_upstream_response_is_closed_when_the_client_goes_away(
+    upstream: Upstream, token: Callable[..., str]
+) -> None:
     closed = asyncio.Event()
 
     class EndlessBody(httpx.AsyncByteStream):
@@ -375,11 +461,15 @@ async def test_the_upstream_response_is_closed_when_the_client_goes_away(upstrea
 
     async with app.router.lifespan_context(app):
         with pytest.raises(ClientDisconnect):
-            await call_asgi(app, "/api/v1/customers/export", [(b"authorization", f"Bearer {token('admin')}".encode())], hang_up)
+            await call_asgi(
+                app, "/api/v1/customers/export", [(b"authorization", f"Bearer {token('admin')}".encode())], hang_up
+            )
     assert closed.is_set()
 
 
-async def test_cookies_set_for_one_caller_never_reach_another(gateway: Callable[..., Any], upstream: Upstream, token: Callable[..., str]) -> None:
+async def test_cookies_set_for_one_caller_never_reach_another(
+    gateway: Callable[..., Any], upstream: Upstream, token: Callable[..., str]
+) -> None:
     upstream.handler = lambda request: httpx.Response(200, headers=[("Set-Cookie", "session=alice; Path=/")], json={})
     async with gateway() as client:
         first = await client.get("/api/v1/customers", headers=auth(token("admin", subject="alice")))
@@ -405,7 +495,9 @@ async def test_readyz_when_every_upstream_is_ready(gateway: Callable[..., Any], 
     assert response.status_code == 200
     assert response.json() == {"status": "ok", "checks": {"customers": "ok", "segmentation": "ok", "tickets": "ok"}}
     assert sorted(str(request.url) for request in upstream.requests) == [
-        "http://customers.internal:8101/readyz", "http://segmentation.internal:8102/readyz", "http://tickets.internal:8103/readyz",
+        "http://customers.internal:8101/readyz",
+        "http://segmentation.internal:8102/readyz",
+        "http://tickets.internal:8103/readyz",
     ]
 
 
@@ -436,8 +528,11 @@ async def test_metrics(gateway: Callable[..., Any], token: Callable[..., str]) -
 
 
 async def test_cors_for_configured_origins(gateway: Callable[..., Any]) -> None:
-    preflight = {"Origin": "https://crm.example.com", "Access-Control-Request-Method": "POST",
-                 "Access-Control-Request-Headers": "authorization, content-type"}
+    preflight = {
+        "Origin": "https://crm.example.com",
+        "Access-Control-Request-Method": "POST",
+        "Access-Control-Request-Headers": "authorization, content-type",
+    }
     async with gateway(cors_origins=["https://crm.example.com"]) as client:
         allowed = await client.options("/api/v1/customers", headers=preflight)
         refused = await client.options("/api/v1/customers", headers={**preflight, "Origin": "https://evil.example"})
@@ -449,8 +544,9 @@ async def test_cors_for_configured_origins(gateway: Callable[..., Any]) -> None:
     assert "www-authenticate" in error.headers["access-control-expose-headers"].lower()
 
 
-
-async def test_a_small_body_that_breaks_off_is_a_502_not_a_cut_response(gateway: Callable[..., Any], upstream: Upstream, token: Callable[..., str]) -> None:
+async def test_a_small_body_that_breaks_off_is_a_502_not_a_cut_response(
+    gateway: Callable[..., Any], upstream: Upstream, token: Callable[..., str]
+) -> None:
     # Content-Length says 100 bytes, the stream ends after 10: read whole before answering,
     # so the client gets a problem instead of a truncated 200.
     class BrokenBody(httpx.AsyncByteStream):
@@ -464,7 +560,9 @@ async def test_a_small_body_that_breaks_off_is_a_502_not_a_cut_response(gateway:
     assert_problem(response, 502, "bad-gateway")
 
 
-async def test_the_gateway_adds_no_content_negotiation_of_its_own(gateway: Callable[..., Any], upstream: Upstream, token: Callable[..., str]) -> None:
+async def test_the_gateway_adds_no_content_negotiation_of_its_own(
+    gateway: Callable[..., Any], upstream: Upstream, token: Callable[..., str]
+) -> None:
     # A client that did not ask for gzip must not get a gzip body passed through raw.
     async with gateway() as client:
         del client.headers["accept-encoding"]

@@ -14,7 +14,13 @@ class Clock:
 
 
 def breaker(clock: Clock, **config: float) -> CircuitBreaker:
-    values = {"consecutive_failures": 3, "failure_rate": 0.5, "minimum_calls": 10, "window_seconds": 10.0, "open_seconds": 5.0}
+    values = {
+        "consecutive_failures": 3,
+        "failure_rate": 0.5,
+        "minimum_calls": 10,
+        "window_seconds": 10.0,
+        "open_seconds": 5.0,
+    }
     values.update(config)
     return CircuitBreaker(BreakerConfig(**values), clock=clock)  # type: ignore[arg-type]  # the config's int and float fields, from one dict of overrides
 

@@ -38,7 +38,9 @@ def the_services(upstream: Upstream) -> None:
     upstream.handler = services
 
 
-async def test_every_allowed_part_is_fetched_and_the_rest_is_named(gateway: Callable[..., Any], upstream: Upstream, token: Callable[..., str]) -> None:
+async def test_every_allowed_part_is_fetched_and_the_rest_is_named(
+    gateway: Callable[..., Any], upstream: Upstream, token: Callable[..., str]
+) -> None:
     async with gateway() as client:
         response = await client.get(f"/api/v1/customers/{CUSTOMER}/360", headers=auth(token("admin")))
     assert response.status_code == 200, response.text
@@ -55,7 +57,9 @@ async def test_every_allowed_part_is_fetched_and_the_rest_is_named(gateway: Call
     assert response.headers["ratelimit"].startswith('"default";r=')
 
 
-async def test_only_parts_the_scopes_allow_are_fetched(gateway: Callable[..., Any], upstream: Upstream, token: Callable[..., str]) -> None:
+async def test_only_parts_the_scopes_allow_are_fetched(
+    gateway: Callable[..., Any], upstream: Upstream, token: Callable[..., str]
+) -> None:
     async with gateway() as client:
         view = (await client.get(f"/api/v1/customers/{CUSTOMER}/360", headers=auth(token("customers:read")))).json()
     assert view["omitted"] == ["orders", "tickets", "segments", "churn"]
@@ -63,16 +67,22 @@ async def test_only_parts_the_scopes_allow_are_fetched(gateway: Callable[..., An
     assert {request.url.host for request in upstream.requests} == {"customers.internal"}
 
 
-async def test_the_view_itself_needs_customers_read(gateway: Callable[..., Any], upstream: Upstream, token: Callable[..., str]) -> None:
+async def test_the_view_itself_needs_customers_read(
+    gateway: Callable[..., Any], upstream: Upstream, token: Callable[..., str]
+) -> None:
     async with gateway() as client:
         assert (await client.get(f"/api/v1/customers/{CUSTOMER}/360")).status_code == 401
-        assert (await client.get(f"/api/v1/customers/{CUSTOMER}/360", headers=auth(token("analytics:read")))).status_code == 403
+        assert (
+            await client.get(f"/api/v1/customers/{CUSTOMER}/360", headers=auth(token("analytics:read")))
+        ).status_code == 403
         bad = await client.get("/api/v1/customers/not-a-uuid/360", headers=auth(token("admin")))
     assert bad.status_code == 400 and bad.json()["type"] == "urn:relacja:problem:invalid-parameter"
     assert upstream.requests == []
 
 
-async def test_a_slow_part_is_missing_and_the_rest_arrives_on_time(gateway: Callable[..., Any], upstream: Upstream, token: Callable[..., str]) -> None:
+async def test_a_slow_part_is_missing_and_the_rest_arrives_on_time(
+    gateway: Callable[..., Any], upstream: Upstream, token: Callable[..., str]
+) -> None:
     async def slow_segmentation(request: httpx.Request) -> httpx.Response:
         if request.url.host == "segmentation.internal":
             await asyncio.sleep(5)
@@ -92,7 +102,9 @@ async def test_a_slow_part_is_missing_and_the_rest_arrives_on_time(gateway: Call
     assert 'relacja_gateway_circuit_state{upstream="segmentation"} 0.0' in metrics
 
 
-async def test_a_part_that_is_down_is_missing(gateway: Callable[..., Any], upstream: Upstream, token: Callable[..., str]) -> None:
+async def test_a_part_that_is_down_is_missing(
+    gateway: Callable[..., Any], upstream: Upstream, token: Callable[..., str]
+) -> None:
     def tickets_down(request: httpx.Request) -> httpx.Response:
         if request.url.host == "tickets.internal":
             raise httpx.ConnectError("[Errno 111] connect to tickets.internal:8103 refused")
@@ -109,7 +121,9 @@ async def test_a_part_that_is_down_is_missing(gateway: Callable[..., Any], upstr
     assert "tickets.internal" not in response.text
 
 
-async def test_the_profile_down_still_answers_200(gateway: Callable[..., Any], upstream: Upstream, token: Callable[..., str]) -> None:
+async def test_the_profile_down_still_answers_200(
+    gateway: Callable[..., Any], upstream: Upstream, token: Callable[..., str]
+) -> None:
     def customers_down(request: httpx.Request) -> httpx.Response:
         if request.url.host == "customers.internal":
             raise httpx.ReadTimeout("timed out")
@@ -130,8 +144,14 @@ async def test_an_unknown_customer_is_404(gateway: Callable[..., Any], token: Ca
     assert response.status_code == 404 and response.json()["type"] == "urn:relacja:problem:not-found"
 
 
-async def test_parts_are_asked_for_with_the_callers_identity(gateway: Callable[..., Any], upstream: Upstream, token: Callable[..., str]) -> None:
-    headers = {**auth(token("customers:read", "analytics:read", subject="alice")), "X-Relacja-Principal": "mallory", "X-Request-ID": "r-360"}
+async def test_parts_are_asked_for_with_the_callers_identity(
+    gateway: Callable[..., Any], upstream: Upstream, token: Callable[..., str]
+) -> None:
+    headers = {
+        **auth(token("customers:read", "analytics:read", subject="alice")),
+        "X-Relacja-Principal": "mallory",
+        "X-Request-ID": "r-360",
+    }
     async with gateway() as client:
         await client.get(f"/api/v1/customers/{CUSTOMER}/360", headers=headers)
     for request in upstream.requests:
@@ -142,7 +162,9 @@ async def test_parts_are_asked_for_with_the_callers_identity(gateway: Callable[.
         assert "authorization" not in request.headers
 
 
-async def test_parts_are_fetched_concurrently(gateway: Callable[..., Any], upstream: Upstream, token: Callable[..., str]) -> None:
+async def test_parts_are_fetched_concurrently(
+    gateway: Callable[..., Any], upstream: Upstream, token: Callable[..., str]
+) -> None:
     async def each_takes_a_while(request: httpx.Request) -> httpx.Response:
         await asyncio.sleep(0.1)
         return services(request)

@@ -47,7 +47,9 @@ def _same_origin(url: str) -> bool:
 
 def _local_refs(node: Any) -> list[str]:
     if isinstance(node, dict):
-        return [value for key, value in node.items() if key == "$ref"] + [ref for value in node.values() for ref in _local_refs(value)]
+        return [value for key, value in node.items() if key == "$ref"] + [
+            ref for value in node.values() for ref in _local_refs(value)
+        ]
     if isinstance(node, list):
         return [ref for item in node for ref in _local_refs(item)]
     return []
@@ -69,7 +71,12 @@ async def test_swagger_ui_loads_only_from_the_gateway(gateway: Callable[..., Any
     assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
     urls = _Page(page.text).urls
     assert urls and all(_same_origin(url) for url in urls), urls
-    assert {f"{ASSETS_PATH}/swagger-ui-bundle.js", f"{ASSETS_PATH}/swagger-ui.css", "/docs/events", "/asyncapi.json"} <= set(urls)
+    assert {
+        f"{ASSETS_PATH}/swagger-ui-bundle.js",
+        f"{ASSETS_PATH}/swagger-ui.css",
+        "/docs/events",
+        "/asyncapi.json",
+    } <= set(urls)
     assert "url: '/openapi.json'" in page.text
     assert '"validatorUrl": null' in page.text  # no badge image from validator.swagger.io
     assert "default-src 'self'" in page.headers["content-security-policy"]
@@ -99,7 +106,10 @@ async def test_the_asyncapi_document_is_the_checked_in_one_in_one_file(gateway: 
     assert response.status_code == 200 and response.headers["content-type"] == "application/json"
     document = response.json()
     checked_in = json.loads((CONTRACTS_DIR / "asyncapi.json").read_text())
-    schemas = {path.name.removesuffix(".json"): json.loads(path.read_text()) for path in (CONTRACTS_DIR / "schemas").glob("*.json")}
+    schemas = {
+        path.name.removesuffix(".json"): json.loads(path.read_text())
+        for path in (CONTRACTS_DIR / "schemas").glob("*.json")
+    }
     assert document == bundle(checked_in, schemas)
     assert document["asyncapi"] == "3.0.0"
     references = _local_refs(document)
@@ -120,7 +130,9 @@ def test_bundle_moves_payloads_in_and_rebases_their_definitions() -> None:
     schema: dict[str, Any] = {
         "type": "object",
         "properties": {"line": {"$ref": "#/$defs/Line"}, "lines": {"type": "array", "items": {"$ref": "#/$defs/Line"}}},
-        "$defs": {"Line": {"type": "object", "properties": {"next": {"anyOf": [{"$ref": "#/$defs/Line"}, {"type": "null"}]}}}},
+        "$defs": {
+            "Line": {"type": "object", "properties": {"next": {"anyOf": [{"$ref": "#/$defs/Line"}, {"type": "null"}]}}}
+        },
     }
     bundled = bundle(document, {"a.v1": schema})
     assert bundled["components"]["messages"]["a_v1"]["payload"] == {"$ref": "#/components/schemas/a_v1"}
@@ -173,10 +185,14 @@ async def test_the_event_catalogue_lists_every_event_with_topic_version_and_fiel
 def test_the_catalogue_escapes_what_the_document_says() -> None:
     document = {
         "info": {"title": "<b>t</b>", "description": "<script>alert(1)</script>"},
-        "channels": {"x": {"address": "x", "description": "d&d", "messages": {"m": {"$ref": "#/components/messages/m"}}}},
+        "channels": {
+            "x": {"address": "x", "description": "d&d", "messages": {"m": {"$ref": "#/components/messages/m"}}}
+        },
         "components": {
             "messages": {"m": {"name": "x.m.v2", "title": "M", "payload": {"$ref": "#/components/schemas/m"}}},
-            "schemas": {"m": {"description": "<img src=x>", "properties": {"<f>": {"type": "string", "description": "</td>"}}}},
+            "schemas": {
+                "m": {"description": "<img src=x>", "properties": {"<f>": {"type": "string", "description": "</td>"}}}
+            },
         },
     }
     html = render_catalogue(document)

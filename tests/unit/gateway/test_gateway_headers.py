@@ -14,8 +14,12 @@ def names(headers: list[tuple[str, str]]) -> list[str]:
 
 def forward(incoming: list[tuple[str, str]], principal: Principal | None = ALICE) -> list[tuple[str, str]]:
     return upstream_request_headers(
-        incoming, principal=principal, request_id="rid-1", traceparent="00-" + "a" * 32 + "-" + "b" * 16 + "-01",
-        client_host="203.0.113.7", scheme="https",
+        incoming,
+        principal=principal,
+        request_id="rid-1",
+        traceparent="00-" + "a" * 32 + "-" + "b" * 16 + "-01",
+        client_host="203.0.113.7",
+        scheme="https",
     )
 
 
@@ -25,28 +29,51 @@ def values(headers: list[tuple[str, str]], name: str) -> list[str]:
 
 def test_hop_by_hop_fields_are_dropped() -> None:
     headers = [
-        ("Connection", "keep-alive"), ("Keep-Alive", "timeout=5"), ("Proxy-Connection", "keep-alive"),
-        ("Proxy-Authorization", "Basic x"), ("Proxy-Authenticate", "Basic"), ("TE", "trailers"), ("Trailer", "X-Sum"),
-        ("Transfer-Encoding", "chunked"), ("Upgrade", "websocket"), ("Accept", "application/json"),
+        ("Connection", "keep-alive"),
+        ("Keep-Alive", "timeout=5"),
+        ("Proxy-Connection", "keep-alive"),
+        ("Proxy-Authorization", "Basic x"),
+        ("Proxy-Authenticate", "Basic"),
+        ("TE", "trailers"),
+        ("Trailer", "X-Sum"),
+        ("Transfer-Encoding", "chunked"),
+        ("Upgrade", "websocket"),
+        ("Accept", "application/json"),
     ]
     assert without_hop_by_hop(headers) == [("Accept", "application/json")]
 
 
 def test_fields_named_by_connection_are_dropped() -> None:
-    headers = [("Connection", "X-Secret-Hop, x-other"), ("connection", "X-Third"), ("X-Secret-Hop", "1"),
-               ("X-Other", "2"), ("x-third", "3"), ("X-Kept", "4")]
+    headers = [
+        ("Connection", "X-Secret-Hop, x-other"),
+        ("connection", "X-Third"),
+        ("X-Secret-Hop", "1"),
+        ("X-Other", "2"),
+        ("x-third", "3"),
+        ("X-Kept", "4"),
+    ]
     assert without_hop_by_hop(headers) == [("X-Kept", "4")]
 
 
 def test_end_to_end_fields_are_kept_in_order_with_duplicates() -> None:
-    incoming = [("accept", "a/b"), ("cookie", "a=1"), ("cookie", "b=2"), ("if-match", '"v1"'), ("content-type", "application/json")]
+    incoming = [
+        ("accept", "a/b"),
+        ("cookie", "a=1"),
+        ("cookie", "b=2"),
+        ("if-match", '"v1"'),
+        ("content-type", "application/json"),
+    ]
     kept = [pair for pair in forward(incoming) if pair[0] in {"accept", "cookie", "if-match", "content-type"}]
     assert kept == incoming
 
 
 def test_spoofed_identity_headers_are_dropped_in_any_case() -> None:
-    incoming = [("X-Relacja-Principal", "mallory"), ("x-relacja-scopes", "admin"), ("X-RELACJA-PRINCIPAL-KIND", "partner"),
-                ("X-Relacja-Anything-New", "1")]
+    incoming = [
+        ("X-Relacja-Principal", "mallory"),
+        ("x-relacja-scopes", "admin"),
+        ("X-RELACJA-PRINCIPAL-KIND", "partner"),
+        ("X-Relacja-Anything-New", "1"),
+    ]
     headers = forward(incoming, principal=None)
     assert not [name for name in names(headers) if name.startswith("x-relacja-")]
 
@@ -65,8 +92,14 @@ def test_credentials_and_host_stop_at_the_gateway() -> None:
 
 
 def test_forwarding_headers_are_replaced_not_trusted() -> None:
-    headers = forward([("x-forwarded-for", "10.0.0.1"), ("Forwarded", "for=10.0.0.1"), ("X-Forwarded-Proto", "http"),
-                       ("x-forwarded-host", "evil.example")])
+    headers = forward(
+        [
+            ("x-forwarded-for", "10.0.0.1"),
+            ("Forwarded", "for=10.0.0.1"),
+            ("X-Forwarded-Proto", "http"),
+            ("x-forwarded-host", "evil.example"),
+        ]
+    )
     assert values(headers, "X-Forwarded-For") == ["203.0.113.7"]
     assert values(headers, "X-Forwarded-Proto") == ["https"]
     assert values(headers, "X-Forwarded-Host") == []
@@ -80,8 +113,23 @@ def test_request_id_and_traceparent_come_from_the_context() -> None:
 
 
 def test_response_headers_drop_hop_by_hop_and_what_the_gateway_writes_itself() -> None:
-    upstream = [("content-type", "application/json"), ("Connection", "close, X-Hop"), ("X-Hop", "1"),
-                ("Transfer-Encoding", "chunked"), ("Keep-Alive", "timeout=5"), ("Server", "uvicorn"), ("Date", "x"),
-                ("X-Request-ID", "upstream"), ("traceparent", "t"), ("set-cookie", "a=1"), ("set-cookie", "b=2"), ("ETag", '"v2"')]
-    assert downstream_response_headers(upstream) == [("content-type", "application/json"), ("set-cookie", "a=1"),
-                                                     ("set-cookie", "b=2"), ("ETag", '"v2"')]
+    upstream = [
+        ("content-type", "application/json"),
+        ("Connection", "close, X-Hop"),
+        ("X-Hop", "1"),
+        ("Transfer-Encoding", "chunked"),
+        ("Keep-Alive", "timeout=5"),
+        ("Server", "uvicorn"),
+        ("Date", "x"),
+        ("X-Request-ID", "upstream"),
+        ("traceparent", "t"),
+        ("set-cookie", "a=1"),
+        ("set-cookie", "b=2"),
+        ("ETag", '"v2"'),
+    ]
+    assert downstream_response_headers(upstream) == [
+        ("content-type", "application/json"),
+        ("set-cookie", "a=1"),
+        ("set-cookie", "b=2"),
+        ("ETag", '"v2"'),
+    ]

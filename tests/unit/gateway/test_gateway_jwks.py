@@ -27,7 +27,9 @@ def jwk(key: rsa.RSAPrivateKey, kid: str) -> dict[str, Any]:
     return {**RSAAlgorithm.to_jwk(key.public_key(), as_dict=True), "kid": kid, "use": "sig", "alg": "RS256"}
 
 
-def rs256(key: rsa.RSAPrivateKey, kid: str | None, *, subject: str = "idp-user", scope: str = "customers:read", ttl: int = 300) -> str:
+def rs256(
+    key: rsa.RSAPrivateKey, kid: str | None, *, subject: str = "idp-user", scope: str = "customers:read", ttl: int = 300
+) -> str:
     claims = {"sub": subject, "scope": scope, "exp": int(time.time()) + ttl}
     return jwt.encode(claims, key, algorithm="RS256", headers={"kid": kid} if kid else None)
 
@@ -72,7 +74,9 @@ def clock() -> Clock:
 async def client(upstream: Upstream, idp: IdentityProvider, clock: Clock) -> Any:
     # No verified-token cache: these tests follow keys being rotated, and a cached token
     # would outlive its key by up to jwt_cache_seconds (test_gateway_auth.py covers that).
-    settings = make_settings(jwks_url=JWKS_URL, jwks_refresh_seconds=300, jwks_min_refresh_seconds=10, jwt_cache_seconds=0)
+    settings = make_settings(
+        jwks_url=JWKS_URL, jwks_refresh_seconds=300, jwks_min_refresh_seconds=10, jwt_cache_seconds=0
+    )
     app = create_app(settings, transport=httpx.MockTransport(upstream), clock=clock)
     async with app.router.lifespan_context(app):
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gw") as c:
@@ -83,7 +87,9 @@ async def get(client: httpx.AsyncClient, token: str) -> httpx.Response:
     return await client.get("/api/v1/customers/1", headers={"Authorization": f"Bearer {token}"})
 
 
-async def test_rs256_tokens_from_the_jwks_are_accepted(client: httpx.AsyncClient, upstream: Upstream, idp: IdentityProvider) -> None:
+async def test_rs256_tokens_from_the_jwks_are_accepted(
+    client: httpx.AsyncClient, upstream: Upstream, idp: IdentityProvider
+) -> None:
     response = await get(client, rs256(KEY_1, "k1", subject="ada"))
     assert response.status_code == 200
     assert upstream.last.headers["x-relacja-principal"] == "ada"
@@ -95,7 +101,9 @@ async def test_hs256_keeps_working_beside_it(client: httpx.AsyncClient) -> None:
     assert (await get(client, mint_token(SECRET, "local", ["customers:read"]))).status_code == 200
 
 
-async def test_an_unknown_kid_fetches_the_set_again_once(client: httpx.AsyncClient, idp: IdentityProvider, clock: Clock) -> None:
+async def test_an_unknown_kid_fetches_the_set_again_once(
+    client: httpx.AsyncClient, idp: IdentityProvider, clock: Clock
+) -> None:
     assert (await get(client, rs256(KEY_1, "k1"))).status_code == 200
     idp.keys.append(jwk(KEY_2, "k2"))  # the provider rotates in a new key
     assert (await get(client, rs256(KEY_2, "k2"))).status_code == 401  # moments after a fetch: not asked again yet
@@ -112,7 +120,9 @@ async def test_an_unknown_kid_fetches_the_set_again_once(client: httpx.AsyncClie
     assert idp.fetches == 3
 
 
-async def test_the_set_is_refreshed_periodically_and_kept_if_the_provider_is_down(client: httpx.AsyncClient, idp: IdentityProvider, clock: Clock) -> None:
+async def test_the_set_is_refreshed_periodically_and_kept_if_the_provider_is_down(
+    client: httpx.AsyncClient, idp: IdentityProvider, clock: Clock
+) -> None:
     assert (await get(client, rs256(KEY_1, "k1"))).status_code == 200
     clock.now += 301
     idp.up = False

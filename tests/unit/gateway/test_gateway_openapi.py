@@ -34,7 +34,9 @@ def with_path_parameters(document: dict[str, Any]) -> dict[str, Any]:
     for path, item in document["paths"].items():
         names = [segment[1:-1] for segment in path.split("/") if segment.startswith("{")]
         for op in item.values():
-            op["parameters"] = [{"name": name, "in": "path", "required": True, "schema": {"type": "string"}} for name in names]
+            op["parameters"] = [
+                {"name": name, "in": "path", "required": True, "schema": {"type": "string"}} for name in names
+            ]
     return document
 
 
@@ -57,7 +59,10 @@ def customers_document() -> dict[str, Any]:
         "tags": [{"name": "customers"}],
         "paths": {
             "/healthz": {"get": operation("healthz", "HealthStatus")},
-            "/api/v1/customers": {"get": operation("list_customers", "Customers"), "post": operation("create_customer", "Customer")},
+            "/api/v1/customers": {
+                "get": operation("list_customers", "Customers"),
+                "post": operation("create_customer", "Customer"),
+            },
             "/api/v1/customers/{customer_id}": {"get": operation("get_customer", "Customer")},
             "/api/v1/segmentation/stolen": {"get": operation("not_mine")},
         },
@@ -85,7 +90,10 @@ def segmentation_document() -> dict[str, Any]:
         "components": {
             "schemas": {
                 "Customer": {"type": "object", "properties": {"segment": {"type": "string"}}},  # same name, other thing
-                "Envelope": {"type": "object", "properties": {"customer": ref("Customer"), "error": ref("HTTPValidationError")}},
+                "Envelope": {
+                    "type": "object",
+                    "properties": {"customer": ref("Customer"), "error": ref("HTTPValidationError")},
+                },
                 "HTTPValidationError": VALIDATION_ERROR,  # identical: kept once
             }
         },
@@ -93,7 +101,10 @@ def segmentation_document() -> dict[str, Any]:
 
 
 def merged(**kwargs: Any) -> dict[str, Any]:
-    services = {"customers": with_path_parameters(customers_document()), "segmentation": with_path_parameters(segmentation_document())}
+    services = {
+        "customers": with_path_parameters(customers_document()),
+        "segmentation": with_path_parameters(segmentation_document()),
+    }
     return merge_documents(with_path_parameters(gateway_document()), services, TABLE, **kwargs)
 
 
@@ -114,12 +125,17 @@ def test_paths_are_the_routed_ones_plus_the_gateways_own() -> None:
 def test_security_follows_the_route_table() -> None:
     document = merged()
     assert document["components"]["securitySchemes"]["bearerAuth"] == {
-        "type": "http", "scheme": "bearer", "bearerFormat": "JWT", "description": document["components"]["securitySchemes"]["bearerAuth"]["description"],
+        "type": "http",
+        "scheme": "bearer",
+        "bearerFormat": "JWT",
+        "description": document["components"]["securitySchemes"]["bearerAuth"]["description"],
     }
     paths = document["paths"]
     assert paths["/api/v1/customers"]["get"]["security"] == [{"bearerAuth": ["customers:read"]}]
     assert paths["/api/v1/customers"]["post"]["security"] == [{"bearerAuth": ["customers:write"]}]
-    assert paths["/api/v1/segmentation/customers/{customer_id}"]["get"]["security"] == [{"bearerAuth": ["analytics:read"]}]
+    assert paths["/api/v1/segmentation/customers/{customer_id}"]["get"]["security"] == [
+        {"bearerAuth": ["analytics:read"]}
+    ]
     assert paths["/api/v1/customers/{customer_id}/360"]["get"]["security"] == [{"bearerAuth": ["customers:read"]}]
     assert paths["/healthz"]["get"]["security"] == []
     responses = paths["/api/v1/customers"]["get"]["responses"]
@@ -148,16 +164,28 @@ def test_components_are_deduplicated_and_clashes_prefixed() -> None:
     # Envelope refers to a renamed schema, so its content differs from nothing: it keeps its name
     assert schemas["Envelope"]["properties"]["customer"] == ref("segmentation.Customer")
     assert "Unused" not in schemas
-    assert document["paths"]["/api/v1/customers"]["get"]["responses"]["200"]["content"]["application/json"]["schema"] == ref("Customers")
+    assert document["paths"]["/api/v1/customers"]["get"]["responses"]["200"]["content"]["application/json"][
+        "schema"
+    ] == ref("Customers")
 
 
 def test_a_schema_that_refers_to_a_renamed_one_is_renamed_when_it_then_clashes() -> None:
-    first = {"openapi": "3.1.0", "info": {"title": "a", "version": "1"},
-             "paths": {"/api/v1/customers/a": {"get": operation("a", "Wrapper")}},
-             "components": {"schemas": {"Inner": {"type": "string"}, "Wrapper": {"type": "object", "properties": {"x": ref("Inner")}}}}}
-    second = {"openapi": "3.1.0", "info": {"title": "b", "version": "1"},
-              "paths": {"/api/v1/segmentation/b": {"get": operation("b", "Wrapper")}},
-              "components": {"schemas": {"Inner": {"type": "integer"}, "Wrapper": {"type": "object", "properties": {"x": ref("Inner")}}}}}
+    first = {
+        "openapi": "3.1.0",
+        "info": {"title": "a", "version": "1"},
+        "paths": {"/api/v1/customers/a": {"get": operation("a", "Wrapper")}},
+        "components": {
+            "schemas": {"Inner": {"type": "string"}, "Wrapper": {"type": "object", "properties": {"x": ref("Inner")}}}
+        },
+    }
+    second = {
+        "openapi": "3.1.0",
+        "info": {"title": "b", "version": "1"},
+        "paths": {"/api/v1/segmentation/b": {"get": operation("b", "Wrapper")}},
+        "components": {
+            "schemas": {"Inner": {"type": "integer"}, "Wrapper": {"type": "object", "properties": {"x": ref("Inner")}}}
+        },
+    }
     document = merge_documents(gateway_document(), {"customers": first, "segmentation": second}, TABLE)
     schemas = document["components"]["schemas"]
     assert schemas["segmentation.Wrapper"]["properties"]["x"] == ref("segmentation.Inner")
@@ -216,7 +244,9 @@ async def test_the_gateway_serves_the_merged_document(upstream: Upstream) -> Non
             second = (await client.get("/openapi.json")).json()
             docs = await client.get("/docs")
     assert first["info"]["x-missing-services"] == ["segmentation", "tickets"]
-    assert "/api/v1/customers" in first["paths"] and "/api/v1/segmentation/customers/{customer_id}" not in first["paths"]
+    assert (
+        "/api/v1/customers" in first["paths"] and "/api/v1/segmentation/customers/{customer_id}" not in first["paths"]
+    )
     assert second["info"]["x-missing-services"] == ["tickets"]
     assert "/api/v1/segmentation/customers/{customer_id}" in second["paths"]
     # the gateway's own operations: the 360 view with its pydantic models, and health

@@ -83,14 +83,18 @@ def test_nonsense_limits_are_refused(rate: float, burst: int) -> None:
 
 async def test_429_with_retry_after_and_ratelimit_headers(upstream: Upstream, token: Callable[..., str]) -> None:
     clock = Clock()
-    app = create_app(make_settings(rate_limit_rate=0.5, rate_limit_burst=2), transport=httpx.MockTransport(upstream), clock=clock)
+    app = create_app(
+        make_settings(rate_limit_rate=0.5, rate_limit_burst=2), transport=httpx.MockTransport(upstream), clock=clock
+    )
     headers = {"Authorization": f"Bearer {token('customers:read', subject='alice')}"}
     async with app.router.lifespan_context(app):
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gw") as client:
             first = await client.get("/api/v1/customers/1", headers=headers)
             second = await client.get("/api/v1/customers/1", headers=headers)
             refused = await client.get("/api/v1/customers/1", headers=headers)
-            other = await client.get("/api/v1/customers/1", headers={"Authorization": f"Bearer {token('customers:read', subject='bob')}"})
+            other = await client.get(
+                "/api/v1/customers/1", headers={"Authorization": f"Bearer {token('customers:read', subject='bob')}"}
+            )
             clock.now += 2
             again = await client.get("/api/v1/customers/1", headers=headers)
     assert first.status_code == second.status_code == 200
@@ -123,8 +127,12 @@ async def test_rate_limiting_can_be_turned_off(gateway: Callable[..., Any], toke
             assert response.status_code == 200 and "ratelimit" not in response.headers
 
 
-async def test_unauthenticated_requests_are_refused_before_they_count(gateway: Callable[..., Any], token: Callable[..., str]) -> None:
+async def test_unauthenticated_requests_are_refused_before_they_count(
+    gateway: Callable[..., Any], token: Callable[..., str]
+) -> None:
     async with gateway(rate_limit_rate=0.01, rate_limit_burst=1) as client:
         for _ in range(3):
             assert (await client.get("/api/v1/customers")).status_code == 401
-        assert (await client.get("/api/v1/customers", headers={"Authorization": f"Bearer {token('admin')}"})).status_code == 200
+        assert (
+            await client.get("/api/v1/customers", headers={"Authorization": f"Bearer {token('admin')}"})
+        ).status_code == 200

@@ -35,7 +35,9 @@ async def started(upstream: Upstream, clock: Clock, **settings: Any) -> AsyncIte
             yield client
 
 
-async def test_an_open_circuit_answers_503_at_once_and_other_upstreams_keep_working(upstream: Upstream, token: Callable[..., str]) -> None:
+async def test_an_open_circuit_answers_503_at_once_and_other_upstreams_keep_working(
+    upstream: Upstream, token: Callable[..., str]
+) -> None:
     segmentation_up = False
 
     def answer(request: httpx.Request) -> httpx.Response:
@@ -68,7 +70,9 @@ async def test_an_open_circuit_answers_503_at_once_and_other_upstreams_keep_work
     assert 'relacja_gateway_circuit_rejections_total{upstream="segmentation"}' in metrics
 
 
-async def test_503_answers_and_timeouts_count_against_the_circuit(upstream: Upstream, token: Callable[..., str]) -> None:
+async def test_503_answers_and_timeouts_count_against_the_circuit(
+    upstream: Upstream, token: Callable[..., str]
+) -> None:
     answers = iter([httpx.Response(503, json={}), httpx.Response(504, json={})])
 
     def answer(request: httpx.Request) -> httpx.Response:
@@ -79,7 +83,9 @@ async def test_503_answers_and_timeouts_count_against_the_circuit(upstream: Upst
 
     upstream.handler = answer
     async for client in started(upstream, Clock(), **BREAKER):
-        statuses = [(await client.get("/api/v1/customers/1", headers=auth(token("admin")))).status_code for _ in range(4)]
+        statuses = [
+            (await client.get("/api/v1/customers/1", headers=auth(token("admin")))).status_code for _ in range(4)
+        ]
     assert statuses == [503, 504, 504, 503]
     assert len(upstream.requests) == 3
 
@@ -92,7 +98,9 @@ async def test_client_errors_do_not_open_the_circuit(upstream: Upstream, token: 
     assert len(upstream.requests) == 5
 
 
-async def test_routes_carry_their_own_timeouts(gateway: Callable[..., Any], upstream: Upstream, token: Callable[..., str]) -> None:
+async def test_routes_carry_their_own_timeouts(
+    gateway: Callable[..., Any], upstream: Upstream, token: Callable[..., str]
+) -> None:
     async with gateway(upstream_timeout_seconds=3.0) as client:
         await client.get("/api/v1/customers/1", headers=auth(token("admin")))
         assert upstream.last.extensions["timeout"]["read"] == 3.0
@@ -114,7 +122,9 @@ async def test_the_access_log_names_principal_route_upstream(
         await client.get("/api/v1/customers/42", headers=auth(token("customers:read", subject="alice")))
         await client.get("/api/v1/orders/1", headers=auth(token("customers:read", subject="alice")))
     ok, forbidden = [r for r in caplog.records if r.name == "relacja.access"][-2:]
-    assert (ok.principal, ok.route, ok.status, ok.upstream, ok.upstream_outcome) == ("alice", "/api/v1/customers", 200, "customers", 200)  # type: ignore[attr-defined]  # access-log fields arrive as LogRecord extras
+    # The access-log fields arrive as LogRecord extras, which the type checker cannot see.
+    fields = ("principal", "route", "status", "upstream", "upstream_outcome")
+    assert tuple(getattr(ok, name) for name in fields) == ("alice", "/api/v1/customers", 200, "customers", 200)
     assert ok.latency_ms >= 0 and ok.retries == 0  # type: ignore[attr-defined]  # access-log fields arrive as LogRecord extras
     assert (forbidden.route, forbidden.status) == ("/api/v1/orders", 403)  # type: ignore[attr-defined]  # access-log fields arrive as LogRecord extras
 

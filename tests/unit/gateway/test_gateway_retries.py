@@ -74,17 +74,25 @@ async def test_idempotent_requests_are_retried_on_connect_errors(
 
 
 @pytest.mark.parametrize("method", ["POST", "PATCH"])
-async def test_other_methods_are_never_retried(gateway: Callable[..., Any], upstream: Upstream, token: Callable[..., str], method: str) -> None:
+async def test_other_methods_are_never_retried(
+    gateway: Callable[..., Any], upstream: Upstream, token: Callable[..., str], method: str
+) -> None:
     upstream.handler = refuse_connections
     async with gateway(retry_attempts=2, **FAST) as client:
-        assert (await client.request(method, "/api/v1/customers", headers=auth(token("admin")), json={})).status_code == 503
+        assert (
+            await client.request(method, "/api/v1/customers", headers=auth(token("admin")), json={})
+        ).status_code == 503
     upstream.handler = lambda request: httpx.Response(503, json={})
     async with gateway(retry_attempts=2, **FAST) as client:
-        assert (await client.request(method, "/api/v1/customers", headers=auth(token("admin")), json={})).status_code == 503
+        assert (
+            await client.request(method, "/api/v1/customers", headers=auth(token("admin")), json={})
+        ).status_code == 503
     assert len(upstream.requests) == 2
 
 
-async def test_a_503_is_retried_and_the_body_is_sent_again(gateway: Callable[..., Any], upstream: Upstream, token: Callable[..., str]) -> None:
+async def test_a_503_is_retried_and_the_body_is_sent_again(
+    gateway: Callable[..., Any], upstream: Upstream, token: Callable[..., str]
+) -> None:
     answers = iter([httpx.Response(503, json={}), httpx.Response(200, json={"ok": 1})])
     upstream.handler = lambda request: next(answers)
     async with gateway(**FAST) as client:
@@ -93,15 +101,21 @@ async def test_a_503_is_retried_and_the_body_is_sent_again(gateway: Callable[...
     assert [r.content for r in upstream.requests] == [b'{"display_name":"Ada"}'] * 2
 
 
-@pytest.mark.parametrize("answer", [httpx.Response(500, json={}), httpx.Response(502, json={}), httpx.Response(404, json={})])
-async def test_other_answers_are_not_retried(gateway: Callable[..., Any], upstream: Upstream, token: Callable[..., str], answer: httpx.Response) -> None:
+@pytest.mark.parametrize(
+    "answer", [httpx.Response(500, json={}), httpx.Response(502, json={}), httpx.Response(404, json={})]
+)
+async def test_other_answers_are_not_retried(
+    gateway: Callable[..., Any], upstream: Upstream, token: Callable[..., str], answer: httpx.Response
+) -> None:
     upstream.handler = lambda request: answer
     async with gateway(**FAST) as client:
         assert (await client.get("/api/v1/customers/1", headers=auth(token("admin")))).status_code == answer.status_code
     assert len(upstream.requests) == 1
 
 
-async def test_a_read_timeout_is_not_retried(gateway: Callable[..., Any], upstream: Upstream, token: Callable[..., str]) -> None:
+async def test_a_read_timeout_is_not_retried(
+    gateway: Callable[..., Any], upstream: Upstream, token: Callable[..., str]
+) -> None:
     def slow(request: httpx.Request) -> httpx.Response:
         raise httpx.ReadTimeout("timed out")
 
@@ -111,10 +125,19 @@ async def test_a_read_timeout_is_not_retried(gateway: Callable[..., Any], upstre
     assert len(upstream.requests) == 1
 
 
-async def test_retries_stop_when_the_budget_is_spent(gateway: Callable[..., Any], upstream: Upstream, token: Callable[..., str]) -> None:
+async def test_retries_stop_when_the_budget_is_spent(
+    gateway: Callable[..., Any], upstream: Upstream, token: Callable[..., str]
+) -> None:
     upstream.handler = lambda request: httpx.Response(503, json={})
-    settings = {"retry_backoff_seconds": 0.0, "retry_budget_ratio": 0.2, "retry_budget_min_retries": 0, "retry_attempts": 5,
-                "breaker_consecutive_failures": 1000, "breaker_failure_rate": 1.0, "breaker_minimum_calls": 1000}
+    settings = {
+        "retry_backoff_seconds": 0.0,
+        "retry_budget_ratio": 0.2,
+        "retry_budget_min_retries": 0,
+        "retry_attempts": 5,
+        "breaker_consecutive_failures": 1000,
+        "breaker_failure_rate": 1.0,
+        "breaker_minimum_calls": 1000,
+    }
     async with gateway(**settings) as client:
         for _ in range(20):
             await client.get("/api/v1/customers/1", headers=auth(token("admin")))

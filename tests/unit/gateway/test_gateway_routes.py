@@ -33,13 +33,18 @@ def test_every_documented_prefix_routes_to_its_service(path: str, upstream: str)
     assert route is not None and route.upstream == upstream
 
 
-@pytest.mark.parametrize("path", ["/api/v1/customersX", "/api/v1/customers-old/1", "/api/v1", "/api/v2/customers", "/", "", "/api/v1//customers"])
+@pytest.mark.parametrize(
+    "path",
+    ["/api/v1/customersX", "/api/v1/customers-old/1", "/api/v1", "/api/v2/customers", "/", "", "/api/v1//customers"],
+)
 def test_prefixes_match_whole_segments_only(path: str) -> None:
     assert TABLE.match(path) is None
 
 
 def test_longest_prefix_wins() -> None:
-    table = RouteTable([Route("/api/v1/customers", "customers", "customers"), Route("/api/v1/customers/360", "composer", "analytics")])
+    table = RouteTable(
+        [Route("/api/v1/customers", "customers", "customers"), Route("/api/v1/customers/360", "composer", "analytics")]
+    )
     assert table.match("/api/v1/customers/360/abc").upstream == "composer"  # type: ignore[union-attr]  # a None match fails the test here too
     assert table.match("/api/v1/customers/3600").upstream == "customers"  # type: ignore[union-attr]  # a None match fails the test here too
     assert table.match("/api/v1/customers").upstream == "customers"  # type: ignore[union-attr]  # a None match fails the test here too
@@ -53,8 +58,16 @@ def test_empty_or_duplicate_prefixes_are_refused(routes: list[Route]) -> None:
 
 @pytest.mark.parametrize(
     ("method", "scope"),
-    [("GET", "customers:read"), ("HEAD", "customers:read"), ("get", "customers:read"), ("POST", "customers:write"),
-     ("PUT", "customers:write"), ("PATCH", "customers:write"), ("DELETE", "customers:write"), ("OPTIONS", "customers:write")],
+    [
+        ("GET", "customers:read"),
+        ("HEAD", "customers:read"),
+        ("get", "customers:read"),
+        ("POST", "customers:write"),
+        ("PUT", "customers:write"),
+        ("PATCH", "customers:write"),
+        ("DELETE", "customers:write"),
+        ("OPTIONS", "customers:write"),
+    ],
 )
 def test_scope_per_method_class(method: str, scope: str) -> None:
     assert TABLE.match("/api/v1/customers").required_scope(method, "/api/v1/customers") == scope  # type: ignore[union-attr]  # a None match fails the test here too
@@ -71,13 +84,24 @@ def test_areas_of_the_table() -> None:
 def test_answering_a_survey_is_public_but_issuing_one_is_not() -> None:
     route = TABLE.match("/api/v1/surveys/1")
     assert route is not None and route.is_public("/api/v1/surveys/1")
-    assert route.required_scope("POST", "/api/v1/surveys/1") is None and route.required_scope("GET", "/api/v1/surveys/1") is None
+    assert (
+        route.required_scope("POST", "/api/v1/surveys/1") is None
+        and route.required_scope("GET", "/api/v1/surveys/1") is None
+    )
     assert not route.is_public("/api/v1/surveys") and route.required_scope("POST", "/api/v1/surveys") == "tickets:write"
     assert route.required_scope("GET", "/api/v1/surveys/") == "tickets:read"
     assert not TABLE.match("/api/v1/tickets").is_public("/api/v1/tickets/1")  # type: ignore[union-attr]  # a None match fails the test here too
 
 
-@pytest.mark.parametrize(("path", "dotted"), [("/api/v1/surveys/../tickets", True), ("/api/v1/./customers", True), ("/api/v1/customers/a..b", False), ("/api/v1/customers/.well", False)])
+@pytest.mark.parametrize(
+    ("path", "dotted"),
+    [
+        ("/api/v1/surveys/../tickets", True),
+        ("/api/v1/./customers", True),
+        ("/api/v1/customers/a..b", False),
+        ("/api/v1/customers/.well", False),
+    ],
+)
 def test_dot_segments_are_detected(path: str, dotted: bool) -> None:
     assert has_dot_segments(path) is dotted
 
@@ -89,6 +113,8 @@ def test_every_import_route_is_bulk_and_nothing_else_is() -> None:
 
 
 def test_a_profile_takes_its_limits_from_the_settings() -> None:
-    settings = GatewaySettings(upstream_timeout_seconds=4, max_body_bytes=2048, bulk_timeout_seconds=600, bulk_max_body_bytes=1 << 20)
+    settings = GatewaySettings(
+        upstream_timeout_seconds=4, max_body_bytes=2048, bulk_timeout_seconds=600, bulk_max_body_bytes=1 << 20
+    )
     assert (RouteProfile.DEFAULT.timeout_seconds(settings), RouteProfile.DEFAULT.max_body_bytes(settings)) == (4, 2048)
     assert (RouteProfile.BULK.timeout_seconds(settings), RouteProfile.BULK.max_body_bytes(settings)) == (600, 1 << 20)

@@ -49,7 +49,9 @@ def test_only_hmac_algorithms_are_accepted() -> None:
 def test_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("RELACJA_GATEWAY_ENVIRONMENT", "production")
     monkeypatch.setenv("RELACJA_GATEWAY_JWT_SECRET", STRONG)
-    monkeypatch.setenv("RELACJA_GATEWAY_UPSTREAMS", '{"customers": "http://127.0.0.1:8101/", "segmentation": "https://seg.internal"}')
+    monkeypatch.setenv(
+        "RELACJA_GATEWAY_UPSTREAMS", '{"customers": "http://127.0.0.1:8101/", "segmentation": "https://seg.internal"}'
+    )
     monkeypatch.setenv("RELACJA_GATEWAY_CORS_ORIGINS", '["https://crm.example.com"]')
     monkeypatch.setenv("RELACJA_GATEWAY_MAX_BODY_BYTES", "2048")
     monkeypatch.setenv("RELACJA_GATEWAY_BULK_MAX_BODY_BYTES", "4194304")
@@ -89,4 +91,8 @@ def test_limits_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("RELACJA_GATEWAY_RATE_LIMIT_BURST", "10")
     monkeypatch.setenv("RELACJA_GATEWAY_CUSTOMER360_PART_TIMEOUT_SECONDS", "0.5")
     settings = GatewaySettings()
-    assert (settings.rate_limit_rate, settings.rate_limit_burst, settings.customer360_part_timeout_seconds) == (2.5, 10, 0.5)
+    assert (settings.rate_limit_rate, settings.rate_limit_burst, settings.customer360_part_timeout_seconds) == (
+        2.5,
+        10,
+        0.5,
+    )

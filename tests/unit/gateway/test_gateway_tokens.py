@@ -52,7 +52,9 @@ def test_bad_input_is_refused(scopes: list[str], ttl: int) -> None:
         mint_token(SECRET, "a", scopes, ttl)
 
 
-def test_cli_prints_only_a_token_signed_with_the_configured_secret(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_prints_only_a_token_signed_with_the_configured_secret(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     monkeypatch.setenv("RELACJA_GATEWAY_JWT_SECRET", SECRET)
     main(["--scopes", "admin", "customers:read", "--ttl", "600", "--subject", "ops"])
     out = capsys.readouterr().out
@@ -61,8 +63,13 @@ def test_cli_prints_only_a_token_signed_with_the_configured_secret(monkeypatch: 
     assert (claims["sub"], claims["scope"], claims["exp"] - claims["iat"]) == ("ops", "admin customers:read", 600)
 
 
-def test_cli_uses_the_development_secret_by_default(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_uses_the_development_secret_by_default(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     monkeypatch.delenv("RELACJA_GATEWAY_JWT_SECRET", raising=False)
     monkeypatch.delenv("RELACJA_GATEWAY_ENVIRONMENT", raising=False)
     main(["--scopes", "admin"])
-    assert jwt.decode(capsys.readouterr().out.strip(), DEVELOPMENT_JWT_SECRET, algorithms=["HS256"])["sub"] == "local-admin"
+    assert (
+        jwt.decode(capsys.readouterr().out.strip(), DEVELOPMENT_JWT_SECRET, algorithms=["HS256"])["sub"]
+        == "local-admin"
+    )

@@ -30,7 +30,15 @@ class Server:
     async def handle(self, request: web.Request) -> web.StreamResponse:
         body = await request.read()
         peer = request.transport.get_extra_info("peername") if request.transport else None
-        self.seen.append({"method": request.method, "raw_path": request.raw_path, "headers": request.headers.copy(), "body": body, "peer": peer})
+        self.seen.append(
+            {
+                "method": request.method,
+                "raw_path": request.raw_path,
+                "headers": request.headers.copy(),
+                "body": body,
+                "peer": peer,
+            }
+        )
         path = request.path
         if path == "/cookies":
             response = web.Response(text="ok")
@@ -38,7 +46,10 @@ class Server:
             response.headers.add("Set-Cookie", "b=2; Path=/")
             return response
         if path == "/gzip":
-            return web.Response(body=gzip.compress(b"compressed " * 100), headers={"Content-Encoding": "gzip", "Content-Type": "text/plain"})
+            return web.Response(
+                body=gzip.compress(b"compressed " * 100),
+                headers={"Content-Encoding": "gzip", "Content-Type": "text/plain"},
+            )
         if path == "/slow":
             await asyncio.sleep(2)
             return web.Response(text="late")
@@ -119,7 +130,9 @@ async def test_a_streamed_request_body_goes_out_chunked(server: Server, client: 
 
 
 async def test_a_bytes_body_goes_out_with_its_length(server: Server, client: httpx.AsyncClient) -> None:
-    response = await client.put(f"{server.base_url}/item", content=b'{"a": 1}', headers={"Content-Type": "application/json"})
+    response = await client.put(
+        f"{server.base_url}/item", content=b'{"a": 1}', headers={"Content-Type": "application/json"}
+    )
     assert response.status_code == 200
     seen = server.seen[-1]
     assert seen["body"] == b'{"a": 1}' and seen["headers"]["Content-Length"] == "8"
@@ -148,7 +161,9 @@ async def test_failures_are_the_httpx_exceptions(server: Server, client: httpx.A
     assert (await client.get(f"{server.base_url}/x")).status_code == 200
 
 
-async def test_a_streamed_request_body_of_known_length_keeps_its_length(server: Server, client: httpx.AsyncClient) -> None:
+async def test_a_streamed_request_body_of_known_length_keeps_its_length(
+    server: Server, client: httpx.AsyncClient
+) -> None:
     # What the proxy sends for a POST: the client's body as a stream, its Content-Length kept.
     async def upload() -> AsyncIterator[bytes]:
         yield b'{"kind": '

@@ -27,7 +27,11 @@ def test_rounding_is_half_up_to_the_currency_minor_unit() -> None:
     assert round_money(D("0.125"), "PLN") == D("0.13") and round_money(D("0.124"), "PLN") == D("0.12")
     assert round_money(D("2.5"), "JPY") == D("3") and minor_units("KWD") == 3
     assert str(round_money(D("7"), "EUR")) == "7.00"
-    assert has_valid_scale(D("9.99"), "PLN") and has_valid_scale(D("9.990"), "PLN") and not has_valid_scale(D("9.999"), "PLN")
+    assert (
+        has_valid_scale(D("9.99"), "PLN")
+        and has_valid_scale(D("9.990"), "PLN")
+        and not has_valid_scale(D("9.999"), "PLN")
+    )
     assert not has_valid_scale(D("1.5"), "JPY")
 
 
@@ -39,18 +43,32 @@ def test_a_line_is_discounted_then_taxed_each_rounded() -> None:
 
 
 def test_order_amounts_through_returns_and_cancellation() -> None:
-    lines = [line_json(price_line(1, item("10.00"), LineRequest(3))), line_json(price_line(2, item("5.00", cost="1.00", tax="0"), LineRequest(2)))]
+    lines = [
+        line_json(price_line(1, item("10.00"), LineRequest(3))),
+        line_json(price_line(2, item("5.00", cost="1.00", tax="0"), LineRequest(2))),
+    ]
     placed = order_amounts(lines, currency="PLN", cancelled=False)
     assert (placed.gross_amount, placed.tax_amount, placed.total_amount) == (D("40.00"), D("6.90"), D("46.90"))
     assert (placed.net_amount, placed.cost_amount, placed.margin) == (D("40.00"), D("14.00"), D("26.00"))
 
     lines[0]["returned_quantity"] = 1
-    after_return = order_amounts(lines, currency="PLN", cancelled=False, returned_amount=D("10.00"), refunded_amount=D("12.30"))
-    assert (after_return.net_amount, after_return.cost_amount, after_return.margin) == (D("30.00"), D("10.00"), D("20.00"))
+    after_return = order_amounts(
+        lines, currency="PLN", cancelled=False, returned_amount=D("10.00"), refunded_amount=D("12.30")
+    )
+    assert (after_return.net_amount, after_return.cost_amount, after_return.margin) == (
+        D("30.00"),
+        D("10.00"),
+        D("20.00"),
+    )
     assert after_return.gross_amount == D("40.00") and after_return.refunded_amount == D("12.30")
 
     cancelled = order_amounts(lines, currency="PLN", cancelled=True, refunded_amount=D("46.90"))
-    assert (cancelled.net_amount, cancelled.cost_amount, cancelled.margin, cancelled.refunded_amount) == (D("0.00"), D("0"), D("0.00"), D("46.90"))
+    assert (cancelled.net_amount, cancelled.cost_amount, cancelled.margin, cancelled.refunded_amount) == (
+        D("0.00"),
+        D("0"),
+        D("0.00"),
+        D("46.90"),
+    )
 
     unknown_cost = [line_json(price_line(1, item("10.00", cost=None), LineRequest(1)))]
     amounts = order_amounts(unknown_cost, currency="PLN", cancelled=False)
@@ -59,8 +77,13 @@ def test_order_amounts_through_returns_and_cancellation() -> None:
 
 @pytest.mark.parametrize(
     ("action", "current", "target"),
-    [("pay", "placed", "paid"), ("fulfill", "paid", "fulfilled"), ("deliver", "fulfilled", "delivered"),
-     ("cancel", "placed", "cancelled"), ("cancel", "paid", "cancelled")],
+    [
+        ("pay", "placed", "paid"),
+        ("fulfill", "paid", "fulfilled"),
+        ("deliver", "fulfilled", "delivered"),
+        ("cancel", "placed", "cancelled"),
+        ("cancel", "paid", "cancelled"),
+    ],
 )
 def test_allowed_transitions(action: Action, current: str, target: str) -> None:
     assert next_status(action, current) == target
@@ -68,8 +91,15 @@ def test_allowed_transitions(action: Action, current: str, target: str) -> None:
 
 @pytest.mark.parametrize(
     ("action", "current"),
-    [("pay", "paid"), ("deliver", "placed"), ("fulfill", "placed"), ("cancel", "fulfilled"), ("cancel", "delivered"),
-     ("pay", "cancelled"), ("cancel", "cancelled")],
+    [
+        ("pay", "paid"),
+        ("deliver", "placed"),
+        ("fulfill", "placed"),
+        ("cancel", "fulfilled"),
+        ("cancel", "delivered"),
+        ("pay", "cancelled"),
+        ("cancel", "cancelled"),
+    ],
 )
 def test_illegal_transitions_name_the_current_status(action: Action, current: str) -> None:
     with pytest.raises(IllegalTransition) as raised:
@@ -88,7 +118,14 @@ def test_returns_never_exceed_what_is_left() -> None:
 
 
 def test_partial_return_values_add_up_to_the_line() -> None:
-    line: dict[str, Any] = {"line_no": 1, "sku": "A", "quantity": 3, "line_amount": "10.00", "tax_amount": "2.30", "returned_quantity": 0}
+    line: dict[str, Any] = {
+        "line_no": 1,
+        "sku": "A",
+        "quantity": 3,
+        "line_amount": "10.00",
+        "tax_amount": "2.30",
+        "returned_quantity": 0,
+    }
     parts = []
     for _ in range(3):
         parts.append(return_value(line, 1, "PLN"))
@@ -99,9 +136,19 @@ def test_partial_return_values_add_up_to_the_line() -> None:
 
 def test_the_snapshot_is_a_valid_order_placed_payload() -> None:
     lines = [line_json(price_line(1, item("10.00"), LineRequest(2)))]
-    order = {"id": uuid.uuid4(), "customer_id": uuid.uuid4(), "number": "O-000000001", "external_id": "ext-1", "status": "delivered",
-             "channel": "store", "currency": "PLN", "placed_at": datetime(2020, 1, 2, tzinfo=UTC), "imported": True, "lines": lines,
-             **order_amounts(lines, currency="PLN", cancelled=False).as_dict()}
+    order = {
+        "id": uuid.uuid4(),
+        "customer_id": uuid.uuid4(),
+        "number": "O-000000001",
+        "external_id": "ext-1",
+        "status": "delivered",
+        "channel": "store",
+        "currency": "PLN",
+        "placed_at": datetime(2020, 1, 2, tzinfo=UTC),
+        "imported": True,
+        "lines": lines,
+        **order_amounts(lines, currency="PLN", cancelled=False).as_dict(),
+    }
     payload = snapshot(order) | {"occurred_at": "2026-01-01T00:00:00Z"}
     parsed = OrderPlacedV1.model_validate(payload)
     assert parsed.model_dump(mode="json") == payload  # nothing lost, nothing formatted differently

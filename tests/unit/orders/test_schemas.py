@@ -17,7 +17,9 @@ def _order(*lines: dict) -> dict:
 
 def test_a_line_names_its_product_by_id_or_by_sku() -> None:
     product_id = uuid.uuid4()
-    order = OrderCreate.model_validate(_order({"product_id": str(product_id), "quantity": 1}, {"sku": "MUG-1", "quantity": 2}))
+    order = OrderCreate.model_validate(
+        _order({"product_id": str(product_id), "quantity": 1}, {"sku": "MUG-1", "quantity": 2})
+    )
     first, second = order.lines
     assert first.product_id == product_id and first.sku is None
     assert second.product_id is None and second.sku == "MUG-1"
@@ -55,7 +57,8 @@ def test_a_product_patch_cannot_remove_a_required_field(field: str) -> None:
 
 def test_a_product_patch_keeps_only_what_was_sent() -> None:
     assert ProductPatch.model_validate({"category": None, "list_price": "5.00"}).model_dump(exclude_unset=True) == {
-        "category": None, "list_price": Decimal("5.00"),
+        "category": None,
+        "list_price": Decimal("5.00"),
     }
 
 

@@ -15,8 +15,13 @@ from relacja_orders.domain.states import (
 
 @pytest.mark.parametrize(
     ("status", "actions"),
-    [("placed", ["pay", "cancel"]), ("paid", ["fulfill", "cancel"]), ("fulfilled", ["deliver"]),
-     ("delivered", ["return"]), ("cancelled", [])],
+    [
+        ("placed", ["pay", "cancel"]),
+        ("paid", ["fulfill", "cancel"]),
+        ("fulfilled", ["deliver"]),
+        ("delivered", ["return"]),
+        ("cancelled", []),
+    ],
 )
 def test_allowed_actions_per_status(status: str, actions: list[str]) -> None:
     assert allowed_actions(status) == actions
@@ -27,7 +32,10 @@ def test_an_illegal_move_names_the_current_status_and_what_is_allowed() -> None:
         next_status("deliver", "placed")
     err = raised.value
     assert (err.action, err.current, err.allowed_actions) == ("deliver", "placed", ["pay", "cancel"])
-    assert str(err) == "Cannot deliver an order that is placed; deliver is allowed from: fulfilled. Allowed now: pay, cancel."
+    assert (
+        str(err)
+        == "Cannot deliver an order that is placed; deliver is allowed from: fulfilled. Allowed now: pay, cancel."
+    )
 
 
 def test_a_cancelled_order_allows_nothing() -> None:
@@ -40,7 +48,11 @@ def test_only_a_delivered_order_takes_returns() -> None:
     check_returnable("delivered")
     with pytest.raises(IllegalTransition) as raised:
         check_returnable("paid")
-    assert (raised.value.action, raised.value.current, raised.value.allowed_actions) == ("return", "paid", ["fulfill", "cancel"])
+    assert (raised.value.action, raised.value.current, raised.value.allowed_actions) == (
+        "return",
+        "paid",
+        ["fulfill", "cancel"],
+    )
 
 
 @pytest.mark.parametrize(("decision", "target"), [("accept", "accepted"), ("reject", "rejected")])

@@ -71,7 +71,13 @@ def test_quadrants() -> None:
     threshold = loyalty.profit_threshold(margin)
     assert threshold == 10  # the lower middle of [-5, 10, 10, 100, 100]
     codes = loyalty.quadrant_codes(margin, purchases, recency, threshold=50)
-    assert [loyalty.QUADRANTS[c] for c in codes] == ["true_friends", "butterflies", "barnacles", "strangers", "barnacles"]
+    assert [loyalty.QUADRANTS[c] for c in codes] == [
+        "true_friends",
+        "butterflies",
+        "barnacles",
+        "strangers",
+        "barnacles",
+    ]
 
 
 def test_lapsed_repeat_buyers_are_not_loyal() -> None:

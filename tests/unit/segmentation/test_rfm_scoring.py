@@ -85,7 +85,12 @@ def test_a_customer_scored_against_stored_boundaries_gets_its_full_recomputation
     scores = rfm.rfm_scores(last_day, purchases, monetary, np.array(ids))
     bounds = rfm.boundaries_of(last_day, purchases, monetary, np.array(ids))
     for i in range(0, n, 17):
-        got = {d: rfm.score_against(rfm.key_of(d, int(last_day[i]), int(purchases[i]), int(monetary[i]), ids[i]), bounds[d]) for d in "rfm"}
+        got = {
+            d: rfm.score_against(
+                rfm.key_of(d, int(last_day[i]), int(purchases[i]), int(monetary[i]), ids[i]), bounds[d]
+            )
+            for d in "rfm"
+        }
         assert got == {"r": scores.r[i], "f": scores.f[i], "m": scores.m[i]}
 
 

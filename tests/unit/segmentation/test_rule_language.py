@@ -75,7 +75,9 @@ def test_structural_errors() -> None:
 
 
 def test_every_error_is_reported_at_once() -> None:
-    errors = errors_of({"or": [{"field": "nope", "op": "eq", "value": 1}, {"field": "purchases", "op": "lt", "value": "x"}]})
+    errors = errors_of(
+        {"or": [{"field": "nope", "op": "eq", "value": 1}, {"field": "purchases", "op": "lt", "value": "x"}]}
+    )
     assert [e["field"] for e in errors] == ["rule.or[0].field", "rule.or[1].value"]
 
 

@@ -25,9 +25,16 @@ def value_for(name: str, op: str):
 
 
 ACCEPTED = [
-    {"field": name, "op": op, "value": value_for(name, op)} for name, field in FIELDS.items() for op in OPERATORS[field.type]
+    {"field": name, "op": op, "value": value_for(name, op)}
+    for name, field in FIELDS.items()
+    for op in OPERATORS[field.type]
 ] + [
-    {"and": [{"tag": "vip"}, {"or": [{"consent": "email_marketing"}, {"not": {"field": "net_revenue", "op": "gte", "value": 100}}]}]},
+    {
+        "and": [
+            {"tag": "vip"},
+            {"or": [{"consent": "email_marketing"}, {"not": {"field": "net_revenue", "op": "gte", "value": 100}}]},
+        ]
+    },
     {"field": "margin", "op": "lt", "value": -12.5},
     {"field": "net_revenue", "op": "in", "value": ["1", 2, "3.25"]},
 ]
@@ -71,7 +78,9 @@ def test_a_rule_in_the_schema_names_its_field_and_operators() -> None:
     enum_in = definitions["RuleAbcClassIn"]["properties"]
     assert enum_in["field"]["const"] == "abc_class" and enum_in["op"]["enum"] == ["in", "not_in"]
     assert enum_in["value"]["items"]["enum"] == ["A", "B", "C"]
-    assert set(definitions["RuleAnd"]["properties"]) == {"and"} and definitions["RuleAnd"]["additionalProperties"] is False
+    assert (
+        set(definitions["RuleAnd"]["properties"]) == {"and"} and definitions["RuleAnd"]["additionalProperties"] is False
+    )
 
 
 def test_a_rule_saved_before_decimal_strings_were_checked_still_parses() -> None:

@@ -22,7 +22,9 @@ async def client(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[httpx.AsyncCl
     monkeypatch.setenv("RELACJA_SEGMENTATION_LOYAL_MIN_PURCHASES", "3")
     get_settings.cache_clear()
     app = create_service_app(
-        name="segmentation", title="segmentation-under-test", settings=SegmentationSettings(run_relay=False, run_consumers=False),
+        name="segmentation",
+        title="segmentation-under-test",
+        settings=SegmentationSettings(run_relay=False, run_consumers=False),
         routers=[analysis_router, segments_router],
     )
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as http:
@@ -41,13 +43,25 @@ async def test_the_settings_that_change_answers_are_readable(client: httpx.Async
     assert (await client.get("/api/v1/segmentation/settings", params={"currency": "USD"})).status_code == 400
 
 
-async def test_the_openapi_document_shows_the_rule_language_and_the_reporting_currency(client: httpx.AsyncClient) -> None:
+async def test_the_openapi_document_shows_the_rule_language_and_the_reporting_currency(
+    client: httpx.AsyncClient,
+) -> None:
     document = (await client.get("/openapi.json")).json()
     schemas = document["components"]["schemas"]
     rule = schemas["SegmentWrite"]["properties"]["rule"]
     alternatives = {ref["$ref"].rsplit("/", 1)[-1] for ref in rule["anyOf"]}
-    assert {"RuleAnd-Input", "RuleTag", "RuleConsent", "RuleNetRevenue", "RuleAbcClassIn", "RuleRecencyDaysIsNull"} <= alternatives
+    assert {
+        "RuleAnd-Input",
+        "RuleTag",
+        "RuleConsent",
+        "RuleNetRevenue",
+        "RuleAbcClassIn",
+        "RuleRecencyDaysIsNull",
+    } <= alternatives
     assert schemas["RuleNetRevenue"]["properties"]["op"]["enum"] == ["eq", "ne", "lt", "lte", "gt", "gte"]
-    assert "reporting_currency" in schemas["RfmDistribution"]["required"] and "currency" not in schemas["RfmDistribution"]["properties"]
+    assert (
+        "reporting_currency" in schemas["RfmDistribution"]["required"]
+        and "currency" not in schemas["RfmDistribution"]["properties"]
+    )
     put = document["paths"]["/api/v1/segmentation/segments/{segment_id}"]["put"]
     assert {"409", "412", "428"} <= set(put["responses"])

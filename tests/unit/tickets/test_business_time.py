@@ -32,15 +32,21 @@ def test_within_one_working_day() -> None:
 
 
 def test_deadline_at_the_end_of_the_day_is_that_end_not_next_morning() -> None:
-    assert add_business_seconds(office(), local(WARSAW, 2026, 11, 23, 9, 0), 8 * HOUR) == local(WARSAW, 2026, 11, 23, 17, 0)
+    assert add_business_seconds(office(), local(WARSAW, 2026, 11, 23, 9, 0), 8 * HOUR) == local(
+        WARSAW, 2026, 11, 23, 17, 0
+    )
 
 
 def test_start_before_opening_counts_from_opening() -> None:
-    assert add_business_seconds(office(), local(WARSAW, 2026, 11, 23, 7, 30), HOUR) == local(WARSAW, 2026, 11, 23, 10, 0)
+    assert add_business_seconds(office(), local(WARSAW, 2026, 11, 23, 7, 30), HOUR) == local(
+        WARSAW, 2026, 11, 23, 10, 0
+    )
 
 
 def test_start_after_closing_counts_from_next_morning() -> None:
-    assert add_business_seconds(office(), local(WARSAW, 2026, 11, 23, 19, 0), HOUR) == local(WARSAW, 2026, 11, 24, 10, 0)
+    assert add_business_seconds(office(), local(WARSAW, 2026, 11, 23, 19, 0), HOUR) == local(
+        WARSAW, 2026, 11, 24, 10, 0
+    )
 
 
 def test_friday_afternoon_rolls_over_the_weekend() -> None:
@@ -56,7 +62,9 @@ def test_start_on_a_weekend_waits_for_monday() -> None:
 def test_holidays_are_skipped() -> None:
     # Thursday 2026-12-24 and Friday 2026-12-25 off: Wednesday 16:00 + 2 h is Monday 10:00.
     calendar = office(holidays={date(2026, 12, 24), date(2026, 12, 25)})
-    assert add_business_seconds(calendar, local(WARSAW, 2026, 12, 23, 16, 0), 2 * HOUR) == local(WARSAW, 2026, 12, 28, 10, 0)
+    assert add_business_seconds(calendar, local(WARSAW, 2026, 12, 23, 16, 0), 2 * HOUR) == local(
+        WARSAW, 2026, 12, 28, 10, 0
+    )
 
 
 def test_a_holiday_is_a_local_date() -> None:
@@ -68,7 +76,9 @@ def test_a_holiday_is_a_local_date() -> None:
 
 def test_multi_day_targets() -> None:
     # 20 business hours from Monday 09:00: Mon 8 h, Tue 8 h, Wed 4 h → Wednesday 13:00.
-    assert add_business_seconds(office(), local(WARSAW, 2026, 11, 23, 9, 0), 20 * HOUR) == local(WARSAW, 2026, 11, 25, 13, 0)
+    assert add_business_seconds(office(), local(WARSAW, 2026, 11, 23, 9, 0), 20 * HOUR) == local(
+        WARSAW, 2026, 11, 25, 13, 0
+    )
 
 
 def test_the_same_hours_in_another_time_zone_are_other_instants() -> None:
@@ -97,12 +107,17 @@ def test_round_the_clock_day_of_spring_forward_has_23_hours() -> None:
     day = business_seconds_between(calendar, local(WARSAW, 2026, 3, 29, 0, 0), local(WARSAW, 2026, 3, 30, 0, 0))
     assert day == 23 * HOUR
     # 24 business hours from Saturday noon are 24 real hours: Sunday 13:00 by the new clock.
-    assert add_business_seconds(calendar, local(WARSAW, 2026, 3, 28, 12, 0), 24 * HOUR) == local(WARSAW, 2026, 3, 29, 13, 0)
+    assert add_business_seconds(calendar, local(WARSAW, 2026, 3, 28, 12, 0), 24 * HOUR) == local(
+        WARSAW, 2026, 3, 29, 13, 0
+    )
 
 
 def test_round_the_clock_day_of_fall_back_has_25_hours() -> None:
     calendar = Calendar.always("Europe/Warsaw")
-    assert business_seconds_between(calendar, local(WARSAW, 2026, 10, 25, 0, 0), local(WARSAW, 2026, 10, 26, 0, 0)) == 25 * HOUR
+    assert (
+        business_seconds_between(calendar, local(WARSAW, 2026, 10, 25, 0, 0), local(WARSAW, 2026, 10, 26, 0, 0))
+        == 25 * HOUR
+    )
 
 
 def test_working_hours_inside_the_spring_forward_gap_do_not_exist() -> None:
@@ -116,24 +131,38 @@ def test_working_hours_inside_the_spring_forward_gap_do_not_exist() -> None:
 def test_working_hours_across_the_repeated_autumn_hour_count_real_time() -> None:
     # 01:00–04:00 local on 2026-10-25 lasts four real hours (02:00–03:00 happens twice).
     calendar = Calendar(WARSAW, {7: [(60, 240)]})
-    assert business_seconds_between(calendar, local(WARSAW, 2026, 10, 25, 0, 0), local(WARSAW, 2026, 10, 26, 0, 0)) == 4 * HOUR
+    assert (
+        business_seconds_between(calendar, local(WARSAW, 2026, 10, 25, 0, 0), local(WARSAW, 2026, 10, 26, 0, 0))
+        == 4 * HOUR
+    )
 
 
 def test_between_counts_only_working_time() -> None:
     # Friday 15:00 to Monday 11:00: 2 h on Friday, 2 h on Monday.
-    assert business_seconds_between(office(), local(WARSAW, 2026, 11, 27, 15, 0), local(WARSAW, 2026, 11, 30, 11, 0)) == 4 * HOUR
-    assert business_seconds_between(office(), local(WARSAW, 2026, 11, 28, 8, 0), local(WARSAW, 2026, 11, 29, 20, 0)) == 0
-    assert business_seconds_between(office(), local(WARSAW, 2026, 11, 30, 11, 0), local(WARSAW, 2026, 11, 27, 15, 0)) == 0
+    assert (
+        business_seconds_between(office(), local(WARSAW, 2026, 11, 27, 15, 0), local(WARSAW, 2026, 11, 30, 11, 0))
+        == 4 * HOUR
+    )
+    assert (
+        business_seconds_between(office(), local(WARSAW, 2026, 11, 28, 8, 0), local(WARSAW, 2026, 11, 29, 20, 0)) == 0
+    )
+    assert (
+        business_seconds_between(office(), local(WARSAW, 2026, 11, 30, 11, 0), local(WARSAW, 2026, 11, 27, 15, 0)) == 0
+    )
 
 
 def test_split_shifts() -> None:
     calendar = Calendar(WARSAW, {1: [(8 * 60, 12 * 60), (13 * 60, 17 * 60)]})
-    assert add_business_seconds(calendar, local(WARSAW, 2026, 11, 23, 11, 0), 2 * HOUR) == local(WARSAW, 2026, 11, 23, 14, 0)
+    assert add_business_seconds(calendar, local(WARSAW, 2026, 11, 23, 11, 0), 2 * HOUR) == local(
+        WARSAW, 2026, 11, 23, 14, 0
+    )
 
 
 def test_midnight_end_of_day() -> None:
     calendar = Calendar(WARSAW, {1: [(22 * 60, 1440)], 2: [(0, 2 * 60)]})
-    assert add_business_seconds(calendar, local(WARSAW, 2026, 11, 23, 23, 0), 2 * HOUR) == local(WARSAW, 2026, 11, 24, 1, 0)
+    assert add_business_seconds(calendar, local(WARSAW, 2026, 11, 23, 23, 0), 2 * HOUR) == local(
+        WARSAW, 2026, 11, 24, 1, 0
+    )
 
 
 @pytest.mark.parametrize("hours_offset", [0, 5, 11, 17, 30, 61, 100, 130, 163])

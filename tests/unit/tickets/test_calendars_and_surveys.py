@@ -38,7 +38,9 @@ def test_every_problem_is_named() -> None:
 
 
 def test_a_calendar_without_working_time_is_refused() -> None:
-    assert calendar_errors("UTC", {"monday": []}) == [("working_hours", "at least one working interval is needed, or no deadline could ever be reached")]
+    assert calendar_errors("UTC", {"monday": []}) == [
+        ("working_hours", "at least one working interval is needed, or no deadline could ever be reached")
+    ]
 
 
 def test_clock_times() -> None:

@@ -21,8 +21,16 @@ WEEK = timedelta(days=7)
 
 @pytest.mark.parametrize(
     ("source", "target"),
-    [("new", "open"), ("new", "pending_customer"), ("new", "resolved"), ("open", "pending_customer"), ("open", "resolved"),
-     ("pending_customer", "open"), ("pending_customer", "resolved"), ("resolved", "closed")],
+    [
+        ("new", "open"),
+        ("new", "pending_customer"),
+        ("new", "resolved"),
+        ("open", "pending_customer"),
+        ("open", "resolved"),
+        ("pending_customer", "open"),
+        ("pending_customer", "resolved"),
+        ("resolved", "closed"),
+    ],
 )
 def test_legal_transitions(source: str, target: str) -> None:
     transition = check_transition(source, target, resolved_at=NOW, now=NOW, reopen_window=WEEK)
@@ -32,8 +40,18 @@ def test_legal_transitions(source: str, target: str) -> None:
 
 @pytest.mark.parametrize(
     ("source", "target"),
-    [("new", "new"), ("new", "closed"), ("open", "new"), ("open", "closed"), ("pending_customer", "closed"),
-     ("resolved", "pending_customer"), ("resolved", "new"), ("closed", "open"), ("closed", "resolved"), ("closed", "closed")],
+    [
+        ("new", "new"),
+        ("new", "closed"),
+        ("open", "new"),
+        ("open", "closed"),
+        ("pending_customer", "closed"),
+        ("resolved", "pending_customer"),
+        ("resolved", "new"),
+        ("closed", "open"),
+        ("closed", "resolved"),
+        ("closed", "closed"),
+    ],
 )
 def test_illegal_transitions(source: str, target: str) -> None:
     with pytest.raises(IllegalTransition) as error:
@@ -78,7 +96,11 @@ def test_an_illegal_action_names_the_status_and_the_allowed_actions() -> None:
     with pytest.raises(IllegalTransition) as error:
         check_action("close", "open", resolved_at=None, now=NOW, reopen_window=WEEK)
     assert error.value.reason == "illegal-transition"
-    assert (error.value.current_status, error.value.action, error.value.allowed_actions) == ("open", "close", ["wait", "resolve"])
+    assert (error.value.current_status, error.value.action, error.value.allowed_actions) == (
+        "open",
+        "close",
+        ["wait", "resolve"],
+    )
     assert "wait, resolve" in error.value.detail
 
 
@@ -89,7 +111,14 @@ def test_reopen_action_keeps_the_window() -> None:
     assert error.value.reason == "reopen-window-passed" and error.value.allowed_actions == ["close", "reopen"]
 
 
-@pytest.mark.parametrize(("action", "source", "target"), [("start", "new", "open"), ("wait", "open", "pending_customer"),
-                                                         ("resume", "pending_customer", "open"), ("resolve", "new", "resolved")])
+@pytest.mark.parametrize(
+    ("action", "source", "target"),
+    [
+        ("start", "new", "open"),
+        ("wait", "open", "pending_customer"),
+        ("resume", "pending_customer", "open"),
+        ("resolve", "new", "resolved"),
+    ],
+)
 def test_action_targets(action: str, source: str, target: str) -> None:
     assert check_action(action, source, resolved_at=None, now=NOW, reopen_window=WEEK).target == target  # type: ignore[arg-type]  # parametrized as str

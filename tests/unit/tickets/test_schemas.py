@@ -25,7 +25,12 @@ def test_integer_refuses_text_booleans_and_fractions(text: str) -> None:
 def test_rule_minutes_are_integers() -> None:
     with pytest.raises(ValidationError):
         SlaRuleModel.model_validate_json('{"first_response_minutes": "30", "resolution_minutes": 60}')
-    assert SlaRuleModel.model_validate_json('{"first_response_minutes": 30.0, "resolution_minutes": 60}').first_response_minutes == 30
+    assert (
+        SlaRuleModel.model_validate_json(
+            '{"first_response_minutes": 30.0, "resolution_minutes": 60}'
+        ).first_response_minutes
+        == 30
+    )
 
 
 def test_working_hours_pairs_list_working_days_only() -> None:

@@ -107,4 +107,6 @@ def test_overlapping_rules_are_found() -> None:
     assert sla.overlapping_rules(RULES, PRIORITIES, TYPES) == []
     catch_all = SlaRule((), (), 30, 60)
     assert sla.overlapping_rules([*RULES, catch_all], PRIORITIES, TYPES) == [(0, 3), (1, 3), (2, 3)]
-    assert sla.overlapping_rules([SlaRule(("low",), ("question",), 1, 2), SlaRule(("low", "high"), (), 1, 2)], PRIORITIES, TYPES) == [(0, 1)]
+    assert sla.overlapping_rules(
+        [SlaRule(("low",), ("question",), 1, 2), SlaRule(("low", "high"), (), 1, 2)], PRIORITIES, TYPES
+    ) == [(0, 1)]

@@ -78,7 +78,9 @@ def upgrade() -> None:
     )
     op.create_index("ix_churn_model_runs_created", "churn_model_runs", ["created_at", "id"])
     # At most one active run.
-    op.create_index("ux_churn_model_runs_active", "churn_model_runs", ["active"], unique=True, postgresql_where=sa.text("active"))
+    op.create_index(
+        "ux_churn_model_runs_active", "churn_model_runs", ["active"], unique=True, postgresql_where=sa.text("active")
+    )
     op.create_table(
         "churn_scores",
         sa.Column("run_id", UUID(as_uuid=True), nullable=False),
@@ -119,5 +121,12 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("idempotency_keys")
-    for table in ("churn_scores", "churn_model_runs", "churn_surveys", "churn_orders", "churn_aliases", "churn_customers"):
+    for table in (
+        "churn_scores",
+        "churn_model_runs",
+        "churn_surveys",
+        "churn_orders",
+        "churn_aliases",
+        "churn_customers",
+    ):
         op.drop_table(table)

@@ -36,14 +36,24 @@ _RUN_PROBLEMS = problem_responses({404: NO_ACTIVE_RUN}, {409: RUN_NOT_SUCCEEDED}
 def _score_of(run: Any) -> Callable[[Any], CustomerScoreOut]:
     def build(row: Any) -> CustomerScoreOut:
         return CustomerScoreOut(
-            customer_id=row.customer_id, run_id=run.id, as_of=row.as_of, probability_alive=row.p_alive,
-            risk_tier=row.risk_tier, value_band=row.value_band, horizon_months=run.horizon_months,
+            customer_id=row.customer_id,
+            run_id=run.id,
+            as_of=row.as_of,
+            probability_alive=row.p_alive,
+            risk_tier=row.risk_tier,
+            value_band=row.value_band,
+            horizon_months=run.horizon_months,
             reporting_currency=run.currency,
-            expected_purchases=row.expected_purchases, expected_spend=money(row.expected_spend, run.currency),
+            expected_purchases=row.expected_purchases,
+            expected_spend=money(row.expected_spend, run.currency),
             clv=money(row.clv, run.currency),
             history=HistorySummary(
-                time_unit=canonical_unit(run.time_unit), x=row.x, t_x=row.t_x, T=row.t_cal,
-                first_purchase_on=row.first_purchase_on, last_purchase_on=row.last_purchase_on,
+                time_unit=canonical_unit(run.time_unit),
+                x=row.x,
+                t_x=row.t_x,
+                T=row.t_cal,
+                first_purchase_on=row.first_purchase_on,
+                last_purchase_on=row.last_purchase_on,
                 mean_repeat_spend=money(row.monetary, run.currency),
             ),
             scored_at=row.scored_at,
@@ -61,7 +71,9 @@ def _score_of(run: Any) -> Callable[[Any], CustomerScoreOut]:
         {409: RUN_NOT_SUCCEEDED},
     ),
 )
-async def get_customer_score(customer_id: uuid.UUID, session: SessionDep, run_id: RunIdParam = None) -> CustomerScoreOut:
+async def get_customer_score(
+    customer_id: uuid.UUID, session: SessionDep, run_id: RunIdParam = None
+) -> CustomerScoreOut:
     with app_errors():
         run = await scores.scored_run(session, run_id)
         return _score_of(run)(await scores.customer_score(session, run, customer_id))
@@ -120,7 +132,12 @@ async def get_equity(session: SessionDep, run_id: RunIdParam = None) -> EquityOu
         return [EquityGroup(key=g.key, customers=g.customers, equity=money(g.total_clv, run.currency)) for g in items]
 
     return EquityOut(
-        run_id=run.id, as_of=run.calibration_end, horizon_months=run.horizon_months,
-        reporting_currency=run.currency, customers=equity.customers, equity=money(equity.total_clv, run.currency),
-        by_risk_tier=groups(equity.by_risk_tier), by_value_band=groups(equity.by_value_band),
+        run_id=run.id,
+        as_of=run.calibration_end,
+        horizon_months=run.horizon_months,
+        reporting_currency=run.currency,
+        customers=equity.customers,
+        equity=money(equity.total_clv, run.currency),
+        by_risk_tier=groups(equity.by_risk_tier),
+        by_value_band=groups(equity.by_value_band),
     )

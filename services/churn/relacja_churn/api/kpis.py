@@ -31,7 +31,9 @@ ToParam = Annotated[Day, Query(alias="to", description="Last day of the range (i
 PeriodParam = Annotated[Literal["month", "quarter", "year"], Query(description="Calendar period")]
 
 _RANGE = problem_responses(
-    {400: f"A bad parameter, or an invalid range (invalid-range): `from` after `to`, or more than {MAX_PERIODS} periods"}
+    {
+        400: f"A bad parameter, or an invalid range (invalid-range): `from` after `to`, or more than {MAX_PERIODS} periods"
+    }
 )
 
 
@@ -103,13 +105,23 @@ async def get_kpis(
         run_id=report.run_id,
         periods=[
             PeriodOut(
-                period_start=r.period.start, period_end=r.period.end, active_customers=r.active_customers,
-                new_customers=r.new_customers, customers_to_date=r.customers_to_date, retention=r.retention,
-                attrition=r.attrition, repeat_purchase_rate=r.repeat_purchase_rate, loyalty=r.loyalty,
-                loyal_customers=r.loyal_customers, customer_equity=money(r.customer_equity, currency),
+                period_start=r.period.start,
+                period_end=r.period.end,
+                active_customers=r.active_customers,
+                new_customers=r.new_customers,
+                customers_to_date=r.customers_to_date,
+                retention=r.retention,
+                attrition=r.attrition,
+                repeat_purchase_rate=r.repeat_purchase_rate,
+                loyalty=r.loyalty,
+                loyal_customers=r.loyal_customers,
+                customer_equity=money(r.customer_equity, currency),
                 satisfaction=Satisfaction(
-                    csat_responses=r.csat_responses, csat=r.csat, csat_mean=r.csat_mean,
-                    nps_responses=r.nps_responses, nps=r.nps,
+                    csat_responses=r.csat_responses,
+                    csat=r.csat,
+                    csat_mean=r.csat_mean,
+                    nps_responses=r.nps_responses,
+                    nps=r.nps,
                 ),
             )
             for r in report.periods
@@ -133,7 +145,9 @@ async def get_cohorts(
         period=period,
         reporting_currency=currency,
         cohorts=[
-            CohortOut(cohort_start=r.cohort.start, cohort_end=r.cohort.end, customers=r.customers, retention=r.retention)
+            CohortOut(
+                cohort_start=r.cohort.start, cohort_end=r.cohort.end, customers=r.customers, retention=r.retention
+            )
             for r in rows
         ],
     )

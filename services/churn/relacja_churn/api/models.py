@@ -37,8 +37,10 @@ _CREATE_SCOPE = "churn.models.create"
     "until its status is `succeeded` or `failed`. Parameters left out take the service's defaults "
     "(`GET /api/v1/churn/settings`).",
     responses=problem_responses(
-        {422: "The body breaks the schema, or its windows are inconsistent (holdout_end after calibration_end, "
-              "acquired_from on or before it)"}
+        {
+            422: "The body breaks the schema, or its windows are inconsistent (holdout_end after calibration_end, "
+            "acquired_from on or before it)"
+        }
     ),
 )
 async def create_run(
@@ -50,8 +52,12 @@ async def create_run(
         command = runs.NewRun(**body.model_dump())
         row = await runs.create_run(session, command, request.app.state.settings)
         return await created_response(
-            session, _CREATE_SCOPE, idempotency_key, RunOut.from_row(row),
-            status_code=202, location=f"/api/v1/churn/models/{row.id}",
+            session,
+            _CREATE_SCOPE,
+            idempotency_key,
+            RunOut.from_row(row),
+            status_code=202,
+            location=f"/api/v1/churn/models/{row.id}",
         )
 
 
@@ -61,7 +67,9 @@ async def list_runs(session: SessionDep, limit: LimitParam = DEFAULT_LIMIT, curs
 
 
 @router.get(
-    "/active", response_model=RunOut, summary="The active run",
+    "/active",
+    response_model=RunOut,
+    summary="The active run",
     responses=problem_responses({404: "No run has been activated yet (no-active-run)"}),
 )
 async def get_active_run(session: SessionDep) -> RunOut:

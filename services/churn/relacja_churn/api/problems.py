@@ -1,11 +1,11 @@
 """The churn use cases' refusals as RFC 9457 problems, in one place for every route module.
 
-    with app_errors():         RunNotFound, ScoreNotFound  → 404 not-found
-        ...call app...         NoActiveRun                 → 404 no-active-run
-                               RunHasNoScores              → 409 run-not-succeeded (run_id, run_status)
-                               IllegalTransition           → 409 illegal-transition (current_status,
-                                                                 action, allowed_actions)
-                               InvalidRange                → 400 invalid-range (errors: query.from / query.to)
+with app_errors():         RunNotFound, ScoreNotFound  → 404 not-found
+    ...call app...         NoActiveRun                 → 404 no-active-run
+                           RunHasNoScores              → 409 run-not-succeeded (run_id, run_status)
+                           IllegalTransition           → 409 illegal-transition (current_status,
+                                                             action, allowed_actions)
+                           InvalidRange                → 400 invalid-range (errors: query.from / query.to)
 """
 
 from __future__ import annotations
@@ -34,14 +34,29 @@ def _problem(err: Exception) -> Problem:
     if isinstance(err, NoActiveRun):
         return Problem(404, "No active model run", str(err), type_="no-active-run")
     if isinstance(err, RunHasNoScores):
-        return Problem(409, "Run has no scores", str(err), type_="run-not-succeeded",
-                       extra={"run_id": str(err.run_id), "run_status": err.status})
+        return Problem(
+            409,
+            "Run has no scores",
+            str(err),
+            type_="run-not-succeeded",
+            extra={"run_id": str(err.run_id), "run_status": err.status},
+        )
     if isinstance(err, IllegalTransition):
-        return Problem(409, "Illegal transition", str(err), type_="illegal-transition",
-                       extra={"current_status": err.current, "action": err.action, "allowed_actions": err.allowed_actions})
+        return Problem(
+            409,
+            "Illegal transition",
+            str(err),
+            type_="illegal-transition",
+            extra={"current_status": err.current, "action": err.action, "allowed_actions": err.allowed_actions},
+        )
     if isinstance(err, InvalidRange):
-        return Problem(400, err.title, str(err), type_="invalid-range",
-                       errors=[{"field": f"query.{err.field}", "message": err.message}])
+        return Problem(
+            400,
+            err.title,
+            str(err),
+            type_="invalid-range",
+            errors=[{"field": f"query.{err.field}", "message": err.message}],
+        )
     raise TypeError(f"no problem for {type(err).__name__}")
 
 

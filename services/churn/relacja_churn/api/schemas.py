@@ -21,14 +21,23 @@ from ..domain.models.units import TimeUnit, canonical_unit
 from ..domain.runs import RunStatus
 
 __all__ = [
-    "BgNbdOut", "CustomerScoreOut", "DataWindow", "GammaGammaOut", "HistorySummary", "HoldoutOut", "Money",
-    "RiskTierName", "RunCreate", "RunOut", "TimeUnitInput", "ValueBandName", "money",
+    "BgNbdOut",
+    "CustomerScoreOut",
+    "DataWindow",
+    "GammaGammaOut",
+    "HistorySummary",
+    "HoldoutOut",
+    "Money",
+    "RiskTierName",
+    "RunCreate",
+    "RunOut",
+    "TimeUnitInput",
+    "ValueBandName",
+    "money",
 ]
 
 #: A time unit as a request may name it: the singular name, or its deprecated plural.
-TimeUnitInput = Annotated[
-    Literal["day", "week", "month", "days", "weeks", "months"], AfterValidator(canonical_unit)
-]
+TimeUnitInput = Annotated[Literal["day", "week", "month", "days", "weeks", "months"], AfterValidator(canonical_unit)]
 RiskTierName = Literal["low", "medium", "high", "critical"]
 ValueBandName = Literal["low", "medium", "high", "top"]
 
@@ -36,7 +45,9 @@ ValueBandName = Literal["low", "medium", "high", "top"]
 def money(value: float | None, currency: str) -> Money | None:
     if value is None:
         return None
-    return Money(amount=Decimal(repr(float(value))).quantize(Decimal("0.01"), rounding=ROUND_HALF_EVEN), currency=currency)
+    return Money(
+        amount=Decimal(repr(float(value))).quantize(Decimal("0.01"), rounding=ROUND_HALF_EVEN), currency=currency
+    )
 
 
 class Money(BaseModel):
@@ -140,7 +151,9 @@ class RunOut(BaseModel):
     converged: bool | None = None
     data_window: DataWindow | None = None
     customer_equity: Money | None = Field(default=None, description="Sum of the customers' CLV at calibration end")
-    value_band_cutoffs: list[float] | None = Field(default=None, description="CLV at the 50th, 80th and 95th percentile")
+    value_band_cutoffs: list[float] | None = Field(
+        default=None, description="CLV at the 50th, 80th and 95th percentile"
+    )
     timings: dict[str, float] | None = None
     holdout: HoldoutOut | None = None
     error: str | None = None
@@ -152,17 +165,36 @@ class RunOut(BaseModel):
     def from_row(cls, row: Any) -> RunOut:
         fit = row.fit or {}
         return cls(
-            id=row.id, status=row.status, trigger=row.trigger, active=row.active, activate=row.activate,
-            calibration_end=row.calibration_end, acquired_from=row.acquired_from, holdout_end=row.holdout_end,
-            time_unit=canonical_unit(row.time_unit), horizon_months=row.horizon_months,
-            monthly_discount_rate=row.monthly_discount_rate, reporting_currency=row.currency, currency=row.currency, bgnbd=row.bgnbd, gamma_gamma=row.gamma_gamma,
-            log_likelihood=fit.get("log_likelihood"), gamma_gamma_log_likelihood=fit.get("gamma_gamma_log_likelihood"),
-            n_customers=fit.get("n_customers"), n_repeat_buyers=fit.get("n_repeat_buyers"),
-            n_transactions=fit.get("n_transactions"), converged=fit.get("converged"),
+            id=row.id,
+            status=row.status,
+            trigger=row.trigger,
+            active=row.active,
+            activate=row.activate,
+            calibration_end=row.calibration_end,
+            acquired_from=row.acquired_from,
+            holdout_end=row.holdout_end,
+            time_unit=canonical_unit(row.time_unit),
+            horizon_months=row.horizon_months,
+            monthly_discount_rate=row.monthly_discount_rate,
+            reporting_currency=row.currency,
+            currency=row.currency,
+            bgnbd=row.bgnbd,
+            gamma_gamma=row.gamma_gamma,
+            log_likelihood=fit.get("log_likelihood"),
+            gamma_gamma_log_likelihood=fit.get("gamma_gamma_log_likelihood"),
+            n_customers=fit.get("n_customers"),
+            n_repeat_buyers=fit.get("n_repeat_buyers"),
+            n_transactions=fit.get("n_transactions"),
+            converged=fit.get("converged"),
             data_window=DataWindow(**{k: fit[k] for k in DataWindow.model_fields}) if fit else None,
             customer_equity=money(fit.get("total_clv"), row.currency),
-            value_band_cutoffs=row.band_cutoffs, timings=row.timings, holdout=row.holdout, error=row.error,
-            created_at=row.created_at, started_at=row.started_at, finished_at=row.finished_at,
+            value_band_cutoffs=row.band_cutoffs,
+            timings=row.timings,
+            holdout=row.holdout,
+            error=row.error,
+            created_at=row.created_at,
+            started_at=row.started_at,
+            finished_at=row.finished_at,
         )
 
 

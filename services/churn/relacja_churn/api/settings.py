@@ -63,7 +63,8 @@ async def get_settings(request: Request) -> ChurnSettingsOut:
     return ChurnSettingsOut(
         reporting_currency=settings.currency,
         run_defaults=RunDefaults(
-            time_unit=settings.default_time_unit, horizon_months=settings.default_horizon_months,
+            time_unit=settings.default_time_unit,
+            horizon_months=settings.default_horizon_months,
             monthly_discount_rate=settings.default_monthly_discount_rate,
         ),
         refit_interval_seconds=settings.refit_interval_seconds,

@@ -41,12 +41,27 @@ async def _copy_scores(session: AsyncSession, run_id: uuid.UUID, outcome: RunOut
     now = datetime.now(UTC)
     first = [date.fromordinal(int(d)) for d in s.first_day]
     last = [date.fromordinal(int(d)) for d in s.last_day]
-    records = list(zip(
-        [run_id] * len(s), outcome.customer_ids, [as_of] * len(s),
-        s.x.astype(int).tolist(), s.t_x.tolist(), s.T.tolist(), s.monetary.tolist(), first, last,
-        sc.p_alive.tolist(), sc.expected_purchases.tolist(), sc.expected_spend.tolist(), sc.clv.tolist(),
-        sc.risk_tier.tolist(), sc.value_band.tolist(), [now] * len(s), strict=True,
-    ))
+    records = list(
+        zip(
+            [run_id] * len(s),
+            outcome.customer_ids,
+            [as_of] * len(s),
+            s.x.astype(int).tolist(),
+            s.t_x.tolist(),
+            s.T.tolist(),
+            s.monetary.tolist(),
+            first,
+            last,
+            sc.p_alive.tolist(),
+            sc.expected_purchases.tolist(),
+            sc.expected_spend.tolist(),
+            sc.clv.tolist(),
+            sc.risk_tier.tolist(),
+            sc.value_band.tolist(),
+            [now] * len(s),
+            strict=True,
+        )
+    )
     connection = await session.connection()
     raw = (await connection.get_raw_connection()).driver_connection
     assert raw is not None  # an open asyncpg connection
@@ -54,9 +69,22 @@ async def _copy_scores(session: AsyncSession, run_id: uuid.UUID, outcome: RunOut
         scores.name,
         records=records,
         columns=[
-            "run_id", "customer_id", "as_of", "x", "t_x", "t_cal", "monetary", "first_purchase_on",
-            "last_purchase_on", "p_alive", "expected_purchases", "expected_spend", "clv", "risk_tier",
-            "value_band", "scored_at",
+            "run_id",
+            "customer_id",
+            "as_of",
+            "x",
+            "t_x",
+            "t_cal",
+            "monetary",
+            "first_purchase_on",
+            "last_purchase_on",
+            "p_alive",
+            "expected_purchases",
+            "expected_spend",
+            "clv",
+            "risk_tier",
+            "value_band",
+            "scored_at",
         ],
     )
 
@@ -112,14 +140,17 @@ async def fail_abandoned_runs(engine: AsyncEngine) -> list[uuid.UUID]:
     """Mark ``failed`` every run left ``running`` by a process that stopped; returns their ids."""
     abandoned: list[uuid.UUID] = []
     async with engine.connect() as connection:
-        running = (await connection.execute(select(model_runs.c.id).where(model_runs.c.status == "running"))).scalars().all()
+        running = (
+            (await connection.execute(select(model_runs.c.id).where(model_runs.c.status == "running"))).scalars().all()
+        )
         await connection.commit()
         for run_id in running:
             if not await connection.scalar(_run_lock(run_id, "pg_try_advisory_lock")):
                 continue  # its process is alive and holds the lock
             try:
                 result = await connection.execute(
-                    update(model_runs).where(model_runs.c.id == run_id, model_runs.c.status == "running")
+                    update(model_runs)
+                    .where(model_runs.c.id == run_id, model_runs.c.status == "running")
                     .values(status="failed", error=INTERRUPTED, finished_at=datetime.now(UTC))
                 )
                 if result.rowcount:
@@ -133,8 +164,12 @@ async def fail_abandoned_runs(engine: AsyncEngine) -> list[uuid.UUID]:
 
 async def _execute(sessions: async_sessionmaker[AsyncSession], run: Any) -> None:
     config = RunConfig(
-        calibration_end=run.calibration_end, time_unit=canonical_unit(run.time_unit), horizon_months=run.horizon_months,
-        monthly_discount_rate=run.monthly_discount_rate, acquired_from=run.acquired_from, holdout_end=run.holdout_end,
+        calibration_end=run.calibration_end,
+        time_unit=canonical_unit(run.time_unit),
+        horizon_months=run.horizon_months,
+        monthly_discount_rate=run.monthly_discount_rate,
+        acquired_from=run.acquired_from,
+        holdout_end=run.holdout_end,
     )
     started = time.perf_counter()
     try:
@@ -147,7 +182,9 @@ async def _execute(sessions: async_sessionmaker[AsyncSession], run: Any) -> None
             await _copy_scores(session, run.id, outcome, run.calibration_end)
             written = time.perf_counter()
             timings = {
-                "load_seconds": loaded - started, **outcome.timings, "write_seconds": written - computed,
+                "load_seconds": loaded - started,
+                **outcome.timings,
+                "write_seconds": written - computed,
             }
             values: dict[str, Any] = {**results_of(outcome), "status": "succeeded"}
             if run.activate:
@@ -156,13 +193,15 @@ async def _execute(sessions: async_sessionmaker[AsyncSession], run: Any) -> None
                 await announce_run_tiers(session, run.id)
             timings["total_seconds"] = time.perf_counter() - started
             await session.execute(
-                update(model_runs).where(model_runs.c.id == run.id)
+                update(model_runs)
+                .where(model_runs.c.id == run.id)
                 .values(**values, timings=timings, finished_at=datetime.now(UTC))
             )
     except Exception as exc:  # a failed fit is recorded on the run, not raised into the worker
         log.warning("model run %s failed: %s", run.id, exc)
         async with sessions() as session, session.begin():
             await session.execute(
-                update(model_runs).where(model_runs.c.id == run.id)
+                update(model_runs)
+                .where(model_runs.c.id == run.id)
                 .values(status="failed", error=str(exc)[:2000], finished_at=datetime.now(UTC))
             )

@@ -56,8 +56,11 @@ async def relationship_kpis(
     model = None
     if run is not None:
         model = ActiveModel(
-            BgNbdParams(**run.bgnbd), GammaGammaParams(**run.gamma_gamma) if run.gamma_gamma else None,
-            canonical_unit(run.time_unit), run.horizon_months, run.monthly_discount_rate,
+            BgNbdParams(**run.bgnbd),
+            GammaGammaParams(**run.gamma_gamma) if run.gamma_gamma else None,
+            canonical_unit(run.time_unit),
+            run.horizon_months,
+            run.monthly_discount_rate,
         )
         currency = run.currency
     periods = periods_between(start, end, period)
@@ -65,18 +68,23 @@ async def relationship_kpis(
     tx = await load_transactions(session, currency=currency, until=last_day)
     answers = (
         await session.execute(
-            select(surveys.c.kind, surveys.c.score, surveys.c.answered_at)
-            .where(surveys.c.answered_at >= first_day, surveys.c.answered_at < date.fromordinal(last_day.toordinal() + 1))
+            select(surveys.c.kind, surveys.c.score, surveys.c.answered_at).where(
+                surveys.c.answered_at >= first_day, surveys.c.answered_at < date.fromordinal(last_day.toordinal() + 1)
+            )
         )
     ).all()
     kinds = np.array([a.kind for a in answers], dtype=object)
     scores = np.array([a.score for a in answers], dtype=np.float64)
     days = np.array([a.answered_at.date().toordinal() for a in answers], dtype=np.int64)
-    rows = period_kpis(tx.customer, tx.day, tx.amount, kinds, scores, days, start=start, end=end, period=period, model=model)
+    rows = period_kpis(
+        tx.customer, tx.day, tx.amount, kinds, scores, days, start=start, end=end, period=period, model=model
+    )
     return KpiReport(currency, run.id if run else None, rows)
 
 
-async def cohorts(session: AsyncSession, *, start: date, end: date, period: PeriodName, currency: str) -> list[CohortRow]:
+async def cohorts(
+    session: AsyncSession, *, start: date, end: date, period: PeriodName, currency: str
+) -> list[CohortRow]:
     _check_range(start, end, period)
     last_day = periods_between(start, end, period)[-1].end
     tx = await load_transactions(session, currency=currency, until=last_day)

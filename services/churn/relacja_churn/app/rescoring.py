@@ -42,8 +42,15 @@ async def rescore_customer(session: AsyncSession, customer_id: uuid.UUID, *, tod
     bg = BgNbdParams(**run.bgnbd)
     gg = GammaGammaParams(**run.gamma_gamma) if run.gamma_gamma else None
     result, _ = score(
-        bg, gg, summary.x, summary.t_x, summary.T, summary.monetary,
-        unit=unit, horizon_months=run.horizon_months, monthly_discount_rate=run.monthly_discount_rate,
+        bg,
+        gg,
+        summary.x,
+        summary.t_x,
+        summary.T,
+        summary.monetary,
+        unit=unit,
+        horizon_months=run.horizon_months,
+        monthly_discount_rate=run.monthly_discount_rate,
         band_cutoffs=tuple(run.band_cutoffs),
     )
     risk_tier, p_alive = str(result.risk_tier[0]), float(result.p_alive[0])
@@ -68,7 +75,5 @@ async def rescore_customer(session: AsyncSession, customer_id: uuid.UUID, *, tod
         .values(run_id=run.id, customer_id=customer_id, **values)
         .on_conflict_do_update(index_elements=["run_id", "customer_id"], set_=values)
     )
-    await announce_customer_tier(
-        session, customer_id=customer_id, run_id=run.id, risk_tier=risk_tier, p_alive=p_alive
-    )
+    await announce_customer_tier(session, customer_id=customer_id, run_id=run.id, risk_tier=risk_tier, p_alive=p_alive)
     return True

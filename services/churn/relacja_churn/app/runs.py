@@ -28,7 +28,14 @@ from .errors import NoActiveRun, RunNotFound
 from .tiers_events import announce_run_tiers
 
 __all__ = [
-    "NewRun", "activate_run", "active_run", "create_run", "get_run", "list_runs", "refit_due", "schedule_refit_if_due",
+    "NewRun",
+    "activate_run",
+    "active_run",
+    "create_run",
+    "get_run",
+    "list_runs",
+    "refit_due",
+    "schedule_refit_if_due",
 ]
 
 T = TypeVar("T")
@@ -53,18 +60,23 @@ async def create_run(session: AsyncSession, command: NewRun, settings: ChurnSett
         await session.execute(
             model_runs.insert()
             .values(
-                id=uuid.uuid4(), status="pending", trigger="api",
+                id=uuid.uuid4(),
+                status="pending",
+                trigger="api",
                 # A validation run (with a holdout) is not activated unless asked to.
                 activate=command.activate if command.activate is not None else command.holdout_end is None,
-                calibration_end=command.calibration_end, acquired_from=command.acquired_from,
+                calibration_end=command.calibration_end,
+                acquired_from=command.acquired_from,
                 holdout_end=command.holdout_end,
                 time_unit=canonical_unit(command.time_unit or settings.default_time_unit),
                 horizon_months=command.horizon_months or settings.default_horizon_months,
                 monthly_discount_rate=(
-                    command.monthly_discount_rate if command.monthly_discount_rate is not None
+                    command.monthly_discount_rate
+                    if command.monthly_discount_rate is not None
                     else settings.default_monthly_discount_rate
                 ),
-                currency=settings.currency, created_at=datetime.now(UTC),
+                currency=settings.currency,
+                created_at=datetime.now(UTC),
             )
             .returning(*model_runs.c)
         )
@@ -85,13 +97,16 @@ async def active_run(session: AsyncSession) -> Any:
     return row
 
 
-async def list_runs(
-    session: AsyncSession, *, limit: int, cursor: str | None, to_item: Callable[[Any], T]
-) -> Page[T]:
+async def list_runs(session: AsyncSession, *, limit: int, cursor: str | None, to_item: Callable[[Any], T]) -> Page[T]:
     """Runs, newest first."""
     return await paginate(
-        session, select(model_runs), keys=[model_runs.c.created_at, model_runs.c.id],
-        limit=limit, cursor=cursor, descending=True, to_item=to_item,
+        session,
+        select(model_runs),
+        keys=[model_runs.c.created_at, model_runs.c.id],
+        limit=limit,
+        cursor=cursor,
+        descending=True,
+        to_item=to_item,
     )
 
 
@@ -123,14 +138,24 @@ async def schedule_refit_if_due(session: AsyncSession, *, now: datetime, interva
     run_id = uuid.uuid4()
     await session.execute(
         model_runs.insert().values(
-            id=run_id, status="pending", trigger="schedule", activate=True, calibration_end=now.date(),
-            acquired_from=active.acquired_from, holdout_end=None, time_unit=canonical_unit(active.time_unit),
-            horizon_months=active.horizon_months, monthly_discount_rate=active.monthly_discount_rate,
-            currency=active.currency, created_at=now,
+            id=run_id,
+            status="pending",
+            trigger="schedule",
+            activate=True,
+            calibration_end=now.date(),
+            acquired_from=active.acquired_from,
+            holdout_end=None,
+            time_unit=canonical_unit(active.time_unit),
+            horizon_months=active.horizon_months,
+            monthly_discount_rate=active.monthly_discount_rate,
+            currency=active.currency,
+            created_at=now,
         )
     )
     return run_id
 
 
 def refit_due(newest_run_at: datetime | None, now: datetime, interval_seconds: float) -> bool:
-    return interval_seconds > 0 and newest_run_at is not None and (now - newest_run_at).total_seconds() >= interval_seconds
+    return (
+        interval_seconds > 0 and newest_run_at is not None and (now - newest_run_at).total_seconds() >= interval_seconds
+    )

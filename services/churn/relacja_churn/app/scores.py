@@ -69,8 +69,14 @@ def _not_erased() -> ColumnElement[bool]:
 
 
 async def list_scores(
-    session: AsyncSession, run: Any, *, risk_tier: str | None, value_band: str | None,
-    limit: int, cursor: str | None, to_item: Callable[[Any], T],
+    session: AsyncSession,
+    run: Any,
+    *,
+    risk_tier: str | None,
+    value_band: str | None,
+    limit: int,
+    cursor: str | None,
+    to_item: Callable[[Any], T],
 ) -> Page[T]:
     """The run's scores by customer id, filtered by risk tier and value band."""
     query = select(scores).where(scores.c.run_id == run.id, _not_erased())
@@ -79,8 +85,13 @@ async def list_scores(
     if value_band:
         query = query.where(scores.c.value_band == value_band)
     return await paginate(
-        session, query, keys=[scores.c.customer_id], limit=limit, cursor=cursor,
-        to_item=to_item, sort=f"{run.id}:{risk_tier}:{value_band}",
+        session,
+        query,
+        keys=[scores.c.customer_id],
+        limit=limit,
+        cursor=cursor,
+        to_item=to_item,
+        sort=f"{run.id}:{risk_tier}:{value_band}",
     )
 
 
@@ -96,5 +107,7 @@ async def customer_equity(session: AsyncSession, run: Any) -> Equity:
         ).all()
         return [EquityGroup(key, n, float(total)) for key, n, total in rows]
 
-    n, total = (await session.execute(select(func.count(), func.coalesce(func.sum(scores.c.clv), 0.0)).where(in_run))).one()
+    n, total = (
+        await session.execute(select(func.count(), func.coalesce(func.sum(scores.c.clv), 0.0)).where(in_run))
+    ).one()
     return Equity(n, float(total), await grouped(scores.c.risk_tier), await grouped(scores.c.value_band))

@@ -29,7 +29,9 @@ async def announce_customer_tier(
 ) -> bool:
     """Announce one customer's tier if it changed; True when an event was written."""
     previous = (
-        await session.execute(select(customers.c.risk_tier).where(customers.c.customer_id == customer_id).with_for_update())
+        await session.execute(
+            select(customers.c.risk_tier).where(customers.c.customer_id == customer_id).with_for_update()
+        )
     ).first()
     previous_tier = previous.risk_tier if previous else None
     if previous_tier == risk_tier:
@@ -37,14 +39,20 @@ async def announce_customer_tier(
     await emit(
         session,
         ChurnRiskTierChangedV1(
-            customer_id=customer_id, run_id=run_id, previous_risk_tier=previous_tier, risk_tier=risk_tier,
-            probability_alive=min(max(p_alive, 0.0), 1.0), changed_at=datetime.now(UTC),
+            customer_id=customer_id,
+            run_id=run_id,
+            previous_risk_tier=previous_tier,
+            risk_tier=risk_tier,
+            probability_alive=min(max(p_alive, 0.0), 1.0),
+            changed_at=datetime.now(UTC),
         ),
     )
     await session.execute(
         pg_insert(customers)
         .values(customer_id=customer_id, risk_tier=risk_tier, risk_tier_run_id=run_id)
-        .on_conflict_do_update(index_elements=["customer_id"], set_={"risk_tier": risk_tier, "risk_tier_run_id": run_id})
+        .on_conflict_do_update(
+            index_elements=["customer_id"], set_={"risk_tier": risk_tier, "risk_tier_run_id": run_id}
+        )
     )
     return True
 
@@ -60,13 +68,20 @@ async def announce_run_tiers(session: AsyncSession, run_id: uuid.UUID) -> int:
     ).all()
     now = datetime.now(UTC)
     for start in range(0, len(changed), _BATCH):
-        await emit_many(session, [
-            ChurnRiskTierChangedV1(
-                customer_id=row.customer_id, run_id=run_id, previous_risk_tier=row.previous, risk_tier=row.risk_tier,
-                probability_alive=min(max(row.p_alive, 0.0), 1.0), changed_at=now,
-            )
-            for row in changed[start:start + _BATCH]
-        ])
+        await emit_many(
+            session,
+            [
+                ChurnRiskTierChangedV1(
+                    customer_id=row.customer_id,
+                    run_id=run_id,
+                    previous_risk_tier=row.previous,
+                    risk_tier=row.risk_tier,
+                    probability_alive=min(max(row.p_alive, 0.0), 1.0),
+                    changed_at=now,
+                )
+                for row in changed[start : start + _BATCH]
+            ],
+        )
     await session.execute(
         text(
             """

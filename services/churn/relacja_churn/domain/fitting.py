@@ -71,8 +71,14 @@ def compute_run(tx: Transactions, config: RunConfig) -> RunOutcome:
     fitted_at = time.perf_counter()
     gg = fitted.gamma_gamma.params if fitted.gamma_gamma else None
     result, cutoffs = score(
-        fitted.bgnbd.params, gg, summary.x, summary.t_x, summary.T, summary.monetary,
-        unit=unit, horizon_months=config.horizon_months,
+        fitted.bgnbd.params,
+        gg,
+        summary.x,
+        summary.t_x,
+        summary.T,
+        summary.monetary,
+        unit=unit,
+        horizon_months=config.horizon_months,
         monthly_discount_rate=config.monthly_discount_rate,
     )
     scored = time.perf_counter()

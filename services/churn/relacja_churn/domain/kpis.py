@@ -34,8 +34,17 @@ from .models.gamma_gamma import GammaGammaParams
 from .models.summary import summarise
 
 __all__ = [
-    "LOYAL_MIN_PROBABILITY_ALIVE", "MAX_PERIODS", "ActiveModel", "CohortRow", "Period", "PeriodKpis", "PeriodName",
-    "cohort_table", "period_kpis", "periods_between", "range_error",
+    "LOYAL_MIN_PROBABILITY_ALIVE",
+    "MAX_PERIODS",
+    "ActiveModel",
+    "CohortRow",
+    "Period",
+    "PeriodKpis",
+    "PeriodName",
+    "cohort_table",
+    "period_kpis",
+    "periods_between",
+    "range_error",
 ]
 
 PeriodName = Literal["month", "quarter", "year"]
@@ -84,7 +93,9 @@ class PeriodKpis:
 
 def period_of_days(days: np.ndarray, period: PeriodName) -> np.ndarray:
     """Period index of day ordinals (vectorised)."""
-    months = (np.asarray(days, dtype=np.int64) - _EPOCH).astype("datetime64[D]").astype("datetime64[M]").astype(np.int64)
+    months = (
+        (np.asarray(days, dtype=np.int64) - _EPOCH).astype("datetime64[D]").astype("datetime64[M]").astype(np.int64)
+    )
     return months // _MONTHS[period]
 
 
@@ -151,7 +162,9 @@ def period_kpis(
     active_codes = active_pairs[:, 0] * stride + active_pairs[:, 1]
     survey_kind = np.asarray(survey_kind, dtype=object)
     survey_score = np.asarray(survey_score, dtype=np.float64)
-    survey_period = period_of_days(np.asarray(survey_day, dtype=np.int64), period) if len(survey_day) else np.empty(0, np.int64)
+    survey_period = (
+        period_of_days(np.asarray(survey_day, dtype=np.int64), period) if len(survey_day) else np.empty(0, np.int64)
+    )
 
     result: list[PeriodKpis] = []
     for p in periods:
@@ -161,7 +174,9 @@ def period_kpis(
         previous = active_pairs[active_pairs[:, 1] == p.index - 1, 0]
         retained = int(np.isin(previous * stride + p.index, active_codes).sum()) if len(previous) else 0
         retention = _share(retained, len(previous))
-        purchases_to_date = np.bincount(c_days[d_days <= end_day], minlength=int(c_days.max()) + 1 if len(c_days) else 0)
+        purchases_to_date = np.bincount(
+            c_days[d_days <= end_day], minlength=int(c_days.max()) + 1 if len(c_days) else 0
+        )
         repeaters = int((purchases_to_date[active] >= 2).sum()) if len(active) else 0
         csat_mask = (survey_period == p.index) & (survey_kind == "csat")
         nps_mask = (survey_period == p.index) & (survey_kind == "nps")
@@ -204,8 +219,15 @@ def _model_kpis(
     p_alive = probability_alive(model.bg, s.x, s.t_x, s.T)
     loyal = int(((s.x >= 1) & (p_alive >= LOYAL_MIN_PROBABILITY_ALIVE)).sum())
     scores, _ = score(
-        model.bg, model.gg, s.x, s.t_x, s.T, s.monetary, unit=model.time_unit,
-        horizon_months=model.horizon_months, monthly_discount_rate=model.monthly_discount_rate,
+        model.bg,
+        model.gg,
+        s.x,
+        s.t_x,
+        s.T,
+        s.monetary,
+        unit=model.time_unit,
+        horizon_months=model.horizon_months,
+        monthly_discount_rate=model.monthly_discount_rate,
         band_cutoffs=(0.0, 0.0, 0.0),
     )
     return loyal / len(s), loyal, float(scores.clv.sum())
@@ -218,7 +240,9 @@ class CohortRow:
     retention: list[float]  # offset 0, 1, ... up to the last period
 
 
-def cohort_table(customer: np.ndarray, day: np.ndarray, *, start: date, end: date, period: PeriodName) -> list[CohortRow]:
+def cohort_table(
+    customer: np.ndarray, day: np.ndarray, *, start: date, end: date, period: PeriodName
+) -> list[CohortRow]:
     """Cohorts acquired between ``start`` and ``end``, followed up to the period of ``end``."""
     periods = periods_between(start, end, period)
     customer = np.asarray(customer, dtype=np.int64)

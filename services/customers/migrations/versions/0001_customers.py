@@ -35,11 +35,17 @@ def upgrade() -> None:
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
     )
     op.create_index(
-        "ux_customers_email_normalized", "customers", ["email_normalized"], unique=True,
+        "ux_customers_email_normalized",
+        "customers",
+        ["email_normalized"],
+        unique=True,
         postgresql_where=sa.text("email_normalized IS NOT NULL"),
     )
     op.create_index(
-        "ux_customers_external_id", "customers", ["external_id"], unique=True,
+        "ux_customers_external_id",
+        "customers",
+        ["external_id"],
+        unique=True,
         postgresql_where=sa.text("external_id IS NOT NULL"),
     )
     op.create_index("ix_customers_created_at_id", "customers", ["created_at", "id"])
@@ -57,7 +63,9 @@ def upgrade() -> None:
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.clock_timestamp()),
         sa.Column("published_at", sa.DateTime(timezone=True), nullable=True),
     )
-    op.create_index("ix_outbox_events_unpublished", "outbox_events", ["id"], postgresql_where=sa.text("published_at IS NULL"))
+    op.create_index(
+        "ix_outbox_events_unpublished", "outbox_events", ["id"], postgresql_where=sa.text("published_at IS NULL")
+    )
     op.create_index("ix_outbox_events_published_at", "outbox_events", ["published_at"])
     op.create_table(
         "inbox_events",
@@ -91,7 +99,9 @@ def upgrade() -> None:
         END $$
         """
     )
-    op.execute("CREATE TRIGGER outbox_events_notify AFTER INSERT ON outbox_events FOR EACH STATEMENT EXECUTE FUNCTION notify_outbox()")
+    op.execute(
+        "CREATE TRIGGER outbox_events_notify AFTER INSERT ON outbox_events FOR EACH STATEMENT EXECUTE FUNCTION notify_outbox()"
+    )
     # The Idempotency-Key table as relacja_servicekit.idempotency defined it at this
     # revision (its created_at index came later: the retention-index revision).
     op.create_table(

@@ -28,7 +28,12 @@ def _new_columns() -> tuple[sa.Column, ...]:
         sa.Column("preferred_language", sa.Text, nullable=True),
         sa.Column("birth_date", sa.Date, nullable=True),
         sa.Column("owner_id", sa.Text, nullable=True),
-        sa.Column("company_id", UUID(as_uuid=True), sa.ForeignKey("customers.id", name="fk_customers_company_id"), nullable=True),
+        sa.Column(
+            "company_id",
+            UUID(as_uuid=True),
+            sa.ForeignKey("customers.id", name="fk_customers_company_id"),
+            nullable=True,
+        ),
         sa.Column("custom_attributes", JSONB, nullable=False, server_default=sa.text("'{}'")),
         sa.Column("erased_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("name_key", sa.Text, nullable=False, server_default=sa.text("''")),
@@ -55,18 +60,30 @@ def upgrade() -> None:
     # default 100 cannot see a fragment matching 0.1 % of the rows) let the planner choose
     # well between the trigram index and walking the sort index.
     op.execute("ALTER TABLE customers ALTER COLUMN search_document SET STATISTICS 1000")
-    op.create_index("ux_customers_phone", "customers", ["phone"], unique=True, postgresql_where=sa.text("phone IS NOT NULL"))
-    op.create_index("ix_customers_display_name_id", "customers", ["display_name", "id"])
-    op.create_index("ix_customers_company_id", "customers", ["company_id"], postgresql_where=sa.text("company_id IS NOT NULL"))
-    op.create_index("ix_customers_owner_id", "customers", ["owner_id"], postgresql_where=sa.text("owner_id IS NOT NULL"))
-    op.create_index("ix_customers_tags", "customers", ["tags"], postgresql_using="gin")
     op.create_index(
-        "ix_customers_search_document_trgm", "customers", ["search_document"],
-        postgresql_using="gin", postgresql_ops={"search_document": "gin_trgm_ops"},
+        "ux_customers_phone", "customers", ["phone"], unique=True, postgresql_where=sa.text("phone IS NOT NULL")
+    )
+    op.create_index("ix_customers_display_name_id", "customers", ["display_name", "id"])
+    op.create_index(
+        "ix_customers_company_id", "customers", ["company_id"], postgresql_where=sa.text("company_id IS NOT NULL")
     )
     op.create_index(
-        "ix_customers_name_key_trgm", "customers", ["name_key"],
-        postgresql_using="gin", postgresql_ops={"name_key": "gin_trgm_ops"},
+        "ix_customers_owner_id", "customers", ["owner_id"], postgresql_where=sa.text("owner_id IS NOT NULL")
+    )
+    op.create_index("ix_customers_tags", "customers", ["tags"], postgresql_using="gin")
+    op.create_index(
+        "ix_customers_search_document_trgm",
+        "customers",
+        ["search_document"],
+        postgresql_using="gin",
+        postgresql_ops={"search_document": "gin_trgm_ops"},
+    )
+    op.create_index(
+        "ix_customers_name_key_trgm",
+        "customers",
+        ["name_key"],
+        postgresql_using="gin",
+        postgresql_ops={"name_key": "gin_trgm_ops"},
     )
     op.create_table(
         "customer_imports",

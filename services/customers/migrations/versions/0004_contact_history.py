@@ -48,7 +48,8 @@ def upgrade() -> None:
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
         sa.Column("erased_at", sa.DateTime(timezone=True), nullable=True),
         sa.CheckConstraint(
-            "channel IN ('phone', 'email', 'chat', 'meeting', 'social', 'visit', 'note')", name="ck_interactions_channel"
+            "channel IN ('phone', 'email', 'chat', 'meeting', 'social', 'visit', 'note')",
+            name="ck_interactions_channel",
         ),
         sa.CheckConstraint("direction IN ('inbound', 'outbound', 'internal')", name="ck_interactions_direction"),
         sa.CheckConstraint("duration_seconds >= 0", name="ck_interactions_duration"),
@@ -61,11 +62,16 @@ def upgrade() -> None:
     )
     op.create_index("ix_interactions_customer_time", "interactions", ["customer_id", "occurred_at", "id"])
     op.create_index(
-        "ix_interactions_calendar", "interactions", ["calendar_agent_ids"],
-        postgresql_using="gin", postgresql_where=sa.text("scheduled_start IS NOT NULL"),
+        "ix_interactions_calendar",
+        "interactions",
+        ["calendar_agent_ids"],
+        postgresql_using="gin",
+        postgresql_where=sa.text("scheduled_start IS NOT NULL"),
     )
     op.create_index(
-        "ix_interactions_scheduled", "interactions", ["scheduled_start", "id"],
+        "ix_interactions_scheduled",
+        "interactions",
+        ["scheduled_start", "id"],
         postgresql_where=sa.text("scheduled_start IS NOT NULL"),
     )
 
@@ -94,7 +100,10 @@ def upgrade() -> None:
     op.create_table(
         "important_date_announcements",
         sa.Column(
-            "important_date_id", UUID(as_uuid=True), sa.ForeignKey("important_dates.id", ondelete="CASCADE"), nullable=False
+            "important_date_id",
+            UUID(as_uuid=True),
+            sa.ForeignKey("important_dates.id", ondelete="CASCADE"),
+            nullable=False,
         ),
         sa.Column("occurrence_year", sa.SmallInteger, nullable=False),
         sa.Column("occurs_on", sa.Date, nullable=False),
@@ -130,7 +139,8 @@ def upgrade() -> None:
         ),
     )
     op.create_index(
-        "ix_consent_records_current", "consent_records",
+        "ix_consent_records_current",
+        "consent_records",
         ["customer_id", "purpose", "partner_id", "partner_purpose", "occurred_at", "seq"],
     )
     op.create_index("ix_consent_records_history", "consent_records", ["customer_id", "occurred_at", "seq"])

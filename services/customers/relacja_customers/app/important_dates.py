@@ -67,9 +67,7 @@ class ImportantDateCreate(BaseModel):
     day: Integer = Field(
         ge=1, le=31, description="29 February is allowed; in common years it is observed on 28 February"
     )
-    year: Integer | None = Field(
-        default=None, ge=1, le=9999, description="Birth year, year of the first purchase, ..."
-    )
+    year: Integer | None = Field(default=None, ge=1, le=9999, description="Birth year, year of the first purchase, ...")
     label: str | None = Field(default=None, min_length=1, max_length=200, description="Required for kind=custom")
 
 

@@ -97,7 +97,9 @@ class CustomerRows(RowImport[CustomerImportRow, CustomerImportRow]):
         await _write(session, job, items)
 
 
-async def import_customers(sessions: async_sessionmaker[AsyncSession], format: Format, records: AsyncIterator[tuple[int, Any]]) -> Any:
+async def import_customers(
+    sessions: async_sessionmaker[AsyncSession], format: Format, records: AsyncIterator[tuple[int, Any]]
+) -> Any:
     """Run an import of ``records`` → the finished job row (see ``ImportJob.run``)."""
     return await ImportJob(CustomerRows(), ImportJobTable(customer_imports, sessions)).run(format, records)
 
@@ -154,7 +156,12 @@ def _prepare(item: _Item, before: Any) -> _Candidate | list[dict[str, str]] | No
         return None
     errors = check_fields(before.kind, fields)
     if not can_move(current["lifecycle_stage"], fields["lifecycle_stage"]):
-        errors.append({"field": "lifecycle_stage", "message": f"cannot move from {current['lifecycle_stage']} to {fields['lifecycle_stage']}"})
+        errors.append(
+            {
+                "field": "lifecycle_stage",
+                "message": f"cannot move from {current['lifecycle_stage']} to {fields['lifecycle_stage']}",
+            }
+        )
     return errors or _Candidate(item, before.kind, fields, before, changed)
 
 
@@ -193,21 +200,35 @@ async def _write(session: AsyncSession, job: ImportProgress, items: list[_Item])
     companies = await _company_keys(session, candidates)
     created_rows = [
         c.stored
-        | {"id": uuid.uuid4(), "kind": c.kind, "version": 1, "created_at": now, "updated_at": now,
-           "company_name_key": companies.get(c.fields["company_id"], "")}
+        | {
+            "id": uuid.uuid4(),
+            "kind": c.kind,
+            "version": 1,
+            "created_at": now,
+            "updated_at": now,
+            "company_name_key": companies.get(c.fields["company_id"], ""),
+        }
         for c in new
     ]
     await _copy(session, "customers", _CUSTOMER_COLUMNS, created_rows)
     updated_rows = [
         c.stored
-        | {"b_id": c.before.id, "version": c.before.version + 1, "updated_at": now,
-           "company_name_key": companies.get(c.fields["company_id"], "") if c.fields["company_id"] != c.before.company_id else c.before.company_name_key}
+        | {
+            "b_id": c.before.id,
+            "version": c.before.version + 1,
+            "updated_at": now,
+            "company_name_key": companies.get(c.fields["company_id"], "")
+            if c.fields["company_id"] != c.before.company_id
+            else c.before.company_name_key,
+        }
         for c in changed
     ]
     if updated_rows:
         columns = [*FIELDS, "email_normalized", "name_key", "search_text", "company_name_key", "version", "updated_at"]
         await session.execute(
-            update(customers).where(customers.c.id == bindparam("b_id")).values({name: bindparam(name) for name in columns}),
+            update(customers)
+            .where(customers.c.id == bindparam("b_id"))
+            .values({name: bindparam(name) for name in columns}),
             updated_rows,
         )
         renamed = [
@@ -217,18 +238,28 @@ async def _write(session: AsyncSession, job: ImportProgress, items: list[_Item])
         ]
         if renamed:
             await session.execute(
-                update(customers).where(customers.c.company_id == bindparam("b_company")).values(company_name_key=bindparam("company_name_key")),
+                update(customers)
+                .where(customers.c.company_id == bindparam("b_company"))
+                .values(company_name_key=bindparam("company_name_key")),
                 renamed,
             )
     events: list[EventPayload] = [registered_event(row, imported=True) for row in created_rows]
-    events += [updated_event(row | {"id": row["b_id"]}, c.changed) for c, row in zip(changed, updated_rows, strict=True)]
+    events += [
+        updated_event(row | {"id": row["b_id"]}, c.changed) for c, row in zip(changed, updated_rows, strict=True)
+    ]
     await _emit_all(session, events)
     job.rows_created += len(new)
     job.rows_updated += len(changed)
 
 
-async def _check_companies(session: AsyncSession, candidates: list[_Candidate], job: ImportProgress) -> list[_Candidate]:
-    wanted = {c.fields["company_id"] for c in candidates if c.fields["company_id"] is not None and (c.before is None or c.before.company_id != c.fields["company_id"])}
+async def _check_companies(
+    session: AsyncSession, candidates: list[_Candidate], job: ImportProgress
+) -> list[_Candidate]:
+    wanted = {
+        c.fields["company_id"]
+        for c in candidates
+        if c.fields["company_id"] is not None and (c.before is None or c.before.company_id != c.fields["company_id"])
+    }
     if not wanted:
         return candidates
     found = set(
@@ -290,8 +321,12 @@ async def _emit_all(session: AsyncSession, payloads: list[EventPayload]) -> None
     """``events.emit`` for many events at once: the outbox rows (``Outbox.add_many``) and
     the event-log rows COPYed, instead of two statements per event."""
     written = await _outbox.add_many(session, payloads)
-    log_rows = [(uuid.UUID(w.event.id), uuid.UUID(w.event.subject), w.event.type, w.event.time, w.payload_json) for w in written]
-    await _copy_records(session, "customer_event_log", ["event_id", "customer_id", "event_type", "occurred_at", "payload"], log_rows)
+    log_rows = [
+        (uuid.UUID(w.event.id), uuid.UUID(w.event.subject), w.event.type, w.event.time, w.payload_json) for w in written
+    ]
+    await _copy_records(
+        session, "customer_event_log", ["event_id", "customer_id", "event_type", "occurred_at", "payload"], log_rows
+    )
 
 
 # Every stored column but the generated search_document, in COPY order.

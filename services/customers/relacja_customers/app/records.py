@@ -55,6 +55,7 @@ __all__ = [
     "validate_record",
 ]
 
+
 def fields_of(row: AnyRow | Mapping[str, Any]) -> dict[str, Any]:
     mapping = _mapping(row)
     return {name: mapping[name] for name in FIELDS}
@@ -187,9 +188,7 @@ async def insert_customer(
     return (await session.execute(insert(customers).values(**values).returning(*PUBLIC_COLUMNS))).one()
 
 
-async def update_customer(
-    session: AsyncSession, before: AnyRow, fields: Mapping[str, Any], **extra: Any
-) -> AnyRow:
+async def update_customer(session: AsyncSession, before: AnyRow, fields: Mapping[str, Any], **extra: Any) -> AnyRow:
     """Write ``fields`` over ``before`` (which the caller has locked), bump the version.
 
     When a company's name changes, its persons' copy of it (``company_name_key``, which

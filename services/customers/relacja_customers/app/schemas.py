@@ -113,12 +113,16 @@ Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max
 Identifier = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 Tag = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50)]
 Phone = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=3, max_length=40), AfterValidator(_field_rule(_phone, "phone"))
+    str,
+    StringConstraints(strip_whitespace=True, min_length=3, max_length=40),
+    AfterValidator(_field_rule(_phone, "phone")),
 ]
 Language = Annotated[
     str, StringConstraints(min_length=2, max_length=35), AfterValidator(_field_rule(normalize_language, "language"))
 ]
-Country = Annotated[str, StringConstraints(min_length=2, max_length=2), AfterValidator(_field_rule(normalize_country, "country"))]
+Country = Annotated[
+    str, StringConstraints(min_length=2, max_length=2), AfterValidator(_field_rule(normalize_country, "country"))
+]
 BirthDate = Annotated[Day, AfterValidator(_field_rule(_not_in_future, "birth_date"))]
 Email = Annotated[
     str,
@@ -169,7 +173,9 @@ class DateAttribute(_Attribute):
 CustomAttribute = Annotated[
     StringAttribute | NumberAttribute | BooleanAttribute | DateAttribute, Field(discriminator="type")
 ]
-_ATTRIBUTES_DESCRIPTION = 'Typed attributes: {"name": {"type": "string|number|boolean|date", "value": ...}} (at most 50)'
+_ATTRIBUTES_DESCRIPTION = (
+    'Typed attributes: {"name": {"type": "string|number|boolean|date", "value": ...}} (at most 50)'
+)
 
 
 class CustomerCreate(BaseModel):

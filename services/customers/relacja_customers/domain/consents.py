@@ -61,7 +61,9 @@ class OutOfOrder(ValueError):
     """A record that happened before the consent's current record."""
 
     def __init__(self, current_occurred_at: datetime) -> None:
-        super().__init__(f"the consent's current record occurred at {current_occurred_at.isoformat()}, later than this one")
+        super().__init__(
+            f"the consent's current record occurred at {current_occurred_at.isoformat()}, later than this one"
+        )
         self.current_occurred_at = current_occurred_at
 
 

@@ -1,11 +1,11 @@
 """Normalisation of contact data, so that duplicates are found whatever the spelling.
 
-    validate_email_address   a deliverable-looking address (``email-validator``), domain normalised
-    normalize_email          lower-cased, trimmed: the duplicate key of an e-mail address
-    normalize_phone          E.164 (``+48600123456``) via ``phonenumbers``; the duplicate key of a phone
-    normalize_language       a well-formed BCP 47 tag in its canonical case (``pt-BR``, ``zh-Hant-TW``)
-    normalize_country        an ISO 3166-1 alpha-2 code, upper-cased
-    normalize_display_name   NFC with white space folded
+validate_email_address   a deliverable-looking address (``email-validator``), domain normalised
+normalize_email          lower-cased, trimmed: the duplicate key of an e-mail address
+normalize_phone          E.164 (``+48600123456``) via ``phonenumbers``; the duplicate key of a phone
+normalize_language       a well-formed BCP 47 tag in its canonical case (``pt-BR``, ``zh-Hant-TW``)
+normalize_country        an ISO 3166-1 alpha-2 code, upper-cased
+normalize_display_name   NFC with white space folded
 """
 
 from __future__ import annotations

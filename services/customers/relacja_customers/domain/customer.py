@@ -124,7 +124,19 @@ def changed_fields(before: Mapping[str, Any], after: Mapping[str, Any]) -> list[
 # -- search and duplicate keys ------------------------------------------------------------
 
 # Letters NFKD does not decompose into a base letter and a mark.
-_FOLD_EXTRA = {"ł": "l", "ø": "o", "đ": "d", "ð": "d", "ħ": "h", "ı": "i", "ŧ": "t", "þ": "th", "æ": "ae", "œ": "oe", "ß": "ss"}
+_FOLD_EXTRA = {
+    "ł": "l",
+    "ø": "o",
+    "đ": "d",
+    "ð": "d",
+    "ħ": "h",
+    "ı": "i",
+    "ŧ": "t",
+    "þ": "th",
+    "æ": "ae",
+    "œ": "oe",
+    "ß": "ss",
+}
 MIN_SEARCH_TOKEN = 3  # pg_trgm indexes trigrams: a shorter fragment cannot use the index
 
 
@@ -167,7 +179,9 @@ def derived_columns(fields: Mapping[str, Any]) -> dict[str, Any]:
     return {
         "email_normalized": email,
         "name_key": fold(fields.get("display_name") or ""),
-        "search_text": " ".join([fold(" ".join(searchable))] + ([phone.lstrip("+")] if phone else [])),  # phone is E.164
+        "search_text": " ".join(
+            [fold(" ".join(searchable))] + ([phone.lstrip("+")] if phone else [])
+        ),  # phone is E.164
     }
 
 

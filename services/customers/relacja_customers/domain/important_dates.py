@@ -151,4 +151,3 @@ def stored_range(segment: Segment) -> tuple[tuple[int, int], tuple[int, int]]:
     if high == (2, 28) and not calendar.isleap(segment.year):
         high = (2, 29)
     return low, high
-

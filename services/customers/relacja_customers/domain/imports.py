@@ -36,7 +36,10 @@ def csv_columns(header: list[str]) -> list[dict[str, str]]:
     """Errors of a CSV header row: unknown or repeated columns, no ``external_id``."""
     names = [name.strip() for name in header]
     errors = [{"field": f"header.{name}", "message": "unknown column"} for name in names if name not in CSV_COLUMNS]
-    errors += [{"field": f"header.{name}", "message": "repeated column"} for name in sorted({n for n in names if names.count(n) > 1})]
+    errors += [
+        {"field": f"header.{name}", "message": "repeated column"}
+        for name in sorted({n for n in names if names.count(n) > 1})
+    ]
     if "external_id" not in names:
         errors.append({"field": "header.external_id", "message": "required: rows are matched by external_id"})
     return errors

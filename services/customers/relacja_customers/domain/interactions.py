@@ -75,6 +75,8 @@ def resolve_times(
     if channel == "meeting" and scheduled_start is not None and scheduled_end is not None:
         return Schedule(
             occurred_at=occurred_at or scheduled_start,
-            duration_seconds=duration_seconds if duration_seconds is not None else int((scheduled_end - scheduled_start).total_seconds()),
+            duration_seconds=duration_seconds
+            if duration_seconds is not None
+            else int((scheduled_end - scheduled_start).total_seconds()),
         )
     return Schedule(occurred_at=occurred_at or now, duration_seconds=duration_seconds)

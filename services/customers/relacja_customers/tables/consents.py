@@ -16,7 +16,14 @@ consent_records = Table(
     "consent_records",
     metadata,
     Column("id", UUID(as_uuid=True), primary_key=True),
-    Column("seq", BigInteger, Identity(always=True), nullable=False, unique=True, comment="Recording order; breaks ties of occurred_at"),
+    Column(
+        "seq",
+        BigInteger,
+        Identity(always=True),
+        nullable=False,
+        unique=True,
+        comment="Recording order; breaks ties of occurred_at",
+    ),
     Column(
         "customer_id",
         UUID(as_uuid=True),
@@ -24,7 +31,12 @@ consent_records = Table(
         ForeignKey("customers.id", deferrable=True, initially="DEFERRED"),
         nullable=False,
     ),
-    Column("consent_id", UUID(as_uuid=True), nullable=False, comment="Same for every record of one (purpose, partner, partner purpose)"),
+    Column(
+        "consent_id",
+        UUID(as_uuid=True),
+        nullable=False,
+        comment="Same for every record of one (purpose, partner, partner purpose)",
+    ),
     Column("purpose", Text, nullable=False),
     Column("partner_id", Text, nullable=True),
     Column("partner_purpose", Text, nullable=True),
@@ -45,6 +57,8 @@ consent_records = Table(
         " AND (partner_id IS NULL) = (partner_purpose IS NULL)",
         name="ck_consent_records_partner",
     ),
-    Index("ix_consent_records_current", "customer_id", "purpose", "partner_id", "partner_purpose", "occurred_at", "seq"),
+    Index(
+        "ix_consent_records_current", "customer_id", "purpose", "partner_id", "partner_purpose", "occurred_at", "seq"
+    ),
     Index("ix_consent_records_history", "customer_id", "occurred_at", "seq"),
 )

@@ -37,7 +37,9 @@ important_dates = Table(
         ForeignKey("customers.id", deferrable=True, initially="DEFERRED"),
         nullable=False,
     ),
-    Column("kind", Text, nullable=False, comment="birthday, name_day, purchase_anniversary, contract_anniversary, custom"),
+    Column(
+        "kind", Text, nullable=False, comment="birthday, name_day, purchase_anniversary, contract_anniversary, custom"
+    ),
     Column("month", SmallInteger, nullable=False),
     Column("day", SmallInteger, nullable=False),
     Column("year", SmallInteger, nullable=True, comment="Birth year, first purchase year, ...; optional"),
@@ -58,7 +60,9 @@ important_dates = Table(
 important_date_announcements = Table(
     "important_date_announcements",
     metadata,
-    Column("important_date_id", UUID(as_uuid=True), ForeignKey("important_dates.id", ondelete="CASCADE"), nullable=False),
+    Column(
+        "important_date_id", UUID(as_uuid=True), ForeignKey("important_dates.id", ondelete="CASCADE"), nullable=False
+    ),
     Column("occurrence_year", SmallInteger, nullable=False),
     Column("occurs_on", Date, nullable=False),
     Column("announced_at", DateTime(timezone=True), nullable=False, server_default=func.now()),

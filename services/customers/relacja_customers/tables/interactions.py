@@ -52,7 +52,9 @@ interactions = Table(
         Computed("array_remove(attendee_agent_ids || agent_id, NULL)", persisted=True),
     ),
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
-    Column("erased_at", DateTime(timezone=True), nullable=True, comment="Set by erasure: subject, body and e-mails cleared"),
+    Column(
+        "erased_at", DateTime(timezone=True), nullable=True, comment="Set by erasure: subject, body and e-mails cleared"
+    ),
     CheckConstraint(
         "channel IN ('phone', 'email', 'chat', 'meeting', 'social', 'visit', 'note')", name="ck_interactions_channel"
     ),

@@ -35,7 +35,9 @@ def upgrade() -> None:
     op.execute("ALTER TABLE orders ADD COLUMN import_fingerprint text, ADD COLUMN imported_version integer")
     op.execute("COMMENT ON COLUMN orders.import_fingerprint IS 'MD5 of the imported row''s values (api/imports.py)'")
     op.execute("COMMENT ON COLUMN orders.imported_version IS 'The version the last import wrote'")
-    op.execute(f"UPDATE orders AS o SET import_fingerprint = {_FINGERPRINT}, imported_version = o.version WHERE o.imported")
+    op.execute(
+        f"UPDATE orders AS o SET import_fingerprint = {_FINGERPRINT}, imported_version = o.version WHERE o.imported"
+    )
 
 
 def downgrade() -> None:

@@ -43,13 +43,22 @@ router = APIRouter(prefix=IMPORTS_PATH, tags=["imports"])  # no RequireJson: the
     status_code=202,
     response_model=ImportJobPublic,
     summary="Import historical orders from CSV or NDJSON (streamed; upsert by external_id)",
-    openapi_extra={"requestBody": {"required": True, "content": {"text/csv": {"schema": {"type": "string"}},
-                                                                  "application/x-ndjson": {"schema": {"type": "string"}}}}},
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "text/csv": {"schema": {"type": "string"}},
+                "application/x-ndjson": {"schema": {"type": "string"}},
+            },
+        }
+    },
     responses=problem_responses(
         {400: "The body cannot be read as its Content-Type (malformed-body)"},
         {415: "Not CSV or NDJSON (UTF-8)"},
         {422: "A CSV header with unknown, repeated or missing columns"},
-        {500: "The server failed the import (import-failed): the job is failed, the batches before stay; Location names it"},
+        {
+            500: "The server failed the import (import-failed): the job is failed, the batches before stay; Location names it"
+        },
     ),
 )
 async def import_orders(request: Request) -> JSONResponse:
@@ -58,8 +67,12 @@ async def import_orders(request: Request) -> JSONResponse:
     return await accepted_import(IMPORTS_PATH, imports.import_orders(request.app.state.database.sessions, fmt, records))
 
 
-@router.get("/{import_id}", response_model=ImportJobPublic, summary="An import job: status, counters and row errors",
-            responses=problem_responses({404: "No such import"}))
+@router.get(
+    "/{import_id}",
+    response_model=ImportJobPublic,
+    summary="An import job: status, counters and row errors",
+    responses=problem_responses({404: "No such import"}),
+)
 async def get_import(import_id: uuid.UUID, session: SessionDep) -> ImportJobPublic:
     with app_errors():
         row = await imports.get_import(session, import_id)

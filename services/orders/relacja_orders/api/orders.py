@@ -56,11 +56,15 @@ _PLACE_422 = (
     response_model=OrderPublic,
     summary="Place an order (priced by the service from the catalog)",
     responses=problem_responses(
-        {422: _PLACE_422}, {503: "The customers service could not be asked about a customer not projected yet (Retry-After)"},
+        {422: _PLACE_422},
+        {503: "The customers service could not be asked about a customer not projected yet (Retry-After)"},
     ),
 )
 async def place_order(
-    body: OrderCreate, session: SessionDep, directory: CustomerDirectoryDep, idempotency_key: IdempotencyKeyHeader = None
+    body: OrderCreate,
+    session: SessionDep,
+    directory: CustomerDirectoryDep,
+    idempotency_key: IdempotencyKeyHeader = None,
 ) -> JSONResponse:
     with app_errors():
         async with session.begin():
@@ -68,12 +72,21 @@ async def place_order(
                 return stored.to_response()
             order = await orders.place_order(session, body, directory)
             return await created_response(
-                session, _CREATE_SCOPE, idempotency_key, order.model_dump(mode="json"),
-                location=f"{router.prefix}/{order.id}", version=order.version,
+                session,
+                _CREATE_SCOPE,
+                idempotency_key,
+                order.model_dump(mode="json"),
+                location=f"{router.prefix}/{order.id}",
+                version=order.version,
             )
 
 
-@router.get("/{order_id}", response_model=OrderPublic, summary="Get an order", responses=problem_responses({404: "No such order"}))
+@router.get(
+    "/{order_id}",
+    response_model=OrderPublic,
+    summary="Get an order",
+    responses=problem_responses({404: "No such order"}),
+)
 async def get_order(order_id: uuid.UUID, session: SessionDep, response: Response) -> Any:
     with app_errors():
         row = await orders.get_order(session, order_id)
@@ -91,11 +104,15 @@ async def list_orders(
     placed_after: Annotated[Timestamp | None, Query(description="RFC 3339; inclusive")] = None,
     placed_before: Annotated[Timestamp | None, Query(description="RFC 3339; exclusive")] = None,
 ) -> Any:
-    query = orders.OrderQuery(customer_id=customer_id, status=status, placed_after=placed_after, placed_before=placed_before)
+    query = orders.OrderQuery(
+        customer_id=customer_id, status=status, placed_after=placed_after, placed_before=placed_before
+    )
     return await orders.list_orders(session, query, limit=limit, cursor=cursor)
 
 
-async def _act(session: SessionDep, order_id: uuid.UUID, action: Action, if_match: str | None, **fields: Any) -> JSONResponse:
+async def _act(
+    session: SessionDep, order_id: uuid.UUID, action: Action, if_match: str | None, **fields: Any
+) -> JSONResponse:
     def check_version(version: int) -> None:
         check_if_match(if_match, version, what="order")
 
@@ -108,21 +125,42 @@ async def _act(session: SessionDep, order_id: uuid.UUID, action: Action, if_matc
 _ACTION_RESPONSES = problem_responses({404: "No such order"}, {409: ILLEGAL_TRANSITION})
 
 
-@router.post("/{order_id}/pay", response_model=OrderPublic, summary="Record payment: placed → paid", responses=_ACTION_RESPONSES)
-async def pay(order_id: uuid.UUID, session: SessionDep, body: PayRequest | None = None, if_match: IfMatchHeader = None) -> JSONResponse:
+@router.post(
+    "/{order_id}/pay", response_model=OrderPublic, summary="Record payment: placed → paid", responses=_ACTION_RESPONSES
+)
+async def pay(
+    order_id: uuid.UUID, session: SessionDep, body: PayRequest | None = None, if_match: IfMatchHeader = None
+) -> JSONResponse:
     return await _act(session, order_id, "pay", if_match, payment_reference=body.payment_reference if body else None)
 
 
-@router.post("/{order_id}/fulfill", response_model=OrderPublic, summary="Hand over for delivery: paid → fulfilled", responses=_ACTION_RESPONSES)
+@router.post(
+    "/{order_id}/fulfill",
+    response_model=OrderPublic,
+    summary="Hand over for delivery: paid → fulfilled",
+    responses=_ACTION_RESPONSES,
+)
 async def fulfill(order_id: uuid.UUID, session: SessionDep, if_match: IfMatchHeader = None) -> JSONResponse:
     return await _act(session, order_id, "fulfill", if_match)
 
 
-@router.post("/{order_id}/deliver", response_model=OrderPublic, summary="Record delivery: fulfilled → delivered", responses=_ACTION_RESPONSES)
+@router.post(
+    "/{order_id}/deliver",
+    response_model=OrderPublic,
+    summary="Record delivery: fulfilled → delivered",
+    responses=_ACTION_RESPONSES,
+)
 async def deliver(order_id: uuid.UUID, session: SessionDep, if_match: IfMatchHeader = None) -> JSONResponse:
     return await _act(session, order_id, "deliver", if_match)
 
 
-@router.post("/{order_id}/cancel", response_model=OrderPublic, summary="Cancel: placed | paid → cancelled (paid: refunded)", responses=_ACTION_RESPONSES)
-async def cancel(order_id: uuid.UUID, session: SessionDep, body: CancelRequest | None = None, if_match: IfMatchHeader = None) -> JSONResponse:
+@router.post(
+    "/{order_id}/cancel",
+    response_model=OrderPublic,
+    summary="Cancel: placed | paid → cancelled (paid: refunded)",
+    responses=_ACTION_RESPONSES,
+)
+async def cancel(
+    order_id: uuid.UUID, session: SessionDep, body: CancelRequest | None = None, if_match: IfMatchHeader = None
+) -> JSONResponse:
     return await _act(session, order_id, "cancel", if_match, cancel_reason=body.reason if body else None)

@@ -26,25 +26,44 @@ from ..domain.states import IllegalTransition
 __all__ = ["app_errors", "ILLEGAL_TRANSITION"]
 
 #: The description of a route's 409 for an action.
-ILLEGAL_TRANSITION = "Not allowed in the current status (illegal-transition: `current_status` and `allowed_actions` name them)"
+ILLEGAL_TRANSITION = (
+    "Not allowed in the current status (illegal-transition: `current_status` and `allowed_actions` name them)"
+)
 
 
 def _problem(err: Exception) -> Problem:
     if isinstance(err, NotFound):
         return Problem(404, f"{err.what} not found", str(err), type_="not-found")
     if isinstance(err, IllegalTransition):
-        return Problem(409, "Illegal transition", str(err), type_="illegal-transition",
-                       extra={"current_status": err.current, "action": err.action, "allowed_actions": err.allowed_actions})
+        return Problem(
+            409,
+            "Illegal transition",
+            str(err),
+            type_="illegal-transition",
+            extra={"current_status": err.current, "action": err.action, "allowed_actions": err.allowed_actions},
+        )
     if isinstance(err, InvalidLines):
         return Problem(422, "Invalid order lines", str(err), type_="invalid-lines", errors=err.errors)
     if isinstance(err, ReturnError):
-        return Problem(422, "Return exceeds purchase", "A customer cannot return more than was bought.",
-                       type_="return-exceeds-purchase", errors=err.errors)
+        return Problem(
+            422,
+            "Return exceeds purchase",
+            "A customer cannot return more than was bought.",
+            type_="return-exceeds-purchase",
+            errors=err.errors,
+        )
     if isinstance(err, DuplicateSku):
-        return Problem(409, "Duplicate SKU", str(err), type_="duplicate-sku", extra={"existing_id": str(err.existing_id)})
+        return Problem(
+            409, "Duplicate SKU", str(err), type_="duplicate-sku", extra={"existing_id": str(err.existing_id)}
+        )
     if isinstance(err, PriceScaleError):
-        return Problem(422, "Validation failed", str(err), type_="validation-error",
-                       errors=[{"field": f"body.{err.field}", "message": f"too many decimal places for {err.currency}"}])
+        return Problem(
+            422,
+            "Validation failed",
+            str(err),
+            type_="validation-error",
+            errors=[{"field": f"body.{err.field}", "message": f"too many decimal places for {err.currency}"}],
+        )
     raise TypeError(f"no problem for {type(err).__name__}")
 
 

@@ -23,7 +23,9 @@ router = APIRouter(prefix="/api/v1/orders/customers", tags=["orders"])
     "/{customer_id}/summary",
     response_model=CustomerOrderSummary,
     summary="A customer's order count, totals per currency and last orders",
-    responses=problem_responses({404: "Customer unknown to the orders service (neither known from customer events nor with orders)"}),
+    responses=problem_responses(
+        {404: "Customer unknown to the orders service (neither known from customer events nor with orders)"}
+    ),
 )
 async def customer_summary(customer_id: uuid.UUID, session: SessionDep) -> CustomerOrderSummary:
     with app_errors():

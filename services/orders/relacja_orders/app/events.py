@@ -46,8 +46,28 @@ from ..settings import EVENT_SOURCE
 
 __all__ = ["line_json", "snapshot", "EVENT_LINE_FIELDS", "AMOUNT_FIELDS", "rfc3339", "emit", "placed_events_insert"]
 
-AMOUNT_FIELDS = ("gross_amount", "tax_amount", "total_amount", "returned_amount", "refunded_amount", "net_amount", "cost_amount", "margin")
-EVENT_LINE_FIELDS = ("line_no", "product_id", "sku", "category", "quantity", "unit_price", "unit_cost", "discount_amount", "line_amount", "returned_quantity")
+AMOUNT_FIELDS = (
+    "gross_amount",
+    "tax_amount",
+    "total_amount",
+    "returned_amount",
+    "refunded_amount",
+    "net_amount",
+    "cost_amount",
+    "margin",
+)
+EVENT_LINE_FIELDS = (
+    "line_no",
+    "product_id",
+    "sku",
+    "category",
+    "quantity",
+    "unit_price",
+    "unit_cost",
+    "discount_amount",
+    "line_amount",
+    "returned_quantity",
+)
 
 _outbox = Outbox(EVENT_SOURCE)
 
@@ -127,13 +147,19 @@ def placed_events_insert(source_cte: str) -> str:
     line_fields = ", ".join(f"'{name}', l -> '{name}'" for name in EVENT_LINE_FIELDS)
     payload = ", ".join(
         [
-            "'customer_id', o.customer_id::text", "'order_id', o.id::text", "'order_number', o.number",
-            "'external_id', o.external_id", "'status', o.status", "'channel', o.channel",
-            f"'placed_at', {_rfc3339_sql('o.placed_at')}", "'currency', o.currency",
+            "'customer_id', o.customer_id::text",
+            "'order_id', o.id::text",
+            "'order_number', o.number",
+            "'external_id', o.external_id",
+            "'status', o.status",
+            "'channel', o.channel",
+            f"'placed_at', {_rfc3339_sql('o.placed_at')}",
+            "'currency', o.currency",
             *[f"'{name}', {_money_sql(name)}" for name in AMOUNT_FIELDS],
             f"'lines', (SELECT coalesce(jsonb_agg(jsonb_build_object({line_fields}) ORDER BY (l ->> 'line_no')::int), '[]') "
             "FROM jsonb_array_elements(o.lines) AS l)",
-            "'imported', o.imported", f"'occurred_at', {_rfc3339_sql('$1::timestamptz')}",
+            "'imported', o.imported",
+            f"'occurred_at', {_rfc3339_sql('$1::timestamptz')}",
         ]
     )
     rows = f"SELECT o.customer_id AS subject, jsonb_build_object({payload}) AS payload FROM {source_cte} AS o"

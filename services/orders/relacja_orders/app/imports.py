@@ -65,8 +65,22 @@ __all__ = ["BATCH_SIZE", "OrderRows", "import_orders", "get_import", "list_impor
 BATCH_SIZE = 5000
 
 _STAGE_COLUMNS = [
-    "id", "external_id", "customer_id", "status", "channel", "currency", "placed_at", "gross_amount", "tax_amount",
-    "total_amount", "returned_amount", "refunded_amount", "net_amount", "cost_amount", "margin", "lines",
+    "id",
+    "external_id",
+    "customer_id",
+    "status",
+    "channel",
+    "currency",
+    "placed_at",
+    "gross_amount",
+    "tax_amount",
+    "total_amount",
+    "returned_amount",
+    "refunded_amount",
+    "net_amount",
+    "cost_amount",
+    "margin",
+    "lines",
 ]
 _EXTERNAL_ID = _STAGE_COLUMNS.index("external_id")
 _COMPARED = [c for c in _STAGE_COLUMNS if c not in ("id", "external_id")]
@@ -131,7 +145,9 @@ class OrderRows(RowImport[ImportRow, Staged]):
     def key(self, row: ImportRow) -> Hashable | None:
         return row.external_id
 
-    async def prepare(self, rows: list[tuple[int, ImportRow]]) -> tuple[list[tuple[int, Staged]], list[tuple[int, RowErrors]]]:
+    async def prepare(
+        self, rows: list[tuple[int, ImportRow]]
+    ) -> tuple[list[tuple[int, Staged]], list[tuple[int, RowErrors]]]:
         """Resolve the batch's customers and SKUs and price its rows into COPY records."""
         async with self.sessions() as lookup:
             connection = await asyncpg_connection(lookup)
@@ -140,19 +156,32 @@ class OrderRows(RowImport[ImportRow, Staged]):
                 for r in await connection.fetch(_CUSTOMERS, list({row.customer_external_id for _, row in rows}))
             }
             skus = list({line.sku for _, row in rows for line in row.lines})
-            catalog = {
-                r["sku"]: (r["id"], r["category"])
-                for r in await connection.fetch("SELECT id, sku, category FROM products WHERE sku = ANY($1::text[])", skus)
-            } if skus else {}
+            catalog = (
+                {
+                    r["sku"]: (r["id"], r["category"])
+                    for r in await connection.fetch(
+                        "SELECT id, sku, category FROM products WHERE sku = ANY($1::text[])", skus
+                    )
+                }
+                if skus
+                else {}
+            )
         staged: list[tuple[int, Staged]] = []
         failed: list[tuple[int, RowErrors]] = []
         for number, row in rows:
             customer_id = customers.get(row.customer_external_id)
             if customer_id is None:
-                failed.append((number, [{
-                    "field": "customer_external_id",
-                    "message": f"no active customer with external id {row.customer_external_id!r} is known; the row was not imported",
-                }]))
+                failed.append(
+                    (
+                        number,
+                        [
+                            {
+                                "field": "customer_external_id",
+                                "message": f"no active customer with external id {row.customer_external_id!r} is known; the row was not imported",
+                            }
+                        ],
+                    )
+                )
                 continue
             built = build_order(row, catalog)
             if isinstance(built, list):
@@ -169,22 +198,31 @@ class OrderRows(RowImport[ImportRow, Staged]):
         assert now is not None  # now() always answers
         connection = await asyncpg_connection(session)
         await connection.execute(_CREATE_STAGE)
-        await connection.copy_records_to_table("order_import_stage", columns=_STAGE_COLUMNS, records=[r for _, r in items])
+        await connection.copy_records_to_table(
+            "order_import_stage", columns=_STAGE_COLUMNS, records=[r for _, r in items]
+        )
         counts = await connection.fetchrow(_UPSERT, now, current_traceparent.get())
         kept = await connection.fetch(_CHANGED_SINCE_IMPORT)
         row_numbers = {record[_EXTERNAL_ID]: number for number, record in items if record[_EXTERNAL_ID] is not None}
         for order in kept:
-            job.fail(row_numbers[order["external_id"]], [{
-                "field": "external_id",
-                "message": f"order {order['number']} has changed in Relacja since it was imported (paid, delivered, cancelled "
-                           "or returned); the row was not applied, so that those changes are not undone",
-            }])
+            job.fail(
+                row_numbers[order["external_id"]],
+                [
+                    {
+                        "field": "external_id",
+                        "message": f"order {order['number']} has changed in Relacja since it was imported (paid, delivered, cancelled "
+                        "or returned); the row was not applied, so that those changes are not undone",
+                    }
+                ],
+            )
         job.rows_created += counts["created"]
         job.rows_updated += counts["written"] - counts["created"]
         job.rows_unchanged += len(items) - counts["written"] - len(kept)
 
 
-async def import_orders(sessions: async_sessionmaker[AsyncSession], format: Format, records: AsyncIterator[tuple[int, Any]]) -> Any:
+async def import_orders(
+    sessions: async_sessionmaker[AsyncSession], format: Format, records: AsyncIterator[tuple[int, Any]]
+) -> Any:
     """Run an import of ``records`` → the finished job row (see ``ImportJob.run``)."""
     return await ImportJob(OrderRows(sessions), ImportJobTable(order_imports, sessions)).run(format, records)
 
@@ -200,6 +238,12 @@ async def get_import(session: AsyncSession, import_id: uuid.UUID) -> Any:
 async def list_imports(session: AsyncSession, *, limit: int, cursor: str | None) -> Page[ImportJobPublic]:
     """The jobs, newest first."""
     return await paginate(
-        session, select(order_imports), keys=[order_imports.c.started_at, order_imports.c.id], limit=limit, cursor=cursor,
-        descending=True, sort="-started_at", to_item=ImportJobPublic.from_row,
+        session,
+        select(order_imports),
+        keys=[order_imports.c.started_at, order_imports.c.id],
+        limit=limit,
+        cursor=cursor,
+        descending=True,
+        sort="-started_at",
+        to_item=ImportJobPublic.from_row,
     )

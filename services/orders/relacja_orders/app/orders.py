@@ -46,7 +46,13 @@ from .events import emit, line_json
 from .schemas import OrderCreate, OrderPublic, order_public
 
 __all__ = [
-    "OrderQuery", "require_orderable_customer", "price_lines", "place_order", "get_order", "list_orders", "transition",
+    "OrderQuery",
+    "require_orderable_customer",
+    "price_lines",
+    "place_order",
+    "get_order",
+    "list_orders",
+    "transition",
 ]
 
 # Built once: a statement made per request (.values(**...)) costs ~1 ms of SQLAlchemy coercion.
@@ -55,7 +61,9 @@ _INSERT_ORDER = insert(orders).returning(*orders.c)
 _EVENTS = {"pay": OrderPaidV1, "fulfill": OrderFulfilledV1, "deliver": OrderDeliveredV1, "cancel": OrderCancelledV1}
 
 
-async def require_orderable_customer(session: AsyncSession, customer_id: uuid.UUID, directory: CustomerDirectory) -> None:
+async def require_orderable_customer(
+    session: AsyncSession, customer_id: uuid.UUID, directory: CustomerDirectory
+) -> None:
     """422 unless ``customer_id`` is an active customer: the projection first, the customers
     service once on a miss (read-through, so a customer created a moment ago can order)."""
     await require_customer(session, known_customers, directory, customer_id, service="orders")
@@ -78,9 +86,22 @@ async def price_lines(session: AsyncSession, command: OrderCreate) -> list[dict[
         elif not product.active:
             errors.append({"field": field, "message": f"product {product.sku} is not active"})
         elif product.currency != command.currency:
-            errors.append({"field": field, "message": f"product {product.sku} is priced in {product.currency}, not {command.currency}"})
+            errors.append(
+                {
+                    "field": field,
+                    "message": f"product {product.sku} is priced in {product.currency}, not {command.currency}",
+                }
+            )
         else:
-            item = CatalogItem(product.id, product.sku, product.category, product.list_price, product.unit_cost, product.tax_rate, product.currency)
+            item = CatalogItem(
+                product.id,
+                product.sku,
+                product.category,
+                product.list_price,
+                product.unit_cost,
+                product.tax_rate,
+                product.currency,
+            )
             priced.append(line_json(price_line(index + 1, item, LineRequest(line.quantity, line.discount_percent))))
     if errors:
         raise InvalidLines(errors)
@@ -94,10 +115,19 @@ async def place_order(session: AsyncSession, command: OrderCreate, directory: Cu
     now = datetime.now(UTC)  # the service's clock: saves a round trip per request
     amounts = order_amounts(lines, currency=command.currency, cancelled=False)
     values = {
-        "id": uuid.uuid4(), "customer_id": command.customer_id, "status": "placed", "channel": command.channel,
-        "currency": command.currency, "placed_at": now, "lines": lines, "imported": False, "note": command.note,
+        "id": uuid.uuid4(),
+        "customer_id": command.customer_id,
+        "status": "placed",
+        "channel": command.channel,
+        "currency": command.currency,
+        "placed_at": now,
+        "lines": lines,
+        "imported": False,
+        "note": command.note,
         "shipping_address": command.shipping_address.model_dump() if command.shipping_address else None,
-        "created_at": now, "updated_at": now, **amounts.as_dict(),
+        "created_at": now,
+        "updated_at": now,
+        **amounts.as_dict(),
     }
     row = (await session.execute(_INSERT_ORDER, values)).one()
     await emit(session, OrderPlacedV1, row._mapping, now)
@@ -132,8 +162,14 @@ async def list_orders(session: AsyncSession, query: OrderQuery, *, limit: int, c
     if query.placed_before is not None:
         conditions.append(orders.c.placed_at < query.placed_before)
     return await paginate(
-        session, select(orders).where(and_(True, *conditions)), keys=[orders.c.placed_at, orders.c.id], limit=limit,
-        cursor=cursor, descending=True, sort="-placed_at", to_item=order_public,
+        session,
+        select(orders).where(and_(True, *conditions)),
+        keys=[orders.c.placed_at, orders.c.id],
+        limit=limit,
+        cursor=cursor,
+        descending=True,
+        sort="-placed_at",
+        to_item=order_public,
     )
 
 
@@ -152,14 +188,20 @@ async def transition(
         refund = before.total_amount if before.status == "paid" else ZERO
         amounts = order_amounts(before.lines, currency=before.currency, cancelled=True, refunded_amount=refund)
         values |= amounts.as_dict()
-        extra = {"cancelled_from": before.status, "refund_amount": amounts.refunded_amount, "reason": fields.get("cancel_reason")}
+        extra = {
+            "cancelled_from": before.status,
+            "refund_amount": amounts.refunded_amount,
+            "reason": fields.get("cancel_reason"),
+        }
     elif action == "pay":
         extra = {"payment_reference": fields.get("payment_reference")}
     now = datetime.now(UTC)  # the service's clock: saves a round trip per request
     row = (
         await session.execute(
-            update(orders).where(orders.c.id == order_id)
-            .values(**values, version=orders.c.version + 1, updated_at=now).returning(*orders.c)
+            update(orders)
+            .where(orders.c.id == order_id)
+            .values(**values, version=orders.c.version + 1, updated_at=now)
+            .returning(*orders.c)
         )
     ).one()
     await emit(session, _EVENTS[action], row._mapping, now, **extra)

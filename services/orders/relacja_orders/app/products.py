@@ -32,7 +32,9 @@ async def create_product(session: AsyncSession, command: ProductCreate) -> Produ
     existing = await session.scalar(select(products.c.id).where(products.c.sku == command.sku))
     if existing is not None:
         raise DuplicateSku(command.sku, existing)
-    row = (await session.execute(insert(products).values(id=uuid.uuid4(), **command.model_dump()).returning(*products.c))).one()
+    row = (
+        await session.execute(insert(products).values(id=uuid.uuid4(), **command.model_dump()).returning(*products.c))
+    ).one()
     return product_public(row)
 
 
@@ -52,8 +54,10 @@ async def update_product(session: AsyncSession, row: Any, changes: dict[str, Any
     if any(getattr(row, name) != value for name, value in changes.items()):
         row = (
             await session.execute(
-                update(products).where(products.c.id == row.id)
-                .values(**changes, version=products.c.version + 1, updated_at=func.now()).returning(*products.c)
+                update(products)
+                .where(products.c.id == row.id)
+                .values(**changes, version=products.c.version + 1, updated_at=func.now())
+                .returning(*products.c)
             )
         ).one()
     return product_public(row)
@@ -71,6 +75,11 @@ async def list_products(
     if active is not None:
         conditions.append(products.c.active == active)
     return await paginate(
-        session, select(products).where(and_(True, *conditions)), keys=[products.c.sku], limit=limit, cursor=cursor,
-        sort="sku", to_item=product_public,
+        session,
+        select(products).where(and_(True, *conditions)),
+        keys=[products.c.sku],
+        limit=limit,
+        cursor=cursor,
+        sort="sku",
+        to_item=product_public,
     )

@@ -44,7 +44,9 @@ __all__ = ["request_return", "list_returns", "get_return", "decide_return"]
 
 async def _pending(session: AsyncSession, order_id: uuid.UUID, *, excluding: uuid.UUID | None = None) -> dict[int, int]:
     """Units per line in the order's requests still awaiting a decision."""
-    query = select(order_returns.c.lines).where(order_returns.c.order_id == order_id, order_returns.c.status == "requested")
+    query = select(order_returns.c.lines).where(
+        order_returns.c.order_id == order_id, order_returns.c.status == "requested"
+    )
     if excluding is not None:
         query = query.where(order_returns.c.id != excluding)
     pending: dict[int, int] = {}
@@ -61,7 +63,9 @@ def _valued(order: Any, requested: dict[int, int]) -> tuple[list[dict[str, Any]]
     for line_no, quantity in requested.items():
         line = by_no[line_no]
         value, tax = return_value(line, quantity, order.currency)
-        lines.append(line_json({"line_no": line_no, "sku": line["sku"], "quantity": quantity, "amount": value, "tax": tax}))
+        lines.append(
+            line_json({"line_no": line_no, "sku": line["sku"], "quantity": quantity, "amount": value, "tax": tax})
+        )
         amount, refund = amount + value, refund + value + tax
     return lines, amount, refund
 
@@ -74,10 +78,18 @@ async def request_return(session: AsyncSession, order_id: uuid.UUID, command: Re
     lines, amount, refund = _valued(order, requested)
     row = (
         await session.execute(
-            insert(order_returns).values(
-                id=uuid.uuid4(), order_id=order_id, kind=command.kind, status="requested", lines=lines,
-                amount=amount, refund_amount=refund, reason=command.reason,
-            ).returning(*order_returns.c)
+            insert(order_returns)
+            .values(
+                id=uuid.uuid4(),
+                order_id=order_id,
+                kind=command.kind,
+                status="requested",
+                lines=lines,
+                amount=amount,
+                refund_amount=refund,
+                reason=command.reason,
+            )
+            .returning(*order_returns.c)
         )
     ).one()
     return return_public(row, order.currency)
@@ -85,13 +97,19 @@ async def request_return(session: AsyncSession, order_id: uuid.UUID, command: Re
 
 async def list_returns(session: AsyncSession, order_id: uuid.UUID) -> ReturnsPublic:
     order = await get_order(session, order_id)
-    rows = (await session.execute(
-        select(order_returns).where(order_returns.c.order_id == order_id).order_by(order_returns.c.created_at, order_returns.c.id)
-    )).all()
+    rows = (
+        await session.execute(
+            select(order_returns)
+            .where(order_returns.c.order_id == order_id)
+            .order_by(order_returns.c.created_at, order_returns.c.id)
+        )
+    ).all()
     return ReturnsPublic(items=[return_public(row, order.currency) for row in rows])
 
 
-async def _load_request(session: AsyncSession, order_id: uuid.UUID, return_id: uuid.UUID, *, for_update: bool = False) -> Any:
+async def _load_request(
+    session: AsyncSession, order_id: uuid.UUID, return_id: uuid.UUID, *, for_update: bool = False
+) -> Any:
     query = select(order_returns).where(order_returns.c.id == return_id, order_returns.c.order_id == order_id)
     row = (await session.execute(query.with_for_update() if for_update else query)).first()
     if row is None:
@@ -119,29 +137,57 @@ async def decide_return(
     status = decided_status(decision, request.status)
     now = datetime.now(UTC)
     if decision == "reject":
-        decided = (await session.execute(
-            update(order_returns).where(order_returns.c.id == return_id)
-            .values(status=status, decided_at=now, decision_note=note).returning(*order_returns.c)
-        )).one()
+        decided = (
+            await session.execute(
+                update(order_returns)
+                .where(order_returns.c.id == return_id)
+                .values(status=status, decided_at=now, decision_note=note)
+                .returning(*order_returns.c)
+            )
+        ).one()
         return return_public(decided, order.currency)
     check_returnable(order.status)
     requested = {line["line_no"]: line["quantity"] for line in request.lines}
     check_quantities(order.lines, requested, await _pending(session, order_id, excluding=return_id))
     lines, amount, refund = _valued(order, requested)
-    new_lines = [line | {"returned_quantity": line.get("returned_quantity", 0) + requested.get(line["line_no"], 0)} for line in order.lines]
-    amounts = order_amounts(new_lines, currency=order.currency, cancelled=False,
-                            returned_amount=order.returned_amount + amount, refunded_amount=order.refunded_amount + refund)
-    updated = (await session.execute(
-        update(orders).where(orders.c.id == order_id)
-        .values(lines=new_lines, **amounts.as_dict(), version=orders.c.version + 1, updated_at=now).returning(*orders.c)
-    )).one()
-    decided = (await session.execute(
-        update(order_returns).where(order_returns.c.id == return_id)
-        .values(status=status, lines=lines, amount=amount, refund_amount=refund, decided_at=now, decision_note=note)
-        .returning(*order_returns.c)
-    )).one()
+    new_lines = [
+        line | {"returned_quantity": line.get("returned_quantity", 0) + requested.get(line["line_no"], 0)}
+        for line in order.lines
+    ]
+    amounts = order_amounts(
+        new_lines,
+        currency=order.currency,
+        cancelled=False,
+        returned_amount=order.returned_amount + amount,
+        refunded_amount=order.refunded_amount + refund,
+    )
+    updated = (
+        await session.execute(
+            update(orders)
+            .where(orders.c.id == order_id)
+            .values(lines=new_lines, **amounts.as_dict(), version=orders.c.version + 1, updated_at=now)
+            .returning(*orders.c)
+        )
+    ).one()
+    decided = (
+        await session.execute(
+            update(order_returns)
+            .where(order_returns.c.id == return_id)
+            .values(status=status, lines=lines, amount=amount, refund_amount=refund, decided_at=now, decision_note=note)
+            .returning(*order_returns.c)
+        )
+    ).one()
     await emit(
-        session, OrderReturnedV1, updated._mapping, now, return_id=return_id, refund_amount=refund, reason=request.reason,
-        returned_lines=[{"line_no": line["line_no"], "sku": line["sku"], "quantity": line["quantity"], "amount": line["amount"]} for line in lines],
+        session,
+        OrderReturnedV1,
+        updated._mapping,
+        now,
+        return_id=return_id,
+        refund_amount=refund,
+        reason=request.reason,
+        returned_lines=[
+            {"line_no": line["line_no"], "sku": line["sku"], "quantity": line["quantity"], "amount": line["amount"]}
+            for line in lines
+        ],
     )
     return return_public(decided, order.currency)

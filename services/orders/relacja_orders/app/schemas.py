@@ -31,11 +31,29 @@ from ..domain.money import has_valid_scale, round_money
 from .events import AMOUNT_FIELDS, snapshot
 
 __all__ = [
-    "ProductCreate", "ProductPatch", "ProductPublic", "ProductsPublic", "product_public",
-    "Address", "LineCreate", "OrderCreate", "OrderLinePublic", "OrderPublic", "OrdersPublic",
-    "PayRequest", "CancelRequest", "order_public",
-    "ReturnCreate", "ReturnPublic", "ReturnsPublic", "DecisionRequest", "return_public", "return_version",
-    "CurrencyTotals", "RecentOrder", "CustomerOrderSummary",
+    "ProductCreate",
+    "ProductPatch",
+    "ProductPublic",
+    "ProductsPublic",
+    "product_public",
+    "Address",
+    "LineCreate",
+    "OrderCreate",
+    "OrderLinePublic",
+    "OrderPublic",
+    "OrdersPublic",
+    "PayRequest",
+    "CancelRequest",
+    "order_public",
+    "ReturnCreate",
+    "ReturnPublic",
+    "ReturnsPublic",
+    "DecisionRequest",
+    "return_public",
+    "return_version",
+    "CurrencyTotals",
+    "RecentOrder",
+    "CustomerOrderSummary",
 ]
 
 
@@ -67,7 +85,9 @@ class ProductCreate(BaseModel):
     sku: str = Field(min_length=1, max_length=64, pattern=r"^\S+$")
     name: str = Field(min_length=1, max_length=300)
     category: str | None = Field(default=None, max_length=100)
-    list_price: Price = Field(description="Price per unit, tax excluded (decimal string); no more decimals than the currency has")
+    list_price: Price = Field(
+        description="Price per unit, tax excluded (decimal string); no more decimals than the currency has"
+    )
     unit_cost: Price | None = Field(default=None, description="Cost per unit (for margin)")
     tax_rate: TaxRate = Field(default=Decimal("0"), description="e.g. 0.23 for 23 % VAT")
     currency: CurrencyCode
@@ -224,8 +244,16 @@ class OrdersPublic(BaseModel):
     next_cursor: str | None
 
 
-_LINE_DEFAULTS = {"discount_percent": "0", "discount_amount": "0", "tax_rate": "0", "tax_amount": "0", "returned_quantity": 0,
-                  "product_id": None, "category": None, "unit_cost": None}
+_LINE_DEFAULTS = {
+    "discount_percent": "0",
+    "discount_amount": "0",
+    "tax_rate": "0",
+    "tax_amount": "0",
+    "returned_quantity": 0,
+    "product_id": None,
+    "category": None,
+    "unit_cost": None,
+}
 
 
 def order_public(row: Any) -> OrderPublic:
@@ -258,7 +286,9 @@ class ReturnLineCreate(BaseModel):
 class ReturnCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    kind: Literal["return", "complaint"] = Field(default="return", description="A return, or a complaint about the goods")
+    kind: Literal["return", "complaint"] = Field(
+        default="return", description="A return, or a complaint about the goods"
+    )
     lines: list[ReturnLineCreate] = Field(min_length=1, max_length=500)
     reason: str | None = Field(default=None, max_length=2000)
 
@@ -290,7 +320,9 @@ class ReturnPublic(BaseModel):
     decision_note: str | None
     created_at: datetime
     decided_at: datetime | None
-    version: int = Field(description="The ETag's version: 1 while requested, 2 once decided (a request changes only then)")
+    version: int = Field(
+        description="The ETag's version: 1 while requested, 2 once decided (a request changes only then)"
+    )
 
 
 class ReturnsPublic(BaseModel):

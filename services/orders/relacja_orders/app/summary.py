@@ -32,25 +32,43 @@ LAST_ORDERS = 5
 
 async def customer_summary(session: AsyncSession, customer_id: uuid.UUID) -> CustomerOrderSummary:
     live = orders.c.status != "cancelled"
-    per_currency = (await session.execute(
-        select(
-            orders.c.currency,
-            func.count().label("order_count"),
-            func.coalesce(func.sum(case((live, orders.c.gross_amount), else_=0)), 0).label("gross_amount"),
-            func.coalesce(func.sum(orders.c.net_amount), 0).label("net_amount"),
-            func.coalesce(func.sum(orders.c.refunded_amount), 0).label("refunded_amount"),
-            func.min(orders.c.placed_at).label("first"),
-            func.max(orders.c.placed_at).label("last"),
-        ).where(orders.c.customer_id == customer_id).group_by(orders.c.currency).order_by(orders.c.currency)
-    )).all()
+    per_currency = (
+        await session.execute(
+            select(
+                orders.c.currency,
+                func.count().label("order_count"),
+                func.coalesce(func.sum(case((live, orders.c.gross_amount), else_=0)), 0).label("gross_amount"),
+                func.coalesce(func.sum(orders.c.net_amount), 0).label("net_amount"),
+                func.coalesce(func.sum(orders.c.refunded_amount), 0).label("refunded_amount"),
+                func.min(orders.c.placed_at).label("first"),
+                func.max(orders.c.placed_at).label("last"),
+            )
+            .where(orders.c.customer_id == customer_id)
+            .group_by(orders.c.currency)
+            .order_by(orders.c.currency)
+        )
+    ).all()
     if not per_currency:
-        known = await session.scalar(select(known_customers.c.state).where(known_customers.c.customer_id == customer_id))
+        known = await session.scalar(
+            select(known_customers.c.state).where(known_customers.c.customer_id == customer_id)
+        )
         if known is None:
             raise NotFound("Customer", customer_id, f"No customer {customer_id} is known to the orders service.")
-    recent = (await session.execute(
-        select(orders.c.id, orders.c.number, orders.c.status, orders.c.placed_at, orders.c.total_amount, orders.c.currency)
-        .where(orders.c.customer_id == customer_id).order_by(orders.c.placed_at.desc(), orders.c.id.desc()).limit(LAST_ORDERS)
-    )).all()
+    recent = (
+        await session.execute(
+            select(
+                orders.c.id,
+                orders.c.number,
+                orders.c.status,
+                orders.c.placed_at,
+                orders.c.total_amount,
+                orders.c.currency,
+            )
+            .where(orders.c.customer_id == customer_id)
+            .order_by(orders.c.placed_at.desc(), orders.c.id.desc())
+            .limit(LAST_ORDERS)
+        )
+    ).all()
     return CustomerOrderSummary(
         customer_id=customer_id,
         order_count=sum(row.order_count for row in per_currency),
@@ -58,15 +76,23 @@ async def customer_summary(session: AsyncSession, customer_id: uuid.UUID) -> Cus
         last_order_at=max((row.last for row in per_currency), default=None),
         totals=[
             CurrencyTotals(
-                currency=row.currency, order_count=row.order_count,
-                gross_amount=round_money(row.gross_amount, row.currency), net_amount=round_money(row.net_amount, row.currency),
+                currency=row.currency,
+                order_count=row.order_count,
+                gross_amount=round_money(row.gross_amount, row.currency),
+                net_amount=round_money(row.net_amount, row.currency),
                 refunded_amount=round_money(row.refunded_amount, row.currency),
             )
             for row in per_currency
         ],
         last_orders=[
-            RecentOrder(id=r.id, number=r.number, status=r.status, placed_at=r.placed_at,
-                        total_amount=round_money(r.total_amount, r.currency), currency=r.currency)
+            RecentOrder(
+                id=r.id,
+                number=r.number,
+                status=r.status,
+                placed_at=r.placed_at,
+                total_amount=round_money(r.total_amount, r.currency),
+                currency=r.currency,
+            )
             for r in recent
         ],
     )

@@ -45,11 +45,19 @@ from .money import ZERO, has_valid_scale, round_money
 from .pricing import order_amounts
 
 __all__ = [
-    "ImportFormatError", "RecordReader", "ImportRow", "csv_header_errors", "parse_row", "build_order", "COLUMNS",
+    "ImportFormatError",
+    "RecordReader",
+    "ImportRow",
+    "csv_header_errors",
+    "parse_row",
+    "build_order",
+    "COLUMNS",
     "DEPRECATED_ALIASES",
 ]
 
-COLUMNS = frozenset({"customer_external_id", "placed_at", "total_amount", "currency", "external_id", "channel", "status", "lines"})
+COLUMNS = frozenset(
+    {"customer_external_id", "placed_at", "total_amount", "currency", "external_id", "channel", "status", "lines"}
+)
 REQUIRED = ("customer_external_id", "placed_at", "total_amount", "currency")
 #: The import's first column names, before it took the API's: old name → API name.
 DEPRECATED_ALIASES = {"ordered_at": "placed_at", "total": "total_amount"}
@@ -58,13 +66,19 @@ DEPRECATED_ALIASES = {"ordered_at": "placed_at", "total": "total_amount"}
 def csv_header_errors(header: list[str]) -> list[dict[str, str]]:
     known = COLUMNS | DEPRECATED_ALIASES.keys()
     errors = [{"field": f"header.{name}", "message": "unknown column"} for name in header if name not in known]
-    errors += [{"field": f"header.{name}", "message": "repeated column"} for name in sorted({n for n in header if header.count(n) > 1})]
+    errors += [
+        {"field": f"header.{name}", "message": "repeated column"}
+        for name in sorted({n for n in header if header.count(n) > 1})
+    ]
     errors += [
         {"field": f"header.{old}", "message": f"deprecated name of {new}, which the header also has: give one"}
-        for old, new in DEPRECATED_ALIASES.items() if old in header and new in header
+        for old, new in DEPRECATED_ALIASES.items()
+        if old in header and new in header
     ]
     given = {DEPRECATED_ALIASES.get(name, name) for name in header}
-    errors += [{"field": f"header.{name}", "message": "required column missing"} for name in REQUIRED if name not in given]
+    errors += [
+        {"field": f"header.{name}", "message": "required column missing"} for name in REQUIRED if name not in given
+    ]
     return errors
 
 
@@ -122,21 +136,34 @@ def build_order(row: ImportRow, catalog: Mapping[str, tuple[Any, str | None]]) -
     """The order fields of an imported row (amounts as ``Decimal``, lines in stored JSON
     form), or its errors. ``catalog`` maps SKUs to (product id, category)."""
     currency = row.currency
-    errors = [] if has_valid_scale(row.total_amount, currency) else [{"field": "total_amount", "message": f"has more decimal places than {currency} allows"}]
+    errors = (
+        []
+        if has_valid_scale(row.total_amount, currency)
+        else [{"field": "total_amount", "message": f"has more decimal places than {currency} allows"}]
+    )
     lines: list[dict[str, Any]] = []
     for number, line in enumerate(row.lines, start=1):
         amount = line.quantity * line.unit_price - line.discount_amount
         if amount < 0:
             errors.append({"field": f"lines.{number - 1}.discount_amount", "message": "is more than the line's value"})
         product_id, category = catalog.get(line.sku, (None, None))
-        lines.append({
-            "line_no": number, "product_id": None if product_id is None else str(product_id), "sku": line.sku,
-            "category": line.category or category, "quantity": line.quantity,
-            "unit_price": format(round_money(line.unit_price, currency), "f"),
-            "unit_cost": None if line.unit_cost is None else format(round_money(line.unit_cost, currency), "f"),
-            "discount_percent": "0", "discount_amount": format(round_money(line.discount_amount, currency), "f"),
-            "line_amount": round_money(amount, currency), "tax_rate": "0", "tax_amount": ZERO, "returned_quantity": 0,
-        })
+        lines.append(
+            {
+                "line_no": number,
+                "product_id": None if product_id is None else str(product_id),
+                "sku": line.sku,
+                "category": line.category or category,
+                "quantity": line.quantity,
+                "unit_price": format(round_money(line.unit_price, currency), "f"),
+                "unit_cost": None if line.unit_cost is None else format(round_money(line.unit_cost, currency), "f"),
+                "discount_percent": "0",
+                "discount_amount": format(round_money(line.discount_amount, currency), "f"),
+                "line_amount": round_money(amount, currency),
+                "tax_rate": "0",
+                "tax_amount": ZERO,
+                "returned_quantity": 0,
+            }
+        )
     if errors:
         return errors
     if lines:
@@ -150,14 +177,29 @@ def build_order(row: ImportRow, catalog: Mapping[str, tuple[Any, str | None]]) -
             left -= stored["tax_amount"]
         lines[-1]["tax_amount"] = left
         for stored in lines:
-            stored["line_amount"], stored["tax_amount"] = format(stored["line_amount"], "f"), format(stored["tax_amount"], "f")
+            stored["line_amount"], stored["tax_amount"] = (
+                format(stored["line_amount"], "f"),
+                format(stored["tax_amount"], "f"),
+            )
         amounts = order_amounts(lines, currency=currency, cancelled=row.status == "cancelled").as_dict()
     else:
         total = round_money(row.total_amount, currency)
-        amounts = {"gross_amount": total, "tax_amount": round_money(ZERO, currency), "total_amount": total,
-                   "returned_amount": round_money(ZERO, currency), "refunded_amount": round_money(ZERO, currency),
-                   "net_amount": round_money(ZERO, currency) if row.status == "cancelled" else total, "cost_amount": None, "margin": None}
+        amounts = {
+            "gross_amount": total,
+            "tax_amount": round_money(ZERO, currency),
+            "total_amount": total,
+            "returned_amount": round_money(ZERO, currency),
+            "refunded_amount": round_money(ZERO, currency),
+            "net_amount": round_money(ZERO, currency) if row.status == "cancelled" else total,
+            "cost_amount": None,
+            "margin": None,
+        }
     return {
-        "external_id": row.external_id, "status": row.status, "channel": row.channel, "currency": currency,
-        "placed_at": row.placed_at, "lines": lines, **amounts,
+        "external_id": row.external_id,
+        "status": row.status,
+        "channel": row.channel,
+        "currency": currency,
+        "placed_at": row.placed_at,
+        "lines": lines,
+        **amounts,
     }

@@ -17,10 +17,32 @@ DEFAULT_MINOR_UNITS = 2
 
 # ISO 4217 currencies whose minor unit is not DEFAULT_MINOR_UNITS digits (read-only: the
 # import's SQL spells the same table out, bulk_events.py).
-MINOR_UNITS = MappingProxyType({
-    **dict.fromkeys(("BIF", "CLP", "DJF", "GNF", "ISK", "JPY", "KMF", "KRW", "PYG", "RWF", "UGX", "VND", "VUV", "XAF", "XOF", "XPF"), 0),
-    **dict.fromkeys(("BHD", "IQD", "JOD", "KWD", "LYD", "OMR", "TND"), 3),
-})
+MINOR_UNITS = MappingProxyType(
+    {
+        **dict.fromkeys(
+            (
+                "BIF",
+                "CLP",
+                "DJF",
+                "GNF",
+                "ISK",
+                "JPY",
+                "KMF",
+                "KRW",
+                "PYG",
+                "RWF",
+                "UGX",
+                "VND",
+                "VUV",
+                "XAF",
+                "XOF",
+                "XPF",
+            ),
+            0,
+        ),
+        **dict.fromkeys(("BHD", "IQD", "JOD", "KWD", "LYD", "OMR", "TND"), 3),
+    }
+)
 
 
 def minor_units(currency: str) -> int:

@@ -103,7 +103,9 @@ def order_amounts(
     elif cancelled:
         cost = ZERO
     else:
-        cost = sum((Decimal(line["unit_cost"]) * (line["quantity"] - line.get("returned_quantity", 0)) for line in lines), ZERO)
+        cost = sum(
+            (Decimal(line["unit_cost"]) * (line["quantity"] - line.get("returned_quantity", 0)) for line in lines), ZERO
+        )
         cost = round_money(cost, currency)
     return OrderAmounts(
         gross_amount=round_money(gross, currency),

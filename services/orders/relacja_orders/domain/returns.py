@@ -29,7 +29,9 @@ class ReturnError(ValueError):
         self.errors = errors
 
 
-def check_quantities(lines: Sequence[Mapping[str, Any]], requested: Mapping[int, int], pending: Mapping[int, int]) -> None:
+def check_quantities(
+    lines: Sequence[Mapping[str, Any]], requested: Mapping[int, int], pending: Mapping[int, int]
+) -> None:
     """Raise ``ReturnError`` unless every ``line_no → quantity`` in ``requested`` fits in
     what is left of the line after returns and ``pending`` requests."""
     by_no = {line["line_no"]: line for line in lines}

@@ -20,8 +20,17 @@ from collections.abc import Mapping
 from typing import Literal
 
 __all__ = [
-    "Action", "ReturnDecision", "STATUSES", "TRANSITIONS", "RETURNABLE", "RETURN_TRANSITIONS",
-    "IllegalTransition", "allowed_actions", "next_status", "check_returnable", "decided_status",
+    "Action",
+    "ReturnDecision",
+    "STATUSES",
+    "TRANSITIONS",
+    "RETURNABLE",
+    "RETURN_TRANSITIONS",
+    "IllegalTransition",
+    "allowed_actions",
+    "next_status",
+    "check_returnable",
+    "decided_status",
 ]
 
 Action = Literal["pay", "fulfill", "deliver", "cancel"]
@@ -48,13 +57,17 @@ def allowed_actions(current: str, *, returns: bool = False) -> list[str]:
     """The actions allowed on an order in ``current`` (``returns``: on a return request)."""
     if returns:
         return [action for action, moves in RETURN_TRANSITIONS.items() if current in moves]
-    return [action for action, moves in TRANSITIONS.items() if current in moves] + (["return"] if current in RETURNABLE else [])
+    return [action for action, moves in TRANSITIONS.items() if current in moves] + (
+        ["return"] if current in RETURNABLE else []
+    )
 
 
 class IllegalTransition(ValueError):
     """``action`` is not allowed on a ``what`` (order, return request) in ``current``."""
 
-    def __init__(self, action: str, current: str, *, what: str = "order", allowed_from: tuple[str, ...] | list[str] = ()) -> None:
+    def __init__(
+        self, action: str, current: str, *, what: str = "order", allowed_from: tuple[str, ...] | list[str] = ()
+    ) -> None:
         self.action, self.current, self.what = action, current, what
         self.allowed_actions = allowed_actions(current, returns=what != "order")
         now = ", ".join(self.allowed_actions) or "none"
@@ -82,5 +95,7 @@ def decided_status(decision: ReturnDecision, current: str) -> str:
     """The status of a return request after ``decision``; raises ``IllegalTransition``."""
     target = RETURN_TRANSITIONS[decision].get(current)
     if target is None:
-        raise IllegalTransition(decision, current, what="return request", allowed_from=sorted(RETURN_TRANSITIONS[decision]))
+        raise IllegalTransition(
+            decision, current, what="return request", allowed_from=sorted(RETURN_TRANSITIONS[decision])
+        )
     return target

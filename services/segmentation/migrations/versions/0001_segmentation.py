@@ -40,7 +40,9 @@ def upgrade() -> None:
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.clock_timestamp()),
         sa.Column("published_at", sa.DateTime(timezone=True), nullable=True),
     )
-    op.create_index("ix_outbox_events_unpublished", "outbox_events", ["id"], postgresql_where=sa.text("published_at IS NULL"))
+    op.create_index(
+        "ix_outbox_events_unpublished", "outbox_events", ["id"], postgresql_where=sa.text("published_at IS NULL")
+    )
     op.create_index("ix_outbox_events_published_at", "outbox_events", ["published_at"])
     op.create_table(
         "inbox_events",
@@ -74,7 +76,9 @@ def upgrade() -> None:
         END $$
         """
     )
-    op.execute("CREATE TRIGGER outbox_events_notify AFTER INSERT ON outbox_events FOR EACH STATEMENT EXECUTE FUNCTION notify_outbox()")
+    op.execute(
+        "CREATE TRIGGER outbox_events_notify AFTER INSERT ON outbox_events FOR EACH STATEMENT EXECUTE FUNCTION notify_outbox()"
+    )
 
 
 def downgrade() -> None:

@@ -134,12 +134,40 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("idempotency_keys")
-    for table in ("segment_members", "segments", "scoring_state", "customer_aliases", "seg_consents", "seg_tickets", "seg_orders"):
+    for table in (
+        "segment_members",
+        "segments",
+        "scoring_state",
+        "customer_aliases",
+        "seg_consents",
+        "seg_tickets",
+        "seg_orders",
+    ):
         op.drop_table(table)
     for column in (
-        "master_version", "tags", "consents", "erased", "orders_count", "purchases", "gross_revenue", "net_revenue",
-        "margin", "avg_order_value", "first_purchase_at", "last_purchase_at", "complaints", "tickets",
-        "satisfaction_kind", "satisfaction_score", "satisfaction_at", "r_score", "f_score", "m_score",
-        "rfm_segment", "abc_class", "quadrant", "scored_at",
+        "master_version",
+        "tags",
+        "consents",
+        "erased",
+        "orders_count",
+        "purchases",
+        "gross_revenue",
+        "net_revenue",
+        "margin",
+        "avg_order_value",
+        "first_purchase_at",
+        "last_purchase_at",
+        "complaints",
+        "tickets",
+        "satisfaction_kind",
+        "satisfaction_score",
+        "satisfaction_at",
+        "r_score",
+        "f_score",
+        "m_score",
+        "rfm_segment",
+        "abc_class",
+        "quadrant",
+        "scored_at",
     ):
         op.drop_column("customer_profiles", column)

@@ -36,7 +36,9 @@ __all__ = ["router"]
 
 router = APIRouter(prefix="/api/v1/segmentation", tags=["segmentation"])
 
-_CURRENCY = Field(pattern=r"^[A-Z]{3}$", description="ISO 4217 code of every amount in this answer (RELACJA_SEGMENTATION_CURRENCY)")
+_CURRENCY = Field(
+    pattern=r"^[A-Z]{3}$", description="ISO 4217 code of every amount in this answer (RELACJA_SEGMENTATION_CURRENCY)"
+)
 
 
 class AbcCutoffs(BaseModel):
@@ -46,7 +48,9 @@ class AbcCutoffs(BaseModel):
 
 class LoyaltyRule(BaseModel):
     min_purchases: int = Field(ge=1, description="Loyal: at least this many purchase days")
-    max_recency_days: int = Field(ge=1, description="Loyal: the last purchase at most this many days before the reference date")
+    max_recency_days: int = Field(
+        ge=1, description="Loyal: the last purchase at most this many days before the reference date"
+    )
 
 
 class ScoringParametersPublic(BaseModel):
@@ -59,7 +63,9 @@ class ScoringParametersPublic(BaseModel):
         return cls(
             reporting_currency=parameters.reporting_currency,
             abc_cutoffs=AbcCutoffs(a=parameters.abc_cutoff_a, b=parameters.abc_cutoff_b),
-            loyalty=LoyaltyRule(min_purchases=parameters.loyal_min_purchases, max_recency_days=parameters.loyal_max_recency_days),
+            loyalty=LoyaltyRule(
+                min_purchases=parameters.loyal_min_purchases, max_recency_days=parameters.loyal_max_recency_days
+            ),
         )
 
 
@@ -115,7 +121,9 @@ class QuadrantBucket(BaseModel):
 
 
 class LoyaltyMatrix(Basis):
-    profit_threshold: Amount = Field(description="Median margin of scored customers: profitable = margin > 0 and ≥ this")
+    profit_threshold: Amount = Field(
+        description="Median margin of scored customers: profitable = margin > 0 and ≥ this"
+    )
     loyalty_rule: str
     quadrants: list[QuadrantBucket]
 
@@ -149,7 +157,9 @@ def _share(part: Decimal | int, whole: Decimal | int) -> float:
 _EMPTY = Bucket(customers=0, net_revenue=Decimal(0), margin=Decimal(0))
 
 
-@router.get("/settings", response_model=SegmentationSettingsPublic, summary="The settings that change this service's answers")
+@router.get(
+    "/settings", response_model=SegmentationSettingsPublic, summary="The settings that change this service's answers"
+)
 async def segmentation_settings() -> SegmentationSettingsPublic:
     settings = get_settings()
     current = ScoringParametersPublic.of(analysis.parameters_of(settings))
@@ -194,7 +204,11 @@ async def abc_distribution(session: SessionDep) -> AbcDistribution:
     return AbcDistribution(**_basis(basis), cutoffs=cutoffs, straddling_rule=STRADDLING_RULE, classes=classes)
 
 
-@router.get("/loyalty-matrix", response_model=LoyaltyMatrix, summary="Loyalty matrix (Reinartz & Kumar): quadrants, measurement and treatment")
+@router.get(
+    "/loyalty-matrix",
+    response_model=LoyaltyMatrix,
+    summary="Loyalty matrix (Reinartz & Kumar): quadrants, measurement and treatment",
+)
 async def loyalty_matrix(session: SessionDep) -> LoyaltyMatrix:
     basis = await analysis.scoring_basis(session, get_settings())
     found = await analysis.buckets(session, "quadrant")
@@ -214,13 +228,17 @@ async def loyalty_matrix(session: SessionDep) -> LoyaltyMatrix:
         f"Loyal: at least {basis.parameters.loyal_min_purchases} purchase days and the last purchase at most "
         f"{basis.parameters.loyal_max_recency_days} days before the reference date."
     )
-    return LoyaltyMatrix(**_basis(basis), profit_threshold=basis.profit_threshold, loyalty_rule=rule, quadrants=quadrants)
+    return LoyaltyMatrix(
+        **_basis(basis), profit_threshold=basis.profit_threshold, loyalty_rule=rule, quadrants=quadrants
+    )
 
 
 class RecomputationRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    reference_date: Day | None = Field(default=None, description="Recency is measured to this day (default: today, UTC)")
+    reference_date: Day | None = Field(
+        default=None, description="Recency is measured to this day (default: today, UTC)"
+    )
 
 
 class Changes(BaseModel):

@@ -95,14 +95,18 @@ def quadrant_of(code: str | None) -> Quadrant | None:
     "/customers/{customer_id}",
     response_model=CustomerProfilePublic,
     summary="A customer's analytical profile, RFM scores, ABC class, loyalty quadrant and segments",
-    responses=problem_responses({404: "No events about this customer yet, or merged into another (`merged_into` names the survivor)"}),
+    responses=problem_responses(
+        {404: "No events about this customer yet, or merged into another (`merged_into` names the survivor)"}
+    ),
 )
 async def get_profile(customer_id: uuid.UUID, session: SessionDep) -> CustomerProfilePublic:
     currency = get_settings().currency
     try:
         profile = await profiles.get_profile(session, customer_id)
     except CustomerMerged as merged:
-        raise Problem(404, "Customer merged", str(merged), type_="not-found", extra={"merged_into": str(merged.survivor)}) from None
+        raise Problem(
+            404, "Customer merged", str(merged), type_="not-found", extra={"merged_into": str(merged.survivor)}
+        ) from None
     except ProfileNotFound as missing:
         raise Problem(404, "Profile not found", str(missing), type_="not-found") from None
     r, segments = profile.row, profile.segments

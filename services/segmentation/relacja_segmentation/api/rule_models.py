@@ -83,7 +83,11 @@ def _condition_models() -> list[type[BaseModel]]:
         operators = OPERATORS[field.type]
         families: list[tuple[str, tuple[str, ...], Any]] = [
             ("", tuple(op for op in operators if op not in ("in", "not_in", "is_null")), value_type),
-            ("In", tuple(op for op in operators if op in ("in", "not_in")), Annotated[list[value_type], Field(min_length=1, max_length=_IN_MAX)]),
+            (
+                "In",
+                tuple(op for op in operators if op in ("in", "not_in")),
+                Annotated[list[value_type], Field(min_length=1, max_length=_IN_MAX)],
+            ),
             ("IsNull", tuple(op for op in operators if op == "is_null"), bool),
         ]
         for suffix, ops, value in families:

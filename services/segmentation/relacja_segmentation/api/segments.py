@@ -109,7 +109,13 @@ def _problems() -> Iterator[None]:
         raise Problem(409, "Duplicate segment name", str(error), type_="duplicate-segment") from None
     except RuleError as error:
         errors = [{**e, "field": f"body.{e['field']}"} for e in error.errors]
-        raise Problem(422, "Invalid rule", "; ".join(f"{e['field']}: {e['message']}" for e in errors), type_="validation-error", errors=errors) from None
+        raise Problem(
+            422,
+            "Invalid rule",
+            "; ".join(f"{e['field']}: {e['message']}" for e in errors),
+            type_="validation-error",
+            errors=errors,
+        ) from None
 
 
 def _version_check(if_match: str):
@@ -119,7 +125,13 @@ def _version_check(if_match: str):
 @router.get("/fields", response_model=list[FieldInfo], summary="Fields, types and operators of the rule language")
 async def rule_fields() -> list[FieldInfo]:
     return [
-        FieldInfo(name=f.name, type=f.type, description=f.description, operators=list(OPERATORS[f.type]), values=list(f.values) or None)
+        FieldInfo(
+            name=f.name,
+            type=f.type,
+            description=f.description,
+            operators=list(OPERATORS[f.type]),
+            values=list(f.values) or None,
+        )
         for f in FIELDS.values()
     ]
 
@@ -144,11 +156,15 @@ async def preview(body: RuleBody, session: SessionDep) -> Preview:
     dependencies=[RequireJson],
     summary="Save a rule-based segment; its members are materialised (one added event each)",
     responses=problem_responses(
-        {409: "Another segment has this name (duplicate-segment), or a request with this Idempotency-Key is in progress"},
+        {
+            409: "Another segment has this name (duplicate-segment), or a request with this Idempotency-Key is in progress"
+        },
         {422: _INVALID_RULE[422] + "; or the Idempotency-Key was used with another body"},
     ),
 )
-async def create_segment(body: SegmentWrite, session: SessionDep, idempotency_key: IdempotencyKeyHeader = None) -> JSONResponse:
+async def create_segment(
+    body: SegmentWrite, session: SessionDep, idempotency_key: IdempotencyKeyHeader = None
+) -> JSONResponse:
     # The fingerprint is of the body as sent (the rule is kept raw for the domain parser).
     request = {"name": body.name, "description": body.description, "rule": body.rule}
     with _problems():
@@ -157,8 +173,12 @@ async def create_segment(body: SegmentWrite, session: SessionDep, idempotency_ke
                 return stored.to_response()
             segment = await segments.create_segment(session, body.command())
             return await created_response(
-                session, _CREATE_SCOPE, idempotency_key, SegmentPublic.of(segment).model_dump(mode="json", by_alias=True),
-                location=f"{router.prefix}/{segment.id}", version=segment.version,
+                session,
+                _CREATE_SCOPE,
+                idempotency_key,
+                SegmentPublic.of(segment).model_dump(mode="json", by_alias=True),
+                location=f"{router.prefix}/{segment.id}",
+                version=segment.version,
             )
 
 
@@ -166,7 +186,9 @@ async def create_segment(body: SegmentWrite, session: SessionDep, idempotency_ke
 async def list_segments(session: SessionDep, limit: LimitParam = 50, cursor: CursorParam = None) -> Page[SegmentPublic]:
     after = decode_cursor(cursor, sort="name", arity=1)[0] if cursor else None
     if after is not None and not isinstance(after, str):
-        raise Problem(400, "Invalid cursor", "The cursor is malformed or belongs to another sort order.", type_="invalid-cursor")
+        raise Problem(
+            400, "Invalid cursor", "The cursor is malformed or belongs to another sort order.", type_="invalid-cursor"
+        )
     found = await segments.list_segments(session, after, limit + 1)
     items = [SegmentPublic.of(view) for view in found[:limit]]
     next_cursor = encode_cursor([items[-1].name], "name") if len(found) > limit else None
@@ -198,7 +220,11 @@ async def replace_segment(
     return SegmentPublic.of(segment)
 
 
-@router.delete("/{segment_id}", status_code=204, summary="Delete a segment (If-Match required); every member leaves with a removed event")
+@router.delete(
+    "/{segment_id}",
+    status_code=204,
+    summary="Delete a segment (If-Match required); every member leaves with a removed event",
+)
 async def delete_segment(segment_id: uuid.UUID, session: SessionDep, if_match: RequiredIfMatchHeader) -> Response:
     with _problems():
         async with session.begin():
@@ -210,7 +236,15 @@ async def delete_segment(segment_id: uuid.UUID, session: SessionDep, if_match: R
     "/{segment_id}/members",
     response_model=Page[Member],
     summary="Members by customer id, cursor-paginated; format=csv streams every member as CSV",
-    responses={200: {"content": {"text/csv": {"schema": {"type": "string", "description": "customer_id,added_at,rfm_segment,abc_class,quadrant"}}}}},
+    responses={
+        200: {
+            "content": {
+                "text/csv": {
+                    "schema": {"type": "string", "description": "customer_id,added_at,rfm_segment,abc_class,quadrant"}
+                }
+            }
+        }
+    },
 )
 async def list_members(
     segment_id: uuid.UUID,
@@ -218,7 +252,10 @@ async def list_members(
     request: Request,
     limit: Annotated[int, Query(ge=1, le=MEMBER_PAGE_MAX, description=f"Items per page (1–{MEMBER_PAGE_MAX})")] = 100,
     cursor: CursorParam = None,
-    format: Annotated[Literal["json", "csv"], Query(description="csv: the whole membership as text/csv (limit and cursor do not apply)")] = "json",
+    format: Annotated[
+        Literal["json", "csv"],
+        Query(description="csv: the whole membership as text/csv (limit and cursor do not apply)"),
+    ] = "json",
 ) -> Any:
     if format == "csv":
         with _problems():
@@ -230,7 +267,9 @@ async def list_members(
         )
     after = decode_cursor(cursor, sort="customer_id", arity=1)[0] if cursor else None
     if after is not None and not isinstance(after, uuid.UUID):
-        raise Problem(400, "Invalid cursor", "The cursor is malformed or belongs to another sort order.", type_="invalid-cursor")
+        raise Problem(
+            400, "Invalid cursor", "The cursor is malformed or belongs to another sort order.", type_="invalid-cursor"
+        )
     with _problems():
         rows = await segments.member_page(session, segment_id, after, limit + 1)
     items = [Member(customer_id=row.customer_id, added_at=row.added_at) for row in rows[:limit]]

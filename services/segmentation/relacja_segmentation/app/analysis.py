@@ -89,11 +89,15 @@ class Bucket:
 
 async def scoring_basis(session: AsyncSession, settings: SegmentationSettings) -> ScoringBasis:
     state = (
-        await session.execute(text("SELECT computed_at, reference_date, parameters, boundaries FROM scoring_state WHERE id = 1"))
+        await session.execute(
+            text("SELECT computed_at, reference_date, parameters, boundaries FROM scoring_state WHERE id = 1")
+        )
     ).first()
     scored = (
         await session.execute(
-            text("SELECT count(*) AS n, coalesce(sum(net_revenue), 0) AS total FROM customer_profiles WHERE rfm_segment IS NOT NULL")
+            text(
+                "SELECT count(*) AS n, coalesce(sum(net_revenue), 0) AS total FROM customer_profiles WHERE rfm_segment IS NOT NULL"
+            )
         )
     ).one()
     return ScoringBasis(
@@ -124,7 +128,9 @@ async def buckets(session: AsyncSession, dimension: Dimension) -> dict[str, Buck
     return {row.name: Bucket(customers=row.n, net_revenue=row.revenue, margin=row.margin) for row in rows}
 
 
-async def recompute(session: AsyncSession, settings: SegmentationSettings, reference_date: date | None) -> RecomputeResult:
+async def recompute(
+    session: AsyncSession, settings: SegmentationSettings, reference_date: date | None
+) -> RecomputeResult:
     async with session.begin():
         return await recompute_all(session, settings, reference_date)
 
@@ -140,7 +146,11 @@ class LatestRecomputation:
 
 async def latest_recomputation(session: AsyncSession, settings: SegmentationSettings) -> LatestRecomputation | None:
     state = (
-        await session.execute(text("SELECT computed_at, reference_date, customers_scored, duration_ms, parameters FROM scoring_state WHERE id = 1"))
+        await session.execute(
+            text(
+                "SELECT computed_at, reference_date, customers_scored, duration_ms, parameters FROM scoring_state WHERE id = 1"
+            )
+        )
     ).first()
     if state is None:
         return None

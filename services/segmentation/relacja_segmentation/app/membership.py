@@ -69,11 +69,17 @@ async def refresh_customer(session: AsyncSession, customer_id: uuid.UUID, trigge
         columns.append(f"({rule.sql}) AS s{i}")
         params.update(rule.params)
     row = (
-        await session.execute(text(f"SELECT {', '.join(columns)} FROM customer_profiles WHERE customer_id = :customer_id"), params)
+        await session.execute(
+            text(f"SELECT {', '.join(columns)} FROM customer_profiles WHERE customer_id = :customer_id"), params
+        )
     ).first()
     should = {segment.id for i, segment in enumerate(segments) if row is not None and row[i]}
     current = set(
-        (await session.execute(text("SELECT segment_id FROM segment_members WHERE customer_id = :c"), {"c": customer_id})).scalars()
+        (
+            await session.execute(
+                text("SELECT segment_id FROM segment_members WHERE customer_id = :c"), {"c": customer_id}
+            )
+        ).scalars()
     )
     now = datetime.now(UTC)
     for segment in segments:
@@ -82,24 +88,47 @@ async def refresh_customer(session: AsyncSession, customer_id: uuid.UUID, trigge
                 text("INSERT INTO segment_members (segment_id, customer_id) VALUES (:s, :c) ON CONFLICT DO NOTHING"),
                 {"s": segment.id, "c": customer_id},
             )
-            await emit(session, SegmentMemberAddedV1(customer_id=customer_id, segment_id=segment.id, segment_name=segment.name, trigger=trigger, occurred_at=now))
+            await emit(
+                session,
+                SegmentMemberAddedV1(
+                    customer_id=customer_id,
+                    segment_id=segment.id,
+                    segment_name=segment.name,
+                    trigger=trigger,
+                    occurred_at=now,
+                ),
+            )
         elif segment.id in current and segment.id not in should:
             await remove_customer(session, customer_id, segment.id, segment.name, trigger, now)
 
 
 async def remove_customer(
-    session: AsyncSession, customer_id: uuid.UUID, segment_id: uuid.UUID, segment_name: str, trigger: str, now: datetime | None = None
+    session: AsyncSession,
+    customer_id: uuid.UUID,
+    segment_id: uuid.UUID,
+    segment_name: str,
+    trigger: str,
+    now: datetime | None = None,
 ) -> None:
-    await session.execute(text("DELETE FROM segment_members WHERE segment_id = :s AND customer_id = :c"), {"s": segment_id, "c": customer_id})
+    await session.execute(
+        text("DELETE FROM segment_members WHERE segment_id = :s AND customer_id = :c"),
+        {"s": segment_id, "c": customer_id},
+    )
     await emit(
         session,
         SegmentMemberRemovedV1(
-            customer_id=customer_id, segment_id=segment_id, segment_name=segment_name, trigger=trigger, occurred_at=now or datetime.now(UTC)
+            customer_id=customer_id,
+            segment_id=segment_id,
+            segment_name=segment_name,
+            trigger=trigger,
+            occurred_at=now or datetime.now(UTC),
         ),
     )
 
 
-async def refresh_segment(session: AsyncSession, segment_id: uuid.UUID, segment_name: str, rule: CompiledRule, trigger: str) -> tuple[int, int]:
+async def refresh_segment(
+    session: AsyncSession, segment_id: uuid.UUID, segment_name: str, rule: CompiledRule, trigger: str
+) -> tuple[int, int]:
     """Bring one segment's membership in line with its rule; returns (added, removed)."""
     # Set-based statements: statistics of segment_members are often stale here (rows written
     # earlier in this very transaction, e.g. a bulk load or the first scoring), and the
@@ -119,7 +148,8 @@ async def refresh_segment(session: AsyncSession, segment_id: uuid.UUID, segment_
         "ON CONFLICT DO NOTHING RETURNING customer_id) "
     )
     added = await session.execute(
-        text(added_cte + membership_events_sql("SELECT customer_id FROM added", added=True, trigger=trigger)), {**common, **rule.params}
+        text(added_cte + membership_events_sql("SELECT customer_id FROM added", added=True, trigger=trigger)),
+        {**common, **rule.params},
     )
     removed_cte = (
         "WITH removed AS (DELETE FROM segment_members AS m USING ("
@@ -128,7 +158,8 @@ async def refresh_segment(session: AsyncSession, segment_id: uuid.UUID, segment_
         "WHERE m.segment_id = CAST(:segment_id AS uuid) AND m.customer_id = d.customer_id RETURNING m.customer_id) "
     )
     removed = await session.execute(
-        text(removed_cte + membership_events_sql("SELECT customer_id FROM removed", added=False, trigger=trigger)), {**common, **rule.params}
+        text(removed_cte + membership_events_sql("SELECT customer_id FROM removed", added=False, trigger=trigger)),
+        {**common, **rule.params},
     )
     # A DML statement's result is a CursorResult, which has the row count.
     return cast(CursorResult[Any], added).rowcount or 0, cast(CursorResult[Any], removed).rowcount or 0

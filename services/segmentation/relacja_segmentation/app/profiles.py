@@ -51,13 +51,17 @@ async def get_profile(session: AsyncSession, customer_id: uuid.UUID) -> Profile:
         )
     ).first()
     if row is None:
-        survivor = await session.scalar(select(customer_aliases.c.customer_id).where(customer_aliases.c.merged_customer_id == customer_id))
+        survivor = await session.scalar(
+            select(customer_aliases.c.customer_id).where(customer_aliases.c.merged_customer_id == customer_id)
+        )
         if survivor is not None:
             raise CustomerMerged(customer_id, survivor)
         raise ProfileNotFound(customer_id)
     segments = (
         await session.execute(
-            text("SELECT s.id, s.name FROM segment_members m JOIN segments s ON s.id = m.segment_id WHERE m.customer_id = :c ORDER BY s.name"),
+            text(
+                "SELECT s.id, s.name FROM segment_members m JOIN segments s ON s.id = m.segment_id WHERE m.customer_id = :c ORDER BY s.name"
+            ),
             {"c": customer_id},
         )
     ).all()

@@ -24,7 +24,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..tables import customer_aliases, customer_profiles
 
-__all__ = ["resolve", "ensure_profile", "refresh_orders", "refresh_tickets", "refresh_consents", "rebuild_order_aggregates", "PURCHASE_FILTER"]
+__all__ = [
+    "resolve",
+    "ensure_profile",
+    "refresh_orders",
+    "refresh_tickets",
+    "refresh_consents",
+    "rebuild_order_aggregates",
+    "PURCHASE_FILTER",
+]
 
 # The SQL predicate of a purchase order on seg_orders (``:currency`` bound).
 PURCHASE_FILTER = "status <> 'cancelled' AND net_amount > 0 AND currency = :currency"
@@ -33,13 +41,19 @@ PURCHASE_FILTER = "status <> 'cancelled' AND net_amount > 0 AND currency = :curr
 async def resolve(session: AsyncSession, customer_id: uuid.UUID) -> uuid.UUID:
     """The surviving id of a customer that may have been merged away."""
     surviving = await session.scalar(
-        customer_aliases.select().with_only_columns(customer_aliases.c.customer_id).where(customer_aliases.c.merged_customer_id == customer_id)
+        customer_aliases.select()
+        .with_only_columns(customer_aliases.c.customer_id)
+        .where(customer_aliases.c.merged_customer_id == customer_id)
     )
     return surviving or customer_id
 
 
 async def ensure_profile(session: AsyncSession, customer_id: uuid.UUID) -> None:
-    await session.execute(pg_insert(customer_profiles).values(customer_id=customer_id).on_conflict_do_nothing(index_elements=["customer_id"]))
+    await session.execute(
+        pg_insert(customer_profiles)
+        .values(customer_id=customer_id)
+        .on_conflict_do_nothing(index_elements=["customer_id"])
+    )
 
 
 _REFRESH_ORDERS = text(f"""
@@ -132,6 +146,8 @@ async def rebuild_order_aggregates(session: AsyncSession, currency: str) -> None
     The same definitions as ``refresh_orders``; the integration tests check both agree.
     """
     await session.execute(
-        text("INSERT INTO customer_profiles (customer_id) SELECT DISTINCT customer_id FROM seg_orders ON CONFLICT DO NOTHING")
+        text(
+            "INSERT INTO customer_profiles (customer_id) SELECT DISTINCT customer_id FROM seg_orders ON CONFLICT DO NOTHING"
+        )
     )
     await session.execute(_REBUILD_ALL, {"currency": currency})

@@ -79,7 +79,9 @@ class _Compiler:
         column = field_expression(rule.field)
         kind = FIELDS[rule.field].type
         value_types: dict[str, sa.types.TypeEngine[Any]] = {
-            "integer": sa.Integer(), "decimal": sa.Numeric(), "datetime": sa.DateTime(timezone=True)
+            "integer": sa.Integer(),
+            "decimal": sa.Numeric(),
+            "datetime": sa.DateTime(timezone=True),
         }
         value_type = value_types.get(kind, sa.Text())
         if rule.op == "is_null":

@@ -80,7 +80,9 @@ async def score_customer(session: AsyncSession, customer_id: uuid.UUID, settings
         last_day = (profile.last_purchase_at.astimezone(UTC).date() - EPOCH).days
         monetary, margin, tiebreak = to_units(profile.net_revenue), to_units(profile.margin), str(customer_id)
         for dimension in ("r", "f", "m"):
-            new[dimension] = rfm.score_against(rfm.key_of(dimension, last_day, profile.purchases, monetary, tiebreak), bounds[dimension])
+            new[dimension] = rfm.score_against(
+                rfm.key_of(dimension, last_day, profile.purchases, monetary, tiebreak), bounds[dimension]
+            )
         new["rfm"] = rfm.segment_of(new["r"], new["f"])
         new["abc"] = abc.class_against(monetary, tiebreak, bounds["abc"])
         recency = (datetime.now(UTC).date() - EPOCH).days - last_day
@@ -98,7 +100,14 @@ async def score_customer(session: AsyncSession, customer_id: uuid.UUID, settings
         if old != new[dimension]:
             await emit(
                 session,
-                CustomerSegmentChangedV1(customer_id=customer_id, dimension=dimension, old=old, new=new[dimension], trigger="event", occurred_at=now),
+                CustomerSegmentChangedV1(
+                    customer_id=customer_id,
+                    dimension=dimension,
+                    old=old,
+                    new=new[dimension],
+                    trigger="event",
+                    occurred_at=now,
+                ),
             )
 
 
@@ -165,7 +174,9 @@ ON CONFLICT (id) DO UPDATE SET computed_at = excluded.computed_at, reference_dat
 """
 
 
-async def recompute_all(session: AsyncSession, settings: SegmentationSettings, reference_date: date | None = None) -> RecomputeResult:
+async def recompute_all(
+    session: AsyncSession, settings: SegmentationSettings, reference_date: date | None = None
+) -> RecomputeResult:
     """Score everybody again, in the caller's transaction (which must be open)."""
     started = time.perf_counter()
     phases: dict[str, float] = {}
@@ -197,9 +208,16 @@ async def recompute_all(session: AsyncSession, settings: SegmentationSettings, r
     positions = np.arange(n)
     rfm_bounds = rfm.boundaries_of(last_day, purchases, monetary, positions)
     abc_bounds = abc.abc_boundaries(monetary, classes)
-    boundary_positions = {int(b[-1]) for bs in rfm_bounds.values() for b in bs} | {int(b[-1]) for b in abc_bounds.values() if b}
+    boundary_positions = {int(b[-1]) for bs in rfm_bounds.values() for b in bs} | {
+        int(b[-1]) for b in abc_bounds.values() if b
+    }
     ids: dict[int, str] = dict(
-        (await session.execute(text("SELECT pos, customer_id::text FROM scoring_input WHERE pos = ANY(:p)"), {"p": sorted(boundary_positions)})).all()
+        (
+            await session.execute(
+                text("SELECT pos, customer_id::text FROM scoring_input WHERE pos = ANY(:p)"),
+                {"p": sorted(boundary_positions)},
+            )
+        ).all()
     )
     boundaries = {
         **{dim: [[*b[:-1], ids[int(b[-1])]] for b in bs] for dim, bs in rfm_bounds.items()},
@@ -229,9 +247,7 @@ async def recompute_all(session: AsyncSession, settings: SegmentationSettings, r
     phase("diff")
     changes: dict[str, int] = dict(
         (
-            await session.execute(
-                text(f"SELECT dimension, count(*) FROM ({_CHANGED_ROWS}) AS c GROUP BY dimension")
-            )
+            await session.execute(text(f"SELECT dimension, count(*) FROM ({_CHANGED_ROWS}) AS c GROUP BY dimension"))
         ).all()
     )
     await session.execute(text(changed_events_sql(_CHANGED_ROWS, "recomputation")), bulk_params())
@@ -261,5 +277,14 @@ async def recompute_all(session: AsyncSession, settings: SegmentationSettings, r
         },
     )
     computed_at = datetime.now(UTC)
-    log.info("full recomputation: %d customers scored, changes %s, %d ms (phases in s: %s)", n, changes, duration_ms, phases)
-    return RecomputeResult(reference_date, n, {d: int(changes.get(d, 0)) for d in ("rfm", "abc", "quadrant")}, len(segments), duration_ms, computed_at)
+    log.info(
+        "full recomputation: %d customers scored, changes %s, %d ms (phases in s: %s)", n, changes, duration_ms, phases
+    )
+    return RecomputeResult(
+        reference_date,
+        n,
+        {d: int(changes.get(d, 0)) for d in ("rfm", "abc", "quadrant")},
+        len(segments),
+        duration_ms,
+        computed_at,
+    )

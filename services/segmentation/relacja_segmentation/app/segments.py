@@ -100,7 +100,8 @@ async def preview(session: AsyncSession, raw_rule: Any) -> tuple[int, list[uuid.
     rule = compile_segment_rule(raw_rule)
     count = await session.scalar(text(f"SELECT count(*) FROM customer_profiles WHERE {rule.sql}"), rule.params)
     sample = await session.scalars(
-        text(f"SELECT customer_id FROM customer_profiles WHERE {rule.sql} ORDER BY customer_id LIMIT {PREVIEW_SAMPLE}"), rule.params
+        text(f"SELECT customer_id FROM customer_profiles WHERE {rule.sql} ORDER BY customer_id LIMIT {PREVIEW_SAMPLE}"),
+        rule.params,
     )
     return int(count or 0), list(sample)
 
@@ -134,8 +135,15 @@ async def create_segment(session: AsyncSession, command: SegmentCommand) -> Segm
         raise DuplicateSegmentName(command.name)
     try:
         await session.execute(
-            text("INSERT INTO segments (id, name, description, rule) VALUES (:id, :name, :description, CAST(:rule AS jsonb))"),
-            {"id": segment_id, "name": command.name, "description": command.description, "rule": json.dumps(command.rule)},
+            text(
+                "INSERT INTO segments (id, name, description, rule) VALUES (:id, :name, :description, CAST(:rule AS jsonb))"
+            ),
+            {
+                "id": segment_id,
+                "name": command.name,
+                "description": command.description,
+                "rule": json.dumps(command.rule),
+            },
         )
     except IntegrityError:  # the same name saved by a concurrent request since the check
         raise DuplicateSegmentName(command.name) from None
@@ -159,7 +167,12 @@ async def replace_segment(
                 "UPDATE segments SET name = :name, description = :description, rule = CAST(:rule AS jsonb), "
                 "version = version + 1, updated_at = now() WHERE id = :id"
             ),
-            {"id": segment_id, "name": command.name, "description": command.description, "rule": json.dumps(command.rule)},
+            {
+                "id": segment_id,
+                "name": command.name,
+                "description": command.description,
+                "rule": json.dumps(command.rule),
+            },
         )
     except IntegrityError:
         raise DuplicateSegmentName(command.name) from None
@@ -168,7 +181,9 @@ async def replace_segment(
 
 
 async def delete_segment(session: AsyncSession, segment_id: uuid.UUID, check_version: Callable[[int], None]) -> None:
-    current = (await session.execute(text("SELECT name, version FROM segments WHERE id = :id FOR UPDATE"), {"id": segment_id})).first()
+    current = (
+        await session.execute(text("SELECT name, version FROM segments WHERE id = :id FOR UPDATE"), {"id": segment_id})
+    ).first()
     if current is None:
         raise SegmentNotFound(segment_id)
     check_version(current.version)
@@ -179,7 +194,9 @@ async def delete_segment(session: AsyncSession, segment_id: uuid.UUID, check_ver
 async def list_segments(session: AsyncSession, after_name: str | None, limit: int) -> list[SegmentView]:
     """Up to ``limit`` segments by name after ``after_name`` (ask for one more to know whether a next page exists)."""
     ids = await session.scalars(
-        text("SELECT id FROM segments WHERE (CAST(:after AS text) IS NULL OR name > :after) ORDER BY name LIMIT :limit"),
+        text(
+            "SELECT id FROM segments WHERE (CAST(:after AS text) IS NULL OR name > :after) ORDER BY name LIMIT :limit"
+        ),
         {"after": after_name, "limit": limit},
     )
     return [await get_segment(session, segment_id) for segment_id in ids.all()]
@@ -210,7 +227,9 @@ async def require_segment(session: AsyncSession, segment_id: uuid.UUID) -> None:
         raise SegmentNotFound(segment_id)
 
 
-async def member_page(session: AsyncSession, segment_id: uuid.UUID, after: uuid.UUID | None, limit: int) -> Sequence[Row[Any]]:
+async def member_page(
+    session: AsyncSession, segment_id: uuid.UUID, after: uuid.UUID | None, limit: int
+) -> Sequence[Row[Any]]:
     """(customer_id, added_at) of up to ``limit`` members after ``after``, by customer id."""
     await require_segment(session, segment_id)
     if after is None:
@@ -218,7 +237,9 @@ async def member_page(session: AsyncSession, segment_id: uuid.UUID, after: uuid.
     return (await session.execute(_MEMBERS_AFTER, {"segment_id": segment_id, "after": after, "limit": limit})).all()
 
 
-async def member_batches(database: Database, segment_id: uuid.UUID, batch: int = 5000) -> AsyncIterator[Sequence[Row[Any]]]:
+async def member_batches(
+    database: Database, segment_id: uuid.UUID, batch: int = 5000
+) -> AsyncIterator[Sequence[Row[Any]]]:
     """Every member with its RFM segment, ABC class and quadrant, ``batch`` at a time.
 
     Each batch is its own short query on its own session (constant memory, no transaction
@@ -227,7 +248,9 @@ async def member_batches(database: Database, segment_id: uuid.UUID, batch: int =
     after = uuid.UUID(int=0)  # below every id
     while True:
         async with database.sessions() as session:
-            rows = (await session.execute(_MEMBERS_WITH_SCORES, {"segment_id": segment_id, "after": after, "limit": batch})).all()
+            rows = (
+                await session.execute(_MEMBERS_WITH_SCORES, {"segment_id": segment_id, "after": after, "limit": batch})
+            ).all()
         if rows:
             yield rows
         if len(rows) < batch:

@@ -52,7 +52,9 @@ def abc_order(revenue: np.ndarray, tiebreak: np.ndarray | None = None) -> np.nda
     return np.lexsort((tiebreak, -revenue))
 
 
-def abc_classes(revenue: np.ndarray, cutoffs: AbcCutoffs = AbcCutoffs(), tiebreak: np.ndarray | None = None) -> np.ndarray:
+def abc_classes(
+    revenue: np.ndarray, cutoffs: AbcCutoffs = AbcCutoffs(), tiebreak: np.ndarray | None = None
+) -> np.ndarray:
     """Class codes 0 (A), 1 (B), 2 (C) for integer net revenues (negative ones count as 0)."""
     revenue = np.clip(np.asarray(revenue, dtype=np.int64), 0, None)
     n = len(revenue)
@@ -70,7 +72,9 @@ def abc_classes(revenue: np.ndarray, cutoffs: AbcCutoffs = AbcCutoffs(), tiebrea
     return classes
 
 
-def abc_boundaries(revenue: np.ndarray, classes: np.ndarray, tiebreak_ids: list[str] | None = None) -> dict[str, tuple[Any, ...] | None]:
+def abc_boundaries(
+    revenue: np.ndarray, classes: np.ndarray, tiebreak_ids: list[str] | None = None
+) -> dict[str, tuple[Any, ...] | None]:
     """The sort key (−revenue, position) of the first B and the first C customer (None when there is none)."""
     revenue = np.clip(np.asarray(revenue, dtype=np.int64), 0, None)
     order = abc_order(revenue)

@@ -64,17 +64,23 @@ def profit_threshold(margin: np.ndarray) -> int:
 
 
 def quadrant_codes(
-    margin: np.ndarray, purchases: np.ndarray, recency_days: np.ndarray, threshold: int, params: LoyaltyParams = LoyaltyParams()
+    margin: np.ndarray,
+    purchases: np.ndarray,
+    recency_days: np.ndarray,
+    threshold: int,
+    params: LoyaltyParams = LoyaltyParams(),
 ) -> np.ndarray:
     """Codes (indexes into QUADRANTS) for arrays of integer margins, purchase days and recency in days."""
     margin = np.asarray(margin, dtype=np.int64)
     profitable = (margin > 0) & (margin >= threshold)
     loyal = (np.asarray(purchases) >= params.min_purchases) & (np.asarray(recency_days) <= params.max_recency_days)
-    return np.select(
-        [profitable & loyal, profitable & ~loyal, ~profitable & loyal], [0, 1, 2], default=3
-    ).astype(np.int16)
+    return np.select([profitable & loyal, profitable & ~loyal, ~profitable & loyal], [0, 1, 2], default=3).astype(
+        np.int16
+    )
 
 
-def quadrant_of(margin: int, purchases: int, recency_days: int, threshold: int, params: LoyaltyParams = LoyaltyParams()) -> str:
+def quadrant_of(
+    margin: int, purchases: int, recency_days: int, threshold: int, params: LoyaltyParams = LoyaltyParams()
+) -> str:
     code = quadrant_codes(np.array([margin]), np.array([purchases]), np.array([recency_days]), threshold, params)[0]
     return QUADRANTS[int(code)]

@@ -135,7 +135,9 @@ class RfmScores:
         return segment_codes(self.r, self.f)
 
 
-def _key_tuples(last_day: np.ndarray, purchases: np.ndarray, monetary: np.ndarray, tiebreak: np.ndarray) -> dict[str, list[np.ndarray]]:
+def _key_tuples(
+    last_day: np.ndarray, purchases: np.ndarray, monetary: np.ndarray, tiebreak: np.ndarray
+) -> dict[str, list[np.ndarray]]:
     return {
         "r": [last_day, purchases, monetary, tiebreak],
         "f": [purchases, last_day, monetary, tiebreak],
@@ -143,7 +145,9 @@ def _key_tuples(last_day: np.ndarray, purchases: np.ndarray, monetary: np.ndarra
     }
 
 
-def rfm_scores(last_day: np.ndarray, purchases: np.ndarray, monetary: np.ndarray, tiebreak: np.ndarray | None = None) -> RfmScores:
+def rfm_scores(
+    last_day: np.ndarray, purchases: np.ndarray, monetary: np.ndarray, tiebreak: np.ndarray | None = None
+) -> RfmScores:
     """R, F and M scores of n customers.
 
     ``last_day``: last purchase day as an integer (days since any epoch); ``purchases``:
@@ -183,7 +187,9 @@ def _plain(value: object) -> object:
     return value.item() if isinstance(value, np.generic) else value
 
 
-def boundaries_of(last_day: np.ndarray, purchases: np.ndarray, monetary: np.ndarray, tiebreak: np.ndarray) -> dict[str, list[tuple[Any, ...]]]:
+def boundaries_of(
+    last_day: np.ndarray, purchases: np.ndarray, monetary: np.ndarray, tiebreak: np.ndarray
+) -> dict[str, list[tuple[Any, ...]]]:
     """Boundaries of all three dimensions (see quintile_boundaries)."""
     keys = _key_tuples(np.asarray(last_day), np.asarray(purchases), np.asarray(monetary), np.asarray(tiebreak))
     return {dimension: quintile_boundaries(k) for dimension, k in keys.items()}

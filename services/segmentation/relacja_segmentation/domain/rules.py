@@ -74,7 +74,12 @@ FIELDS: dict[str, Field] = {
     f.name: f
     for f in (
         Field("kind", "enum", "person or company", ("person", "company")),
-        Field("lifecycle_stage", "enum", "lead, prospect, customer, inactive", ("lead", "prospect", "customer", "inactive")),
+        Field(
+            "lifecycle_stage",
+            "enum",
+            "lead, prospect, customer, inactive",
+            ("lead", "prospect", "customer", "inactive"),
+        ),
         Field("registered_at", "datetime", "when the customer record was created"),
         Field("purchases", "integer", "distinct purchase days", nullable=False),
         Field("orders_count", "integer", "orders that count as purchases", nullable=False),
@@ -197,7 +202,10 @@ class _Parser:
         if "consent" in keys:
             leaf = self.string_leaf(raw, path, "consent", lambda value: HasConsent(value))
             if isinstance(leaf, HasConsent) and leaf.purpose not in CONSENT_PURPOSES:
-                self.fail(f"{path}.consent", f"unknown consent purpose {leaf.purpose!r}; one of: {', '.join(CONSENT_PURPOSES)}")
+                self.fail(
+                    f"{path}.consent",
+                    f"unknown consent purpose {leaf.purpose!r}; one of: {', '.join(CONSENT_PURPOSES)}",
+                )
                 return None
             return leaf
         if "field" in keys:
@@ -242,7 +250,10 @@ class _Parser:
             return None
         op = raw.get("op")
         if op not in OPERATORS[field.type]:
-            self.fail(f"{path}.op", f"operator {op!r} does not apply to {field.type} field {field.name!r}; use one of: {', '.join(OPERATORS[field.type])}")
+            self.fail(
+                f"{path}.op",
+                f"operator {op!r} does not apply to {field.type} field {field.name!r}; use one of: {', '.join(OPERATORS[field.type])}",
+            )
             return None
         if "value" not in raw:
             self.fail(f"{path}.value", "is required")
@@ -278,7 +289,10 @@ class _Parser:
             return value
         if field.type == "decimal":
             if isinstance(value, bool) or not isinstance(value, (int, float, str)):
-                self.fail(path, f"field {field.name!r} is a decimal (a decimal string such as \"100.50\"); got {_describe(value)}")
+                self.fail(
+                    path,
+                    f'field {field.name!r} is a decimal (a decimal string such as "100.50"); got {_describe(value)}',
+                )
                 return _INVALID
             number = None
             if not isinstance(value, str) or self.lenient_decimals or re.fullmatch(DECIMAL_PATTERN, value):
@@ -287,7 +301,10 @@ class _Parser:
                 except InvalidOperation:
                     number = None
             if number is None or not number.is_finite() or abs(number) >= Decimal(10) ** 14:
-                self.fail(path, f"field {field.name!r} is a decimal (a decimal string such as \"100.50\"); got {_describe(value)}")
+                self.fail(
+                    path,
+                    f'field {field.name!r} is a decimal (a decimal string such as "100.50"); got {_describe(value)}',
+                )
                 return _INVALID
             return number
         if field.type == "datetime":
@@ -298,7 +315,9 @@ class _Parser:
                 except ValueError:
                     moment = None
             if moment is None or moment.tzinfo is None:
-                self.fail(path, f"field {field.name!r} is a date-time (RFC 3339 with a time zone); got {_describe(value)}")
+                self.fail(
+                    path, f"field {field.name!r} is a date-time (RFC 3339 with a time zone); got {_describe(value)}"
+                )
                 return _INVALID
             return moment
         if field.type == "enum":

@@ -127,7 +127,9 @@ def upgrade() -> None:
         )
         """
     )
-    op.execute("CREATE INDEX surveys_customer_answered ON surveys (customer_id, answered_at DESC) WHERE answered_at IS NOT NULL")
+    op.execute(
+        "CREATE INDEX surveys_customer_answered ON surveys (customer_id, answered_at DESC) WHERE answered_at IS NOT NULL"
+    )
     op.execute("CREATE INDEX surveys_customer ON surveys (customer_id)")
     op.execute(
         """
@@ -158,5 +160,13 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    for table in ("idempotency_keys", "known_orders", "surveys", "ticket_comments", "sla_clocks", "tickets", "sla_policies"):
+    for table in (
+        "idempotency_keys",
+        "known_orders",
+        "surveys",
+        "ticket_comments",
+        "sla_clocks",
+        "tickets",
+        "sla_policies",
+    ):
         op.execute(f"DROP TABLE {table}")

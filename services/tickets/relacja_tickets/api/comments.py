@@ -37,7 +37,9 @@ _CREATE_SCOPE = "tickets.comments.create"
     status_code=201,
     response_model=CommentPublic,
     summary="Add a comment (public: seen by the customer; internal: agents only)",
-    responses=problem_responses({409: "The ticket is closed (ticket-closed), or its customer erased (customer-erased)"}),
+    responses=problem_responses(
+        {409: "The ticket is closed (ticket-closed), or its customer erased (customer-erased)"}
+    ),
 )
 async def add_comment(
     ticket_id: uuid.UUID, body: CommentCreate, session: SessionDep, idempotency_key: IdempotencyKeyHeader = None
@@ -50,7 +52,11 @@ async def add_comment(
             return stored.to_response()
         row = await use_cases.add_comment(session, ticket_id, body.model_dump(), now)
         return await created_response(
-            session, scope, idempotency_key, CommentPublic.from_row(row), location=f"/api/v1/tickets/{ticket_id}/comments/{row.id}"
+            session,
+            scope,
+            idempotency_key,
+            CommentPublic.from_row(row),
+            location=f"/api/v1/tickets/{ticket_id}/comments/{row.id}",
         )
 
 

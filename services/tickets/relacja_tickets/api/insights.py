@@ -52,8 +52,13 @@ class Metrics(BaseModel):
     complaints_per_1000_orders: float | None = Field(description="Null when no order in the window is known")
 
 
-@router.get("/metrics", response_model=Metrics, response_model_by_alias=True, summary="Service metrics of the tickets opened in [from, to)",
-            description=f"`to` must be after `from`, at most {_MAX_WINDOW_DAYS} days later (400 otherwise).")
+@router.get(
+    "/metrics",
+    response_model=Metrics,
+    response_model_by_alias=True,
+    summary="Service metrics of the tickets opened in [from, to)",
+    description=f"`to` must be after `from`, at most {_MAX_WINDOW_DAYS} days later (400 otherwise).",
+)
 async def metrics(
     session: SessionDep,
     start: Annotated[Timestamp, Query(alias="from", description="RFC 3339 with offset, inclusive")],
@@ -61,7 +66,9 @@ async def metrics(
 ) -> Metrics:
     for name, value in (("from", start), ("to", end)):
         if value.tzinfo is None:
-            raise invalid_parameter(f"query.{name}", "timezone required", f"'{name}' needs a time zone offset (RFC 3339).")
+            raise invalid_parameter(
+                f"query.{name}", "timezone required", f"'{name}' needs a time zone offset (RFC 3339)."
+            )
     if end <= start:
         raise invalid_parameter("query.to", "must be after 'from'", "'to' must be after 'from'.")
     if (end - start).days > _MAX_WINDOW_DAYS:
@@ -101,24 +108,38 @@ class LastSatisfaction(BaseModel):
 
 class CustomerSummary(BaseModel):
     customer_id: uuid.UUID
-    open_tickets: list[OpenTicket] = Field(description=f"Active tickets, soonest due first (at most {SUMMARY_OPEN_LIMIT})")
+    open_tickets: list[OpenTicket] = Field(
+        description=f"Active tickets, soonest due first (at most {SUMMARY_OPEN_LIMIT})"
+    )
     counts: dict[str, int] = Field(description="Tickets by status, plus total and complaints")
     last_satisfaction: LastSatisfaction | None
 
 
-@router.get("/customers/{customer_id}/summary", response_model=CustomerSummary,
-            summary="A customer's tickets at a glance (for the customer-360 view)",
-            description="Always 200: a customer without tickets has empty lists and zero counts (the customers service says whether it exists).")
+@router.get(
+    "/customers/{customer_id}/summary",
+    response_model=CustomerSummary,
+    summary="A customer's tickets at a glance (for the customer-360 view)",
+    description="Always 200: a customer without tickets has empty lists and zero counts (the customers service says whether it exists).",
+)
 async def customer_summary(customer_id: uuid.UUID, session: SessionDep) -> CustomerSummary:
     summary = await use_cases.customer_summary(session, customer_id)
     last = summary.last_satisfaction
     return CustomerSummary(
         customer_id=customer_id,
         open_tickets=[
-            OpenTicket(id=r.id, type=r.type, priority=r.priority, status=r.status, opened_at=r.opened_at,
-                       sla_due_at=None if r.next_due_at == FAR_FUTURE else r.next_due_at, sla_breached=r.sla_breached)
+            OpenTicket(
+                id=r.id,
+                type=r.type,
+                priority=r.priority,
+                status=r.status,
+                opened_at=r.opened_at,
+                sla_due_at=None if r.next_due_at == FAR_FUTURE else r.next_due_at,
+                sla_breached=r.sla_breached,
+            )
             for r in summary.open_tickets
         ],
         counts=summary.counts,
-        last_satisfaction=LastSatisfaction(kind=last.kind, score=last.score, answered_at=last.answered_at) if last else None,
+        last_satisfaction=LastSatisfaction(kind=last.kind, score=last.score, answered_at=last.answered_at)
+        if last
+        else None,
     )

@@ -126,7 +126,9 @@ class IssuedSurvey(BaseModel):
 
     @classmethod
     def of(cls, issued: IssuedSurveyResult) -> IssuedSurvey:
-        return cls(id=issued.id, kind=issued.kind, token=issued.token, url_path=issued.url_path, expires_at=issued.expires_at)
+        return cls(
+            id=issued.id, kind=issued.kind, token=issued.token, url_path=issued.url_path, expires_at=issued.expires_at
+        )
 
 
 class TicketPublic(BaseModel):
@@ -150,7 +152,9 @@ class TicketPublic(BaseModel):
     closed_at: datetime | None
     erased_at: datetime | None
     sla: SlaPublic | None = Field(description="Null when no SLA policy applied at opening")
-    survey: IssuedSurvey | None = Field(default=None, description="Only in the answer that resolved the ticket: the CSAT survey issued")
+    survey: IssuedSurvey | None = Field(
+        default=None, description="Only in the answer that resolved the ticket: the CSAT survey issued"
+    )
 
 
 TicketsPublic = Page[TicketPublic]
@@ -219,11 +223,17 @@ _DAY_INTERVALS = 48  # a day of half-hour slots; more is a mistake, not a calend
 
 class WorkingInterval(_Strict):
     start: str = Field(pattern=_START, examples=["09:00"], description="Wall-clock HH:MM, 00:00–23:59")
-    end: str = Field(pattern=_END, examples=["17:00"], description="Wall-clock HH:MM after start; 24:00 for midnight at the end of the day")
+    end: str = Field(
+        pattern=_END,
+        examples=["17:00"],
+        description="Wall-clock HH:MM after start; 24:00 for midnight at the end of the day",
+    )
 
 
 def _day(name: str) -> Any:
-    return Field(default_factory=list, max_length=_DAY_INTERVALS, description=f"Working intervals on {name}s; empty: a day off")
+    return Field(
+        default_factory=list, max_length=_DAY_INTERVALS, description=f"Working intervals on {name}s; empty: a day off"
+    )
 
 
 class WorkingHours(_Strict):
@@ -257,13 +267,18 @@ class SlaPolicyWrite(_Strict):
     name: str = Field(min_length=1, max_length=200)
     team: Team | None = Field(default=None, description="Null: the default policy for teams without their own")
     time_zone: str = Field(
-        min_length=1, max_length=64, pattern=r"^[A-Za-z][A-Za-z0-9_+-]*(/[A-Za-z0-9_+-]+)*$",
-        examples=["Europe/Warsaw"], description="IANA time zone of the working hours (an unknown one is 422)",
+        min_length=1,
+        max_length=64,
+        pattern=r"^[A-Za-z][A-Za-z0-9_+-]*(/[A-Za-z0-9_+-]+)*$",
+        examples=["Europe/Warsaw"],
+        description="IANA time zone of the working hours (an unknown one is 422)",
     )
     working_hours: WorkingHours
     holidays: list[Day] = Field(default_factory=list, max_length=1000, description="Local dates without working hours")
     rules: list[SlaRuleModel] = Field(
-        min_length=1, max_length=100, description="No two rules may match the same (priority, type): 422 overlapping-sla-rules"
+        min_length=1,
+        max_length=100,
+        description="No two rules may match the same (priority, type): 422 overlapping-sla-rules",
     )
 
 
@@ -279,7 +294,8 @@ class SlaPolicyPublic(SlaPolicyWrite):
     def from_row(cls, row: Any) -> SlaPolicyPublic:
         data = dict(row._mapping)
         data["working_hours"] = {
-            day: [{"start": start, "end": end} for start, end in intervals] for day, intervals in data["working_hours"].items()
+            day: [{"start": start, "end": end} for start, end in intervals]
+            for day, intervals in data["working_hours"].items()
         }
         return cls.model_validate(data)
 
@@ -290,7 +306,9 @@ SlaPoliciesPublic = Page[SlaPolicyPublic]
 class TicketsSettingsPublic(BaseModel):
     """The settings of this deployment that change the service's answers."""
 
-    reopen_window_hours: int = Field(description="A resolved ticket can be reopened this long after resolved_at; then it is closed")
+    reopen_window_hours: int = Field(
+        description="A resolved ticket can be reopened this long after resolved_at; then it is closed"
+    )
     csat_valid_hours: int = Field(description="How long the CSAT survey issued on a resolve can be answered")
     nps_valid_hours: int = Field(description="How long an NPS survey can be answered")
     default_sla_policy_id: uuid.UUID | None = Field(

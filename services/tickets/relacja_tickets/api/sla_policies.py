@@ -51,8 +51,12 @@ _INVALID = {
 
 def _checked(body: SlaPolicyWrite) -> dict[str, Any]:
     definition = PolicyDefinition(
-        name=body.name, team=body.team, time_zone=body.time_zone, working_hours=body.working_hours.as_pairs(),
-        holidays=body.holidays, rules=[rule.model_dump() for rule in body.rules],
+        name=body.name,
+        team=body.team,
+        time_zone=body.time_zone,
+        working_hours=body.working_hours.as_pairs(),
+        holidays=body.holidays,
+        rules=[rule.model_dump() for rule in body.rules],
     )
     try:
         return use_cases.check_policy(definition, datetime.now(UTC))
@@ -64,9 +68,16 @@ def _answer(row: Any) -> JSONResponse:
     return JSONResponse(jsonable_encoder(SlaPolicyPublic.from_row(row)), headers={"ETag": etag(row.version)})
 
 
-@router.post("", status_code=201, response_model=SlaPolicyPublic, summary="Create an SLA policy",
-             responses=problem_responses(_CONFLICT, _INVALID))
-async def create_policy(body: SlaPolicyWrite, session: SessionDep, idempotency_key: IdempotencyKeyHeader = None) -> JSONResponse:
+@router.post(
+    "",
+    status_code=201,
+    response_model=SlaPolicyPublic,
+    summary="Create an SLA policy",
+    responses=problem_responses(_CONFLICT, _INVALID),
+)
+async def create_policy(
+    body: SlaPolicyWrite, session: SessionDep, idempotency_key: IdempotencyKeyHeader = None
+) -> JSONResponse:
     values = _checked(body)
     now = datetime.now(UTC)
     async with session.begin():
@@ -76,12 +87,20 @@ async def create_policy(body: SlaPolicyWrite, session: SessionDep, idempotency_k
             row = await use_cases.create_policy(session, values, now)
         except DuplicatePolicy as error:
             raise duplicate_policy(error) from None
-        return await created_response(session, _CREATE_SCOPE, idempotency_key, SlaPolicyPublic.from_row(row),
-                                      location=f"/api/v1/sla-policies/{row.id}", version=row.version)
+        return await created_response(
+            session,
+            _CREATE_SCOPE,
+            idempotency_key,
+            SlaPolicyPublic.from_row(row),
+            location=f"/api/v1/sla-policies/{row.id}",
+            version=row.version,
+        )
 
 
 @router.get("", response_model=SlaPoliciesPublic, summary="SLA policies by name")
-async def list_policies(session: SessionDep, limit: LimitParam = DEFAULT_LIMIT, cursor: CursorParam = None) -> SlaPoliciesPublic:
+async def list_policies(
+    session: SessionDep, limit: LimitParam = DEFAULT_LIMIT, cursor: CursorParam = None
+) -> SlaPoliciesPublic:
     page = await use_cases.list_policies(session, limit=limit, cursor=cursor)
     return SlaPoliciesPublic(items=[SlaPolicyPublic.from_row(row) for row in page.items], next_cursor=page.next_cursor)
 
@@ -91,9 +110,15 @@ async def get_policy(policy_id: uuid.UUID, session: SessionDep) -> JSONResponse:
     return _answer(await use_cases.get_policy(session, policy_id))
 
 
-@router.put("/{policy_id}", response_model=SlaPolicyPublic, summary="Replace an SLA policy (If-Match)",
-            responses=problem_responses(_CONFLICT, _INVALID))
-async def replace_policy(policy_id: uuid.UUID, body: SlaPolicyWrite, session: SessionDep, if_match: RequiredIfMatchHeader) -> JSONResponse:
+@router.put(
+    "/{policy_id}",
+    response_model=SlaPolicyPublic,
+    summary="Replace an SLA policy (If-Match)",
+    responses=problem_responses(_CONFLICT, _INVALID),
+)
+async def replace_policy(
+    policy_id: uuid.UUID, body: SlaPolicyWrite, session: SessionDep, if_match: RequiredIfMatchHeader
+) -> JSONResponse:
     values = _checked(body)
     async with session.begin():
         try:

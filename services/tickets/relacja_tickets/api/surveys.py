@@ -50,7 +50,9 @@ class NpsSurveyCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     customer_id: uuid.UUID
-    kind: Literal["nps"] = Field(default="nps", description="Only NPS is issued by hand; CSAT follows a resolved ticket")
+    kind: Literal["nps"] = Field(
+        default="nps", description="Only NPS is issued by hand; CSAT follows a resolved ticket"
+    )
 
 
 class SurveyQuestion(BaseModel):
@@ -65,7 +67,9 @@ class SurveyQuestion(BaseModel):
 class SurveyAnswer(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    score: Integer = Field(ge=0, le=10, description="CSAT 1–5, NPS 0–10 (outside the survey's own scale: 422 score-out-of-range)")
+    score: Integer = Field(
+        ge=0, le=10, description="CSAT 1–5, NPS 0–10 (outside the survey's own scale: 422 score-out-of-range)"
+    )
     comment: str | None = Field(default=None, max_length=5000)
 
 
@@ -76,14 +80,20 @@ class SurveyAnswered(BaseModel):
 
 
 @router.post("", status_code=201, response_model=IssuedSurvey, summary="Issue an NPS survey to a customer")
-async def issue_nps(body: NpsSurveyCreate, request: Request, session: SessionDep, idempotency_key: IdempotencyKeyHeader = None) -> JSONResponse:
+async def issue_nps(
+    body: NpsSurveyCreate, request: Request, session: SessionDep, idempotency_key: IdempotencyKeyHeader = None
+) -> JSONResponse:
     settings: TicketsSettings = request.app.state.settings
     now = datetime.now(UTC)
     async with session.begin():
         if stored := await claim_request(session, _CREATE_SCOPE, idempotency_key, body):
             return stored.to_response()
-        issued = await use_cases.issue_survey(session, "nps", body.customer_id, None, now, timedelta(hours=settings.nps_valid_hours))
-        return await created_response(session, _CREATE_SCOPE, idempotency_key, IssuedSurvey.of(issued), location=issued.url_path)
+        issued = await use_cases.issue_survey(
+            session, "nps", body.customer_id, None, now, timedelta(hours=settings.nps_valid_hours)
+        )
+        return await created_response(
+            session, _CREATE_SCOPE, idempotency_key, IssuedSurvey.of(issued), location=issued.url_path
+        )
 
 
 @router.get("/{token}", response_model=SurveyQuestion, summary="The survey behind a token (no login)")
@@ -93,13 +103,25 @@ async def show_survey(token: Token, session: SessionDep) -> SurveyQuestion:
         raise survey_problem(SurveyNotFound(token))
     scale = SCALES[row.kind]
     reason = answer_problem(answered_at=row.answered_at, expires_at=row.expires_at, now=datetime.now(UTC))
-    return SurveyQuestion(kind=row.kind, question=scale.question, min_score=scale.low, max_score=scale.high,
-                          expires_at=row.expires_at, answerable=reason is None)
+    return SurveyQuestion(
+        kind=row.kind,
+        question=scale.question,
+        min_score=scale.low,
+        max_score=scale.high,
+        expires_at=row.expires_at,
+        answerable=reason is None,
+    )
 
 
-@router.post("/{token}", response_model=SurveyAnswered, summary="Answer a survey once (no login)",
-             responses=problem_responses({410: "Already answered (survey-answered) or expired (survey-expired)"},
-                                         {422: "The body fails validation, or the score is outside the survey's scale (score-out-of-range)"}))
+@router.post(
+    "/{token}",
+    response_model=SurveyAnswered,
+    summary="Answer a survey once (no login)",
+    responses=problem_responses(
+        {410: "Already answered (survey-answered) or expired (survey-expired)"},
+        {422: "The body fails validation, or the score is outside the survey's scale (score-out-of-range)"},
+    ),
+)
 async def answer_survey(token: Token, body: SurveyAnswer, session: SessionDep) -> JSONResponse:
     now = datetime.now(UTC)
     async with session.begin():

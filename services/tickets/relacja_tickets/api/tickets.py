@@ -76,7 +76,10 @@ def _answer(state: TicketState, status_code: int = 200) -> JSONResponse:
     ),
 )
 async def create_ticket(
-    body: TicketCreate, session: SessionDep, directory: CustomerDirectoryDep, idempotency_key: IdempotencyKeyHeader = None
+    body: TicketCreate,
+    session: SessionDep,
+    directory: CustomerDirectoryDep,
+    idempotency_key: IdempotencyKeyHeader = None,
 ) -> JSONResponse:
     now = datetime.now(UTC)
     body = body.model_copy(update={"tags": list(dict.fromkeys(body.tags))})
@@ -85,8 +88,12 @@ async def create_ticket(
             return stored.to_response()
         state = await use_cases.open_ticket(session, directory, body.model_dump(), now)
         return await created_response(
-            session, _CREATE_SCOPE, idempotency_key, ticket_public(state),
-            location=f"/api/v1/tickets/{state.row.id}", version=state.row.version,
+            session,
+            _CREATE_SCOPE,
+            idempotency_key,
+            ticket_public(state),
+            location=f"/api/v1/tickets/{state.row.id}",
+            version=state.row.version,
         )
 
 
@@ -99,16 +106,26 @@ async def list_tickets(
     assignee_id: AgentQuery = None,
     team: AgentQuery = None,
     customer_id: uuid.UUID | None = None,
-    due_before: Annotated[Timestamp | None, Query(description="Running SLA target due before this instant (RFC 3339, with offset)")] = None,
+    due_before: Annotated[
+        Timestamp | None, Query(description="Running SLA target due before this instant (RFC 3339, with offset)")
+    ] = None,
     breached: Annotated[bool | None, Query(description="Some SLA target was breached")] = None,
     limit: LimitParam = DEFAULT_LIMIT,
     cursor: CursorParam = None,
 ) -> TicketsPublic:
     if due_before is not None and due_before.tzinfo is None:
-        raise invalid_parameter("query.due_before", "timezone required", "due_before needs a time zone offset (RFC 3339).")
+        raise invalid_parameter(
+            "query.due_before", "timezone required", "due_before needs a time zone offset (RFC 3339)."
+        )
     filters = TicketFilters(
-        status=status, type=type, priority=priority, assignee_id=assignee_id, team=team,
-        customer_id=customer_id, due_before=due_before, breached=breached,
+        status=status,
+        type=type,
+        priority=priority,
+        assignee_id=assignee_id,
+        team=team,
+        customer_id=customer_id,
+        due_before=due_before,
+        breached=breached,
     )
     return _page(await use_cases.list_tickets(session, filters, limit=limit, cursor=cursor))
 
@@ -127,7 +144,9 @@ async def queue(
     cursor: CursorParam = None,
 ) -> TicketsPublic:
     if (assignee_id is None) == (team is None):
-        raise invalid_parameter("query.assignee_id", "exactly one of assignee_id, team", "Give exactly one of assignee_id and team.")
+        raise invalid_parameter(
+            "query.assignee_id", "exactly one of assignee_id, team", "Give exactly one of assignee_id and team."
+        )
     return _page(await use_cases.queue(session, assignee_id=assignee_id, team=team, limit=limit, cursor=cursor))
 
 
@@ -148,7 +167,13 @@ async def at_risk(
     now = datetime.now(UTC)
     return _page(
         await use_cases.at_risk(
-            session, now, timedelta(minutes=within_minutes), assignee_id=assignee_id, team=team, limit=limit, cursor=cursor
+            session,
+            now,
+            timedelta(minutes=within_minutes),
+            assignee_id=assignee_id,
+            team=team,
+            limit=limit,
+            cursor=cursor,
         )
     )
 
@@ -167,7 +192,9 @@ async def tickets_settings(request: Request, session: SessionDep) -> TicketsSett
         csat_valid_hours=settings.csat_valid_hours,
         nps_valid_hours=settings.nps_valid_hours,
         default_sla_policy_id=await default_policy_id(session),
-        actions={status: allowed_actions(status) for status in ("new", "open", "pending_customer", "resolved", "closed")},
+        actions={
+            status: allowed_actions(status) for status in ("new", "open", "pending_customer", "resolved", "closed")
+        },
     )
 
 
@@ -182,9 +209,15 @@ async def get_ticket(ticket_id: uuid.UUID, session: SessionDep) -> JSONResponse:
     summary="Change a ticket's fields (If-Match)",
     description="A priority or type change re-targets the SLA clocks from the policy chosen at opening; time already used still counts. "
     "The status changes only by the actions (`POST /api/v1/tickets/{id}/<action>`).",
-    responses=problem_responses({409: "The ticket is closed (ticket-closed), or its customer erased and the change sets subject or description (customer-erased)"}),
+    responses=problem_responses(
+        {
+            409: "The ticket is closed (ticket-closed), or its customer erased and the change sets subject or description (customer-erased)"
+        }
+    ),
 )
-async def update_ticket(ticket_id: uuid.UUID, body: TicketUpdate, session: SessionDep, if_match: RequiredIfMatchHeader) -> JSONResponse:
+async def update_ticket(
+    ticket_id: uuid.UUID, body: TicketUpdate, session: SessionDep, if_match: RequiredIfMatchHeader
+) -> JSONResponse:
     now = datetime.now(UTC)
     changes = body.model_dump(exclude_unset=True)
     if "tags" in changes:
@@ -209,14 +242,21 @@ def _action_route(action: Action) -> None:
     if action == "reopen":
         conflict += "; or the reopen window has passed (reopen-window-passed: open a new ticket)"
 
-    async def act(request: Request, ticket_id: uuid.UUID, session: SessionDep, if_match: IfMatchHeader = None) -> JSONResponse:
+    async def act(
+        request: Request, ticket_id: uuid.UUID, session: SessionDep, if_match: IfMatchHeader = None
+    ) -> JSONResponse:
         settings = _settings(request)
         now = datetime.now(UTC)
         async with session.begin():
             try:
                 state = await use_cases.act(
-                    session, ticket_id, action, if_match=if_match, now=now,
-                    reopen_window=settings.reopen_window, survey_valid=timedelta(hours=settings.csat_valid_hours),
+                    session,
+                    ticket_id,
+                    action,
+                    if_match=if_match,
+                    now=now,
+                    reopen_window=settings.reopen_window,
+                    survey_valid=timedelta(hours=settings.csat_valid_hours),
                 )
             except IllegalTransition as error:
                 raise illegal_transition(error) from None

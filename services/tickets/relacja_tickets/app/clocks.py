@@ -40,7 +40,8 @@ class Policy:
         self.id: uuid.UUID = row.id
         self.row = row
         self.calendar: Calendar = to_calendar(
-            row.time_zone, {day: [tuple(i) for i in intervals] for day, intervals in row.working_hours.items()},
+            row.time_zone,
+            {day: [tuple(i) for i in intervals] for day, intervals in row.working_hours.items()},
             [d if isinstance(d, date) else date.fromisoformat(d) for d in row.holidays],
         )
         self.rules = rules_of(row.rules)
@@ -105,10 +106,14 @@ async def save_clocks(session: AsyncSession, ticket_id: uuid.UUID, clocks: Mappi
     """Replace the ticket's clock rows (two at most; simpler than an upsert per column)."""
     await session.execute(delete(sla_clocks).where(sla_clocks.c.ticket_id == ticket_id))
     if clocks:
-        await session.execute(insert(sla_clocks).values([{"ticket_id": ticket_id, **asdict(clock)} for clock in clocks.values()]))
+        await session.execute(
+            insert(sla_clocks).values([{"ticket_id": ticket_id, **asdict(clock)} for clock in clocks.values()])
+        )
 
 
 def next_due_at(clocks: Mapping[Target, SlaClock]) -> datetime:
     """The earliest due instant of a running, unmet clock; ``FAR_FUTURE`` if none runs."""
-    dues = [c.due_at for c in clocks.values() if c.met_at is None and c.running_since is not None and c.due_at is not None]
+    dues = [
+        c.due_at for c in clocks.values() if c.met_at is None and c.running_since is not None and c.due_at is not None
+    ]
     return min(dues, default=FAR_FUTURE)

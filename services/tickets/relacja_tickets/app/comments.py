@@ -1,8 +1,8 @@
 """A ticket's thread, in the caller's transaction.
 
-    add_comment     on an open ticket of a customer not erased; the ticket moves as
-                    ``tickets.after_comment`` says (first response, customer reply)
-    list_comments   oldest first, optionally only public or only internal ones
+add_comment     on an open ticket of a customer not erased; the ticket moves as
+                ``tickets.after_comment`` says (first response, customer reply)
+list_comments   oldest first, optionally only public or only internal ones
 """
 
 from __future__ import annotations
@@ -29,19 +29,23 @@ async def add_comment(session: AsyncSession, ticket_id: uuid.UUID, values: Mappi
     ticket = await lock_ticket(session, ticket_id)
     if ticket.status == "closed":
         raise Problem(
-            409, "Ticket closed",
+            409,
+            "Ticket closed",
             f"Ticket {ticket_id} was closed on {ticket.closed_at.isoformat()}; it takes no more comments. Open a new ticket.",
             type_="ticket-closed",
         )
     if ticket.erased_at is not None:
         raise Problem(
-            409, "Customer erased",
+            409,
+            "Customer erased",
             f"The customer of ticket {ticket_id} had their data erased; the thread takes no new personal data.",
             type_="customer-erased",
         )
     row = (
         await session.execute(
-            insert(ticket_comments).values(id=uuid.uuid4(), ticket_id=ticket_id, created_at=now, **values).returning(ticket_comments)
+            insert(ticket_comments)
+            .values(id=uuid.uuid4(), ticket_id=ticket_id, created_at=now, **values)
+            .returning(ticket_comments)
         )
     ).one()
     await after_comment(session, ticket, author_type=values["author_type"], public=values["public"], now=now)
@@ -58,4 +62,12 @@ async def list_comments(
     query = select(ticket_comments).where(c.ticket_id == ticket_id)
     if public is not None:
         query = query.where(c.public.is_(public))
-    return await paginate(session, query, keys=[c.created_at, c.id], limit=limit, cursor=cursor, sort="created_at", to_item=lambda row: row)
+    return await paginate(
+        session,
+        query,
+        keys=[c.created_at, c.id],
+        limit=limit,
+        cursor=cursor,
+        sort="created_at",
+        to_item=lambda row: row,
+    )

@@ -81,7 +81,9 @@ async def metrics(session: AsyncSession, start: datetime, end: datetime) -> Metr
     ).one()
     opened, complaints, backlog, fr_n, fr_med, fr_p90, res_n, res_med, res_p90, with_sla, breached = row
     orders = (
-        await session.execute(select(func.count()).where(known_orders.c.placed_at >= start, known_orders.c.placed_at < end))
+        await session.execute(
+            select(func.count()).where(known_orders.c.placed_at >= start, known_orders.c.placed_at < end)
+        )
     ).scalar_one()
     return Metrics(
         start=start,

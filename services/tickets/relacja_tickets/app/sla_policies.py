@@ -87,7 +87,9 @@ def check_policy(policy: PolicyDefinition, now: datetime) -> dict[str, Any]:
         "name": policy.name,
         "team": policy.team,
         "time_zone": policy.time_zone,
-        "working_hours": {day: [list(i) for i in intervals] for day, intervals in policy.working_hours.items() if intervals},
+        "working_hours": {
+            day: [list(i) for i in intervals] for day, intervals in policy.working_hours.items() if intervals
+        },
         "holidays": sorted(set(policy.holidays)),
         "rules": raw_rules,
     }
@@ -102,7 +104,9 @@ def _unreachable(policy: PolicyDefinition, now: datetime) -> list[tuple[str, str
         try:
             add_business_seconds(calendar, now, 60 * max(rule["first_response_minutes"], rule["resolution_minutes"]))
         except ValueError:
-            errors.append((f"rules.{index}", f"not reachable within {MAX_HORIZON_DAYS} days of this calendar's working time"))
+            errors.append(
+                (f"rules.{index}", f"not reachable within {MAX_HORIZON_DAYS} days of this calendar's working time")
+            )
     return errors
 
 
@@ -117,14 +121,18 @@ async def create_policy(session: AsyncSession, values: Mapping[str, Any], now: d
         async with session.begin_nested():
             return (
                 await session.execute(
-                    insert(sla_policies).values(id=uuid.uuid4(), **values, version=1, created_at=now, updated_at=now).returning(sla_policies)
+                    insert(sla_policies)
+                    .values(id=uuid.uuid4(), **values, version=1, created_at=now, updated_at=now)
+                    .returning(sla_policies)
                 )
             ).one()
     except IntegrityError:
         raise DuplicatePolicy(values["team"]) from None
 
 
-async def replace_policy(session: AsyncSession, policy_id: uuid.UUID, values: Mapping[str, Any], *, if_match: str | None, now: datetime) -> Any:
+async def replace_policy(
+    session: AsyncSession, policy_id: uuid.UUID, values: Mapping[str, Any], *, if_match: str | None, now: datetime
+) -> Any:
     """Replace with checked ``values``; If-Match required."""
     row = (await session.execute(select(sla_policies).where(sla_policies.c.id == policy_id).with_for_update())).first()
     if row is None:
@@ -153,7 +161,15 @@ async def get_policy(session: AsyncSession, policy_id: uuid.UUID) -> Any:
 
 async def list_policies(session: AsyncSession, *, limit: int, cursor: str | None) -> Page[Any]:
     c = sla_policies.c
-    return await paginate(session, select(sla_policies), keys=[c.name, c.id], limit=limit, cursor=cursor, sort="name", to_item=lambda row: row)
+    return await paginate(
+        session,
+        select(sla_policies),
+        keys=[c.name, c.id],
+        limit=limit,
+        cursor=cursor,
+        sort="name",
+        to_item=lambda row: row,
+    )
 
 
 async def default_policy_id(session: AsyncSession) -> uuid.UUID | None:

@@ -69,7 +69,12 @@ class ScoreOutOfRange(Exception):
 
 
 async def issue_survey(
-    session: AsyncSession, kind: SurveyKind, customer_id: uuid.UUID, ticket_id: uuid.UUID | None, now: datetime, valid: timedelta
+    session: AsyncSession,
+    kind: SurveyKind,
+    customer_id: uuid.UUID,
+    ticket_id: uuid.UUID | None,
+    now: datetime,
+    valid: timedelta,
 ) -> IssuedSurvey:
     token, survey_id, expires_at = new_token(), uuid.uuid4(), now + valid
     await session.execute(
@@ -83,7 +88,9 @@ async def issue_survey(
             expires_at=expires_at,
         )
     )
-    return IssuedSurvey(id=survey_id, kind=kind, token=token, url_path=f"/api/v1/surveys/{token}", expires_at=expires_at)
+    return IssuedSurvey(
+        id=survey_id, kind=kind, token=token, url_path=f"/api/v1/surveys/{token}", expires_at=expires_at
+    )
 
 
 async def find_survey(session: AsyncSession, token: str) -> Any | None:
@@ -112,7 +119,10 @@ async def answer_survey(session: AsyncSession, token: str, score: int, comment: 
     ).first()
     if answered is None:  # a concurrent answer won the race
         current = (await session.execute(select(surveys).where(c.id == row.id))).one()
-        raise SurveyGone(answer_problem(answered_at=current.answered_at, expires_at=current.expires_at, now=now) or "answered", current)
+        raise SurveyGone(
+            answer_problem(answered_at=current.answered_at, expires_at=current.expires_at, now=now) or "answered",
+            current,
+        )
     await emit(
         session,
         SurveyAnsweredV1(

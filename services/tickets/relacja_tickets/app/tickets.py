@@ -115,12 +115,16 @@ async def lock_ticket(session: AsyncSession, ticket_id: uuid.UUID) -> Any:
     return row
 
 
-async def save_ticket(session: AsyncSession, ticket_id: uuid.UUID, values: Mapping[str, Any], *, bump: bool = True) -> Any:
+async def save_ticket(
+    session: AsyncSession, ticket_id: uuid.UUID, values: Mapping[str, Any], *, bump: bool = True
+) -> Any:
     """Update the ticket row (a new version if ``bump``); the row after the update."""
     changes = dict(values)
     if bump:
         changes["version"] = tickets.c.version + 1
-    return (await session.execute(update(tickets).where(tickets.c.id == ticket_id).values(**changes).returning(tickets))).one()
+    return (
+        await session.execute(update(tickets).where(tickets.c.id == ticket_id).values(**changes).returning(tickets))
+    ).one()
 
 
 def _clock_values(clocks: Mapping[Target, SlaClock]) -> dict[str, Any]:
@@ -136,7 +140,9 @@ def _within(clock: SlaClock | None) -> bool | None:
     return clock.breached_at is None and clock.elapsed_seconds <= clock.target_seconds
 
 
-async def open_ticket(session: AsyncSession, directory: CustomerDirectory, values: Mapping[str, Any], now: datetime) -> TicketState:
+async def open_ticket(
+    session: AsyncSession, directory: CustomerDirectory, values: Mapping[str, Any], now: datetime
+) -> TicketState:
     """Open a ticket with ``values`` (the TicketCreate fields) for an active customer."""
     # The projection first; the customers service once on a miss (read-through), so a
     # client can open a ticket for a customer it created a moment ago.
@@ -145,7 +151,9 @@ async def open_ticket(session: AsyncSession, directory: CustomerDirectory, value
     rule = sla.rule_for(policy.rules, values["priority"], values["type"]) if policy else None
     clocks: dict[Target, SlaClock] = {}
     if policy is not None and rule is not None:
-        clocks = {target: sla.start_clock(policy.calendar, target, rule.seconds_for(target), now) for target in sla.TARGETS}
+        clocks = {
+            target: sla.start_clock(policy.calendar, target, rule.seconds_for(target), now) for target in sla.TARGETS
+        }
     ticket_id = uuid.uuid4()
     row = (
         await session.execute(
@@ -176,11 +184,22 @@ async def get_ticket(session: AsyncSession, ticket_id: uuid.UUID) -> TicketState
 
 
 async def _page(
-    session: AsyncSession, query: Select[Any], keys: list[Any], *, limit: int, cursor: str | None, sort: str, descending: bool = False
+    session: AsyncSession,
+    query: Select[Any],
+    keys: list[Any],
+    *,
+    limit: int,
+    cursor: str | None,
+    sort: str,
+    descending: bool = False,
 ) -> TicketPage:
-    page: Page[Any] = await paginate(session, query, keys=keys, limit=limit, cursor=cursor, sort=sort, descending=descending, to_item=lambda row: row)
+    page: Page[Any] = await paginate(
+        session, query, keys=keys, limit=limit, cursor=cursor, sort=sort, descending=descending, to_item=lambda row: row
+    )
     clocks = await clocks_of(session, [row.id for row in page.items])
-    return TicketPage(items=[TicketState(row, clocks.get(row.id, {})) for row in page.items], next_cursor=page.next_cursor)
+    return TicketPage(
+        items=[TicketState(row, clocks.get(row.id, {})) for row in page.items], next_cursor=page.next_cursor
+    )
 
 
 async def list_tickets(session: AsyncSession, filters: TicketFilters, *, limit: int, cursor: str | None) -> TicketPage:
@@ -203,7 +222,9 @@ async def list_tickets(session: AsyncSession, filters: TicketFilters, *, limit: 
         query = query.where(c.next_due_at < filters.due_before)
     if filters.breached is not None:
         query = query.where(c.sla_breached.is_(filters.breached))
-    return await _page(session, query, [c.opened_at, c.id], limit=limit, cursor=cursor, sort="-opened_at", descending=True)
+    return await _page(
+        session, query, [c.opened_at, c.id], limit=limit, cursor=cursor, sort="-opened_at", descending=True
+    )
 
 
 async def queue(
@@ -217,7 +238,14 @@ async def queue(
 
 
 async def at_risk(
-    session: AsyncSession, now: datetime, within: timedelta, *, assignee_id: str | None, team: str | None, limit: int, cursor: str | None
+    session: AsyncSession,
+    now: datetime,
+    within: timedelta,
+    *,
+    assignee_id: str | None,
+    team: str | None,
+    limit: int,
+    cursor: str | None,
 ) -> TicketPage:
     """Active tickets whose next due time is in ``[now, now + within)``, soonest first."""
     c = tickets.c
@@ -237,11 +265,18 @@ async def update_ticket(
     check_if_match(if_match, row.version, required=True, what="ticket")
     _reject_closed(row, "be changed")
     if row.erased_at is not None and ({"subject", "description"} & changes.keys()):
-        raise Problem(409, "Customer erased", "The customer's data was erased; subject and description stay empty.", type_="customer-erased")
+        raise Problem(
+            409,
+            "Customer erased",
+            "The customer's data was erased; subject and description stay empty.",
+            type_="customer-erased",
+        )
     changed = {k: v for k, v in changes.items() if getattr(row, k) != v}
     if changed:
         if "priority" in changed or "type" in changed:
-            changed |= await retarget_clocks(session, row, changes.get("priority", row.priority), changes.get("type", row.type), now)
+            changed |= await retarget_clocks(
+                session, row, changes.get("priority", row.priority), changes.get("type", row.type), now
+            )
         row = await save_ticket(session, ticket_id, {**changed, "updated_at": now})
     return TicketState(row, await load_clocks(session, ticket_id))
 
@@ -263,7 +298,9 @@ async def act(
     return await _move(session, row, transition, now, survey_valid=survey_valid)
 
 
-async def _move(session: AsyncSession, ticket: Any, transition: Transition, now: datetime, *, survey_valid: timedelta) -> TicketState:
+async def _move(
+    session: AsyncSession, ticket: Any, transition: Transition, now: datetime, *, survey_valid: timedelta
+) -> TicketState:
     """Carry out a checked transition: clocks, timestamps, the version, events, a CSAT survey."""
     target = transition.target
     policy = await load_policy(session, ticket.policy_id)
@@ -300,7 +337,10 @@ async def _move(session: AsyncSession, ticket: Any, transition: Transition, now:
     if target == "resolved":
         resolution = clocks.get("resolution")
         seconds = resolution.elapsed_seconds if resolution else int((now - ticket.opened_at).total_seconds())
-        await emit(session, TicketResolvedV1(**snapshot(row, now), business_seconds=max(seconds, 0), within_sla=_within(resolution)))
+        await emit(
+            session,
+            TicketResolvedV1(**snapshot(row, now), business_seconds=max(seconds, 0), within_sla=_within(resolution)),
+        )
         survey = await issue_survey(session, "csat", row.customer_id, row.id, now, survey_valid)
     elif transition.is_reopen:
         await emit(session, TicketReopenedV1(**snapshot(row, now)))
@@ -325,15 +365,22 @@ async def after_comment(session: AsyncSession, ticket: Any, *, author_type: str,
         seconds = first.elapsed_seconds if first is not None else int((now - ticket.opened_at).total_seconds())
         values["first_response_seconds"] = seconds
         row = await save_ticket(session, ticket.id, values)
-        await emit(session, TicketFirstRespondedV1(**snapshot(row, now), business_seconds=max(seconds, 0), within_sla=_within(first)))
+        await emit(
+            session,
+            TicketFirstRespondedV1(**snapshot(row, now), business_seconds=max(seconds, 0), within_sla=_within(first)),
+        )
         return row
     if author_type == "customer" and ticket.status == "pending_customer":
-        transition = check_transition(ticket.status, "open", resolved_at=ticket.resolved_at, now=now, reopen_window=timedelta(0))
+        transition = check_transition(
+            ticket.status, "open", resolved_at=ticket.resolved_at, now=now, reopen_window=timedelta(0)
+        )
         return (await _move(session, ticket, transition, now, survey_valid=timedelta(0))).row
     return ticket
 
 
-async def retarget_clocks(session: AsyncSession, ticket: Any, priority: str, type_: str, now: datetime) -> dict[str, Any]:
+async def retarget_clocks(
+    session: AsyncSession, ticket: Any, priority: str, type_: str, now: datetime
+) -> dict[str, Any]:
     """New targets after a priority or type change (the policy chosen at opening stays)."""
     policy: Policy | None = await load_policy(session, ticket.policy_id)
     if policy is None:

@@ -128,7 +128,9 @@ def add_business_seconds(calendar: Calendar, start: datetime, seconds: int) -> d
         if remaining <= available:
             return begin + remaining
         remaining -= available
-    raise ValueError("the calendar does not reach the target: no working time for a year, or not enough within ten years")
+    raise ValueError(
+        "the calendar does not reach the target: no working time for a year, or not enough within ten years"
+    )
 
 
 def business_seconds_between(calendar: Calendar, start: datetime, end: datetime) -> int:

@@ -81,11 +81,15 @@ def calendar_errors(time_zone: str, working_hours: Mapping[str, Sequence[tuple[s
                 errors.append((f"working_hours.{day}", "intervals overlap"))
                 break
     if not errors and not any(working_hours.values()):
-        errors.append(("working_hours", "at least one working interval is needed, or no deadline could ever be reached"))
+        errors.append(
+            ("working_hours", "at least one working interval is needed, or no deadline could ever be reached")
+        )
     return errors
 
 
-def to_calendar(time_zone: str, working_hours: Mapping[str, Sequence[tuple[str, str]]], holidays: Sequence[date]) -> Calendar:
+def to_calendar(
+    time_zone: str, working_hours: Mapping[str, Sequence[tuple[str, str]]], holidays: Sequence[date]
+) -> Calendar:
     """The calendar of a definition that ``calendar_errors`` accepted."""
     hours = {
         WEEKDAYS.index(day) + 1: sorted((_accepted_minute(s), _accepted_minute(e)) for s, e in intervals)

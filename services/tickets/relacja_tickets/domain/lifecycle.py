@@ -100,7 +100,9 @@ def _allowed_text(status: str) -> str:
     return ", ".join(allowed_actions(status)) or "none (closed is final)"
 
 
-def _check_reopen(transition: Transition, resolved_at: datetime | None, now: datetime, reopen_window: timedelta) -> None:
+def _check_reopen(
+    transition: Transition, resolved_at: datetime | None, now: datetime, reopen_window: timedelta
+) -> None:
     if transition.is_reopen and (resolved_at is None or now - resolved_at > reopen_window):
         raise IllegalTransition(
             "reopen-window-passed",

@@ -152,8 +152,11 @@ def rule_for(rules: Sequence[SlaRule], priority: str, type_: str) -> SlaRule | N
     return next((rule for rule in rules if rule.matches(priority, type_)), None)
 
 
-def overlapping_rules(rules: Sequence[SlaRule], all_priorities: Sequence[str], all_types: Sequence[str]) -> list[tuple[int, int]]:
+def overlapping_rules(
+    rules: Sequence[SlaRule], all_priorities: Sequence[str], all_types: Sequence[str]
+) -> list[tuple[int, int]]:
     """Index pairs of rules that both match some (priority, type)."""
+
     def cover(rule: SlaRule) -> set[tuple[str, str]]:
         priorities = rule.priorities or all_priorities
         types = rule.types or all_types

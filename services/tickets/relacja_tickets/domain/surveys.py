@@ -26,8 +26,12 @@ class Scale:
 
 
 SCALES: dict[str, Scale] = {
-    "csat": Scale(1, 5, "How satisfied are you with how we handled your request? (1 = very dissatisfied, 5 = very satisfied)"),
-    "nps": Scale(0, 10, "How likely are you to recommend us to a friend or colleague? (0 = not at all, 10 = extremely likely)"),
+    "csat": Scale(
+        1, 5, "How satisfied are you with how we handled your request? (1 = very dissatisfied, 5 = very satisfied)"
+    ),
+    "nps": Scale(
+        0, 10, "How likely are you to recommend us to a friend or colleague? (0 = not at all, 10 = extremely likely)"
+    ),
 }
 
 

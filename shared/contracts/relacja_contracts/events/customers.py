@@ -107,7 +107,9 @@ class ConsentGrantedV1(EventPayload):
     consent_id: UUID = Field(description="The consent record (one per purpose, partner and partner purpose)")
     purpose: ConsentPurpose
     partner_id: str | None = Field(default=None, description="For partner_sharing: the partner")
-    partner_purpose: str | None = Field(default=None, description="For partner_sharing: what the partner may use it for")
+    partner_purpose: str | None = Field(
+        default=None, description="For partner_sharing: what the partner may use it for"
+    )
     source: str = Field(description="Where the consent was given, e.g. web-form, call-centre, import")
     occurred_at: datetime
 

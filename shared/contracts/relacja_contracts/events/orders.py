@@ -62,7 +62,9 @@ class OrderLine(BaseModel):
     category: str | None = None
     quantity: int = Field(ge=1)
     unit_price: Amount = Field(description="List price per unit at order time, tax excluded")
-    unit_cost: Amount | None = Field(default=None, description="Cost per unit at order time (for margin); null if unknown")
+    unit_cost: Amount | None = Field(
+        default=None, description="Cost per unit at order time (for margin); null if unknown"
+    )
     discount_amount: Amount = Field(description="Discount on the whole line")
     line_amount: Amount = Field(description="quantity × unit_price − discount_amount, tax excluded")
     returned_quantity: int = Field(default=0, ge=0, description="Units returned so far")

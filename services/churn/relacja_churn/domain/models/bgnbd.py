@@ -60,7 +60,9 @@ class BgNbdFit:
     converged: bool
 
 
-def _individual_ll(r: float, alpha: float, a: float, b: float, x: ArrayLike, t_x: ArrayLike, T: ArrayLike) -> np.ndarray:
+def _individual_ll(
+    r: float, alpha: float, a: float, b: float, x: ArrayLike, t_x: ArrayLike, T: ArrayLike
+) -> np.ndarray:
     x = np.asarray(x, dtype=np.float64)
     t_x = np.asarray(t_x, dtype=np.float64)
     T = np.asarray(T, dtype=np.float64)
@@ -77,7 +79,9 @@ def _individual_ll(r: float, alpha: float, a: float, b: float, x: ArrayLike, t_x
     return np.asarray(a1 + a2 + np.logaddexp(a3, a4))
 
 
-def log_likelihood(params: BgNbdParams, x: ArrayLike, t_x: ArrayLike, T: ArrayLike, weights: ArrayLike | None = None) -> float:
+def log_likelihood(
+    params: BgNbdParams, x: ArrayLike, t_x: ArrayLike, T: ArrayLike, weights: ArrayLike | None = None
+) -> float:
     """The summed log-likelihood of the rows (each counted ``weights`` times)."""
     ll = _individual_ll(params.r, params.alpha, params.a, params.b, x, t_x, T)
     if weights is None:
@@ -107,8 +111,13 @@ class _Objective:
         ux, Wx, N = self.ux, self.Wx, self.N
         # x-level terms
         ll = (
-            np.dot(Wx, gammaln(r + ux)) - N * gammaln(r) + N * r * np.log(alpha)
-            + N * gammaln(a + b) + np.dot(Wx, gammaln(b + ux)) - N * gammaln(b) - np.dot(Wx, gammaln(a + b + ux))
+            np.dot(Wx, gammaln(r + ux))
+            - N * gammaln(r)
+            + N * r * np.log(alpha)
+            + N * gammaln(a + b)
+            + np.dot(Wx, gammaln(b + ux))
+            - N * gammaln(b)
+            - np.dot(Wx, gammaln(a + b + ux))
         )
         d_r = np.dot(Wx, digamma(r + ux)) - N * digamma(r) + N * np.log(alpha)
         d_alpha = N * r / alpha
@@ -188,8 +197,8 @@ def conditional_expected_purchases(
 ) -> np.ndarray:
     """E[Y(t) | x, t_x, T]: purchases in (T, T+t] given the history (paper eq. 10).
 
-        E[Y(t) | x, t_x, T] = (a+b+x−1)/(a−1) · [1 − ((α+T)/(α+T+t))^(r+x) · 2F1(r+x, b+x; a+b+x−1; t/(α+T+t))]
-                              / (1 + δ(x>0) · a/(b+x−1) · ((α+T)/(α+t_x))^(r+x))
+    E[Y(t) | x, t_x, T] = (a+b+x−1)/(a−1) · [1 − ((α+T)/(α+T+t))^(r+x) · 2F1(r+x, b+x; a+b+x−1; t/(α+T+t))]
+                          / (1 + δ(x>0) · a/(b+x−1) · ((α+T)/(α+t_x))^(r+x))
     """
     x = np.asarray(x, dtype=np.float64)
     t_x = np.asarray(t_x, dtype=np.float64)

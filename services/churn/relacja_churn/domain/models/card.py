@@ -81,8 +81,14 @@ def score(
     spend = conditional_expected_spend(gg, x, monetary) if gg is not None else monetary.copy()
     # CLV = spend × (discounted purchase profile), and the profile depends on (x, t_x, T) only.
     unit_value = discounted_clv(
-        bg, np.ones(len(gx)), gx, gtx, gT,
-        horizon_months=horizon_months, monthly_discount_rate=monthly_discount_rate, unit=unit,
+        bg,
+        np.ones(len(gx)),
+        gx,
+        gtx,
+        gT,
+        horizon_months=horizon_months,
+        monthly_discount_rate=monthly_discount_rate,
+        unit=unit,
     )
     clv = spend * groups.expand(unit_value)
     cutoffs = band_cutoffs if band_cutoffs is not None else value_band_cutoffs(clv)

@@ -47,8 +47,15 @@ def monthly_purchase_profile(
 
 
 def discounted_clv(
-    params: BgNbdParams, expected_spend: ArrayLike, x: ArrayLike, t_x: ArrayLike, T: ArrayLike, *,
-    horizon_months: int, monthly_discount_rate: float, unit: str
+    params: BgNbdParams,
+    expected_spend: ArrayLike,
+    x: ArrayLike,
+    t_x: ArrayLike,
+    T: ArrayLike,
+    *,
+    horizon_months: int,
+    monthly_discount_rate: float,
+    unit: str,
 ) -> np.ndarray:
     """CLV per row by the formula of the module docstring."""
     cumulative = monthly_purchase_profile(params, x, t_x, T, horizon_months=horizon_months, unit=unit)

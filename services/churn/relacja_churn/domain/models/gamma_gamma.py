@@ -52,8 +52,13 @@ def _individual_ll(p: float, q: float, gamma: float, x: ArrayLike, m: ArrayLike)
     m = np.asarray(m, dtype=np.float64)
     px = p * x
     return np.asarray(
-        gammaln(px + q) - gammaln(px) - gammaln(q) + q * np.log(gamma)
-        + (px - 1) * np.log(m) + px * np.log(x) - (px + q) * np.log(gamma + x * m)
+        gammaln(px + q)
+        - gammaln(px)
+        - gammaln(q)
+        + q * np.log(gamma)
+        + (px - 1) * np.log(m)
+        + px * np.log(x)
+        - (px + q) * np.log(gamma + x * m)
     )
 
 
@@ -80,8 +85,12 @@ class _Objective:
         log_total = np.log(gamma + self.xm)
         px = p * ux
         ll = (
-            np.dot(Wx, gammaln(px + q) - gammaln(px)) - N * gammaln(q) + N * q * np.log(gamma)
-            + p * self.sum_x_log_mx - self.sum_log_m - np.dot(w, (p * x + q) * log_total)
+            np.dot(Wx, gammaln(px + q) - gammaln(px))
+            - N * gammaln(q)
+            + N * q * np.log(gamma)
+            + p * self.sum_x_log_mx
+            - self.sum_log_m
+            - np.dot(w, (p * x + q) * log_total)
         )
         d_p = np.dot(Wx, ux * (digamma(px + q) - digamma(px))) + self.sum_x_log_mx - np.dot(w, x * log_total)
         d_q = np.dot(Wx, digamma(px + q)) - N * digamma(q) + N * np.log(gamma) - np.dot(w, log_total)

@@ -57,7 +57,9 @@ def merge_days(customer: ArrayLike, day: ArrayLike, amount: ArrayLike) -> tuple[
     return c[starts], d[starts], sums
 
 
-def summarise(customer: ArrayLike, day: ArrayLike, amount: ArrayLike, *, calibration_end_day: int, unit: str = "week") -> Summary:
+def summarise(
+    customer: ArrayLike, day: ArrayLike, amount: ArrayLike, *, calibration_end_day: int, unit: str = "week"
+) -> Summary:
     """Summaries of every customer with a purchase on or before ``calibration_end_day``."""
     per_unit = DAYS_PER_UNIT[canonical_unit(unit)]
     day = np.asarray(day, dtype=np.int64)
