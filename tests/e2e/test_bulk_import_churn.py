@@ -113,6 +113,7 @@ async def wait_for_job(client: httpx.AsyncClient, url: str) -> dict:
     return await eventually(finished, timeout=300, interval=1)
 
 
+@pytest.mark.flood
 async def test_the_cdnow_master_log_through_the_services(stack: Stack, client: httpx.AsyncClient) -> None:
     prefix = f"cdnow-{uuid.uuid4().hex[:8]}-"
     lines = cdnow_master()

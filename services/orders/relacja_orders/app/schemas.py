@@ -170,8 +170,8 @@ class LineCreate(BaseModel):
     )
 
     # Absent is None; an explicit null is refused (the schema does not allow it).
-    product_id: uuid.UUID = Field(default=None, description="The product (or give sku)")  # type: ignore[assignment]
-    sku: str = Field(default=None, min_length=1, max_length=64, description="The product's SKU (or give product_id)")  # type: ignore[assignment]
+    product_id: uuid.UUID = Field(default=None, description="The product (or give sku)")  # type: ignore[assignment]  # None only as "absent"
+    sku: str = Field(default=None, min_length=1, max_length=64, description="The product's SKU (or give product_id)")  # type: ignore[assignment]  # None only as "absent"
     quantity: Integer = Field(ge=1, le=100_000)
     discount_percent: DiscountPercent = Field(default=Decimal("0"), description="0–100, at most two decimals")
 
