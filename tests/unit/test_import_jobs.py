@@ -61,7 +61,7 @@ class MemoryStore:
 
 
 class Conflict(Exception):
-    pass
+    """A unique violation, as the fake store raises it for a repeated key."""
 
 
 class Numbers(RowImport[int, int]):
