@@ -4,9 +4,11 @@
     integration/  shared messaging pieces against the real PostgreSQL and the real broker
     e2e/          the running suite, through the gateway
 
-Tests marked ``flood`` (a whole data set imported through the services) run after all
-others: every consumer then has tens of thousands of events to apply, and a test that
-replays whole topics into a new consumer group must not wait for those.
+Two kinds of tests run after all others, in this order: ``flood`` (a whole data set
+imported through the services: every consumer then has tens of thousands of events to
+apply, and a test that replays whole topics into a new consumer group must not wait for
+those), then ``fuzz`` (schemathesis' generated requests leave random records behind — a
+default SLA policy, customers with made-up external ids — that other tests must not see).
 
 The ``stack`` fixture starts the local stack once per session with the ``test`` profile
 (its own ports and a fresh state folder under .state/test, so it runs beside
@@ -22,9 +24,14 @@ import pytest
 
 from relacja_devstack import Stack, StackConfig
 
+_RUN_LAST = ("flood", "fuzz")
+
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    items.sort(key=lambda item: item.get_closest_marker("flood") is not None)  # stable: the rest keep their order
+    def rank(item: pytest.Item) -> int:
+        return next((i + 1 for i, name in enumerate(_RUN_LAST) if item.get_closest_marker(name)), 0)
+
+    items.sort(key=rank)  # stable: the rest keep their order
 
 
 @pytest.fixture(scope="session")

@@ -23,6 +23,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from relacja_devstack import Stack
 
 CHECKS = (
@@ -37,6 +39,7 @@ CHECKS = (
 CONFIG = Path(__file__).with_name("schemathesis.toml")
 
 
+@pytest.mark.fuzz
 def test_the_merged_openapi_holds_for_every_operation(stack: Stack, tmp_path: Path) -> None:
     st = Path(sys.executable).with_name("st")
     token = stack.token(["admin"])
