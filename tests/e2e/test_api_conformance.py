@@ -12,7 +12,8 @@ admin token and the checks the service-shape issue names:
 
 The run is bounded (a few examples per operation; ``RELACJA_CONFORMANCE_MAX_EXAMPLES``)
 and seeded, so CI repeats the same cases; set ``RELACJA_CONFORMANCE_SEED`` to explore
-others. The justified exceptions live in ``schemathesis.toml`` beside this file.
+others. The justified exceptions live in ``schemathesis.toml`` beside this file, and
+``schemathesis_hooks.py`` makes each generated request carry a fresh Idempotency-Key.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ CHECKS = (
 )
 
 CONFIG = Path(__file__).with_name("schemathesis.toml")
+HOOKS = Path(__file__).with_name("schemathesis_hooks.py")
 
 
 @pytest.mark.fuzz
@@ -71,7 +73,8 @@ def test_the_merged_openapi_holds_for_every_operation(stack: Stack, tmp_path: Pa
         "--wait-for-schema",
         "30",
     ]
-    result = subprocess.run(command, capture_output=True, text=True, timeout=900, cwd=tmp_path)
+    environment = {**os.environ, "SCHEMATHESIS_HOOKS": str(HOOKS)}
+    result = subprocess.run(command, capture_output=True, text=True, timeout=900, cwd=tmp_path, env=environment)
     report = result.stdout + result.stderr
     (Path(stack.config.logs_dir) / "schemathesis.log").write_text(report)
     assert result.returncode == 0, report[-20000:]

@@ -1,0 +1,32 @@
+"""Schemathesis hooks of the conformance test: the generated requests behave as a correct client.
+
+A client sends a new ``Idempotency-Key`` with every new request (draft-ietf-httpapi-
+idempotency-key-header §2); the same key with another body is a client bug the services
+rightly answer with 422 ``idempotency-key-reused``. Generated cases reuse the few short
+keys hypothesis likes ("0", "00") across different bodies, so every key the schema admits
+(1–255 characters) is replaced by a fresh UUID before the call. A key that breaks the
+schema is left alone: it is what a negative case tests.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import schemathesis
+
+_HEADER = "idempotency-key"
+
+
+def _fresh(headers: dict[str, Any] | None) -> None:
+    if not headers:
+        return
+    for name, value in list(headers.items()):
+        if name.lower() == _HEADER and isinstance(value, str) and 1 <= len(value) <= 255:
+            headers[name] = str(uuid.uuid4())
+
+
+@schemathesis.hook
+def before_call(context: Any, case: Any, kwargs: dict[str, Any]) -> None:
+    _fresh(case.headers)
+    _fresh(kwargs.get("headers"))
