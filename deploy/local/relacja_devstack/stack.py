@@ -270,8 +270,12 @@ class Stack:
                 env.setdefault(f"{prefix}_RATE_LIMIT_BURST", "10000")
         else:
             env[f"{prefix}_KAFKA_BOOTSTRAP"] = cfg.bootstrap_servers
+        # Only upstreams this stack runs: a partial stack (a benchmark of one service)
+        # leaves the service its own default, as it has no upstream to ask.
+        running = {s.name for s in cfg.services}
         for upstream in spec.reads_from:
-            env[f"{prefix}_{upstream.upper()}_URL"] = cfg.service_url(upstream)
+            if upstream in running:
+                env[f"{prefix}_{upstream.upper()}_URL"] = cfg.service_url(upstream)
         return env
 
     async def _start_services(self, specs: Iterable[ServiceSpec]) -> None:
