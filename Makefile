@@ -8,7 +8,7 @@ UV         := $(TOOLS)/bin/uv
 export UV_PYTHON_DOWNLOADS := never
 export UV_PYTHON ?= python3.11
 
-.PHONY: help run test test-unit lint token contracts sync bench bench-relay bench-latency bench-memory bench-gateway bench-customers bench-churn bench-tickets bench-orders bench-segmentation wrk browser status clean
+.PHONY: help run test test-unit lint token contracts sync bench bench-relay bench-latency bench-memory bench-gateway bench-customers bench-churn bench-tickets bench-orders bench-segmentation wrk browser status clean images base-image test-images
 
 help:
 	@echo "make run        start PostgreSQL, the broker, every service and the gateway (Ctrl+C stops)"
@@ -18,6 +18,9 @@ help:
 	@echo "make token      print a local admin bearer token (SCOPES=\"customers:read ...\" TTL=3600)"
 	@echo "make contracts  regenerate the AsyncAPI document and event JSON Schemas"
 	@echo "make bench      every benchmark (figures are recorded by hand in docs/benchmarks.md)"
+	@echo "make images     build every service's container image with podman (installed if missing)"
+	@echo "make base-image the Python base image from Debian's packages, for machines without a registry"
+	@echo "make test-images run every image hardened, as an operator would, against the local stack's PostgreSQL and broker"
 	@echo "make clean      remove local state (.state/): databases and logs"
 
 $(UV):
@@ -93,6 +96,17 @@ wrk:
 
 # tests/e2e/test_docs_browser.py opens /docs in a real headless browser: Debian's chromium,
 # installed when missing (the test fails, never skips, without it).
+# Container images of every service and the gateway (podman; installed when missing), and
+# the check that runs them as an operator would. See deploy/images/images.sh and deploy/README.md.
+images: sync
+	deploy/images/images.sh build
+
+base-image:
+	deploy/images/images.sh base-image
+
+test-images: images
+	$(UV) run --frozen pytest -p no:cacheprovider deploy/images/test_images.py
+
 browser:
 	@command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq --no-install-recommends chromium)
 

@@ -118,6 +118,24 @@ class Stack:
             await self.stop()
             raise
 
+    async def start_infrastructure(self, fresh: bool | None = None) -> None:
+        """Start PostgreSQL (with every service's empty database) and the broker, nothing else.
+
+        For running the services some other way — their container images
+        (deploy/images/test_images.py) — against the same parts the stack uses. The
+        services' ports are still checked free: whatever runs them will need them.
+        """
+        cfg = self.config
+        self._acquire_lock()
+        try:
+            self._preflight()
+            self._prepare_state(cfg.fresh if fresh is None else fresh)
+            await _first_failure([self._start_postgres(), self.broker.start()])
+            await self.postgres.ensure_databases(s.database_name for s in cfg.services if s.database)
+        except BaseException:
+            await self.stop()
+            raise
+
     async def stop(self) -> None:
         """Stop what this object started: gateway, services, broker, PostgreSQL. Idempotent."""
         gateways = [s for s in self.config.services if s.is_gateway]

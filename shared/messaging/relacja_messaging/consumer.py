@@ -42,6 +42,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from relacja_contracts import CloudEvent, EventPayload, dead_letter_topic, from_kafka_headers
 from relacja_contracts.envelope import EnvelopeError
 
+from .dead_letters import REDRIVE_HEADER
 from .errors import is_transient
 from .handlers import EventHandlers, Handler
 from .kafka import consumer_options, producer_options
@@ -68,6 +69,9 @@ class _Decoded:
     event: CloudEvent
     handler: Handler[EventPayload]
     payload: EventPayload
+    # Re-driven from the dead-letter topic for this consumer (dead_letters.py): applied even
+    # though the inbox says dead_lettered — but still only once.
+    redriven: bool = False
 
 
 class EventConsumer:
@@ -149,7 +153,8 @@ class EventConsumer:
     async def process_batch(self, records: list[ConsumerRecord]) -> None:
         """Apply one partition's records in one transaction; one by one if that fails."""
         decoded = [item for item in [await self._decode(record) for record in records] if item is not None]
-        if len(decoded) > 1:
+        # A re-driven record takes the one-by-one path (with the batch's others, to keep their order).
+        if len(decoded) > 1 and not any(item.redriven for item in decoded):
             try:
                 for outcome in await self._apply_together(decoded):
                     self._count(outcome)
@@ -179,7 +184,8 @@ class EventConsumer:
             await self._dead_letter(record, invalid, event=event)
             self._count("dead_lettered")
             return None
-        return _Decoded(record, event, registration.handler, payload)
+        redriven = dict(record.headers).get(REDRIVE_HEADER) == self.name.encode()
+        return _Decoded(record, event, registration.handler, payload, redriven)
 
     async def _apply_together(self, items: list[_Decoded]) -> list[str]:
         async with self.session_factory() as session, session.begin():
@@ -228,7 +234,9 @@ class EventConsumer:
 
     async def _apply(self, item: _Decoded) -> str:
         async with self.session_factory() as session, session.begin():
-            if not await self._record_in_inbox(session, item.record, item.event, outcome="applied"):
+            if not await self._record_in_inbox(
+                session, item.record, item.event, outcome="applied", retry_dead_letter=item.redriven
+            ):
                 return "duplicate"
             await self._run_handler(session, item)
         return "applied"
@@ -254,15 +262,35 @@ class EventConsumer:
         }
 
     async def _record_in_inbox(
-        self, session: AsyncSession, record: ConsumerRecord, event: CloudEvent, outcome: str
+        self,
+        session: AsyncSession,
+        record: ConsumerRecord,
+        event: CloudEvent,
+        outcome: str,
+        *,
+        retry_dead_letter: bool = False,
     ) -> bool:
-        statement = (
-            pg_insert(inbox_events)
-            .values(self._inbox_row(record, event, outcome))
-            .on_conflict_do_nothing(index_elements=["consumer", "event_id"])
-            .returning(inbox_events.c.event_id)
-        )
-        return (await session.execute(statement)).first() is not None
+        """Claim the event for this consumer; False if it was handled before.
+
+        ``retry_dead_letter`` also claims an event this consumer dead-lettered (a re-drive):
+        the row turns ``applied`` in the handler's transaction, so a second re-drive of the
+        same event finds it applied and is a duplicate."""
+        row = self._inbox_row(record, event, outcome)
+        insert = pg_insert(inbox_events).values(row)
+        if retry_dead_letter:
+            statement = insert.on_conflict_do_update(
+                index_elements=["consumer", "event_id"],
+                set_={
+                    "outcome": outcome,
+                    "topic": record.topic,
+                    "partition": record.partition,
+                    "offset": record.offset,
+                },
+                where=inbox_events.c.outcome == "dead_lettered",
+            )
+        else:
+            statement = insert.on_conflict_do_nothing(index_elements=["consumer", "event_id"])
+        return (await session.execute(statement.returning(inbox_events.c.event_id))).first() is not None
 
     async def _dead_letter(self, record: ConsumerRecord, error: BaseException, event: CloudEvent | None) -> None:
         """Publish the record to ``<topic>.dlq``; waits out a broker outage rather than dropping it."""

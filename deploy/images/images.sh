@@ -1,0 +1,130 @@
+#!/usr/bin/env bash
+# Container images of every Relacja service and the gateway, built with podman.
+#
+#   deploy/images/images.sh install      podman, runc and debootstrap from Debian's packages, when missing
+#   deploy/images/images.sh base-image   the Python base made from Debian's packages (debootstrap)
+#   deploy/images/images.sh build        every image: relacja/<service>:$RELACJA_TAG (default "local")
+#
+# `make images` runs install then build; `make base-image` runs base-image. The list of
+# images is the local stack's service list (relacja_devstack.services.SERVICES), so a new
+# service gets its image without touching this script. Everything runs with
+# deploy/images/containers.conf (why each setting: see that file) and `--network host`:
+# this kind of machine has no container bridge network, so builds (which download the
+# locked wheels) and the image check share the host's network.
+#
+# The base: where a registry is reachable the official python:3.11-slim is used; where none
+# is (no internet beyond the package registries), base-image makes one from Debian
+# bookworm's packages — python3.11, python3-venv, CA certificates — and the build passes it
+# as PYTHON_IMAGE, so the Dockerfile's FROM needs no pull. Debian's python3.11 lives in
+# /usr/bin; the base links it into /usr/local/bin like the official image, so the
+# Dockerfile is the same for both.
+set -euo pipefail
+
+here="$(cd "$(dirname "$0")" && pwd)"
+root="$(cd "$here/../.." && pwd)"
+export CONTAINERS_CONF="$here/containers.conf"
+
+OFFICIAL_BASE="docker.io/library/python:3.11-slim"
+LOCAL_BASE="localhost/relacja/python-base:3.11-bookworm"
+TAG="${RELACJA_TAG:-local}"
+DEBIAN_MIRROR="${DEBIAN_MIRROR:-http://deb.debian.org/debian}"
+PYTHON="${PYTHON:-$root/.venv/bin/python}"
+
+log() { printf '%s images: %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }
+
+install_tools() {
+    local missing=()
+    command -v podman >/dev/null || missing+=(podman)
+    command -v runc >/dev/null || missing+=(runc)
+    command -v debootstrap >/dev/null || missing+=(debootstrap)
+    if ((${#missing[@]})); then
+        log "installing ${missing[*]} from Debian's packages"
+        if [ "$(id -u)" -ne 0 ]; then
+            echo "images: need root to install ${missing[*]} (apt-get); install them and run again" >&2
+            exit 1
+        fi
+        apt-get update -qq
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+            podman runc debootstrap uidmap containernetworking-plugins >/dev/null
+    fi
+}
+
+# The official base when a registry answers, else the Debian-made one (made if missing).
+choose_base() {
+    if podman image exists "$OFFICIAL_BASE" || timeout 60 podman pull -q "$OFFICIAL_BASE" >/dev/null 2>&1; then
+        echo "$OFFICIAL_BASE"
+        return
+    fi
+    podman image exists "$LOCAL_BASE" || make_base_image >&2
+    echo "$LOCAL_BASE"
+}
+
+make_base_image() {
+    rootfs="$(mktemp -d /var/tmp/relacja-base.XXXXXX)"
+    trap 'rm -rf "$rootfs" "$rootfs.log"' EXIT
+    log "debootstrap bookworm (python3, python3-venv) from $DEBIAN_MIRROR"
+    debootstrap --variant=minbase --include=python3,python3-venv,ca-certificates \
+        bookworm "$rootfs" "$DEBIAN_MIRROR" >"$rootfs.log" 2>&1 || {
+        tail -20 "$rootfs.log" >&2
+        exit 1
+    }
+    rm -f "$rootfs.log"
+    # Certificate authorities this host adds to Debian's (a TLS-inspecting egress proxy's,
+    # for one) must be trusted by the build's downloads too, or uv cannot fetch the wheels.
+    if compgen -G "/usr/local/share/ca-certificates/*.crt" >/dev/null; then
+        cp /usr/local/share/ca-certificates/*.crt "$rootfs/usr/local/share/ca-certificates/"
+        chroot "$rootfs" update-ca-certificates >/dev/null 2>&1
+    fi
+    ln -sf /usr/bin/python3.11 "$rootfs/usr/local/bin/python3.11"
+    ln -sf /usr/bin/python3 "$rootfs/usr/local/bin/python3"
+    # Nothing at run time needs documentation, translations or apt's lists.
+    rm -rf "$rootfs"/usr/share/doc/* "$rootfs"/usr/share/man/* "$rootfs"/usr/share/locale/* \
+        "$rootfs"/var/cache/apt/* "$rootfs"/var/lib/apt/lists/*
+    # uv and pip use their own CA bundles unless told to use the system's (which now has the
+    # host's authorities).
+    tar -C "$rootfs" -c . | podman import --quiet \
+        --change 'CMD ["python3"]' \
+        --change 'ENV LANG=C.UTF-8' \
+        --change 'ENV SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt' \
+        --change 'ENV PIP_CERT=/etc/ssl/certs/ca-certificates.crt' \
+        --change 'ENV UV_SYSTEM_CERTS=1' \
+        - "$LOCAL_BASE" >/dev/null
+    log "base image $LOCAL_BASE: $(podman image inspect --format '{{.Size}}' "$LOCAL_BASE" | numfmt --to=si)B"
+}
+
+service_names() {
+    "$PYTHON" -c 'from relacja_devstack.services import SERVICES; print(" ".join(s.name for s in SERVICES))'
+}
+
+build_all() {
+    local base name started
+    base="$(choose_base)"
+    log "base: $base"
+    for name in $(service_names); do
+        started=$SECONDS
+        podman build --network host --layers \
+            -f "$root/deploy/docker/Dockerfile" \
+            --build-arg PYTHON_IMAGE="$base" \
+            --build-arg PACKAGE="relacja-$name" \
+            --build-arg MODULE="relacja_$name" \
+            -t "relacja/$name:$TAG" "$root" >"/tmp/relacja-image-$name.log" 2>&1 || {
+            tail -30 "/tmp/relacja-image-$name.log" >&2
+            echo "images: building relacja/$name failed (log: /tmp/relacja-image-$name.log)" >&2
+            exit 1
+        }
+        log "relacja/$name:$TAG built in $((SECONDS - started)) s," \
+            "$(podman image inspect --format '{{.Size}}' "relacja/$name:$TAG" | numfmt --to=si)B"
+    done
+    # The builder stages are left as unnamed images; only the named ones are kept.
+    podman image prune -f >/dev/null
+}
+
+case "${1:-}" in
+install) install_tools ;;
+base-image) install_tools && make_base_image ;;
+build) install_tools && build_all ;;
+*)
+    echo "usage: $0 install|base-image|build" >&2
+    exit 2
+    ;;
+esac

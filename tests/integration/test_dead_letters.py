@@ -1,0 +1,109 @@
+"""Dead letters re-driven after a fix: applied once by the consumer that failed, by no other
+consumer twice, and not again on a second re-drive — real PostgreSQL and broker."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+
+import pytest
+from sqlalchemy import insert, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from relacja_contracts import CloudEvent
+from relacja_contracts.events import CustomerRegisteredV1
+from relacja_contracts.topics import CUSTOMERS
+from relacja_devstack import Stack
+from relacja_messaging import EventConsumer, EventHandlers
+from relacja_messaging.dead_letters import read_dead_letters, redrive
+from relacja_messaging.dead_letters import run as dead_letters_command
+from relacja_messaging.tables import inbox_events
+
+from ..support import eventually
+from .conftest import effects
+from .test_consumer import FAST_RETRIES, REPLAYED_WITHIN, count, new_event, run_consumer, send, stop
+
+
+def handlers_for(consumer_name: str, failing: set[str]) -> EventHandlers:
+    """Record each applied event as ``<event id>@<consumer>``; fail while the id is in ``failing``."""
+    handlers = EventHandlers()
+
+    @handlers.on(CustomerRegisteredV1)
+    async def record(session: AsyncSession, event: CloudEvent, payload: CustomerRegisteredV1) -> None:
+        if event.id in failing:
+            raise ValueError("the projection cannot take this customer yet")
+        await session.execute(
+            insert(effects).values(
+                event_id=f"{event.id}@{consumer_name}", customer_id=payload.customer_id, consumer=consumer_name
+            )
+        )
+
+    return handlers
+
+
+async def applied(sessions, event: CloudEvent, consumer: str) -> int:
+    return await count(sessions, effects, event_id=f"{event.id}@{consumer}")
+
+
+async def test_a_dead_letter_redriven_after_the_fix_is_applied_once(
+    stack: Stack, sessions, producer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    failing_consumer, healthy_consumer = (f"it-redrive-{role}-{uuid.uuid4().hex[:8]}" for role in ("a", "b"))
+    broken, broken_payload = new_event()
+    failing = {broken.id}
+    customer = broken_payload.customer_id
+    await send(producer, broken, broken_payload.model_dump_json().encode())
+    marker, marker_payload = new_event(customer)  # same key and partition, after the broken one
+    await send(producer, marker, marker_payload.model_dump_json().encode())
+    tasks = [
+        await run_consumer(
+            EventConsumer(name, handlers_for(name, fails), sessions, stack.bootstrap_servers, FAST_RETRIES)
+        )
+        for name, fails in ((failing_consumer, failing), (healthy_consumer, set()))
+    ]
+    try:
+        for name in (failing_consumer, healthy_consumer):
+            await eventually(lambda name=name: applied(sessions, marker, name), timeout=REPLAYED_WITHIN)
+        assert await applied(sessions, broken, failing_consumer) == 0
+        assert await applied(sessions, broken, healthy_consumer) == 1
+
+        letters = await read_dead_letters(stack.bootstrap_servers, CUSTOMERS.name, consumer=failing_consumer)
+        assert [letter.event_id for letter in letters] == [broken.id]
+        assert letters[0].summary()["error"] == "the projection cannot take this customer yet"
+
+        # The operator's listing says the same, one JSON object per letter.
+        # (The command runs its own event loop, so it runs in a thread beside the test's.)
+        status = await asyncio.to_thread(
+            dead_letters_command,
+            ["list", "--bootstrap", stack.bootstrap_servers, "--topic", CUSTOMERS.name, "--consumer", failing_consumer],
+        )
+        assert status == 0
+        listed = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+        assert [(row["event_id"], row["consumer"], row["error_type"]) for row in listed] == [
+            (broken.id, failing_consumer, "ValueError")
+        ]
+
+        failing.clear()  # the fix
+        assert await redrive(stack.bootstrap_servers, letters) == 1
+        await eventually(lambda: applied(sessions, broken, failing_consumer), timeout=REPLAYED_WITHIN)
+
+        # A second re-drive, then a marker behind it: both consumers have seen the re-driven
+        # copies once the marker is applied, and neither applied the event a second time.
+        assert await redrive(stack.bootstrap_servers, letters) == 1
+        second_marker, second_payload = new_event(customer)
+        await send(producer, second_marker, second_payload.model_dump_json().encode())
+        for name in (failing_consumer, healthy_consumer):
+            await eventually(lambda name=name: applied(sessions, second_marker, name), timeout=REPLAYED_WITHIN)
+    finally:
+        for task in tasks:
+            await stop(task)
+    assert await applied(sessions, broken, failing_consumer) == 1
+    assert await applied(sessions, broken, healthy_consumer) == 1
+    async with sessions() as session:
+        outcome = await session.scalar(
+            select(inbox_events.c.outcome).where(
+                inbox_events.c.consumer == failing_consumer, inbox_events.c.event_id == broken.id
+            )
+        )
+    assert outcome == "applied"
