@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
+from functools import partial
 
 import pytest
 from sqlalchemy import insert, select
@@ -64,7 +65,7 @@ async def test_a_dead_letter_redriven_after_the_fix_is_applied_once(
     ]
     try:
         for name in (failing_consumer, healthy_consumer):
-            await eventually(lambda name=name: applied(sessions, marker, name), timeout=REPLAYED_WITHIN)
+            await eventually(partial(applied, sessions, marker, name), timeout=REPLAYED_WITHIN)
         assert await applied(sessions, broken, failing_consumer) == 0
         assert await applied(sessions, broken, healthy_consumer) == 1
 
@@ -94,7 +95,7 @@ async def test_a_dead_letter_redriven_after_the_fix_is_applied_once(
         second_marker, second_payload = new_event(customer)
         await send(producer, second_marker, second_payload.model_dump_json().encode())
         for name in (failing_consumer, healthy_consumer):
-            await eventually(lambda name=name: applied(sessions, second_marker, name), timeout=REPLAYED_WITHIN)
+            await eventually(partial(applied, sessions, second_marker, name), timeout=REPLAYED_WITHIN)
     finally:
         for task in tasks:
             await stop(task)

@@ -34,7 +34,7 @@ from datetime import UTC, datetime
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 from aiokafka.errors import CommitFailedError, IllegalStateError
-from prometheus_client import Counter
+from prometheus_client import Counter, Gauge
 from pydantic import ValidationError
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -54,6 +54,11 @@ __all__ = ["EventConsumer", "ConsumerSettings"]
 log = logging.getLogger(__name__)
 
 PROCESSED = Counter("relacja_consumer_events_total", "Records handled by consumers", ["consumer", "outcome"])
+LAG = Gauge(
+    "relacja_consumer_lag",
+    "Records of a partition not yet applied by the consumer (high watermark minus next offset), after its last fetch",
+    ["consumer", "topic", "partition"],
+)
 
 
 @dataclass(frozen=True)
@@ -137,7 +142,13 @@ class EventConsumer:
             batch = await self._consumer.getmany(timeout_ms=1000)
             for partition, records in batch.items():
                 await self.process_batch(records)
-                await self._commit(partition, records[-1].offset + 1)
+                next_offset = records[-1].offset + 1
+                await self._commit(partition, next_offset)
+                highwater = self._consumer.highwater(partition)
+                if highwater is not None:
+                    LAG.labels(self.name, partition.topic, str(partition.partition)).set(
+                        max(0, highwater - next_offset)
+                    )
 
     async def _commit(self, partition: TopicPartition, next_offset: int) -> None:
         assert self._consumer is not None

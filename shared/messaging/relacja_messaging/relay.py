@@ -61,6 +61,10 @@ _RELAY_LOCK_KEY = 0x52454C41  # "RELA"
 PUBLISHED = Counter("relacja_outbox_published_total", "Outbox rows published to the broker", ["topic"])
 REPLAYS = Counter("relacja_outbox_replays_total", "Times the relay republished the retained outbox")
 PENDING = Gauge("relacja_outbox_pending", "Unpublished outbox rows seen by the last relay pass")
+OLDEST_AGE = Gauge(
+    "relacja_outbox_oldest_unpublished_age_seconds",
+    "Age of the oldest unpublished outbox row at the last relay pass (0 when none waits)",
+)
 
 
 class BrokerLostData(RuntimeError):
@@ -169,6 +173,7 @@ class OutboxRelay:
                         outbox_events.c.key,
                         outbox_events.c.headers,
                         cast(outbox_events.c.payload, Text).label("payload"),
+                        func.extract("epoch", func.clock_timestamp() - outbox_events.c.created_at).label("age"),
                     )
                     .where(outbox_events.c.published_at.is_(None))
                     .order_by(outbox_events.c.id)
@@ -177,6 +182,8 @@ class OutboxRelay:
                 )
             ).all()
             PENDING.set(len(rows))
+            # Rows come oldest first; the database's clock measures both ends.
+            OLDEST_AGE.set(float(rows[0].age) if rows else 0.0)
             if not rows:
                 return 0
             pending = [

@@ -1,15 +1,27 @@
-"""The async engine and session factory of a service, and the session dependency."""
+"""The async engine and session factory of a service, and the session dependency.
+
+The pool's use is exported at scrape time (``relacja_db_pool_in_use`` and
+``relacja_db_pool_max``): a pool that stays near its maximum makes requests wait up to
+``pool_timeout`` and then fail with 503, so operators alert on the ratio (docs/operations.md).
+"""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import weakref
+from collections.abc import AsyncIterator, Iterator
 from typing import Annotated
 
 from fastapi import Depends, Request
+from prometheus_client.core import REGISTRY, GaugeMetricFamily
+from prometheus_client.registry import Collector
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.pool import QueuePool
 
 __all__ = ["Database", "SessionDep", "get_session"]
+
+# Every live Database of the process (normally one); weak, so tests' short-lived ones go away.
+_LIVE: weakref.WeakSet[Database] = weakref.WeakSet()
 
 
 class Database:
@@ -24,6 +36,8 @@ class Database:
             pool_timeout=5,
         )
         self.sessions: async_sessionmaker[AsyncSession] = async_sessionmaker(self.engine, expire_on_commit=False)
+        self.max_connections = 2 * pool_size  # pool_size + max_overflow
+        _LIVE.add(self)
 
     async def ping(self) -> None:
         async with self.engine.connect() as conn:
@@ -31,6 +45,31 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+
+
+def _checked_out(database: Database) -> int:
+    pool = database.engine.sync_engine.pool
+    # The engine's pool is a QueuePool (AsyncAdaptedQueuePool): it counts checked-out connections.
+    return pool.checkedout() if isinstance(pool, QueuePool) else 0
+
+
+class _PoolCollector(Collector):
+    """Reads the pools when Prometheus scrapes, so the figures are never stale."""
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        databases = list(_LIVE)
+        in_use = sum(_checked_out(database) for database in databases)
+        yield GaugeMetricFamily(
+            "relacja_db_pool_in_use", "Database connections checked out of the service's pool", value=in_use
+        )
+        yield GaugeMetricFamily(
+            "relacja_db_pool_max",
+            "Most database connections the service's pool opens (pool size plus overflow)",
+            value=sum(database.max_connections for database in databases),
+        )
+
+
+REGISTRY.register(_PoolCollector())
 
 
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
