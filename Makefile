@@ -8,7 +8,7 @@ UV         := $(TOOLS)/bin/uv
 export UV_PYTHON_DOWNLOADS := never
 export UV_PYTHON ?= python3.11
 
-.PHONY: help run test test-unit lint token contracts sync bench bench-relay bench-latency bench-memory bench-gateway bench-customers bench-churn bench-tickets bench-orders bench-segmentation wrk browser status clean images base-image test-images
+.PHONY: help run test test-unit lint token contracts sync bench bench-relay bench-latency bench-memory bench-gateway bench-customers bench-churn bench-tickets bench-orders bench-segmentation wrk browser promtool status clean images base-image test-images
 
 help:
 	@echo "make run        start PostgreSQL, the broker, every service and the gateway (Ctrl+C stops)"
@@ -33,7 +33,7 @@ sync: $(UV)
 run: sync
 	$(UV) run --frozen python -m relacja_devstack run --profile dev
 
-test: sync browser
+test: sync browser promtool
 	$(UV) run --frozen pytest
 
 test-unit: sync
@@ -106,6 +106,10 @@ base-image:
 
 test-images: images
 	$(UV) run --frozen pytest -p no:cacheprovider deploy/images/test_images.py
+
+# promtool checks and unit-tests the alert rules (tests/e2e/test_observability.py).
+promtool:
+	@command -v promtool >/dev/null || (apt-get update -qq && apt-get install -y -qq --no-install-recommends prometheus)
 
 browser:
 	@command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq --no-install-recommends chromium)
