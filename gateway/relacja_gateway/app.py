@@ -43,6 +43,7 @@ from .dependencies import current_principal, matched_route, rate_limited
 from .docs import router as docs_router
 from .jwks import JwksKeySource
 from .openapi import OpenApiCache
+from .partners import PartnerApiKeyAuthenticator
 from .proxy import forward, new_upstream_client, new_upstream_transport
 from .ratelimit import RateLimiter
 from .routes import ROUTES, Route, RouteTable
@@ -156,6 +157,11 @@ def create_app(
         if settings.rate_limit_enabled
         else None
     )
+    app.state.partner_rate_limiter = (
+        RateLimiter(settings.partner_rate_limit_rate, settings.partner_rate_limit_burst, clock=clock)
+        if settings.rate_limit_enabled
+        else None
+    )
     if authenticators is None:
         jwks = None
         if settings.jwks_url:
@@ -167,7 +173,14 @@ def create_app(
                 timeout_seconds=settings.jwks_timeout_seconds,
                 clock=clock,
             )
-        authenticators = [JwtBearerAuthenticator.from_settings(settings, jwks)]
+        # The API key authenticator first: it claims only ``rpk_`` tokens, which the JWT one
+        # would refuse as malformed.
+        authenticators = [
+            PartnerApiKeyAuthenticator(
+                lambda: app.state.upstreams, timeout_seconds=settings.partner_introspection_timeout_seconds
+            ),
+            JwtBearerAuthenticator.from_settings(settings, jwks),
+        ]
     app.state.authenticators = list(authenticators)
     install_problem_handlers(app)
     checks = {
