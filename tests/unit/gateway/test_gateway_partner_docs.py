@@ -1,0 +1,118 @@
+"""The partners' documentation: /partner/openapi.json holds the /partner/v1 operations and
+nothing of the staff API (and the staff document nothing of the partner API), the records
+and the webhook; /partner/docs loads only from the gateway. The browser check is in
+tests/e2e/test_docs_browser.py."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+from gateway_doubles import UPSTREAMS, Upstream
+from openapi_spec_validator import validate
+from test_gateway_docs import _local_refs, _Page, _resolves, _same_origin
+
+from relacja_contracts import EVENT_TYPES
+from relacja_gateway.docs import ASSETS_PATH
+from relacja_gateway.partner_docs import RETRY_SCHEDULE, SHARED_TOPICS, partner_gateway_document
+# WEBHOOKS_IMPORT
+
+SHARING = "http://sharing.internal:8106"
+
+
+def op(op_id: str) -> dict[str, Any]:
+    return {
+        "operationId": op_id,
+        "parameters": [{"name": "agreement_id", "in": "path", "required": True, "schema": {"type": "string"}}],
+        "responses": {
+            "200": {
+                "description": "OK",
+                "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Page"}}},
+            }
+        },
+    }
+
+
+SHARING_DOCUMENT = {
+    "openapi": "3.1.0",
+    "info": {"title": "sharing", "version": "1"},
+    "paths": {
+        "/partner/v1/feeds/{agreement_id}/events": {"get": op("read_feed")},
+        "/api/v1/sharing/agreements/{agreement_id}": {"get": op("get_agreement")},
+        "/internal/v1/partner-credentials/introspect": {"post": {"operationId": "introspect", "responses": {}}},
+    },
+    "components": {"schemas": {"Page": {"type": "object"}}},
+}
+
+
+def services(request: httpx.Request) -> httpx.Response:
+    if request.url.host == "sharing.internal":
+        return httpx.Response(200, json=SHARING_DOCUMENT)
+    return httpx.Response(200, json={"openapi": "3.1.0", "info": {"title": "x", "version": "1"}, "paths": {}})
+
+
+async def test_each_audience_sees_only_its_own_operations(gateway: Callable[..., Any], upstream: Upstream) -> None:
+    upstream.handler = services
+    async with gateway(upstreams=UPSTREAMS | {"sharing": SHARING}) as client:
+        staff = (await client.get("/openapi.json")).json()
+        partner = (await client.get("/partner/openapi.json")).json()
+    assert "/api/v1/sharing/agreements/{agreement_id}" in staff["paths"]
+    assert not [path for path in staff["paths"] if path.startswith("/partner")]
+    assert "partnerAuth" not in staff["components"]["securitySchemes"]
+    assert list(partner["paths"]) == ["/partner/v1/feeds/{agreement_id}/events"]  # no /api/v1, no /internal
+    feed = partner["paths"]["/partner/v1/feeds/{agreement_id}/events"]["get"]
+    assert feed["security"] == [{"partnerAuth": []}]
+    assert feed["responses"]["401"] == {"$ref": "#/components/responses/PartnerUnauthorized"}
+    assert feed["responses"]["429"] == {"$ref": "#/components/responses/TooManyRequests"}
+    assert list(partner["components"]["securitySchemes"]) == ["partnerAuth"]
+    assert partner["info"]["x-missing-services"] == []
+    assert all(_resolves(partner, ref) for ref in _local_refs(partner))
+    validate(partner)
+
+
+async def test_the_partner_document_has_the_records_the_webhook_and_the_prose(
+    gateway: Callable[..., Any], upstream: Upstream
+) -> None:
+    upstream.handler = lambda request: httpx.Response(503)
+    async with gateway(upstreams=UPSTREAMS | {"sharing": SHARING}) as client:
+        partner = (await client.get("/partner/openapi.json")).json()
+    assert partner["info"]["x-missing-services"] == ["sharing"]
+    webhook = partner["webhooks"]["record"]["post"]
+    assert {p["name"] for p in webhook["parameters"]} == {"webhook-id", "webhook-timestamp", "webhook-signature"}
+    schemas = partner["components"]["schemas"]
+    data = schemas["PartnerEvent"]["properties"]["data"]["anyOf"]
+    shared_types = {t for t in EVENT_TYPES if any(t.startswith(topic + ".") for topic in SHARED_TOPICS)}
+    assert len(data) == len(shared_types) + 1 and shared_types
+    for event_type in shared_types:
+        key = event_type.replace(".", "_")
+        assert {"$ref": f"#/components/schemas/{key}"} in data
+        assert "required" not in schemas[key]  # any field may be left out by an allow-list
+    assert not any(key.startswith("relacja_churn") for key in schemas)  # not shareable
+    description = partner["info"]["description"]
+    assert "from standardwebhooks import Webhook" in description and "webhook.verify(body, headers)" in description
+    assert "5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h" in description
+    assert all(_resolves(partner, ref) for ref in _local_refs(partner))
+    validate(partner)
+
+
+def test_the_documented_retry_schedule_is_the_senders() -> None:
+    assert RETRY_SCHEDULE == tuple(int(delay.total_seconds()) for delay in DEFAULT_DELAYS)
+
+
+def test_the_partner_gateway_document_is_a_fresh_copy() -> None:
+    first = partner_gateway_document()
+    first["components"]["schemas"].clear()
+    assert partner_gateway_document()["components"]["schemas"]
+
+
+async def test_partner_docs_load_only_from_the_gateway(gateway: Callable[..., Any], upstream: Upstream) -> None:
+    async with gateway() as client:
+        page = await client.get("/partner/docs")
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+    urls = _Page(page.text).urls
+    assert urls and all(_same_origin(url) for url in urls), urls
+    assert {f"{ASSETS_PATH}/swagger-ui-bundle.js", f"{ASSETS_PATH}/swagger-ui.css"} <= set(urls)
+    assert "url: '/partner/openapi.json'" in page.text and "'/openapi.json'" not in page.text
+    assert "default-src 'self'" in page.headers["content-security-policy"]
+    assert upstream.requests == []
