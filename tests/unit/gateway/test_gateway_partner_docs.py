@@ -9,13 +9,13 @@ from collections.abc import Callable
 from typing import Any
 
 import httpx
-from gateway_doubles import UPSTREAMS, Upstream
+from gateway_doubles import UPSTREAMS, Page, Upstream, local_refs, resolves, same_origin
 from openapi_spec_validator import validate
-from test_gateway_docs import _local_refs, _Page, _resolves, _same_origin
 
 from relacja_contracts import EVENT_TYPES
 from relacja_gateway.docs import ASSETS_PATH
 from relacja_gateway.partner_docs import RETRY_SCHEDULE, SHARED_TOPICS, partner_gateway_document
+
 # WEBHOOKS_IMPORT
 
 SHARING = "http://sharing.internal:8106"
@@ -67,7 +67,7 @@ async def test_each_audience_sees_only_its_own_operations(gateway: Callable[...,
     assert feed["responses"]["429"] == {"$ref": "#/components/responses/TooManyRequests"}
     assert list(partner["components"]["securitySchemes"]) == ["partnerAuth"]
     assert partner["info"]["x-missing-services"] == []
-    assert all(_resolves(partner, ref) for ref in _local_refs(partner))
+    assert all(resolves(partner, ref) for ref in local_refs(partner))
     validate(partner)
 
 
@@ -92,12 +92,12 @@ async def test_the_partner_document_has_the_records_the_webhook_and_the_prose(
     description = partner["info"]["description"]
     assert "from standardwebhooks import Webhook" in description and "webhook.verify(body, headers)" in description
     assert "5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h" in description
-    assert all(_resolves(partner, ref) for ref in _local_refs(partner))
+    assert all(resolves(partner, ref) for ref in local_refs(partner))
     validate(partner)
 
 
 def test_the_documented_retry_schedule_is_the_senders() -> None:
-    assert RETRY_SCHEDULE == tuple(int(delay.total_seconds()) for delay in DEFAULT_DELAYS)
+    assert tuple(int(delay.total_seconds()) for delay in DEFAULT_DELAYS) == RETRY_SCHEDULE
 
 
 def test_the_partner_gateway_document_is_a_fresh_copy() -> None:
@@ -110,8 +110,8 @@ async def test_partner_docs_load_only_from_the_gateway(gateway: Callable[..., An
     async with gateway() as client:
         page = await client.get("/partner/docs")
     assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
-    urls = _Page(page.text).urls
-    assert urls and all(_same_origin(url) for url in urls), urls
+    urls = Page(page.text).urls
+    assert urls and all(same_origin(url) for url in urls), urls
     assert {f"{ASSETS_PATH}/swagger-ui-bundle.js", f"{ASSETS_PATH}/swagger-ui.css"} <= set(urls)
     assert "url: '/partner/openapi.json'" in page.text and "'/openapi.json'" not in page.text
     assert "default-src 'self'" in page.headers["content-security-policy"]

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from typing import Any
 
 import httpx
+import jwt
 import pytest
 from gateway_doubles import SECRET, UPSTREAMS, Upstream
 
@@ -252,8 +253,6 @@ async def test_a_partner_jwt_is_a_partner_credential(
 async def test_a_malformed_partner_id_claim_is_an_invalid_token(
     gateway: Callable[..., Any], upstream: Upstream, claim: object
 ) -> None:
-    import jwt  # noqa: PLC0415  # only this test builds a token by hand
-
     token = jwt.encode({"sub": "c", "exp": 2**31, "partner_id": claim}, SECRET, algorithm="HS256")
     async with gateway(upstreams=WITH_SHARING) as client:
         response = await client.get("/partner/v1/agreements", headers=bearer(token))
