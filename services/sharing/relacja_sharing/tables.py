@@ -184,6 +184,13 @@ feed_records = Table(
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Index("ix_sharing_feed_records_agreement_position", "agreement_id", "position"),
     Index("ix_sharing_feed_records_created_at", "created_at"),
+    Index("ix_sharing_feed_records_customer", "customer_id"),
+    Index(
+        "ix_sharing_feed_records_partner_notices",
+        "partner_id",
+        "position",
+        postgresql_where=text("kind = 'erasure'"),
+    ),
 )
 
 disclosures = Table(

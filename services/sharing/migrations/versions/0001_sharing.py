@@ -210,6 +210,13 @@ def upgrade() -> None:
     )
     op.create_index("ix_sharing_feed_records_agreement_position", "sharing_feed_records", ["agreement_id", "position"])
     op.create_index("ix_sharing_feed_records_created_at", "sharing_feed_records", ["created_at"])
+    op.create_index("ix_sharing_feed_records_customer", "sharing_feed_records", ["customer_id"])
+    op.create_index(
+        "ix_sharing_feed_records_partner_notices",
+        "sharing_feed_records",
+        ["partner_id", "position"],
+        postgresql_where=sa.text("kind = 'erasure'"),
+    )
     op.create_table(
         "sharing_disclosures",
         sa.Column("id", sa.BigInteger, sa.Identity(always=True), primary_key=True),

@@ -3,7 +3,7 @@ its RFC 9457 problem). State machines refuse with ``domain.states.IllegalTransit
 
 from __future__ import annotations
 
-__all__ = ["InvalidAgreement", "NotFound", "PartnerUnavailable", "FeedGone"]
+__all__ = ["FeedGone", "InvalidAgreement", "InvalidKey", "NotFound", "PartnerUnavailable"]
 
 
 class NotFound(LookupError):
@@ -36,3 +36,7 @@ class FeedGone(LookupError):
     def __init__(self, agreement_id: object) -> None:
         super().__init__(f"Agreement {agreement_id} was terminated; its feed is no longer served.")
         self.agreement_id = agreement_id
+
+
+class InvalidKey(PermissionError):
+    """A partner API key that is malformed, unknown or revoked (401; the reason is not told)."""
