@@ -36,10 +36,13 @@ Each event-fed service's ``GET /api/v1/<service>/read-models/freshness`` (custom
 segmentation, orders, tickets, churn) falls under that service's prefix above, so it is
 routed to it and needs the service's read scope, like any other read of its data.
 
-GET and HEAD are reads (`<area>:read`), every other method is a write (`<area>:write`, or
-`<area>:<write_scope>` where the route names another word: `sharing:admin`), following the
-safe methods of RFC 9110 §9.2.1. Prefixes match whole path segments, and
-the longest prefix wins, so a nested prefix can route to another service later — or
+GET and HEAD are reads (`<area>:read`), every other method is a write (`<area>:write`),
+following the safe methods of RFC 9110 §9.2.1. A route may name its writes' scope
+differently (``write_scope="admin"`` → ``<area>:admin``): the sharing staff face is
+administration, not data entry, so its writes need ``sharing:admin`` (and reads
+``sharing:read``), as the suite's scope list (docs/conventions.md) names them.
+Prefixes match whole path segments, and the longest prefix wins, so a nested prefix
+can route to another service later — or
 give a part of a service another profile of limits. ``DEFAULT`` routes use
 ``upstream_timeout_seconds`` (10 s by default: the most the gateway waits to connect,
 for the response headers, and between two body chunks) and ``max_body_bytes`` (1 MiB).
@@ -107,7 +110,13 @@ class Route:
 
     ``public_below``: the prefix itself needs the area's scopes, every path below it is
     public — for resources reached by an unguessable one-time token (a survey link in an
-    e-mail), while the collection that issues them stays protected."""
+    e-mail), while the collection that issues them stays protected.
+
+    ``write_scope``: the suffix of the scope every non-read method needs (``write`` unless
+    the route says otherwise, e.g. ``admin`` for ``sharing:admin``).
+
+    ``audience``: who may call it (``Audience``); a partner route's ``area`` is None, as
+    partners carry no scopes."""
 
     prefix: str
     upstream: str
