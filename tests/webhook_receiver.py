@@ -2,6 +2,7 @@
 
     async with WebhookReceiver() as receiver:
         receiver.script("/gone", [(410, {}, b"")])     # answers in order; then 200 for ever
+        receiver.script("/x", [(500, {}, b"")], body_contains=b'"A"')   # only for such bodies
         url = receiver.url("/gone")
         ... receiver.received("/gone")                  # every request: headers and body
 
@@ -38,7 +39,7 @@ class WebhookReceiver:
     def __init__(self, host: str = "127.0.0.1") -> None:
         self.host = host
         self.port = 0
-        self._scripts: dict[str, deque[Reply]] = defaultdict(deque)
+        self._scripts: dict[str, list[tuple[bytes, deque[Reply]]]] = defaultdict(list)
         self._received: dict[str, list[Received]] = defaultdict(list)
         self._delay: dict[str, float] = {}
         self._server: uvicorn.Server | None = None
@@ -47,8 +48,14 @@ class WebhookReceiver:
     def url(self, path: str) -> str:
         return f"http://{self.host}:{self.port}{path}"
 
-    def script(self, path: str, replies: list[Reply]) -> None:
-        self._scripts[path].extend(replies)
+    def script(self, path: str, replies: list[Reply], body_contains: bytes = b"") -> None:
+        self._scripts[path].append((body_contains, deque(replies)))
+
+    def _reply(self, path: str, body: bytes) -> Reply:
+        for needle, replies in self._scripts[path]:
+            if replies and needle in body:
+                return replies.popleft()
+        return (200, {}, b"ok")
 
     def delay(self, path: str, seconds: float) -> None:
         self._delay[path] = seconds
@@ -75,7 +82,7 @@ class WebhookReceiver:
         self._received[path].append(Received(path, headers, body, time.monotonic()))
         if path in self._delay:
             await asyncio.sleep(self._delay[path])
-        status, reply_headers, reply_body = self._scripts[path].popleft() if self._scripts[path] else (200, {}, b"ok")
+        status, reply_headers, reply_body = self._reply(path, body)
         await send(
             {
                 "type": "http.response.start",
