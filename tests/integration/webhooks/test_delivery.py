@@ -64,7 +64,7 @@ async def send(
         return await enqueue(session, TABLES, messages)
 
 
-async def rows(sessions: async_sessionmaker[AsyncSession], query) -> list[dict]:  # type: ignore[no-untyped-def]
+async def rows(sessions: async_sessionmaker[AsyncSession], query) -> list[dict]:
     async with sessions() as session:
         return [dict(r) for r in (await session.execute(query)).mappings().all()]
 
@@ -361,16 +361,16 @@ async def test_several_workers_deliver_each_message_once(wh_sessions, receiver) 
         assert [json.loads(g.body)["seq"] for g in got if json.loads(g.body)["key"] == f"k{key}"] == list(range(50))
 
 
-async def _status(sessions, message_id: str, status: str) -> bool:  # type: ignore[no-untyped-def]
+async def _status(sessions, message_id: str, status: str) -> bool:
     return (await message(sessions, message_id))["status"] == status
 
 
-async def _endpoint_status(sessions, endpoint_id: uuid.UUID, status: str) -> bool:  # type: ignore[no-untyped-def]
+async def _endpoint_status(sessions, endpoint_id: uuid.UUID, status: str) -> bool:
     (row,) = await rows(sessions, select(E).where(E.c.id == endpoint_id))
     return row["status"] == status
 
 
-async def _count(sessions, status: str, n: int) -> bool:  # type: ignore[no-untyped-def]
+async def _count(sessions, status: str, n: int) -> bool:
     return len(await rows(sessions, select(M.c.id).where(M.c.status == status))) == n
 
 
