@@ -15,8 +15,7 @@ from openapi_spec_validator import validate
 from relacja_contracts import EVENT_TYPES
 from relacja_gateway.docs import ASSETS_PATH
 from relacja_gateway.partner_docs import RETRY_SCHEDULE, SHARED_TOPICS, partner_gateway_document
-
-# WEBHOOKS_IMPORT
+from relacja_webhooks.schedule import DEFAULT_DELAYS
 
 SHARING = "http://sharing.internal:8106"
 
