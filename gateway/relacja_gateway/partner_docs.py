@@ -36,6 +36,9 @@ from .openapi import OpenApiCache
 from .routes import Audience
 
 __all__ = [
+    "NOT_SHARED_FIELDS",
+    "NOT_SHARED_TYPES",
+    "NOTICE_TYPES",
     "PARTNER_DOCS_PATH",
     "PARTNER_OPENAPI_PATH",
     "RETRY_SCHEDULE",
@@ -47,8 +50,38 @@ __all__ = [
 PARTNER_OPENAPI_PATH: Final = "/partner/openapi.json"
 PARTNER_DOCS_PATH: Final = "/partner/docs"
 
+# What the sharing service shares (relacja_sharing.app.catalog, fanout): the gateway
+# imports no service, so these are restated here and a unit test holds them equal.
 #: Topics whose events an agreement can share (the sharing service consumes them).
 SHARED_TOPICS: Final = ("relacja.customers", "relacja.orders", "relacja.tickets", "relacja.segmentation")
+#: Types on those topics that are never shared as such: consents feed the projection,
+#: merges and erasure become notices.
+NOT_SHARED_TYPES: Final = frozenset(
+    {
+        "relacja.customers.consent.granted.v1",
+        "relacja.customers.consent.withdrawn.v1",
+        "relacja.customers.customer.merged.v1",
+        "relacja.customers.customer.erased.v1",
+    }
+)
+#: Payload fields holding a real id: never in any record (the subject is the identifier).
+NOT_SHARED_FIELDS: Final = frozenset({"customer_id", "merged_customer_id", "company_id"})
+#: The sharing service's own records, with their ``data`` (no personal data).
+NOTICE_TYPES: Final = {
+    "relacja.sharing.consent.withdrawn.v1": (
+        "Tombstone: the customer withdrew consent to share with you; stop processing their data.",
+        {"reason": ["consent_withdrawn"], "instruction": ["stop_processing"], "purpose": None},
+    ),
+    "relacja.sharing.customer.erased.v1": (
+        "Erasure notice (GDPR Art. 19): the customer's data was erased; erase what you hold about them.",
+        {"reason": ["erased"], "instruction": ["erase"]},
+    ),
+    "relacja.sharing.customer.rectified.v1": (
+        "Rectification: the corrected values of the allowed fields that changed (those of "
+        "relacja.customers.customer.updated.v1).",
+        None,
+    ),
+}
 
 #: Seconds before each retry of a failed webhook delivery (relacja_webhooks' default
 #: RetryPolicy; a unit test holds the two equal), each with ±10 % jitter.
@@ -124,18 +157,34 @@ records arrive in order.
 """
 
 
+def _notice_schema(event_type: str, summary: str, fields: dict[str, list[str] | None] | None) -> dict[str, Any]:
+    description = f"`data` of a `{event_type}` record. {summary}"
+    if fields is None:  # a rectification carries fields of another type
+        return {"type": "object", "description": description}
+    properties = {
+        name: {"type": "string"} if values is None else {"type": "string", "enum": values}
+        for name, values in fields.items()
+    }
+    return {"type": "object", "description": description, "properties": properties}
+
+
 def _event_schemas() -> dict[str, Any]:
     """The payload schema of every shareable event type, keyed as in the bundled AsyncAPI
-    document, with nothing required (an allow-list may drop any field)."""
+    document, with nothing required (an allow-list may drop any field) and no real ids;
+    and the schemas of the sharing service's notices."""
     document = suite_catalogue().document
     schemas = document["components"]["schemas"]
     shared: dict[str, Any] = {}
     for entry in event_entries(document):
-        if entry.topic in SHARED_TOPICS:
+        if entry.topic in SHARED_TOPICS and entry.type not in NOT_SHARED_TYPES:
             schema = copy.deepcopy(schemas[entry.key])
             schema.pop("required", None)
+            for name in NOT_SHARED_FIELDS:
+                schema.get("properties", {}).pop(name, None)
             schema["description"] = f"`data` of a `{entry.type}` record. {entry.summary}".strip()
             shared[entry.key] = schema
+    for event_type, (summary, fields) in NOTICE_TYPES.items():
+        shared[event_type.replace(".", "_")] = _notice_schema(event_type, summary, fields)
     return shared
 
 
@@ -152,6 +201,10 @@ def _partner_event(data_schemas: dict[str, Any]) -> dict[str, Any]:
             "subject": {"type": "string", "description": "The customer identifier your agreement gives you"},
             "time": {"type": "string", "format": "date-time"},
             "datacontenttype": {"const": "application/json"},
+            "agreementversion": {
+                "type": "integer",
+                "description": "The version of your agreement this record was disclosed under (an extension attribute)",
+            },
             "data": {
                 "description": "Only the fields your agreement allows for this type",
                 "anyOf": [{"$ref": f"#/components/schemas/{key}"} for key in sorted(data_schemas)]

@@ -14,7 +14,18 @@ from openapi_spec_validator import validate
 
 from relacja_contracts import EVENT_TYPES
 from relacja_gateway.docs import ASSETS_PATH
-from relacja_gateway.partner_docs import RETRY_SCHEDULE, SHARED_TOPICS, partner_gateway_document
+from relacja_gateway.partner_docs import (
+    NOT_SHARED_FIELDS,
+    NOT_SHARED_TYPES,
+    NOTICE_TYPES,
+    RETRY_SCHEDULE,
+    SHARED_TOPICS,
+    partner_gateway_document,
+)
+from relacja_sharing.app.catalog import CATALOG
+from relacja_sharing.app.catalog import SHARED_TOPICS as CATALOG_TOPICS
+from relacja_sharing.app.fanout import ERASURE_TYPE, RECTIFICATION_TYPE, TOMBSTONE_TYPE
+from relacja_sharing.domain.agreements import NEVER_SHARED
 from relacja_webhooks.schedule import DEFAULT_DELAYS
 
 SHARING = "http://sharing.internal:8106"
@@ -81,18 +92,27 @@ async def test_the_partner_document_has_the_records_the_webhook_and_the_prose(
     assert {p["name"] for p in webhook["parameters"]} == {"webhook-id", "webhook-timestamp", "webhook-signature"}
     schemas = partner["components"]["schemas"]
     data = schemas["PartnerEvent"]["properties"]["data"]["anyOf"]
-    shared_types = {t for t in EVENT_TYPES if any(t.startswith(topic + ".") for topic in SHARED_TOPICS)}
-    assert len(data) == len(shared_types) + 1 and shared_types
-    for event_type in shared_types:
+    documented = set(CATALOG) | set(NOTICE_TYPES)
+    assert len(data) == len(documented) + 1
+    for event_type in documented:
         key = event_type.replace(".", "_")
         assert {"$ref": f"#/components/schemas/{key}"} in data
         assert "required" not in schemas[key]  # any field may be left out by an allow-list
+        assert not NEVER_SHARED & set(schemas[key].get("properties", {}))
+    assert "relacja_customers_consent_granted_v1" not in schemas and "relacja_orders_order_placed_v1" in schemas
     assert not any(key.startswith("relacja_churn") for key in schemas)  # not shareable
     description = partner["info"]["description"]
     assert "from standardwebhooks import Webhook" in description and "webhook.verify(body, headers)" in description
     assert "5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h" in description
     assert all(resolves(partner, ref) for ref in local_refs(partner))
     validate(partner)
+
+
+def test_what_the_docs_say_is_shared_is_what_sharing_shares() -> None:
+    assert {topic.name for topic in CATALOG_TOPICS} == set(SHARED_TOPICS)
+    assert {t for t, m in EVENT_TYPES.items() if m.topic.name in SHARED_TOPICS} - NOT_SHARED_TYPES == set(CATALOG)
+    assert NOT_SHARED_FIELDS == NEVER_SHARED
+    assert set(NOTICE_TYPES) == {TOMBSTONE_TYPE, ERASURE_TYPE, RECTIFICATION_TYPE}
 
 
 def test_the_documented_retry_schedule_is_the_senders() -> None:
