@@ -45,7 +45,7 @@ PARTNER_SERVICE = "sharing"
 
 # Keys the sharing service issues are short URL-safe strings; anything else after the
 # prefix cannot be one, so it is refused here without a call.
-_API_KEY = re.compile(r"^rpk_[A-Za-z0-9_-]{1,250}$")
+_API_KEY = re.compile(r"^rpk_[A-Za-z0-9_-]{1,196}$")  # at most 200, as the service reads them
 _STATUSES = frozenset({"active", "suspended"})
 
 
