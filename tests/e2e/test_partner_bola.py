@@ -167,7 +167,7 @@ async def test_keys_and_states_are_enforced_on_the_next_request(
     )
     assert suspended.status_code == 200, suspended.text
     body = problem(await anonymous.get(feed_url, headers=as_partner(a)), 403, "agreement-suspended")
-    assert body["status"] == 403 and "suspended" in body["title"]
+    assert body["status"] == 403 and body["current_status"] == "suspended" and "suspended" in body["title"]
     version = suspended.json()["version"]
     resumed = await staff.post(
         f"/api/v1/sharing/agreements/{a.agreement_id}/resume", headers={"If-Match": f'"{version}"'}
@@ -180,7 +180,8 @@ async def test_keys_and_states_are_enforced_on_the_next_request(
     paused = await staff.post(f"/api/v1/sharing/partners/{a.id}/suspend", headers={"If-Match": partner.headers["etag"]})
     assert paused.status_code == 200, paused.text
     for url in (feed_url, "/partner/v1/agreements"):
-        problem(await anonymous.get(url, headers=as_partner(a)), 403, "partner-suspended")
+        body = problem(await anonymous.get(url, headers=as_partner(a)), 403, "partner-suspended")
+        assert body["status"] == 403 and body["current_status"] == "suspended"
     again = await staff.post(f"/api/v1/sharing/partners/{a.id}/resume", headers={"If-Match": paused.headers["etag"]})
     assert again.status_code == 200, again.text
 

@@ -5,7 +5,7 @@ with app_errors():                 NotFound            → 404 not-found
                                                              allowed_actions)
                                    InvalidAgreement    → 422 validation-error (errors per field)
                                    PartnerUnavailable  → 403 partner-suspended / agreement-suspended /
-                                                             agreement-not-active (status)
+                                                             agreement-not-active (current_status)
                                    FeedGone            → 410 agreement-terminated
 """
 
@@ -42,7 +42,10 @@ def _problem(err: Exception) -> Problem:
         return Problem(422, "Validation failed", str(err), type_="validation-error", errors=err.errors)
     if isinstance(err, PartnerUnavailable):
         kind = f"{err.what}-{err.status}" if err.status == "suspended" else f"{err.what}-not-active"
-        return Problem(403, f"The {err.what} is {err.status}", str(err), type_=kind, extra={"status": err.status})
+        # current_status, as illegal-transition names it: "status" is the HTTP status (RFC 9457 §3.1.3).
+        return Problem(
+            403, f"The {err.what} is {err.status}", str(err), type_=kind, extra={"current_status": err.status}
+        )
     if isinstance(err, FeedGone):
         return Problem(410, "Agreement terminated", str(err), type_="agreement-terminated")
     raise TypeError(f"no problem for {type(err).__name__}")
