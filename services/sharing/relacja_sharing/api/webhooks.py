@@ -20,8 +20,8 @@ a suspended partner gets 403 (partner-suspended). A URL the SSRF guard refuses i
 ``rule`` naming the rule (https_required, loopback_address, private_address, ...).
 """
 
-from __future__ import annotations
-
+# No ``from __future__ import annotations`` here: the routes are made in a function, and FastAPI
+# must see their ``Owner`` annotation (a local alias) evaluated, not as a string to look up globally.
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
