@@ -21,6 +21,13 @@ What was shared:
     sharing_feed_records        one row per (agreement, record): the filtered CloudEvent, at a monotonically
                                 increasing position (the feed cursor)
     sharing_disclosures         the disclosure log: each record pulled from a feed or delivered by webhook
+
+Push (the shared webhook sender's tables, relacja_webhooks.webhook_tables, with the agreement added):
+
+    sharing_webhook_endpoints   a partner's endpoints per agreement: URL, secrets, event-type filter, limits
+    sharing_webhook_messages    the delivery queue: one row per (endpoint, feed record), filled by a trigger
+                                on sharing_feed_records (migration 0002; app/webhooks.py explains it)
+    sharing_webhook_attempts    the delivery log: one row per attempt
 """
 
 from __future__ import annotations
@@ -44,6 +51,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 
+from relacja_webhooks import webhook_tables
+
 __all__ = [
     "agreement_versions",
     "agreements",
@@ -56,6 +65,7 @@ __all__ = [
     "partners",
     "recipients",
     "segment_members",
+    "webhooks",
 ]
 
 metadata = MetaData()
@@ -212,4 +222,13 @@ disclosures = Table(
     Index("uq_sharing_disclosures_position_channel", "feed_position", "channel", unique=True),
     Index("ix_sharing_disclosures_customer", "customer_id", "disclosed_at", "id"),
     Index("ix_sharing_disclosures_disclosed_at", "disclosed_at"),
+)
+
+webhooks = webhook_tables(
+    metadata,
+    prefix="sharing_webhook",
+    endpoint_columns=[
+        Column("partner_id", UUID(as_uuid=True), ForeignKey("sharing_partners.id"), nullable=False, index=True),
+        Column("agreement_id", UUID(as_uuid=True), ForeignKey("sharing_agreements.id"), nullable=False, index=True),
+    ],
 )

@@ -130,6 +130,11 @@ class DeliveryWorker:
         self._finished: list[_Finished] = []
         self._sql = _Sql(tables)
 
+    @property
+    def busy(self) -> bool:
+        """Attempts in flight, or results not recorded yet."""
+        return bool(self._in_flight or self._finished)
+
     async def run(self) -> None:
         try:
             while True:

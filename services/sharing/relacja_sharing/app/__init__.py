@@ -9,6 +9,9 @@ or domain.states.IllegalTransition; events go through the outbox (events.py).
     fanout.py       events into feeds (set-based per event), tombstones, erasure notices, rectification
     feed.py         the pull feed and the erasure notices feed (opaque cursors)
     disclosures.py  the disclosure log: the one writer (feed and webhooks), per-customer list, retention
+    webhooks.py     webhook endpoints per agreement, deliveries, attempts, redelivery; the sender's hooks
+                    (disclosures, the endpoint-disabled event) and worker
+    webhook_schemas.py  their request and response bodies
     reports.py      aggregate counts with suppression of small groups
     schemas.py      request and response bodies
     events.py       emit / emit_many: the service's one way to write events (the shared Outbox)

@@ -4,5 +4,6 @@ identifiers.py  pseudonyms (HMAC-SHA256 per partner, also as SQL) and the API ke
 partners.py     the partner's status: active ⇄ suspended
 agreements.py   the agreement's state machine, the rules of its terms, fields never shared
 reports.py      minimum group size and complementary suppression
+webhooks.py     a webhook endpoint's status: enabled ⇄ disabled
 states.py       IllegalTransition, shared by the state machines
 """

@@ -24,6 +24,7 @@ from .sharing import (
     AgreementActivatedV1,
     AgreementSuspendedV1,
     AgreementTerminatedV1,
+    WebhookEndpointDisabledV1,
 )
 from .tickets import (
     SlaBreachedV1,
@@ -39,6 +40,7 @@ __all__ = [
     "AgreementActivatedV1",
     "AgreementSuspendedV1",
     "AgreementTerminatedV1",
+    "WebhookEndpointDisabledV1",
     "CustomerSegmentChangedV1",
     "SegmentMemberAddedV1",
     "SegmentMemberRemovedV1",

@@ -17,7 +17,7 @@ from pydantic import Field
 from ..base import EventPayload
 from ..topics import SHARING
 
-__all__ = ["AgreementActivatedV1", "AgreementSuspendedV1", "AgreementTerminatedV1"]
+__all__ = ["AgreementActivatedV1", "AgreementSuspendedV1", "AgreementTerminatedV1", "WebhookEndpointDisabledV1"]
 
 
 class _AgreementChange(EventPayload):
@@ -56,3 +56,26 @@ class AgreementTerminatedV1(_AgreementChange):
 
     event_type = "relacja.sharing.agreement.terminated.v1"
     topic = SHARING
+
+
+class WebhookEndpointDisabledV1(EventPayload):
+    """A partner's webhook endpoint was disabled: it answered 410 Gone, failed every attempt for the
+    disabling window (5 days by default), or staff or the partner disabled it. Nothing is pushed to
+    it until it is enabled again; the agreement's pull feed is unaffected. No personal data."""
+
+    event_type = "relacja.sharing.webhook_endpoint.disabled.v1"
+    topic = SHARING
+
+    endpoint_id: UUID
+    agreement_id: UUID
+    partner_id: UUID
+    reason: Literal["gone", "failing", "manual"] = Field(
+        description="gone: the endpoint answered 410; failing: every attempt failed for the disabling window; "
+        "manual: staff or the partner disabled it"
+    )
+    failing_since: datetime | None = Field(default=None, description="Since when every attempt failed (reason failing)")
+    occurred_at: datetime
+
+    def subject(self) -> str:
+        """Keyed by the agreement, like the agreement events: one agreement's changes stay in order."""
+        return str(self.agreement_id)
