@@ -3,9 +3,12 @@ credentials and states are enforced on the next request — through the gateway.
 
 The matrix walks every operation of /partner/openapi.json (so a new /partner/v1 route is
 covered, or fails here until this test knows how to name B's object for it): each path
-parameter gets B's object of that kind, and the call under A's key is 404, like an object
-that does not exist. Operations without an id in the path are lists of A's own: they answer
-200 and never mention B's ids. A path parameter or a body-taking operation this test does
+parameter gets B's object of that kind — B's agreement, B's webhook endpoint, a message
+delivered to it — and the call under A's key, reads and writes alike (with a valid body and
+If-Match, so that only ownership can refuse it), is 404 like an object that does not
+exist, while B itself reads it. Operations without an id in the path are lists of A's own:
+they answer 200 and never mention B's ids; one that takes B's object in its body answers
+exactly as for an object that does not exist. A path parameter or a body this test does
 not know is a failure that says what to add.
 
 Then: a revoked or an unknown key is 401 on the next request; a suspended partner, or a
@@ -17,8 +20,9 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -26,8 +30,12 @@ import pytest
 
 from relacja_devstack import Stack
 
-STAFF_SCOPES = ["sharing:read", "sharing:admin"]
+from ..support import eventually
+from ..webhook_receiver import WebhookReceiver
+
+STAFF_SCOPES = ["sharing:read", "sharing:admin", "customers:write"]
 PLACED = "relacja.orders.order.placed.v1"
+REGISTERED = "relacja.customers.customer.registered.v1"
 _PARAMETER = re.compile(r"\{([^}]+)\}")
 
 
@@ -38,6 +46,7 @@ class Partner:
     agreement_version: int
     key_id: str
     api_key: str
+    objects: dict[str, str] = field(default_factory=dict)  # path parameter name → one of its objects
 
 
 @pytest.fixture
@@ -69,7 +78,7 @@ async def new_partner(staff: httpx.AsyncClient, name: str) -> Partner:
                 "purposes": ["delivery"],
                 "direction": "both",
                 "legal_basis": "contract",
-                "allowed_fields": {PLACED: ["order_number"]},
+                "allowed_fields": {PLACED: ["order_number"], REGISTERED: ["kind"]},
             },
         )
     )
@@ -78,7 +87,14 @@ async def new_partner(staff: httpx.AsyncClient, name: str) -> Partner:
     )
     assert activated.status_code == 200, activated.text
     key = created(await staff.post(f"/api/v1/sharing/partners/{partner['id']}/keys", json={"label": "bola"}))
-    return Partner(partner["id"], agreement["id"], activated.json()["version"], key["id"], key["api_key"])
+    return Partner(
+        partner["id"],
+        agreement["id"],
+        activated.json()["version"],
+        key["id"],
+        key["api_key"],
+        {"agreement_id": agreement["id"], "dimension": "segment"},
+    )
 
 
 def as_partner(partner: Partner) -> dict[str, str]:
@@ -95,12 +111,29 @@ def problem(response: httpx.Response, status: int, type_suffix: str) -> dict[str
 
 def b_value(name: str, b: Partner) -> str:
     """B's object for a path parameter — or a parameter that names no object of B's."""
-    values = {"agreement_id": b.agreement_id, "dimension": "segment"}
-    assert name in values, (
-        f"/partner/v1 has a path parameter {{{name}}} this test cannot fill: give it partner B's object of that "
-        "kind in b_value(), so the route is walked with B's id"
+    assert name in b.objects, (
+        f"/partner/v1 has a path parameter {{{name}}} this test cannot fill: give partner B an object of that "
+        "kind in test_every_partner_route_hides_b_from_a, so the route is walked with B's id"
     )
-    return values[name]
+    return b.objects[name]
+
+
+# A valid body for each operation that takes one, so that only ownership can refuse the call.
+BODIES: dict[str, Callable[[str], dict[str, Any]]] = {
+    "POST /partner/v1/agreements/{agreement_id}/endpoints": lambda url: {"url": url},
+    "PATCH /partner/v1/agreements/{agreement_id}/endpoints/{endpoint_id}": lambda url: {"description": "mine now"},
+    "POST /partner/v1/agreements/{agreement_id}/endpoints/{endpoint_id}/redeliver": lambda url: {
+        "since": datetime(2020, 1, 1, tzinfo=UTC).isoformat()
+    },
+}
+
+
+def body_for(method: str, path: str, operation: dict[str, Any], url: str) -> dict[str, Any] | None:
+    if "requestBody" not in operation:
+        return None
+    make = BODIES.get(f"{method} {path}")
+    assert make is not None, f"{method} {path} takes a body: give it a valid one in BODIES"
+    return make(url)
 
 
 async def test_every_partner_route_hides_b_from_a(
@@ -109,6 +142,30 @@ async def test_every_partner_route_hides_b_from_a(
     suffix = uuid.uuid4().hex[:8]
     a = await new_partner(staff, f"Partner A {suffix}")
     b = await new_partner(staff, f"Partner B {suffix}")
+    async with WebhookReceiver() as receiver:
+        await walk(staff, anonymous, a, b, receiver)
+
+
+async def walk(
+    staff: httpx.AsyncClient, anonymous: httpx.AsyncClient, a: Partner, b: Partner, receiver: WebhookReceiver
+) -> None:
+    # B's webhook endpoint, and a message delivered to it (a new customer is a record for B)
+    endpoint = created(
+        await anonymous.post(
+            f"/partner/v1/agreements/{b.agreement_id}/endpoints",
+            json={"url": receiver.url("/b")},
+            headers=as_partner(b),
+        )
+    )
+    b.objects["endpoint_id"] = endpoint["id"]
+    created(await staff.post("/api/v1/customers", json={"kind": "company", "display_name": f"Firma {a.id[:8]}"}))
+    messages_url = f"/partner/v1/agreements/{b.agreement_id}/endpoints/{endpoint['id']}/messages"
+
+    async def delivered() -> str | None:
+        items = (await anonymous.get(messages_url, headers=as_partner(b))).json()["items"]
+        return next((item["id"] for item in items if item["status"] == "succeeded"), None)
+
+    b.objects["message_id"] = await eventually(delivered, timeout=60)
     document = (await anonymous.get("/partner/openapi.json", params={"refresh": "true"})).json()
     assert document["info"]["x-missing-services"] == []
     operations = [
@@ -119,26 +176,45 @@ async def test_every_partner_route_hides_b_from_a(
     ]
     assert len(operations) >= 4, operations
     walked = []
+    # If-Match of the version B's objects are at; Idempotency-Key fresh each time
+    write_headers = {"If-Match": '"1"'}
     for method, path, operation in operations:
-        names = _PARAMETER.findall(path)
-        if names:
+        body = body_for(method, path, operation, receiver.url("/a"))
+        if _PARAMETER.search(path):
             url = _PARAMETER.sub(lambda m: b_value(m.group(1), b), path)
-            response = await anonymous.request(method, url, headers=as_partner(a), json={} if method != "GET" else None)
+            headers = as_partner(a) | write_headers | {"Idempotency-Key": uuid.uuid4().hex}
+            response = await anonymous.request(method, url, headers=headers, json=body)
             problem(response, 404, "not-found")
-            # ... and B itself reaches the same object, so the 404 is about who asks.
+            # ... and B itself reads the same object, so the 404 is about who asks.
             if method == "GET":
                 own = await anonymous.get(url, headers=as_partner(b))
                 assert own.status_code == 200, (path, own.text)
-        else:
-            assert method == "GET" and "requestBody" not in operation, (
-                f"{method} {path} takes its object in the body: teach this test B's object for it"
-            )
+        elif method == "GET":
             response = await anonymous.get(path, headers=as_partner(a))
             assert response.status_code == 200, (path, response.text)
-            for b_id in (b.id, b.agreement_id):
+            for b_id in {b.id, *b.objects.values()} - {"segment"}:
                 assert b_id not in response.text, (path, "mentions B's", b_id)
+        else:
+            # B's object in the body: the same answer as for an object that does not exist
+            assert body is not None and "agreement_id" in body, f"{method} {path}: which of B's objects is in the body?"
+            headers = as_partner(a) | {"Idempotency-Key": uuid.uuid4().hex}
+            with_b = await anonymous.request(
+                method, path, headers=headers, json=body | {"agreement_id": b.agreement_id}
+            )
+            headers = as_partner(a) | {"Idempotency-Key": uuid.uuid4().hex}
+            nobody = await anonymous.request(
+                method, path, headers=headers, json=body | {"agreement_id": str(uuid.uuid4())}
+            )
+            assert 400 <= with_b.status_code < 500 and with_b.status_code == nobody.status_code, (path, with_b.text)
+            assert with_b.json()["type"] == nobody.json()["type"] and b.agreement_id not in with_b.text
         walked.append(f"{method} {path}")
     assert "GET /partner/v1/feeds/{agreement_id}/events" in walked
+    # B's endpoint is as B left it: none of A's writes reached it
+    after = await anonymous.get(
+        f"/partner/v1/agreements/{b.agreement_id}/endpoints/{endpoint['id']}", headers=as_partner(b)
+    )
+    assert after.status_code == 200 and after.json()["url"] == receiver.url("/b")
+    assert after.json()["description"] != "mine now" and after.json()["status"] == "enabled"
 
 
 async def test_keys_and_states_are_enforced_on_the_next_request(

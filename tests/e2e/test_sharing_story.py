@@ -1,9 +1,11 @@
 """Issue #13's story end to end, through the gateway only: staff set up a partner (an
-agreement under the consent basis, an API key); a customer consents; an order reaches the
-partner's feed with only the allowed fields and under a pseudonym; the customer withdraws
-consent, so a later order never reaches the partner but a tombstone does; the customer is
-erased and the partner gets the erasure notice; the customer's disclosures (and the 360
-view and the GDPR export) name the partner with what was sent.
+agreement under the consent basis, an API key); the partner registers a webhook endpoint
+(a real receiver on loopback) with its key; a customer consents; an order reaches the
+partner's feed and its endpoint (signature verified with ``standardwebhooks``) with only
+the allowed fields and under a pseudonym; the customer withdraws consent, so a later order
+never reaches the partner but a tombstone does; the customer is erased and the partner
+gets the erasure notice; the customer's disclosures (and the 360 view and the GDPR export)
+name the partner with what was sent, by feed and by webhook.
 
 "Never reaches" needs a witness that the later order was handled at all: a second partner
 under a ``contract`` agreement receives every order, and the fan-out is one statement per
@@ -21,11 +23,13 @@ from typing import Any
 import asyncpg
 import httpx
 import pytest
+from standardwebhooks.webhooks import Webhook
 
 from relacja_contracts.topics import ORDERS
 from relacja_devstack import Stack
 
 from ..support import applied, eventually, read_topic
+from ..webhook_receiver import WebhookReceiver
 
 STAFF_SCOPES = [
     "customers:read",
@@ -138,7 +142,22 @@ async def test_an_order_reaches_a_consenting_customers_partner_and_stops_at_with
         staff, stack, name=f"Magazyn {suffix} S.A.", legal_basis="contract"
     )
     sharing_db = await asyncpg.connect(stack.database_url("sharing").replace("+asyncpg", ""))
+    receiver = WebhookReceiver()
+    await receiver.__aenter__()
     try:
+        endpoint = created(
+            await partner.post(
+                f"/partner/v1/agreements/{agreement_id}/endpoints",
+                json={"url": receiver.url("/hook"), "description": "deliveries desk"},
+                headers={"Idempotency-Key": uuid.uuid4().hex},
+            )
+        )
+        webhook = Webhook(endpoint["secret"])
+
+        def pushed() -> list[dict[str, Any]]:
+            """Every delivery so far, verified (a bad signature raises), in arrival order."""
+            return [webhook.verify(got.body, got.headers) for got in receiver.received("/hook")]
+
         sku = "SHR-" + suffix.upper()
         product = {"sku": sku, "name": "Kubek", "category": "kitchen", "list_price": "40.00", "tax_rate": "0.23"}
         created(await staff.post("/api/v1/products", json=product | {"currency": "PLN"}))
@@ -176,6 +195,13 @@ async def test_an_order_reaches_a_consenting_customers_partner_and_stops_at_with
         pseudonym = record["subject"]
         assert pseudonym and pseudonym != customer_id
 
+        async def first_pushed() -> dict[str, Any] | None:
+            return next((body for body in pushed() if body["type"] == PLACED), None)
+
+        delivered = await eventually(first_pushed, timeout=60)
+        assert delivered == record  # the same record, by webhook: allowed fields only
+        assert customer_id not in receiver.received("/hook")[0].body.decode()
+
         # -- withdrawal: a tombstone, and the later order never arrives -------------------
         await consent(staff, customer_id, partner_id, "withdrawn")
 
@@ -184,6 +210,11 @@ async def test_an_order_reaches_a_consenting_customers_partner_and_stops_at_with
 
         stop = await eventually(tombstone, timeout=60)
         assert stop["subject"] == pseudonym and stop["data"]["instruction"] == "stop_processing"
+
+        async def tombstone_pushed() -> bool:
+            return any(body["type"] == TOMBSTONE for body in pushed())
+
+        await eventually(tombstone_pushed, timeout=60)
         second = await place_order(staff, customer_id, sku)
 
         async def witnessed() -> bool:
@@ -205,6 +236,7 @@ async def test_an_order_reaches_a_consenting_customers_partner_and_stops_at_with
         records = await feed(partner, agreement_id)
         assert [r["data"].get("order_number") for r in records if r["type"] == PLACED] == [first["order_number"]]
         assert [r["type"] for r in records].index(TOMBSTONE) > [r["type"] for r in records].index(PLACED)
+        assert [b["data"].get("order_number") for b in pushed() if b["type"] == PLACED] == [first["order_number"]]
 
         # -- erasure: the partner is told, even with consent gone --------------------------
         current = await staff.get(f"/api/v1/customers/{customer_id}")
@@ -221,24 +253,36 @@ async def test_an_order_reaches_a_consenting_customers_partner_and_stops_at_with
         notices = await partner.get("/partner/v1/notices")
         assert notices.status_code == 200 and [n["subject"] for n in notices.json()["items"]] == [pseudonym]
 
+        async def erasure_pushed() -> bool:
+            return any(body["type"] == ERASURE and body["subject"] == pseudonym for body in pushed())
+
+        await eventually(erasure_pushed, timeout=60)
+        assert [b["data"].get("order_number") for b in pushed() if b["type"] == PLACED] == [first["order_number"]]
+
         # -- who got the customer's data: disclosures, the 360 view, the export ------------
         listed = await staff.get(f"/api/v1/customers/{customer_id}/disclosures")
         assert listed.status_code == 200, listed.text
         to_partner = [d for d in listed.json()["items"] if d["partner_id"] == partner_id]
-        placed_disclosure = next(d for d in to_partner if d["event_type"] == PLACED)
-        assert placed_disclosure["agreement_id"] == agreement_id and placed_disclosure["channel"] == "feed"
-        assert sorted(placed_disclosure["fields"]) == sorted(ALLOWED)
-        assert placed_disclosure["purposes"] == ["delivery"]
-        assert placed_disclosure["partner_legal_name"] == f"Kurier {suffix} Sp. z o.o."
-        assert {d["event_type"] for d in to_partner} == {PLACED, TOMBSTONE, ERASURE}
+        placed_disclosures = [d for d in to_partner if d["event_type"] == PLACED]
+        assert {d["channel"] for d in placed_disclosures} == {"feed", "webhook"}
+        for disclosure in placed_disclosures:
+            assert disclosure["agreement_id"] == agreement_id
+            assert sorted(disclosure["fields"]) == sorted(ALLOWED)
+            assert disclosure["purposes"] == ["delivery"]
+            assert disclosure["partner_legal_name"] == f"Kurier {suffix} Sp. z o.o."
+        assert {d["record_id"] for d in placed_disclosures} == {record["id"]}  # one record, both channels
 
         view = (await staff.get(f"/api/v1/customers/{customer_id}/360")).json()
         assert "disclosures" not in view["omitted"]
         export = await staff.get(f"/api/v1/customers/{customer_id}/export")
         assert export.status_code == 200, export.text
         exported = export.json()["related"]["disclosures"]
-        assert {(d["partner_id"], d["event_type"]) for d in exported} >= {(partner_id, PLACED)}
+        assert {(d["partner_id"], d["event_type"], d["channel"]) for d in exported} >= {
+            (partner_id, PLACED, "feed"),
+            (partner_id, PLACED, "webhook"),
+        }
     finally:
+        await receiver.__aexit__(None, None, None)
         await sharing_db.close()
         await partner.aclose()
         await witness.aclose()
