@@ -163,7 +163,7 @@ async def walk(
 
     async def delivered() -> str | None:
         items = (await anonymous.get(messages_url, headers=as_partner(b))).json()["items"]
-        return next((item["id"] for item in items if item["status"] == "succeeded"), None)
+        return next((item["message_id"] for item in items if item["status"] == "succeeded"), None)
 
     b.objects["message_id"] = await eventually(delivered, timeout=60)
     document = (await anonymous.get("/partner/openapi.json", params={"refresh": "true"})).json()

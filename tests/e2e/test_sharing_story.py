@@ -40,7 +40,7 @@ STAFF_SCOPES = [
     "sharing:admin",
 ]
 PLACED = "relacja.orders.order.placed.v1"
-ALLOWED = ["order_number", "total_amount", "currency", "status"]
+ALLOWED = ["order_number", "total_amount", "currency", "status"]  # of OrderPlacedV1
 TOMBSTONE = "relacja.sharing.consent.withdrawn.v1"
 ERASURE = "relacja.sharing.customer.erased.v1"
 
@@ -189,7 +189,7 @@ async def test_an_order_reaches_a_consenting_customers_partner_and_stops_at_with
         record = await eventually(first_in_feed, timeout=60)
         assert record["specversion"] == "1.0" and record["datacontenttype"] == "application/json"
         assert set(record["data"]) == set(ALLOWED)
-        assert record["data"]["order_number"] == first["order_number"]
+        assert record["data"]["order_number"] == first["number"]
         assert record["data"]["total_amount"] == first["total_amount"]
         assert customer_id not in str(record) and customer["email"] not in str(record)
         pseudonym = record["subject"]
@@ -219,7 +219,7 @@ async def test_an_order_reaches_a_consenting_customers_partner_and_stops_at_with
 
         async def witnessed() -> bool:
             return any(
-                r["data"].get("order_number") == second["order_number"] for r in await feed(witness, witness_agreement)
+                r["data"].get("order_number") == second["number"] for r in await feed(witness, witness_agreement)
             )
 
         await eventually(witnessed, timeout=60)
@@ -234,9 +234,9 @@ async def test_an_order_reaches_a_consenting_customers_partner_and_stops_at_with
             event_id = dict(event.headers)["ce_id"].decode()
             await eventually(lambda event_id=event_id: applied(sharing_db, "sharing.fanout", event_id), timeout=60)
         records = await feed(partner, agreement_id)
-        assert [r["data"].get("order_number") for r in records if r["type"] == PLACED] == [first["order_number"]]
+        assert [r["data"].get("order_number") for r in records if r["type"] == PLACED] == [first["number"]]
         assert [r["type"] for r in records].index(TOMBSTONE) > [r["type"] for r in records].index(PLACED)
-        assert [b["data"].get("order_number") for b in pushed() if b["type"] == PLACED] == [first["order_number"]]
+        assert [b["data"].get("order_number") for b in pushed() if b["type"] == PLACED] == [first["number"]]
 
         # -- erasure: the partner is told, even with consent gone --------------------------
         current = await staff.get(f"/api/v1/customers/{customer_id}")
@@ -257,7 +257,7 @@ async def test_an_order_reaches_a_consenting_customers_partner_and_stops_at_with
             return any(body["type"] == ERASURE and body["subject"] == pseudonym for body in pushed())
 
         await eventually(erasure_pushed, timeout=60)
-        assert [b["data"].get("order_number") for b in pushed() if b["type"] == PLACED] == [first["order_number"]]
+        assert [b["data"].get("order_number") for b in pushed() if b["type"] == PLACED] == [first["number"]]
 
         # -- who got the customer's data: disclosures, the 360 view, the export ------------
         listed = await staff.get(f"/api/v1/customers/{customer_id}/disclosures")
