@@ -67,7 +67,7 @@ NOT_SHARED_TYPES: Final = frozenset(
 #: Payload fields holding a real id: never in any record (the subject is the identifier).
 NOT_SHARED_FIELDS: Final = frozenset({"customer_id", "merged_customer_id", "company_id"})
 #: The sharing service's own records, with their ``data`` (no personal data).
-NOTICE_TYPES: Final = {
+NOTICE_TYPES: Final[dict[str, tuple[str, dict[str, list[str] | None] | None]]] = {
     "relacja.sharing.consent.withdrawn.v1": (
         "Tombstone: the customer withdrew consent to share with you; stop processing their data.",
         {"reason": ["consent_withdrawn"], "instruction": ["stop_processing"], "purpose": None},

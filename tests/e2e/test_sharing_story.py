@@ -232,7 +232,11 @@ async def test_an_order_reaches_a_consenting_customers_partner_and_stops_at_with
         )
         for event in placed:
             event_id = dict(event.headers)["ce_id"].decode()
-            await eventually(lambda event_id=event_id: applied(sharing_db, "sharing.fanout", event_id), timeout=60)
+
+            async def fanned_out(event_id: str = event_id) -> bool:
+                return await applied(sharing_db, "sharing.fanout", event_id)
+
+            await eventually(fanned_out, timeout=60)
         records = await feed(partner, agreement_id)
         assert [r["data"].get("order_number") for r in records if r["type"] == PLACED] == [first["number"]]
         assert [r["type"] for r in records].index(TOMBSTONE) > [r["type"] for r in records].index(PLACED)
