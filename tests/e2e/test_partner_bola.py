@@ -36,6 +36,8 @@ from ..webhook_receiver import WebhookReceiver
 STAFF_SCOPES = ["sharing:read", "sharing:admin", "customers:write"]
 PLACED = "relacja.orders.order.placed.v1"
 REGISTERED = "relacja.customers.customer.registered.v1"
+LEAD_CONTRIBUTED = "relacja.sharing.lead.contributed.v1"  # what an inbound agreement lets a partner send
+AGREEMENT_ACTIVE_VERSION = 2  # created (1), activated (2)
 _PARAMETER = re.compile(r"\{([^}]+)\}")
 
 
@@ -67,18 +69,20 @@ def created(response: httpx.Response) -> dict[str, Any]:
     return response.json()
 
 
-async def new_partner(staff: httpx.AsyncClient, name: str) -> Partner:
-    partner = created(await staff.post("/api/v1/sharing/partners", json={"legal_name": name}))
+async def new_agreement(
+    staff: httpx.AsyncClient, partner_id: str, name: str, allowed_fields: dict[str, list[str]]
+) -> str:
+    """An active contract-basis agreement in both directions; its id (version 2 once active)."""
     agreement = created(
         await staff.post(
             "/api/v1/sharing/agreements",
             json={
-                "partner_id": partner["id"],
-                "name": f"{name} orders",
+                "partner_id": partner_id,
+                "name": name,
                 "purposes": ["delivery"],
                 "direction": "both",
                 "legal_basis": "contract",
-                "allowed_fields": {PLACED: ["order_number"], REGISTERED: ["kind"]},
+                "allowed_fields": allowed_fields,
             },
         )
     )
@@ -86,14 +90,23 @@ async def new_partner(staff: httpx.AsyncClient, name: str) -> Partner:
         f"/api/v1/sharing/agreements/{agreement['id']}/activate", headers={"If-Match": f'"{agreement["version"]}"'}
     )
     assert activated.status_code == 200, activated.text
+    assert activated.json()["version"] == AGREEMENT_ACTIVE_VERSION
+    return str(agreement["id"])
+
+
+async def new_partner(staff: httpx.AsyncClient, name: str) -> Partner:
+    partner = created(await staff.post("/api/v1/sharing/partners", json={"legal_name": name}))
+    agreement_id = await new_agreement(
+        staff, partner["id"], f"{name} orders", {PLACED: ["order_number"], REGISTERED: ["kind"]}
+    )
     key = created(await staff.post(f"/api/v1/sharing/partners/{partner['id']}/keys", json={"label": "bola"}))
     return Partner(
         partner["id"],
-        agreement["id"],
-        activated.json()["version"],
+        agreement_id,
+        AGREEMENT_ACTIVE_VERSION,
         key["id"],
         key["api_key"],
-        {"agreement_id": agreement["id"], "dimension": "segment"},
+        {"agreement_id": agreement_id, "dimension": "segment"},
     )
 
 
@@ -125,6 +138,7 @@ BODIES: dict[str, Callable[[str], dict[str, Any]]] = {
     "POST /partner/v1/agreements/{agreement_id}/endpoints/{endpoint_id}/redeliver": lambda url: {
         "since": datetime(2020, 1, 1, tzinfo=UTC).isoformat()
     },
+    "POST /partner/v1/contributions": lambda url: {"type": "lead", "agreement_id": None, "name": "Prospekt A"},
 }
 
 
@@ -168,6 +182,16 @@ async def walk(
     b.objects["message_id"] = await eventually(delivered, timeout=60)
     document = (await anonymous.get("/partner/openapi.json", params={"refresh": "true"})).json()
     assert document["info"]["x-missing-services"] == []
+    if "/partner/v1/contributions" in document["paths"]:  # inbound contributions: a lead of B's
+        inbound = await new_agreement(staff, b.id, "B leads", {LEAD_CONTRIBUTED: []})
+        lead = created(
+            await anonymous.post(
+                "/partner/v1/contributions",
+                json={"type": "lead", "agreement_id": inbound, "name": "Prospekt B"},
+                headers=as_partner(b) | {"Idempotency-Key": uuid.uuid4().hex},
+            )
+        )
+        b.objects["contribution_id"] = lead["id"]
     operations = [
         (method.upper(), path, operation)
         for path, item in document["paths"].items()
