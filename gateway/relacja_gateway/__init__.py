@@ -14,8 +14,11 @@ Map of the package:
     proxy.py          the shared httpx client and streaming forwarding
     transport.py      the aiohttp transport under that client (httpcore's pool was the bottleneck)
     customer360.py    GET /api/v1/customers/{id}/360, composed from several services
+    export.py         GET /api/v1/customers/{id}/export: the customers service's, + the disclosures
     openapi.py        merging the services' OpenAPI documents into one (pure) and its cache
     docs.py           /openapi.json, /docs (Swagger UI, served offline), /asyncapi.json, /docs/events
+    partner_docs.py   /partner/openapi.json, /partner/docs: the partner API, its records and webhooks
+    partners.py       partner API keys, checked by the sharing service on every call
     catalogue.py      the event catalogue: the AsyncAPI document bundled, and as HTML (pure)
     dependencies.py   MatchedRoute, CurrentPrincipal, RateLimited, UpstreamsDep, Settings
     app.py            create_app(): middleware, /healthz /readyz /metrics, the routes

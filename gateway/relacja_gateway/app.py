@@ -8,7 +8,9 @@
     routes                        /healthz, /readyz, /metrics   (servicekit health_router)
                                   /openapi.json, /docs          the suite's merged OpenAPI (docs.py)
                                   /asyncapi.json, /docs/events  the event catalogue (docs.py)
+                                  /partner/openapi.json, /partner/docs  the partners' (partner_docs.py)
                                   GET /api/v1/customers/{id}/360  composed here (customer360.py)
+                                  GET /api/v1/customers/{id}/export  + the disclosures (export.py)
                                   /{path}  every method         → the route table → a service
     lifespan                      opens and closes the one shared upstream httpx client (and the
                                   per-upstream breakers and retry budgets around it); starts
@@ -41,8 +43,12 @@ from .auth import Authenticator, JwtBearerAuthenticator
 from .customer360 import router as customer360_router
 from .dependencies import current_principal, matched_route, rate_limited
 from .docs import router as docs_router
+from .export import router as export_router
 from .jwks import JwksKeySource
 from .openapi import OpenApiCache
+from .partner_docs import partner_gateway_document
+from .partner_docs import router as partner_docs_router
+from .partners import PartnerApiKeyAuthenticator
 from .proxy import forward, new_upstream_client, new_upstream_transport
 from .ratelimit import RateLimiter
 from .routes import ROUTES, Route, RouteTable
@@ -147,12 +153,18 @@ def create_app(
         app.openapi,
         app.state.route_table,
         settings.upstreams,
+        partner_document=partner_gateway_document,
         refresh_seconds=settings.openapi_refresh_seconds,
         fetch_timeout_seconds=settings.openapi_fetch_timeout_seconds,
         clock=clock,
     )
     app.state.rate_limiter = (
         RateLimiter(settings.rate_limit_rate, settings.rate_limit_burst, clock=clock)
+        if settings.rate_limit_enabled
+        else None
+    )
+    app.state.partner_rate_limiter = (
+        RateLimiter(settings.partner_rate_limit_rate, settings.partner_rate_limit_burst, clock=clock)
         if settings.rate_limit_enabled
         else None
     )
@@ -167,7 +179,14 @@ def create_app(
                 timeout_seconds=settings.jwks_timeout_seconds,
                 clock=clock,
             )
-        authenticators = [JwtBearerAuthenticator.from_settings(settings, jwks)]
+        # The API key authenticator first: it claims only ``rpk_`` tokens, which the JWT one
+        # would refuse as malformed.
+        authenticators = [
+            PartnerApiKeyAuthenticator(
+                lambda: app.state.upstreams, timeout_seconds=settings.partner_introspection_timeout_seconds
+            ),
+            JwtBearerAuthenticator.from_settings(settings, jwks),
+        ]
     app.state.authenticators = list(authenticators)
     install_problem_handlers(app)
     checks = {
@@ -175,7 +194,9 @@ def create_app(
     }
     app.include_router(health_router(checks, retry_after_seconds=settings.retry_after_seconds))
     app.include_router(docs_router)
+    app.include_router(partner_docs_router)
     app.include_router(customer360_router)
+    app.include_router(export_router)
     # last: the catch-all must not shadow /healthz and friends
     app.router.routes.append(StarletteRoute("/{path:path}", proxy, methods=PROXY_METHODS, include_in_schema=False))
     # Starlette runs the last-added middleware first.

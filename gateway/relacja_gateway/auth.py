@@ -1,8 +1,11 @@
 """Who is calling (authentication) and whether they may make this call (authorisation).
 
-    Authorization: Bearer <JWT> ──► JwtBearerAuthenticator ──► Principal(id, kind="user", scopes)
+    Authorization: Bearer rpk_… ──► PartnerApiKeyAuthenticator ──► Principal(partner id, kind="partner")
+                                    asks the sharing service (partners.py); first in the list
+    Authorization: Bearer <JWT> ──► JwtBearerAuthenticator ──► Principal(sub, kind="user", scopes)
                                     HS256: the shared secret; RS256: a key from the JWKS (jwks.py)
-    (a partner API key)         ──► another Authenticator  ──► Principal(id, kind="partner", scopes)
+                                    a `partner_id` claim (an OAuth2 client-credentials token
+                                    issued to a partner) ──► Principal(partner id, kind="partner")
 
 ``authenticate`` asks each ``Authenticator`` in order. An authenticator returns None when
 the request carries no credentials of its kind, a ``Principal`` when they are valid, and
@@ -23,6 +26,7 @@ from __future__ import annotations
 
 import re
 import time
+import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
@@ -42,9 +46,12 @@ __all__ = [
     "JwtBearerAuthenticator",
     "Principal",
     "PrincipalKind",
+    "admit",
     "authenticate",
     "authorize",
+    "invalid_token",
     "parse_scopes",
+    "partner_id_of",
 ]
 
 REALM = "relacja"
@@ -79,7 +86,7 @@ class Authenticator(Protocol):
     async def authenticate(self, headers: Headers) -> Principal | None: ...
 
 
-def _invalid_token(description: str) -> Problem:
+def invalid_token(description: str) -> Problem:
     # error_description must stay within %x20-21 / %x23-5B / %x5D-7E (RFC 6750 §3): the
     # descriptions below are fixed strings, never text taken from the token.
     return Problem(
@@ -112,16 +119,31 @@ def parse_scopes(claims: dict[str, object]) -> frozenset[str]:
     scope = claims.get("scope")
     if scope is not None:
         if not isinstance(scope, str):
-            raise _invalid_token("The scope claim is not a string")
+            raise invalid_token("The scope claim is not a string")
         scopes.update(scope.split())
     listed = claims.get("scopes")
     if listed is not None:
         if not isinstance(listed, list) or not all(isinstance(item, str) for item in listed):
-            raise _invalid_token("The scopes claim is not a list of strings")
+            raise invalid_token("The scopes claim is not a list of strings")
         scopes.update(listed)
     if not all(_SCOPE_TOKEN.match(item) for item in scopes):
-        raise _invalid_token("The access token carries a malformed scope")
+        raise invalid_token("The access token carries a malformed scope")
     return frozenset(scopes)
+
+
+def partner_id_of(claims: dict[str, object]) -> uuid.UUID | None:
+    """The ``partner_id`` claim of a partner's token (None for a staff token): a UUID in
+    its canonical text form, or the token is invalid."""
+    value = claims.get("partner_id")
+    if value is None:
+        return None
+    try:
+        partner_id = uuid.UUID(value) if isinstance(value, str) else None
+    except ValueError:
+        partner_id = None
+    if partner_id is None or str(partner_id) != value:
+        raise invalid_token("The partner_id claim is not a UUID")
+    return partner_id
 
 
 class JwtBearerAuthenticator:
@@ -185,15 +207,21 @@ class JwtBearerAuthenticator:
             return None
         token = token.strip()
         if not token or " " in token:
-            raise _invalid_token("The bearer token is malformed")
+            raise invalid_token("The bearer token is malformed")
         principal = self._cache.get(token)
         if principal is not None:
             return principal
         claims = await self.verify_any(token)
         subject = claims["sub"]
         if not isinstance(subject, str) or not _SUBJECT.match(subject):
-            raise _invalid_token("The sub claim is not a printable ASCII identifier")
-        principal = Principal(id=subject, kind="user", scopes=parse_scopes(claims))
+            raise invalid_token("The sub claim is not a printable ASCII identifier")
+        partner_id = partner_id_of(claims)
+        if partner_id is not None:
+            # A partner is one principal however many clients or keys it uses: the partner
+            # id is what the sharing service and the rate limiter know it by.
+            principal = Principal(id=str(partner_id), kind="partner", scopes=parse_scopes(claims))
+        else:
+            principal = Principal(id=subject, kind="user", scopes=parse_scopes(claims))
         self._cache.put(token, principal, claims)
         return principal
 
@@ -202,15 +230,15 @@ class JwtBearerAuthenticator:
         try:
             header = jwt.get_unverified_header(token)
         except jwt.InvalidTokenError:
-            raise _invalid_token("The access token is malformed") from None
+            raise invalid_token("The access token is malformed") from None
         algorithm = header.get("alg")
         if algorithm in self._algorithms:
             return self.verify(token)
         if self._jwks is None or algorithm not in self._jwks_algorithms:
-            raise _invalid_token("The access token uses an algorithm that is not accepted")
+            raise invalid_token("The access token uses an algorithm that is not accepted")
         kid = header.get("kid")
         if kid is not None and not isinstance(kid, str):
-            raise _invalid_token("The access token is malformed")
+            raise invalid_token("The access token is malformed")
         try:
             key = await self._jwks.key(kid)
         except JwksUnavailable:
@@ -222,7 +250,7 @@ class JwtBearerAuthenticator:
                 headers={"Retry-After": "5"},
             ) from None
         if key is None:
-            raise _invalid_token("The access token was signed with an unknown key")
+            raise invalid_token("The access token was signed with an unknown key")
         return self._decode(token, key.key, [algorithm])
 
     def verify(self, token: str) -> dict[str, object]:
@@ -246,7 +274,7 @@ class JwtBearerAuthenticator:
             description = next(
                 (text for kind, text in _JWT_ERRORS if isinstance(exc, kind)), "The access token is invalid"
             )
-            raise _invalid_token(description) from None
+            raise invalid_token(description) from None
 
 
 class _VerifiedTokens:
@@ -286,6 +314,11 @@ class _VerifiedTokens:
         self._entries[token] = (principal, valid_until)
 
 
+def _challenges(authenticators: Sequence[Authenticator]) -> str:
+    # Partner keys and JWTs are both bearer tokens: one challenge each, said once.
+    return ", ".join(dict.fromkeys(a.challenge for a in authenticators))
+
+
 async def authenticate(headers: Headers, authenticators: Sequence[Authenticator]) -> Principal | None:
     for authenticator in authenticators:
         principal = await authenticator.authenticate(headers)
@@ -305,7 +338,7 @@ def authorize(required_scope: str | None, principal: Principal | None, authentic
             "Authentication required",
             "This resource needs an access token: send Authorization: Bearer <token>.",
             type_="authentication-required",
-            headers={"WWW-Authenticate": ", ".join(a.challenge for a in authenticators)},
+            headers={"WWW-Authenticate": _challenges(authenticators)},
         )
     if not principal.has_scope(required_scope):
         raise Problem(
@@ -320,4 +353,36 @@ def authorize(required_scope: str | None, principal: Principal | None, authentic
                 )
             },
             extra={"required_scope": required_scope},
+        )
+
+
+def admit(audience: PrincipalKind, principal: Principal | None, authenticators: Sequence[Authenticator]) -> None:
+    """Raise unless ``principal`` is of the kind the route is for (routes.Audience): a
+    partner credential never reaches a staff route (public ones included), and a partner
+    route needs a partner credential. Both are 403 for a valid credential of the other
+    kind — it is the caller's, just not for this API — and name the one to send."""
+    if audience == "partner":
+        if principal is None:
+            raise Problem(
+                401,
+                "Authentication required",
+                "The partner API needs a partner credential: send Authorization: Bearer <API key> "
+                "or a partner's OAuth2 client-credentials token.",
+                type_="authentication-required",
+                headers={"WWW-Authenticate": _challenges(authenticators)},
+            )
+        if principal.kind != "partner":
+            raise Problem(
+                403,
+                "Partner credential required",
+                "A staff access token is not accepted on the partner API (/partner/v1); "
+                "send the partner's API key or client-credentials token.",
+                type_="partner-credential-required",
+            )
+    elif principal is not None and principal.kind == "partner":
+        raise Problem(
+            403,
+            "Staff credential required",
+            "A partner credential is not accepted on the staff API (/api/v1); partners use /partner/v1.",
+            type_="staff-credential-required",
         )

@@ -23,7 +23,7 @@ from fastapi import Depends, Request
 from relacja_servicekit.context import access_log_fields
 from relacja_servicekit.problems import Problem
 
-from .auth import Authenticator, Principal, authenticate, authorize
+from .auth import Authenticator, Principal, admit, authenticate, authorize
 from .ratelimit import Decision, RateLimiter
 from .routes import Route, RouteTable, has_dot_segments
 from .settings import GatewaySettings
@@ -82,14 +82,15 @@ MatchedRoute = Annotated[Route, Depends(matched_route)]
 
 
 async def current_principal(request: Request, route: MatchedRoute) -> Principal | None:
-    """The caller, authorised for this route and method. Credentials are checked on public
-    routes too: a client that sends a bad token learns so (401) instead of being served
-    anonymously."""
+    """The caller, authorised for this route and method: of the route's audience (staff or
+    partner), then with its scope. Credentials are checked on public routes too: a client
+    that sends a bad token learns so (401) instead of being served anonymously."""
     authenticators: Sequence[Authenticator] = request.app.state.authenticators
     principal = await authenticate(request.headers, authenticators)
     if principal is not None:
         log_field("principal", principal.id)
         log_field("principal_kind", principal.kind)
+    admit(route.audience.value, principal, authenticators)
     authorize(route.required_scope(request.method, request.scope["path"]), principal, authenticators)
     return principal
 
@@ -107,9 +108,13 @@ def rate_limit_key(principal: Principal | None, request: Request) -> str:
 
 
 async def rate_limited(request: Request, principal: CurrentPrincipal) -> Decision | None:
-    """Take one token from the caller's bucket; 429 with the RateLimit headers when empty.
-    None when rate limiting is off."""
-    limiter: RateLimiter | None = request.app.state.rate_limiter
+    """Take one token from the caller's bucket (a partner's from the partners' limiter, with
+    its own figures); 429 with the RateLimit headers when empty. None when rate limiting is off."""
+    limiter: RateLimiter | None = (
+        request.app.state.partner_rate_limiter
+        if principal is not None and principal.kind == "partner"
+        else request.app.state.rate_limiter
+    )
     if limiter is None:
         return None
     decision = limiter.take(rate_limit_key(principal, request))

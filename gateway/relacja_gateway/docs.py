@@ -1,6 +1,7 @@
 """The suite's documentation, all served by the gateway and none of it from elsewhere.
 
-    /openapi.json          the merged OpenAPI document of the whole suite (openapi.py)
+    /openapi.json          the merged OpenAPI document of the whole staff API (openapi.py);
+                           the partner API has its own (partner_docs.py: /partner/docs)
     /docs                  Swagger UI for it, with a link to the event catalogue
     /docs/assets/<file>    Swagger UI's script, stylesheet and icon, from the fastapi-offline
                            wheel (so /docs works on a closed network: FastAPI's default page
@@ -30,7 +31,7 @@ from .catalogue import suite_catalogue
 from .dependencies import UpstreamClient, rate_limit_key
 from .openapi import OpenApiCache
 
-__all__ = ["ASSETS", "ASSETS_PATH", "router"]
+__all__ = ["ASSETS", "ASSETS_PATH", "SWAGGER_CSP", "router"]
 
 ASSETS_PATH: Final = "/docs/assets"
 # file name → media type; the only files served, so no path from a client reaches the disk.
@@ -46,7 +47,7 @@ _ASSET_CACHE_CONTROL = "public, max-age=86400"
 
 # Swagger UI runs an inline bootstrap script and draws its icons from data: URIs; it
 # fetches the document and sends "Try it out" calls to this origin only.
-_SWAGGER_CSP = (
+SWAGGER_CSP = (
     "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
     "img-src 'self' data:; connect-src 'self'; base-uri 'none'; frame-ancestors 'none'"
 )
@@ -96,7 +97,7 @@ _SWAGGER_PAGE: Final = _swagger_page()
 
 @router.get("/docs", include_in_schema=False)
 async def swagger_ui() -> HTMLResponse:
-    return HTMLResponse(_SWAGGER_PAGE, headers={"Content-Security-Policy": _SWAGGER_CSP})
+    return HTMLResponse(_SWAGGER_PAGE, headers={"Content-Security-Policy": SWAGGER_CSP})
 
 
 @router.get(ASSETS_PATH + "/{name}", include_in_schema=False)

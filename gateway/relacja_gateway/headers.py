@@ -6,6 +6,7 @@ Client → service (``upstream_request_headers``):
               every X-Relacja-* field, Forwarded and X-Forwarded-*,
               X-Request-ID and traceparent
     set       X-Relacja-Principal, X-Relacja-Principal-Kind, X-Relacja-Scopes (if authenticated),
+              X-Relacja-Partner-Id (a partner: the only partner identity services trust),
               X-Request-ID and traceparent of this request (servicekit context),
               X-Forwarded-For, X-Forwarded-Proto, X-Forwarded-Host
     kept      everything else, in order, duplicates included
@@ -34,6 +35,7 @@ from .auth import Principal
 __all__ = [
     "HOP_BY_HOP",
     "IDENTITY_PREFIX",
+    "PARTNER_ID_HEADER",
     "PRINCIPAL_HEADER",
     "PRINCIPAL_KIND_HEADER",
     "SCOPES_HEADER",
@@ -63,6 +65,7 @@ IDENTITY_PREFIX = "x-relacja-"
 PRINCIPAL_HEADER = "X-Relacja-Principal"
 PRINCIPAL_KIND_HEADER = "X-Relacja-Principal-Kind"
 SCOPES_HEADER = "X-Relacja-Scopes"
+PARTNER_ID_HEADER = "X-Relacja-Partner-Id"
 
 # Expect: httpx sends the body without waiting for 100 Continue, and uvicorn has already
 # answered the client's expectation (RFC 9110 §10.1.1), so forwarding it would be a lie.
@@ -119,6 +122,8 @@ def upstream_request_headers(
             (PRINCIPAL_KIND_HEADER, principal.kind),
             (SCOPES_HEADER, " ".join(sorted(principal.scopes))),
         ]
+        if principal.kind == "partner":
+            headers.append((PARTNER_ID_HEADER, principal.id))
     if request_id:
         headers.append(("X-Request-ID", request_id))
     if traceparent:

@@ -1,16 +1,23 @@
-"""One OpenAPI 3.1 document for the whole suite: the gateway's own operations plus every
-service's, as a frontend team sees them through the gateway.
+"""The suite's OpenAPI 3.1 documents, one per audience (routes.Audience): the staff one —
+the gateway's own operations plus every service's /api/v1 operations, as a frontend team
+sees them through the gateway — and the partners' one (/partner/v1 only, partner_docs.py
+adds its prose and webhooks). Neither lists the other's operations: a partner has no use
+for the staff API, and the staff /docs should not invite anyone to call /partner/v1.
 
-    merge_documents(gateway_doc, {"customers": doc, ...}, route_table, missing=[...])
+    merge_documents(gateway_doc, {"customers": doc, ...}, route_table, missing=[...], audience=STAFF)
       paths       a service's path is kept only if the route table sends it to that
-                  service (its /healthz, /readyz, /metrics and anything unrouted are
-                  dropped); the gateway's own paths win over a service's
-      security    components.securitySchemes.bearerAuth (HTTP bearer, JWT); each operation
-                  gets [{"bearerAuth": [<scope of the route and method>]}], public routes
-                  and the gateway's operations endpoints get [] (OpenAPI 3.1 §4.8.30 lets
-                  non-OAuth schemes list the roles they need)
+                  service and the route is for ``audience`` (its /healthz, /readyz,
+                  /metrics, /internal and anything unrouted are dropped); the gateway's
+                  own paths win over a service's
+      security    staff: components.securitySchemes.bearerAuth (HTTP bearer, JWT); each
+                  operation gets [{"bearerAuth": [<scope of the route and method>]}], public
+                  routes and the gateway's operations endpoints get [] (OpenAPI 3.1 §4.8.30
+                  lets non-OAuth schemes list the roles they need); partner:
+                  components.securitySchemes.partnerAuth (HTTP bearer: an API key or a
+                  partner's JWT), [{"partnerAuth": []}] on every operation
       responses   every routed operation also documents the gateway's own answers:
                   401/403 (secured ones), 429 and 503, as components.responses
+      webhooks    kept from the gateway document (OpenAPI 3.1 §4.8.1: the partner one's)
       components  identical components are kept once; a name that two documents use for
                   different things is prefixed with the service name in the later one
                   ("segmentation.Profile") and its $refs rewritten; unreferenced
@@ -36,13 +43,14 @@ import httpx
 
 from relacja_servicekit.openapi import PROBLEM_SCHEMA
 
-from .routes import RouteTable
+from .routes import Audience, RouteTable
 
-__all__ = ["SECURITY_SCHEME", "OpenApiCache", "merge_documents"]
+__all__ = ["PARTNER_SECURITY_SCHEME", "SECURITY_SCHEME", "OpenApiCache", "merge_documents"]
 
 log = logging.getLogger(__name__)
 
 SECURITY_SCHEME = "bearerAuth"
+PARTNER_SECURITY_SCHEME = "partnerAuth"
 _HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 _REF_PREFIX = "#/components/"
 _MISSING_RETRY_SECONDS = 5.0
@@ -66,7 +74,18 @@ _GATEWAY_COMPONENTS: dict[str, dict[str, Any]] = {
             "content": _PROBLEM_CONTENT,
         },
         "Forbidden": {
-            "description": "The access token lacks the scope this operation needs",
+            "description": "The access token lacks the scope this operation needs, or is a partner credential",
+            "content": _PROBLEM_CONTENT,
+        },
+        "PartnerUnauthorized": {
+            "description": "Missing, unknown or revoked API key, or an invalid token (see WWW-Authenticate)",
+            "content": _PROBLEM_CONTENT,
+        },
+        "PartnerForbidden": {
+            "description": (
+                "A staff token instead of a partner credential, or the partner or the agreement is suspended "
+                "(the problem names the state)"
+            ),
             "content": _PROBLEM_CONTENT,
         },
         "TooManyRequests": {
@@ -83,12 +102,25 @@ _GATEWAY_COMPONENTS: dict[str, dict[str, Any]] = {
             "content": _PROBLEM_CONTENT,
         },
     },
-    "securitySchemes": {
+}
+_SECURITY_SCHEMES: dict[Audience, dict[str, Any]] = {
+    Audience.STAFF: {
         SECURITY_SCHEME: {
             "type": "http",
             "scheme": "bearer",
             "bearerFormat": "JWT",
             "description": "OAuth2 bearer JWT (RFC 6750) with scopes in `scope`; `admin` satisfies every scope.",
+        }
+    },
+    Audience.PARTNER: {
+        PARTNER_SECURITY_SCHEME: {
+            "type": "http",
+            "scheme": "bearer",
+            "bearerFormat": "API key (rpk_…) or JWT",
+            "description": (
+                "The partner's API key (`Authorization: Bearer rpk_…`, shown once when it is created), or an "
+                "OAuth2 client-credentials JWT carrying the partner's `partner_id` claim."
+            ),
         }
     },
 }
@@ -153,6 +185,8 @@ def _operation_security(table: RouteTable, path: str, method: str) -> list[dict[
     route = table.match(path)
     if route is None:
         return None
+    if route.audience is Audience.PARTNER:
+        return [{PARTNER_SECURITY_SCHEME: []}]
     scope = route.required_scope(method, path)
     return [] if scope is None else [{SECURITY_SCHEME: [scope]}]
 
@@ -163,7 +197,9 @@ def _decorate(operation: dict[str, Any], security: list[dict[str, list[str]]] | 
         return
     responses = operation.setdefault("responses", {})
     extra = {"429": "TooManyRequests", "503": "ServiceUnavailable"}
-    if security:
+    if any(PARTNER_SECURITY_SCHEME in requirement for requirement in security):
+        extra |= {"401": "PartnerUnauthorized", "403": "PartnerForbidden"}
+    elif security:
         extra |= {"401": "Unauthorized", "403": "Forbidden"}
     for status, name in extra.items():
         responses.setdefault(status, {"$ref": f"#/components/responses/{name}"})
@@ -174,6 +210,7 @@ def _prune(document: dict[str, Any]) -> None:
     components = document.get("components", {})
     found: set[str] = set()
     _walk_refs(document.get("paths", {}), found=found)
+    _walk_refs(document.get("webhooks", {}), found=found)
     seen: set[str] = set()
     while found - seen:
         ref = (found - seen).pop()
@@ -195,6 +232,7 @@ def merge_documents(
     table: RouteTable,
     *,
     missing: list[str] | tuple[str, ...] = (),
+    audience: Audience = Audience.STAFF,
 ) -> dict[str, Any]:
     """The merged document; see the module docstring. Inputs are not modified."""
     merged: dict[str, Any] = {
@@ -203,7 +241,11 @@ def merge_documents(
         "paths": {},
         "components": {},
     }
-    _merge_components(merged["components"], _GATEWAY_COMPONENTS, "gateway")
+    if "webhooks" in gateway:
+        merged["webhooks"] = copy.deepcopy(dict(gateway["webhooks"]))
+    _merge_components(
+        merged["components"], _GATEWAY_COMPONENTS | {"securitySchemes": _SECURITY_SCHEMES[audience]}, "gateway"
+    )
     _merge_components(merged["components"], gateway.get("components", {}), "gateway")
     tags: dict[str, dict[str, Any]] = {tag["name"]: tag for tag in gateway.get("tags", [])}
     operation_ids: set[str] = set()
@@ -214,7 +256,7 @@ def merge_documents(
                 continue  # the gateway's own operation, or an earlier service's
             if service is not None:
                 route = table.match(path)
-                if route is None or route.upstream != service:
+                if route is None or route.upstream != service or route.audience is not audience:
                     continue
             for method in _HTTP_METHODS:
                 operation = item.get(method)
@@ -252,41 +294,54 @@ class OpenApiCache:
         table: RouteTable,
         upstreams: Mapping[str, str],
         *,
+        partner_document: Callable[[], dict[str, Any]] = dict,
         refresh_seconds: float,
         fetch_timeout_seconds: float,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._gateway_document = gateway_document
+        self._partner_document = partner_document
         self._table = table
         self._upstreams = dict(upstreams)
         self._refresh_seconds = refresh_seconds
         self._timeout = fetch_timeout_seconds
         self._clock = clock
-        self._document: dict[str, Any] | None = None
+        self._documents: dict[Audience, dict[str, Any]] = {}
         self._fetched_at = 0.0
         self._missing: list[str] = []
         self._lock = asyncio.Lock()
 
     def _stale(self) -> bool:
-        if self._document is None:
+        if not self._documents:
             return True
         age = self._clock() - self._fetched_at
         return age >= self._refresh_seconds or (bool(self._missing) and age >= _MISSING_RETRY_SECONDS)
 
-    async def get(self, client: httpx.AsyncClient, *, refresh: bool = False) -> dict[str, Any]:
+    async def get(
+        self, client: httpx.AsyncClient, *, refresh: bool = False, audience: Audience = Audience.STAFF
+    ) -> dict[str, Any]:
         if refresh or self._stale():
             async with self._lock:
                 if refresh or self._stale():  # another request may have refreshed meanwhile
                     await self._refresh(client)
-        assert self._document is not None
-        return self._document
+        return self._documents[audience]
 
     async def _refresh(self, client: httpx.AsyncClient) -> None:
         names = sorted(self._upstreams)
         fetched = await asyncio.gather(*(self._fetch(client, name) for name in names))
         documents = {name: doc for name, doc in zip(names, fetched, strict=True) if doc is not None}
         self._missing = [name for name, doc in zip(names, fetched, strict=True) if doc is None]
-        self._document = merge_documents(self._gateway_document(), documents, self._table, missing=self._missing)
+        partner_services = {route.upstream for route in self._table if route.audience is Audience.PARTNER}
+        self._documents = {
+            Audience.STAFF: merge_documents(self._gateway_document(), documents, self._table, missing=self._missing),
+            Audience.PARTNER: merge_documents(
+                self._partner_document(),
+                {name: doc for name, doc in documents.items() if name in partner_services},
+                self._table,
+                missing=[name for name in self._missing if name in partner_services],
+                audience=Audience.PARTNER,
+            ),
+        }
         self._fetched_at = self._clock()
 
     async def _fetch(self, client: httpx.AsyncClient, name: str) -> dict[str, Any] | None:

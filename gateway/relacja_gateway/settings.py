@@ -80,6 +80,15 @@ class GatewaySettings(BaseSettings):
     rate_limit_enabled: bool = True
     rate_limit_rate: float = Field(default=50.0, gt=0, description="Requests per second per caller, sustained")
     rate_limit_burst: int = Field(default=200, ge=1, description="Requests per caller at once (token bucket size)")
+    # Partners are machines polling feeds, not people behind a frontend: their own figures,
+    # one bucket per partner whatever key or client it uses.
+    partner_rate_limit_rate: float = Field(default=20.0, gt=0, description="Requests per second per partner, sustained")
+    partner_rate_limit_burst: int = Field(default=100, ge=1, description="Requests per partner at once")
+
+    # -- partner credentials (partners.py) ---------------------------------------------------
+    partner_introspection_timeout_seconds: float = Field(
+        default=2.0, gt=0, le=30, description="Timeout of the sharing service's check of one partner API key"
+    )
 
     # -- resilience (retries.py, breaker.py) ------------------------------------------------
     retry_attempts: int = Field(

@@ -1,6 +1,7 @@
 """Minting bearer tokens the gateway accepts — for local development, tests and scripts.
 
     python -m relacja_gateway.tokens --scopes admin customers:read --ttl 3600 [--subject x]
+    python -m relacja_gateway.tokens --scopes feed --partner-id <uuid>   (a partner's token)
 
 prints only the token, so ``TOKEN=$(python -m relacja_gateway.tokens --scopes admin)``
 works. The key, algorithm, issuer and audience come from the same ``RELACJA_GATEWAY_*``
@@ -36,9 +37,11 @@ def mint_token(
     algorithm: str = "HS256",
     issuer: str | None = None,
     audience: str | None = None,
+    partner_id: uuid.UUID | None = None,
 ) -> str:
     """A signed JWT with ``sub``, ``scope`` (space separated, RFC 9068 §2.2.3.1), ``iat``,
-    ``exp`` and a unique ``jti``."""
+    ``exp`` and a unique ``jti``; with ``partner_id``, a partner's client-credentials token
+    (accepted on /partner/v1 only)."""
     if ttl_seconds <= 0:
         raise ValueError("ttl_seconds must be positive")
     bad = [scope for scope in scopes if not _SCOPE_TOKEN.match(scope)]
@@ -56,6 +59,8 @@ def mint_token(
         claims["iss"] = issuer
     if audience:
         claims["aud"] = audience
+    if partner_id is not None:
+        claims["partner_id"] = str(partner_id)
     return jwt.encode(claims, secret, algorithm=algorithm)
 
 
@@ -66,6 +71,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--scopes", nargs="+", required=True, help="e.g. admin customers:read analytics:read")
     parser.add_argument("--ttl", type=int, default=3600, help="lifetime in seconds (default 3600)")
     parser.add_argument("--subject", default="local-admin", help="the sub claim (default local-admin)")
+    parser.add_argument("--partner-id", type=uuid.UUID, default=None, help="a partner's token for /partner/v1")
     args = parser.parse_args(argv)
     settings = GatewaySettings()
     try:
@@ -77,6 +83,7 @@ def main(argv: Sequence[str] | None = None) -> None:
             algorithm=(settings.jwt_algorithms or ["HS256"])[0],
             issuer=settings.jwt_issuer,
             audience=settings.jwt_audience,
+            partner_id=args.partner_id,
         )
     except ValueError as exc:
         parser.error(str(exc))

@@ -12,7 +12,9 @@ from relacja_devstack import Stack
 
 @pytest.fixture
 async def gateway(stack: Stack) -> AsyncIterator[httpx.AsyncClient]:
-    headers = {"Authorization": f"Bearer {stack.token(['customers:read', 'customers:write', 'analytics:read'])}"}
+    # sharing:read: the GDPR export through the gateway lists the disclosures too (export.py)
+    scopes = ["customers:read", "customers:write", "analytics:read", "sharing:read"]
+    headers = {"Authorization": f"Bearer {stack.token(scopes)}"}
     async with httpx.AsyncClient(base_url=stack.gateway_url, headers=headers, timeout=10) as client:
         yield client
 

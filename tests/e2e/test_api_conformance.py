@@ -1,7 +1,8 @@
 """The merged OpenAPI tells the truth: schemathesis against the whole suite through the gateway.
 
 Runs the schemathesis CLI (``st run``) on the test stack's ``/openapi.json`` with an
-admin token and the checks the service-shape issue names:
+admin token, and on ``/partner/openapi.json`` with a partner's API key, with the checks
+the service-shape issue names:
 
     not_a_server_error           nothing a client sends produces a 5xx
     status_code_conformance      every status answered is declared for the operation
@@ -24,6 +25,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import httpx
 import pytest
 
 from relacja_devstack import Stack
@@ -41,21 +43,21 @@ CONFIG = Path(__file__).with_name("schemathesis.toml")
 HOOKS = Path(__file__).with_name("schemathesis_hooks.py")
 
 
-@pytest.mark.fuzz
-def test_the_merged_openapi_holds_for_every_operation(stack: Stack, tmp_path: Path) -> None:
+def _schemathesis(stack: Stack, tmp_path: Path, document: str, credential: str, log_name: str) -> str:
+    """Run ``st`` over ``document`` with ``credential``; the report (also written to the
+    stack's logs as ``log_name``), after asserting the run passed."""
     st = Path(sys.executable).with_name("st")
-    token = stack.token(["admin"])
     command = [
         str(st),
         "--config-file",
         str(CONFIG),
         "--no-color",
         "run",
-        f"{stack.gateway_url}/openapi.json",
+        f"{stack.gateway_url}{document}",
         "--url",
         stack.gateway_url,
         "--header",
-        f"Authorization: Bearer {token}",
+        f"Authorization: Bearer {credential}",
         "--checks",
         ",".join(CHECKS),
         "--phases",
@@ -76,7 +78,27 @@ def test_the_merged_openapi_holds_for_every_operation(stack: Stack, tmp_path: Pa
     environment = {**os.environ, "SCHEMATHESIS_HOOKS": str(HOOKS)}
     result = subprocess.run(command, capture_output=True, text=True, timeout=900, cwd=tmp_path, env=environment)
     report = result.stdout + result.stderr
-    (Path(stack.config.logs_dir) / "schemathesis.log").write_text(report)
+    (Path(stack.config.logs_dir) / log_name).write_text(report)
     assert result.returncode == 0, report[-20000:]
+    return report
+
+
+@pytest.mark.fuzz
+def test_the_merged_openapi_holds_for_every_operation(stack: Stack, tmp_path: Path) -> None:
+    report = _schemathesis(stack, tmp_path, "/openapi.json", stack.token(["admin"]), "schemathesis.log")
     tested = re.search(r"Tested: (\d+)", report)
     assert tested and int(tested.group(1)) >= 80, f"too few operations tested:\n{report[-5000:]}"
+
+
+@pytest.mark.fuzz
+def test_the_partner_openapi_holds_for_every_operation(stack: Stack, tmp_path: Path) -> None:
+    """The same checks over /partner/openapi.json with a partner's API key (staff issue it)."""
+    admin = {"Authorization": f"Bearer {stack.token(['admin'])}"}
+    with httpx.Client(base_url=stack.gateway_url, headers=admin, timeout=30) as staff:
+        partner = staff.post("/api/v1/sharing/partners", json={"legal_name": "Conformance partner"})
+        assert partner.status_code == 201, partner.text
+        key = staff.post(f"/api/v1/sharing/partners/{partner.json()['id']}/keys", json={"label": "schemathesis"})
+        assert key.status_code == 201, key.text
+    report = _schemathesis(stack, tmp_path, "/partner/openapi.json", key.json()["api_key"], "schemathesis-partner.log")
+    tested = re.search(r"Tested: (\d+)", report)
+    assert tested and int(tested.group(1)) >= 4, f"too few operations tested:\n{report[-5000:]}"

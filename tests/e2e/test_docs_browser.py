@@ -1,4 +1,4 @@
-"""/docs and /docs/events in a real browser, with no network beyond loopback.
+"""/docs, /docs/events and /partner/docs in a real browser, with no network beyond loopback.
 
 Debian's chromium (``make browser`` installs it; ``make test`` depends on that) runs
 headless against the stack's gateway and prints the DOM once the page has settled
@@ -103,3 +103,18 @@ async def test_the_event_catalogue_in_a_browser_offline(stack: Stack, tmp_path: 
     for topic in ALL_TOPICS:
         assert f'<code class="event-topic">{topic.name}</code>' in dom
     assert 'href="/docs"' in dom
+
+
+async def test_partner_docs_list_the_partner_operations_in_a_browser_offline(
+    stack: Stack, anonymous: httpx.AsyncClient, tmp_path: Path
+) -> None:
+    document = (await anonymous.get("/partner/openapi.json", params={"refresh": "true"})).json()
+    assert document["info"]["x-missing-services"] == []
+    expected = {(method, path) for path, item in document["paths"].items() for method in item}
+    assert ("get", "/partner/v1/feeds/{agreement_id}/events") in expected
+    assert all(path.startswith("/partner/v1/") for _, path in expected)
+    dom = await _rendered_dom(f"{stack.gateway_url}/partner/docs", tmp_path / "partner")
+    rendered = _RenderedOperations(dom).operations
+    webhooks = {(method, name) for name, item in document["webhooks"].items() for method in item}
+    assert rendered - webhooks == expected, (expected - rendered, rendered - expected)
+    assert "standardwebhooks" in dom and "PartnerEvent" in dom  # the prose and the records

@@ -34,6 +34,10 @@ class ServiceSpec:
     # Services this one asks directly (read-through on a projection miss): each gets
     # ``<env_prefix>_<NAME>_URL`` pointing at that service, e.g. RELACJA_ORDERS_CUSTOMERS_URL.
     reads_from: tuple[str, ...] = ()
+    # Settings the local stack (dev and test profiles) gives the service, as
+    # ``<env_prefix>_<NAME>=<value>`` unless the environment sets them: operator switches that
+    # are off by default and must be on locally (e.g. webhooks to receivers on 127.0.0.1).
+    local_env: tuple[tuple[str, str], ...] = ()
 
     @property
     def database_name(self) -> str:
@@ -82,6 +86,16 @@ SERVICES: tuple[ServiceSpec, ...] = (
         dev_port=8105,
         test_port=18105,
         env_prefix="RELACJA_CHURN",
+    ),
+    ServiceSpec(
+        name="sharing",
+        app="relacja_sharing.main:app",
+        dev_port=8106,
+        test_port=18106,
+        env_prefix="RELACJA_SHARING",
+        reads_from=("customers",),
+        # Webhook receivers of the local stack and the tests listen on plain http on loopback.
+        local_env=(("WEBHOOK_ALLOW_HTTP", "true"), ("WEBHOOK_ALLOW_LOOPBACK", "true")),
     ),
     ServiceSpec(
         name="gateway",

@@ -288,6 +288,8 @@ class Stack:
                 env.setdefault(f"{prefix}_RATE_LIMIT_BURST", "10000")
         else:
             env[f"{prefix}_KAFKA_BOOTSTRAP"] = cfg.bootstrap_servers
+        for name, value in spec.local_env:
+            env.setdefault(f"{prefix}_{name}", value)
         # Only upstreams this stack runs: a partial stack (a benchmark of one service)
         # leaves the service its own default, as it has no upstream to ask.
         running = {s.name for s in cfg.services}

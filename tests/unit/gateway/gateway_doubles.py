@@ -1,4 +1,5 @@
-"""Test doubles for the gateway tests: the services behind it, and the settings it runs with.
+"""Test doubles for the gateway tests: the services behind it, and the settings it runs with;
+and what the documentation tests check pages and documents with.
 
 A module with a unique name rather than conftest.py contents, so test modules can import
 it without depending on which ``conftest`` module pytest loaded last.
@@ -8,6 +9,7 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Awaitable, Callable
+from html.parser import HTMLParser
 from typing import Any
 
 import httpx
@@ -63,3 +65,46 @@ def make_settings(**overrides: Any) -> GatewaySettings:
     }
     values.update(overrides)
     return GatewaySettings(**values)
+
+
+class Page(HTMLParser):
+    """The URLs a page makes a browser load or offer (src, href), and its elements' ids."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self.urls: list[str] = []
+        self.ids: set[str] = set()
+        self.tags: list[str] = []
+        self.feed(text)
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append(tag)
+        for name, value in attrs:
+            if name in ("src", "href") and value is not None:
+                self.urls.append(value)
+            if name == "id" and value is not None:
+                self.ids.add(value)
+
+
+def same_origin(url: str) -> bool:
+    # "/x" and "#x" stay on the gateway; "//host/x" and "https://host/x" do not.
+    return url.startswith("#") or (url.startswith("/") and not url.startswith("//"))
+
+
+def local_refs(node: Any) -> list[str]:
+    if isinstance(node, dict):
+        return [value for key, value in node.items() if key == "$ref"] + [
+            ref for value in node.values() for ref in local_refs(value)
+        ]
+    if isinstance(node, list):
+        return [ref for item in node for ref in local_refs(item)]
+    return []
+
+
+def resolves(document: dict[str, Any], reference: str) -> bool:
+    node: Any = document
+    for part in reference.removeprefix("#/").split("/"):
+        if not isinstance(node, dict) or part not in node:
+            return False
+        node = node[part]
+    return True

@@ -10,11 +10,12 @@ from typing import Any
 
 import httpx
 import pytest
-from gateway_doubles import Upstream
+from gateway_doubles import UPSTREAMS, Upstream
 
 CUSTOMER = str(uuid.uuid4())
 PROFILE = {"id": CUSTOMER, "display_name": "Anna Kowalska", "kind": "person"}
 SEGMENTS = {"customer_id": CUSTOMER, "kind": "person", "lifecycle_stage": "lead"}
+WITH_SHARING = UPSTREAMS | {"sharing": "http://sharing.internal:8106"}
 TICKETS = {"open_tickets": [{"id": "t1"}], "last_satisfaction": 9}
 
 
@@ -50,6 +51,7 @@ async def test_every_allowed_part_is_fetched_and_the_rest_is_named(
     assert view["consents"] is None and view["orders"] is None and view["churn"] is None
     assert sorted(view["missing"], key=lambda m: m["part"]) == [
         {"part": "churn", "reason": "service not deployed"},
+        {"part": "disclosures", "reason": "service not deployed"},
         {"part": "orders", "reason": "service not deployed"},
     ]
     assert view["empty"] == ["consents"]  # its service answered 404: nothing there, not a failure
@@ -62,7 +64,7 @@ async def test_only_parts_the_scopes_allow_are_fetched(
 ) -> None:
     async with gateway() as client:
         view = (await client.get(f"/api/v1/customers/{CUSTOMER}/360", headers=auth(token("customers:read")))).json()
-    assert view["omitted"] == ["orders", "tickets", "segments", "churn"]
+    assert view["omitted"] == ["orders", "tickets", "segments", "churn", "disclosures"]
     assert view["missing"] == [] and view["empty"] == ["consents"]
     assert {request.url.host for request in upstream.requests} == {"customers.internal"}
 
@@ -176,3 +178,25 @@ async def test_parts_are_fetched_concurrently(
         elapsed = time.perf_counter() - started
     assert response.status_code == 200 and len(upstream.requests) == 4
     assert elapsed < 0.3  # four calls of 0.1 s each, side by side
+
+
+async def test_the_disclosures_part_comes_from_sharing_with_sharing_read(
+    gateway: Callable[..., Any], upstream: Upstream, token: Callable[..., str]
+) -> None:
+    disclosures = {"items": [{"partner_id": str(uuid.uuid4()), "channel": "feed"}], "next_cursor": None}
+
+    def with_sharing(request: httpx.Request) -> httpx.Response:
+        if request.url.path == f"/api/v1/customers/{CUSTOMER}/disclosures":
+            assert request.url.host == "sharing.internal"
+            return httpx.Response(200, json=disclosures)
+        return services(request)
+
+    upstream.handler = with_sharing
+    upstreams = WITH_SHARING
+    async with gateway(upstreams=upstreams) as client:
+        allowed = (
+            await client.get(f"/api/v1/customers/{CUSTOMER}/360", headers=auth(token("customers:read", "sharing:read")))
+        ).json()
+        without = (await client.get(f"/api/v1/customers/{CUSTOMER}/360", headers=auth(token("customers:read")))).json()
+    assert allowed["disclosures"] == disclosures and "disclosures" not in allowed["omitted"]
+    assert without["disclosures"] is None and "disclosures" in without["omitted"]

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from html.parser import HTMLParser
 from typing import Any
 
 import httpx
 import pytest
+from gateway_doubles import Page, local_refs, resolves, same_origin
 
 from relacja_contracts import ALL_TOPICS, EVENT_TYPES
 from relacja_contracts.asyncapi import CONTRACTS_DIR
@@ -21,56 +21,13 @@ from relacja_gateway.docs import ASSETS, ASSETS_PATH
 from relacja_servicekit import ServiceSettings, create_service_app
 
 
-class _Page(HTMLParser):
-    """The URLs a page makes a browser load or offer (src, href), and its elements' ids."""
-
-    def __init__(self, text: str) -> None:
-        super().__init__()
-        self.urls: list[str] = []
-        self.ids: set[str] = set()
-        self.tags: list[str] = []
-        self.feed(text)
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        self.tags.append(tag)
-        for name, value in attrs:
-            if name in ("src", "href") and value is not None:
-                self.urls.append(value)
-            if name == "id" and value is not None:
-                self.ids.add(value)
-
-
-def _same_origin(url: str) -> bool:
-    # "/x" and "#x" stay on the gateway; "//host/x" and "https://host/x" do not.
-    return url.startswith("#") or (url.startswith("/") and not url.startswith("//"))
-
-
-def _local_refs(node: Any) -> list[str]:
-    if isinstance(node, dict):
-        return [value for key, value in node.items() if key == "$ref"] + [
-            ref for value in node.values() for ref in _local_refs(value)
-        ]
-    if isinstance(node, list):
-        return [ref for item in node for ref in _local_refs(item)]
-    return []
-
-
-def _resolves(document: dict[str, Any], reference: str) -> bool:
-    node: Any = document
-    for part in reference.removeprefix("#/").split("/"):
-        if not isinstance(node, dict) or part not in node:
-            return False
-        node = node[part]
-    return True
-
-
 async def test_swagger_ui_loads_only_from_the_gateway(gateway: Callable[..., Any]) -> None:
     async with gateway() as client:
         page = await client.get("/docs")
         assets = {name: await client.get(f"{ASSETS_PATH}/{name}") for name in ASSETS}
     assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
-    urls = _Page(page.text).urls
-    assert urls and all(_same_origin(url) for url in urls), urls
+    urls = Page(page.text).urls
+    assert urls and all(same_origin(url) for url in urls), urls
     assert {
         f"{ASSETS_PATH}/swagger-ui-bundle.js",
         f"{ASSETS_PATH}/swagger-ui.css",
@@ -112,9 +69,9 @@ async def test_the_asyncapi_document_is_the_checked_in_one_in_one_file(gateway: 
     }
     assert document == bundle(checked_in, schemas)
     assert document["asyncapi"] == "3.0.0"
-    references = _local_refs(document)
-    assert references and all(ref.startswith("#/") and _resolves(document, ref) for ref in references), [
-        ref for ref in references if not ref.startswith("#/") or not _resolves(document, ref)
+    references = local_refs(document)
+    assert references and all(ref.startswith("#/") and resolves(document, ref) for ref in references), [
+        ref for ref in references if not ref.startswith("#/") or not resolves(document, ref)
     ]
     payloads = {message["name"]: message["payload"] for message in document["components"]["messages"].values()}
     assert set(payloads) == set(EVENT_TYPES)
@@ -140,7 +97,7 @@ def test_bundle_moves_payloads_in_and_rebases_their_definitions() -> None:
     assert moved["properties"]["line"] == {"$ref": "#/components/schemas/a_v1/$defs/Line"}
     assert moved["properties"]["lines"]["items"] == {"$ref": "#/components/schemas/a_v1/$defs/Line"}
     assert moved["$defs"]["Line"]["properties"]["next"]["anyOf"][0] == {"$ref": "#/components/schemas/a_v1/$defs/Line"}
-    assert all(_resolves(bundled, ref) for ref in _local_refs(bundled))
+    assert all(resolves(bundled, ref) for ref in local_refs(bundled))
     assert document["components"]["messages"]["a_v1"]["payload"] == {"$ref": "./schemas/a.v1.json"}  # input untouched
     assert schema["properties"]["line"] == {"$ref": "#/$defs/Line"}
 
@@ -161,9 +118,9 @@ async def test_the_event_catalogue_lists_every_event_with_topic_version_and_fiel
         document = (await client.get("/asyncapi.json")).json()
     assert response.status_code == 200 and response.headers["content-type"].startswith("text/html")
     assert response.headers["content-security-policy"].startswith("default-src 'none'")
-    page = _Page(response.text)
+    page = Page(response.text)
     assert "script" not in page.tags
-    assert all(_same_origin(url) for url in page.urls), page.urls
+    assert all(same_origin(url) for url in page.urls), page.urls
     assert "/docs" in page.urls and "/asyncapi.json" in page.urls
     for topic in ALL_TOPICS:
         assert f"<code>{topic.name}</code>" in response.text

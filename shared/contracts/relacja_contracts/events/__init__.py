@@ -20,6 +20,12 @@ from .orders import (
     OrderReturnedV1,
 )
 from .segmentation import CustomerSegmentChangedV1, SegmentMemberAddedV1, SegmentMemberRemovedV1
+from .sharing import (
+    AgreementActivatedV1,
+    AgreementSuspendedV1,
+    AgreementTerminatedV1,
+    WebhookEndpointDisabledV1,
+)
 from .tickets import (
     SlaBreachedV1,
     SurveyAnsweredV1,
@@ -31,6 +37,10 @@ from .tickets import (
 )
 
 __all__ = [
+    "AgreementActivatedV1",
+    "AgreementSuspendedV1",
+    "AgreementTerminatedV1",
+    "WebhookEndpointDisabledV1",
     "CustomerSegmentChangedV1",
     "SegmentMemberAddedV1",
     "SegmentMemberRemovedV1",
