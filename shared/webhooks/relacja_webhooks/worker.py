@@ -393,7 +393,9 @@ class _Sql:
             WHERE {e}.id = q.id
         """
         self.finish_messages = f"""
-            UPDATE {m} SET status = q.status, failures = q.failures,
+            UPDATE {m} SET status = CASE WHEN {m}.cancelled_at IS NOT NULL AND q.status = 'pending'
+                                         THEN 'cancelled' ELSE q.status END,
+                           failures = q.failures,
                            next_attempt_at = coalesce(q.next_at, {m}.next_attempt_at),
                            lease_until = NULL, delivered_at = coalesce(q.delivered_at, {m}.delivered_at)
             FROM unnest(CAST(:ids AS bigint[]), CAST(:statuses AS text[]), CAST(:failures AS int[]),
