@@ -13,7 +13,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["Topic", "CUSTOMERS", "ORDERS", "TICKETS", "SEGMENTATION", "CHURN", "ALL_TOPICS", "dead_letter_topic"]
+__all__ = [
+    "Topic",
+    "CUSTOMERS",
+    "ORDERS",
+    "TICKETS",
+    "SEGMENTATION",
+    "CHURN",
+    "SHARING",
+    "ALL_TOPICS",
+    "dead_letter_topic",
+]
 
 DEAD_LETTER_SUFFIX = ".dlq"
 
@@ -50,5 +60,9 @@ SEGMENTATION = Topic(
     description="Segment changes (RFM, ABC, loyalty quadrant) and rule-based segment membership.",
 )
 CHURN = Topic("relacja.churn", description="Churn risk tier changes of customers.")
+SHARING = Topic(
+    "relacja.sharing",
+    description="Data sharing with partners: agreements, webhook endpoints, partner contributions.",
+)
 
-ALL_TOPICS: tuple[Topic, ...] = (CUSTOMERS, ORDERS, TICKETS, SEGMENTATION, CHURN)
+ALL_TOPICS: tuple[Topic, ...] = (CUSTOMERS, ORDERS, TICKETS, SEGMENTATION, CHURN, SHARING)

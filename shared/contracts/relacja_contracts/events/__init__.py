@@ -20,6 +20,7 @@ from .orders import (
     OrderReturnedV1,
 )
 from .segmentation import CustomerSegmentChangedV1, SegmentMemberAddedV1, SegmentMemberRemovedV1
+from .sharing import PartnerInteractionContributedV1, PartnerLeadContributedV1
 from .tickets import (
     SlaBreachedV1,
     SurveyAnsweredV1,
@@ -56,4 +57,6 @@ __all__ = [
     "CustomersMergedV1",
     "ImportantDateUpcomingV1",
     "InteractionLoggedV1",
+    "PartnerInteractionContributedV1",
+    "PartnerLeadContributedV1",
 ]
