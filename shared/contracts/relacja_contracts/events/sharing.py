@@ -28,17 +28,20 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from ..base import EventPayload
 from ..topics import SHARING
-from .customers import InteractionChannel
 
 __all__ = [
     "ContributedInteraction",
     "ContributedLead",
     "PartnerInteractionContributedV1",
+    "PartnerContactChannel",
     "PartnerInteractionKind",
     "PartnerLeadContributedV1",
 ]
 
 PartnerInteractionKind = Literal["delivery_attempt", "delivery", "service_visit", "call", "message", "meeting", "other"]
+# The customers service's interaction channels but ``meeting``, which there means a
+# scheduled meeting of the company's own agents (a partner's meeting is kind ``meeting``).
+PartnerContactChannel = Literal["phone", "email", "chat", "social", "visit", "note"]
 
 
 class ContributedInteraction(BaseModel):
@@ -47,7 +50,7 @@ class ContributedInteraction(BaseModel):
     model_config = ConfigDict(frozen=True, extra="ignore")
 
     kind: PartnerInteractionKind = Field(description="What happened, in the partner's terms")
-    channel: InteractionChannel = Field(description="How the contact happened (the customers service's channels)")
+    channel: PartnerContactChannel = Field(description="How the contact happened")
     direction: Literal["inbound", "outbound"] = Field(
         description="inbound: the customer contacted the partner; outbound: the partner contacted the customer"
     )
