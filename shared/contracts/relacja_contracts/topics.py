@@ -62,7 +62,7 @@ SEGMENTATION = Topic(
 CHURN = Topic("relacja.churn", description="Churn risk tier changes of customers.")
 SHARING = Topic(
     "relacja.sharing",
-    description="Data sharing with partners: agreements, webhook endpoints, partner contributions.",
+    description="Data-sharing with partner companies: agreements, webhook endpoints, partner contributions.",
 )
 
 ALL_TOPICS: tuple[Topic, ...] = (CUSTOMERS, ORDERS, TICKETS, SEGMENTATION, CHURN, SHARING)

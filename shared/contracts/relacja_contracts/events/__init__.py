@@ -20,7 +20,13 @@ from .orders import (
     OrderReturnedV1,
 )
 from .segmentation import CustomerSegmentChangedV1, SegmentMemberAddedV1, SegmentMemberRemovedV1
-from .sharing import PartnerInteractionContributedV1, PartnerLeadContributedV1
+from .sharing import (
+    AgreementActivatedV1,
+    AgreementSuspendedV1,
+    AgreementTerminatedV1,
+    PartnerInteractionContributedV1,
+    PartnerLeadContributedV1,
+)
 from .tickets import (
     SlaBreachedV1,
     SurveyAnsweredV1,
@@ -32,6 +38,9 @@ from .tickets import (
 )
 
 __all__ = [
+    "AgreementActivatedV1",
+    "AgreementSuspendedV1",
+    "AgreementTerminatedV1",
     "CustomerSegmentChangedV1",
     "SegmentMemberAddedV1",
     "SegmentMemberRemovedV1",

@@ -1,0 +1,36 @@
+"""The event types the service shares and the payload fields of each (from the contracts).
+
+Shareable: every event on the topics the service consumes (customers, orders, tickets,
+segmentation) except those it handles itself — consents (the projection), merges and
+erasure (erasure notices). Payload fields are the model's top-level fields; a field
+holding a customer's real id is never shareable (``domain.agreements.NEVER_SHARED``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from types import MappingProxyType
+
+from relacja_contracts.events import (
+    ConsentGrantedV1,
+    ConsentWithdrawnV1,
+    CustomerErasedV1,
+    CustomersMergedV1,
+)
+from relacja_contracts.registry import EVENT_TYPES
+from relacja_contracts.topics import CUSTOMERS, ORDERS, SEGMENTATION, TICKETS
+
+from ..domain.agreements import NEVER_SHARED
+
+__all__ = ["CATALOG", "SHARED_TOPICS"]
+
+SHARED_TOPICS = (CUSTOMERS, ORDERS, TICKETS, SEGMENTATION)
+_HANDLED_ELSEWHERE = {m.event_type for m in (ConsentGrantedV1, ConsentWithdrawnV1, CustomersMergedV1, CustomerErasedV1)}
+
+CATALOG: Mapping[str, frozenset[str]] = MappingProxyType(
+    {
+        event_type: frozenset(model.model_fields) - NEVER_SHARED
+        for event_type, model in sorted(EVENT_TYPES.items())
+        if model.topic in SHARED_TOPICS and event_type not in _HANDLED_ELSEWHERE
+    }
+)

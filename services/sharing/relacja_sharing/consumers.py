@@ -1,0 +1,113 @@
+"""The event consumer ``sharing.fanout``: the projection, then the fan-out into feeds.
+
+    every shareable type (app/catalog.py)   → fan-out into the agreements' feeds
+    customer.registered                     + the customer's e-mail (an identifier some agreements give)
+    customer.updated                        → rectification records (changed shared fields) instead
+    segment.changed (rfm)                   + the customer's RFM group (reports)
+    segment member added / removed          + rule-based membership (reports)
+    consent granted / withdrawn             → the consent projection; a withdrawal of partner_sharing
+                                              sends tombstones (app/fanout.py)
+    customer.erased                         → erasure notices to every agreement that ever received
+                                              the customer; the projection forgets the person
+
+The payload the fan-out filters is the event's own JSON, as the producer wrote it
+(dumped again from the validated model, so only contract fields can appear).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from relacja_contracts import CloudEvent, EventPayload
+from relacja_contracts.events import (
+    ConsentGrantedV1,
+    ConsentWithdrawnV1,
+    CustomerErasedV1,
+    CustomerRegisteredV1,
+    CustomerSegmentChangedV1,
+    SegmentMemberAddedV1,
+    SegmentMemberRemovedV1,
+)
+from relacja_contracts.registry import EVENT_TYPES
+from relacja_messaging import EventHandlers
+
+from .app import projection
+from .app.catalog import CATALOG
+from .app.fanout import fan_out, send_erasure_notices, send_tombstones
+
+__all__ = ["handlers"]
+
+handlers = EventHandlers()
+
+PARTNER_SHARING = "partner_sharing"
+
+
+async def _project(session: AsyncSession, payload: EventPayload) -> None:
+    """The projection's part of a shareable event (before its fan-out, which may read it)."""
+    if isinstance(payload, CustomerRegisteredV1):
+        await projection.record_customer(session, payload.customer_id, email=payload.email)
+    elif isinstance(payload, CustomerSegmentChangedV1) and payload.dimension == "rfm":
+        await projection.set_rfm_segment(session, payload.customer_id, payload.new)
+    elif isinstance(payload, SegmentMemberAddedV1 | SegmentMemberRemovedV1):
+        await projection.set_membership(
+            session,
+            payload.customer_id,
+            payload.segment_id,
+            payload.segment_name,
+            member=isinstance(payload, SegmentMemberAddedV1),
+        )
+
+
+async def share(session: AsyncSession, event: CloudEvent, payload: EventPayload) -> None:
+    await _project(session, payload)
+    await fan_out(
+        session,
+        event_type=event.type,
+        customer_id=payload.customer_id,  # type: ignore[attr-defined]  # every shareable payload has customer_id
+        time=event.time,
+        payload=payload.model_dump_json(),
+    )
+
+
+for _event_type in CATALOG:
+    handlers.on(EVENT_TYPES[_event_type])(share)
+
+
+@handlers.on(ConsentGrantedV1)
+async def consent_granted(session: AsyncSession, event: CloudEvent, payload: ConsentGrantedV1) -> None:
+    if payload.purpose == PARTNER_SHARING and payload.partner_id and payload.partner_purpose:
+        await projection.apply_consent(
+            session,
+            payload.customer_id,
+            payload.partner_id,
+            payload.partner_purpose,
+            granted=True,
+            occurred_at=payload.occurred_at,
+        )
+
+
+@handlers.on(ConsentWithdrawnV1)
+async def consent_withdrawn(session: AsyncSession, event: CloudEvent, payload: ConsentWithdrawnV1) -> None:
+    if payload.purpose != PARTNER_SHARING or not payload.partner_id or not payload.partner_purpose:
+        return
+    if await projection.apply_consent(
+        session,
+        payload.customer_id,
+        payload.partner_id,
+        payload.partner_purpose,
+        granted=False,
+        occurred_at=payload.occurred_at,
+    ):
+        await send_tombstones(
+            session,
+            customer_id=payload.customer_id,
+            partner_id=payload.partner_id,
+            purpose=payload.partner_purpose,
+            time=event.time,
+        )
+
+
+@handlers.on(CustomerErasedV1)
+async def customer_erased(session: AsyncSession, event: CloudEvent, payload: CustomerErasedV1) -> None:
+    await send_erasure_notices(session, customer_id=payload.customer_id, time=event.time)
+    await projection.erase_customer(session, payload.customer_id, payload.erased_at)

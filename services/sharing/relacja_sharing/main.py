@@ -1,0 +1,52 @@
+"""The sharing service process: HTTP API (staff face, partner face, key introspection), the
+fan-out consumer, the retention housekeeping and the outbox relay."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+
+from relacja_servicekit import Database, create_service_app
+
+from .api.agreements import router as agreements_router
+from .api.disclosures import router as disclosures_router
+from .api.keys import internal_router
+from .api.keys import router as keys_router
+from .api.partner_face import router as partner_router
+from .api.partners import router as partners_router
+from .consumers import handlers
+from .settings import SharingSettings
+from .workers import retention_worker
+
+__all__ = ["app", "settings"]
+
+settings = SharingSettings()
+
+
+def _background(database: Database) -> list[Callable[[], Awaitable[None]]]:
+    return [
+        retention_worker(
+            database.sessions,
+            feed_retention=timedelta(days=settings.feed_retention_days),
+            disclosure_retention=timedelta(days=settings.disclosure_retention_days),
+            interval_seconds=settings.housekeeping_interval_seconds,
+        )
+    ]
+
+
+app = create_service_app(
+    name="sharing",
+    title="Relacja sharing",
+    description="Sharing service: partner companies receive and contribute customer data under agreements and consent.",
+    settings=settings,
+    routers=[
+        partners_router,
+        keys_router,
+        agreements_router,
+        disclosures_router,
+        partner_router,
+        internal_router,
+    ],
+    consumers={"sharing.fanout": handlers},
+    background=_background,
+)
