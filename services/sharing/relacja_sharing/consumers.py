@@ -8,7 +8,9 @@
     consent granted / withdrawn             → the consent projection; a withdrawal of partner_sharing
                                               sends tombstones (app/fanout.py)
     customer.erased                         → erasure notices to every agreement that ever received
-                                              the customer; the projection forgets the person
+                                              the customer; the projection forgets the person; what
+                                              partners contributed about them loses its personal fields
+    customer.merged                         → contributions about the merged customer move to the survivor
 
 The payload the fan-out filters is the event's own JSON, as the producer wrote it
 (dumped again from the validated model, so only contract fields can appear).
@@ -25,6 +27,7 @@ from relacja_contracts.events import (
     CustomerErasedV1,
     CustomerRegisteredV1,
     CustomerSegmentChangedV1,
+    CustomersMergedV1,
     SegmentMemberAddedV1,
     SegmentMemberRemovedV1,
 )
@@ -33,6 +36,7 @@ from relacja_messaging import EventHandlers
 
 from .app import projection
 from .app.catalog import CATALOG
+from .app.contributions import erase_contributions, rekey_contributions
 from .app.fanout import fan_out, send_erasure_notices, send_tombstones
 
 __all__ = ["handlers"]
@@ -111,3 +115,9 @@ async def consent_withdrawn(session: AsyncSession, event: CloudEvent, payload: C
 async def customer_erased(session: AsyncSession, event: CloudEvent, payload: CustomerErasedV1) -> None:
     await send_erasure_notices(session, customer_id=payload.customer_id, time=event.time)
     await projection.erase_customer(session, payload.customer_id, payload.erased_at)
+    await erase_contributions(session, payload.customer_id)
+
+
+@handlers.on(CustomersMergedV1)
+async def customers_merged(session: AsyncSession, event: CloudEvent, payload: CustomersMergedV1) -> None:
+    await rekey_contributions(session, payload.merged_customer_id, payload.customer_id)

@@ -21,6 +21,11 @@ What was shared:
     sharing_feed_records        one row per (agreement, record): the filtered CloudEvent, at a monotonically
                                 increasing position (the feed cursor)
     sharing_disclosures         the disclosure log: each record pulled from a feed or delivered by webhook
+
+What partners sent (``POST /partner/v1/contributions``):
+
+    sharing_contributions       interactions and leads partners contributed, attributed to the partner and the
+                                agreement version, with the customer resolved through sharing_recipients
 """
 
 from __future__ import annotations
@@ -28,6 +33,7 @@ from __future__ import annotations
 from sqlalchemy import (
     BigInteger,
     Boolean,
+    CheckConstraint,
     Column,
     DateTime,
     ForeignKey,
@@ -48,6 +54,7 @@ __all__ = [
     "agreement_versions",
     "agreements",
     "consents",
+    "contributions",
     "customers",
     "disclosures",
     "feed_records",
@@ -212,4 +219,25 @@ disclosures = Table(
     Index("uq_sharing_disclosures_position_channel", "feed_position", "channel", unique=True),
     Index("ix_sharing_disclosures_customer", "customer_id", "disclosed_at", "id"),
     Index("ix_sharing_disclosures_disclosed_at", "disclosed_at"),
+)
+
+contributions = Table(
+    "sharing_contributions",
+    metadata,
+    Column("id", UUID(as_uuid=True), primary_key=True, comment="Also the interaction's (or lead note's) id downstream"),
+    Column("partner_id", UUID(as_uuid=True), ForeignKey("sharing_partners.id"), nullable=False),
+    Column("agreement_id", UUID(as_uuid=True), ForeignKey("sharing_agreements.id"), nullable=False),
+    Column("agreement_version", Integer, nullable=False, comment="The agreement's version when it was received"),
+    Column("type", Text, nullable=False, comment="interaction | lead"),
+    Column("customer_id", UUID(as_uuid=True), nullable=False, comment="Resolved (interaction) or assigned (lead)"),
+    Column(
+        "customer_ref", Text, nullable=True, comment="The identifier the partner used or was given; cleared by erasure"
+    ),
+    Column("data", JSONB, nullable=False, comment="The contributed fields; personal ones removed by erasure"),
+    Column("received_at", DateTime(timezone=True), nullable=False),
+    Column("erased_at", DateTime(timezone=True), nullable=True, comment="Set when the customer's data was erased"),
+    CheckConstraint("type IN ('interaction', 'lead')", name="ck_sharing_contributions_type"),
+    Index("ix_sharing_contributions_partner_received", "partner_id", "received_at", "id"),
+    Index("ix_sharing_contributions_received", "received_at", "id"),
+    Index("ix_sharing_contributions_customer", "customer_id"),
 )
