@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from datetime import datetime
+from datetime import UTC, datetime
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -54,14 +54,14 @@ _IDENT = PSEUDONYM_SQL.format(opad="p.pseudonym_opad", ipad="p.pseudonym_ipad", 
 
 _CLOUD_EVENT = """jsonb_build_object(
     'specversion', '1.0', 'id', t.rid, 'source', '/relacja/sharing/agreements/' || t.agreement_id,
-    'type', {type}, 'subject', t.ident, 'time', CAST(:time AS text), 'datacontenttype', 'application/json',
+    'type', {type}, 'subject', t.ident, 'time', CAST(:ce_time AS text), 'datacontenttype', 'application/json',
     'agreementversion', t.version, 'data', {data})"""
 
 # Under consent, the purposes this customer granted the partner (NULL: none) — else all.
 _FANOUT = f"""
 WITH targets AS (
     SELECT a.id AS agreement_id, a.partner_id, a.version, a.identifier AS id_kind,
-           a.allowed_fields -> :type AS allowed,
+           a.allowed_fields -> CAST(:type AS text) AS allowed,
            CASE WHEN a.legal_basis <> 'consent' THEN a.purposes ELSE (
                SELECT jsonb_agg(c.partner_purpose ORDER BY c.partner_purpose) FROM sharing_consents c
                 WHERE c.customer_id = CAST(:cid AS uuid) AND c.partner_id = a.partner_id::text AND c.granted
@@ -72,7 +72,7 @@ WITH targets AS (
            END AS ident
       FROM sharing_agreements a JOIN sharing_partners p ON p.id = a.partner_id
      WHERE a.status = 'active' AND p.status = 'active' AND a.direction <> 'inbound'
-       AND a.allowed_fields ? :type AND a.valid_from <= CAST(:time AS timestamptz)
+       AND a.allowed_fields ? CAST(:type AS text) AND a.valid_from <= CAST(:time AS timestamptz)
        AND (a.valid_until IS NULL OR a.valid_until > CAST(:time AS timestamptz))
        AND NOT EXISTS (SELECT 1 FROM sharing_customers e
                         WHERE e.customer_id = CAST(:cid AS uuid) AND e.erased_at IS NOT NULL)
@@ -104,21 +104,23 @@ _RECTIFY = _FANOUT.format(
     kind="'rectification'",
     type=f"'{RECTIFICATION_TYPE}'",
 )
-_RECORD = _FANOUT.format(only_recipients="", field_filter="true", nonempty="true", kind="'record'", type=":type")
+_RECORD = _FANOUT.format(
+    only_recipients="", field_filter="true", nonempty="true", kind="'record'", type="CAST(:type AS text)"
+)
 
 # Notices to agreements that received the customer. :only_consent limits them to the
 # partner's consent-based agreements left with no granted purpose (tombstones).
 _NOTICE = f"""
 INSERT INTO sharing_feed_records (agreement_id, partner_id, customer_id, identifier, kind, record_id, event_type,
                                   agreement_version, purposes, fields, cloud_event)
-SELECT t.agreement_id, t.partner_id, r_customer, t.ident, :kind, t.rid, :type, t.version, '[]'::jsonb, '[]'::jsonb,
-       {_CLOUD_EVENT.format(type=":type", data="CAST(:data AS jsonb)")}
+SELECT t.agreement_id, t.partner_id, r_customer, t.ident, CAST(:kind AS text), t.rid, CAST(:type AS text), t.version, '[]'::jsonb, '[]'::jsonb,
+       {_CLOUD_EVENT.format(type="CAST(:type AS text)", data="CAST(:data AS jsonb)")}
   FROM (SELECT r.agreement_id, r.partner_id, r.customer_id AS r_customer, r.identifier AS ident, a.version,
                gen_random_uuid() AS rid
           FROM sharing_recipients r JOIN sharing_agreements a ON a.id = r.agreement_id
          WHERE r.customer_id = CAST(:cid AS uuid)
-           AND (CAST(:partner AS text) IS NULL OR r.partner_id::text = :partner)
-           AND (NOT :only_consent OR (a.legal_basis = 'consent' AND a.status <> 'terminated' AND NOT EXISTS (
+           AND (CAST(:partner AS text) IS NULL OR r.partner_id::text = CAST(:partner AS text))
+           AND (NOT CAST(:only_consent AS boolean) OR (a.legal_basis = 'consent' AND a.status <> 'terminated' AND NOT EXISTS (
                 SELECT 1 FROM sharing_consents c WHERE c.customer_id = r.customer_id
                    AND c.partner_id = r.partner_id::text AND c.granted AND a.purposes ? c.partner_purpose)))
        ) AS t
@@ -130,6 +132,10 @@ UPDATE sharing_feed_records SET cloud_event = jsonb_set(cloud_event, '{data}', '
 """
 
 
+def _rfc3339(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
 async def lock_feed(session: AsyncSession) -> None:
     await session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": FEED_LOCK})
 
@@ -139,7 +145,7 @@ async def fan_out(
 ) -> int:
     """Append the event to every agreement's feed that may see it; the number of records written."""
     await lock_feed(session)
-    params = {"type": event_type, "cid": str(customer_id), "time": time.isoformat(), "payload": payload}
+    params = {"type": event_type, "cid": str(customer_id), "time": time, "ce_time": _rfc3339(time), "payload": payload}
     if event_type == CustomerUpdatedV1.event_type:
         changed = json.loads(payload).get("changed_fields", [])
         result = await session.execute(text(_RECTIFY), params | {"changed": json.dumps(changed)})
@@ -186,7 +192,7 @@ async def _notice(
             "kind": kind,
             "type": event_type,
             "data": json.dumps(data),
-            "time": time.isoformat(),
+            "ce_time": _rfc3339(time),
             "only_consent": only_consent,
         },
     )
