@@ -18,17 +18,13 @@ import pytest
 
 from relacja_devstack import Stack
 
-from ...support import eventually, service_client, service_db
+from ...support import eventually, service_client
+from .support import act, as_partner, new_partner
+from .support import new_agreement as _new_agreement
 
 INTERACTION = "relacja.sharing.interaction.contributed.v1"
 LEAD = "relacja.sharing.lead.contributed.v1"
 REGISTERED = "relacja.customers.customer.registered.v1"
-
-
-@pytest.fixture
-async def sharing(stack: Stack) -> AsyncIterator[httpx.AsyncClient]:
-    async with service_client(stack, "sharing", timeout=30) as client:
-        yield client
 
 
 @pytest.fixture
@@ -37,50 +33,19 @@ async def customers(stack: Stack) -> AsyncIterator[httpx.AsyncClient]:
         yield client
 
 
-@pytest.fixture
-async def sharing_db(stack: Stack) -> AsyncIterator[asyncpg.Connection]:
-    async with service_db(stack, "sharing") as connection:
-        yield connection
-
-
-def as_partner(partner: dict[str, Any]) -> dict[str, str]:
-    return {"X-Relacja-Principal-Kind": "partner", "X-Relacja-Partner-Id": partner["id"]}
-
-
-async def new_partner(sharing: httpx.AsyncClient, name: str) -> dict[str, Any]:
-    response = await sharing.post("/api/v1/sharing/partners", json={"legal_name": name})
-    assert response.status_code == 201, response.text
-    return response.json()
-
-
-async def act(sharing: httpx.AsyncClient, agreement: dict[str, Any], action: str) -> dict[str, Any]:
-    response = await sharing.post(
-        f"/api/v1/sharing/agreements/{agreement['id']}/{action}", headers={"If-Match": f'"{agreement["version"]}"'}
-    )
-    assert response.status_code == 200, response.text
-    return response.json()
-
-
-async def new_agreement(sharing: httpx.AsyncClient, partner: dict[str, Any], **terms: Any) -> dict[str, Any]:
-    body = {
-        "partner_id": partner["id"],
-        "name": "Deliveries and leads",
-        "purposes": ["delivery"],
-        "direction": "both",
-        "legal_basis": "contract",
-        "allowed_fields": {
-            REGISTERED: ["display_name"],
-            INTERACTION: ["summary", "duration_seconds"],
-            LEAD: ["email", "phone", "company", "note"],
-        },
-    } | terms
-    response = await sharing.post("/api/v1/sharing/agreements", json=body)
-    assert response.status_code == 201, response.text
-    return await act(sharing, response.json(), "activate")
+async def new_agreement(api: httpx.AsyncClient, partner: dict[str, Any], **terms: Any) -> dict[str, Any]:
+    """An active agreement that discloses new customers' names and takes contributions (unless ``terms`` say otherwise)."""
+    allowed = {
+        REGISTERED: ["display_name"],
+        INTERACTION: ["summary", "duration_seconds"],
+        LEAD: ["email", "phone", "company", "note"],
+    }
+    defaults = {"direction": "both", "legal_basis": "contract", "allowed_fields": allowed}
+    return await _new_agreement(api, partner["id"], **(defaults | terms))
 
 
 async def disclosed_identifier(
-    sharing: httpx.AsyncClient, customers: httpx.AsyncClient, partner: dict[str, Any], agreement: dict[str, Any]
+    api: httpx.AsyncClient, customers: httpx.AsyncClient, partner: dict[str, Any], agreement: dict[str, Any]
 ) -> tuple[str, str]:
     """A new customer of the customers service, and the identifier the partner got for it from its feed."""
     name = f"Klient {uuid.uuid4().hex[:8]}"
@@ -88,8 +53,8 @@ async def disclosed_identifier(
     assert created.status_code == 201, created.text
 
     async def in_feed() -> str | None:
-        page = await sharing.get(
-            f"/partner/v1/feeds/{agreement['id']}/events", params={"limit": 1000}, headers=as_partner(partner)
+        page = await api.get(
+            f"/partner/v1/feeds/{agreement['id']}/events", params={"limit": 1000}, headers=as_partner(partner["id"])
         )
         assert page.status_code == 200, page.text
         found = [r["subject"] for r in page.json()["items"] if r["data"].get("display_name") == name]
@@ -111,10 +76,10 @@ def interaction(agreement: dict[str, Any], customer_ref: str, **fields: Any) -> 
 
 
 async def contribute(
-    sharing: httpx.AsyncClient, partner: dict[str, Any], body: dict[str, Any], key: str | None = None
+    api: httpx.AsyncClient, partner: dict[str, Any], body: dict[str, Any], key: str | None = None
 ) -> httpx.Response:
-    headers = as_partner(partner) | ({"Idempotency-Key": key} if key else {})
-    return await sharing.post("/partner/v1/contributions", json=body, headers=headers)
+    headers = as_partner(partner["id"]) | ({"Idempotency-Key": key} if key else {})
+    return await api.post("/partner/v1/contributions", json=body, headers=headers)
 
 
 async def timeline_interactions(customers: httpx.AsyncClient, customer_id: str) -> list[dict[str, Any]]:
@@ -124,16 +89,16 @@ async def timeline_interactions(customers: httpx.AsyncClient, customer_id: str) 
 
 
 async def test_an_interaction_by_the_identifier_the_partner_was_given_reaches_the_customers_timeline(
-    sharing: httpx.AsyncClient, customers: httpx.AsyncClient, sharing_db: asyncpg.Connection
+    api: httpx.AsyncClient, customers: httpx.AsyncClient, db: asyncpg.Connection
 ) -> None:
-    partner = await new_partner(sharing, "Szybka Paczka sp. z o.o.")
-    agreement = await new_agreement(sharing, partner)
-    customer_id, identifier = await disclosed_identifier(sharing, customers, partner, agreement)
+    partner = await new_partner(api, "Szybka Paczka sp. z o.o.")
+    agreement = await new_agreement(api, partner)
+    customer_id, identifier = await disclosed_identifier(api, customers, partner, agreement)
     assert identifier != customer_id  # a pseudonym, by default
 
     body = interaction(agreement, identifier, summary="Nobody at home; card left.", duration_seconds=90)
     key = f"attempt-{uuid.uuid4()}"
-    first = await contribute(sharing, partner, body, key)
+    first = await contribute(api, partner, body, key)
     assert first.status_code == 201, first.text
     contribution = first.json()
     assert first.headers["location"] == f"/partner/v1/contributions/{contribution['id']}"
@@ -141,12 +106,12 @@ async def test_an_interaction_by_the_identifier_the_partner_was_given_reaches_th
     assert contribution["agreement_version"] == agreement["version"]
     assert contribution["interaction"]["summary"] == "Nobody at home; card left."
     assert customer_id not in first.text  # the partner never learns the real id
-    again = await contribute(sharing, partner, body, key)
+    again = await contribute(api, partner, body, key)
     assert again.status_code == 201 and again.json() == contribution
     assert again.headers["idempotent-replayed"] == "true"
-    rows = await sharing_db.fetch("SELECT customer_id FROM sharing_contributions WHERE partner_id = $1", partner["id"])
+    rows = await db.fetch("SELECT customer_id FROM sharing_contributions WHERE partner_id = $1", partner["id"])
     assert [str(r["customer_id"]) for r in rows] == [customer_id]
-    events = await sharing_db.fetch(
+    events = await db.fetch(
         "SELECT key, payload FROM outbox_events WHERE event_type = $1 AND payload->>'contribution_id' = $2",
         INTERACTION,
         contribution["id"],
@@ -163,40 +128,40 @@ async def test_an_interaction_by_the_identifier_the_partner_was_given_reaches_th
     assert logged["source"]["type"] == "partner" and logged["source"]["partner_id"] == partner["id"]
     assert logged["source"]["partner_name"] == "Szybka Paczka sp. z o.o."
 
-    mine = await sharing.get(f"/partner/v1/contributions/{contribution['id']}", headers=as_partner(partner))
+    mine = await api.get(f"/partner/v1/contributions/{contribution['id']}", headers=as_partner(partner["id"]))
     assert mine.status_code == 200 and mine.json() == contribution
-    listed = await sharing.get("/partner/v1/contributions", headers=as_partner(partner))
+    listed = await api.get("/partner/v1/contributions", headers=as_partner(partner["id"]))
     assert [c["id"] for c in listed.json()["items"]] == [contribution["id"]]
-    staff = (await sharing.get(f"/api/v1/sharing/contributions/{contribution['id']}")).json()
+    staff = (await api.get(f"/api/v1/sharing/contributions/{contribution['id']}")).json()
     assert staff["customer_id"] == customer_id and staff["partner_name"] == "Szybka Paczka sp. z o.o."
-    by_customer = await sharing.get("/api/v1/sharing/contributions", params={"customer_id": customer_id})
+    by_customer = await api.get("/api/v1/sharing/contributions", params={"customer_id": customer_id})
     assert [c["id"] for c in by_customer.json()["items"]] == [contribution["id"]]
 
     # Another partner neither sees it nor can use the first partner's identifier or key.
-    other = await new_partner(sharing, "Inny Kurier SA")
-    other_agreement = await new_agreement(sharing, other)
+    other = await new_partner(api, "Inny Kurier SA")
+    other_agreement = await new_agreement(api, other)
     assert (
-        await sharing.get(f"/partner/v1/contributions/{contribution['id']}", headers=as_partner(other))
+        await api.get(f"/partner/v1/contributions/{contribution['id']}", headers=as_partner(other["id"]))
     ).status_code == 404
-    assert (await sharing.get("/partner/v1/contributions", headers=as_partner(other))).json()["items"] == []
-    borrowed = await contribute(sharing, other, interaction(other_agreement, identifier), key)
+    assert (await api.get("/partner/v1/contributions", headers=as_partner(other["id"]))).json()["items"] == []
+    borrowed = await contribute(api, other, interaction(other_agreement, identifier), key)
     assert borrowed.status_code == 422, borrowed.text
     assert borrowed.json()["errors"] == [{"field": "body.customer_ref", "message": "unknown customer reference"}]
 
 
 async def test_a_lead_becomes_a_customer_in_stage_lead_the_partner_can_name_later(
-    sharing: httpx.AsyncClient, customers: httpx.AsyncClient, sharing_db: asyncpg.Connection
+    api: httpx.AsyncClient, customers: httpx.AsyncClient, db: asyncpg.Connection
 ) -> None:
-    partner = await new_partner(sharing, "Reseller Północ")
-    agreement = await new_agreement(sharing, partner, direction="inbound", allowed_fields={LEAD: ["email", "note"]})
+    partner = await new_partner(api, "Reseller Północ")
+    agreement = await new_agreement(api, partner, direction="inbound", allowed_fields={LEAD: ["email", "note"]})
     email = f"lead-{uuid.uuid4().hex[:10]}@example.com"
     body = {"type": "lead", "agreement_id": agreement["id"], "name": "Jan Prospekt", "email": email, "note": "Quote"}
-    created = await contribute(sharing, partner, body, f"lead-{uuid.uuid4()}")
+    created = await contribute(api, partner, body, f"lead-{uuid.uuid4()}")
     assert created.status_code == 201, created.text
     lead = created.json()
     assert lead["lead"]["email"] == email and len(lead["customer_ref"]) == 43  # the partner's pseudonym for it
     customer_id = str(
-        await sharing_db.fetchval("SELECT customer_id FROM sharing_contributions WHERE id = $1", uuid.UUID(lead["id"]))
+        await db.fetchval("SELECT customer_id FROM sharing_contributions WHERE id = $1", uuid.UUID(lead["id"]))
     )
 
     async def registered() -> dict[str, Any] | None:
@@ -212,23 +177,21 @@ async def test_a_lead_becomes_a_customer_in_stage_lead_the_partner_can_name_late
 
     # A field the agreement does not list for leads is refused; then (adding the type) the
     # partner reports an interaction with its lead by the identifier it was given.
-    refused = await contribute(sharing, partner, body | {"company": "Huta"})
+    refused = await contribute(api, partner, body | {"company": "Huta"})
     assert refused.status_code == 422
     assert refused.json()["errors"] == [{"field": "body.company", "message": "not allowed by the agreement"}]
-    not_listed = await contribute(sharing, partner, interaction(agreement, lead["customer_ref"]))
+    not_listed = await contribute(api, partner, interaction(agreement, lead["customer_ref"]))
     assert not_listed.status_code == 422
     assert not_listed.json()["errors"] == [
         {"field": "body.type", "message": "the agreement does not allow interaction contributions"}
     ]
-    patched = await sharing.patch(
+    patched = await api.patch(
         f"/api/v1/sharing/agreements/{agreement['id']}",
         json={"allowed_fields": {LEAD: ["email", "note"], INTERACTION: []}},
         headers={"If-Match": f'"{agreement["version"]}"'},
     )
     assert patched.status_code == 200, patched.text
-    call = await contribute(
-        sharing, partner, interaction(agreement, lead["customer_ref"], kind="call", channel="phone")
-    )
+    call = await contribute(api, partner, interaction(agreement, lead["customer_ref"], kind="call", channel="phone"))
     assert call.status_code == 201, call.text
     assert call.json()["agreement_version"] == patched.json()["version"]
 
@@ -239,14 +202,14 @@ async def test_a_lead_becomes_a_customer_in_stage_lead_the_partner_can_name_late
 
 
 async def test_bad_contributions_are_refused_naming_the_field_and_nothing_is_written(
-    sharing: httpx.AsyncClient, customers: httpx.AsyncClient, sharing_db: asyncpg.Connection
+    api: httpx.AsyncClient, customers: httpx.AsyncClient, db: asyncpg.Connection
 ) -> None:
-    partner = await new_partner(sharing, "Serwis AGD")
-    agreement = await new_agreement(sharing, partner, allowed_fields={REGISTERED: ["display_name"], INTERACTION: []})
-    _, identifier = await disclosed_identifier(sharing, customers, partner, agreement)
-    outbound = await new_agreement(sharing, partner, direction="outbound")
-    other = await new_partner(sharing, "Obcy Partner")
-    others_agreement = await new_agreement(sharing, other)
+    partner = await new_partner(api, "Serwis AGD")
+    agreement = await new_agreement(api, partner, allowed_fields={REGISTERED: ["display_name"], INTERACTION: []})
+    _, identifier = await disclosed_identifier(api, customers, partner, agreement)
+    outbound = await new_agreement(api, partner, direction="outbound")
+    other = await new_partner(api, "Obcy Partner")
+    others_agreement = await new_agreement(api, other)
     future = (datetime.now(UTC) + timedelta(hours=2)).isoformat()
 
     cases: list[tuple[dict[str, Any], str]] = [
@@ -263,34 +226,32 @@ async def test_bad_contributions_are_refused_naming_the_field_and_nothing_is_wri
         ({"type": "gift", "agreement_id": agreement["id"]}, "body"),
     ]
     for body, field in cases:
-        response = await contribute(sharing, partner, body, f"bad-{uuid.uuid4()}")
+        response = await contribute(api, partner, body, f"bad-{uuid.uuid4()}")
         assert response.status_code == 422, (body, response.text)
         assert response.headers["content-type"] == "application/problem+json"
         fields = [error["field"] for error in response.json()["errors"]]
         assert any(f == field or f.startswith(field + ".") for f in fields), (body, fields)
 
-    unauthenticated = await sharing.post("/partner/v1/contributions", json=interaction(agreement, identifier))
+    unauthenticated = await api.post("/partner/v1/contributions", json=interaction(agreement, identifier))
     assert unauthenticated.status_code == 401
-    suspended = await act(sharing, agreement, "suspend")
-    refused = await contribute(sharing, partner, interaction(agreement, identifier))
+    suspended = await act(api, agreement, "suspend")
+    refused = await contribute(api, partner, interaction(agreement, identifier))
     assert refused.status_code == 403 and refused.json()["type"].endswith("agreement-suspended")
-    await act(sharing, suspended, "resume")
-    partner_now = (await sharing.get(f"/api/v1/sharing/partners/{partner['id']}")).json()
-    suspend_partner = await sharing.post(
+    await act(api, suspended, "resume")
+    partner_now = (await api.get(f"/api/v1/sharing/partners/{partner['id']}")).json()
+    suspend_partner = await api.post(
         f"/api/v1/sharing/partners/{partner['id']}/suspend", headers={"If-Match": f'"{partner_now["version"]}"'}
     )
     assert suspend_partner.status_code == 200, suspend_partner.text
-    blocked = await contribute(sharing, partner, interaction(agreement, identifier))
+    blocked = await contribute(api, partner, interaction(agreement, identifier))
     assert blocked.status_code == 403 and blocked.json()["type"].endswith("partner-suspended")
 
     assert (
-        await sharing_db.fetchval(
-            "SELECT count(*) FROM sharing_contributions WHERE partner_id = $1", uuid.UUID(partner["id"])
-        )
+        await db.fetchval("SELECT count(*) FROM sharing_contributions WHERE partner_id = $1", uuid.UUID(partner["id"]))
         == 0
     )
     assert (
-        await sharing_db.fetchval(
+        await db.fetchval(
             "SELECT count(*) FROM outbox_events WHERE event_type IN ($1, $2) AND payload->>'partner_id' = $3",
             INTERACTION,
             LEAD,
