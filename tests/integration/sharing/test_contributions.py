@@ -148,6 +148,29 @@ async def test_an_interaction_by_the_identifier_the_partner_was_given_reaches_th
     assert borrowed.status_code == 422, borrowed.text
     assert borrowed.json()["errors"] == [{"field": "body.customer_ref", "message": "unknown customer reference"}]
 
+    # The customer's erasure leaves what is not personal; the customer can no longer be named.
+    erased = await customers.post(f"/api/v1/customers/{customer_id}/erase")
+    assert erased.status_code == 200, erased.text
+
+    async def scrubbed() -> dict[str, Any] | None:
+        found = await api.get(f"/partner/v1/contributions/{contribution['id']}", headers=as_partner(partner["id"]))
+        return found.json() if found.json()["erased_at"] else None
+
+    after = await eventually(scrubbed)
+    assert after["customer_ref"] is None
+    assert after["interaction"] == {
+        "kind": "delivery_attempt",
+        "channel": "visit",
+        "direction": "outbound",
+        "occurred_at": contribution["interaction"]["occurred_at"],
+        "summary": None,
+        "duration_seconds": 90,
+        "external_reference": None,
+    }
+    gone = await contribute(api, partner, interaction(agreement, identifier))
+    assert gone.status_code == 422, gone.text
+    assert gone.json()["errors"] == [{"field": "body.customer_ref", "message": "unknown customer reference"}]
+
 
 async def test_a_lead_becomes_a_customer_in_stage_lead_the_partner_can_name_later(
     api: httpx.AsyncClient, customers: httpx.AsyncClient, db: asyncpg.Connection

@@ -172,7 +172,9 @@ async def _agreement_of(session: AsyncSession, partner_id: uuid.UUID, agreement_
         await session.execute(
             select(agreements)
             .where(agreements.c.id == agreement_id, agreements.c.partner_id == partner_id)
-            .with_for_update(key_share=True)  # FOR NO KEY UPDATE: a suspend waits for this contribution
+            # FOR SHARE: a suspension or a change of terms waits for this contribution (and the
+            # contribution for them), while contributions under one agreement do not wait for each other.
+            .with_for_update(read=True)
         )
     ).first()
     if row is None:
