@@ -240,7 +240,6 @@ async def test_bad_contributions_are_refused_naming_the_field_and_nothing_is_wri
         (interaction(agreement, identifier, summary="Not in the agreement"), "body.summary"),
         (interaction(agreement, identifier, occurred_at=future), "body.occurred_at"),
         (interaction(outbound, identifier), "body.agreement_id"),
-        (interaction(others_agreement, identifier), "body.agreement_id"),
         (interaction(agreement, identifier, duration_seconds="long"), "body.interaction.duration_seconds"),
         (interaction(agreement, identifier, occurred_at=1_700_000_000), "body.interaction.occurred_at"),
         (interaction(agreement, identifier, channel="meeting"), "body.interaction.channel"),
@@ -254,6 +253,14 @@ async def test_bad_contributions_are_refused_naming_the_field_and_nothing_is_wri
         assert response.headers["content-type"] == "application/problem+json"
         fields = [error["field"] for error in response.json()["errors"]]
         assert any(f == field or f.startswith(field + ".") for f in fields), (body, fields)
+
+    # Another partner's agreement is 404, as on every partner route (and as a missing one).
+    for agreement_id in (others_agreement["id"], str(uuid.uuid4())):
+        foreign = await contribute(
+            api, partner, interaction(others_agreement, identifier) | {"agreement_id": agreement_id}
+        )
+        assert foreign.status_code == 404, foreign.text
+        assert foreign.json()["detail"] == f"No agreement with id {agreement_id}."
 
     unauthenticated = await api.post("/partner/v1/contributions", json=interaction(agreement, identifier))
     assert unauthenticated.status_code == 401

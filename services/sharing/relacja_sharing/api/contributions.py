@@ -73,6 +73,7 @@ def _scope(partner_id: uuid.UUID) -> str:
             **_PARTNER_PROBLEMS,
             403: "The partner is suspended, or the agreement is not active or outside its validity window",
         },
+        {404: "agreement_id is not one of your agreements"},
         {422: "Invalid body, a type or field the agreement does not allow, an unknown customer reference"},
     ),
 )

@@ -167,7 +167,8 @@ def _invalid(errors: list[tuple[str, str]]) -> InvalidContribution:
 
 
 async def _agreement_of(session: AsyncSession, partner_id: uuid.UUID, agreement_id: uuid.UUID) -> Any:
-    """The caller's agreement, locked against a concurrent state change (422 when it is not the caller's)."""
+    """The caller's agreement, locked against a concurrent state change (404 when it is not the caller's,
+    as on every partner route: another partner's agreement and a missing one are the same answer)."""
     row = (
         await session.execute(
             select(agreements)
@@ -178,7 +179,7 @@ async def _agreement_of(session: AsyncSession, partner_id: uuid.UUID, agreement_
         )
     ).first()
     if row is None:
-        raise _invalid([("agreement_id", "no such agreement of this partner")])
+        raise NotFound("Agreement", agreement_id)
     return row
 
 
@@ -231,7 +232,8 @@ async def _identifier_for_lead(
 async def submit_contribution(
     session: AsyncSession, partner_id: uuid.UUID, command: InteractionContributionCreate | LeadContributionCreate
 ) -> PartnerContribution:
-    """Accept one contribution (403 agreement not in force, 422 not allowed or unknown reference) and emit its event."""
+    """Accept one contribution (404 not the caller's agreement, 403 not in force, 422 not allowed or unknown
+    reference) and emit its event."""
     now = datetime.now(UTC)
     partner = (await session.execute(select(partners).where(partners.c.id == partner_id))).first()
     if partner is None:
