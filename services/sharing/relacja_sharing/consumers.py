@@ -7,10 +7,11 @@
     segment member added / removed          + rule-based membership (reports)
     consent granted / withdrawn             → the consent projection; a withdrawal of partner_sharing
                                               sends tombstones (app/fanout.py)
+    customer.merged                         → consents, segments, recipients and contributions move to
+                                              the survivor
     customer.erased                         → erasure notices to every agreement that ever received
                                               the customer; the projection forgets the person; what
                                               partners contributed about them loses its personal fields
-    customer.merged                         → contributions about the merged customer move to the survivor
 
 The payload the fan-out filters is the event's own JSON, as the producer wrote it
 (dumped again from the validated model, so only contract fields can appear).
@@ -120,4 +121,5 @@ async def customer_erased(session: AsyncSession, event: CloudEvent, payload: Cus
 
 @handlers.on(CustomersMergedV1)
 async def customers_merged(session: AsyncSession, event: CloudEvent, payload: CustomersMergedV1) -> None:
+    await projection.merge_customers(session, payload.customer_id, payload.merged_customer_id)
     await rekey_contributions(session, payload.merged_customer_id, payload.customer_id)

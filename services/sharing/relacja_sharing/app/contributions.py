@@ -41,9 +41,10 @@ from relacja_servicekit.types import JsonInteger, Timestamp
 
 from ..domain.contributions import ContributionType, check_fields, check_occurred_at, takes_contributions
 from ..domain.identifiers import HmacPads, pseudonym
-from ..tables import agreements, contributions, customers, partners, recipients
+from ..tables import agreements, contributions, partners, recipients
 from .errors import InvalidContribution, NotFound, PartnerUnavailable
 from .events import emit
+from .recipients import resolve_identifier
 
 __all__ = [
     "ContributionCreate",
@@ -196,26 +197,6 @@ def _check_in_force(agreement: Any, now: datetime) -> None:
         )
 
 
-async def _resolve(session: AsyncSession, partner_id: uuid.UUID, customer_ref: str) -> uuid.UUID:
-    """The customer this partner was given as ``customer_ref`` (422 for anything else, erased included)."""
-    found = (
-        await session.scalars(
-            select(recipients.c.customer_id)
-            .distinct()
-            .outerjoin(customers, customers.c.customer_id == recipients.c.customer_id)
-            .where(
-                recipients.c.partner_id == partner_id,
-                recipients.c.identifier == customer_ref,
-                customers.c.erased_at.is_(None),
-            )
-            .limit(2)
-        )
-    ).all()
-    if len(found) != 1:
-        raise _invalid([("customer_ref", "unknown customer reference")])
-    return found[0]
-
-
 async def _identifier_for_lead(
     session: AsyncSession, partner: Any, agreement: Any, customer_id: uuid.UUID, command: LeadContributionCreate
 ) -> str:
@@ -259,7 +240,10 @@ async def submit_contribution(
     }
     event: PartnerInteractionContributedV1 | PartnerLeadContributedV1
     if isinstance(command, InteractionContributionCreate):
-        customer_id = await _resolve(session, partner_id, command.customer_ref)
+        resolved = await resolve_identifier(session, partner_id, command.customer_ref)
+        if resolved is None:
+            raise _invalid([("customer_ref", "unknown customer reference")])
+        customer_id = resolved
         customer_ref = command.customer_ref
         data = command.model_dump(mode="json", exclude={"type", "agreement_id", "customer_ref"})
         event = PartnerInteractionContributedV1(

@@ -84,7 +84,7 @@ WITH targets AS (
       FROM targets t WHERE t.granted IS NOT NULL AND jsonb_array_length(t.granted) > 0 AND t.ident IS NOT NULL
 ), recipients AS (
     INSERT INTO sharing_recipients (agreement_id, customer_id, partner_id, identifier)
-    SELECT agreement_id, CAST(:cid AS uuid), partner_id, ident FROM kept WHERE {{nonempty}}
+    SELECT t.agreement_id, CAST(:cid AS uuid), t.partner_id, t.ident FROM kept t WHERE {{nonempty}}
     ON CONFLICT (agreement_id, customer_id) DO NOTHING
 )
 INSERT INTO sharing_feed_records (agreement_id, partner_id, customer_id, identifier, kind, record_id, event_type,
