@@ -7,9 +7,11 @@
     segment member added / removed          + rule-based membership (reports)
     consent granted / withdrawn             → the consent projection; a withdrawal of partner_sharing
                                               sends tombstones (app/fanout.py)
-    customer.merged                         → consents, segments and recipients move to the survivor
+    customer.merged                         → consents, segments, recipients and contributions move to
+                                              the survivor
     customer.erased                         → erasure notices to every agreement that ever received
-                                              the customer; the projection forgets the person
+                                              the customer; the projection forgets the person; what
+                                              partners contributed about them loses its personal fields
 
 The payload the fan-out filters is the event's own JSON, as the producer wrote it
 (dumped again from the validated model, so only contract fields can appear).
@@ -35,6 +37,7 @@ from relacja_messaging import EventHandlers
 
 from .app import projection
 from .app.catalog import CATALOG
+from .app.contributions import erase_contributions, rekey_contributions
 from .app.fanout import fan_out, send_erasure_notices, send_tombstones
 
 __all__ = ["handlers"]
@@ -113,8 +116,10 @@ async def consent_withdrawn(session: AsyncSession, event: CloudEvent, payload: C
 async def customer_erased(session: AsyncSession, event: CloudEvent, payload: CustomerErasedV1) -> None:
     await send_erasure_notices(session, customer_id=payload.customer_id, time=event.time)
     await projection.erase_customer(session, payload.customer_id, payload.erased_at)
+    await erase_contributions(session, payload.customer_id)
 
 
 @handlers.on(CustomersMergedV1)
 async def customers_merged(session: AsyncSession, event: CloudEvent, payload: CustomersMergedV1) -> None:
     await projection.merge_customers(session, payload.customer_id, payload.merged_customer_id)
+    await rekey_contributions(session, payload.merged_customer_id, payload.customer_id)

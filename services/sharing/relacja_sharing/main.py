@@ -9,6 +9,8 @@ from datetime import timedelta
 from relacja_servicekit import Database, create_service_app
 
 from .api.agreements import router as agreements_router
+from .api.contributions import partner_router as partner_contributions_router
+from .api.contributions import staff_router as contributions_router
 from .api.disclosures import router as disclosures_router
 from .api.keys import internal_router
 from .api.keys import router as keys_router
@@ -53,6 +55,9 @@ app = create_service_app(
         webhooks_router,
         partner_router,
         partner_webhooks_router,
+        contributions_router,
+        partner_router,
+        partner_contributions_router,
         internal_router,
     ],
     consumers={"sharing.fanout": handlers},

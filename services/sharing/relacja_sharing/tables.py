@@ -28,6 +28,10 @@ Push (the shared webhook sender's tables, relacja_webhooks.webhook_tables, with 
     sharing_webhook_messages    the delivery queue: one row per (endpoint, feed record), filled by a trigger
                                 on sharing_feed_records (migration 0002; app/webhooks.py explains it)
     sharing_webhook_attempts    the delivery log: one row per attempt
+What partners sent (``POST /partner/v1/contributions``):
+
+    sharing_contributions       interactions and leads partners contributed, attributed to the partner and the
+                                agreement version, with the customer resolved through sharing_recipients
 """
 
 from __future__ import annotations
@@ -35,6 +39,7 @@ from __future__ import annotations
 from sqlalchemy import (
     BigInteger,
     Boolean,
+    CheckConstraint,
     Column,
     DateTime,
     ForeignKey,
@@ -57,6 +62,7 @@ __all__ = [
     "agreement_versions",
     "agreements",
     "consents",
+    "contributions",
     "customers",
     "disclosures",
     "feed_records",
@@ -231,4 +237,25 @@ webhooks = webhook_tables(
         Column("partner_id", UUID(as_uuid=True), ForeignKey("sharing_partners.id"), nullable=False, index=True),
         Column("agreement_id", UUID(as_uuid=True), ForeignKey("sharing_agreements.id"), nullable=False, index=True),
     ],
+)
+
+contributions = Table(
+    "sharing_contributions",
+    metadata,
+    Column("id", UUID(as_uuid=True), primary_key=True, comment="Also the interaction's (or lead note's) id downstream"),
+    Column("partner_id", UUID(as_uuid=True), ForeignKey("sharing_partners.id"), nullable=False),
+    Column("agreement_id", UUID(as_uuid=True), ForeignKey("sharing_agreements.id"), nullable=False),
+    Column("agreement_version", Integer, nullable=False, comment="The agreement's version when it was received"),
+    Column("type", Text, nullable=False, comment="interaction | lead"),
+    Column("customer_id", UUID(as_uuid=True), nullable=False, comment="Resolved (interaction) or assigned (lead)"),
+    Column(
+        "customer_ref", Text, nullable=True, comment="The identifier the partner used or was given; cleared by erasure"
+    ),
+    Column("data", JSONB, nullable=False, comment="The contributed fields; personal ones removed by erasure"),
+    Column("received_at", DateTime(timezone=True), nullable=False),
+    Column("erased_at", DateTime(timezone=True), nullable=True, comment="Set when the customer's data was erased"),
+    CheckConstraint("type IN ('interaction', 'lead')", name="ck_sharing_contributions_type"),
+    Index("ix_sharing_contributions_partner_received", "partner_id", "received_at", "id"),
+    Index("ix_sharing_contributions_received", "received_at", "id"),
+    Index("ix_sharing_contributions_customer", "customer_id"),
 )

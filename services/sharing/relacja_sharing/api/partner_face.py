@@ -31,7 +31,7 @@ from ..app.schemas import AgreementPublic, AgreementsPublic, FeedPage, Report
 from .principal import UNAUTHENTICATED, PartnerIdDep
 from .problems import app_errors
 
-__all__ = ["router"]
+__all__ = ["active_partner", "router"]
 
 router = APIRouter(prefix="/partner/v1", tags=["partner"])
 
@@ -42,7 +42,7 @@ _After = Annotated[str | None, Query(max_length=500, description="Opaque cursor:
 _PARTNER_PROBLEMS = {401: "No partner credentials", 403: "The partner is suspended (partner-suspended)"}
 
 
-async def _active_partner(session: SessionDep, partner_id: uuid.UUID) -> None:
+async def active_partner(session: SessionDep, partner_id: uuid.UUID) -> None:
     try:
         row = await partners.get_partner(session, partner_id)
     except NotFound:
@@ -61,7 +61,7 @@ async def list_my_agreements(
     partner_id: PartnerIdDep, session: SessionDep, limit: LimitParam = DEFAULT_LIMIT, cursor: CursorParam = None
 ) -> Any:
     with app_errors():
-        await _active_partner(session, partner_id)
+        await active_partner(session, partner_id)
         return await agreements.list_agreements(session, partner_id=partner_id, status=None, limit=limit, cursor=cursor)
 
 
@@ -73,7 +73,7 @@ async def list_my_agreements(
 )
 async def get_my_agreement(agreement_id: uuid.UUID, partner_id: PartnerIdDep, session: SessionDep) -> Any:
     with app_errors():
-        await _active_partner(session, partner_id)
+        await active_partner(session, partner_id)
         return AgreementPublic.from_row(await agreements.get_agreement(session, agreement_id, partner_id=partner_id))
 
 
@@ -95,7 +95,7 @@ async def read_feed(
 ) -> Any:
     with app_errors():
         async with session.begin():
-            await _active_partner(session, partner_id)
+            await active_partner(session, partner_id)
             row = await agreements.get_agreement(session, agreement_id, partner_id=partner_id)
             page = await feed.feed_page(session, row, after=after, limit=limit)
     return Response(page, media_type="application/json")
@@ -112,7 +112,7 @@ async def read_notices(
 ) -> Any:
     with app_errors():
         async with session.begin():
-            await _active_partner(session, partner_id)
+            await active_partner(session, partner_id)
             page = await feed.notices_page(session, partner_id, after=after, limit=limit)
     return Response(page, media_type="application/json")
 
@@ -130,6 +130,6 @@ async def read_report(
     agreement_id: uuid.UUID, dimension: Dimension, partner_id: PartnerIdDep, session: SessionDep
 ) -> Any:
     with app_errors():
-        await _active_partner(session, partner_id)
+        await active_partner(session, partner_id)
         row = await agreements.get_agreement(session, agreement_id, partner_id=partner_id)
         return await report(session, row, dimension)

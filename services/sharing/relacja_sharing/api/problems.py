@@ -4,6 +4,7 @@ with app_errors():                 NotFound            → 404 not-found
     ...call app...                 IllegalTransition   → 409 illegal-transition (current_status, action,
                                                              allowed_actions)
                                    InvalidAgreement    → 422 validation-error (errors per field)
+                                   InvalidContribution → 422 validation-error (errors per field)
                                    PartnerUnavailable  → 403 partner-suspended / agreement-suspended /
                                                              agreement-not-active (current_status)
                                    FeedGone            → 410 agreement-terminated
@@ -16,7 +17,7 @@ from contextlib import contextmanager
 
 from relacja_servicekit import Problem
 
-from ..app.errors import FeedGone, InvalidAgreement, NotFound, PartnerUnavailable
+from ..app.errors import FeedGone, InvalidAgreement, InvalidContribution, NotFound, PartnerUnavailable
 from ..domain.states import IllegalTransition
 
 __all__ = ["ILLEGAL_TRANSITION", "app_errors"]
@@ -38,7 +39,7 @@ def _problem(err: Exception) -> Problem:
             type_="illegal-transition",
             extra={"current_status": err.current, "action": err.action, "allowed_actions": err.allowed_actions},
         )
-    if isinstance(err, InvalidAgreement):
+    if isinstance(err, InvalidAgreement | InvalidContribution):
         return Problem(422, "Validation failed", str(err), type_="validation-error", errors=err.errors)
     if isinstance(err, PartnerUnavailable):
         kind = f"{err.what}-{err.status}" if err.status == "suspended" else f"{err.what}-not-active"
@@ -56,5 +57,5 @@ def app_errors() -> Iterator[None]:
     """Turn the use cases' refusals raised inside the block into their problems."""
     try:
         yield
-    except (NotFound, IllegalTransition, InvalidAgreement, PartnerUnavailable, FeedGone) as err:
+    except (NotFound, IllegalTransition, InvalidAgreement, InvalidContribution, PartnerUnavailable, FeedGone) as err:
         raise _problem(err) from None

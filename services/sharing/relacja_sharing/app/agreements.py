@@ -23,7 +23,7 @@ from relacja_servicekit.pagination import Page, paginate
 
 from ..domain.agreements import check_terms, next_agreement_status
 from ..tables import agreement_versions, agreements
-from .catalog import CATALOG
+from .catalog import TERMS_CATALOG
 from .errors import InvalidAgreement, NotFound
 from .events import emit
 from .partners import get_partner
@@ -138,7 +138,7 @@ async def change_agreement_status(
 
 
 def _check(allowed_fields: dict[str, list[str]], valid_from: datetime, valid_until: datetime | None) -> None:
-    if errors := check_terms(allowed_fields, CATALOG, valid_from, valid_until):
+    if errors := check_terms(allowed_fields, TERMS_CATALOG, valid_from, valid_until):
         raise InvalidAgreement(errors)
 
 

@@ -4,6 +4,10 @@ Shareable: every event on the topics the service consumes (customers, orders, ti
 segmentation) except those it handles itself — consents (the projection), merges and
 erasure (erasure notices). Payload fields are the model's top-level fields; a field
 holding a customer's real id is never shareable (``domain.agreements.NEVER_SHARED``).
+
+``TERMS_CATALOG`` is what an agreement's ``allowed_fields`` may name: the shareable types
+above (what the partner may see) and the contribution types (what the partner may send,
+``domain/contributions.py``) with the fields of each.
 """
 
 from __future__ import annotations
@@ -21,8 +25,9 @@ from relacja_contracts.registry import EVENT_TYPES
 from relacja_contracts.topics import CUSTOMERS, ORDERS, SEGMENTATION, TICKETS
 
 from ..domain.agreements import NEVER_SHARED
+from ..domain.contributions import CONTRIBUTION_EVENT_TYPES, contribution_field_names
 
-__all__ = ["CATALOG", "SHARED_TOPICS"]
+__all__ = ["CATALOG", "CONTRIBUTION_CATALOG", "SHARED_TOPICS", "TERMS_CATALOG"]
 
 SHARED_TOPICS = (CUSTOMERS, ORDERS, TICKETS, SEGMENTATION)
 _HANDLED_ELSEWHERE = {m.event_type for m in (ConsentGrantedV1, ConsentWithdrawnV1, CustomersMergedV1, CustomerErasedV1)}
@@ -34,3 +39,12 @@ CATALOG: Mapping[str, frozenset[str]] = MappingProxyType(
         if model.topic in SHARED_TOPICS and event_type not in _HANDLED_ELSEWHERE
     }
 )
+
+CONTRIBUTION_CATALOG: Mapping[str, frozenset[str]] = MappingProxyType(
+    {
+        event_type: frozenset(contribution_field_names(event_type) or ())
+        for event_type in CONTRIBUTION_EVENT_TYPES.values()
+    }
+)
+
+TERMS_CATALOG: Mapping[str, frozenset[str]] = MappingProxyType({**CATALOG, **CONTRIBUTION_CATALOG})

@@ -3,7 +3,7 @@ its RFC 9457 problem). State machines refuse with ``domain.states.IllegalTransit
 
 from __future__ import annotations
 
-__all__ = ["FeedGone", "InvalidAgreement", "InvalidKey", "NotFound", "PartnerUnavailable"]
+__all__ = ["FeedGone", "InvalidAgreement", "InvalidContribution", "InvalidKey", "NotFound", "PartnerUnavailable"]
 
 
 class NotFound(LookupError):
@@ -16,6 +16,14 @@ class NotFound(LookupError):
 
 class InvalidAgreement(ValueError):
     """An agreement's terms that cannot work (unknown event type or field, window ending before it starts)."""
+
+    def __init__(self, errors: list[dict[str, str]]) -> None:
+        super().__init__("; ".join(f"{e['field']}: {e['message']}" for e in errors))
+        self.errors = errors
+
+
+class InvalidContribution(ValueError):
+    """A contribution the agreement does not allow, or about a customer the partner was not given (422)."""
 
     def __init__(self, errors: list[dict[str, str]]) -> None:
         super().__init__("; ".join(f"{e['field']}: {e['message']}" for e in errors))

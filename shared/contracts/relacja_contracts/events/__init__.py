@@ -24,6 +24,8 @@ from .sharing import (
     AgreementActivatedV1,
     AgreementSuspendedV1,
     AgreementTerminatedV1,
+    PartnerInteractionContributedV1,
+    PartnerLeadContributedV1,
     WebhookEndpointDisabledV1,
 )
 from .tickets import (
@@ -66,4 +68,6 @@ __all__ = [
     "CustomersMergedV1",
     "ImportantDateUpcomingV1",
     "InteractionLoggedV1",
+    "PartnerInteractionContributedV1",
+    "PartnerLeadContributedV1",
 ]
