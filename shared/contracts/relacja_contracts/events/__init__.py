@@ -11,6 +11,20 @@ from .customers import (
     ImportantDateUpcomingV1,
     InteractionLoggedV1,
 )
+from .loyalty import (
+    CouponIssuedV1,
+    CouponRedeemedV1,
+    CouponReleasedV1,
+    CouponRevokedV1,
+    MemberEnrolledV1,
+    MemberLeftV1,
+    PointsAdjustedV1,
+    PointsEarnedV1,
+    PointsExpiredV1,
+    PointsRedeemedV1,
+    PointsReversedV1,
+    TierChangedV1,
+)
 from .orders import (
     OrderCancelledV1,
     OrderDeliveredV1,
@@ -31,6 +45,18 @@ from .tickets import (
 )
 
 __all__ = [
+    "CouponIssuedV1",
+    "CouponRedeemedV1",
+    "CouponReleasedV1",
+    "CouponRevokedV1",
+    "MemberEnrolledV1",
+    "MemberLeftV1",
+    "PointsAdjustedV1",
+    "PointsEarnedV1",
+    "PointsExpiredV1",
+    "PointsRedeemedV1",
+    "PointsReversedV1",
+    "TierChangedV1",
     "CustomerSegmentChangedV1",
     "SegmentMemberAddedV1",
     "SegmentMemberRemovedV1",
