@@ -67,7 +67,7 @@ def price_line(
         "unit_cost": None if item.unit_cost is None else round_money(item.unit_cost, currency),
         "discount_percent": request.discount_percent,
         "discount_amount": discount,
-        "coupon_discount_amount": coupon_discount,
+        "coupon_discount_amount": round_money(coupon_discount, currency),
         "line_amount": line_amount,
         "tax_rate": item.tax_rate.normalize(),
         "tax_amount": round_money(line_amount * item.tax_rate, currency),
