@@ -580,6 +580,7 @@ async def coupon_comparison(args: argparse.Namespace) -> None:
                 "SELECT (SELECT count(*) FROM orders WHERE coupon_code IS NOT NULL) AS redeemed, "
                 "(SELECT count(*) FROM coupons WHERE uses > 0) AS coupons_used"
             )
+            assert counts is not None  # an aggregate query always returns its row
             redeemed, coupons_used = counts["redeemed"], counts["coupons_used"]
         finally:
             await used.close()
