@@ -92,6 +92,7 @@ bench-tickets: sync
 bench-orders: sync wrk
 	$(UV) run --frozen python -m bench.orders
 	$(UV) run --frozen python -m bench.orders --import-only
+	$(UV) run --frozen python -m bench.orders --coupons --paced-rate 20 --paced-seconds 20 --sustained-seconds 20 --concurrency 8 --rounds 3
 bench-sharing: sync
 	$(UV) run --frozen python -m bench.sharing_feed
 

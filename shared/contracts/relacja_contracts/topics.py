@@ -20,6 +20,7 @@ __all__ = [
     "TICKETS",
     "SEGMENTATION",
     "CHURN",
+    "LOYALTY",
     "SHARING",
     "ALL_TOPICS",
     "dead_letter_topic",
@@ -64,5 +65,9 @@ SHARING = Topic(
     "relacja.sharing",
     description="Data-sharing with partner companies: agreements, webhook endpoints, partner contributions.",
 )
+LOYALTY = Topic(
+    "relacja.loyalty",
+    description="Loyalty programmes: membership, the points ledger, tiers, coupons issued, redeemed and released.",
+)
 
-ALL_TOPICS: tuple[Topic, ...] = (CUSTOMERS, ORDERS, TICKETS, SEGMENTATION, CHURN, SHARING)
+ALL_TOPICS: tuple[Topic, ...] = (CUSTOMERS, ORDERS, TICKETS, SEGMENTATION, CHURN, SHARING, LOYALTY)
