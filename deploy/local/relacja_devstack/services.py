@@ -84,6 +84,14 @@ SERVICES: tuple[ServiceSpec, ...] = (
         env_prefix="RELACJA_CHURN",
     ),
     ServiceSpec(
+        name="loyalty",
+        app="relacja_loyalty.main:app",
+        dev_port=8107,
+        test_port=18107,
+        env_prefix="RELACJA_LOYALTY",
+        reads_from=("customers",),
+    ),
+    ServiceSpec(
         name="gateway",
         app="relacja_gateway.main:app",
         dev_port=8080,
