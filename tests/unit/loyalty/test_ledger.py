@@ -70,10 +70,10 @@ def test_reversal_takes_only_the_orders_lots_and_records_the_shortfall_as_debt()
     ledger.earn(100, now=NOW - 20 * DAY, spendable_at=NOW - DAY, expires_at=NOW + 300 * DAY, order_id=order)
     ledger.earn(50, now=NOW - 20 * DAY, spendable_at=NOW - DAY, expires_at=NOW + 100 * DAY)
     ledger.redeem(120, NOW)  # the other lot first (sooner expiry): 50 from it, 70 from the order's
-    assert [l.remaining for l in ledger.lots] == [30, 0]
+    assert [x.remaining for x in ledger.lots] == [30, 0]
     entry = ledger.reverse(order, 60)
     assert entry.points == -60 and entry.debt == 30
-    assert [l.remaining for l in ledger.lots] == [0, 0]
+    assert [x.remaining for x in ledger.lots] == [0, 0]
     assert ledger.debt == 30 and ledger.balance == -30
     # The next earning settles the debt first.
     ledger.earn(40, now=NOW, spendable_at=NOW, expires_at=None)
@@ -103,7 +103,7 @@ def test_debit_takes_spendable_before_pending_and_refuses_more_than_held() -> No
     ledger.earn(10, now=NOW, spendable_at=NOW + DAY, expires_at=None)
     ledger.earn(5, now=NOW - DAY, spendable_at=NOW - DAY, expires_at=None)
     ledger.debit(7, NOW)
-    assert [l.remaining for l in ledger.lots] == [8, 0]
+    assert [x.remaining for x in ledger.lots] == [8, 0]
     with pytest.raises(InsufficientPoints):
         ledger.debit(9, NOW)
 

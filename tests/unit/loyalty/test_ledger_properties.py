@@ -7,6 +7,7 @@ ledgers get merged now and then; 100 examples × 100 operations = 10,000 operati
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -32,7 +33,7 @@ def check(ledger: MemberLedger, now: datetime) -> None:
     assert ledger.balance == sum(lot.remaining for lot in ledger.lots) - ledger.debt
     assert all(0 <= lot.remaining <= lot.points for lot in ledger.lots)
     assert ledger.debt >= 0
-    assert 0 <= available_points(ledger.lots, ledger.debt, now)
+    assert available_points(ledger.lots, ledger.debt, now) >= 0
 
 
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -73,10 +74,8 @@ def test_balance_always_equals_the_ledger(operations) -> None:
             if op[1] > 0:
                 ledger.earn(op[1], now=now, spendable_at=now, expires_at=None, kind="adjust")
             else:
-                try:
+                with contextlib.suppress(InsufficientPoints):
                     ledger.debit(-op[1], now)
-                except InsufficientPoints:
-                    pass
         elif kind == "merge":
             total = members[0].balance + members[1].balance
             members[0].absorb(members[1])

@@ -18,8 +18,8 @@ GRACE = timedelta(days=30)
 
 def test_qualifying_tier_is_the_highest_threshold_reached() -> None:
     assert qualifying_tier(TIERS, Decimal(299)) is None
-    assert qualifying_tier(TIERS, Decimal(300)).name == "silver"
-    assert qualifying_tier(TIERS, Decimal(5000)).name == "gold"
+    assert qualifying_tier(TIERS, Decimal(300)) == TIERS[1]
+    assert qualifying_tier(TIERS, Decimal(5000)) == TIERS[0]
 
 
 def test_upgrade_at_once_and_downgrade_only_after_the_grace_period() -> None:
@@ -60,19 +60,19 @@ def test_codes_are_grouped_and_use_no_ambiguous_characters() -> None:
 
 
 def _offer(**changes):
-    offer = dict(
-        discount_kind="percentage",
-        discount_value=Decimal(10),
-        currency=None,
-        applies_to="order",
-        product_id=None,
-        category=None,
-        valid_from=None,
-        valid_until=None,
-        audience="everyone",
-        segment_id=None,
-        tier=None,
-    )
+    offer = {
+        "discount_kind": "percentage",
+        "discount_value": Decimal(10),
+        "currency": None,
+        "applies_to": "order",
+        "product_id": None,
+        "category": None,
+        "valid_from": None,
+        "valid_until": None,
+        "audience": "everyone",
+        "segment_id": None,
+        "tier": None,
+    }
     return offer | changes
 
 

@@ -230,7 +230,9 @@ class MemberLedger:
         return entry
 
     def expire(self, now: datetime) -> list[Entry]:
-        expired = [Entry("expire", -take.points, lot_id=take.lot_id, takes=(take,)) for take in plan_expiry(self.lots, now)]
+        expired = [
+            Entry("expire", -take.points, lot_id=take.lot_id, takes=(take,)) for take in plan_expiry(self.lots, now)
+        ]
         for entry in expired:
             self._apply(entry.takes)
         self.entries.extend(expired)
