@@ -7,6 +7,7 @@
     tickets    tickets        GET /api/v1/tickets/customers/{id}/summary    tickets:read
     segments   segmentation   GET /api/v1/segmentation/customers/{id}       analytics:read
     churn      churn          GET /api/v1/churn/customers/{id}              analytics:read
+    loyalty    loyalty        GET /api/v1/loyalty/customers/{id}            loyalty:read
 
 The view itself needs ``customers:read`` (it lives under /api/v1/customers). Parts whose
 scope the caller lacks are not fetched and are named in ``omitted``; the others are
@@ -46,7 +47,7 @@ from .upstreams import CircuitOpenError, Upstreams
 
 __all__ = ["PARTS", "Customer360", "MissingPart", "Part", "PartName", "assemble", "router"]
 
-PartName = Literal["profile", "consents", "orders", "tickets", "segments", "churn"]
+PartName = Literal["profile", "consents", "orders", "tickets", "segments", "churn", "loyalty"]
 ROUTE = "/api/v1/customers/{customer_id}/360"
 
 
@@ -65,6 +66,7 @@ PARTS: tuple[Part, ...] = (
     Part("tickets", "tickets", "/api/v1/tickets/customers/{id}/summary", "tickets:read"),
     Part("segments", "segmentation", "/api/v1/segmentation/customers/{id}", "analytics:read"),
     Part("churn", "churn", "/api/v1/churn/customers/{id}", "analytics:read"),
+    Part("loyalty", "loyalty", "/api/v1/loyalty/customers/{id}", "loyalty:read"),
 )
 
 
@@ -90,6 +92,9 @@ class Customer360(BaseModel):
     )
     churn: dict[str, Any] | None = Field(
         default=None, description="Churn risk and customer lifetime value (churn service)"
+    )
+    loyalty: dict[str, Any] | None = Field(
+        default=None, description="Loyalty memberships (balance, tier) and usable coupons (loyalty service)"
     )
     empty: list[PartName] = Field(
         default_factory=list, description="Parts whose service has nothing about this customer yet (it answered 404)"

@@ -29,7 +29,7 @@ from ..domain.earning import expires_at
 from ..domain.ledger import available_points, expiring_points, pending_points, plan_debit
 from ..domain.tiers import progress
 from ..tables import coupons, known_customers, ledger, members
-from .errors import AlreadyEnrolled, IllegalTransition, NotFound
+from .errors import AlreadyEnrolled, IllegalTransition, InvalidReference, NotFound
 from .events import outbox
 from .ledger import add_lot, locked_member, open_lots, save, take
 from .programmes import programme_row, rule_set, tiers_of
@@ -64,7 +64,10 @@ async def enrol(
     session: AsyncSession, body: Enrolment, directory: CustomerDirectory, *, now: datetime | None = None
 ) -> MemberPublic:
     now = now or datetime.now(UTC)
-    programme = await programme_row(session, body.programme_id)
+    try:
+        programme = await programme_row(session, body.programme_id)
+    except NotFound:
+        raise InvalidReference("programme_id", "no such programme") from None
     await require_customer(session, known_customers, directory, body.customer_id, service="loyalty")
     existing = (
         await session.execute(

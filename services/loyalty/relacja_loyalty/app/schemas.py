@@ -19,7 +19,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
 
 from relacja_contracts.events.loyalty import CouponAppliesTo, DiscountKind
 from relacja_contracts.money import Amount, CurrencyCode
@@ -75,8 +75,22 @@ Rate = Annotated[Decimal, *_decimal_text(r"^[0-9]{1,4}(\.[0-9]{1,4})?$", "1.5")]
 PointValue = Annotated[Decimal, *_decimal_text(r"^[0-9]{1,6}(\.[0-9]{1,6})?$", "0.01")]
 Name = Annotated[str, Field(min_length=1, max_length=200)]
 Points = Annotated[int, Field(ge=1, le=100_000_000), JsonInteger]
-SignedPoints = Annotated[int, Field(ge=-100_000_000, le=100_000_000), JsonInteger]
-SmallCount = Annotated[int, Field(ge=0, le=100_000_000), JsonInteger]
+
+
+def _not_zero(value: int) -> int:
+    if value == 0:
+        raise ValueError("must not be 0")
+    return value
+
+
+#: A signed number of points, never 0 (the schema says so with ``not``).
+SignedPoints = Annotated[
+    int,
+    JsonInteger,
+    AfterValidator(_not_zero),
+    WithJsonSchema({"type": "integer", "minimum": -100_000_000, "maximum": 100_000_000, "not": {"const": 0}}),
+    Field(ge=-100_000_000, le=100_000_000),
+]
 
 ExpiryPolicy = Literal["after_months", "end_of_year", "never"]
 TierBasis = Literal["points", "spend"]
