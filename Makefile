@@ -86,6 +86,7 @@ bench-tickets: sync
 bench-orders: sync wrk
 	$(UV) run --frozen python -m bench.orders
 	$(UV) run --frozen python -m bench.orders --import-only
+	$(UV) run --frozen python -m bench.orders --coupons --paced-rate 50 --paced-seconds 20 --sustained-seconds 20
 
 # The gateway benchmark drives load with wrk (Debian package), installed when missing.
 wrk:

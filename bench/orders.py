@@ -3,10 +3,13 @@
     python -m bench.orders [--customers 10000] [--paced-rate 200] [--paced-seconds 30]
                            [--sustained-seconds 30] [--concurrency 32] [--import-rows 1000000]
     python -m bench.orders --import-only [--import-rows 1000000]   # the import alone, then its events published
+    python -m bench.orders --coupons [--paced-rate 200] [--paced-seconds 30] [--sustained-seconds 30] [--rounds 2]
+                                                                   # placement with a coupon vs without
 
 Targets (issue 4): placement through the gateway with the whole local stack ≥ 500 orders/s
 sustained and p99 ≤ 100 ms at 200 orders/s; import ≥ 20,000 orders/s into the database;
-the events of 1,000,000 imported orders published within 2 minutes.
+the events of 1,000,000 imported orders published within 2 minutes. Issue 14: placing an
+order with a coupon costs at most 15 % more than without one.
 
 Method. The whole bench stack (``bench/_stack.py``: PostgreSQL, broker, every service and
 the gateway on the bench ports, fresh state, stopped at the end).
@@ -30,6 +33,16 @@ access logs are off (WARNING), as in ``bench/gateway_overhead.py``.
    the last batch — orders and their outbox rows — is committed. The relay publishes while
    the import runs; the time until the outbox is empty is reported from the start and from
    the end of the import.
+
+``--coupons`` (issue 14): only PostgreSQL, the broker, the orders service and the gateway
+run. Seeded as above, plus ``--coupon-count`` single-use public coupons (10 % off the
+order, minimum order value 10.00 PLN, combinable) COPYed into the orders service's coupons
+projection as its consumer would write them. Then ``--rounds`` rounds, each: paced
+placement without and with a coupon (same rate, same bodies but for ``coupon_code``, each
+order a coupon of its own: every order reads, prices and redeems one), then sustained
+placement (wrk) without and with. The two variants alternate so that a slower machine
+or a fuller database weighs on both alike; the cost of the coupon is the ratio of the
+medians over the rounds (p50, p99, orders/s).
 """
 
 from __future__ import annotations
@@ -44,8 +57,9 @@ import subprocess
 import tempfile
 import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 
 import asyncpg
 import httpx
@@ -54,16 +68,23 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from relacja_messaging import OutboxRelay
 from relacja_messaging.relay import RelaySettings
 
-from ._stack import bench_stack, cpu_seconds, load_average, percentile
+from ._stack import bench_stack, cpu_seconds, load_average, median, percentile
 
 WRK_SCRIPT = """
 wrk.method = "POST"
 wrk.headers["Content-Type"] = "application/json"
 local customers = {%(customers)s}
 local skus = {%(skus)s}
+local coupon_prefix = "%(coupon_prefix)s"
+local next_coupon = %(first_coupon)d
 request = function()
-  local body = string.format('{"customer_id":"%%s","channel":"web","currency":"PLN","lines":[{"sku":"%%s","quantity":2},{"sku":"%%s","quantity":1,"discount_percent":"10"}]}',
-    customers[math.random(#customers)], skus[math.random(#skus)], skus[math.random(#skus)])
+  local coupon = ""
+  if coupon_prefix ~= "" then
+    coupon = string.format(',"coupon_code":"%%s%%d"', coupon_prefix, next_coupon)
+    next_coupon = next_coupon + 1
+  end
+  local body = string.format('{"customer_id":"%%s","channel":"web","currency":"PLN","lines":[{"sku":"%%s","quantity":2},{"sku":"%%s","quantity":1,"discount_percent":"10"}]%%s}',
+    customers[math.random(#customers)], skus[math.random(#skus)], skus[math.random(#skus)], coupon)
   return wrk.format(nil, nil, nil, body)
 end
 done = function(summary, latency, requests)
@@ -88,8 +109,57 @@ async def seed_customers(dsn: str, count: int) -> list[uuid.UUID]:
     return ids
 
 
-def order_body(rng: random.Random, customers: list[uuid.UUID], skus: list[str]) -> dict:
-    return {
+COUPON_PREFIX = "BENCH-C-"
+
+
+async def seed_coupons(dsn: str, count: int) -> None:
+    """``count`` single-use public coupons ``BENCH-C-<n>``: 10 % off the order, minimum 10.00
+    PLN, combinable (the bench's orders have a line discount) — as the consumer writes them."""
+    now = datetime.now(UTC)
+    offer = uuid.uuid4()
+    conn = await asyncpg.connect(dsn)
+    try:
+        await conn.copy_records_to_table(
+            "coupons",
+            columns=[
+                "coupon_id",
+                "code",
+                "code_key",
+                "offer_id",
+                "discount_kind",
+                "discount_value",
+                "currency",
+                "applies_to",
+                "minimum_order_value",
+                "max_uses",
+                "combinable",
+                "issued_at",
+            ],
+            records=[
+                (
+                    uuid.uuid4(),
+                    code,
+                    code,
+                    offer,
+                    "percentage",
+                    Decimal("10"),
+                    "PLN",
+                    "order",
+                    Decimal("10.00"),
+                    1,
+                    True,
+                    now,
+                )
+                for code in (f"{COUPON_PREFIX}{n}" for n in range(count))
+            ],
+        )
+        await conn.execute("ANALYZE coupons")
+    finally:
+        await conn.close()
+
+
+def order_body(rng: random.Random, customers: list[uuid.UUID], skus: list[str], coupon: str | None = None) -> dict:
+    body: dict = {
         "customer_id": str(rng.choice(customers)),
         "channel": "web",
         "currency": "PLN",
@@ -98,10 +168,18 @@ def order_body(rng: random.Random, customers: list[uuid.UUID], skus: list[str]) 
             {"sku": rng.choice(skus), "quantity": 1, "discount_percent": "10"},
         ],
     }
+    if coupon is not None:
+        body["coupon_code"] = coupon
+    return body
 
 
 async def paced(
-    client: httpx.AsyncClient, rate: float, seconds: float, customers: list[uuid.UUID], skus: list[str]
+    client: httpx.AsyncClient,
+    rate: float,
+    seconds: float,
+    customers: list[uuid.UUID],
+    skus: list[str],
+    coupons: Iterator[str] | None = None,
 ) -> dict:
     """Start request *i* at ``start + i / rate`` (open loop), each in its own task created
     at its time (thousands of waiting tasks would make the client itself the bottleneck)."""
@@ -112,7 +190,8 @@ async def paced(
     async def one(at: float) -> None:
         nonlocal errors
         try:
-            response = await client.post("/api/v1/orders", json=order_body(rng, customers, skus))
+            coupon = None if coupons is None else next(coupons)
+            response = await client.post("/api/v1/orders", json=order_body(rng, customers, skus, coupon))
             errors += response.status_code != 201
         except httpx.TransportError:  # e.g. a keep-alive connection the server closed: counted, not fatal
             errors += 1
@@ -136,11 +215,20 @@ async def paced(
 
 
 def sustained(
-    url: str, token: str, customers: list[uuid.UUID], skus: list[str], concurrency: int, seconds: float
+    url: str,
+    token: str,
+    customers: list[uuid.UUID],
+    skus: list[str],
+    concurrency: int,
+    seconds: float,
+    first_coupon: int | None = None,
 ) -> dict:
+    """wrk for ``seconds``; with ``first_coupon``, each request uses the next coupon from it."""
     script = WRK_SCRIPT % {
         "customers": ",".join(f'"{c}"' for c in customers[:2000]),
         "skus": ",".join(f'"{s}"' for s in skus),
+        "coupon_prefix": "" if first_coupon is None else COUPON_PREFIX,
+        "first_coupon": first_coupon or 0,
     }
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as handle:
         handle.write(script)
@@ -380,6 +468,110 @@ async def main(args: argparse.Namespace) -> None:
     print("\n".join(results))
 
 
+async def create_products(client: httpx.AsyncClient) -> list[str]:
+    skus = []
+    for n in range(20):
+        sku = f"BENCH-{n:03d}"
+        created = await client.post(
+            "/api/v1/products",
+            json={
+                "sku": sku,
+                "name": f"Product {n}",
+                "category": f"cat-{n % 4}",
+                "list_price": f"{10 + n}.99",
+                "unit_cost": f"{5 + n}.50",
+                "tax_rate": "0.23",
+                "currency": "PLN",
+            },
+        )
+        created.raise_for_status()
+        skus.append(sku)
+    return skus
+
+
+async def coupon_comparison(args: argparse.Namespace) -> None:
+    """Placement with a coupon against placement without one (issue 14: at most 15 % more)."""
+    os.environ["RELACJA_GATEWAY_RATE_LIMIT_RATE"] = "1000000"
+    os.environ["RELACJA_GATEWAY_RATE_LIMIT_BURST"] = "1000000"
+    os.environ["RELACJA_GATEWAY_LOG_LEVEL"] = "WARNING"
+    os.environ["RELACJA_ORDERS_LOG_LEVEL"] = "WARNING"
+    lines: list[str] = []
+
+    def report(line: str) -> None:
+        lines.append(line)
+        print(line, flush=True)
+
+    async with bench_stack(services=["orders", "gateway"]) as stack:
+        dsn = stack.config.postgres_dsn("relacja_orders")
+        customers = await seed_customers(dsn, args.customers)
+        await seed_coupons(dsn, args.coupon_count)
+        token = stack.token(["orders:read", "orders:write"])
+        next_code = 0  # the first coupon no order has used yet
+
+        def codes() -> Iterator[str]:
+            return (f"{COUPON_PREFIX}{n}" for n in range(next_code, args.coupon_count))
+
+        paced_runs: dict[str, list[dict]] = {"without": [], "with": []}
+        wrk_runs: dict[str, list[dict]] = {"without": [], "with": []}
+        async with httpx.AsyncClient(
+            base_url=stack.gateway_url,
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=30,
+            limits=httpx.Limits(max_connections=100),
+            trust_env=False,
+        ) as gateway:
+            skus = await create_products(gateway)
+            await paced(gateway, 50, 4, customers, skus)  # warm-up: connections, plans, caches
+            warm = await paced(gateway, 50, 4, customers, skus, codes())
+            next_code += warm["requests"]
+            for round_no in range(1, args.rounds + 1):
+                for variant in ("without", "with"):
+                    coupons = codes() if variant == "with" else None
+                    result = await paced(gateway, args.paced_rate, args.paced_seconds, customers, skus, coupons)
+                    if coupons is not None:
+                        next_code += result["requests"]  # one code per request
+                    paced_runs[variant].append(result)
+                    report(
+                        f"round {round_no}, paced {args.paced_rate:.0f}/s for {args.paced_seconds:.0f} s, {variant} a coupon: "
+                        f"{result['requests']} orders, {result['errors']} errors; p50 {result['p50']:.1f} ms, "
+                        f"p95 {result['p95']:.1f} ms, p99 {result['p99']:.1f} ms ({load_average()})"
+                    )
+                for variant in ("without", "with"):
+                    first = next_code if variant == "with" else None
+                    result = sustained(
+                        stack.gateway_url, token, customers, skus, args.concurrency, args.sustained_seconds, first
+                    )
+                    if first is not None:
+                        # wrk counts completed requests; those still in flight at the end used codes too.
+                        next_code += result["requests"] + args.concurrency
+                    wrk_runs[variant].append(result)
+                    report(
+                        f"round {round_no}, sustained (wrk, {args.concurrency} connections, {args.sustained_seconds:.0f} s), "
+                        f"{variant} a coupon: {result['rps']:.0f} orders/s, p50 {result['p50']:.1f} ms, "
+                        f"p99 {result['p99']:.1f} ms, {result['requests']} requests, {result['non2xx']} non-2xx, "
+                        f"{result['errors']} socket errors ({load_average()})"
+                    )
+        used = await asyncpg.connect(dsn)
+        try:
+            redeemed = await used.fetchval("SELECT count(*) FROM orders WHERE coupon_code IS NOT NULL")
+            coupons_used = await used.fetchval("SELECT count(*) FROM coupons WHERE uses > 0")
+        finally:
+            await used.close()
+
+    def ratio(runs: dict[str, list[dict]], key: str) -> str:
+        without, with_ = median([r[key] for r in runs["without"]]), median([r[key] for r in runs["with"]])
+        return f"{with_:.1f} vs {without:.1f} ({(with_ / without - 1) * 100:+.1f} %)"
+
+    report(
+        f"with a coupon vs without (medians of {args.rounds} rounds): paced p50 {ratio(paced_runs, 'p50')} ms, "
+        f"p95 {ratio(paced_runs, 'p95')} ms, p99 {ratio(paced_runs, 'p99')} ms; "
+        f"sustained orders/s {ratio(wrk_runs, 'rps')}, p50 {ratio(wrk_runs, 'p50')} ms, p99 {ratio(wrk_runs, 'p99')} ms"
+    )
+    report(f"orders placed with a coupon: {redeemed}; coupons used: {coupons_used} (each once)")
+    print("\n# " + f"{os.cpu_count()} CPUs, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {load_average()}")
+    print("\n".join(lines))
+
+
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--customers", type=int, default=10_000)
@@ -391,9 +583,17 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument(
         "--import-only", action="store_true", help="only the import, with only the orders service running"
     )
+    parser.add_argument(
+        "--coupons", action="store_true", help="only placement, with a coupon vs without (orders service and gateway)"
+    )
+    parser.add_argument("--coupon-count", type=int, default=100_000, help="single-use coupons seeded for --coupons")
+    parser.add_argument("--rounds", type=int, default=2, help="rounds of each variant for --coupons")
     return parser.parse_args()
 
 
 if __name__ == "__main__":
     arguments = parse_args()
-    asyncio.run(import_only(arguments) if arguments.import_only else main(arguments))
+    if arguments.coupons:
+        asyncio.run(coupon_comparison(arguments))
+    else:
+        asyncio.run(import_only(arguments) if arguments.import_only else main(arguments))

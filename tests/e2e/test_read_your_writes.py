@@ -155,8 +155,11 @@ async def test_every_event_fed_service_says_how_fresh_its_read_models_are(client
         return body if last and datetime.fromisoformat(last) >= created_at else None
 
     body = await eventually(orders_caught_up, timeout=30)
-    assert body["service"] == "orders" and {s["consumer"] for s in body["sources"]} == {"orders.customers"}
-    [source] = body["sources"]
+    assert body["service"] == "orders" and {(s["consumer"], s["topic"]) for s in body["sources"]} == {
+        ("orders.customers", "relacja.customers"),
+        ("orders.coupons", "relacja.loyalty"),
+    }
+    [source] = [s for s in body["sources"] if s["topic"] == "relacja.customers"]
     assert source["lag_seconds"] >= 0 and datetime.fromisoformat(source["last_applied_at"]) >= datetime.fromisoformat(
         source["last_event_time"]
     )

@@ -1,9 +1,11 @@
-"""The customers projection: who may order, fed by ``relacja.customers``.
+"""The service's projections: who may order (``relacja.customers``, consumer group
+``orders.customers``) and which coupons exist (``relacja.loyalty``, group ``orders.coupons``).
 
     CustomerRegisteredV1  the customer becomes known (``active``), with its external id
                           (imports find customers by it)
     CustomersMergedV1     the merged id becomes ``merged`` (pointing at the survivor) and
-                          its orders are re-keyed to the survivor; the survivor is active
+                          its orders and personal coupons are re-keyed to the survivor; the
+                          survivor is active
     CustomerErasedV1      the customer becomes ``erased`` (no new orders) and the personal
                           data of its orders — shipping address and note — is removed
 
@@ -17,6 +19,15 @@ The projection's rows are written by ``relacja_servicekit.known_customers``, the
 statements as in every customer-checking service; a customer missing here is looked up
 once at the customers service when an order names it (read-through,
 ``app/orders.require_orderable_customer``).
+
+    CouponIssuedV1        the coupon becomes usable at checkout (``app/coupons.py``)
+    CouponRevokedV1       checkout refuses it from then on
+
+A coupon's issue and revocation share a Kafka key (its customer, or the coupon for a
+public one), so they arrive in order. Its uses are counted by the orders themselves, so
+the loyalty service's CouponRedeemedV1 / CouponReleasedV1 (which it derives from the
+order events) are not consumed here. Two groups, not one: each read model reports its own
+freshness, and a stalled feed of one does not hold back the other.
 """
 
 from __future__ import annotations
@@ -26,16 +37,20 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from relacja_contracts import CloudEvent
 from relacja_contracts.events.customers import CustomerErasedV1, CustomerRegisteredV1, CustomersMergedV1
+from relacja_contracts.events.loyalty import CouponIssuedV1, CouponRevokedV1
 from relacja_messaging import EventHandlers
 from relacja_servicekit.known_customers import project_erased, project_merged, project_registered
 
+from .app.coupons import project_issued, project_revoked, rekey_to_survivor
 from .tables import known_customers, orders
 
-__all__ = ["handlers", "CONSUMER_GROUP"]
+__all__ = ["handlers", "CONSUMER_GROUP", "coupon_handlers", "COUPONS_CONSUMER_GROUP"]
 
 CONSUMER_GROUP = "orders.customers"
+COUPONS_CONSUMER_GROUP = "orders.coupons"
 
 handlers = EventHandlers()
+coupon_handlers = EventHandlers()
 
 
 @handlers.on(CustomerRegisteredV1)
@@ -52,6 +67,7 @@ async def customers_merged(session: AsyncSession, event: CloudEvent, payload: Cu
         .where(orders.c.customer_id == merged)
         .values(customer_id=survivor, version=orders.c.version + 1, updated_at=func.now())
     )
+    await rekey_to_survivor(session, survivor, merged)
 
 
 @handlers.on(CustomerErasedV1)
@@ -62,3 +78,13 @@ async def customer_erased(session: AsyncSession, event: CloudEvent, payload: Cus
         .where(orders.c.customer_id == payload.customer_id)
         .values(shipping_address=None, note=None, version=orders.c.version + 1, updated_at=func.now())
     )
+
+
+@coupon_handlers.on(CouponIssuedV1)
+async def coupon_issued(session: AsyncSession, event: CloudEvent, payload: CouponIssuedV1) -> None:
+    await project_issued(session, payload)
+
+
+@coupon_handlers.on(CouponRevokedV1)
+async def coupon_revoked(session: AsyncSession, event: CloudEvent, payload: CouponRevokedV1) -> None:
+    await project_revoked(session, payload.coupon_id, payload.revoked_at)

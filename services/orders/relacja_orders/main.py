@@ -1,4 +1,4 @@
-"""The orders service process: HTTP API, the customers projection consumer and the outbox relay."""
+"""The orders service process: HTTP API, the customers and coupons projection consumers and the outbox relay."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from .api.orders import router as orders_router
 from .api.products import router as products_router
 from .api.returns import router as returns_router
 from .api.summary import router as summary_router
-from .consumers import CONSUMER_GROUP, handlers
+from .consumers import CONSUMER_GROUP, COUPONS_CONSUMER_GROUP, coupon_handlers, handlers
 from .settings import OrdersSettings
 
 __all__ = ["app", "settings"]
@@ -25,5 +25,5 @@ app = create_service_app(
     # Fixed paths (/customers/..., /imports) before the orders router's /{order_id}.
     routers=[summary_router, imports_router, products_router, returns_router, orders_router],
     body_limits={IMPORTS_PATH: settings.import_max_body_bytes},
-    consumers={CONSUMER_GROUP: handlers},
+    consumers={CONSUMER_GROUP: handlers, COUPONS_CONSUMER_GROUP: coupon_handlers},
 )

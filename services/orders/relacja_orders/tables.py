@@ -1,5 +1,5 @@
 """Tables of the orders service (created by migrations/versions/0002_orders.py, 0004 adds
-the import fingerprint).
+the import fingerprint, 0006 the coupons).
 
     products         the catalog; an order copies price, cost and tax rate into its lines
     known_customers  projection of relacja.customers: who may order (active), who was
@@ -8,6 +8,8 @@ the import fingerprint).
                      copied into every event), amounts as columns for sums and filters
     order_returns    return requests / complaints about goods and their decision
     order_imports    historical import jobs with progress and row errors
+    coupons          projection of relacja.loyalty's coupons, with the uses counted here:
+                     an order redeems its coupon in its own transaction
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ __all__ = [
     "orders",
     "order_returns",
     "order_imports",
+    "coupons",
     "order_number_seq",
     "IMPORTED_FIELDS",
     "import_fingerprint_sql",
@@ -102,6 +105,15 @@ orders = Table(
     # What the last import wrote: a re-import may only replace an order nobody changed since.
     Column("import_fingerprint", Text, nullable=True, comment="MD5 of the imported row's values (api/imports.py)"),
     Column("imported_version", Integer, nullable=True, comment="The version the last import wrote"),
+    # The coupon the order redeemed (its use is given back when the order is cancelled).
+    Column("coupon_id", UUID(as_uuid=True), nullable=True),
+    Column("coupon_code", Text, nullable=True),
+    Column(
+        "discount_amount",
+        MONEY,
+        nullable=True,
+        comment="The coupon's discount, tax excluded (already in the lines' discount_amount)",
+    ),
     Column("payment_reference", Text, nullable=True),
     Column("cancel_reason", Text, nullable=True),
     Column("shipping_address", JSONB, nullable=True, comment="Personal data: cleared when the customer is erased"),
@@ -147,6 +159,33 @@ order_imports = Table(
     Column("started_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Column("finished_at", DateTime(timezone=True), nullable=True),
     Index("ix_order_imports_started_at_id", "started_at", "id"),
+)
+
+coupons = Table(
+    "coupons",
+    metadata,
+    Column("coupon_id", UUID(as_uuid=True), primary_key=True),
+    Column("code", Text, nullable=False, comment="As the loyalty service issued it"),
+    Column("code_key", Text, nullable=False, comment="upper(code): a code is found case-insensitively"),
+    Column("offer_id", UUID(as_uuid=True), nullable=True),
+    Column("discount_kind", Text, nullable=False, comment="percentage | fixed_amount | free_product"),
+    Column("discount_value", MONEY, nullable=False),
+    Column("currency", Text, nullable=True),
+    Column("applies_to", Text, nullable=False, comment="order | product | category"),
+    Column("product_id", UUID(as_uuid=True), nullable=True),
+    Column("category", Text, nullable=True),
+    Column("minimum_order_value", MONEY, nullable=True),
+    Column("valid_from", DateTime(timezone=True), nullable=True),
+    Column("valid_until", DateTime(timezone=True), nullable=True),
+    Column("max_uses", Integer, nullable=False),
+    Column("uses", Integer, nullable=False, server_default=text("0"), comment="Orders not cancelled that redeemed it"),
+    Column("customer_id", UUID(as_uuid=True), nullable=True, comment="Null: a public coupon"),
+    Column("combinable", Boolean, nullable=False),
+    Column("issued_at", DateTime(timezone=True), nullable=False),
+    Column("revoked_at", DateTime(timezone=True), nullable=True),
+    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Index("ux_coupons_code_key", "code_key", unique=True),
+    Index("ix_coupons_customer_id", "customer_id", postgresql_where=text("customer_id IS NOT NULL")),
 )
 
 

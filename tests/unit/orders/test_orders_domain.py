@@ -134,7 +134,8 @@ def test_partial_return_values_add_up_to_the_line() -> None:
     assert sum(v for v, _ in parts) == D("10.00") and sum(t for _, t in parts) == D("2.30")
 
 
-def test_the_snapshot_is_a_valid_order_placed_payload() -> None:
+@pytest.mark.parametrize(("coupon_code", "discount"), [(None, None), ("K7PX-9QRT", D("2.5"))])
+def test_the_snapshot_is_a_valid_order_placed_payload(coupon_code: str | None, discount: Decimal | None) -> None:
     lines = [line_json(price_line(1, item("10.00"), LineRequest(2)))]
     order = {
         "id": uuid.uuid4(),
@@ -147,6 +148,8 @@ def test_the_snapshot_is_a_valid_order_placed_payload() -> None:
         "placed_at": datetime(2020, 1, 2, tzinfo=UTC),
         "imported": True,
         "lines": lines,
+        "coupon_code": coupon_code,
+        "discount_amount": discount,
         **order_amounts(lines, currency="PLN", cancelled=False).as_dict(),
     }
     payload = snapshot(order) | {"occurred_at": "2026-01-01T00:00:00Z"}
@@ -154,3 +157,5 @@ def test_the_snapshot_is_a_valid_order_placed_payload() -> None:
     assert parsed.model_dump(mode="json") == payload  # nothing lost, nothing formatted differently
     assert parsed.imported and parsed.total_amount == D("24.60") and parsed.lines[0].unit_cost == D("4.00")
     assert payload["placed_at"] == "2020-01-02T00:00:00Z" and payload["gross_amount"] == "20.00"
+    assert parsed.coupon_code == coupon_code
+    assert payload["discount_amount"] == (None if discount is None else "2.50")  # the currency's digits

@@ -1,7 +1,8 @@
 """``/api/v1/orders``: placing orders, reading them and moving them through their states
 (HTTP; the use cases are in ``app/orders.py``).
 
-    POST /api/v1/orders                 place (Idempotency-Key): priced from the catalog
+    POST /api/v1/orders                 place (Idempotency-Key): priced from the catalog, with an optional
+                                        coupon_code redeemed in the same transaction
     GET  /api/v1/orders/{id}            one order with its ETag
     GET  /api/v1/orders                 ?customer_id=&status=&placed_after=&placed_before=, newest first
     POST /api/v1/orders/{id}/pay        placed → paid        (body: payment_reference)
@@ -46,7 +47,9 @@ _CREATE_SCOPE = "orders.create"
 
 _PLACE_422 = (
     "Invalid body; the customer is unknown, erased or merged away (unknown-customer, customer-erased, customer-merged); "
-    "a line names no active product in the order's currency (invalid-lines); an Idempotency-Key reused with another body"
+    "a line names no active product in the order's currency (invalid-lines); the coupon cannot be used (coupon-rejected, "
+    "`reason`: unknown, revoked, other_customer, not_yet_valid, expired, used_up, not_applicable, not_combinable, "
+    "below_minimum); an Idempotency-Key reused with another body"
 )
 
 

@@ -7,6 +7,8 @@
                                        ReturnError         → 422 return-exceeds-purchase (errors per line)
                                        DuplicateSku        → 409 duplicate-sku (existing_id)
                                        PriceScaleError     → 422 validation-error (the price field)
+                                       CouponRejected      → 422 coupon-rejected (reason, coupon_code; the
+                                                                 body.coupon_code field)
 
 Problems the app raises itself (the customer check of ``relacja_servicekit.customer_directory``)
 pass through unchanged.
@@ -20,6 +22,7 @@ from contextlib import contextmanager
 from relacja_servicekit import Problem
 
 from ..app.errors import DuplicateSku, InvalidLines, NotFound, PriceScaleError
+from ..domain.coupons import CouponRejected
 from ..domain.returns import ReturnError
 from ..domain.states import IllegalTransition
 
@@ -64,6 +67,15 @@ def _problem(err: Exception) -> Problem:
             type_="validation-error",
             errors=[{"field": f"body.{err.field}", "message": f"too many decimal places for {err.currency}"}],
         )
+    if isinstance(err, CouponRejected):
+        return Problem(
+            422,
+            "Coupon not accepted",
+            str(err),
+            type_="coupon-rejected",
+            errors=[{"field": "body.coupon_code", "message": f"{err.reason}: {err}"}],
+            extra={"reason": err.reason, "coupon_code": err.code},
+        )
     raise TypeError(f"no problem for {type(err).__name__}")
 
 
@@ -72,5 +84,13 @@ def app_errors() -> Iterator[None]:
     """Turn the use cases' refusals raised inside the block into their problems."""
     try:
         yield
-    except (NotFound, IllegalTransition, InvalidLines, ReturnError, DuplicateSku, PriceScaleError) as err:
+    except (
+        NotFound,
+        IllegalTransition,
+        InvalidLines,
+        ReturnError,
+        DuplicateSku,
+        PriceScaleError,
+        CouponRejected,
+    ) as err:
         raise _problem(err) from None

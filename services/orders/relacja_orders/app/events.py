@@ -108,6 +108,8 @@ def snapshot(order: Mapping[str, Any] | RowMapping) -> dict[str, Any]:
         **{name: _money(order[name], currency) for name in AMOUNT_FIELDS},
         "lines": [{name: line.get(name) for name in EVENT_LINE_FIELDS} for line in order["lines"]],
         "imported": order["imported"],
+        "coupon_code": order["coupon_code"],
+        "discount_amount": _money(order["discount_amount"], currency),
     }
     return payload
 
@@ -159,6 +161,8 @@ def placed_events_insert(source_cte: str) -> str:
             f"'lines', (SELECT coalesce(jsonb_agg(jsonb_build_object({line_fields}) ORDER BY (l ->> 'line_no')::int), '[]') "
             "FROM jsonb_array_elements(o.lines) AS l)",
             "'imported', o.imported",
+            "'coupon_code', o.coupon_code",
+            f"'discount_amount', {_money_sql('discount_amount')}",
             f"'occurred_at', {_rfc3339_sql('$1::timestamptz')}",
         ]
     )

@@ -1,8 +1,9 @@
 """Orders: place one (priced from the catalog), read them, move them through their states.
 
     require_orderable_customer(session, id, directory)   422 unless an active customer (read-through)
-    price_lines(session, command)                         → stored lines; InvalidLines
-    place_order(session, command, directory)             → OrderPublic (OrderPlacedV1)
+    price_lines(session, command, coupon)                 → stored lines, the coupon's discount; InvalidLines,
+                                                            CouponRejected
+    place_order(session, command, directory)             → OrderPublic (OrderPlacedV1); redeems its coupon
     get_order(session, id, for_update=)                  → the row; NotFound
     list_orders(session, OrderQuery, limit, cursor)      → a page, newest first
     transition(session, id, action, check_version, ...)  → OrderPublic (OrderPaid/Fulfilled/Delivered/CancelledV1);
@@ -13,6 +14,11 @@ check runs first: the projection, and on a miss the customers service once
 (``relacja_servicekit.customer_directory``), so a customer created a moment ago can order
 and an unknown, erased or merged one is refused. A cancellation of a paid order refunds
 its total; an unpaid one refunds nothing (``domain.pricing.order_amounts``).
+
+A coupon (``coupon_code``) is checked against the projection (``app.coupons``), priced
+into the lines (``domain.coupons``) and redeemed last, just before the order is written,
+so its row lock is held for as short a time as the transaction allows; a cancellation
+gives the use back in the cancelling transaction.
 """
 
 from __future__ import annotations
@@ -21,6 +27,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import and_, insert, or_, select, update
@@ -37,10 +44,12 @@ from relacja_contracts.events.orders import (
 from relacja_servicekit.customer_directory import CustomerDirectory, require_customer
 from relacja_servicekit.pagination import Page, paginate
 
+from ..domain.coupons import Coupon, check_usable, coupon_shares
 from ..domain.money import ZERO
 from ..domain.pricing import CatalogItem, LineRequest, order_amounts, price_line
 from ..domain.states import Action, next_status
 from ..tables import known_customers, orders, products
+from .coupons import find_coupon, redeem, release
 from .errors import InvalidLines, NotFound
 from .events import emit, line_json
 from .schemas import OrderCreate, OrderPublic, order_public
@@ -69,13 +78,17 @@ async def require_orderable_customer(
     await require_customer(session, known_customers, directory, customer_id, service="orders")
 
 
-async def price_lines(session: AsyncSession, command: OrderCreate) -> list[dict[str, Any]]:
-    """The order's lines priced from the catalog now (one query for all its products)."""
+async def price_lines(
+    session: AsyncSession, command: OrderCreate, coupon: Coupon | None = None
+) -> tuple[list[dict[str, Any]], Decimal | None]:
+    """The order's lines priced from the catalog now (one query for all its products), with
+    ``coupon``'s discount split over them; and that discount (``None`` without a coupon)."""
     ids = {line.product_id for line in command.lines if line.product_id is not None}
     skus = {line.sku for line in command.lines if line.sku is not None}
     rows = (await session.execute(select(products).where(or_(products.c.id.in_(ids), products.c.sku.in_(skus))))).all()
     by_id, by_sku = {r.id: r for r in rows}, {r.sku: r for r in rows}
-    priced, errors = [], []
+    catalog: list[tuple[CatalogItem, LineRequest]] = []
+    errors = []
     for index, line in enumerate(command.lines):
         if line.product_id is not None:
             field, product = f"body.lines.{index}.product_id", by_id.get(line.product_id)
@@ -102,17 +115,29 @@ async def price_lines(session: AsyncSession, command: OrderCreate) -> list[dict[
                 product.tax_rate,
                 product.currency,
             )
-            priced.append(line_json(price_line(index + 1, item, LineRequest(line.quantity, line.discount_percent))))
+            catalog.append((item, LineRequest(line.quantity, line.discount_percent)))
     if errors:
         raise InvalidLines(errors)
-    return priced
+    priced = [price_line(n, item, request) for n, (item, request) in enumerate(catalog, start=1)]
+    if coupon is None:
+        return [line_json(line) for line in priced], None
+    shares = coupon_shares(coupon, priced, currency=command.currency)
+    repriced = [
+        price_line(n, item, request, share) if share else line
+        for n, ((item, request), share, line) in enumerate(zip(catalog, shares, priced, strict=True), start=1)
+    ]
+    return [line_json(line) for line in repriced], sum(shares, ZERO)
 
 
 async def place_order(session: AsyncSession, command: OrderCreate, directory: CustomerDirectory) -> OrderPublic:
     """A new order, ``placed``, priced by the service (totals are never taken from the client)."""
     await require_orderable_customer(session, command.customer_id, directory)
-    lines = await price_lines(session, command)
     now = datetime.now(UTC)  # the service's clock: saves a round trip per request
+    coupon = None
+    if command.coupon_code is not None:
+        coupon = await find_coupon(session, command.coupon_code)
+        check_usable(coupon, customer_id=command.customer_id, now=now)
+    lines, discount = await price_lines(session, command, coupon)
     amounts = order_amounts(lines, currency=command.currency, cancelled=False)
     values = {
         "id": uuid.uuid4(),
@@ -127,8 +152,13 @@ async def place_order(session: AsyncSession, command: OrderCreate, directory: Cu
         "shipping_address": command.shipping_address.model_dump() if command.shipping_address else None,
         "created_at": now,
         "updated_at": now,
+        "coupon_id": coupon.coupon_id if coupon else None,
+        "coupon_code": coupon.code if coupon else None,
+        "discount_amount": discount,
         **amounts.as_dict(),
     }
+    if coupon is not None:
+        await redeem(session, coupon, now)
     row = (await session.execute(_INSERT_ORDER, values)).one()
     await emit(session, OrderPlacedV1, row._mapping, now)
     return order_public(row)
@@ -178,7 +208,8 @@ async def transition(
 ) -> OrderPublic:
     """Apply ``action`` to the order (locked), after ``check_version`` accepted its version.
 
-    ``fields``: ``payment_reference`` (pay), ``cancel_reason`` (cancel)."""
+    ``fields``: ``payment_reference`` (pay), ``cancel_reason`` (cancel). Cancelling gives the
+    order's coupon use back."""
     before = await get_order(session, order_id, for_update=True)
     check_version(before.version)
     status = next_status(action, before.status)
@@ -196,6 +227,8 @@ async def transition(
     elif action == "pay":
         extra = {"payment_reference": fields.get("payment_reference")}
     now = datetime.now(UTC)  # the service's clock: saves a round trip per request
+    if action == "cancel" and before.coupon_id is not None:
+        await release(session, before.coupon_id, now)
     row = (
         await session.execute(
             update(orders)

@@ -193,6 +193,13 @@ class OrderCreate(BaseModel):
     lines: list[LineCreate] = Field(min_length=1, max_length=500)
     shipping_address: Address | None = None
     note: str | None = Field(default=None, max_length=2000)
+    coupon_code: str = Field(
+        default=None,  # type: ignore[assignment]  # absent = no coupon; an explicit null is refused
+        min_length=1,
+        max_length=64,
+        pattern=r"^\S+$",
+        description="A coupon issued by the loyalty service (case-insensitive); one per order",
+    )
 
 
 class OrderLinePublic(BaseModel):
@@ -204,7 +211,8 @@ class OrderLinePublic(BaseModel):
     unit_price: Amount
     unit_cost: Amount | None
     discount_percent: Amount
-    discount_amount: Amount
+    discount_amount: Amount = Field(description="The line's own discount plus its share of the coupon's")
+    coupon_discount_amount: Amount = Field(description="The coupon's share of the line's discount")
     line_amount: Amount
     tax_rate: Amount
     tax_amount: Amount
@@ -230,6 +238,10 @@ class OrderPublic(BaseModel):
     margin: Amount | None
     lines: list[OrderLinePublic]
     imported: bool
+    coupon_code: str | None = Field(description="The coupon the order redeemed; null: none")
+    discount_amount: Amount | None = Field(
+        description="The coupon's discount, tax excluded (already in the lines' discount_amount); null without a coupon"
+    )
     payment_reference: str | None
     cancel_reason: str | None
     shipping_address: Address | None
@@ -247,6 +259,7 @@ class OrdersPublic(BaseModel):
 _LINE_DEFAULTS = {
     "discount_percent": "0",
     "discount_amount": "0",
+    "coupon_discount_amount": "0",
     "tax_rate": "0",
     "tax_amount": "0",
     "returned_quantity": 0,
@@ -259,7 +272,7 @@ _LINE_DEFAULTS = {
 def order_public(row: Any) -> OrderPublic:
     data = dict(row._mapping) if hasattr(row, "_mapping") else dict(row)
     rounded = snapshot(data)  # amounts rounded to the currency exactly as in events
-    data.update({name: rounded[name] for name in AMOUNT_FIELDS})
+    data.update({name: rounded[name] for name in (*AMOUNT_FIELDS, "discount_amount")})
     data["lines"] = [_LINE_DEFAULTS | line for line in data["lines"]]
     return OrderPublic.model_validate(data)
 

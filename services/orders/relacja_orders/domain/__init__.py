@@ -1,2 +1,2 @@
-"""Pure rules of the orders service: money rounding, pricing, the status machine, returns
+"""Pure rules of the orders service: money rounding, pricing, coupons, the status machine, returns
 and the import row format. No I/O here; unit-tested in tests/unit/orders/."""

@@ -4,13 +4,15 @@ A line is priced when the order is placed and never again (a later price change 
 catalog does not touch it):
 
     gross line      quantity × unit_price
-    discount_amount round(gross line × discount_percent / 100)
+    discount_amount round(gross line × discount_percent / 100) + the coupon's share
     line_amount     gross line − discount_amount            (tax excluded)
     tax_amount      round(line_amount × tax_rate)           (the product's rate at order time)
 
 The order's amounts (definitions in ``relacja_contracts.events.orders``) are sums over the
 lines, recomputed by :func:`order_amounts` after every change (cancellation, return), so
-they can never drift from the lines.
+they can never drift from the lines. A coupon's discount is split over the lines it applies
+to (``domain.coupons.coupon_shares``) and priced into them like the line's own discount, so
+tax and later returns see the discounted amounts.
 """
 
 from __future__ import annotations
@@ -46,11 +48,14 @@ class LineRequest:
     discount_percent: Decimal = ZERO
 
 
-def price_line(line_no: int, item: CatalogItem, request: LineRequest) -> dict[str, Any]:
-    """One priced order line (the stored form; amounts as ``Decimal``)."""
+def price_line(
+    line_no: int, item: CatalogItem, request: LineRequest, coupon_discount: Decimal = ZERO
+) -> dict[str, Any]:
+    """One priced order line (the stored form; amounts as ``Decimal``); ``coupon_discount``:
+    the coupon's share of this line, on top of the line's own discount."""
     currency = item.currency
     gross = item.unit_price * request.quantity
-    discount = round_money(gross * request.discount_percent / HUNDRED, currency)
+    discount = round_money(gross * request.discount_percent / HUNDRED, currency) + coupon_discount
     line_amount = round_money(gross - discount, currency)
     return {
         "line_no": line_no,
@@ -62,6 +67,7 @@ def price_line(line_no: int, item: CatalogItem, request: LineRequest) -> dict[st
         "unit_cost": None if item.unit_cost is None else round_money(item.unit_cost, currency),
         "discount_percent": request.discount_percent,
         "discount_amount": discount,
+        "coupon_discount_amount": round_money(coupon_discount, currency),
         "line_amount": line_amount,
         "tax_rate": item.tax_rate.normalize(),
         "tax_amount": round_money(line_amount * item.tax_rate, currency),

@@ -18,6 +18,10 @@ Amounts (decimal strings, all in ``currency``; tax excluded unless named otherwi
     cost_amount      unit cost × quantity kept, summed; null when a line's cost is unknown
     margin           net_amount − cost_amount (profitability); null when cost_amount is
 
+An order placed with a coupon names it (``coupon_code``) and what it took off
+(``discount_amount``, tax excluded); the coupon's discount is already in the lines'
+``discount_amount`` and so in every amount above. Both are null without a coupon.
+
 Imported historical orders (``imported=true``) produce the same events; an import that
 brings only a total has no lines, ``gross_amount = total_amount`` and no cost or margin.
 """
@@ -91,6 +95,13 @@ class _OrderSnapshot(EventPayload):
     margin: Amount | None
     lines: list[OrderLine] = Field(default_factory=list)
     imported: bool = Field(default=False, description="Brought in by a historical import, not placed live")
+    coupon_code: str | None = Field(
+        default=None, description="The coupon redeemed by the order (as the loyalty service issued it); null: none"
+    )
+    discount_amount: Amount | None = Field(
+        default=None,
+        description="The coupon's discount, tax excluded (already in the lines' discount_amount); null without a coupon",
+    )
     occurred_at: datetime = Field(description="When the event's change happened")
 
 
