@@ -67,11 +67,10 @@ async def important_date(session: AsyncSession, event: CloudEvent, payload: Impo
 
 @handlers.on(OrderPlacedV1)
 async def order_placed(session: AsyncSession, event: CloudEvent, payload: OrderPlacedV1) -> None:
-    # coupon_code is an optional field the orders service adds with checkout coupons; read
-    # it by name so this consumer works with payloads written before and after it.
-    code = getattr(payload, "coupon_code", None)
-    if code:
-        await coupon_usage.used(session, code, payload.order_id, payload.customer_id, payload.occurred_at)
+    if payload.coupon_code:
+        await coupon_usage.used(
+            session, payload.coupon_code, payload.order_id, payload.customer_id, payload.occurred_at
+        )
 
 
 @handlers.on(OrderPaidV1)

@@ -98,6 +98,7 @@ async def assert_ledger_sums(db: asyncpg.Connection, member_id: str) -> None:
         "FROM loyalty_members m LEFT JOIN loyalty_ledger l ON l.member_id = m.id WHERE m.id = $1 GROUP BY m.balance",
         uuid.UUID(member_id),
     )
+    assert row is not None
     assert row["balance"] == row["total"], dict(row)
     assert row["lowest"] is None or row["lowest"] >= 0
 

@@ -40,6 +40,7 @@ async def test_paid_order_earns_once_even_when_redelivered(
         OrderPaidV1.event_type,
         order["id"],
     )
+    assert row is not None
     payload = OrderPaidV1.model_validate(json.loads(row["payload"]))
     again = await publish(producer, payload, source="/relacja/orders")
     await eventually(lambda: applied(db, "loyalty.projection", again.id))
@@ -108,6 +109,7 @@ async def test_a_partial_return_reverses_in_proportion_and_spent_points_become_d
     reversal = await db.fetchrow(
         "SELECT points, debt FROM loyalty_ledger WHERE kind = 'reverse' AND order_id = $1", uuid.UUID(order["id"])
     )
+    assert reversal is not None
     assert (reversal["points"], reversal["debt"]) == (-50, 30)
     # The next order's points settle the debt first.
     await order_paid(orders_api, customer_id, product["id"], 2)  # 50 points
