@@ -33,7 +33,7 @@ import asyncio
 import random
 import time
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from decimal import Decimal
 
 import asyncpg
@@ -110,7 +110,9 @@ def paid_order(customer: uuid.UUID, rng: random.Random, now: datetime) -> OrderP
     )
 
 
-async def accrual(db: asyncpg.Connection, stack_bootstrap: str, programme_id: uuid.UUID, args: argparse.Namespace) -> None:
+async def accrual(
+    db: asyncpg.Connection, stack_bootstrap: str, programme_id: uuid.UUID, args: argparse.Namespace
+) -> None:
     rng = random.Random(14)
     await db.execute(MEMBERS_SQL, programme_id, 0, 0, args.members)
     customers = [row["customer_id"] for row in await db.fetch("SELECT customer_id FROM loyalty_members")]
@@ -152,7 +154,9 @@ async def accrual(db: asyncpg.Connection, stack_bootstrap: str, programme_id: uu
     )
 
 
-async def reads(db: asyncpg.Connection, api: httpx.AsyncClient, programme_id: uuid.UUID, args: argparse.Namespace) -> None:
+async def reads(
+    db: asyncpg.Connection, api: httpx.AsyncClient, programme_id: uuid.UUID, args: argparse.Namespace
+) -> None:
     offset = args.members
     t0 = time.monotonic()
     await db.execute(MEMBERS_SQL, programme_id, offset, 100, args.ledger_members)
@@ -162,7 +166,9 @@ async def reads(db: asyncpg.Connection, api: httpx.AsyncClient, programme_id: uu
     members = await db.fetchval("SELECT count(*) FROM loyalty_members")
     entries = await db.fetchval("SELECT count(*) FROM loyalty_ledger")
     size = await db.fetchval("SELECT pg_size_pretty(pg_total_relation_size('loyalty_ledger'))")
-    print(f"reads setup: {members} members, {entries} ledger entries ({size} with indexes) in {time.monotonic() - t0:.0f} s")
+    print(
+        f"reads setup: {members} members, {entries} ledger entries ({size} with indexes) in {time.monotonic() - t0:.0f} s"
+    )
     ids = [
         row["id"]
         for row in await db.fetch(
@@ -178,7 +184,10 @@ async def reads(db: asyncpg.Connection, api: httpx.AsyncClient, programme_id: uu
     ):
         plan = await db.fetch(f"EXPLAIN (ANALYZE, BUFFERS) {sql}", sample)
         print(f"plan of {title}:\n  " + "\n  ".join(row[0] for row in plan))
-    for label, path in (("balance", "/api/v1/loyalty/members/{id}"), ("ledger page", "/api/v1/loyalty/members/{id}/ledger")):
+    for label, path in (
+        ("balance", "/api/v1/loyalty/members/{id}"),
+        ("ledger page", "/api/v1/loyalty/members/{id}/ledger"),
+    ):
         for member_id in ids[:20]:  # warm the connection pool
             await api.get(path.format(id=member_id))
         timings = []
