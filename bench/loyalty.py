@@ -160,7 +160,7 @@ async def reads(
     offset = args.members
     t0 = time.monotonic()
     await db.execute(MEMBERS_SQL, programme_id, offset, 100, args.ledger_members)
-    await db.execute(LEDGER_SQL, offset, args.entries_per_member)
+    await db.execute(LEDGER_SQL, str(offset), args.entries_per_member)
     await db.execute("VACUUM ANALYZE loyalty_members")
     await db.execute("VACUUM ANALYZE loyalty_ledger")
     members = await db.fetchval("SELECT count(*) FROM loyalty_members")
@@ -173,7 +173,7 @@ async def reads(
         row["id"]
         for row in await db.fetch(
             "SELECT id FROM loyalty_members WHERE card_number > lpad($1::text, 16, '0') ORDER BY random() LIMIT $2",
-            offset,
+            str(offset),
             args.requests,
         )
     ]

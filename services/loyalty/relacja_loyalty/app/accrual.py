@@ -32,8 +32,8 @@ from relacja_contracts.events.orders import OrderCancelledV1, OrderPaidV1, Order
 from ..domain.earning import OrderLineAmount, earnings_for_order, expires_at, reversal_target, spendable_at
 from ..domain.ledger import plan_reversal
 from ..domain.tiers import tier_multiplier
-from ..tables import members, orders, programmes
-from .ledger import add_lot, locked_member, open_lots, save, take
+from ..tables import orders
+from .ledger import add_lot, locked_earning_member, locked_member, open_lots, save, take
 from .programmes import programme_row, rule_set, tiers_of
 from .tiers import reevaluate_tier
 
@@ -42,24 +42,10 @@ __all__ = ["accrue", "settle"]
 
 async def accrue(session: AsyncSession, payload: OrderPaidV1) -> int:
     """Earn the paid order's points; the points earned (0 when not a member or already earned)."""
-    found = (
-        await session.execute(
-            select(members.c.id, members.c.programme_id)
-            .join(programmes, programmes.c.id == members.c.programme_id)
-            .where(
-                members.c.customer_id == payload.customer_id,
-                members.c.status == "active",
-                programmes.c.currency == payload.currency,
-                members.c.enrolled_at <= payload.occurred_at,
-            )
-            .order_by(members.c.enrolled_at)
-            .limit(1)
-        )
-    ).first()
-    if found is None:
+    member = await locked_earning_member(session, payload.customer_id, payload.currency, payload.occurred_at)
+    if member is None:
         return 0
-    programme = await programme_row(session, found.programme_id)
-    member = await locked_member(session, found.id)
+    programme = await programme_row(session, member.programme_id)
     rules = rule_set(programme)
     paid_at = payload.occurred_at
     earnings = earnings_for_order(

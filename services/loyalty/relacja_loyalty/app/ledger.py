@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import Select, bindparam, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from relacja_contracts.events.loyalty import (
@@ -34,11 +34,11 @@ from relacja_contracts.events.loyalty import (
 
 from ..domain.earning import EarnRule
 from ..domain.ledger import Lot, Take, settle_debt
-from ..tables import ledger, members
+from ..tables import ledger, members, programmes
 from .errors import NotFound
 from .events import outbox
 
-__all__ = ["MemberState", "add_lot", "locked_member", "open_lots", "save", "take"]
+__all__ = ["MemberState", "add_lot", "locked_earning_member", "locked_member", "open_lots", "save", "take"]
 
 
 @dataclass
@@ -56,33 +56,49 @@ class MemberState:
     version: int
 
 
+_STATE = select(
+    members.c.id,
+    members.c.programme_id,
+    members.c.customer_id,
+    members.c.status,
+    members.c.balance,
+    members.c.debt,
+    members.c.tier,
+    members.c.tier_below_since,
+    members.c.birth_month,
+    members.c.enrolled_at,
+    members.c.version,
+)
+
+
+async def _locked(session: AsyncSession, query: Select[Any]) -> MemberState | None:
+    row = (await session.execute(query.with_for_update(of=members))).mappings().first()
+    return None if row is None else MemberState(**row)
+
+
 async def locked_member(session: AsyncSession, member_id: uuid.UUID) -> MemberState:
-    row = (
-        (
-            await session.execute(
-                select(
-                    members.c.id,
-                    members.c.programme_id,
-                    members.c.customer_id,
-                    members.c.status,
-                    members.c.balance,
-                    members.c.debt,
-                    members.c.tier,
-                    members.c.tier_below_since,
-                    members.c.birth_month,
-                    members.c.enrolled_at,
-                    members.c.version,
-                )
-                .where(members.c.id == member_id)
-                .with_for_update()
-            )
-        )
-        .mappings()
-        .first()
-    )
-    if row is None:
+    member = await _locked(session, _STATE.where(members.c.id == member_id))
+    if member is None:
         raise NotFound("Member", member_id)
-    return MemberState(**row)
+    return member
+
+
+async def locked_earning_member(
+    session: AsyncSession, customer_id: uuid.UUID, currency: str, at: datetime
+) -> MemberState | None:
+    """The customer's active membership (enrolled by ``at``) of the programme in ``currency``, locked."""
+    query = (
+        _STATE.select_from(members.join(programmes, programmes.c.id == members.c.programme_id))
+        .where(
+            members.c.customer_id == customer_id,
+            members.c.status == "active",
+            programmes.c.currency == currency,
+            members.c.enrolled_at <= at,
+        )
+        .order_by(members.c.enrolled_at)
+        .limit(1)
+    )
+    return await _locked(session, query)
 
 
 async def save(session: AsyncSession, member: MemberState) -> None:

@@ -41,10 +41,19 @@ async def create_programme(session: AsyncSession, body: ProgrammeCreate) -> Prog
     return ProgrammePublic.model_validate(dict(row))
 
 
+# Programmes are never changed after creation (no edit route; a new rule set is a new
+# programme), so a row once read is kept: accrual reads the programme of every paid order.
+_ROWS: dict[uuid.UUID, RowMapping] = {}
+
+
 async def programme_row(session: AsyncSession, programme_id: uuid.UUID) -> RowMapping:
+    if (cached := _ROWS.get(programme_id)) is not None:
+        return cached
     row = (await session.execute(select(programmes).where(programmes.c.id == programme_id))).mappings().first()
     if row is None:
         raise NotFound("Programme", programme_id)
+    if len(_ROWS) < 10_000:
+        _ROWS[programme_id] = row
     return row
 
 
