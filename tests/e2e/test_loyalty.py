@@ -110,7 +110,9 @@ async def test_enrol_earn_redeem_checkout_return_and_the_ledger(client: httpx.As
 
     pending = await eventually(earned, timeout=60)
     assert pending["pending"] == 120 and pending["available"] == 0
-    too_early = await client.post(f"/api/v1/loyalty/members/{member['id']}/redemptions", json={"reward_id": reward["id"]})
+    too_early = await client.post(
+        f"/api/v1/loyalty/members/{member['id']}/redemptions", json={"reward_id": reward["id"]}
+    )
     assert too_early.status_code == 409 and too_early.json()["type"].endswith("insufficient-points")
 
     await asyncio.sleep(PENDING_SECONDS + 0.5)
