@@ -185,3 +185,10 @@ async def test_enrol_earn_redeem_checkout_return_and_the_ledger(client: httpx.As
     view = (await client.get(f"/api/v1/customers/{customer['id']}/360")).json()
     assert view["loyalty"]["memberships"][0]["balance"] == 90
     assert "loyalty" not in view["omitted"]
+
+    freshness = (await client.get("/api/v1/loyalty/read-models/freshness")).json()
+    assert {(s["consumer"], s["topic"]) for s in freshness["sources"]} == {
+        ("loyalty.projection", "relacja.customers"),
+        ("loyalty.projection", "relacja.orders"),
+        ("loyalty.projection", "relacja.segmentation"),
+    }
