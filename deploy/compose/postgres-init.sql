@@ -14,3 +14,4 @@ CREATE DATABASE relacja_orders;
 CREATE DATABASE relacja_tickets;
 CREATE DATABASE relacja_churn;
 CREATE DATABASE relacja_sharing;
+CREATE DATABASE relacja_loyalty;

@@ -9,6 +9,7 @@
     churn      churn          GET /api/v1/churn/customers/{id}              analytics:read
     disclosures sharing       GET /api/v1/customers/{id}/disclosures        sharing:read
                               (the first page: who received the customer's data, newest first)
+    loyalty    loyalty        GET /api/v1/loyalty/customers/{id}            loyalty:read
 
 The view itself needs ``customers:read`` (it lives under /api/v1/customers). Parts whose
 scope the caller lacks are not fetched and are named in ``omitted``; the others are
@@ -48,7 +49,7 @@ from .upstreams import CircuitOpenError, Upstreams
 
 __all__ = ["PARTS", "Customer360", "MissingPart", "Part", "PartName", "assemble", "router"]
 
-PartName = Literal["profile", "consents", "orders", "tickets", "segments", "churn", "disclosures"]
+PartName = Literal["profile", "consents", "orders", "tickets", "segments", "churn", "disclosures", "loyalty"]
 ROUTE = "/api/v1/customers/{customer_id}/360"
 
 
@@ -68,6 +69,7 @@ PARTS: tuple[Part, ...] = (
     Part("segments", "segmentation", "/api/v1/segmentation/customers/{id}", "analytics:read"),
     Part("churn", "churn", "/api/v1/churn/customers/{id}", "analytics:read"),
     Part("disclosures", "sharing", "/api/v1/customers/{id}/disclosures", "sharing:read"),
+    Part("loyalty", "loyalty", "/api/v1/loyalty/customers/{id}", "loyalty:read"),
 )
 
 
@@ -97,6 +99,9 @@ class Customer360(BaseModel):
     disclosures: dict[str, Any] | None = Field(
         default=None,
         description="The latest disclosures of the customer's data to partners: recipient, what, when, why (sharing service)",
+    )
+    loyalty: dict[str, Any] | None = Field(
+        default=None, description="Loyalty memberships (balance, tier) and usable coupons (loyalty service)"
     )
     empty: list[PartName] = Field(
         default_factory=list, description="Parts whose service has nothing about this customer yet (it answered 404)"

@@ -98,6 +98,14 @@ SERVICES: tuple[ServiceSpec, ...] = (
         local_env=(("WEBHOOK_ALLOW_HTTP", "true"), ("WEBHOOK_ALLOW_LOOPBACK", "true")),
     ),
     ServiceSpec(
+        name="loyalty",
+        app="relacja_loyalty.main:app",
+        dev_port=8107,
+        test_port=18107,
+        env_prefix="RELACJA_LOYALTY",
+        reads_from=("customers",),
+    ),
+    ServiceSpec(
         name="gateway",
         app="relacja_gateway.main:app",
         dev_port=8080,

@@ -107,6 +107,8 @@ class WebhookEndpointDisabledV1(EventPayload):
     def subject(self) -> str:
         """Keyed by the agreement, like the agreement events: one agreement's changes stay in order."""
         return str(self.agreement_id)
+
+
 PartnerInteractionKind = Literal["delivery_attempt", "delivery", "service_visit", "call", "message", "meeting", "other"]
 # The customers service's interaction channels but ``meeting``, which there means a
 # scheduled meeting of the company's own agents (a partner's meeting is kind ``meeting``).
