@@ -13,9 +13,10 @@
     /api/v1/surveys/{token}   tickets        public (no token): answering one survey by its token
     /api/v1/churn             churn          analytics:read | analytics:write
     /api/v1/kpis              churn          analytics:read | analytics:write
+    /api/v1/recommendations   recommendations analytics:read | analytics:write
 
 Each event-fed service's ``GET /api/v1/<service>/read-models/freshness`` (customers,
-segmentation, orders, tickets, churn) falls under that service's prefix above, so it is
+segmentation, orders, tickets, churn, recommendations) falls under that service's prefix above, so it is
 routed to it and needs the service's read scope, like any other read of its data.
 
 GET and HEAD are reads (`<area>:read`), every other method is a write (`<area>:write`),
@@ -132,4 +133,5 @@ ROUTES: tuple[Route, ...] = (
     Route("/api/v1/surveys", "tickets", "tickets", public_below=True),
     Route("/api/v1/churn", "churn", "analytics"),
     Route("/api/v1/kpis", "churn", "analytics"),
+    Route("/api/v1/recommendations", "recommendations", "analytics"),
 )

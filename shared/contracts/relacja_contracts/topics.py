@@ -13,7 +13,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["Topic", "CUSTOMERS", "ORDERS", "TICKETS", "SEGMENTATION", "CHURN", "ALL_TOPICS", "dead_letter_topic"]
+__all__ = [
+    "Topic",
+    "CUSTOMERS",
+    "ORDERS",
+    "TICKETS",
+    "SEGMENTATION",
+    "CHURN",
+    "RECOMMENDATIONS",
+    "ALL_TOPICS",
+    "dead_letter_topic",
+]
 
 DEAD_LETTER_SUFFIX = ".dlq"
 
@@ -50,5 +60,8 @@ SEGMENTATION = Topic(
     description="Segment changes (RFM, ABC, loyalty quadrant) and rule-based segment membership.",
 )
 CHURN = Topic("relacja.churn", description="Churn risk tier changes of customers.")
+RECOMMENDATIONS = Topic(
+    "relacja.recommendations", description="A customer's product suggestions (cross-sell) after they changed."
+)
 
-ALL_TOPICS: tuple[Topic, ...] = (CUSTOMERS, ORDERS, TICKETS, SEGMENTATION, CHURN)
+ALL_TOPICS: tuple[Topic, ...] = (CUSTOMERS, ORDERS, TICKETS, SEGMENTATION, CHURN, RECOMMENDATIONS)

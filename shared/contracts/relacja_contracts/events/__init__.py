@@ -18,7 +18,9 @@ from .orders import (
     OrderPaidV1,
     OrderPlacedV1,
     OrderReturnedV1,
+    ProductChangedV1,
 )
+from .recommendations import RecommendationsRefreshedV1
 from .segmentation import CustomerSegmentChangedV1, SegmentMemberAddedV1, SegmentMemberRemovedV1
 from .tickets import (
     SlaBreachedV1,
@@ -41,6 +43,8 @@ __all__ = [
     "OrderPaidV1",
     "OrderPlacedV1",
     "OrderReturnedV1",
+    "ProductChangedV1",
+    "RecommendationsRefreshedV1",
     "SlaBreachedV1",
     "SurveyAnsweredV1",
     "TicketClosedV1",

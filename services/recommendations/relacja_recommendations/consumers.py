@@ -1,0 +1,105 @@
+"""Event handlers that keep the projection and the pair counts current.
+
+    relacja.customers  registered → known; merged → re-key to the survivor; erased →
+                       unlink baskets, drop consents; consent granted / withdrawn
+                       (purpose ``profiling`` only) → consent record, announce
+    relacja.orders     every order event → the order's basket and the counts; when the
+                       basket changed, announce the customer's suggestions;
+                       product changed → the catalogue row
+
+Each runs in the consumer's transaction after the inbox row is written, so a redelivered
+event never reaches a handler twice; the handlers are still written as guarded upserts
+(newest snapshot, highest version, latest consent), so a replay converges.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from relacja_contracts import CloudEvent
+from relacja_contracts.events import (
+    ConsentGrantedV1,
+    ConsentWithdrawnV1,
+    CustomerErasedV1,
+    CustomerRegisteredV1,
+    CustomersMergedV1,
+    OrderCancelledV1,
+    OrderDeliveredV1,
+    OrderFulfilledV1,
+    OrderPaidV1,
+    OrderPlacedV1,
+    OrderReturnedV1,
+    ProductChangedV1,
+)
+from relacja_contracts.events.orders import _OrderSnapshot
+from relacja_messaging import EventHandlers
+from relacja_servicekit.known_customers import project_registered
+
+from .app import projection
+from .app.refresh import announce
+from .app.statistics import default_window_start
+from .settings import get_settings
+from .tables import known_customers
+
+__all__ = ["handlers"]
+
+handlers = EventHandlers()
+
+PROFILING = "profiling"
+
+
+@handlers.on(CustomerRegisteredV1)
+async def on_registered(session: AsyncSession, event: CloudEvent, payload: CustomerRegisteredV1) -> None:
+    await project_registered(session, known_customers, payload.customer_id)
+
+
+@handlers.on(CustomersMergedV1)
+async def on_merged(session: AsyncSession, event: CloudEvent, payload: CustomersMergedV1) -> None:
+    await projection.apply_merge(session, payload.customer_id, payload.merged_customer_id)
+
+
+@handlers.on(CustomerErasedV1)
+async def on_erased(session: AsyncSession, event: CloudEvent, payload: CustomerErasedV1) -> None:
+    await projection.apply_erasure(session, payload.customer_id)
+
+
+async def _consent(session: AsyncSession, payload: ConsentGrantedV1 | ConsentWithdrawnV1, granted: bool) -> None:
+    if payload.purpose != PROFILING:
+        return
+    changed = await projection.apply_consent(
+        session, payload.customer_id, payload.consent_id, granted, payload.occurred_at
+    )
+    if changed is not None:
+        await announce(session, changed, get_settings())
+
+
+@handlers.on(ConsentGrantedV1)
+async def on_consent_granted(session: AsyncSession, event: CloudEvent, payload: ConsentGrantedV1) -> None:
+    await _consent(session, payload, True)
+
+
+@handlers.on(ConsentWithdrawnV1)
+async def on_consent_withdrawn(session: AsyncSession, event: CloudEvent, payload: ConsentWithdrawnV1) -> None:
+    await _consent(session, payload, False)
+
+
+async def on_order(session: AsyncSession, event: CloudEvent, payload: _OrderSnapshot) -> None:
+    settings = get_settings()
+    if await projection.apply_order(session, payload, default_window_start(settings)):
+        customer_id = await projection.resolve(session, payload.customer_id)
+        if customer_id is not None and await projection.has_profiling_consent(session, customer_id):
+            await announce(session, customer_id, settings)
+
+
+# One registration per type (a loop over them would type the handler for their common base).
+handlers.on(OrderPlacedV1)(on_order)
+handlers.on(OrderPaidV1)(on_order)
+handlers.on(OrderFulfilledV1)(on_order)
+handlers.on(OrderDeliveredV1)(on_order)
+handlers.on(OrderCancelledV1)(on_order)
+handlers.on(OrderReturnedV1)(on_order)
+
+
+@handlers.on(ProductChangedV1)
+async def on_product(session: AsyncSession, event: CloudEvent, payload: ProductChangedV1) -> None:
+    await projection.apply_product(session, payload)
