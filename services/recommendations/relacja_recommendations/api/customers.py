@@ -73,7 +73,7 @@ async def customer_recommendations(
     for s in found.suggestions:
         row = found.products.get(s.product)  # type: ignore[call-overload]  # live product ids are UUIDs
         ref = ProductRef(
-            product_id=s.product,  # type: ignore[arg-type]  # as above
+            product_id=s.product,
             sku=row.sku if row else None,
             name=row.name if row else None,
             category=row.category if row else None,
@@ -82,7 +82,7 @@ async def customer_recommendations(
         if s.because_of is not None:
             source_row = found.products.get(s.because_of)  # type: ignore[call-overload]  # as above
             because = ProductRef(
-                product_id=s.because_of,  # type: ignore[arg-type]  # as above
+                product_id=s.because_of,
                 sku=source_row.sku if source_row else None,
                 name=source_row.name if source_row else None,
                 category=source_row.category if source_row else None,

@@ -44,11 +44,11 @@ async def announce(session: AsyncSession, customer_id: uuid.UUID, settings: Reco
         }
         products = [
             SuggestedProduct(
-                product_id=s.product,  # type: ignore[arg-type]  # product ids are UUIDs in the live ranking
+                product_id=s.product,
                 sku=rows[s.product].sku if s.product in rows else None,
                 name=rows[s.product].name if s.product in rows else None,
                 source=s.source,
-                because_of_product_id=s.because_of,  # type: ignore[arg-type]  # a UUID or None, as above
+                because_of_product_id=s.because_of,
                 score=s.score,
             )
             for s in ranked

@@ -164,6 +164,8 @@ async def _require_customer(session: AsyncSession, directory: CustomerDirectory 
             )
         )
     ).first()
+    state: str  # the directory answers "active" or "erased"; the local table also knows "merged"
+    merged_into: uuid.UUID | None
     if row is None:
         if directory is None:
             raise CustomerNotFound(customer_id)
@@ -177,7 +179,7 @@ async def _require_customer(session: AsyncSession, directory: CustomerDirectory 
         state, merged_into = row.state, row.merged_into
     if state == "erased":
         raise CustomerNotFound(customer_id, erased=True)
-    if state == "merged":
+    if state == "merged" and merged_into is not None:
         raise CustomerMerged(customer_id, merged_into)
 
 
