@@ -87,11 +87,19 @@ async def test_figures_follow_orders_returns_and_cancellations(api, db, producer
             ),
         ],
     )
-    body = await _pairs(api, jam, min_lift=0)
+    body = await _pairs(api, bread, min_lift=0)
     by_sku = {item["sku"].split("-")[0]: item for item in body["items"]}
-    # jam is left in one basket (bread, butter, jam): one pair each.
-    assert by_sku["BREAD"]["count"] == 1 and by_sku["BUTTER"]["count"] == 1
-    assert by_sku["BREAD"]["confidence"] == 1.0 and by_sku["BREAD"]["reverse_confidence"] == 1 / 3
+    # Baskets now: {bread, butter}, {bread, butter, jam}, {bread}. bread–jam is down to one
+    # basket, under the minimum count (2): not shown, but counted.
+    assert set(by_sku) == {"BUTTER"}
+    assert by_sku["BUTTER"]["count"] == 2
+    assert (by_sku["BUTTER"]["confidence"], by_sku["BUTTER"]["reverse_confidence"]) == (2 / 3, 1.0)
+    low, high = sorted([bread, jam], key=lambda u: u.bytes)
+    assert (
+        await db.fetchval("SELECT pair_count FROM rec_pair_counts WHERE product_a = $1 AND product_b = $2", low, high)
+        == 1
+    )
+    assert await db.fetchval("SELECT basket_count FROM rec_product_counts WHERE product_id = $1", jam) == 1
     rows = await db.fetch("SELECT product_id FROM rec_basket_items WHERE order_id = $1", returned_order)
     assert [r["product_id"] for r in rows] == [bread]
     assert await db.fetchval("SELECT count(*) FROM rec_basket_items WHERE order_id = $1", cancelled_order) == 0
