@@ -1,6 +1,6 @@
 """The benchmark stack: the dev profile moved to its own ports and state folder.
 
-    gateway 28080, services 28101-28105, broker 29092, PostgreSQL 55434,
+    gateway 28080, services 28101-28105 and 28110 (recommendations), broker 29092, PostgreSQL 55434,
     state in .state/bench (emptied on every start); RELACJA_BENCH_PORT_OFFSET adds to all
 
 so a benchmark runs beside ``make run`` (dev ports) and ``make test`` (test ports).
@@ -38,6 +38,7 @@ PORTS = {
         "orders": 28103,
         "tickets": 28104,
         "churn": 28105,
+        "recommendations": 28110,
     }.items()
 }
 PG_PORT = 55434 + _OFFSET
