@@ -3,6 +3,7 @@ and what an order puts in a basket."""
 
 from __future__ import annotations
 
+from collections.abc import Hashable
 from dataclasses import dataclass
 
 import pytest
@@ -16,7 +17,7 @@ def test_recent_weights_halve_per_older_basket_and_keep_the_newest() -> None:
 
 
 def test_scores_sum_weighted_confidences_and_name_the_strongest_reason() -> None:
-    recent = {"camera": 1.0, "tripod": 0.5}
+    recent: dict[Hashable, float] = {"camera": 1.0, "tripod": 0.5}
     edges = [
         Edge("camera", "lens", confidence=0.4, lift=3.0),
         Edge("tripod", "lens", confidence=0.6, lift=2.0),
@@ -35,7 +36,8 @@ def test_scores_sum_weighted_confidences_and_name_the_strongest_reason() -> None
 
 def test_ties_break_on_lift_then_id() -> None:
     edges = [Edge("a", "y", 0.5, 1.2), Edge("a", "x", 0.5, 1.2), Edge("a", "z", 0.5, 2.0)]
-    assert [s.product for s in rank_suggestions({"a": 1.0}, edges, set(), [], 3)] == ["z", "x", "y"]
+    recent: dict[Hashable, float] = {"a": 1.0}
+    assert [s.product for s in rank_suggestions(recent, edges, set(), [], 3)] == ["z", "x", "y"]
 
 
 @dataclass(frozen=True)
