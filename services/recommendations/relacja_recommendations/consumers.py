@@ -2,9 +2,10 @@
 
     relacja.customers  registered → known; merged → re-key to the survivor; erased →
                        unlink baskets, drop consents; consent granted / withdrawn
-                       (purpose ``profiling`` only) → consent record, announce
-    relacja.orders     every order event → the order's basket and the counts; when the
-                       basket changed, announce the customer's suggestions;
+                       (purpose ``profiling`` only) → consent record, queued to announce
+    relacja.orders     every order event → the order's basket and the counts, in one
+                       statement; when the basket changed, the customer is queued for the
+                       announcer (app/refresh.py, run by workers.py);
                        product changed → the catalogue row
 
 Each runs in the consumer's transaction after the inbox row is written, so a redelivered
@@ -36,7 +37,6 @@ from relacja_messaging import EventHandlers
 from relacja_servicekit.known_customers import project_registered
 
 from .app import projection
-from .app.refresh import announce
 from .app.statistics import default_window_start
 from .settings import get_settings
 from .tables import known_customers
@@ -66,11 +66,7 @@ async def on_erased(session: AsyncSession, event: CloudEvent, payload: CustomerE
 async def _consent(session: AsyncSession, payload: ConsentGrantedV1 | ConsentWithdrawnV1, granted: bool) -> None:
     if payload.purpose != PROFILING:
         return
-    changed = await projection.apply_consent(
-        session, payload.customer_id, payload.consent_id, granted, payload.occurred_at
-    )
-    if changed is not None:
-        await announce(session, changed, get_settings())
+    await projection.apply_consent(session, payload.customer_id, payload.consent_id, granted, payload.occurred_at)
 
 
 @handlers.on(ConsentGrantedV1)
@@ -84,11 +80,7 @@ async def on_consent_withdrawn(session: AsyncSession, event: CloudEvent, payload
 
 
 async def on_order(session: AsyncSession, event: CloudEvent, payload: _OrderSnapshot) -> None:
-    settings = get_settings()
-    if await projection.apply_order(session, payload, default_window_start(settings)):
-        customer_id = await projection.resolve(session, payload.customer_id)
-        if customer_id is not None and await projection.has_profiling_consent(session, customer_id):
-            await announce(session, customer_id, settings)
+    await projection.apply_order(session, payload, default_window_start(get_settings()))
 
 
 # One registration per type (a loop over them would type the handler for their common base).

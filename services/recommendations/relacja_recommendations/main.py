@@ -11,7 +11,7 @@ from .api.products import router as products_router
 from .api.statistics import router as statistics_router
 from .consumers import handlers
 from .settings import CONSUMER_NAME, get_settings
-from .workers import scheduled_recomputation
+from .workers import announcer, scheduled_recomputation
 
 __all__ = ["app", "settings"]
 
@@ -24,5 +24,5 @@ app = create_service_app(
     settings=settings,
     routers=[products_router, customers_router, statistics_router, evaluations_router],
     consumers={CONSUMER_NAME: handlers},
-    background=lambda database: [scheduled_recomputation(database, settings)],
+    background=lambda database: [scheduled_recomputation(database, settings), announcer(database, settings)],
 )

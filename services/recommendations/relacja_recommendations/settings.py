@@ -36,6 +36,11 @@ class RecommendationsSettings(ServiceSettings, CustomerDirectorySettings):
         default_factory=list,
         description="Consumables: products of these categories are suggested again after they were bought",
     )
+    announce_interval_seconds: float = Field(
+        default=1.0,
+        ge=0,
+        description="How often changed suggestions are announced (recommendations.refreshed); 0 turns it off",
+    )
     recompute_interval_seconds: float = Field(
         default=86_400, ge=0, description="Full recomputation of the pair statistics; 0 turns the schedule off"
     )

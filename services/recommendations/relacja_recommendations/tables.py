@@ -13,6 +13,8 @@ rec_pair_counts         per unordered pair (product_a < product_b): how many bas
 rec_statistics_state    the window start the counts above use, the number of baskets in it,
                         and the last full recomputation
 rec_evaluations         stored evaluation reports (hit rate@k and NDCG@k vs the baseline)
+rec_refresh_queue       customers whose suggestions changed and are to be announced
+                        (``recommendations.refreshed``) by the announcer worker
 """
 
 from __future__ import annotations
@@ -45,6 +47,7 @@ __all__ = [
     "rec_pair_counts",
     "rec_statistics_state",
     "rec_evaluations",
+    "rec_refresh_queue",
 ]
 
 metadata = MetaData()
@@ -155,4 +158,12 @@ rec_evaluations = Table(
     Column("duration_ms", Integer, nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Index("ix_rec_evaluations_created", "created_at", "id"),
+)
+
+rec_refresh_queue = Table(
+    "rec_refresh_queue",
+    metadata,
+    Column("customer_id", UUID(as_uuid=True), primary_key=True),
+    Column("consent_changed", Boolean, nullable=False, server_default="false"),
+    Column("queued_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
 )

@@ -1,6 +1,10 @@
-"""The scheduled full recomputation of the pair statistics, every ``recompute_interval_seconds``.
+"""Background work: the scheduled full recomputation and the announcer.
 
-Runs once shortly after start (a fresh or rebuilt projection gets its window) and then on
+    scheduled_recomputation   the pair statistics in full, every ``recompute_interval_seconds``
+    announcer                 every ``announce_interval_seconds``: the queued customers'
+                              ``recommendations.refreshed`` events (app/refresh.py)
+
+The recomputation runs once shortly after start (a fresh or rebuilt projection gets its window) and then on
 the interval; a turn that finds a recomputation younger than half the interval (another
 replica's) is skipped, and the advisory lock in ``recompute_all`` makes replicas take turns.
 """
@@ -15,14 +19,16 @@ from sqlalchemy import text
 
 from relacja_servicekit import Database
 
+from .app.refresh import announce_queued
 from .app.statistics import recompute_all
 from .settings import RecommendationsSettings
 
-__all__ = ["scheduled_recomputation"]
+__all__ = ["announcer", "scheduled_recomputation"]
 
 log = logging.getLogger(__name__)
 
 STARTUP_DELAY_SECONDS = 5
+ANNOUNCE_BATCH = 200
 
 
 def scheduled_recomputation(database: Database, settings: RecommendationsSettings) -> Callable[[], Awaitable[None]]:
@@ -43,5 +49,24 @@ def scheduled_recomputation(database: Database, settings: RecommendationsSetting
             except Exception:
                 log.exception("scheduled recomputation failed; next attempt at the next interval")
             await asyncio.sleep(settings.recompute_interval_seconds)
+
+    return run
+
+
+def announcer(database: Database, settings: RecommendationsSettings) -> Callable[[], Awaitable[None]]:
+    async def run() -> None:
+        if settings.announce_interval_seconds <= 0:
+            return
+        while True:
+            try:
+                async with database.sessions() as session, session.begin():
+                    taken = await announce_queued(session, settings, ANNOUNCE_BATCH)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("announcing refreshed suggestions failed; retrying at the next interval")
+                taken = 0
+            if taken < ANNOUNCE_BATCH:  # after a full batch there is more: go on at once
+                await asyncio.sleep(settings.announce_interval_seconds)
 
     return run

@@ -179,10 +179,17 @@ def upgrade() -> None:
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
     )
     op.create_index("ix_rec_evaluations_created", "rec_evaluations", ["created_at", "id"])
+    op.create_table(
+        "rec_refresh_queue",
+        sa.Column("customer_id", UUID(as_uuid=True), primary_key=True),
+        sa.Column("consent_changed", sa.Boolean, nullable=False, server_default="false"),
+        sa.Column("queued_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+    )
 
 
 def downgrade() -> None:
     for table in (
+        "rec_refresh_queue",
         "rec_evaluations",
         "rec_statistics_state",
         "rec_pair_counts",

@@ -2,9 +2,10 @@
 
     resolve(session, customer_id)        → the id baskets are kept under: the survivor of a
                                            merge, None for an erased customer (kept anonymous)
-    apply_order(session, payload, ...)   → True when the order's basket changed
+    apply_order(session, payload, ...)   → True when the order's basket changed (one statement)
     apply_product(session, payload)      the catalogue row, highest version wins
-    apply_consent(session, ..., granted) → True when the profiling consent record changed
+    apply_consent(session, ..., granted) → the customer, when the profiling consent record changed
+    enqueue(session, customer_id)        queue the customer's suggestions to be announced
     apply_merge / apply_erasure          re-key to the survivor / unlink from the person
     has_profiling_consent(session, id)
 
@@ -33,8 +34,8 @@ from relacja_contracts.events.orders import ProductChangedV1, _OrderSnapshot
 from relacja_servicekit.known_customers import project_erased, project_merged
 
 from ..domain.baskets import kept_products
-from ..tables import known_customers, rec_basket_items, rec_consents, rec_orders, rec_products
-from .statistics import apply_basket
+from ..tables import known_customers, rec_basket_items, rec_consents, rec_orders, rec_products, rec_refresh_queue
+from .statistics import LineFacts, apply_order_basket
 
 __all__ = [
     "apply_consent",
@@ -42,6 +43,7 @@ __all__ = [
     "apply_merge",
     "apply_order",
     "apply_product",
+    "enqueue",
     "has_profiling_consent",
     "resolve",
 ]
@@ -63,46 +65,25 @@ async def resolve(session: AsyncSession, customer_id: uuid.UUID) -> uuid.UUID | 
 
 
 async def apply_order(session: AsyncSession, payload: _OrderSnapshot, default_window_start: datetime) -> bool:
-    customer_id = await resolve(session, payload.customer_id)
-    values = {
-        "customer_id": customer_id,
-        "status": payload.status,
-        "placed_at": payload.placed_at,
-        "snapshot_at": payload.occurred_at,
-    }
-    written = await session.execute(
-        pg_insert(rec_orders)
-        .values(order_id=payload.order_id, **values)
-        .on_conflict_do_update(
-            index_elements=["order_id"], set_=values, where=rec_orders.c.snapshot_at <= payload.occurred_at
-        )
-        .returning(rec_orders.c.order_id)
+    """The order's newest snapshot, its basket and the counts, in one statement (app/statistics.py)."""
+    return await apply_order_basket(
+        session,
+        order_id=payload.order_id,
+        customer_id=payload.customer_id,
+        status=payload.status,
+        placed_at=payload.placed_at,
+        occurred_at=payload.occurred_at,
+        currency=payload.currency,
+        # Products seen in orders before their catalogue event: known by SKU, category and
+        # price until the catalogue's event (version ≥ 1) says more.
+        lines=[
+            LineFacts(line.product_id, line.sku, line.category, line.unit_price, line.unit_cost)
+            for line in payload.lines
+            if line.product_id is not None
+        ],
+        kept=kept_products(payload.status, payload.lines),
+        default_ws=default_window_start,
     )
-    if written.first() is None:
-        return False  # an older snapshot than the one applied
-    known = [line for line in payload.lines if line.product_id is not None]
-    if known:
-        # Products seen in orders before their catalogue event: known by SKU and category
-        # until the catalogue's event (version ≥ 1) says more.
-        await session.execute(
-            pg_insert(rec_products)
-            .values(
-                [
-                    {
-                        "product_id": line.product_id,
-                        "sku": line.sku,
-                        "category": line.category,
-                        "list_price": line.unit_price,
-                        "unit_cost": line.unit_cost,
-                        "currency": payload.currency,
-                    }
-                    for line in {line.product_id: line for line in known}.values()
-                ]
-            )
-            .on_conflict_do_nothing(index_elements=["product_id"])
-        )
-    kept = kept_products(payload.status, payload.lines)
-    return await apply_basket(session, payload.order_id, customer_id, payload.placed_at, kept, default_window_start)
 
 
 async def apply_product(session: AsyncSession, payload: ProductChangedV1) -> None:
@@ -143,7 +124,21 @@ async def apply_consent(
             where=rec_consents.c.occurred_at <= statement.excluded.occurred_at,
         ).returning(rec_consents.c.consent_id)
     )
-    return resolved if written.first() is not None else None
+    if written.first() is None:
+        return None
+    await enqueue(session, resolved, consent_changed=True)
+    return resolved
+
+
+async def enqueue(session: AsyncSession, customer_id: uuid.UUID, *, consent_changed: bool = False) -> None:
+    """Queue the customer for the announcer (workers.py); a consent change is announced even without consent."""
+    statement = pg_insert(rec_refresh_queue).values(customer_id=customer_id, consent_changed=consent_changed)
+    await session.execute(
+        statement.on_conflict_do_update(
+            index_elements=["customer_id"],
+            set_={"consent_changed": rec_refresh_queue.c.consent_changed | statement.excluded.consent_changed},
+        )
+    )
 
 
 async def has_profiling_consent(session: AsyncSession, customer_id: uuid.UUID) -> bool:
@@ -168,11 +163,15 @@ async def apply_merge(session: AsyncSession, survivor: uuid.UUID, merged: uuid.U
         )
     for table in (rec_orders, rec_basket_items):
         await session.execute(update(table).where(table.c.customer_id == merged).values(customer_id=target))
+    await session.execute(rec_refresh_queue.delete().where(rec_refresh_queue.c.customer_id == merged))
+    if target is not None:
+        await enqueue(session, target)
     return target
 
 
 async def apply_erasure(session: AsyncSession, customer_id: uuid.UUID) -> None:
     await project_erased(session, known_customers, customer_id)
     await session.execute(rec_consents.delete().where(rec_consents.c.customer_id == customer_id))
+    await session.execute(rec_refresh_queue.delete().where(rec_refresh_queue.c.customer_id == customer_id))
     for table in (rec_orders, rec_basket_items):
         await session.execute(update(table).where(table.c.customer_id == customer_id).values(customer_id=None))

@@ -1,10 +1,12 @@
 """The pair statistics: counts kept current per order, recomputed in full on a schedule.
 
-    apply_basket(session, order_id, customer_id, placed_at, kept, default_window_start)
-        the order's basket becomes ``kept``; the counts move by the difference — one
-        DELETE returning the old basket, one statement that writes the new basket and
-        adds −1 for every product and pair of the old and +1 for those of the new
-        (baskets placed before the window start count for nothing)
+    apply_order_basket(session, order_id=, customer_id=, ..., kept=, default_ws=)
+        one order snapshot in ONE statement: the order row (newest snapshot wins), the
+        order's basket becomes ``kept``, and the counts move by the difference — −1 for
+        every product and pair of the old basket, +1 for those of the new (baskets
+        placed before the window start count for nothing); the customer is queued for
+        the announcer when the basket changed. One round trip per order event is what
+        lets the consumer keep up with thousands of order events a second
     recompute_all(session, settings)  → StatisticsState
         the window moves to now − window_days, and every count is rebuilt from the
         baskets in one set-based pass (``INSERT … SELECT … GROUP BY`` over a self-join of
@@ -26,16 +28,24 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Hashable, Mapping
+from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..settings import RecommendationsSettings
 
-__all__ = ["StatisticsState", "apply_basket", "default_window_start", "read_state", "recompute_all"]
+__all__ = [
+    "LineFacts",
+    "StatisticsState",
+    "apply_order_basket",
+    "default_window_start",
+    "read_state",
+    "recompute_all",
+]
 
 # pg_advisory_xact_lock key of the full recomputation ('reco' in ASCII).
 _LOCK_KEY = 0x7265636F
@@ -56,26 +66,60 @@ def default_window_start(settings: RecommendationsSettings) -> datetime:
     return datetime.now(UTC) - timedelta(days=settings.window_days)
 
 
-_DELETE_OLD = text("DELETE FROM rec_basket_items WHERE order_id = :order_id RETURNING product_id, placed_at")
-
-# The new basket in, and the counts moved by (new − old) in one statement. The old
-# basket comes in as parameters (the DELETE before returned it): a sibling CTE could not
-# see the DELETE's effect on the same rows.
-_APPLY = text("""
+# One statement per order event: resolve the customer (merge survivor; none once erased),
+# upsert the order if this snapshot is the newest, learn products first seen in it, make
+# the basket the kept products (rows not kept deleted, the others upserted: disjoint rows,
+# so the sub-statements never touch a row twice), move the counts by new − old (baskets
+# placed before the window start count for nothing), and queue the customer for the
+# announcer when the basket's products changed. ``old`` reads the basket as it was before
+# the statement (every sub-statement sees the same snapshot). Data-modifying CTEs run to
+# completion whether or not the final SELECT reads them.
+_APPLY_ORDER = text("""
 WITH ws AS (
     SELECT coalesce((SELECT window_start FROM rec_statistics_state WHERE id = 1), CAST(:default_ws AS timestamptz)) AS start
 ),
+cust AS (
+    SELECT CASE WHEN k.state IS NULL OR k.state = 'active' THEN CAST(:customer_id AS uuid)
+                WHEN k.state = 'merged' THEN k.merged_into END AS id
+    FROM (SELECT 1) AS one LEFT JOIN known_customers k ON k.customer_id = :customer_id
+),
+ord AS (
+    INSERT INTO rec_orders (order_id, customer_id, status, placed_at, snapshot_at)
+    SELECT :order_id, cust.id, :status, :placed_at, :occurred_at FROM cust
+    ON CONFLICT (order_id) DO UPDATE SET customer_id = excluded.customer_id, status = excluded.status,
+        placed_at = excluded.placed_at, snapshot_at = excluded.snapshot_at
+    WHERE rec_orders.snapshot_at <= excluded.snapshot_at
+    RETURNING order_id
+),
+learned AS (
+    INSERT INTO rec_products (product_id, sku, category, list_price, unit_cost, currency)
+    SELECT p, sku, category, price, cost, :currency
+    FROM unnest(CAST(:line_products AS uuid[]), CAST(:line_skus AS text[]), CAST(:line_categories AS text[]),
+                CAST(:line_prices AS numeric[]), CAST(:line_costs AS numeric[])) AS l(p, sku, category, price, cost)
+    ON CONFLICT (product_id) DO NOTHING
+    RETURNING 1
+),
+old AS (
+    SELECT product_id, placed_at FROM rec_basket_items WHERE order_id = :order_id AND EXISTS (SELECT 1 FROM ord)
+),
 new AS (
+    SELECT p AS product_id, q FROM unnest(CAST(:products AS uuid[]), CAST(:quantities AS int[])) AS u(p, q)
+    WHERE EXISTS (SELECT 1 FROM ord)
+),
+gone AS (
+    DELETE FROM rec_basket_items
+    WHERE order_id = :order_id AND EXISTS (SELECT 1 FROM ord) AND product_id <> ALL(CAST(:products AS uuid[]))
+    RETURNING 1
+),
+kept AS (
     INSERT INTO rec_basket_items (order_id, product_id, customer_id, placed_at, quantity)
-    SELECT :order_id, p, :customer_id, :placed_at, q
-    FROM unnest(CAST(:products AS uuid[]), CAST(:quantities AS int[])) AS u(p, q)
-    RETURNING product_id, placed_at
+    SELECT :order_id, new.product_id, cust.id, :placed_at, new.q FROM new, cust
+    ON CONFLICT (order_id, product_id) DO UPDATE SET customer_id = excluded.customer_id,
+        placed_at = excluded.placed_at, quantity = excluded.quantity
+    RETURNING 1
 ),
-old_in AS (
-    SELECT o.p AS product_id FROM unnest(CAST(:old_products AS uuid[]), CAST(:old_placed AS timestamptz[])) AS o(p, at), ws
-    WHERE o.at >= ws.start
-),
-new_in AS (SELECT new.product_id FROM new, ws WHERE new.placed_at >= ws.start),
+old_in AS (SELECT old.product_id FROM old, ws WHERE old.placed_at >= ws.start),
+new_in AS (SELECT new.product_id FROM new, ws WHERE CAST(:placed_at AS timestamptz) >= ws.start),
 item_delta AS (
     SELECT product_id, sum(d)::int AS d
     FROM (SELECT product_id, -1 AS d FROM old_in UNION ALL SELECT product_id, 1 FROM new_in) AS x
@@ -103,38 +147,72 @@ pairs AS (
 n AS (
     INSERT INTO rec_statistics_state (id, window_start, basket_count)
     SELECT 1, ws.start, (EXISTS (SELECT 1 FROM new_in))::int - (EXISTS (SELECT 1 FROM old_in))::int FROM ws
+    WHERE EXISTS (SELECT 1 FROM ord)
     ON CONFLICT (id) DO UPDATE SET basket_count = rec_statistics_state.basket_count + excluded.basket_count
     RETURNING 1
+),
+changed AS (
+    SELECT EXISTS (SELECT product_id FROM old EXCEPT SELECT product_id FROM new)
+        OR EXISTS (SELECT product_id FROM new EXCEPT SELECT product_id FROM old) AS yes
+),
+queued AS (
+    INSERT INTO rec_refresh_queue (customer_id)
+    SELECT cust.id FROM cust, changed WHERE cust.id IS NOT NULL AND changed.yes
+    ON CONFLICT (customer_id) DO NOTHING
+    RETURNING 1
 )
-SELECT (SELECT count(*) FROM items) + (SELECT count(*) FROM pairs) + (SELECT count(*) FROM n)
+SELECT (SELECT yes FROM changed) AS changed
 """)
 
 
-async def apply_basket(
+@dataclass(frozen=True)
+class LineFacts:
+    """What an order line tells about its product, for products the catalogue has not announced yet."""
+
+    product_id: Hashable
+    sku: str
+    category: str | None
+    unit_price: Decimal
+    unit_cost: Decimal | None
+
+
+async def apply_order_basket(
     session: AsyncSession,
+    *,
     order_id: uuid.UUID,
-    customer_id: uuid.UUID | None,
+    customer_id: uuid.UUID,
+    status: str,
     placed_at: datetime,
+    occurred_at: datetime,
+    currency: str,
+    lines: Sequence[LineFacts],
     kept: Mapping[Hashable, int],
     default_ws: datetime,
 ) -> bool:
-    """Replace the order's basket with ``kept``; True if its set of products or its time changed."""
-    old = (await session.execute(_DELETE_OLD, {"order_id": order_id})).all()
+    """Apply one order snapshot (one statement); True if its basket's products changed."""
     products = sorted(kept, key=str)
-    await session.execute(
-        _APPLY,
-        {
-            "default_ws": default_ws,
-            "order_id": order_id,
-            "customer_id": customer_id,
-            "placed_at": placed_at,
-            "products": products,
-            "quantities": [kept[p] for p in products],
-            "old_products": [r.product_id for r in old],
-            "old_placed": [r.placed_at for r in old],
-        },
+    learned = list({line.product_id: line for line in lines}.values())
+    return bool(
+        await session.scalar(
+            _APPLY_ORDER,
+            {
+                "default_ws": default_ws,
+                "order_id": order_id,
+                "customer_id": customer_id,
+                "status": status,
+                "placed_at": placed_at,
+                "occurred_at": occurred_at,
+                "currency": currency,
+                "line_products": [line.product_id for line in learned],
+                "line_skus": [line.sku for line in learned],
+                "line_categories": [line.category for line in learned],
+                "line_prices": [line.unit_price for line in learned],
+                "line_costs": [line.unit_cost for line in learned],
+                "products": products,
+                "quantities": [kept[p] for p in products],
+            },
+        )
     )
-    return {r.product_id for r in old} != set(kept) or any(r.placed_at != placed_at for r in old)
 
 
 async def recompute_all(session: AsyncSession, settings: RecommendationsSettings) -> StatisticsState:
