@@ -3,9 +3,10 @@
     relacja.customers  registered → known; merged → re-key to the survivor; erased →
                        unlink baskets, drop consents; consent granted / withdrawn
                        (purpose ``profiling`` only) → consent record, queued to announce
-    relacja.orders     every order event → the order's basket and the counts, in one
-                       statement; when the basket changed, the customer is queued for the
-                       announcer (app/refresh.py, run by workers.py);
+    relacja.orders     order events, a fetch's run of them at once (``on_batch``) → the
+                       orders' baskets and the counts in one statement; customers whose
+                       baskets changed are queued for the announcer (app/refresh.py, run
+                       by workers.py);
                        product changed → the catalogue row
 
 Each runs in the consumer's transaction after the inbox row is written, so a redelivered
@@ -15,9 +16,12 @@ event never reaches a handler twice; the handlers are still written as guarded u
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import cast
+
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from relacja_contracts import CloudEvent
+from relacja_contracts import CloudEvent, EventPayload
 from relacja_contracts.events import (
     ConsentGrantedV1,
     ConsentWithdrawnV1,
@@ -79,17 +83,11 @@ async def on_consent_withdrawn(session: AsyncSession, event: CloudEvent, payload
     await _consent(session, payload, False)
 
 
-async def on_order(session: AsyncSession, event: CloudEvent, payload: _OrderSnapshot) -> None:
-    await projection.apply_order(session, payload, default_window_start(get_settings()))
-
-
-# One registration per type (a loop over them would type the handler for their common base).
-handlers.on(OrderPlacedV1)(on_order)
-handlers.on(OrderPaidV1)(on_order)
-handlers.on(OrderFulfilledV1)(on_order)
-handlers.on(OrderDeliveredV1)(on_order)
-handlers.on(OrderCancelledV1)(on_order)
-handlers.on(OrderReturnedV1)(on_order)
+@handlers.on_batch(OrderPlacedV1, OrderPaidV1, OrderFulfilledV1, OrderDeliveredV1, OrderCancelledV1, OrderReturnedV1)
+async def on_orders(session: AsyncSession, events: Sequence[tuple[CloudEvent, EventPayload]]) -> None:
+    """A run of order events of one fetch, applied in one statement."""
+    payloads = [cast(_OrderSnapshot, payload) for _, payload in events]
+    await projection.apply_orders_batch(session, payloads, default_window_start(get_settings()))
 
 
 @handlers.on(ProductChangedV1)

@@ -2,7 +2,7 @@
 
     resolve(session, customer_id)        → the id baskets are kept under: the survivor of a
                                            merge, None for an erased customer (kept anonymous)
-    apply_order(session, payload, ...)   → True when the order's basket changed (one statement)
+    apply_orders_batch(session, payloads, ...) → order snapshots, baskets and counts (one statement)
     apply_product(session, payload)      the catalogue row, highest version wins
     apply_consent(session, ..., granted) → the customer, when the profiling consent record changed
     enqueue(session, customer_id)        queue the customer's suggestions to be announced
@@ -24,6 +24,7 @@ late events of the merged id follow ``known_customers.merged_into``.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import select, text, update
@@ -35,13 +36,13 @@ from relacja_servicekit.known_customers import project_erased, project_merged
 
 from ..domain.baskets import kept_products
 from ..tables import known_customers, rec_basket_items, rec_consents, rec_orders, rec_products, rec_refresh_queue
-from .statistics import LineFacts, apply_order_basket
+from .statistics import LineFacts, OrderFacts, apply_orders
 
 __all__ = [
     "apply_consent",
     "apply_erasure",
     "apply_merge",
-    "apply_order",
+    "apply_orders_batch",
     "apply_product",
     "enqueue",
     "has_profiling_consent",
@@ -64,10 +65,9 @@ async def resolve(session: AsyncSession, customer_id: uuid.UUID) -> uuid.UUID | 
     return None
 
 
-async def apply_order(session: AsyncSession, payload: _OrderSnapshot, default_window_start: datetime) -> bool:
-    """The order's newest snapshot, its basket and the counts, in one statement (app/statistics.py)."""
-    return await apply_order_basket(
-        session,
+def order_facts(payload: _OrderSnapshot) -> OrderFacts:
+    """What the statistics need of an order snapshot: the order, its lines' products and its basket."""
+    return OrderFacts(
         order_id=payload.order_id,
         customer_id=payload.customer_id,
         status=payload.status,
@@ -82,8 +82,14 @@ async def apply_order(session: AsyncSession, payload: _OrderSnapshot, default_wi
             if line.product_id is not None
         ],
         kept=kept_products(payload.status, payload.lines),
-        default_ws=default_window_start,
     )
+
+
+async def apply_orders_batch(
+    session: AsyncSession, payloads: Sequence[_OrderSnapshot], default_window_start: datetime
+) -> int:
+    """Order snapshots, their baskets and the counts, in one statement (app/statistics.py)."""
+    return await apply_orders(session, [order_facts(p) for p in payloads], default_window_start)
 
 
 async def apply_product(session: AsyncSession, payload: ProductChangedV1) -> None:

@@ -1,12 +1,13 @@
 """The pair statistics: counts kept current per order, recomputed in full on a schedule.
 
-    apply_order_basket(session, order_id=, customer_id=, ..., kept=, default_ws=)
-        one order snapshot in ONE statement: the order row (newest snapshot wins), the
-        order's basket becomes ``kept``, and the counts move by the difference — −1 for
-        every product and pair of the old basket, +1 for those of the new (baskets
-        placed before the window start count for nothing); the customer is queued for
-        the announcer when the basket changed. One round trip per order event is what
-        lets the consumer keep up with thousands of order events a second
+    apply_orders(session, [OrderFacts], default_ws)
+        a batch of order snapshots in ONE statement: the order rows (newest snapshot
+        wins), each order's basket becomes its kept products, and the counts move by the
+        difference — −1 for every product and pair of the old baskets, +1 for those of
+        the new (baskets placed before the window start count for nothing); customers
+        whose baskets changed are queued for the announcer. One statement per fetched
+        batch of order events (the consumer's ``on_batch``), not per event, is what lets
+        the consumer keep up with thousands of order events a second
     recompute_all(session, settings)  → StatisticsState
         the window moves to now − window_days, and every count is rebuilt from the
         baskets in one set-based pass (``INSERT … SELECT … GROUP BY`` over a self-join of
@@ -40,8 +41,9 @@ from ..settings import RecommendationsSettings
 
 __all__ = [
     "LineFacts",
+    "OrderFacts",
     "StatisticsState",
-    "apply_order_basket",
+    "apply_orders",
     "default_window_start",
     "read_state",
     "recompute_all",
@@ -66,60 +68,66 @@ def default_window_start(settings: RecommendationsSettings) -> datetime:
     return datetime.now(UTC) - timedelta(days=settings.window_days)
 
 
-# One statement per order event: resolve the customer (merge survivor; none once erased),
-# upsert the order if this snapshot is the newest, learn products first seen in it, make
-# the basket the kept products (rows not kept deleted, the others upserted: disjoint rows,
-# so the sub-statements never touch a row twice), move the counts by new − old (baskets
-# placed before the window start count for nothing), and queue the customer for the
-# announcer when the basket's products changed. ``old`` reads the basket as it was before
-# the statement (every sub-statement sees the same snapshot). Data-modifying CTEs run to
-# completion whether or not the final SELECT reads them.
-_APPLY_ORDER = text("""
+# One statement for a batch of order snapshots (at most one per order: the newest): resolve
+# each customer (merge survivor; none once erased), upsert the orders whose snapshot is the
+# newest, learn products first seen in them, make each applied order's basket its kept
+# products (rows not kept deleted, the others upserted: disjoint rows, so no row is touched
+# twice), move the counts by new − old (baskets placed before the window start count for
+# nothing), and queue the customers whose baskets' products changed for the announcer.
+# ``old`` reads the baskets as they were before the statement (every sub-statement sees the
+# same snapshot); data-modifying CTEs run to completion whether or not the SELECT reads them.
+_APPLY_ORDERS = text("""
 WITH ws AS (
     SELECT coalesce((SELECT window_start FROM rec_statistics_state WHERE id = 1), CAST(:default_ws AS timestamptz)) AS start
 ),
-cust AS (
-    SELECT CASE WHEN k.state IS NULL OR k.state = 'active' THEN CAST(:customer_id AS uuid)
-                WHEN k.state = 'merged' THEN k.merged_into END AS id
-    FROM (SELECT 1) AS one LEFT JOIN known_customers k ON k.customer_id = :customer_id
+input AS (
+    SELECT * FROM unnest(CAST(:o_ids AS uuid[]), CAST(:o_customers AS uuid[]), CAST(:o_status AS text[]),
+                         CAST(:o_placed AS timestamptz[]), CAST(:o_occurred AS timestamptz[]))
+        AS i(order_id, customer_id, status, placed_at, occurred_at)
+),
+resolved AS (
+    SELECT i.*, CASE WHEN k.state IS NULL OR k.state = 'active' THEN i.customer_id
+                     WHEN k.state = 'merged' THEN k.merged_into END AS cid
+    FROM input i LEFT JOIN known_customers k ON k.customer_id = i.customer_id
 ),
 ord AS (
     INSERT INTO rec_orders (order_id, customer_id, status, placed_at, snapshot_at)
-    SELECT :order_id, cust.id, :status, :placed_at, :occurred_at FROM cust
+    SELECT order_id, cid, status, placed_at, occurred_at FROM resolved
     ON CONFLICT (order_id) DO UPDATE SET customer_id = excluded.customer_id, status = excluded.status,
         placed_at = excluded.placed_at, snapshot_at = excluded.snapshot_at
     WHERE rec_orders.snapshot_at <= excluded.snapshot_at
     RETURNING order_id
 ),
+applied AS (SELECT r.order_id, r.cid, r.placed_at FROM resolved r JOIN ord USING (order_id)),
 learned AS (
     INSERT INTO rec_products (product_id, sku, category, list_price, unit_cost, currency)
-    SELECT p, sku, category, price, cost, :currency
-    FROM unnest(CAST(:line_products AS uuid[]), CAST(:line_skus AS text[]), CAST(:line_categories AS text[]),
-                CAST(:line_prices AS numeric[]), CAST(:line_costs AS numeric[])) AS l(p, sku, category, price, cost)
+    SELECT * FROM unnest(CAST(:l_products AS uuid[]), CAST(:l_skus AS text[]), CAST(:l_categories AS text[]),
+                         CAST(:l_prices AS numeric[]), CAST(:l_costs AS numeric[]), CAST(:l_currencies AS text[]))
     ON CONFLICT (product_id) DO NOTHING
     RETURNING 1
 ),
-old AS (
-    SELECT product_id, placed_at FROM rec_basket_items WHERE order_id = :order_id AND EXISTS (SELECT 1 FROM ord)
-),
+old AS (SELECT b.order_id, b.product_id, b.placed_at FROM rec_basket_items b JOIN applied a USING (order_id)),
 new AS (
-    SELECT p AS product_id, q FROM unnest(CAST(:products AS uuid[]), CAST(:quantities AS int[])) AS u(p, q)
-    WHERE EXISTS (SELECT 1 FROM ord)
+    SELECT u.order_id, u.product_id, u.q, a.placed_at, a.cid
+    FROM unnest(CAST(:i_orders AS uuid[]), CAST(:i_products AS uuid[]), CAST(:i_quantities AS int[]))
+        AS u(order_id, product_id, q)
+    JOIN applied a USING (order_id)
 ),
 gone AS (
-    DELETE FROM rec_basket_items
-    WHERE order_id = :order_id AND EXISTS (SELECT 1 FROM ord) AND product_id <> ALL(CAST(:products AS uuid[]))
+    DELETE FROM rec_basket_items b USING applied a
+    WHERE b.order_id = a.order_id
+      AND NOT EXISTS (SELECT 1 FROM new n WHERE n.order_id = b.order_id AND n.product_id = b.product_id)
     RETURNING 1
 ),
 kept AS (
     INSERT INTO rec_basket_items (order_id, product_id, customer_id, placed_at, quantity)
-    SELECT :order_id, new.product_id, cust.id, :placed_at, new.q FROM new, cust
+    SELECT order_id, product_id, cid, placed_at, q FROM new
     ON CONFLICT (order_id, product_id) DO UPDATE SET customer_id = excluded.customer_id,
         placed_at = excluded.placed_at, quantity = excluded.quantity
     RETURNING 1
 ),
-old_in AS (SELECT old.product_id FROM old, ws WHERE old.placed_at >= ws.start),
-new_in AS (SELECT new.product_id FROM new, ws WHERE CAST(:placed_at AS timestamptz) >= ws.start),
+old_in AS (SELECT old.order_id, old.product_id FROM old, ws WHERE old.placed_at >= ws.start),
+new_in AS (SELECT new.order_id, new.product_id FROM new, ws WHERE new.placed_at >= ws.start),
 item_delta AS (
     SELECT product_id, sum(d)::int AS d
     FROM (SELECT product_id, -1 AS d FROM old_in UNION ALL SELECT product_id, 1 FROM new_in) AS x
@@ -128,9 +136,11 @@ item_delta AS (
 pair_delta AS (
     SELECT a, b, sum(d)::int AS d
     FROM (
-        SELECT x.product_id AS a, y.product_id AS b, -1 AS d FROM old_in x JOIN old_in y ON x.product_id < y.product_id
+        SELECT x.product_id AS a, y.product_id AS b, -1 AS d
+        FROM old_in x JOIN old_in y ON x.order_id = y.order_id AND x.product_id < y.product_id
         UNION ALL
-        SELECT x.product_id, y.product_id, 1 FROM new_in x JOIN new_in y ON x.product_id < y.product_id
+        SELECT x.product_id, y.product_id, 1
+        FROM new_in x JOIN new_in y ON x.order_id = y.order_id AND x.product_id < y.product_id
     ) AS z
     GROUP BY a, b HAVING sum(d) <> 0
 ),
@@ -146,22 +156,26 @@ pairs AS (
 ),
 n AS (
     INSERT INTO rec_statistics_state (id, window_start, basket_count)
-    SELECT 1, ws.start, (EXISTS (SELECT 1 FROM new_in))::int - (EXISTS (SELECT 1 FROM old_in))::int FROM ws
-    WHERE EXISTS (SELECT 1 FROM ord)
+    SELECT 1, ws.start, (SELECT count(DISTINCT order_id) FROM new_in) - (SELECT count(DISTINCT order_id) FROM old_in)
+    FROM ws
     ON CONFLICT (id) DO UPDATE SET basket_count = rec_statistics_state.basket_count + excluded.basket_count
     RETURNING 1
 ),
 changed AS (
-    SELECT EXISTS (SELECT product_id FROM old EXCEPT SELECT product_id FROM new)
-        OR EXISTS (SELECT product_id FROM new EXCEPT SELECT product_id FROM old) AS yes
+    SELECT DISTINCT a.cid FROM applied a
+    WHERE a.cid IS NOT NULL AND (
+        EXISTS (SELECT product_id FROM old o WHERE o.order_id = a.order_id
+                EXCEPT SELECT product_id FROM new n WHERE n.order_id = a.order_id)
+        OR EXISTS (SELECT product_id FROM new n WHERE n.order_id = a.order_id
+                   EXCEPT SELECT product_id FROM old o WHERE o.order_id = a.order_id)
+    )
 ),
 queued AS (
-    INSERT INTO rec_refresh_queue (customer_id)
-    SELECT cust.id FROM cust, changed WHERE cust.id IS NOT NULL AND changed.yes
+    INSERT INTO rec_refresh_queue (customer_id) SELECT cid FROM changed
     ON CONFLICT (customer_id) DO NOTHING
     RETURNING 1
 )
-SELECT (SELECT yes FROM changed) AS changed
+SELECT count(*) FROM changed
 """)
 
 
@@ -176,42 +190,56 @@ class LineFacts:
     unit_cost: Decimal | None
 
 
-async def apply_order_basket(
-    session: AsyncSession,
-    *,
-    order_id: uuid.UUID,
-    customer_id: uuid.UUID,
-    status: str,
-    placed_at: datetime,
-    occurred_at: datetime,
-    currency: str,
-    lines: Sequence[LineFacts],
-    kept: Mapping[Hashable, int],
-    default_ws: datetime,
-) -> bool:
-    """Apply one order snapshot (one statement); True if its basket's products changed."""
-    products = sorted(kept, key=str)
-    learned = list({line.product_id: line for line in lines}.values())
-    return bool(
+@dataclass(frozen=True)
+class OrderFacts:
+    """One order snapshot as the statistics need it: the order, its lines' products, its basket."""
+
+    order_id: uuid.UUID
+    customer_id: uuid.UUID
+    status: str
+    placed_at: datetime
+    occurred_at: datetime
+    currency: str
+    lines: Sequence[LineFacts]
+    kept: Mapping[Hashable, int]
+
+
+async def apply_orders(session: AsyncSession, orders: Sequence[OrderFacts], default_ws: datetime) -> int:
+    """Apply order snapshots in one statement (the newest per order wins, here and against the
+    stored one); how many customers' baskets changed."""
+    newest: dict[uuid.UUID, OrderFacts] = {}
+    for facts in orders:
+        held = newest.get(facts.order_id)
+        if held is None or held.occurred_at <= facts.occurred_at:
+            newest[facts.order_id] = facts
+    chosen = list(newest.values())
+    learned: dict[Hashable, tuple[LineFacts, str]] = {}
+    for facts in chosen:
+        for line in facts.lines:
+            learned.setdefault(line.product_id, (line, facts.currency))
+    items = [(facts.order_id, p, q) for facts in chosen for p, q in facts.kept.items()]
+    return int(
         await session.scalar(
-            _APPLY_ORDER,
+            _APPLY_ORDERS,
             {
                 "default_ws": default_ws,
-                "order_id": order_id,
-                "customer_id": customer_id,
-                "status": status,
-                "placed_at": placed_at,
-                "occurred_at": occurred_at,
-                "currency": currency,
-                "line_products": [line.product_id for line in learned],
-                "line_skus": [line.sku for line in learned],
-                "line_categories": [line.category for line in learned],
-                "line_prices": [line.unit_price for line in learned],
-                "line_costs": [line.unit_cost for line in learned],
-                "products": products,
-                "quantities": [kept[p] for p in products],
+                "o_ids": [f.order_id for f in chosen],
+                "o_customers": [f.customer_id for f in chosen],
+                "o_status": [f.status for f in chosen],
+                "o_placed": [f.placed_at for f in chosen],
+                "o_occurred": [f.occurred_at for f in chosen],
+                "l_products": list(learned),
+                "l_skus": [line.sku for line, _ in learned.values()],
+                "l_categories": [line.category for line, _ in learned.values()],
+                "l_prices": [line.unit_price for line, _ in learned.values()],
+                "l_costs": [line.unit_cost for line, _ in learned.values()],
+                "l_currencies": [currency for _, currency in learned.values()],
+                "i_orders": [order_id for order_id, _, _ in items],
+                "i_products": [p for _, p, _ in items],
+                "i_quantities": [q for _, _, q in items],
             },
         )
+        or 0
     )
 
 
