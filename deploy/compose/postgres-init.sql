@@ -15,3 +15,4 @@ CREATE DATABASE relacja_tickets;
 CREATE DATABASE relacja_churn;
 CREATE DATABASE relacja_sharing;
 CREATE DATABASE relacja_loyalty;
+CREATE DATABASE relacja_recommendations;

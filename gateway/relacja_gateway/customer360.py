@@ -10,6 +10,8 @@
     disclosures sharing       GET /api/v1/customers/{id}/disclosures        sharing:read
                               (the first page: who received the customer's data, newest first)
     loyalty    loyalty        GET /api/v1/loyalty/customers/{id}            loyalty:read
+    recommendations recommendations GET /api/v1/recommendations/customers/{id}/recommendations?limit=5
+                                                                                 analytics:read
 
 The view itself needs ``customers:read`` (it lives under /api/v1/customers). Parts whose
 scope the caller lacks are not fetched and are named in ``omitted``; the others are
@@ -49,7 +51,9 @@ from .upstreams import CircuitOpenError, Upstreams
 
 __all__ = ["PARTS", "Customer360", "MissingPart", "Part", "PartName", "assemble", "router"]
 
-PartName = Literal["profile", "consents", "orders", "tickets", "segments", "churn", "disclosures", "loyalty"]
+PartName = Literal[
+    "profile", "consents", "orders", "tickets", "segments", "churn", "disclosures", "loyalty", "recommendations"
+]
 ROUTE = "/api/v1/customers/{customer_id}/360"
 
 
@@ -70,6 +74,12 @@ PARTS: tuple[Part, ...] = (
     Part("churn", "churn", "/api/v1/churn/customers/{id}", "analytics:read"),
     Part("disclosures", "sharing", "/api/v1/customers/{id}/disclosures", "sharing:read"),
     Part("loyalty", "loyalty", "/api/v1/loyalty/customers/{id}", "loyalty:read"),
+    Part(
+        "recommendations",
+        "recommendations",
+        "/api/v1/recommendations/customers/{id}/recommendations?limit=5",
+        "analytics:read",
+    ),
 )
 
 
@@ -102,6 +112,10 @@ class Customer360(BaseModel):
     )
     loyalty: dict[str, Any] | None = Field(
         default=None, description="Loyalty memberships (balance, tier) and usable coupons (loyalty service)"
+    )
+    recommendations: dict[str, Any] | None = Field(
+        default=None,
+        description='Top 5 product suggestions with reasons ("often bought with X"; recommendations service)',
     )
     empty: list[PartName] = Field(
         default_factory=list, description="Parts whose service has nothing about this customer yet (it answered 404)"
@@ -214,7 +228,8 @@ router = APIRouter(tags=["customer 360"])
     description=(
         "Profile and consents (customers), order summary and last orders (orders), open tickets and the last "
         "satisfaction score (tickets), segments (segmentation), churn risk and lifetime value (churn), the latest "
-        "disclosures to partners (sharing), fetched "
+        "disclosures to partners (sharing), loyalty memberships and coupons (loyalty), the top 5 "
+        "product suggestions with reasons (recommendations), fetched "
         "concurrently with a deadline per part. Parts the caller's scopes do not allow are listed in `omitted`; "
         "parts that are late, down or not deployed are listed in `missing` with the reason, and the rest is returned."
     ),

@@ -32,9 +32,10 @@ wins. Literal segments win over a ``{name}`` segment of the same length. Pattern
 for the few routes like this one (one list probe per pattern of a matching length), the
 plain prefixes stay one dict probe per segment.
     /api/v1/loyalty           loyalty        loyalty:read   | loyalty:write
+    /api/v1/recommendations   recommendations analytics:read | analytics:write
 
 Each event-fed service's ``GET /api/v1/<service>/read-models/freshness`` (customers,
-segmentation, orders, tickets, churn, loyalty) falls under that service's prefix above, so it is
+segmentation, orders, tickets, churn, loyalty, recommendations) falls under that service's prefix above, so it is
 routed to it and needs the service's read scope, like any other read of its data.
 
 GET and HEAD are reads (`<area>:read`), every other method is a write (`<area>:write`),
@@ -204,4 +205,5 @@ ROUTES: tuple[Route, ...] = (
     Route("/api/v1/customers/{customer_id}/disclosures", "sharing", "sharing", write_scope="admin"),
     Route("/partner/v1", "sharing", None, audience=PARTNER),
     Route("/api/v1/loyalty", "loyalty", "loyalty"),
+    Route("/api/v1/recommendations", "recommendations", "analytics"),
 )

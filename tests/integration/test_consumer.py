@@ -230,3 +230,40 @@ async def test_a_fetch_of_many_events_is_applied_in_order_and_exactly_once(stack
 
 async def _at_least(counting, expected: int) -> bool:
     return await counting >= expected
+
+
+async def test_a_batch_handler_gets_runs_of_a_fetch_and_applies_each_event_once(
+    stack: Stack, sessions, producer
+) -> None:
+    name = f"it-runs-{uuid.uuid4().hex[:8]}"
+    customer = uuid.uuid4()
+    handlers = EventHandlers()
+    run_sizes: list[int] = []
+
+    @handlers.on_batch(CustomerRegisteredV1)
+    async def record_all(session: AsyncSession, items) -> None:
+        run_sizes.append(len(items))
+        await session.execute(
+            insert(effects),
+            [{"event_id": e.id, "customer_id": p.customer_id, "consumer": name} for e, p in items],
+        )
+
+    events = [new_event(customer) for _ in range(100)]
+    for event, payload in events + events[:1]:  # the first once more: a duplicate in the fetch
+        await producer.send(
+            CUSTOMERS.name,
+            value=payload.model_dump_json().encode(),
+            key=str(customer).encode(),
+            headers=to_kafka_headers(event),
+        )
+    await producer.flush()
+    task = await run_consumer(EventConsumer(name, handlers, sessions, stack.bootstrap_servers, FAST_RETRIES))
+    try:
+        await eventually(
+            lambda: _at_least(count(sessions, effects, consumer=name, customer_id=customer), 100),
+            timeout=REPLAYED_WITHIN,
+        )
+    finally:
+        await stop(task)
+    assert await count(sessions, effects, consumer=name, customer_id=customer) == 100  # each once
+    assert max(run_sizes) > 1  # a fetch's events reached the handler together

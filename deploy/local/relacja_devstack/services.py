@@ -106,6 +106,14 @@ SERVICES: tuple[ServiceSpec, ...] = (
         reads_from=("customers",),
     ),
     ServiceSpec(
+        name="recommendations",
+        app="relacja_recommendations.main:app",
+        dev_port=8110,
+        test_port=18110,
+        env_prefix="RELACJA_RECOMMENDATIONS",
+        reads_from=("customers",),
+    ),
+    ServiceSpec(
         name="gateway",
         app="relacja_gateway.main:app",
         dev_port=8080,

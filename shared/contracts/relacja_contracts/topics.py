@@ -21,6 +21,7 @@ __all__ = [
     "SEGMENTATION",
     "CHURN",
     "LOYALTY",
+    "RECOMMENDATIONS",
     "SHARING",
     "ALL_TOPICS",
     "dead_letter_topic",
@@ -70,4 +71,8 @@ LOYALTY = Topic(
     description="Loyalty programmes: membership, the points ledger, tiers, coupons issued, redeemed and released.",
 )
 
-ALL_TOPICS: tuple[Topic, ...] = (CUSTOMERS, ORDERS, TICKETS, SEGMENTATION, CHURN, SHARING, LOYALTY)
+RECOMMENDATIONS = Topic(
+    "relacja.recommendations", description="A customer's product suggestions (cross-sell) after they changed."
+)
+
+ALL_TOPICS: tuple[Topic, ...] = (CUSTOMERS, ORDERS, TICKETS, SEGMENTATION, CHURN, SHARING, LOYALTY, RECOMMENDATIONS)

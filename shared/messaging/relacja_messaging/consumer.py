@@ -7,7 +7,8 @@ For the records of one partition that one fetch returned, in partition order:
 2. validate the value against the handler's payload model;
 3. in one transaction, insert the inbox rows (consumer, event id) of all of them with one
    statement — an id that conflicts was applied before and its record is skipped — and
-   run the handlers of the new ones in offset order;
+   run the handlers of the new ones in offset order (a run of consecutive events whose
+   handler was registered with ``on_batch`` goes to it in one call);
 4. after the transaction commits, commit exactly the next offset of the partition.
 
 Applying a fetch in one transaction is what keeps up with a steady stream (one commit
@@ -44,7 +45,7 @@ from relacja_contracts.envelope import EnvelopeError
 
 from .dead_letters import REDRIVE_HEADER
 from .errors import is_transient
-from .handlers import EventHandlers, Handler
+from .handlers import BatchHandler, EventHandlers, Handler
 from .kafka import consumer_options, producer_options
 from .tables import inbox_events
 from .tracing import current_traceparent
@@ -77,6 +78,7 @@ class _Decoded:
     # Re-driven from the dead-letter topic for this consumer (dead_letters.py): applied even
     # though the inbox says dead_lettered — but still only once.
     redriven: bool = False
+    batch: BatchHandler | None = None
 
 
 class EventConsumer:
@@ -196,7 +198,7 @@ class EventConsumer:
             self._count("dead_lettered")
             return None
         redriven = dict(record.headers).get(REDRIVE_HEADER) == self.name.encode()
-        return _Decoded(record, event, registration.handler, payload, redriven)
+        return _Decoded(record, event, registration.handler, payload, redriven, registration.batch)
 
     async def _apply_together(self, items: list[_Decoded]) -> list[str]:
         async with self.session_factory() as session, session.begin():
@@ -208,13 +210,22 @@ class EventConsumer:
             )
             new_ids = set((await session.execute(statement)).scalars())
             outcomes = []
+            run: list[_Decoded] = []  # consecutive new events of one batch handler, not yet applied
             for item in items:
                 if item.event.id not in new_ids:
                     outcomes.append("duplicate")
                     continue
                 new_ids.discard(item.event.id)  # a second copy later in the same fetch is a duplicate
-                await self._run_handler(session, item)
+                if run and item.batch is not run[0].batch:
+                    await self._run_batch(session, run)
+                    run = []
+                if item.batch is not None:
+                    run.append(item)
+                else:
+                    await self._run_handler(session, item)
                 outcomes.append("applied")
+            if run:
+                await self._run_batch(session, run)
             return outcomes
 
     async def _apply_with_retries(self, item: _Decoded) -> str:
@@ -257,6 +268,17 @@ class EventConsumer:
         token = current_traceparent.set(item.event.traceparent)
         try:
             await item.handler(session, item.event, item.payload)
+        finally:
+            current_traceparent.reset(token)
+
+    @staticmethod
+    async def _run_batch(session: AsyncSession, run: list[_Decoded]) -> None:
+        # Events of a batch may come from several requests: none of their trace contexts is
+        # "the" one, so what the batch handler writes carries none.
+        token = current_traceparent.set(None)
+        try:
+            assert run[0].batch is not None
+            await run[0].batch(session, [(item.event, item.payload) for item in run])
         finally:
             current_traceparent.reset(token)
 

@@ -17,6 +17,11 @@ PROFILE = {"id": CUSTOMER, "display_name": "Anna Kowalska", "kind": "person"}
 SEGMENTS = {"customer_id": CUSTOMER, "kind": "person", "lifecycle_stage": "lead"}
 WITH_SHARING = UPSTREAMS | {"sharing": "http://sharing.internal:8106"}
 TICKETS = {"open_tickets": [{"id": "t1"}], "last_satisfaction": 9}
+RECOMMENDATIONS = {
+    "customer_id": CUSTOMER,
+    "personalised": True,
+    "items": [{"sku": "LENS", "reason": "often bought with CAM"}],
+}
 
 
 def auth(token: str) -> dict[str, str]:
@@ -31,6 +36,8 @@ def services(request: httpx.Request) -> httpx.Response:
         return httpx.Response(200, json=SEGMENTS)
     if path == f"/api/v1/tickets/customers/{CUSTOMER}/summary":
         return httpx.Response(200, json=TICKETS)
+    if path == f"/api/v1/recommendations/customers/{CUSTOMER}/recommendations" and request.url.params["limit"] == "5":
+        return httpx.Response(200, json=RECOMMENDATIONS)
     return httpx.Response(404, json={"status": 404})  # e.g. consents, not built yet
 
 
@@ -54,10 +61,21 @@ async def test_every_allowed_part_is_fetched_and_the_rest_is_named(
         {"part": "disclosures", "reason": "service not deployed"},
         {"part": "loyalty", "reason": "service not deployed"},
         {"part": "orders", "reason": "service not deployed"},
+        {"part": "recommendations", "reason": "service not deployed"},
     ]
     assert view["empty"] == ["consents"]  # its service answered 404: nothing there, not a failure
     assert view["omitted"] == []
     assert response.headers["ratelimit"].startswith('"default";r=')
+
+
+async def test_the_recommendations_part_is_the_top_five_with_reasons(
+    gateway: Callable[..., Any], upstream: Upstream, token: Callable[..., str]
+) -> None:
+    with_recommendations = UPSTREAMS | {"recommendations": "http://recommendations.internal:8110"}
+    async with gateway(upstreams=with_recommendations) as client:
+        view = (await client.get(f"/api/v1/customers/{CUSTOMER}/360", headers=auth(token("admin")))).json()
+    assert view["recommendations"] == RECOMMENDATIONS
+    assert "recommendations" not in [m["part"] for m in view["missing"]]
 
 
 async def test_only_parts_the_scopes_allow_are_fetched(
@@ -65,7 +83,7 @@ async def test_only_parts_the_scopes_allow_are_fetched(
 ) -> None:
     async with gateway() as client:
         view = (await client.get(f"/api/v1/customers/{CUSTOMER}/360", headers=auth(token("customers:read")))).json()
-    assert view["omitted"] == ["orders", "tickets", "segments", "churn", "disclosures", "loyalty"]
+    assert view["omitted"] == ["orders", "tickets", "segments", "churn", "disclosures", "loyalty", "recommendations"]
     assert view["missing"] == [] and view["empty"] == ["consents"]
     assert {request.url.host for request in upstream.requests} == {"customers.internal"}
 

@@ -8,6 +8,10 @@
 SKU and currency never change (orders and analytics key on the SKU; a price in another
 currency is another product). A price change affects orders placed afterwards only:
 every order line keeps the price, cost and tax rate it was placed with.
+
+Every create and every edit that changes something writes ``ProductChangedV1`` (the whole
+product after it) through the outbox, in the transaction of the change, so analytical
+services (recommendations) know names, categories, prices and what is no longer sold.
 """
 
 from __future__ import annotations
@@ -18,14 +22,38 @@ from typing import Any
 from sqlalchemy import and_, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from relacja_contracts.events.orders import ProductChangedV1
+from relacja_messaging import Outbox
 from relacja_servicekit.pagination import Page, paginate
 
-from ..domain.money import has_valid_scale
+from ..domain.money import has_valid_scale, round_money
+from ..settings import EVENT_SOURCE
 from ..tables import products
 from .errors import DuplicateSku, NotFound, PriceScaleError
 from .schemas import ProductCreate, ProductPublic, product_public
 
 __all__ = ["create_product", "get_product", "update_product", "list_products"]
+
+# The catalogue's own writer (the order events have theirs in events.py): same source, same outbox table.
+_outbox = Outbox(EVENT_SOURCE)
+
+
+async def _emit_changed(session: AsyncSession, row: Any) -> None:
+    await _outbox.add(
+        session,
+        ProductChangedV1(
+            product_id=row.id,
+            sku=row.sku,
+            name=row.name,
+            category=row.category,
+            list_price=round_money(row.list_price, row.currency),
+            unit_cost=None if row.unit_cost is None else round_money(row.unit_cost, row.currency),
+            currency=row.currency,
+            active=row.active,
+            version=row.version,
+            occurred_at=row.updated_at,
+        ),
+    )
 
 
 async def create_product(session: AsyncSession, command: ProductCreate) -> ProductPublic:
@@ -35,6 +63,7 @@ async def create_product(session: AsyncSession, command: ProductCreate) -> Produ
     row = (
         await session.execute(insert(products).values(id=uuid.uuid4(), **command.model_dump()).returning(*products.c))
     ).one()
+    await _emit_changed(session, row)
     return product_public(row)
 
 
@@ -60,6 +89,7 @@ async def update_product(session: AsyncSession, row: Any, changes: dict[str, Any
                 .returning(*products.c)
             )
         ).one()
+        await _emit_changed(session, row)
     return product_public(row)
 
 

@@ -32,7 +32,9 @@ from .orders import (
     OrderPaidV1,
     OrderPlacedV1,
     OrderReturnedV1,
+    ProductChangedV1,
 )
+from .recommendations import RecommendationsRefreshedV1
 from .segmentation import CustomerSegmentChangedV1, SegmentMemberAddedV1, SegmentMemberRemovedV1
 from .sharing import (
     AgreementActivatedV1,
@@ -79,6 +81,8 @@ __all__ = [
     "OrderPaidV1",
     "OrderPlacedV1",
     "OrderReturnedV1",
+    "ProductChangedV1",
+    "RecommendationsRefreshedV1",
     "SlaBreachedV1",
     "SurveyAnsweredV1",
     "TicketClosedV1",

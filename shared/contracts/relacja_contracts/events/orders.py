@@ -24,6 +24,11 @@ An order placed with a coupon names it (``coupon_code``) and what it took off
 
 Imported historical orders (``imported=true``) produce the same events; an import that
 brings only a total has no lines, ``gross_amount = total_amount`` and no cost or margin.
+
+The catalogue's changes travel on the same topic as ``ProductChangedV1``: the whole
+product after a create or an edit (a snapshot, like the order events, so a consumer
+keeps the row with the highest ``version``). A product belongs to no customer: its
+subject and Kafka key are the product id, so one product's changes stay in order.
 """
 
 from __future__ import annotations
@@ -47,6 +52,7 @@ __all__ = [
     "OrderPlacedV1",
     "OrderReturnedV1",
     "OrderStatus",
+    "ProductChangedV1",
     "ReturnedLine",
     "SalesChannel",
 ]
@@ -165,3 +171,25 @@ class OrderReturnedV1(_OrderSnapshot):
     returned_lines: list[ReturnedLine]
     refund_amount: Amount = Field(description="Refunded by this return, tax included")
     reason: str | None = None
+
+
+class ProductChangedV1(EventPayload):
+    """A catalogue product was created or changed: the whole product after the change."""
+
+    event_type = "relacja.orders.product.changed.v1"
+    topic = ORDERS
+
+    product_id: UUID
+    sku: str
+    name: str
+    category: str | None = None
+    list_price: Amount = Field(description="Price per unit, tax excluded")
+    unit_cost: Amount | None = Field(default=None, description="Cost per unit (for margin); null if unknown")
+    currency: CurrencyCode
+    active: bool = Field(description="False: no longer sold (recommenders leave it out)")
+    version: int = Field(ge=1, description="The product's version after the change; a consumer keeps the highest")
+    occurred_at: datetime
+
+    def subject(self) -> str:
+        # No customer: the product id keys the record, so one product's versions stay in order.
+        return str(self.product_id)

@@ -1,0 +1,5 @@
+from relacja_recommendations.settings import RecommendationsSettings
+from relacja_recommendations.tables import metadata
+from relacja_servicekit.migrations import run_migrations
+
+run_migrations(metadata, RecommendationsSettings().database_url)

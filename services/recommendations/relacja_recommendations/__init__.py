@@ -1,0 +1,1 @@
+"""Relacja recommendations: products bought together, cross-sell and up-sell suggestions."""

@@ -1,0 +1,1 @@
+"""HTTP only: parse, call app/, map errors to problems."""

@@ -1,0 +1,1 @@
+"""Use cases: the projection, the pair statistics, suggestions and evaluations."""

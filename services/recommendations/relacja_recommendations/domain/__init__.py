@@ -1,0 +1,1 @@
+"""Pure rules: association figures, ranking metrics, baskets, the synthetic history (no I/O)."""
