@@ -84,6 +84,14 @@ SERVICES: tuple[ServiceSpec, ...] = (
         env_prefix="RELACJA_CHURN",
     ),
     ServiceSpec(
+        name="sales",
+        app="relacja_sales.main:app",
+        dev_port=8109,
+        test_port=18109,
+        env_prefix="RELACJA_SALES",
+        reads_from=("customers",),
+    ),
+    ServiceSpec(
         name="gateway",
         app="relacja_gateway.main:app",
         dev_port=8080,

@@ -13,7 +13,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["Topic", "CUSTOMERS", "ORDERS", "TICKETS", "SEGMENTATION", "CHURN", "ALL_TOPICS", "dead_letter_topic"]
+__all__ = [
+    "Topic",
+    "CUSTOMERS",
+    "ORDERS",
+    "TICKETS",
+    "SEGMENTATION",
+    "CHURN",
+    "SALES",
+    "ALL_TOPICS",
+    "dead_letter_topic",
+]
 
 DEAD_LETTER_SUFFIX = ".dlq"
 
@@ -50,5 +60,9 @@ SEGMENTATION = Topic(
     description="Segment changes (RFM, ABC, loyalty quadrant) and rule-based segment membership.",
 )
 CHURN = Topic("relacja.churn", description="Churn risk tier changes of customers.")
+SALES = Topic(
+    "relacja.sales",
+    description="Sales: opportunities created, moved, won and lost; leads converted; activities logged and due.",
+)
 
-ALL_TOPICS: tuple[Topic, ...] = (CUSTOMERS, ORDERS, TICKETS, SEGMENTATION, CHURN)
+ALL_TOPICS: tuple[Topic, ...] = (CUSTOMERS, ORDERS, TICKETS, SEGMENTATION, CHURN, SALES)

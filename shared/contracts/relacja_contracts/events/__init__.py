@@ -19,6 +19,15 @@ from .orders import (
     OrderPlacedV1,
     OrderReturnedV1,
 )
+from .sales import (
+    ActivityDueV1,
+    ActivityLoggedV1,
+    LeadConvertedV1,
+    OpportunityCreatedV1,
+    OpportunityLostV1,
+    OpportunityStageChangedV1,
+    OpportunityWonV1,
+)
 from .segmentation import CustomerSegmentChangedV1, SegmentMemberAddedV1, SegmentMemberRemovedV1
 from .tickets import (
     SlaBreachedV1,
@@ -31,6 +40,13 @@ from .tickets import (
 )
 
 __all__ = [
+    "ActivityDueV1",
+    "ActivityLoggedV1",
+    "LeadConvertedV1",
+    "OpportunityCreatedV1",
+    "OpportunityLostV1",
+    "OpportunityStageChangedV1",
+    "OpportunityWonV1",
     "CustomerSegmentChangedV1",
     "SegmentMemberAddedV1",
     "SegmentMemberRemovedV1",
