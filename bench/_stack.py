@@ -38,6 +38,7 @@ PORTS = {
         "orders": 28103,
         "tickets": 28104,
         "churn": 28105,
+        "sharing": 28106,
     }.items()
 }
 PG_PORT = 55434 + _OFFSET

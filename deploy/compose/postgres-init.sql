@@ -13,4 +13,5 @@ CREATE DATABASE relacja_segmentation;
 CREATE DATABASE relacja_orders;
 CREATE DATABASE relacja_tickets;
 CREATE DATABASE relacja_churn;
+CREATE DATABASE relacja_sharing;
 CREATE DATABASE relacja_sales;

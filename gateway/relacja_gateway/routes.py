@@ -13,14 +13,18 @@
     /api/v1/surveys/{token}   tickets        public (no token): answering one survey by its token
     /api/v1/churn             churn          analytics:read | analytics:write
     /api/v1/kpis              churn          analytics:read | analytics:write
+    /api/v1/sharing           sharing        sharing:read   | sharing:admin   (write scope overridden)
 
 Each event-fed service's ``GET /api/v1/<service>/read-models/freshness`` (customers,
 segmentation, orders, tickets, churn) falls under that service's prefix above, so it is
 routed to it and needs the service's read scope, like any other read of its data.
 
 GET and HEAD are reads (`<area>:read`), every other method is a write (`<area>:write`),
-following the safe methods of RFC 9110 §9.2.1. Prefixes match whole path segments, and
-the longest prefix wins, so a nested prefix can route to another service later — or
+following the safe methods of RFC 9110 §9.2.1. A route may name its writes' scope
+differently (``write_scope="admin"`` → ``<area>:admin``): the sharing staff face is
+administration, not data entry, so its writes need ``sharing:admin`` (and reads
+``sharing:read``), as the suite's scope list (docs/conventions.md) names them.
+Prefixes match whole path segments, and the longest prefix wins, so a nested prefix can route to another service later — or
 give a part of a service another profile of limits. ``DEFAULT`` routes use
 ``upstream_timeout_seconds`` (10 s by default: the most the gateway waits to connect,
 for the response headers, and between two body chunks) and ``max_body_bytes`` (1 MiB).
@@ -77,13 +81,17 @@ class Route:
 
     ``public_below``: the prefix itself needs the area's scopes, every path below it is
     public — for resources reached by an unguessable one-time token (a survey link in an
-    e-mail), while the collection that issues them stays protected."""
+    e-mail), while the collection that issues them stays protected.
+
+    ``write_scope``: the suffix of the scope every non-read method needs (``write`` unless
+    the route says otherwise, e.g. ``admin`` for ``sharing:admin``)."""
 
     prefix: str
     upstream: str
     area: str | None
     public_below: bool = False
     profile: RouteProfile = RouteProfile.DEFAULT
+    write_scope: str = "write"
 
     def is_public(self, path: str) -> bool:
         return self.area is None or (self.public_below and len(_segments(path)) > len(_segments(self.prefix)))
@@ -92,7 +100,7 @@ class Route:
         """The scope a call needs, or None for a public path."""
         if self.is_public(path):
             return None
-        return f"{self.area}:read" if method.upper() in READ_METHODS else f"{self.area}:write"
+        return f"{self.area}:read" if method.upper() in READ_METHODS else f"{self.area}:{self.write_scope}"
 
 
 class RouteTable:
@@ -132,4 +140,5 @@ ROUTES: tuple[Route, ...] = (
     Route("/api/v1/surveys", "tickets", "tickets", public_below=True),
     Route("/api/v1/churn", "churn", "analytics"),
     Route("/api/v1/kpis", "churn", "analytics"),
+    Route("/api/v1/sharing", "sharing", "sharing", write_scope="admin"),
 )

@@ -84,6 +84,14 @@ SERVICES: tuple[ServiceSpec, ...] = (
         env_prefix="RELACJA_CHURN",
     ),
     ServiceSpec(
+        name="sharing",
+        app="relacja_sharing.main:app",
+        dev_port=8106,
+        test_port=18106,
+        env_prefix="RELACJA_SHARING",
+        reads_from=("customers",),
+    ),
+    ServiceSpec(
         name="sales",
         app="relacja_sales.main:app",
         dev_port=8109,

@@ -20,6 +20,7 @@ __all__ = [
     "TICKETS",
     "SEGMENTATION",
     "CHURN",
+    "SHARING",
     "SALES",
     "ALL_TOPICS",
     "dead_letter_topic",
@@ -60,9 +61,14 @@ SEGMENTATION = Topic(
     description="Segment changes (RFM, ABC, loyalty quadrant) and rule-based segment membership.",
 )
 CHURN = Topic("relacja.churn", description="Churn risk tier changes of customers.")
+SHARING = Topic(
+    "relacja.sharing",
+    description="Data-sharing with partner companies: agreements, webhook endpoints, partner contributions.",
+)
+
 SALES = Topic(
     "relacja.sales",
     description="Sales: opportunities created, moved, won and lost; leads converted; activities logged and due.",
 )
 
-ALL_TOPICS: tuple[Topic, ...] = (CUSTOMERS, ORDERS, TICKETS, SEGMENTATION, CHURN, SALES)
+ALL_TOPICS: tuple[Topic, ...] = (CUSTOMERS, ORDERS, TICKETS, SEGMENTATION, CHURN, SHARING, SALES)

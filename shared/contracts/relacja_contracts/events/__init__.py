@@ -29,6 +29,11 @@ from .sales import (
     OpportunityWonV1,
 )
 from .segmentation import CustomerSegmentChangedV1, SegmentMemberAddedV1, SegmentMemberRemovedV1
+from .sharing import (
+    AgreementActivatedV1,
+    AgreementSuspendedV1,
+    AgreementTerminatedV1,
+)
 from .tickets import (
     SlaBreachedV1,
     SurveyAnsweredV1,
@@ -40,6 +45,9 @@ from .tickets import (
 )
 
 __all__ = [
+    "AgreementActivatedV1",
+    "AgreementSuspendedV1",
+    "AgreementTerminatedV1",
     "ActivityDueV1",
     "ActivityLoggedV1",
     "LeadConvertedV1",

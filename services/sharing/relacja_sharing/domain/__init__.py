@@ -1,0 +1,1 @@
+"""Pure rules of the sharing service (no I/O; mypy strict)."""
