@@ -3,6 +3,11 @@
     OrderPlacedV1 (relacja.orders)   a lead, prospect or inactive customer who orders becomes
                                      a ``customer`` (``domain.lifecycle.stage_after``), and
                                      ``CustomerUpdatedV1`` says so
+    PartnerInteractionContributedV1 (relacja.sharing)
+                                     a partner's interaction on the customer's timeline,
+                                     ``source`` naming the partner (``app/contributions.py``)
+    PartnerLeadContributedV1 (relacja.sharing)
+                                     a partner's lead as a new customer in stage ``lead``
 
 Each handler runs in the consumer's transaction after its inbox row is written, so a
 redelivered event changes nothing twice. A customer that is not here (merged away before
@@ -15,9 +20,10 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from relacja_contracts import CloudEvent
-from relacja_contracts.events import OrderPlacedV1
+from relacja_contracts.events import OrderPlacedV1, PartnerInteractionContributedV1, PartnerLeadContributedV1
 from relacja_messaging import EventHandlers
 
+from .app.contributions import record_partner_interaction, register_partner_lead
 from .app.records import updated_event
 from .domain.lifecycle import stage_after
 from .events import emit
@@ -52,3 +58,15 @@ async def promote_buyer(session: AsyncSession, event: CloudEvent, payload: Order
         )
     ).one()
     await emit(session, updated_event(updated, ["lifecycle_stage"]))
+
+
+@handlers.on(PartnerInteractionContributedV1)
+async def apply_partner_interaction(
+    session: AsyncSession, event: CloudEvent, payload: PartnerInteractionContributedV1
+) -> None:
+    await record_partner_interaction(session, payload)
+
+
+@handlers.on(PartnerLeadContributedV1)
+async def apply_partner_lead(session: AsyncSession, event: CloudEvent, payload: PartnerLeadContributedV1) -> None:
+    await register_partner_lead(session, payload)

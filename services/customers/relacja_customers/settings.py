@@ -12,7 +12,8 @@ from relacja_servicekit import ServiceSettings
 __all__ = ["CustomersSettings", "EVENT_SOURCE", "CONSUMER_NAME"]
 
 EVENT_SOURCE = "/relacja/customers"
-# The consumer group and the inbox's consumer name (order events → lifecycle moves);
+# The consumer group and the inbox's consumer name (order events → lifecycle moves, partner
+# contributions from relacja.sharing → interactions and leads);
 # renaming it replays every retained order event.
 CONSUMER_NAME = "customers.lifecycle"
 

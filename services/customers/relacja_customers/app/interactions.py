@@ -34,7 +34,7 @@ from ..tables import interactions
 from .records import load_customer
 from .related_data import RelatedData
 from .related_rows import forget_stored_responses, lock_customer
-from .schemas import AwareTimestamp
+from .schemas import AwareTimestamp, PartnerSource
 
 __all__ = [
     "CREATE_SCOPE",
@@ -100,6 +100,9 @@ class InteractionPublic(RowModel):
     created_at: datetime
     erased_at: datetime | None = Field(
         description="Set when the customer's data was erased: subject, body and e-mails are gone"
+    )
+    source: PartnerSource | None = Field(
+        default=None, description="The partner that reported it (its id is then the contribution id); null for staff"
     )
 
 

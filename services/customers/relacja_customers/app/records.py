@@ -178,11 +178,17 @@ def stored_values(fields: Mapping[str, Any]) -> dict[str, Any]:
 
 
 async def insert_customer(
-    session: AsyncSession, kind: str, fields: Mapping[str, Any], *, customer_id: uuid.UUID | None = None
+    session: AsyncSession,
+    kind: str,
+    fields: Mapping[str, Any],
+    *,
+    customer_id: uuid.UUID | None = None,
+    source: Mapping[str, Any] | None = None,
 ) -> AnyRow:
     values = stored_values(fields) | {
         "id": customer_id or uuid.uuid4(),
         "kind": kind,
+        "source": source,
         "company_name_key": await _company_name_key(session, fields.get("company_id")),
     }
     return (await session.execute(insert(customers).values(**values).returning(*PUBLIC_COLUMNS))).one()

@@ -4,7 +4,8 @@
     CustomerCreate    POST /customers            every field; kind required
     CustomerPatch     PATCH /customers/{id}      a JSON merge patch (RFC 7396): every field optional
     CustomerImportRow one row of a bulk import   a patch with a required external_id
-    CustomerPublic    what a client reads        the fields, version, times, erased_at
+    CustomerPublic    what a client reads        the fields, version, times, erased_at, source
+    PartnerSource     a record's source when a partner contributed it (lead, interaction)
     CustomersPublic   a page of customers
 
 Field-level rules live in the annotated types below, so a bad value is a 422 naming the
@@ -33,6 +34,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from relacja_contracts.events.sharing import PartnerInteractionKind
 from relacja_servicekit.models import RowModel
 from relacja_servicekit.pagination import Page
 from relacja_servicekit.types import Day, StrictBool, Timestamp
@@ -52,6 +54,7 @@ __all__ = [
     "CustomerPublic",
     "CustomersPublic",
     "LifecycleStage",
+    "PartnerSource",
     "changes_of",
 ]
 
@@ -252,6 +255,19 @@ def changes_of(model: BaseModel, *, include_defaults: bool = False) -> dict[str,
     return changes
 
 
+class PartnerSource(BaseModel):
+    """A record a partner contributed through the sharing service (``relacja.sharing``)."""
+
+    type: Literal["partner"] = "partner"
+    partner_id: UUID
+    partner_name: str = Field(description="The partner's legal name when it contributed")
+    agreement_id: UUID = Field(description="The inbound agreement it was contributed under")
+    contribution_id: UUID = Field(description="The contribution in the sharing service")
+    activity: PartnerInteractionKind | None = Field(
+        default=None, description="Interactions only: what the partner reported, e.g. delivery_attempt"
+    )
+
+
 class CustomerPublic(RowModel):
     id: UUID
     kind: CustomerKind
@@ -274,6 +290,9 @@ class CustomerPublic(RowModel):
     created_at: datetime
     updated_at: datetime
     erased_at: datetime | None = Field(description="When personal data was erased (the record is then read-only)")
+    source: PartnerSource | None = Field(
+        default=None, description="Set when a partner registered the customer as a lead; null for staff and imports"
+    )
 
 
 CustomersPublic = Page[CustomerPublic]

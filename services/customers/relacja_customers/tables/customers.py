@@ -56,6 +56,12 @@ customers = Table(
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Column("erased_at", DateTime(timezone=True), nullable=True, comment="Set when personal data was erased"),
+    Column(
+        "source",
+        JSONB,
+        nullable=True,
+        comment="Where the record came from when not staff or import: {type: partner, partner_id, partner_name, ...}",
+    ),
     Column("name_key", Text, nullable=False, server_default=text("''"), comment="Folded display name (duplicates)"),
     Column(
         "search_text", Text, nullable=False, server_default=text("''"), comment="Folded names, e-mail, phone digits"

@@ -3,6 +3,10 @@
 A meeting also has a scheduled start and end and attendees (agent ids and contact
 e-mails). ``calendar_agent_ids`` (generated: the owning agent plus the attendee agents)
 is what an agent's calendar searches.
+
+``source`` is null for what the company's staff logged; an interaction a partner
+contributed (``PartnerInteractionContributedV1``) names the partner there, and its id is
+the contribution id.
 """
 
 from sqlalchemy import (
@@ -18,7 +22,7 @@ from sqlalchemy import (
     func,
     text,
 )
-from sqlalchemy.dialects.postgresql import ARRAY, UUID  # the dialect's ARRAY has @> (contains)
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID  # the dialect's ARRAY has @> (contains)
 
 from ._metadata import metadata
 
@@ -54,6 +58,12 @@ interactions = Table(
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Column(
         "erased_at", DateTime(timezone=True), nullable=True, comment="Set by erasure: subject, body and e-mails cleared"
+    ),
+    Column(
+        "source",
+        JSONB,
+        nullable=True,
+        comment="Who reported it when not the company's staff: {type: partner, partner_id, partner_name, ...}",
     ),
     CheckConstraint(
         "channel IN ('phone', 'email', 'chat', 'meeting', 'social', 'visit', 'note')", name="ck_interactions_channel"

@@ -33,6 +33,8 @@ from .sharing import (
     AgreementActivatedV1,
     AgreementSuspendedV1,
     AgreementTerminatedV1,
+    PartnerInteractionContributedV1,
+    PartnerLeadContributedV1,
 )
 from .tickets import (
     SlaBreachedV1,
@@ -80,4 +82,6 @@ __all__ = [
     "CustomersMergedV1",
     "ImportantDateUpcomingV1",
     "InteractionLoggedV1",
+    "PartnerInteractionContributedV1",
+    "PartnerLeadContributedV1",
 ]
