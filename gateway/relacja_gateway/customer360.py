@@ -7,6 +7,9 @@
     tickets    tickets        GET /api/v1/tickets/customers/{id}/summary    tickets:read
     segments   segmentation   GET /api/v1/segmentation/customers/{id}       analytics:read
     churn      churn          GET /api/v1/churn/customers/{id}              analytics:read
+    sales      sales          GET /api/v1/sales/customers/{id}/summary      sales:read
+                              (open opportunities and next activities the caller may see: the
+                              identity headers carry the caller's team and roles)
 
 The view itself needs ``customers:read`` (it lives under /api/v1/customers). Parts whose
 scope the caller lacks are not fetched and are named in ``omitted``; the others are
@@ -46,7 +49,7 @@ from .upstreams import CircuitOpenError, Upstreams
 
 __all__ = ["PARTS", "Customer360", "MissingPart", "Part", "PartName", "assemble", "router"]
 
-PartName = Literal["profile", "consents", "orders", "tickets", "segments", "churn"]
+PartName = Literal["profile", "consents", "orders", "tickets", "segments", "churn", "sales"]
 ROUTE = "/api/v1/customers/{customer_id}/360"
 
 
@@ -65,6 +68,7 @@ PARTS: tuple[Part, ...] = (
     Part("tickets", "tickets", "/api/v1/tickets/customers/{id}/summary", "tickets:read"),
     Part("segments", "segmentation", "/api/v1/segmentation/customers/{id}", "analytics:read"),
     Part("churn", "churn", "/api/v1/churn/customers/{id}", "analytics:read"),
+    Part("sales", "sales", "/api/v1/sales/customers/{id}/summary", "sales:read"),
 )
 
 
@@ -90,6 +94,9 @@ class Customer360(BaseModel):
     )
     churn: dict[str, Any] | None = Field(
         default=None, description="Churn risk and customer lifetime value (churn service)"
+    )
+    sales: dict[str, Any] | None = Field(
+        default=None, description="Open opportunities and next activities the caller may see (sales service)"
     )
     empty: list[PartName] = Field(
         default_factory=list, description="Parts whose service has nothing about this customer yet (it answered 404)"
@@ -201,7 +208,7 @@ router = APIRouter(tags=["customer 360"])
     summary="One customer across services (composed by the gateway)",
     description=(
         "Profile and consents (customers), order summary and last orders (orders), open tickets and the last "
-        "satisfaction score (tickets), segments (segmentation), churn risk and lifetime value (churn), fetched "
+        "satisfaction score (tickets), segments (segmentation), churn risk and lifetime value (churn), open deals and next activities (sales), fetched "
         "concurrently with a deadline per part. Parts the caller's scopes do not allow are listed in `omitted`; "
         "parts that are late, down or not deployed are listed in `missing` with the reason, and the rest is returned."
     ),

@@ -14,6 +14,10 @@
     /api/v1/churn             churn          analytics:read | analytics:write
     /api/v1/kpis              churn          analytics:read | analytics:write
     /api/v1/sharing           sharing        sharing:read   | sharing:admin   (write scope overridden)
+    /api/v1/sales             sales          sales:read     | sales:write
+    /api/v1/sales/pipelines   sales          sales:read     | sales:admin     (settings: write scope overridden)
+    /api/v1/sales/loss-reasons    sales      sales:read     | sales:admin     (settings)
+    /api/v1/sales/exchange-rates  sales      sales:read     | sales:admin     (settings)
 
 Each event-fed service's ``GET /api/v1/<service>/read-models/freshness`` (customers,
 segmentation, orders, tickets, churn) falls under that service's prefix above, so it is
@@ -141,4 +145,8 @@ ROUTES: tuple[Route, ...] = (
     Route("/api/v1/churn", "churn", "analytics"),
     Route("/api/v1/kpis", "churn", "analytics"),
     Route("/api/v1/sharing", "sharing", "sharing", write_scope="admin"),
+    Route("/api/v1/sales", "sales", "sales"),
+    Route("/api/v1/sales/pipelines", "sales", "sales", write_scope="admin"),
+    Route("/api/v1/sales/loss-reasons", "sales", "sales", write_scope="admin"),
+    Route("/api/v1/sales/exchange-rates", "sales", "sales", write_scope="admin"),
 )

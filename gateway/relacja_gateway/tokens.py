@@ -36,9 +36,12 @@ def mint_token(
     algorithm: str = "HS256",
     issuer: str | None = None,
     audience: str | None = None,
+    team: str | None = None,
+    roles: Sequence[str] = (),
 ) -> str:
     """A signed JWT with ``sub``, ``scope`` (space separated, RFC 9068 §2.2.3.1), ``iat``,
-    ``exp`` and a unique ``jti``."""
+    ``exp`` and a unique ``jti``; ``team`` and ``roles`` claims when given (record-level
+    access in the sales service)."""
     if ttl_seconds <= 0:
         raise ValueError("ttl_seconds must be positive")
     bad = [scope for scope in scopes if not _SCOPE_TOKEN.match(scope)]
@@ -52,6 +55,10 @@ def mint_token(
         "exp": now + ttl_seconds,
         "jti": uuid.uuid4().hex,
     }
+    if team is not None:
+        claims["team"] = team
+    if roles:
+        claims["roles"] = list(roles)
     if issuer:
         claims["iss"] = issuer
     if audience:
