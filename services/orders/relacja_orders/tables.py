@@ -8,6 +8,7 @@ the import fingerprint).
                      copied into every event), amounts as columns for sums and filters
     order_returns    return requests / complaints about goods and their decision
     order_imports    historical import jobs with progress and row errors
+    order_drafts     draft orders the sales service asked for when a deal was won (0006)
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ __all__ = [
     "orders",
     "order_returns",
     "order_imports",
+    "order_drafts",
     "order_number_seq",
     "IMPORTED_FIELDS",
     "import_fingerprint_sql",
@@ -147,6 +149,20 @@ order_imports = Table(
     Column("started_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Column("finished_at", DateTime(timezone=True), nullable=True),
     Index("ix_order_imports_started_at_id", "started_at", "id"),
+)
+
+order_drafts = Table(
+    "order_drafts",
+    metadata,
+    Column("id", UUID(as_uuid=True), primary_key=True, comment="The won opportunity's id (one draft per deal)"),
+    Column("customer_id", UUID(as_uuid=True), nullable=False),
+    Column("currency", Text, nullable=False),
+    Column("lines", JSONB, nullable=False, comment="[{product_id, quantity, unit_price, discount_amount}] as agreed"),
+    Column("amount", MONEY, nullable=False, comment="The deal's amount"),
+    Column("owner_id", Text, nullable=False, comment="The sales rep who won the deal"),
+    Column("won_at", DateTime(timezone=True), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Index("ix_order_drafts_customer", "customer_id", "won_at"),
 )
 
 

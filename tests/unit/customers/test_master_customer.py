@@ -162,7 +162,10 @@ def test_every_stage_but_the_entry_one_is_reachable_within_two_moves() -> None:
 def test_automatic_moves() -> None:
     assert [stage_after(s, "order_placed") for s in STAGES] == ["customer"] * 4
     assert [stage_after(s, "inactivity_detected") for s in STAGES] == ["lead", "prospect", "inactive", "inactive"]
-    assert all(can_move(s, stage_after(s, t)) for s in STAGES for t in ("order_placed", "inactivity_detected"))
+    # A converted lead is qualified; a customer who moved on meanwhile stays where it is.
+    assert [stage_after(s, "lead_converted") for s in STAGES] == ["prospect", "prospect", "customer", "inactive"]
+    triggers = ("order_placed", "inactivity_detected", "lead_converted")
+    assert all(can_move(s, stage_after(s, t)) for s in STAGES for t in triggers)
 
 
 def test_more_advanced_stage() -> None:
