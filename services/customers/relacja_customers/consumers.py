@@ -11,8 +11,7 @@
     LeadConvertedV1 (relacja.sales)  the sales service converted the lead: a ``lead`` becomes a
                                      ``prospect`` (``stage_after``), CustomerUpdatedV1 says so
     ActivityLoggedV1 (relacja.sales) a sales call or meeting that took place, on the customer's
-                                     timeline with ``source`` naming the sales activity
-                                     (``app/sales_effects.py``)
+                                     timeline (``app/sales_effects.py``)
 
 Each handler runs in the consumer's transaction after its inbox row is written, so a
 redelivered event changes nothing twice. A customer that is not here (merged away before

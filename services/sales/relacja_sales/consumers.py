@@ -3,6 +3,9 @@
     CustomerRegisteredV1  the customer may have deals (``known_customers``); a customer
                           registered in stage ``lead`` becomes a lead (source ``import`` if
                           imported, else ``manual``; owner: the customer's owner)
+    PartnerLeadContributedV1  (relacja.sharing) a partner's lead: a lead with source ``partner``
+                          and the partner's id (whichever of this and the customer's
+                          registration comes first; the customers service registers it too)
     CustomersMergedV1     deals, activities and the lead of the merged customer move to the
                           survivor (a lead the survivor already has wins); the merged id takes
                           no new deals
@@ -20,7 +23,12 @@ from sqlalchemy import and_, delete, exists, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from relacja_contracts import CloudEvent
-from relacja_contracts.events import CustomerErasedV1, CustomerRegisteredV1, CustomersMergedV1
+from relacja_contracts.events import (
+    CustomerErasedV1,
+    CustomerRegisteredV1,
+    CustomersMergedV1,
+    PartnerLeadContributedV1,
+)
 from relacja_messaging import EventHandlers
 from relacja_servicekit.idempotency import idempotency_keys
 from relacja_servicekit.known_customers import project_erased, project_merged, project_registered
@@ -44,6 +52,18 @@ async def know_customer(session: AsyncSession, event: CloudEvent, payload: Custo
             owner_id=payload.owner_id,
             created_at=payload.registered_at,
         )
+
+
+@handlers.on(PartnerLeadContributedV1)
+async def partner_lead(session: AsyncSession, event: CloudEvent, payload: PartnerLeadContributedV1) -> None:
+    await project_lead(
+        session,
+        payload.customer_id,
+        source="partner",
+        owner_id=None,
+        created_at=payload.received_at,
+        partner_id=str(payload.partner_id),
+    )
 
 
 @handlers.on(CustomersMergedV1)

@@ -2,9 +2,10 @@
 
     record_sales_activity(session, ActivityLoggedV1)
         → a call (channel ``phone``) or meeting (``meeting``) of a sales rep on the customer's
-          timeline, ``source`` naming the sales activity and deal; InteractionLoggedV1
+          timeline; InteractionLoggedV1. Sales reps are the company's staff, so ``source`` is
+          null as for what staff log here; the interaction id is the sales activity's id
 
-Runs in the consumer's transaction; the interaction id is the activity id, so a redelivered
+Runs in the consumer's transaction; the interaction id being the activity id, a redelivered
 event adds nothing twice. Nothing is recorded for an erased customer, or one merged away.
 """
 
@@ -32,9 +33,6 @@ async def record_sales_activity(session: AsyncSession, payload: ActivityLoggedV1
     if await session.scalar(select(customers.c.erased_at).where(customers.c.id == payload.customer_id)) is not None:
         return
     meeting = payload.kind == "meeting"
-    source = {"type": "sales", "activity_id": str(payload.activity_id), "activity": payload.kind}
-    if payload.opportunity_id is not None:
-        source["opportunity_id"] = str(payload.opportunity_id)
     await add_interaction(
         session,
         interaction_id=payload.activity_id,
@@ -51,6 +49,5 @@ async def record_sales_activity(session: AsyncSession, payload: ActivityLoggedV1
             "scheduled_end": payload.occurred_at + timedelta(seconds=payload.duration_seconds or 0)
             if meeting
             else None,
-            "source": source,
         },
     )

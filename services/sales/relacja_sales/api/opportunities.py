@@ -123,6 +123,7 @@ async def list_opportunities(
     response_model=BoardPublic,
     summary="The pipeline board: the caller's visible open deals by stage",
     description="Per open stage: the number of deals, their amount per currency and the `per_stage` largest deals.",
+    responses=problem_responses({404: "No such pipeline"}),
 )
 async def board(
     session: SessionDep,

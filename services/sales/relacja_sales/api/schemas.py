@@ -12,7 +12,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema, model_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
 
 from relacja_contracts.events.sales import ActivityKind, DealSource, OpportunityStatus
 from relacja_contracts.money import Amount, CurrencyCode
@@ -97,12 +97,6 @@ Probability = Annotated[int, Field(ge=0, le=100), JsonInteger]
 _STRICT = ConfigDict(extra="forbid")
 
 
-def _no_nulls(model: BaseModel, fields: tuple[str, ...]) -> None:
-    for name in fields:
-        if name in model.model_fields_set and getattr(model, name) is None:
-            raise ValueError(f"{name} cannot be null (leave it out to keep it)")
-
-
 # Pipelines
 
 
@@ -129,16 +123,12 @@ class PipelineCreate(BaseModel):
 
 class PipelineUpdate(BaseModel):
     model_config = _STRICT
-    name: Name | None = None
-    late_reminders_allowed: StrictBool | None = None
-    stages: list[StageEdit] | None = Field(
+    # Absent: unchanged; null is refused (the schema has no null), as for every field here.
+    name: Name = None  # type: ignore[assignment]
+    late_reminders_allowed: StrictBool = None  # type: ignore[assignment]
+    stages: list[StageEdit] = Field(  # type: ignore[assignment]
         default=None, min_length=3, max_length=30, description="The whole new list; stages left out are retired"
     )
-
-    @model_validator(mode="after")
-    def _present_not_null(self) -> PipelineUpdate:
-        _no_nulls(self, ("name", "late_reminders_allowed", "stages"))
-        return self
 
 
 class StagePublic(BaseModel):
@@ -237,22 +227,20 @@ class OpportunityCreate(_DealFields):
 
 
 class OpportunityUpdate(BaseModel):
+    """Absent: unchanged. ``name``, ``team``, ``expected_close_date`` and ``next_step`` may be
+    cleared with null; the other fields cannot be null (the schema says so)."""
+
     model_config = _STRICT
     name: Name | None = None
-    owner_id: Ident | None = None
+    owner_id: Ident = None  # type: ignore[assignment]
     team: Ident | None = None
-    amount: Money | None = None
-    currency: CurrencyCode | None = None
+    amount: Money = None  # type: ignore[assignment]
+    currency: CurrencyCode = None  # type: ignore[assignment]
     expected_close_date: Day | None = None
-    contacts: list[Contact] | None = Field(default=None, max_length=20)
-    line_items: list[LineItemIn] | None = Field(default=None, max_length=100)
+    contacts: list[Contact] = Field(default=None, max_length=20)  # type: ignore[assignment]
+    line_items: list[LineItemIn] = Field(default=None, max_length=100)  # type: ignore[assignment]
     next_step: Annotated[str, Field(max_length=500)] | None = None
-    source: DealSource | None = None
-
-    @model_validator(mode="after")
-    def _present_not_null(self) -> OpportunityUpdate:
-        _no_nulls(self, ("owner_id", "amount", "currency", "contacts", "line_items", "source"))
-        return self
+    source: DealSource = None  # type: ignore[assignment]
 
 
 class OpportunityPublic(BaseModel):
@@ -406,18 +394,15 @@ class ActivityCreate(BaseModel):
 
 
 class ActivityUpdate(BaseModel):
+    """Absent: unchanged; null clears a field, but ``assignee_id`` cannot be null."""
+
     model_config = _STRICT
     subject: Annotated[str, Field(max_length=500)] | None = None
-    assignee_id: Ident | None = None
+    assignee_id: Ident = None  # type: ignore[assignment]
     team: Ident | None = None
     due_at: AwareTime | None = None
     remind_at: AwareTime | None = None
     duration_seconds: Annotated[int, Field(ge=0, le=86_400 * 7), JsonInteger] | None = None
-
-    @model_validator(mode="after")
-    def _present_not_null(self) -> ActivityUpdate:
-        _no_nulls(self, ("assignee_id",))
-        return self
 
 
 class ActivityPublic(BaseModel):

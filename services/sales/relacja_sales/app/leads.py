@@ -46,19 +46,25 @@ async def project_lead(
     created_at: datetime,
     partner_id: str | None = None,
 ) -> None:
-    """Remember a new lead; a lead already known stays as it is (redelivery, replay)."""
+    """Remember a new lead; a lead already known stays as it is (redelivery, replay) — except
+    that a partner's contribution names the source of a lead whose registration came first
+    (both events arrive, on two topics, in either order)."""
+    statement = pg_insert(leads).values(
+        customer_id=customer_id,
+        source=source,
+        partner_id=partner_id,
+        owner_id=owner_id,
+        status="open",
+        created_at=created_at,
+        version=1,
+    )
+    if partner_id is None:
+        await session.execute(statement.on_conflict_do_nothing(index_elements=["customer_id"]))
+        return
     await session.execute(
-        pg_insert(leads)
-        .values(
-            customer_id=customer_id,
-            source=source,
-            partner_id=partner_id,
-            owner_id=owner_id,
-            status="open",
-            created_at=created_at,
-            version=1,
+        statement.on_conflict_do_update(
+            index_elements=["customer_id"], set_={"source": source, "partner_id": partner_id}
         )
-        .on_conflict_do_nothing(index_elements=["customer_id"])
     )
 
 
