@@ -39,6 +39,7 @@ PORTS = {
         "tickets": 28104,
         "churn": 28105,
         "sharing": 28106,
+        "sales": 28109,
     }.items()
 }
 PG_PORT = 55434 + _OFFSET

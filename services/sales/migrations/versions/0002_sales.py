@@ -177,7 +177,7 @@ CREATE INDEX ix_opportunities_created ON opportunities (created_at, id)
 CREATE INDEX ix_opportunities_customer ON opportunities (customer_id)
     """,
     """
-CREATE INDEX ix_opportunities_forecast ON opportunities (forecast_date) WHERE status <> 'lost'
+CREATE INDEX ix_opportunities_forecast ON opportunities (forecast_date) INCLUDE (status, currency, amount, probability, owner_id, team, stage_id, pipeline_id) WHERE status <> 'lost'
     """,
     """
 CREATE INDEX ix_opportunities_owner_board ON opportunities (owner_id, pipeline_id, stage_id) WHERE status = 'open'

@@ -104,7 +104,9 @@ async def forecast(
     response_model=PipelineReportPublic,
     summary="Pipeline report: conversion between stages, stage age, cycle time, win rate, loss reasons",
     description="Over the pipeline's deals created in [created_from, created_to] (default: the last 90 days).",
-    responses=problem_responses({400: "created_to before created_from, or a window longer than 367 days"}),
+    responses=problem_responses(
+        {400: "created_to before created_from, or a window longer than 367 days"}, {404: "No such pipeline"}
+    ),
 )
 async def pipeline_report(
     session: SessionDep,
