@@ -36,7 +36,9 @@ async def clients(stack: Stack) -> AsyncIterator[tuple[httpx.AsyncClient, httpx.
 
 
 async def _deal(client: httpx.AsyncClient, pipeline: dict, amount: str, close: date) -> dict:
-    customer = await client.post("/api/v1/customers", json={"kind": "company", "name": f"Firma {uuid.uuid4().hex[:8]}"})
+    customer = await client.post(
+        "/api/v1/customers", json={"kind": "company", "legal_name": f"Firma {uuid.uuid4().hex[:8]}"}
+    )
     assert customer.status_code == 201, customer.text
     response = await client.post(
         "/api/v1/sales/opportunities",
