@@ -8,7 +8,7 @@ UV         := $(TOOLS)/bin/uv
 export UV_PYTHON_DOWNLOADS := never
 export UV_PYTHON ?= python3.11
 
-.PHONY: help run test test-unit lint token contracts sync bench bench-relay bench-latency bench-memory bench-gateway bench-customers bench-churn bench-tickets bench-orders bench-segmentation wrk browser status clean
+.PHONY: help run test test-unit lint token contracts sync bench bench-relay bench-latency bench-memory bench-gateway bench-customers bench-churn bench-tickets bench-orders bench-segmentation bench-sales wrk browser status clean
 
 help:
 	@echo "make run        start PostgreSQL, the broker, every service and the gateway (Ctrl+C stops)"
@@ -58,7 +58,7 @@ status: sync
 contracts: sync
 	$(UV) run --frozen python -m relacja_contracts.asyncapi
 
-bench: bench-relay bench-latency bench-memory bench-gateway bench-customers bench-churn bench-tickets bench-orders bench-segmentation
+bench: bench-relay bench-latency bench-memory bench-gateway bench-customers bench-churn bench-tickets bench-orders bench-segmentation bench-sales
 
 bench-relay: sync
 	$(UV) run --frozen python -m bench.relay_throughput
@@ -83,6 +83,10 @@ bench-churn: sync
 	$(UV) run --frozen python -m bench.churn_live
 bench-tickets: sync
 	$(UV) run --frozen python -m bench.tickets_sla
+
+# ARGS="--opportunities 250000 --activities 1250000" for a smaller run
+bench-sales: sync
+	$(UV) run --frozen python -m bench.sales_pipeline $(ARGS)
 bench-orders: sync wrk
 	$(UV) run --frozen python -m bench.orders
 	$(UV) run --frozen python -m bench.orders --import-only

@@ -126,8 +126,11 @@ class PipelineUpdate(BaseModel):
     # Absent: unchanged; null is refused (the schema has no null), as for every field here.
     name: Name = None  # type: ignore[assignment]
     late_reminders_allowed: StrictBool = None  # type: ignore[assignment]
-    stages: list[StageEdit] = Field(  # type: ignore[assignment]
-        default=None, min_length=3, max_length=30, description="The whole new list; stages left out are retired"
+    stages: list[StageEdit] = Field(
+        default=None,  # type: ignore[arg-type]
+        min_length=3,
+        max_length=30,
+        description="The whole new list; stages left out are retired",
     )
 
 
@@ -237,8 +240,8 @@ class OpportunityUpdate(BaseModel):
     amount: Money = None  # type: ignore[assignment]
     currency: CurrencyCode = None  # type: ignore[assignment]
     expected_close_date: Day | None = None
-    contacts: list[Contact] = Field(default=None, max_length=20)  # type: ignore[assignment]
-    line_items: list[LineItemIn] = Field(default=None, max_length=100)  # type: ignore[assignment]
+    contacts: list[Contact] = Field(default=None, max_length=20)  # type: ignore[arg-type]
+    line_items: list[LineItemIn] = Field(default=None, max_length=100)  # type: ignore[arg-type]
     next_step: Annotated[str, Field(max_length=500)] | None = None
     source: DealSource = None  # type: ignore[assignment]
 
