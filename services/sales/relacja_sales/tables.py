@@ -44,6 +44,7 @@ __all__ = [
     "opportunities",
     "stage_history",
     "activities",
+    "scoring_counts",
     "MONEY",
 ]
 
@@ -221,4 +222,14 @@ activities = Table(
     Index("ix_activities_opportunity", "opportunity_id"),
     Index("ix_activities_customer", "customer_id", "due_at"),
     Index("ix_activities_created", "created_at", "id"),
+)
+
+scoring_counts = Table(
+    "scoring_counts",
+    metadata,
+    Column("team", Text, primary_key=True, comment="The team of the deals; empty for deals without a team"),
+    Column("field", Text, primary_key=True, comment="source | pipeline_id | currency, or total"),
+    Column("value", Text, primary_key=True, comment="Empty for the total"),
+    Column("won", Integer, nullable=False, server_default=text("0")),
+    Column("lost", Integer, nullable=False, server_default=text("0")),
 )

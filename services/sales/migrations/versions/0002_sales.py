@@ -94,6 +94,25 @@ CREATE TABLE pipelines (
 COMMENT ON COLUMN pipelines.late_reminders_allowed IS 'May an activity of its deals remind after its due time'
     """,
     """
+CREATE TABLE scoring_counts (
+    team TEXT NOT NULL,
+    field TEXT NOT NULL,
+    value TEXT NOT NULL,
+    won INTEGER DEFAULT 0 NOT NULL,
+    lost INTEGER DEFAULT 0 NOT NULL,
+    PRIMARY KEY (team, field, value)
+)
+    """,
+    """
+COMMENT ON COLUMN scoring_counts.team IS 'The team of the deals; empty for deals without a team'
+    """,
+    """
+COMMENT ON COLUMN scoring_counts.field IS 'source | pipeline_id | currency, or total'
+    """,
+    """
+COMMENT ON COLUMN scoring_counts.value IS 'Empty for the total'
+    """,
+    """
 CREATE TABLE stages (
     id UUID NOT NULL,
     pipeline_id UUID NOT NULL,
@@ -303,6 +322,7 @@ def downgrade() -> None:
         "activities",
         "opportunities",
         "stages",
+        "scoring_counts",
         "pipelines",
         "loss_reasons",
         "leads",

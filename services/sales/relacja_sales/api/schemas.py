@@ -484,6 +484,23 @@ class PipelineReportPublic(BaseModel):
     loss_reasons: list[LossReasonCount]
 
 
+class ScoreEvidence(BaseModel):
+    field: str
+    value: str
+    won: int = Field(description="The team's won deals with this value")
+    lost: int
+    used: bool = Field(description="False: fewer than 50 closed deals with this value, left out")
+
+
+class OpportunityScorePublic(BaseModel):
+    opportunity_id: uuid.UUID
+    team: str | None
+    win_probability_percent: Decimal | None = Field(
+        description="Naive Bayes over the team's won and lost deals, 1–99.99; null before the team closed any deal"
+    )
+    evidence: list[ScoreEvidence]
+
+
 class CustomerSalesPublic(BaseModel):
     customer_id: uuid.UUID
     open_opportunities: list[OpportunityPublic]

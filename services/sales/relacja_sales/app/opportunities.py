@@ -48,6 +48,7 @@ from ..events import emit
 from ..tables import known_customers, opportunities, pipelines, stage_history, stages
 from .common import field_problem, illegal_transition, invalid, not_found, visible
 from .pipelines import load_stage, require_loss_reason
+from .scoring import count_closed
 
 __all__ = [
     "OpportunityFilters",
@@ -461,6 +462,7 @@ async def win(
     stage = await _closing_stage(session, row, won=True, stage_id=None)
     closed = {"status": "won", "closed_at": now, "forecast_date": now.date()}
     updated = await _enter(session, caller, row, stage, now, closed)
+    await count_closed(session, updated, won=True)
     await emit(
         session,
         OpportunityWonV1(
@@ -499,6 +501,7 @@ async def lose(
     stage = await _closing_stage(session, row, won=False, stage_id=stage_id)
     closed = {"status": "lost", "closed_at": now, "forecast_date": now.date(), "loss_reason": loss_reason}
     updated = await _enter(session, caller, row, stage, now, closed)
+    await count_closed(session, updated, won=False)
     await emit(
         session,
         OpportunityLostV1(**_deal_fields(updated, now), stage_id=stage.id, loss_reason=loss_reason, closed_at=now),
