@@ -191,7 +191,7 @@ async def latencies(base_url: str, requests: int) -> list[str]:
 async def reminder_burst(conn: asyncpg.Connection, count: int) -> str:
     due = await conn.fetchval("SELECT date_trunc('second', clock_timestamp()) + interval '5 seconds'")
     await conn.execute(
-        "UPDATE activities SET remind_at = $1, due_at = $1 + interval '1 hour' "
+        "UPDATE activities SET remind_at = $1::timestamptz, due_at = $1::timestamptz + interval '1 hour' "
         "WHERE id IN (SELECT id FROM activities WHERE status = 'open' LIMIT $2)",
         due,
         count,
@@ -234,6 +234,8 @@ async def main() -> None:
             await load(conn, args.opportunities, args.activities)
             lines = await latencies(stack.service_url("sales"), args.requests)
             load_during = load_average()
+            for line in lines:
+                log.info("%s", line)
             burst = await reminder_burst(conn, args.reminders)
             plan = await conn.fetchval(
                 "EXPLAIN (ANALYZE, FORMAT TEXT) SELECT currency, forecast_date, sum(amount), count(*) FROM opportunities "
