@@ -6,7 +6,7 @@ Each round:
    not emitted — read through the partial index ``ix_activities_reminder`` (only armed
    reminders are in it, so the cost does not grow with the number of activities) — are
    locked ``FOR UPDATE SKIP LOCKED``, stamped ``reminded_at`` and their events written to
-   the outbox in the same transaction (one COPY per batch). Two workers (two replicas)
+   the outbox by the same statement (``events.fire_reminders_sql``: no Python per event). Two workers (two replicas)
    never take the same row, and a row stamped in a committed transaction is out of the
    index: each reminder is emitted once. A crash before the commit rolls both back and the
    next round emits it.
@@ -21,21 +21,22 @@ import asyncio
 import logging
 from datetime import UTC, datetime
 
-from sqlalchemy import ColumnElement, and_, func, select, update
+from sqlalchemy import ColumnElement, and_, func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from relacja_contracts.events import ActivityDueV1
 from relacja_messaging.errors import is_transient
 from relacja_servicekit.app import Background, Worker
 from relacja_servicekit.db import Database
 
-from .events import emit_many
+from .events import fire_reminders_sql, reminder_params
 from .settings import SalesSettings
 from .tables import activities
 
 __all__ = ["fire_reminders", "next_reminder", "ReminderWorker", "reminder_background"]
 
 log = logging.getLogger(__name__)
+
+_FIRE_SQL = fire_reminders_sql()
 
 _RETRY_AFTER_OUTAGE = 5.0
 _MIN_PAUSE = 0.05
@@ -48,41 +49,10 @@ def _armed() -> ColumnElement[bool]:
 
 
 async def fire_reminders(sessions: async_sessionmaker[AsyncSession], now: datetime, *, batch_size: int = 2_000) -> int:
-    """Emit one batch of reminders due by ``now``; how many were emitted."""
-    c = activities.c
+    """Emit one batch of reminders due by ``now`` (one statement, one transaction); how many."""
     async with sessions() as session, session.begin():
-        due = (
-            select(c.id)
-            .where(_armed(), c.remind_at <= now)
-            .order_by(c.remind_at)
-            .limit(batch_size)
-            .with_for_update(skip_locked=True)
-        )
-        fired = (
-            await session.execute(
-                update(activities).where(c.id.in_(due.scalar_subquery())).values(reminded_at=now).returning(activities)
-            )
-        ).all()
-        if not fired:
-            return 0
-        await emit_many(
-            session,
-            [
-                ActivityDueV1(
-                    customer_id=row.customer_id,
-                    activity_id=row.id,
-                    kind=row.kind,
-                    assignee_id=row.assignee_id,
-                    team=row.team,
-                    opportunity_id=row.opportunity_id,
-                    due_at=row.due_at,
-                    remind_at=row.remind_at,
-                    occurred_at=now,
-                )
-                for row in fired
-            ],
-        )
-        return len(fired)
+        result = await session.execute(text(_FIRE_SQL), reminder_params(now, batch_size))
+        return int(result.rowcount)  # type: ignore[attr-defined]  # a CursorResult for a DML statement
 
 
 async def next_reminder(sessions: async_sessionmaker[AsyncSession]) -> datetime | None:

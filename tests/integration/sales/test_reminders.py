@@ -4,6 +4,7 @@ service's own worker and two more workers racing it on the same database."""
 from __future__ import annotations
 
 import asyncio
+import json
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -11,6 +12,7 @@ import asyncpg
 import httpx
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from relacja_contracts.events import ActivityDueV1
 from relacja_sales.settings import SalesSettings
 from relacja_sales.workers import ReminderWorker, fire_reminders
 
@@ -56,6 +58,17 @@ async def test_reminders_fire_once_each_with_several_workers(
     )
     assert {row["id"] for row in counts} == set(ids)
     assert {row["n"] for row in counts} == {1}
+    # The rows are built in SQL: they must read back as the contract's events.
+    sample = await db.fetch(
+        "SELECT headers, payload FROM outbox_events WHERE event_type = 'relacja.sales.activity.due.v1' "
+        "AND payload->>'customer_id' = $1 LIMIT 5",
+        str(customer),
+    )
+    for row in sample:
+        event = ActivityDueV1.model_validate_json(row["payload"])
+        assert event.customer_id == customer and event.kind == "to_do" and event.due_at > event.remind_at
+        headers = dict(json.loads(row["headers"]))
+        assert headers["ce_type"] == "relacja.sales.activity.due.v1" and headers["ce_subject"] == str(customer)
     lags = await db.fetchval(
         "SELECT max(reminded_at - remind_at) FROM activities WHERE id = ANY($1)", [row[0] for row in rows]
     )

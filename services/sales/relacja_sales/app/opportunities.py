@@ -523,7 +523,9 @@ async def board(
     session: AsyncSession, caller: Caller, pipeline_id: uuid.UUID, *, per_stage: int, owner_id: str | None = None
 ) -> list[BoardColumn]:
     """The caller's open deals of one pipeline by stage: count and amount per currency over
-    all of them, and the ``per_stage`` most valuable (one index range per stage)."""
+    all of them, and the ``per_stage`` most valuable — three queries whatever the number of
+    stages (the stages, the sums, the ranked deals; the owner's open deals are one range of
+    ``ix_opportunities_owner_board``)."""
     c = opportunities.c
     active = (
         await session.execute(
@@ -552,19 +554,28 @@ async def board(
     for stage_id, currency, count, amount in totals:
         counts[stage_id] = counts.get(stage_id, 0) + count
         amounts.setdefault(stage_id, {})[currency] = amount
-    columns = []
-    for stage in active:
-        items = []
-        if counts.get(stage.id) and per_stage > 0:
-            items = list(
-                (
-                    await session.execute(
-                        select(opportunities)
-                        .where(*scope, c.stage_id == stage.id)
-                        .order_by(c.amount.desc(), c.id)
-                        .limit(per_stage)
-                    )
-                ).all()
+    items: dict[uuid.UUID, list[Any]] = {}
+    if per_stage > 0 and counts:
+        # One query for every stage's largest deals (a window per stage), not one per stage.
+        ranked = (
+            select(
+                opportunities,
+                func.row_number().over(partition_by=c.stage_id, order_by=(c.amount.desc(), c.id)).label("rank"),
             )
-        columns.append(BoardColumn(stage, counts.get(stage.id, 0), amounts.get(stage.id, {}), items))
+            .where(*scope)
+            .subquery()
+        )
+        rows = (
+            await session.execute(
+                select(*[ranked.c[column.name] for column in opportunities.c])
+                .where(ranked.c.rank <= per_stage)
+                .order_by(ranked.c.stage_id, ranked.c.rank)
+            )
+        ).all()
+        for row in rows:
+            items.setdefault(row.stage_id, []).append(row)
+    columns = [
+        BoardColumn(stage, counts.get(stage.id, 0), amounts.get(stage.id, {}), items.get(stage.id, []))
+        for stage in active
+    ]
     return columns
