@@ -41,6 +41,7 @@ PORTS = {
         "sharing": 28106,
         "loyalty": 28107,
         "recommendations": 28110,
+        "sales": 28109,
     }.items()
 }
 PG_PORT = 55434 + _OFFSET

@@ -16,3 +16,4 @@ CREATE DATABASE relacja_churn;
 CREATE DATABASE relacja_sharing;
 CREATE DATABASE relacja_loyalty;
 CREATE DATABASE relacja_recommendations;
+CREATE DATABASE relacja_sales;

@@ -52,6 +52,7 @@ __all__ = [
     "invalid_token",
     "parse_scopes",
     "partner_id_of",
+    "parse_team_and_roles",
 ]
 
 REALM = "relacja"
@@ -72,6 +73,10 @@ class Principal:
     id: str
     kind: PrincipalKind
     scopes: frozenset[str]
+    # For services with record-level access (sales: a rep sees their own records, a team
+    # lead the team's, a manager all): the token's ``team`` and ``roles`` claims.
+    team: str | None = None
+    roles: frozenset[str] = frozenset()
 
     def has_scope(self, scope: str) -> bool:
         return ADMIN_SCOPE in self.scopes or scope in self.scopes
@@ -144,6 +149,28 @@ def partner_id_of(claims: dict[str, object]) -> uuid.UUID | None:
     if partner_id is None or str(partner_id) != value:
         raise invalid_token("The partner_id claim is not a UUID")
     return partner_id
+
+
+def parse_team_and_roles(claims: dict[str, object]) -> tuple[str | None, frozenset[str]]:
+    """The optional ``team`` claim (a printable ASCII identifier) and ``roles`` claim (a list
+    of role names, or one space-separated string, as ``scope``); they travel to services in
+    headers, so anything else is an invalid token rather than silently no team or role."""
+    team = claims.get("team")
+    if team is not None and (not isinstance(team, str) or not _SUBJECT.match(team)):
+        raise invalid_token("The team claim is not a printable ASCII identifier")
+    raw = claims.get("roles")
+    roles: list[object]
+    if raw is None:
+        roles = []
+    elif isinstance(raw, str):
+        roles = list(raw.split())
+    elif isinstance(raw, list):
+        roles = raw
+    else:
+        raise invalid_token("The roles claim is not a list of strings")
+    if not all(isinstance(role, str) and _SCOPE_TOKEN.match(role) for role in roles):
+        raise invalid_token("The access token carries a malformed role")
+    return team, frozenset(str(role) for role in roles)
 
 
 class JwtBearerAuthenticator:
@@ -221,7 +248,8 @@ class JwtBearerAuthenticator:
             # id is what the sharing service and the rate limiter know it by.
             principal = Principal(id=str(partner_id), kind="partner", scopes=parse_scopes(claims))
         else:
-            principal = Principal(id=subject, kind="user", scopes=parse_scopes(claims))
+            team, roles = parse_team_and_roles(claims)
+            principal = Principal(id=subject, kind="user", scopes=parse_scopes(claims), team=team, roles=roles)
         self._cache.put(token, principal, claims)
         return principal
 

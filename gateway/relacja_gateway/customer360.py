@@ -12,6 +12,9 @@
     loyalty    loyalty        GET /api/v1/loyalty/customers/{id}            loyalty:read
     recommendations recommendations GET /api/v1/recommendations/customers/{id}/recommendations?limit=5
                                                                                  analytics:read
+    sales      sales          GET /api/v1/sales/customers/{id}/summary      sales:read
+                              (open opportunities and next activities the caller may see: the
+                              identity headers carry the caller's team and roles)
 
 The view itself needs ``customers:read`` (it lives under /api/v1/customers). Parts whose
 scope the caller lacks are not fetched and are named in ``omitted``; the others are
@@ -52,7 +55,16 @@ from .upstreams import CircuitOpenError, Upstreams
 __all__ = ["PARTS", "Customer360", "MissingPart", "Part", "PartName", "assemble", "router"]
 
 PartName = Literal[
-    "profile", "consents", "orders", "tickets", "segments", "churn", "disclosures", "loyalty", "recommendations"
+    "profile",
+    "consents",
+    "orders",
+    "tickets",
+    "segments",
+    "churn",
+    "disclosures",
+    "loyalty",
+    "recommendations",
+    "sales",
 ]
 ROUTE = "/api/v1/customers/{customer_id}/360"
 
@@ -80,6 +92,7 @@ PARTS: tuple[Part, ...] = (
         "/api/v1/recommendations/customers/{id}/recommendations?limit=5",
         "analytics:read",
     ),
+    Part("sales", "sales", "/api/v1/sales/customers/{id}/summary", "sales:read"),
 )
 
 
@@ -116,6 +129,9 @@ class Customer360(BaseModel):
     recommendations: dict[str, Any] | None = Field(
         default=None,
         description='Top 5 product suggestions with reasons ("often bought with X"; recommendations service)',
+    )
+    sales: dict[str, Any] | None = Field(
+        default=None, description="Open opportunities and next activities the caller may see (sales service)"
     )
     empty: list[PartName] = Field(
         default_factory=list, description="Parts whose service has nothing about this customer yet (it answered 404)"
@@ -229,7 +245,7 @@ router = APIRouter(tags=["customer 360"])
         "Profile and consents (customers), order summary and last orders (orders), open tickets and the last "
         "satisfaction score (tickets), segments (segmentation), churn risk and lifetime value (churn), the latest "
         "disclosures to partners (sharing), loyalty memberships and coupons (loyalty), the top 5 "
-        "product suggestions with reasons (recommendations), fetched "
+        "product suggestions with reasons (recommendations), open deals and next activities (sales), fetched "
         "concurrently with a deadline per part. Parts the caller's scopes do not allow are listed in `omitted`; "
         "parts that are late, down or not deployed are listed in `missing` with the reason, and the rest is returned."
     ),

@@ -7,6 +7,7 @@ Client → service (``upstream_request_headers``):
               X-Request-ID and traceparent
     set       X-Relacja-Principal, X-Relacja-Principal-Kind, X-Relacja-Scopes (if authenticated),
               X-Relacja-Partner-Id (a partner: the only partner identity services trust),
+              X-Relacja-Team and X-Relacja-Roles (if the token has ``team`` / ``roles`` claims),
               X-Request-ID and traceparent of this request (servicekit context),
               X-Forwarded-For, X-Forwarded-Proto, X-Forwarded-Host
     kept      everything else, in order, duplicates included
@@ -39,6 +40,8 @@ __all__ = [
     "PRINCIPAL_HEADER",
     "PRINCIPAL_KIND_HEADER",
     "SCOPES_HEADER",
+    "TEAM_HEADER",
+    "ROLES_HEADER",
     "HeaderList",
     "without_hop_by_hop",
     "upstream_request_headers",
@@ -66,6 +69,8 @@ PRINCIPAL_HEADER = "X-Relacja-Principal"
 PRINCIPAL_KIND_HEADER = "X-Relacja-Principal-Kind"
 SCOPES_HEADER = "X-Relacja-Scopes"
 PARTNER_ID_HEADER = "X-Relacja-Partner-Id"
+TEAM_HEADER = "X-Relacja-Team"
+ROLES_HEADER = "X-Relacja-Roles"
 
 # Expect: httpx sends the body without waiting for 100 Continue, and uvicorn has already
 # answered the client's expectation (RFC 9110 §10.1.1), so forwarding it would be a lie.
@@ -124,6 +129,10 @@ def upstream_request_headers(
         ]
         if principal.kind == "partner":
             headers.append((PARTNER_ID_HEADER, principal.id))
+        if principal.team is not None:
+            headers.append((TEAM_HEADER, principal.team))
+        if principal.roles:
+            headers.append((ROLES_HEADER, " ".join(sorted(principal.roles))))
     if request_id:
         headers.append(("X-Request-ID", request_id))
     if traceparent:

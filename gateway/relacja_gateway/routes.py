@@ -17,6 +17,12 @@
     /api/v1/customers/{customer_id}/disclosures
                               sharing        sharing:read   | sharing:admin   (one pattern, below)
     /partner/v1               sharing        a partner credential, no scopes  PARTNER
+    /api/v1/loyalty           loyalty        loyalty:read   | loyalty:write
+    /api/v1/recommendations   recommendations analytics:read | analytics:write
+    /api/v1/sales             sales          sales:read     | sales:write
+    /api/v1/sales/pipelines   sales          sales:read     | sales:admin     (settings: write scope overridden)
+    /api/v1/sales/loss-reasons    sales      sales:read     | sales:admin     (settings)
+    /api/v1/sales/exchange-rates  sales      sales:read     | sales:admin     (settings)
 
 Two audiences (``Audience``): staff routes (/api/v1) take a staff bearer token and check
 its scopes; partner routes (/partner/v1) take a partner credential — an API key the
@@ -31,8 +37,6 @@ are routed apart from the rest of /api/v1/customers: it is longer than that pref
 wins. Literal segments win over a ``{name}`` segment of the same length. Patterns are kept
 for the few routes like this one (one list probe per pattern of a matching length), the
 plain prefixes stay one dict probe per segment.
-    /api/v1/loyalty           loyalty        loyalty:read   | loyalty:write
-    /api/v1/recommendations   recommendations analytics:read | analytics:write
 
 Each event-fed service's ``GET /api/v1/<service>/read-models/freshness`` (customers,
 segmentation, orders, tickets, churn, loyalty, recommendations) falls under that service's prefix above, so it is
@@ -206,4 +210,8 @@ ROUTES: tuple[Route, ...] = (
     Route("/partner/v1", "sharing", None, audience=PARTNER),
     Route("/api/v1/loyalty", "loyalty", "loyalty"),
     Route("/api/v1/recommendations", "recommendations", "analytics"),
+    Route("/api/v1/sales", "sales", "sales"),
+    Route("/api/v1/sales/pipelines", "sales", "sales", write_scope="admin"),
+    Route("/api/v1/sales/loss-reasons", "sales", "sales", write_scope="admin"),
+    Route("/api/v1/sales/exchange-rates", "sales", "sales", write_scope="admin"),
 )

@@ -38,10 +38,13 @@ def mint_token(
     issuer: str | None = None,
     audience: str | None = None,
     partner_id: uuid.UUID | None = None,
+    team: str | None = None,
+    roles: Sequence[str] = (),
 ) -> str:
     """A signed JWT with ``sub``, ``scope`` (space separated, RFC 9068 §2.2.3.1), ``iat``,
     ``exp`` and a unique ``jti``; with ``partner_id``, a partner's client-credentials token
-    (accepted on /partner/v1 only)."""
+    (accepted on /partner/v1 only); ``team`` and ``roles`` claims when given (record-level
+    access in the sales service)."""
     if ttl_seconds <= 0:
         raise ValueError("ttl_seconds must be positive")
     bad = [scope for scope in scopes if not _SCOPE_TOKEN.match(scope)]
@@ -55,6 +58,10 @@ def mint_token(
         "exp": now + ttl_seconds,
         "jti": uuid.uuid4().hex,
     }
+    if team is not None:
+        claims["team"] = team
+    if roles:
+        claims["roles"] = list(roles)
     if issuer:
         claims["iss"] = issuer
     if audience:

@@ -144,7 +144,14 @@ async def test_customer_360_through_the_stack(stack: Stack, gateway: httpx.Async
     assert view["profile"]["id"] == customer["id"]
     assert view["segments"]["customer_id"] == customer["id"]
     missing = {m["part"]: m["reason"] for m in view["missing"]}
-    for part in ("orders", "tickets", "churn", "disclosures", "loyalty"):  # a new customer: nothing there yet, or empty
+    for part in (
+        "orders",
+        "tickets",
+        "churn",
+        "disclosures",
+        "loyalty",
+        "sales",
+    ):  # a new customer: nothing yet, or empty
         assert view[part] is not None or part in view["empty"] or missing[part] == "timed out after 300 ms", (
             part,
             missing,
@@ -160,5 +167,14 @@ async def test_customer_360_through_the_stack(stack: Stack, gateway: httpx.Async
     narrow = (
         await gateway.get(f"/api/v1/customers/{customer['id']}/360", headers=bearer(stack, "customers:read"))
     ).json()
-    assert narrow["omitted"] == ["orders", "tickets", "segments", "churn", "disclosures", "loyalty"]
+    assert narrow["omitted"] == [
+        "orders",
+        "tickets",
+        "segments",
+        "churn",
+        "disclosures",
+        "loyalty",
+        "recommendations",
+        "sales",
+    ]
     assert narrow["segments"] is None and narrow["disclosures"] is None and narrow["loyalty"] is None

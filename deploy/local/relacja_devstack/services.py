@@ -114,6 +114,14 @@ SERVICES: tuple[ServiceSpec, ...] = (
         reads_from=("customers",),
     ),
     ServiceSpec(
+        name="sales",
+        app="relacja_sales.main:app",
+        dev_port=8109,
+        test_port=18109,
+        env_prefix="RELACJA_SALES",
+        reads_from=("customers",),
+    ),
+    ServiceSpec(
         name="gateway",
         app="relacja_gateway.main:app",
         dev_port=8080,

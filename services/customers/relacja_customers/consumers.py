@@ -8,6 +8,10 @@
                                      ``source`` naming the partner (``app/contributions.py``)
     PartnerLeadContributedV1 (relacja.sharing)
                                      a partner's lead as a new customer in stage ``lead``
+    LeadConvertedV1 (relacja.sales)  the sales service converted the lead: a ``lead`` becomes a
+                                     ``prospect`` (``stage_after``), CustomerUpdatedV1 says so
+    ActivityLoggedV1 (relacja.sales) a sales call or meeting that took place, on the customer's
+                                     timeline (``app/sales_effects.py``)
 
 Each handler runs in the consumer's transaction after its inbox row is written, so a
 redelivered event changes nothing twice. A customer that is not here (merged away before
@@ -16,16 +20,25 @@ the event arrived) or was erased is left alone: the event is still recorded as a
 
 from __future__ import annotations
 
+import uuid
+
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from relacja_contracts import CloudEvent
-from relacja_contracts.events import OrderPlacedV1, PartnerInteractionContributedV1, PartnerLeadContributedV1
+from relacja_contracts.events import (
+    ActivityLoggedV1,
+    LeadConvertedV1,
+    OrderPlacedV1,
+    PartnerInteractionContributedV1,
+    PartnerLeadContributedV1,
+)
 from relacja_messaging import EventHandlers
 
 from .app.contributions import record_partner_interaction, register_partner_lead
 from .app.records import updated_event
-from .domain.lifecycle import stage_after
+from .app.sales_effects import record_sales_activity
+from .domain.lifecycle import Trigger, stage_after
 from .events import emit
 from .tables import customers
 from .tables.customers import PUBLIC_COLUMNS
@@ -37,16 +50,30 @@ handlers = EventHandlers()
 
 @handlers.on(OrderPlacedV1)
 async def promote_buyer(session: AsyncSession, event: CloudEvent, payload: OrderPlacedV1) -> None:
+    await _move_along(session, payload.customer_id, "order_placed")
+
+
+@handlers.on(LeadConvertedV1)
+async def qualify_converted_lead(session: AsyncSession, event: CloudEvent, payload: LeadConvertedV1) -> None:
+    await _move_along(session, payload.customer_id, "lead_converted")
+
+
+@handlers.on(ActivityLoggedV1)
+async def log_sales_activity(session: AsyncSession, event: CloudEvent, payload: ActivityLoggedV1) -> None:
+    await record_sales_activity(session, payload)
+
+
+async def _move_along(session: AsyncSession, customer_id: uuid.UUID, trigger: Trigger) -> None:
     row = (
         await session.execute(
             select(customers.c.id, customers.c.lifecycle_stage, customers.c.erased_at)
-            .where(customers.c.id == payload.customer_id)
+            .where(customers.c.id == customer_id)
             .with_for_update()
         )
     ).first()
     if row is None or row.erased_at is not None:
         return
-    stage = stage_after(row.lifecycle_stage, "order_placed")
+    stage = stage_after(row.lifecycle_stage, trigger)
     if stage == row.lifecycle_stage:
         return
     updated = (

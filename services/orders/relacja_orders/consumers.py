@@ -1,5 +1,6 @@
 """The service's projections: who may order (``relacja.customers``, consumer group
-``orders.customers``) and which coupons exist (``relacja.loyalty``, group ``orders.coupons``).
+``orders.customers``), which coupons exist (``relacja.loyalty``, group ``orders.coupons``),
+and draft orders from won deals (``relacja.sales``).
 
     CustomerRegisteredV1  the customer becomes known (``active``), with its external id
                           (imports find customers by it)
@@ -8,6 +9,9 @@
                           survivor is active
     CustomerErasedV1      the customer becomes ``erased`` (no new orders) and the personal
                           data of its orders — shipping address and note — is removed
+    OpportunityWonV1      a won deal with ``draft_order`` becomes a draft order (``order_drafts``,
+                          id = the deal's id, so a redelivery adds nothing): its lines as the
+                          deal agreed them, for staff to turn into an order
 
 Merges emit no order events: every consumer of order events also receives
 ``CustomersMergedV1`` (same partition key as the survivor's later events) and re-keys what
@@ -33,16 +37,18 @@ freshness, and a stalled feed of one does not hold back the other.
 from __future__ import annotations
 
 from sqlalchemy import func, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from relacja_contracts import CloudEvent
 from relacja_contracts.events.customers import CustomerErasedV1, CustomerRegisteredV1, CustomersMergedV1
 from relacja_contracts.events.loyalty import CouponIssuedV1, CouponRevokedV1
+from relacja_contracts.events.sales import OpportunityWonV1
 from relacja_messaging import EventHandlers
 from relacja_servicekit.known_customers import project_erased, project_merged, project_registered
 
 from .app.coupons import project_issued, project_revoked, rekey_to_survivor
-from .tables import known_customers, orders
+from .tables import known_customers, order_drafts, orders
 
 __all__ = ["handlers", "CONSUMER_GROUP", "coupon_handlers", "COUPONS_CONSUMER_GROUP"]
 
@@ -68,6 +74,26 @@ async def customers_merged(session: AsyncSession, event: CloudEvent, payload: Cu
         .values(customer_id=survivor, version=orders.c.version + 1, updated_at=func.now())
     )
     await rekey_to_survivor(session, survivor, merged)
+    await session.execute(update(order_drafts).where(order_drafts.c.customer_id == merged).values(customer_id=survivor))
+
+
+@handlers.on(OpportunityWonV1)
+async def draft_won_deal(session: AsyncSession, event: CloudEvent, payload: OpportunityWonV1) -> None:
+    if not payload.draft_order:
+        return
+    await session.execute(
+        pg_insert(order_drafts)
+        .values(
+            id=payload.opportunity_id,
+            customer_id=payload.customer_id,
+            currency=payload.currency,
+            lines=[line.model_dump(mode="json") for line in payload.line_items],
+            amount=payload.amount,
+            owner_id=payload.owner_id,
+            won_at=payload.closed_at,
+        )
+        .on_conflict_do_nothing(index_elements=["id"])
+    )
 
 
 @handlers.on(CustomerErasedV1)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from relacja_servicekit import create_service_app
 
+from .api.drafts import router as drafts_router
 from .api.imports import IMPORTS_PATH
 from .api.imports import router as imports_router
 from .api.orders import router as orders_router
@@ -22,8 +23,8 @@ app = create_service_app(
     title="Relacja orders",
     description="Orders service: catalog, orders, payments state, returns and refunds, historical import.",
     settings=settings,
-    # Fixed paths (/customers/..., /imports) before the orders router's /{order_id}.
-    routers=[summary_router, imports_router, products_router, returns_router, orders_router],
+    # Fixed paths (/customers/..., /imports, /drafts) before the orders router's /{order_id}.
+    routers=[summary_router, imports_router, drafts_router, products_router, returns_router, orders_router],
     body_limits={IMPORTS_PATH: settings.import_max_body_bytes},
     consumers={CONSUMER_GROUP: handlers, COUPONS_CONSUMER_GROUP: coupon_handlers},
 )

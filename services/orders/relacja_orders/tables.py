@@ -10,6 +10,7 @@ the import fingerprint, 0006 the coupons).
     order_imports    historical import jobs with progress and row errors
     coupons          projection of relacja.loyalty's coupons, with the uses counted here:
                      an order redeems its coupon in its own transaction
+    order_drafts     draft orders the sales service asked for when a deal was won (0007)
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ __all__ = [
     "order_returns",
     "order_imports",
     "coupons",
+    "order_drafts",
     "order_number_seq",
     "IMPORTED_FIELDS",
     "import_fingerprint_sql",
@@ -186,6 +188,20 @@ coupons = Table(
     Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Index("ux_coupons_code_key", "code_key", unique=True),
     Index("ix_coupons_customer_id", "customer_id", postgresql_where=text("customer_id IS NOT NULL")),
+)
+
+order_drafts = Table(
+    "order_drafts",
+    metadata,
+    Column("id", UUID(as_uuid=True), primary_key=True, comment="The won opportunity's id (one draft per deal)"),
+    Column("customer_id", UUID(as_uuid=True), nullable=False),
+    Column("currency", Text, nullable=False),
+    Column("lines", JSONB, nullable=False, comment="[{product_id, quantity, unit_price, discount_amount}] as agreed"),
+    Column("amount", MONEY, nullable=False, comment="The deal's amount"),
+    Column("owner_id", Text, nullable=False, comment="The sales rep who won the deal"),
+    Column("won_at", DateTime(timezone=True), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Index("ix_order_drafts_customer", "customer_id", "won_at"),
 )
 
 

@@ -23,6 +23,7 @@ __all__ = [
     "LOYALTY",
     "RECOMMENDATIONS",
     "SHARING",
+    "SALES",
     "ALL_TOPICS",
     "dead_letter_topic",
 ]
@@ -75,4 +76,19 @@ RECOMMENDATIONS = Topic(
     "relacja.recommendations", description="A customer's product suggestions (cross-sell) after they changed."
 )
 
-ALL_TOPICS: tuple[Topic, ...] = (CUSTOMERS, ORDERS, TICKETS, SEGMENTATION, CHURN, SHARING, LOYALTY, RECOMMENDATIONS)
+SALES = Topic(
+    "relacja.sales",
+    description="Sales: opportunities created, moved, won and lost; leads converted; activities logged and due.",
+)
+
+ALL_TOPICS: tuple[Topic, ...] = (
+    CUSTOMERS,
+    ORDERS,
+    TICKETS,
+    SEGMENTATION,
+    CHURN,
+    SHARING,
+    LOYALTY,
+    RECOMMENDATIONS,
+    SALES,
+)

@@ -17,7 +17,7 @@ from relacja_customers.domain.customer import (
     search_tokens,
 )
 from relacja_customers.domain.duplicates import duplicate_score
-from relacja_customers.domain.lifecycle import STAGES, can_move, more_advanced, stage_after
+from relacja_customers.domain.lifecycle import STAGES, Trigger, can_move, more_advanced, stage_after
 from relacja_customers.domain.merge import merge_changes, merged_fields
 from relacja_customers.domain.privacy import erased_fields, scrub_payload
 
@@ -162,7 +162,10 @@ def test_every_stage_but_the_entry_one_is_reachable_within_two_moves() -> None:
 def test_automatic_moves() -> None:
     assert [stage_after(s, "order_placed") for s in STAGES] == ["customer"] * 4
     assert [stage_after(s, "inactivity_detected") for s in STAGES] == ["lead", "prospect", "inactive", "inactive"]
-    assert all(can_move(s, stage_after(s, t)) for s in STAGES for t in ("order_placed", "inactivity_detected"))
+    # A converted lead is qualified; a customer who moved on meanwhile stays where it is.
+    assert [stage_after(s, "lead_converted") for s in STAGES] == ["prospect", "prospect", "customer", "inactive"]
+    triggers: tuple[Trigger, ...] = ("order_placed", "inactivity_detected", "lead_converted")
+    assert all(can_move(s, stage_after(s, t)) for s in STAGES for t in triggers)
 
 
 def test_more_advanced_stage() -> None:

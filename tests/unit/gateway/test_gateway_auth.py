@@ -8,7 +8,15 @@ import jwt
 import pytest
 from starlette.datastructures import Headers
 
-from relacja_gateway.auth import Authenticator, JwtBearerAuthenticator, Principal, authenticate, authorize, parse_scopes
+from relacja_gateway.auth import (
+    Authenticator,
+    JwtBearerAuthenticator,
+    Principal,
+    authenticate,
+    authorize,
+    parse_scopes,
+    parse_team_and_roles,
+)
 from relacja_gateway.tokens import mint_token
 from relacja_servicekit.problems import Problem
 
@@ -156,6 +164,23 @@ def test_scopes_from_scope_string_and_scopes_list() -> None:
 def test_malformed_scope_claims_are_invalid_tokens(claims: dict[str, object]) -> None:
     with pytest.raises(Problem) as caught:
         parse_scopes(claims)
+    assert caught.value.status == 401
+
+
+async def test_team_and_roles_claims_reach_the_principal() -> None:
+    token = mint_token(SECRET, "rep-a", ["sales:read"], 60, team="north", roles=["sales_team_lead"])
+    principal = await JWT.authenticate(bearer(token))
+    assert principal == Principal("rep-a", "user", frozenset({"sales:read"}), "north", frozenset({"sales_team_lead"}))
+    assert parse_team_and_roles({"roles": "a b"}) == (None, frozenset({"a", "b"}))
+    assert parse_team_and_roles({}) == (None, frozenset())
+
+
+@pytest.mark.parametrize(
+    "claims", [{"team": 7}, {"team": "two words"}, {"roles": 3}, {"roles": [1]}, {"roles": ['a"b']}]
+)
+def test_malformed_team_or_roles_are_invalid_tokens(claims: dict[str, object]) -> None:
+    with pytest.raises(Problem) as caught:
+        parse_team_and_roles(claims)
     assert caught.value.status == 401
 
 

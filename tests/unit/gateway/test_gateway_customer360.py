@@ -62,6 +62,7 @@ async def test_every_allowed_part_is_fetched_and_the_rest_is_named(
         {"part": "loyalty", "reason": "service not deployed"},
         {"part": "orders", "reason": "service not deployed"},
         {"part": "recommendations", "reason": "service not deployed"},
+        {"part": "sales", "reason": "service not deployed"},
     ]
     assert view["empty"] == ["consents"]  # its service answered 404: nothing there, not a failure
     assert view["omitted"] == []
@@ -83,7 +84,16 @@ async def test_only_parts_the_scopes_allow_are_fetched(
 ) -> None:
     async with gateway() as client:
         view = (await client.get(f"/api/v1/customers/{CUSTOMER}/360", headers=auth(token("customers:read")))).json()
-    assert view["omitted"] == ["orders", "tickets", "segments", "churn", "disclosures", "loyalty", "recommendations"]
+    assert view["omitted"] == [
+        "orders",
+        "tickets",
+        "segments",
+        "churn",
+        "disclosures",
+        "loyalty",
+        "recommendations",
+        "sales",
+    ]
     assert view["missing"] == [] and view["empty"] == ["consents"]
     assert {request.url.host for request in upstream.requests} == {"customers.internal"}
 

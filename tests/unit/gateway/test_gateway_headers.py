@@ -85,6 +85,15 @@ def test_identity_headers_come_from_the_principal() -> None:
     assert values(headers, "X-Relacja-Scopes") == ["customers:read customers:write"]
 
 
+def test_team_and_roles_travel_only_when_the_token_has_them() -> None:
+    rep = Principal("rep-a", "user", frozenset({"sales:read"}), "north", frozenset({"sales_team_lead", "x"}))
+    headers = forward([("X-Relacja-Team", "south"), ("x-relacja-roles", "sales_manager")], principal=rep)
+    assert values(headers, "X-Relacja-Team") == ["north"]
+    assert values(headers, "X-Relacja-Roles") == ["sales_team_lead x"]
+    plain = forward([("X-Relacja-Team", "south"), ("x-relacja-roles", "sales_manager")])
+    assert values(plain, "X-Relacja-Team") == [] and values(plain, "X-Relacja-Roles") == []
+
+
 def test_credentials_and_host_stop_at_the_gateway() -> None:
     headers = forward([("authorization", "Bearer t"), ("host", "api.example.com"), ("expect", "100-continue")])
     assert not {"authorization", "host", "expect"} & set(names(headers))

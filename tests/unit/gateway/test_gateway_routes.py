@@ -27,6 +27,8 @@ TABLE = RouteTable(ROUTES)
         ("/api/v1/churn/scores", "churn"),
         ("/api/v1/kpis", "churn"),
         ("/api/v1/sharing/agreements/1", "sharing"),
+        ("/api/v1/sales/opportunities/1", "sales"),
+        ("/api/v1/sales/pipelines", "sales"),
     ],
 )
 def test_every_documented_prefix_routes_to_its_service(path: str, upstream: str) -> None:
@@ -90,6 +92,16 @@ def test_a_route_may_name_its_write_scope() -> None:
     for method in ("POST", "PATCH", "PUT", "DELETE", "OPTIONS"):
         assert sharing.required_scope(method, "/api/v1/sharing/agreements") == "sharing:admin"
     assert Route("/x", "x", "x").required_scope("POST", "/x") == "x:write"
+
+
+def test_sales_settings_need_sales_admin_to_write_and_the_rest_sales_write() -> None:
+    for path in ("/api/v1/sales/pipelines/1", "/api/v1/sales/loss-reasons", "/api/v1/sales/exchange-rates"):
+        route = TABLE.match(path)
+        assert route is not None
+        assert route.required_scope("GET", path) == "sales:read"
+        assert route.required_scope("PATCH", path) == "sales:admin"
+    deals = TABLE.match("/api/v1/sales/opportunities")
+    assert deals is not None and deals.required_scope("POST", "/api/v1/sales/opportunities") == "sales:write"
 
 
 def test_answering_a_survey_is_public_but_issuing_one_is_not() -> None:

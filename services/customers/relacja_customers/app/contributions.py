@@ -45,7 +45,7 @@ from ..tables import customers, interactions
 from .records import insert_customer, registered_event
 from .related_rows import lock_customers
 
-__all__ = ["record_partner_interaction", "register_partner_lead"]
+__all__ = ["add_interaction", "record_partner_interaction", "register_partner_lead"]
 
 # Sharing sends phones in E.164 (``+`` and the country code), so no default region applies.
 _NO_REGION = "ZZ"
@@ -59,7 +59,7 @@ async def _lock_live(session: AsyncSession, customer_id: uuid.UUID) -> bool:
     return erased_at is None
 
 
-async def _add_interaction(
+async def add_interaction(
     session: AsyncSession,
     *,
     interaction_id: uuid.UUID,
@@ -84,7 +84,7 @@ async def _add_interaction(
             interaction_id=row.id,
             channel=row.channel,
             direction=row.direction,
-            agent_id=None,
+            agent_id=row.agent_id,
             occurred_at=row.occurred_at,
             duration_seconds=row.duration_seconds,
         ),
@@ -95,7 +95,7 @@ async def record_partner_interaction(session: AsyncSession, payload: PartnerInte
     if not await _lock_live(session, payload.customer_id):
         return
     contributed = payload.interaction
-    await _add_interaction(
+    await add_interaction(
         session,
         interaction_id=payload.contribution_id,
         customer_id=payload.customer_id,
@@ -166,7 +166,7 @@ async def register_partner_lead(session: AsyncSession, payload: PartnerLeadContr
     row = await insert_customer(session, "person", fields, customer_id=payload.customer_id, source=source)
     await emit(session, registered_event(row))
     if lead.note:
-        await _add_interaction(
+        await add_interaction(
             session,
             interaction_id=payload.contribution_id,
             customer_id=row.id,
@@ -195,7 +195,7 @@ async def _attach_to_existing(
         return
     lead = payload.lead.model_dump()
     lead["email"] = normalize_email(lead.get("email"))
-    await _add_interaction(
+    await add_interaction(
         session,
         interaction_id=payload.contribution_id,
         customer_id=existing,

@@ -26,7 +26,7 @@ from typing import Literal
 __all__ = ["ALLOWED_MOVES", "STAGES", "Stage", "Trigger", "can_move", "stage_after", "more_advanced"]
 
 Stage = Literal["lead", "prospect", "customer", "inactive"]
-Trigger = Literal["order_placed", "inactivity_detected"]
+Trigger = Literal["order_placed", "inactivity_detected", "lead_converted"]
 
 STAGES: tuple[Stage, ...] = ("lead", "prospect", "customer", "inactive")
 
@@ -53,11 +53,15 @@ def stage_after(current: Stage, trigger: Trigger) -> Stage:
       ``customer`` (the first order, or a win-back).
     - ``inactivity_detected``: a ``customer`` with no purchase in the churn window becomes
       ``inactive``; other stages are not affected.
+    - ``lead_converted``: the sales service converted the lead into an opportunity: a
+      ``lead`` becomes a ``prospect``; a customer who moved on meanwhile stays where it is.
     """
     if trigger == "order_placed":
         return "customer"
     if trigger == "inactivity_detected" and current == "customer":
         return "inactive"
+    if trigger == "lead_converted" and current == "lead":
+        return "prospect"
     return current
 
 

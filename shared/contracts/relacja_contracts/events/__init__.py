@@ -35,6 +35,15 @@ from .orders import (
     ProductChangedV1,
 )
 from .recommendations import RecommendationsRefreshedV1
+from .sales import (
+    ActivityDueV1,
+    ActivityLoggedV1,
+    LeadConvertedV1,
+    OpportunityCreatedV1,
+    OpportunityLostV1,
+    OpportunityStageChangedV1,
+    OpportunityWonV1,
+)
 from .segmentation import CustomerSegmentChangedV1, SegmentMemberAddedV1, SegmentMemberRemovedV1
 from .sharing import (
     AgreementActivatedV1,
@@ -71,6 +80,13 @@ __all__ = [
     "PointsRedeemedV1",
     "PointsReversedV1",
     "TierChangedV1",
+    "ActivityDueV1",
+    "ActivityLoggedV1",
+    "LeadConvertedV1",
+    "OpportunityCreatedV1",
+    "OpportunityLostV1",
+    "OpportunityStageChangedV1",
+    "OpportunityWonV1",
     "CustomerSegmentChangedV1",
     "SegmentMemberAddedV1",
     "SegmentMemberRemovedV1",
