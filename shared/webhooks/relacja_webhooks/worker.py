@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
+from prometheus_client import Counter
 from sqlalchemy import insert, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -285,6 +286,7 @@ class DeliveryWorker:
         first_failure: dict[uuid.UUID, datetime] = {}
         for f in finished:
             outcome = classify(f.result.status_code)
+            DELIVERIES.labels(outcome.value).inc()
             message = f.message
             failures, next_at, delivered_at = message.failures, None, None
             if outcome is Outcome.SUCCEEDED:
@@ -346,8 +348,21 @@ class DeliveryWorker:
         )
         for endpoint_id in disabled:
             log.warning("webhook endpoint %s disabled (%s)", endpoint_id, reason)
+            ENDPOINTS_DISABLED.labels(reason).inc()
             if self._hooks is not None:
                 await self._hooks.endpoint_disabled(session, endpoint_id, reason, now)
+
+
+DELIVERIES = Counter(
+    "relacja_webhook_deliveries_total",
+    "Webhook delivery attempts, by outcome: succeeded, failed (retried until the schedule ends), gone (410)",
+    ["outcome"],
+)
+ENDPOINTS_DISABLED = Counter(
+    "relacja_webhook_endpoints_disabled_total",
+    "Webhook endpoints the sender disabled: gone (it answered 410) or failing (for the disabling window)",
+    ["reason"],
+)
 
 
 class _Sql:
