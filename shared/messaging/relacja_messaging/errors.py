@@ -12,6 +12,7 @@ import asyncio
 
 from aiokafka.errors import KafkaConnectionError, KafkaTimeoutError, NodeNotReadyError
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
 __all__ = ["is_transient"]
 
@@ -22,6 +23,9 @@ _TRANSIENT_TYPES: tuple[type[BaseException], ...] = (
     OSError,
     InterfaceError,
     OperationalError,
+    # Every pooled connection stayed busy for pool_timeout: the database is overloaded, not the
+    # request wrong — a 503 with Retry-After for a caller, a retry for a consumer.
+    PoolTimeoutError,
     KafkaConnectionError,
     KafkaTimeoutError,
     NodeNotReadyError,

@@ -1,0 +1,22 @@
+"""Which failures count as a dependency being unavailable (503 with Retry-After for a
+caller, an unlimited retry for a consumer) and which are a bug (500, or the dead-letter
+topic after the retry budget)."""
+
+from __future__ import annotations
+
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
+
+from relacja_messaging.errors import is_transient
+from relacja_servicekit.problems import unexpected_error_problem
+
+
+def test_an_exhausted_connection_pool_is_a_503_with_retry_after_not_a_500() -> None:
+    exhausted = PoolTimeoutError("QueuePool limit of size 10 overflow 10 reached, connection timed out, timeout 5.00")
+    assert is_transient(exhausted)
+    problem = unexpected_error_problem(exhausted, retry_after_seconds=5)
+    assert problem.status == 503 and problem.headers["Retry-After"] == "5"
+
+
+def test_a_bug_stays_a_500() -> None:
+    assert not is_transient(ValueError("a bug"))
+    assert unexpected_error_problem(ValueError("a bug"), retry_after_seconds=5).status == 500
