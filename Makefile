@@ -88,7 +88,7 @@ bench-tickets: sync
 bench-orders: sync wrk
 	$(UV) run --frozen python -m bench.orders
 	$(UV) run --frozen python -m bench.orders --import-only
-	$(UV) run --frozen python -m bench.orders --coupons --paced-rate 50 --paced-seconds 20 --sustained-seconds 20
+	$(UV) run --frozen python -m bench.orders --coupons --paced-rate 20 --paced-seconds 20 --sustained-seconds 20 --concurrency 8 --rounds 3
 
 # The gateway benchmark drives load with wrk (Debian package), installed when missing.
 wrk:

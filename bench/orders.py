@@ -489,6 +489,21 @@ async def create_products(client: httpx.AsyncClient) -> list[str]:
     return skus
 
 
+CPU_PARTS = ("gateway", "orders", "postgres", "total")
+
+
+def cpu_per_order(before: dict[str, float], after: dict[str, float], orders: int) -> dict[str, float]:
+    """Milliseconds of CPU per order of the stack's parts between two ``cpu_seconds`` readings:
+    on a shared machine, what an order costs is better seen in CPU than in wall time."""
+    used = {part: after.get(part, 0.0) - before.get(part, 0.0) for part in ("gateway", "orders", "postgres")}
+    used["total"] = sum(used.values())
+    return {part: seconds * 1000 / max(orders, 1) for part, seconds in used.items()}
+
+
+def cpu_text(cpu_ms: dict[str, float]) -> str:
+    return ", ".join(f"{part} {cpu_ms[part]:.2f} ms" for part in CPU_PARTS)
+
+
 async def coupon_comparison(args: argparse.Namespace) -> None:
     """Placement with a coupon against placement without one (issue 14: at most 15 % more)."""
     os.environ["RELACJA_GATEWAY_RATE_LIMIT_RATE"] = "1000000"
@@ -525,22 +540,29 @@ async def coupon_comparison(args: argparse.Namespace) -> None:
             warm = await paced(gateway, 50, 4, customers, skus, codes())
             next_code += warm["requests"]
             for round_no in range(1, args.rounds + 1):
-                for variant in ("without", "with"):
+                # Odd rounds run "without" first, even rounds "with" first: neither always follows the other.
+                order = ("without", "with") if round_no % 2 else ("with", "without")
+                for variant in order:
                     coupons = codes() if variant == "with" else None
+                    before = cpu_seconds(stack.config.state_dir)
                     result = await paced(gateway, args.paced_rate, args.paced_seconds, customers, skus, coupons)
+                    result["cpu_ms"] = cpu_per_order(before, cpu_seconds(stack.config.state_dir), result["requests"])
                     if coupons is not None:
                         next_code += result["requests"]  # one code per request
                     paced_runs[variant].append(result)
                     report(
                         f"round {round_no}, paced {args.paced_rate:.0f}/s for {args.paced_seconds:.0f} s, {variant} a coupon: "
                         f"{result['requests']} orders, {result['errors']} errors; p50 {result['p50']:.1f} ms, "
-                        f"p95 {result['p95']:.1f} ms, p99 {result['p99']:.1f} ms ({load_average()})"
+                        f"p95 {result['p95']:.1f} ms, p99 {result['p99']:.1f} ms; CPU per order {cpu_text(result['cpu_ms'])} "
+                        f"({load_average()})"
                     )
-                for variant in ("without", "with"):
+                for variant in order:
                     first = next_code if variant == "with" else None
+                    before = cpu_seconds(stack.config.state_dir)
                     result = sustained(
                         stack.gateway_url, token, customers, skus, args.concurrency, args.sustained_seconds, first
                     )
+                    result["cpu_ms"] = cpu_per_order(before, cpu_seconds(stack.config.state_dir), result["requests"])
                     if first is not None:
                         # wrk counts completed requests; those still in flight at the end used codes too.
                         next_code += result["requests"] + args.concurrency
@@ -549,23 +571,37 @@ async def coupon_comparison(args: argparse.Namespace) -> None:
                         f"round {round_no}, sustained (wrk, {args.concurrency} connections, {args.sustained_seconds:.0f} s), "
                         f"{variant} a coupon: {result['rps']:.0f} orders/s, p50 {result['p50']:.1f} ms, "
                         f"p99 {result['p99']:.1f} ms, {result['requests']} requests, {result['non2xx']} non-2xx, "
-                        f"{result['errors']} socket errors ({load_average()})"
+                        f"{result['errors']} socket errors; CPU per order {cpu_text(result['cpu_ms'])} ({load_average()})"
                     )
+        await asyncio.sleep(2)  # requests wrk left in flight finish
         used = await asyncpg.connect(dsn)
         try:
-            redeemed = await used.fetchval("SELECT count(*) FROM orders WHERE coupon_code IS NOT NULL")
-            coupons_used = await used.fetchval("SELECT count(*) FROM coupons WHERE uses > 0")
+            counts = await used.fetchrow(
+                "SELECT (SELECT count(*) FROM orders WHERE coupon_code IS NOT NULL) AS redeemed, "
+                "(SELECT count(*) FROM coupons WHERE uses > 0) AS coupons_used"
+            )
+            assert counts is not None  # an aggregate query always returns its row
+            redeemed, coupons_used = counts["redeemed"], counts["coupons_used"]
         finally:
             await used.close()
 
-    def ratio(runs: dict[str, list[dict]], key: str) -> str:
-        without, with_ = median([r[key] for r in runs["without"]]), median([r[key] for r in runs["with"]])
-        return f"{with_:.1f} vs {without:.1f} ({(with_ / without - 1) * 100:+.1f} %)"
+    def ratio(runs: dict[str, list[dict]], key: str, part: str | None = None) -> str:
+        def value(run: dict) -> float:
+            return float(run[key] if part is None else run[key][part])
+
+        without, with_ = median([value(r) for r in runs["without"]]), median([value(r) for r in runs["with"]])
+        return f"{with_:.2f} vs {without:.2f} ({(with_ / without - 1) * 100:+.1f} %)"
 
     report(
         f"with a coupon vs without (medians of {args.rounds} rounds): paced p50 {ratio(paced_runs, 'p50')} ms, "
         f"p95 {ratio(paced_runs, 'p95')} ms, p99 {ratio(paced_runs, 'p99')} ms; "
         f"sustained orders/s {ratio(wrk_runs, 'rps')}, p50 {ratio(wrk_runs, 'p50')} ms, p99 {ratio(wrk_runs, 'p99')} ms"
+    )
+    report(
+        "CPU ms per order, with vs without (medians), sustained: "
+        + ", ".join(f"{part} {ratio(wrk_runs, 'cpu_ms', part)}" for part in CPU_PARTS)
+        + "; paced: "
+        + ", ".join(f"{part} {ratio(paced_runs, 'cpu_ms', part)}" for part in CPU_PARTS)
     )
     report(f"orders placed with a coupon: {redeemed}; coupons used: {coupons_used} (each once)")
     print("\n# " + f"{os.cpu_count()} CPUs, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {load_average()}")

@@ -16,9 +16,9 @@ and an unknown, erased or merged one is refused. A cancellation of a paid order 
 its total; an unpaid one refunds nothing (``domain.pricing.order_amounts``).
 
 A coupon (``coupon_code``) is checked against the projection (``app.coupons``), priced
-into the lines (``domain.coupons``) and redeemed last, just before the order is written,
-so its row lock is held for as short a time as the transaction allows; a cancellation
-gives the use back in the cancelling transaction.
+into the lines (``domain.coupons``) and redeemed last, after the order and its event are
+written, so its row lock is held for as short a time as the transaction allows (a refusal
+rolls them back); a cancellation gives the use back in the cancelling transaction.
 """
 
 from __future__ import annotations
@@ -157,10 +157,11 @@ async def place_order(session: AsyncSession, command: OrderCreate, directory: Cu
         "discount_amount": discount,
         **amounts.as_dict(),
     }
-    if coupon is not None:
-        await redeem(session, coupon, now)
     row = (await session.execute(_INSERT_ORDER, values)).one()
     await emit(session, OrderPlacedV1, row._mapping, now)
+    if coupon is not None:
+        # Last: the use's row lock is held from here to the commit, so as briefly as possible.
+        await redeem(session, coupon, now)
     return order_public(row)
 
 
