@@ -12,10 +12,11 @@ Method. The bench stack (``bench/_stack.py``) with PostgreSQL, the broker and th
 recommendations service (its schedule off: we trigger the recomputation).
 
 1. Load (not measured): ``--lines`` basket items generated set-based in SQL straight into
-   ``rec_basket_items`` — orders of 1–7 distinct products (4 on average), each order of a
-   customer drawn uniformly from ``--customers``, placed over the last 300 days; products
-   in families of 10 (a basket draws mostly from one family, the families' popularity is
-   skewed), so pairs are realistic: many rare ones, a few strong ones. ``--products``
+   ``rec_basket_items`` — orders of 1–7 draws (a repeated product collapses: ~3.4 distinct
+   products on average), each order of a customer drawn uniformly from ``--customers``,
+   placed over the last 300 days; products in families of 10: a draw takes a product of
+   the order's family (families' popularity skewed, cubic) with probability 0.75, any
+   product otherwise — so pairs are realistic: many rare ones, a few strong ones. ``--products``
    catalogue rows, ``known_customers`` and a profiling consent for every customer. The
    secondary indexes are built after the load, then ``VACUUM ANALYZE``.
 2. Full recomputation: ``POST /api/v1/recommendations/statistics/recomputations`` twice
@@ -73,7 +74,8 @@ async def load(dsn: str, lines: int, products: int, customers: int) -> None:
         for index in ("ix_rec_basket_items_customer", "ix_rec_basket_items_product"):
             await conn.execute(f"DROP INDEX {index}")
         families = max(1, products // 10)
-        orders = lines // 4
+        # 1–7 draws per order (4 on average); draws that repeat a product in the order collapse.
+        orders = int(lines / 3.4)
         await conn.execute(
             f"""
             INSERT INTO rec_products (product_id, sku, name, category, list_price, unit_cost, currency, active, version)
@@ -102,7 +104,8 @@ async def load(dsn: str, lines: int, products: int, customers: int) -> None:
             await conn.execute(
                 f"""
                 INSERT INTO rec_basket_items (order_id, product_id, customer_id, placed_at, quantity)
-                SELECT o.order_id, {PRODUCT_UUID.format("least(o.family * 10 + (random() * 9)::int, " + str(products - 1) + ")")},
+                SELECT o.order_id,
+                       {PRODUCT_UUID.format(f"CASE WHEN random() < 0.75 THEN least(o.family * 10 + (random() * 9)::int, {products - 1}) ELSE (random() * {products - 1})::int END")},
                        o.customer_id, o.placed_at, 1
                 FROM (
                     SELECT gen_random_uuid() AS order_id,

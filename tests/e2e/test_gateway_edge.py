@@ -150,8 +150,9 @@ async def test_customer_360_through_the_stack(stack: Stack, gateway: httpx.Async
         "churn",
         "disclosures",
         "loyalty",
+        "recommendations",
         "sales",
-    ):  # a new customer: nothing yet, or empty
+    ):  # a new customer: nothing yet, an empty summary, popular products
         assert view[part] is not None or part in view["empty"] or missing[part] == "timed out after 300 ms", (
             part,
             missing,

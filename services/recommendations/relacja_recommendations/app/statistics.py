@@ -258,6 +258,12 @@ async def recompute_all(session: AsyncSession, settings: RecommendationsSettings
         ),
         {"ws": window_start},
     )
+    # Millions of pairs: inserting them into two B-trees row by row (random UUID keys) costs
+    # several times the aggregation itself, so the indexes go and are built once, sorted,
+    # after the insert. Same names as tables.py and the migration; TRUNCATE has taken the
+    # table's exclusive lock already, and a failure rolls all of it back.
+    await session.execute(text("ALTER TABLE rec_pair_counts DROP CONSTRAINT rec_pair_counts_pkey"))
+    await session.execute(text("DROP INDEX ix_rec_pair_counts_b"))
     await session.execute(
         text("""
         INSERT INTO rec_pair_counts (product_a, product_b, pair_count)
@@ -269,6 +275,11 @@ async def recompute_all(session: AsyncSession, settings: RecommendationsSettings
         """),
         {"ws": window_start},
     )
+    await session.execute(text("SET LOCAL maintenance_work_mem = '512MB'"))
+    await session.execute(
+        text("ALTER TABLE rec_pair_counts ADD CONSTRAINT rec_pair_counts_pkey PRIMARY KEY (product_a, product_b)")
+    )
+    await session.execute(text("CREATE INDEX ix_rec_pair_counts_b ON rec_pair_counts (product_b)"))
     baskets = await session.scalar(
         text("SELECT count(DISTINCT order_id) FROM rec_basket_items WHERE placed_at >= :ws"), {"ws": window_start}
     )
