@@ -23,12 +23,12 @@ PRODUCTION = {
 @pytest.mark.parametrize("switch", ["webhook_allow_loopback", "webhook_allow_http"])
 def test_local_receiver_switches_are_refused_in_production(switch: str) -> None:
     with pytest.raises(ValidationError, match="never production"):
-        SharingSettings(**PRODUCTION, **{switch: True})
-    assert SharingSettings(environment="test", **{switch: True}).url_policy() is not None
+        SharingSettings.model_validate({**PRODUCTION, switch: True})
+    assert SharingSettings.model_validate({"environment": "test", switch: True}).url_policy() is not None
 
 
 def test_the_defaults_are_strict_and_the_schedule_is_the_standard_one() -> None:
-    settings = SharingSettings(**PRODUCTION)
+    settings = SharingSettings.model_validate(PRODUCTION)
     policy = settings.url_policy()
     assert (policy.allow_http, policy.allow_loopback) == (False, False)
     retry = settings.retry_policy()
