@@ -58,8 +58,13 @@ class UnsafeUrlError(ValueError):
         self.detail = detail
 
 
+#: A name that takes longer than this to resolve is refused (unresolvable_host).
+RESOLVE_TIMEOUT = 5.0
+
+
 async def system_resolver(host: str, port: int) -> Sequence[IPAddress]:
-    infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    async with asyncio.timeout(RESOLVE_TIMEOUT):
+        infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
     seen: dict[IPAddress, None] = {}
     for _family, _type, _proto, _canon, sockaddr in infos:
         # An IPv6 sockaddr may carry a zone ("fe80::1%eth0"); the zone never makes it public.
@@ -146,7 +151,8 @@ async def checked_addresses(host: str, port: int, policy: UrlPolicy) -> list[IPA
     else:
         try:
             addresses = await policy.resolver(host, port)
-        except OSError as err:
+        # OSError: no such name; UnicodeError: a label IDNA cannot encode; TimeoutError: no answer.
+        except (OSError, UnicodeError, TimeoutError) as err:
             raise UnsafeUrlError("unresolvable_host", f"the host {host!r} does not resolve: {err}") from err
         if not addresses:
             raise UnsafeUrlError("unresolvable_host", f"the host {host!r} has no address")
