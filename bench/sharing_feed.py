@@ -202,22 +202,22 @@ async def generate(conn: asyncpg.Connection, records: int) -> str:
 
 
 async def pages(base_url: str, conn: asyncpg.Connection, partners: list[str], agreements: list[str], n: int) -> str:
-    bounds = {
-        a: await conn.fetchrow(
+    bounds: dict[str, tuple[int, int]] = {}
+    for a in agreements:
+        row = await conn.fetchrow(
             "SELECT min(position) AS lo, max(position) AS hi FROM sharing_feed_records WHERE agreement_id = $1",
             uuid.UUID(a),
         )
-        for a in agreements
-    }
+        assert row is not None
+        bounds[a] = (row["lo"], row["hi"])
     rng = random.Random(13)
     samples: list[float] = []
     async with httpx.AsyncClient(base_url=base_url, timeout=60) as client:
         for i in range(30 + n):
             k = rng.randrange(AGREEMENTS)
-            agreement, lo_hi = agreements[k], bounds[agreements[k]]
-            after = encode_cursor(
-                [rng.randrange(lo_hi["lo"], max(lo_hi["hi"] - 5_000, lo_hi["lo"] + 1))], f"feed:{agreement}"
-            )
+            agreement, (lo, hi) = agreements[k], bounds[agreements[k]]
+            # A cursor at a random position, at least a full page before the feed's end.
+            after = encode_cursor([rng.randrange(lo, max(hi - 5_000, lo + 1))], f"feed:{agreement}")
             headers = {"X-Relacja-Principal-Kind": "partner", "X-Relacja-Partner-Id": partners[k]}
             started = time.perf_counter()
             response = await client.get(

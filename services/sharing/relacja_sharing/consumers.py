@@ -7,6 +7,7 @@
     segment member added / removed          + rule-based membership (reports)
     consent granted / withdrawn             → the consent projection; a withdrawal of partner_sharing
                                               sends tombstones (app/fanout.py)
+    customer.merged                         → consents, segments and recipients move to the survivor
     customer.erased                         → erasure notices to every agreement that ever received
                                               the customer; the projection forgets the person
 
@@ -25,6 +26,7 @@ from relacja_contracts.events import (
     CustomerErasedV1,
     CustomerRegisteredV1,
     CustomerSegmentChangedV1,
+    CustomersMergedV1,
     SegmentMemberAddedV1,
     SegmentMemberRemovedV1,
 )
@@ -111,3 +113,8 @@ async def consent_withdrawn(session: AsyncSession, event: CloudEvent, payload: C
 async def customer_erased(session: AsyncSession, event: CloudEvent, payload: CustomerErasedV1) -> None:
     await send_erasure_notices(session, customer_id=payload.customer_id, time=event.time)
     await projection.erase_customer(session, payload.customer_id, payload.erased_at)
+
+
+@handlers.on(CustomersMergedV1)
+async def customers_merged(session: AsyncSession, event: CloudEvent, payload: CustomersMergedV1) -> None:
+    await projection.merge_customers(session, payload.customer_id, payload.merged_customer_id)

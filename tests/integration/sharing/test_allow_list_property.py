@@ -24,7 +24,7 @@ from relacja_sharing.domain.agreements import NEVER_SHARED
 
 TYPES = sorted(CATALOG)
 # PostgreSQL text holds neither NUL nor lone surrogates (the services refuse both at the door).
-_text = st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"), max_size=10)
+_text = st.text(st.characters(blacklist_categories=["Cs"], blacklist_characters="\x00"), max_size=10)
 _json = st.recursive(
     st.none() | st.booleans() | st.integers() | _text,
     lambda inner: st.lists(inner, max_size=3) | st.dictionaries(_text, inner, max_size=3),

@@ -17,11 +17,11 @@ from relacja_contracts.events import (
     ConsentGrantedV1,
     ConsentWithdrawnV1,
     CustomerErasedV1,
-    CustomerSegmentChangedV1,
     CustomerUpdatedV1,
+    SegmentMemberAddedV1,
 )
 
-from ...support import eventually, publish
+from ...support import applied, eventually, publish
 from .support import act, as_partner, new_agreement, new_partner, placed_order
 
 
@@ -149,10 +149,21 @@ async def test_consent_feed_allow_list_disclosures_tombstone_erasure(
     customer, stranger = uuid.uuid4(), uuid.uuid4()
 
     # No consent yet: nothing flows. Then consent, and an order flows with the allowed fields only.
-    await publish(producer, placed_order(customer))
+    early = await publish(producer, placed_order(customer))
+
+    async def early_applied() -> bool:
+        return await applied(db, "sharing.fanout", early.id)
+
+    await eventually(early_applied)
+    assert (await feed(api, partner["id"], agreement["id"])).json()["items"] == []
     await publish(producer, consent(ConsentGrantedV1, customer, partner["id"]))
     await publish(producer, consent(ConsentGrantedV1, stranger, other["id"]))  # another partner's consent
     await publish(producer, placed_order(stranger))
+
+    async def consented() -> bool:
+        return bool(await db.fetchval("SELECT granted FROM sharing_consents WHERE customer_id = $1", customer))
+
+    await eventually(consented)
     order = placed_order(customer)
     await publish(producer, order)
     (record,) = await records(api, partner["id"], agreement["id"], 1)
@@ -205,26 +216,12 @@ async def test_consent_feed_allow_list_disclosures_tombstone_erasure(
     assert tombstone["type"] == "relacja.sharing.consent.withdrawn.v1"
     assert tombstone["subject"] == record["subject"] and "order_number" not in tombstone["data"]
     late = placed_order(customer)
-    await publish(producer, late)
-    await publish(
-        producer,
-        CustomerSegmentChangedV1(
-            customer_id=customer,
-            dimension="rfm",
-            old=None,
-            new="champions",
-            trigger="event",
-            occurred_at=datetime.now(UTC),
-        ),
-    )
+    late_event = await publish(producer, late)
 
-    async def applied_late() -> bool:
-        return (
-            await db.fetchval("SELECT rfm_segment FROM sharing_customers WHERE customer_id = $1", customer)
-            == "champions"
-        )
+    async def late_applied() -> bool:
+        return await applied(db, "sharing.fanout", late_event.id)
 
-    await eventually(applied_late)
+    await eventually(late_applied)
     items = (await feed(api, partner["id"], agreement["id"])).json()["items"]
     assert len(items) == 3 and all(late.order_number not in str(i) for i in items)
 
@@ -253,27 +250,45 @@ async def test_reports_suppress_small_groups(
     partner = await new_partner(api)
     agreement = await new_agreement(api, partner["id"], legal_basis="contract", min_group_size=3)
     customers = [uuid.uuid4() for _ in range(5)]
+    # Rule-based segments (the stack's own segmentation service scores RFM from the orders
+    # below, so the RFM groups are not this test's to set).
+    big, small = uuid.uuid4(), uuid.uuid4()
     for i, customer in enumerate(customers):
-        segment = "champions" if i < 4 else "at_risk"
+        segment_id, name = (big, "regulars") if i < 4 else (small, "newcomers")
         await publish(
             producer,
-            CustomerSegmentChangedV1(
+            SegmentMemberAddedV1(
                 customer_id=customer,
-                dimension="rfm",
-                old=None,
-                new=segment,
+                segment_id=segment_id,
+                segment_name=name,
                 trigger="event",
                 occurred_at=datetime.now(UTC),
             ),
         )
         await publish(producer, placed_order(customer))
     await records(api, partner["id"], agreement["id"], 5)
-    report = (await api.get(f"/partner/v1/reports/{agreement['id']}/rfm", headers=as_partner(partner["id"]))).json()
+    report = (await api.get(f"/partner/v1/reports/{agreement['id']}/segment", headers=as_partner(partner["id"]))).json()
     groups = {g["group"]: (g["count"], g["suppressed"]) for g in report["groups"]}
-    # at_risk (1) is below 3; as the only hidden group it would be 5 − 4, so champions is hidden too.
-    assert groups == {"at_risk": (None, True), "champions": (None, True)}
+    # newcomers (1) is below 3; as the only hidden group it would be 5 − 4, so regulars is hidden too.
+    assert groups == {"newcomers": (None, True), "regulars": (None, True)}
+    three_more = [uuid.uuid4() for _ in range(3)]
+    for customer in three_more:
+        await publish(
+            producer,
+            SegmentMemberAddedV1(
+                customer_id=customer,
+                segment_id=small,
+                segment_name="newcomers",
+                trigger="event",
+                occurred_at=datetime.now(UTC),
+            ),
+        )
+        await publish(producer, placed_order(customer))
+    await records(api, partner["id"], agreement["id"], 8)
+    report = (await api.get(f"/partner/v1/reports/{agreement['id']}/segment", headers=as_partner(partner["id"]))).json()
+    assert {g["group"]: g["count"] for g in report["groups"]} == {"newcomers": 4, "regulars": 4}
     region = (await api.get(f"/partner/v1/reports/{agreement['id']}/region", headers=as_partner(partner["id"]))).json()
-    assert region["groups"] == [{"group": "unknown", "count": 5, "suppressed": False}]
+    assert region["groups"] == [{"group": "unknown", "count": 8, "suppressed": False}]
 
     # A suspended partner is refused on every partner route, naming the state.
     current = (await api.get(f"/api/v1/sharing/partners/{partner['id']}")).json()

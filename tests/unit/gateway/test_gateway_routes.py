@@ -26,6 +26,7 @@ TABLE = RouteTable(ROUTES)
         ("/api/v1/surveys/abc", "tickets"),
         ("/api/v1/churn/scores", "churn"),
         ("/api/v1/kpis", "churn"),
+        ("/api/v1/sharing/agreements/1", "sharing"),
     ],
 )
 def test_every_documented_prefix_routes_to_its_service(path: str, upstream: str) -> None:
@@ -79,6 +80,16 @@ def test_areas_of_the_table() -> None:
     assert areas["/api/v1/kpis"] == "analytics"
     assert areas["/api/v1/products"] == "orders"
     assert areas["/api/v1/sla-policies"] == "tickets"
+
+
+def test_a_route_may_name_its_write_scope() -> None:
+    sharing = TABLE.match("/api/v1/sharing/agreements")
+    assert sharing is not None
+    assert sharing.required_scope("GET", "/api/v1/sharing/agreements") == "sharing:read"
+    assert sharing.required_scope("HEAD", "/api/v1/sharing/agreements") == "sharing:read"
+    for method in ("POST", "PATCH", "PUT", "DELETE", "OPTIONS"):
+        assert sharing.required_scope(method, "/api/v1/sharing/agreements") == "sharing:admin"
+    assert Route("/x", "x", "x").required_scope("POST", "/x") == "x:write"
 
 
 def test_answering_a_survey_is_public_but_issuing_one_is_not() -> None:

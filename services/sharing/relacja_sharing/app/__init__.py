@@ -7,6 +7,7 @@ or domain.states.IllegalTransition; events go through the outbox (events.py).
     catalog.py      the shareable event types and their payload fields (from the contracts)
     projection.py   customers (e-mail, RFM group, region), consents, segment membership
     fanout.py       events into feeds (set-based per event), tombstones, erasure notices, rectification
+    recipients.py   partner identifier → customer (for inbound contributions)
     feed.py         the pull feed and the erasure notices feed (opaque cursors)
     disclosures.py  the disclosure log: the one writer (feed and webhooks), per-customer list, retention
     webhooks.py     webhook endpoints per agreement, deliveries, attempts, redelivery; the sender's hooks

@@ -45,6 +45,7 @@ __all__ = [
     "send_tombstones",
 ]
 
+_LOCKED = "relacja_sharing.feed_locked"  # session.info key: the transaction that holds the lock
 FEED_LOCK = 0x5348_4152  # "SHAR": the advisory lock every feed append holds until commit
 TOMBSTONE_TYPE = "relacja.sharing.consent.withdrawn.v1"
 ERASURE_TYPE = "relacja.sharing.customer.erased.v1"
@@ -84,7 +85,7 @@ WITH targets AS (
       FROM targets t WHERE t.granted IS NOT NULL AND jsonb_array_length(t.granted) > 0 AND t.ident IS NOT NULL
 ), recipients AS (
     INSERT INTO sharing_recipients (agreement_id, customer_id, partner_id, identifier)
-    SELECT agreement_id, CAST(:cid AS uuid), partner_id, ident FROM kept WHERE {{nonempty}}
+    SELECT t.agreement_id, CAST(:cid AS uuid), t.partner_id, t.ident FROM kept t WHERE {{nonempty}}
     ON CONFLICT (agreement_id, customer_id) DO NOTHING
 )
 INSERT INTO sharing_feed_records (agreement_id, partner_id, customer_id, identifier, kind, record_id, event_type,
@@ -137,7 +138,12 @@ def _rfc3339(moment: datetime) -> str:
 
 
 async def lock_feed(session: AsyncSession) -> None:
+    """Take the feed's append lock, once per transaction (the consumer applies a whole fetch in one)."""
+    transaction = session.sync_session.get_transaction()
+    if transaction is not None and session.info.get(_LOCKED) is transaction:
+        return
     await session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": FEED_LOCK})
+    session.info[_LOCKED] = transaction
 
 
 async def fan_out(

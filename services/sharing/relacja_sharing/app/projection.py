@@ -4,6 +4,11 @@ Consents keep the latest record per (customer, partner, purpose) by ``occurred_a
 customers service refuses older records, so a later one never loses to a replayed older
 one here either). Erasure keeps the row (the fan-out must know the customer is erased)
 and drops the e-mail, consents and segment memberships.
+
+A merge moves the merged customer's consents (the later record wins where both have
+one), segment memberships and recipient rows to the survivor: the partners that were
+given the merged customer keep the identifier they know, so later records about the
+survivor reach them under it, and an erasure of the survivor notifies them.
 """
 
 from __future__ import annotations
@@ -11,13 +16,20 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import delete, func, update
+from sqlalchemy import delete, func, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..tables import consents, customers, segment_members
 
-__all__ = ["apply_consent", "erase_customer", "record_customer", "set_membership", "set_rfm_segment"]
+__all__ = [
+    "apply_consent",
+    "erase_customer",
+    "merge_customers",
+    "record_customer",
+    "set_membership",
+    "set_rfm_segment",
+]
 
 
 async def record_customer(session: AsyncSession, customer_id: uuid.UUID, *, email: str | None) -> None:
@@ -100,3 +112,35 @@ async def erase_customer(session: AsyncSession, customer_id: uuid.UUID, erased_a
     await session.execute(update(customers).where(customers.c.customer_id == customer_id).values(region=None))
     await session.execute(delete(consents).where(consents.c.customer_id == customer_id))
     await session.execute(delete(segment_members).where(segment_members.c.customer_id == customer_id))
+
+
+_MERGE = (
+    """
+    INSERT INTO sharing_consents (customer_id, partner_id, partner_purpose, granted, occurred_at)
+    SELECT CAST(:survivor AS uuid), partner_id, partner_purpose, granted, occurred_at
+      FROM sharing_consents WHERE customer_id = CAST(:merged AS uuid)
+    ON CONFLICT (customer_id, partner_id, partner_purpose) DO UPDATE
+       SET granted = EXCLUDED.granted, occurred_at = EXCLUDED.occurred_at
+     WHERE sharing_consents.occurred_at < EXCLUDED.occurred_at
+    """,
+    "DELETE FROM sharing_consents WHERE customer_id = CAST(:merged AS uuid)",
+    """
+    INSERT INTO sharing_segment_members (customer_id, segment_id, segment_name)
+    SELECT CAST(:survivor AS uuid), segment_id, segment_name
+      FROM sharing_segment_members WHERE customer_id = CAST(:merged AS uuid)
+    ON CONFLICT DO NOTHING
+    """,
+    "DELETE FROM sharing_segment_members WHERE customer_id = CAST(:merged AS uuid)",
+    """
+    INSERT INTO sharing_recipients (agreement_id, customer_id, partner_id, identifier, first_disclosed_at)
+    SELECT agreement_id, CAST(:survivor AS uuid), partner_id, identifier, first_disclosed_at
+      FROM sharing_recipients WHERE customer_id = CAST(:merged AS uuid)
+    ON CONFLICT (agreement_id, customer_id) DO NOTHING
+    """,
+    "DELETE FROM sharing_recipients WHERE customer_id = CAST(:merged AS uuid)",
+)
+
+
+async def merge_customers(session: AsyncSession, survivor: uuid.UUID, merged: uuid.UUID) -> None:
+    for statement in _MERGE:
+        await session.execute(text(statement), {"survivor": str(survivor), "merged": str(merged)})
