@@ -193,6 +193,14 @@ async def _measure(args: argparse.Namespace, sessions: async_sessionmaker[AsyncS
                 )
             )
         ).one()
+        failures = (
+            await session.execute(
+                text(
+                    f"SELECT coalesce(status_code::text, left(error, 80)) AS what, count(*) FROM {TABLES.attempts.name} "
+                    "WHERE outcome <> 'succeeded' GROUP BY 1 ORDER BY 2 DESC LIMIT 5"
+                )
+            )
+        ).all()
     succeeded, cancelled, last, first, attempts = int(row[0]), int(row[1]), float(row[2]), float(row[3]), int(row[4])
     async with httpx.AsyncClient() as client:
         arrivals = (await client.get(f"http://127.0.0.1:{port}/stats")).json()["arrivals"]
@@ -209,6 +217,8 @@ async def _measure(args: argparse.Namespace, sessions: async_sessionmaker[AsyncS
     print(
         f"  throughput {rate:8,.0f} deliveries/s  (target >= {TARGET:,.0f})  {'OK' if rate >= TARGET else 'BELOW TARGET'}"
     )
+    for what, count in failures:
+        print(f"  failed attempts: {count:,} × {what}")
     if stops:
         p99 = percentile(stops, 99)
         print(

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, insert, update
+from sqlalchemy import case, func, insert, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from .guard import UrlPolicy, check_url
@@ -153,7 +153,7 @@ async def redeliver_message(session: AsyncSession, tables: WebhookTables, messag
     result = await session.execute(
         update(m)
         .where(m.c.id == message_pk, m.c.status.in_(("succeeded", "failed", "cancelled")))
-        .values(status="pending", failures=0, next_attempt_at=func.now(), lease_until=None)
+        .values(status="pending", failures=0, next_attempt_at=func.now(), lease_until=None, cancelled_at=None)
         .returning(m.c.id)
     )
     return result.first() is not None
@@ -169,7 +169,7 @@ async def redeliver_since(session: AsyncSession, tables: WebhookTables, endpoint
             m.c.created_at >= since,
             m.c.status.in_(("succeeded", "failed", "cancelled")),
         )
-        .values(status="pending", failures=0, next_attempt_at=func.now(), lease_until=None)
+        .values(status="pending", failures=0, next_attempt_at=func.now(), lease_until=None, cancelled_at=None)
     )
     return int(result.rowcount)  # type: ignore[attr-defined]
 
@@ -177,12 +177,20 @@ async def redeliver_since(session: AsyncSession, tables: WebhookTables, endpoint
 async def cancel_open(
     session: AsyncSession, tables: WebhookTables, endpoint_ids: Sequence[uuid.UUID], ordering_key: str
 ) -> int:
-    """Cancel the pending messages of ``ordering_key`` to these endpoints (an attempt already in
-    flight finishes); the count."""
+    """Cancel the open messages of ``ordering_key`` to these endpoints; the count. An attempt
+    already in flight finishes — later messages of the key still wait for it — but is not
+    retried if it fails."""
     m = tables.messages
     result = await session.execute(
         update(m)
-        .where(m.c.endpoint_id.in_(endpoint_ids), m.c.ordering_key == ordering_key, m.c.status == "pending")
-        .values(status="cancelled")
+        .where(
+            m.c.endpoint_id.in_(endpoint_ids),
+            m.c.ordering_key == ordering_key,
+            m.c.status.in_(("pending", "delivering")),
+        )
+        .values(
+            status=case((m.c.status == "pending", "cancelled"), else_=m.c.status),
+            cancelled_at=func.now(),
+        )
     )
     return int(result.rowcount)  # type: ignore[attr-defined]

@@ -10,6 +10,7 @@
 ``<prefix>_messages``   one row per (endpoint, message): the exact body signed, the ordering key
                         (a later message waits while an earlier one with the same key is pending),
                         status pending | delivering | succeeded | failed | cancelled, failures so far,
+                        ``cancelled_at`` (cancelled while in flight: a failed attempt is not retried),
                         the next attempt's time, the lease of an attempt in flight, and ``meta``:
                         the owner's reference (e.g. the feed record the message came from).
 ``<prefix>_attempts``   the delivery log: one row per attempt with status code, latency,
@@ -98,6 +99,12 @@ def webhook_tables(
         Column("lease_until", DateTime(timezone=True), nullable=True, comment="an attempt in flight until then"),
         Column("last_attempt_at", DateTime(timezone=True), nullable=True),
         Column("delivered_at", DateTime(timezone=True), nullable=True),
+        Column(
+            "cancelled_at",
+            DateTime(timezone=True),
+            nullable=True,
+            comment="cancelled while an attempt was in flight: not retried if that attempt fails",
+        ),
         Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
         # The claim: due messages per endpoint, oldest first.
         Index(

@@ -68,6 +68,8 @@ class WorkerSettings:
     max_in_flight: int = 200
     claim_batch: int = 200
     poll_interval: float = 0.1
+    #: After the first result of a round, wait this long for more: one transaction records them all.
+    batch_window: float = 0.02
     lease: timedelta = timedelta(seconds=60)
 
 
@@ -129,6 +131,7 @@ class DeliveryWorker:
         self._in_flight: set[asyncio.Task[None]] = set()
         self._finished: list[_Finished] = []
         self._sql = _Sql(tables)
+        self._leases_checked_at: datetime | None = None
 
     @property
     def busy(self) -> bool:
@@ -144,81 +147,93 @@ class DeliveryWorker:
                 task.cancel()
 
     async def step(self) -> int:
-        """One round: record what finished, claim what room allows, wait a little; the count claimed."""
-        await self._record()
-        room = self._settings.max_in_flight - len(self._in_flight)
-        claimed = await self._claim(min(room, self._settings.claim_batch)) if room > 0 else []
+        """One round, one transaction: record what finished, claim what room allows; then wait
+        for results (a short batching window, so one transaction records many); the count claimed."""
+        finished, self._finished = self._finished, []
+        room = min(self._settings.max_in_flight - len(self._in_flight), self._settings.claim_batch)
+        now = self._clock()
+        try:
+            async with self._sessions() as session, session.begin():
+                if finished:
+                    await self._record_in(session, finished, now)
+                claimed = await self._claim_in(session, room, now) if room > 0 else []
+        except BaseException:
+            # Not recorded: the leases expire and the messages are tried again (at-least-once).
+            log.exception("recording %d webhook attempts failed", len(finished))
+            raise
         for message in claimed:
             task = asyncio.create_task(self._attempt(message))
             self._in_flight.add(task)
             task.add_done_callback(self._in_flight.discard)
+        if len(claimed) == room and room > 0:
+            return len(claimed)  # a full round: there may be more at once
         if self._in_flight:
-            # Claimed a full round: come back at once for more; otherwise wait for a result.
-            timeout = 0 if len(claimed) == self._settings.claim_batch else self._settings.poll_interval
-            await asyncio.wait(set(self._in_flight), timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
-        elif not claimed:
+            done, _ = await asyncio.wait(
+                set(self._in_flight), timeout=self._settings.poll_interval, return_when=asyncio.FIRST_COMPLETED
+            )
+            if done and self._in_flight:
+                await asyncio.sleep(self._settings.batch_window)
+        else:
             await asyncio.sleep(self._settings.poll_interval)
         return len(claimed)
 
     # -- claim ------------------------------------------------------------------------------
 
-    async def _claim(self, capacity: int) -> list[_Claimed]:
-        now = self._clock()
-        async with self._sessions() as session, session.begin():
+    async def _claim_in(self, session: AsyncSession, capacity: int, now: datetime) -> list[_Claimed]:
+        if self._leases_checked_at is None or now - self._leases_checked_at >= self._settings.lease / 4:
             await session.execute(text(self._sql.expire_leases), {"now": now})
-            rows = (await session.execute(text(self._sql.lock_endpoints), {"now": now})).mappings().all()
-            states: dict[uuid.UUID, _EndpointState] = {}
-            limits: dict[uuid.UUID, int] = {}
-            for row in rows:
-                tokens, allowed = refill(row["rate_tokens"], row["rate_refilled_at"], row["rate_limit_per_second"], now)
-                state = _EndpointState(
-                    in_flight=row["in_flight"],
-                    max_concurrency=row["max_concurrency"],
-                    rate=row["rate_limit_per_second"],
-                    tokens=tokens,
-                    refilled_at=row["rate_refilled_at"],
-                    url=row["url"],
-                    secrets=signing_secrets(
-                        row["secret"], row["previous_secret"], row["previous_secret_expires_at"], now
-                    ),
-                )
-                limit = min(state.max_concurrency - state.in_flight, allowed, capacity)
-                if limit > 0:
-                    states[row["id"]] = state
-                    limits[row["id"]] = limit
-                    capacity -= limit
-                if capacity <= 0:
-                    break
-            if not limits:
-                return []
-            claimed = (
-                (
-                    await session.execute(
-                        text(self._sql.claim_messages),
-                        {
-                            "now": now,
-                            "lease_until": now + self._settings.lease,
-                            "endpoint_ids": list(limits),
-                            "limits": list(limits.values()),
-                        },
-                    )
-                )
-                .mappings()
-                .all()
+            self._leases_checked_at = now
+        rows = (await session.execute(text(self._sql.lock_endpoints), {"now": now})).mappings().all()
+        states: dict[uuid.UUID, _EndpointState] = {}
+        limits: dict[uuid.UUID, int] = {}
+        for row in rows:
+            tokens, allowed = refill(row["rate_tokens"], row["rate_refilled_at"], row["rate_limit_per_second"], now)
+            state = _EndpointState(
+                in_flight=row["in_flight"],
+                max_concurrency=row["max_concurrency"],
+                rate=row["rate_limit_per_second"],
+                tokens=tokens,
+                refilled_at=row["rate_refilled_at"],
+                url=row["url"],
+                secrets=signing_secrets(row["secret"], row["previous_secret"], row["previous_secret_expires_at"], now),
             )
-            counts: dict[uuid.UUID, int] = {}
-            for row in claimed:
-                counts[row["endpoint_id"]] = counts.get(row["endpoint_id"], 0) + 1
-            limited = [(eid, s) for eid, s in states.items() if s.rate is not None]
-            if limited:
+            limit = min(state.max_concurrency - state.in_flight, allowed, capacity)
+            if limit > 0:
+                states[row["id"]] = state
+                limits[row["id"]] = limit
+                capacity -= limit
+            if capacity <= 0:
+                break
+        if not limits:
+            return []
+        claimed = (
+            (
                 await session.execute(
-                    text(self._sql.spend_tokens),
+                    text(self._sql.claim_messages),
                     {
                         "now": now,
-                        "ids": [eid for eid, _ in limited],
-                        "tokens": [s.tokens - counts.get(eid, 0) for eid, s in limited],
+                        "lease_until": now + self._settings.lease,
+                        "endpoint_ids": list(limits),
+                        "limits": list(limits.values()),
                     },
                 )
+            )
+            .mappings()
+            .all()
+        )
+        counts: dict[uuid.UUID, int] = {}
+        for row in claimed:
+            counts[row["endpoint_id"]] = counts.get(row["endpoint_id"], 0) + 1
+        limited = [(eid, s) for eid, s in states.items() if s.rate is not None]
+        if limited:
+            await session.execute(
+                text(self._sql.spend_tokens),
+                {
+                    "now": now,
+                    "ids": [eid for eid, _ in limited],
+                    "tokens": [s.tokens - counts.get(eid, 0) for eid, s in limited],
+                },
+            )
         return [
             _Claimed(
                 pk=row["id"],
@@ -245,19 +260,6 @@ class DeliveryWorker:
         self._finished.append(_Finished(message, attempted_at, result))
 
     # -- record -----------------------------------------------------------------------------
-
-    async def _record(self) -> None:
-        if not self._finished:
-            return
-        finished, self._finished = self._finished, []
-        now = self._clock()
-        try:
-            async with self._sessions() as session, session.begin():
-                await self._record_in(session, finished, now)
-        except BaseException:
-            # Not recorded: the leases expire and the messages are tried again (at-least-once).
-            log.exception("recording %d webhook attempts failed", len(finished))
-            raise
 
     async def _record_in(self, session: AsyncSession, finished: Sequence[_Finished], now: datetime) -> None:
         await session.execute(
@@ -391,7 +393,9 @@ class _Sql:
             WHERE {e}.id = q.id
         """
         self.finish_messages = f"""
-            UPDATE {m} SET status = q.status, failures = q.failures,
+            UPDATE {m} SET status = CASE WHEN {m}.cancelled_at IS NOT NULL AND q.status = 'pending'
+                                         THEN 'cancelled' ELSE q.status END,
+                           failures = q.failures,
                            next_attempt_at = coalesce(q.next_at, {m}.next_attempt_at),
                            lease_until = NULL, delivered_at = coalesce(q.delivered_at, {m}.delivered_at)
             FROM unnest(CAST(:ids AS bigint[]), CAST(:statuses AS text[]), CAST(:failures AS int[]),

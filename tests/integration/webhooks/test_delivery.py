@@ -330,11 +330,12 @@ async def test_redelivery_of_one_message_and_of_all_since_a_time(wh_sessions, re
         async with wh_sessions() as session, session.begin():
             assert await redeliver_since(session, TABLES, endpoint_id, datetime.now(UTC) - timedelta(minutes=1)) == 2
         await eventually(lambda: _received(receiver, "/again", 5))
+        await eventually(lambda: _count(wh_sessions, "succeeded", 2))
+        await eventually(lambda: _attempts(wh_sessions, 5))
     ids = [g.headers["webhook-id"] for g in receiver.received("/again")]
     assert sorted(ids) == sorted([first, second, first, first, second])
     for g in receiver.received("/again"):
         Webhook(secret).verify(g.body, g.headers)
-    assert len(await rows(wh_sessions, select(A))) == 5
 
 
 async def test_cancelled_messages_are_not_sent(wh_sessions, receiver) -> None:
@@ -346,6 +347,22 @@ async def test_cancelled_messages_are_not_sent(wh_sessions, receiver) -> None:
     async with running_worker(wh_sessions):
         await eventually(lambda: _status(wh_sessions, kept, "succeeded"))
     assert [json.loads(g.body)["key"] for g in receiver.received("/cancel")] == ["other"]
+
+
+async def test_a_message_cancelled_in_flight_is_not_retried_and_later_ones_wait_for_it(wh_sessions, receiver) -> None:
+    receiver.delay("/inflight", 1.0)
+    receiver.script("/inflight", [(500, {}, b"")])
+    endpoint_id, _ = await new_endpoint(wh_sessions, receiver.url("/inflight"))
+    first, second = await send(wh_sessions, endpoint_id, "k", n=2)
+    async with running_worker(wh_sessions):
+        await eventually(lambda: _received(receiver, "/inflight", 1))
+        async with wh_sessions() as session, session.begin():
+            assert await cancel_open(session, TABLES, [endpoint_id], "k") == 2  # one in flight, one pending
+        await eventually(lambda: _status(wh_sessions, first, "cancelled"))
+        await asyncio.sleep(0.5)
+    assert len(receiver.received("/inflight")) == 1  # the failed attempt was not retried
+    assert (await message(wh_sessions, second))["status"] == "cancelled"
+    assert (await message(wh_sessions, first))["failures"] == 1
 
 
 async def test_several_workers_deliver_each_message_once(wh_sessions, receiver) -> None:
@@ -372,6 +389,10 @@ async def _endpoint_status(sessions, endpoint_id: uuid.UUID, status: str) -> boo
 
 async def _count(sessions, status: str, n: int) -> bool:
     return len(await rows(sessions, select(M.c.id).where(M.c.status == status))) == n
+
+
+async def _attempts(sessions, n: int) -> bool:
+    return len(await rows(sessions, select(A.c.id))) == n
 
 
 async def _received(receiver: WebhookReceiver, path: str, n: int) -> bool:

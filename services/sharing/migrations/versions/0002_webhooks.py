@@ -78,6 +78,12 @@ def upgrade() -> None:
         sa.Column("lease_until", sa.DateTime(timezone=True), nullable=True, comment="an attempt in flight until then"),
         sa.Column("last_attempt_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("delivered_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column(
+            "cancelled_at",
+            sa.DateTime(timezone=True),
+            nullable=True,
+            comment="cancelled while an attempt was in flight: not retried if that attempt fails",
+        ),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
     )
     op.create_index(
@@ -124,15 +130,18 @@ def upgrade() -> None:
         CREATE FUNCTION sharing_feed_to_webhooks() RETURNS trigger LANGUAGE plpgsql AS $$
         BEGIN
             -- A tombstone or erasure: what is still queued about the customer there is not sent.
+            -- An attempt in flight finishes (it keeps later messages of the customer waiting) but
+            -- is not retried if it fails (cancelled_at).
             UPDATE sharing_webhook_messages m
                SET status = CASE WHEN m.status = 'pending' THEN 'cancelled' ELSE m.status END,
+                   cancelled_at = CASE WHEN m.status IN ('pending', 'delivering') THEN now() ELSE m.cancelled_at END,
                    body = CASE WHEN n.kind = 'erasure'
                                THEN jsonb_set(CAST(m.body AS jsonb), '{data}', '{}'::jsonb)::text
                                ELSE m.body END
               FROM new_records n JOIN sharing_webhook_endpoints e ON e.agreement_id = n.agreement_id
              WHERE n.kind IN ('tombstone', 'erasure') AND m.endpoint_id = e.id
                AND m.ordering_key = n.identifier AND m.meta ->> 'kind' IN ('record', 'rectification')
-               AND (m.status = 'pending' OR n.kind = 'erasure');
+               AND (m.status IN ('pending', 'delivering') OR n.kind = 'erasure');
             INSERT INTO sharing_webhook_messages (message_id, endpoint_id, event_type, ordering_key, body, meta)
             SELECT 'msg_' || replace(CAST(gen_random_uuid() AS text), '-', ''), e.id, n.event_type, n.identifier,
                    CAST(n.cloud_event AS text),
