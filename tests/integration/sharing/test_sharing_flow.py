@@ -303,4 +303,8 @@ async def test_reports_suppress_small_groups(
     current = (await api.get(f"/api/v1/sharing/partners/{partner['id']}")).json()
     await api.post(f"/api/v1/sharing/partners/{partner['id']}/suspend", headers={"If-Match": f'"{current["version"]}"'})
     refused = await api.get("/partner/v1/agreements", headers=as_partner(partner["id"]))
-    assert refused.status_code == 403 and refused.json()["status"] == "suspended"
+    assert (
+        refused.status_code == 403
+        and refused.json()["current_status"] == "suspended"
+        and refused.json()["status"] == 403
+    )
