@@ -329,8 +329,9 @@ async def _emit_all(session: AsyncSession, payloads: list[EventPayload]) -> None
     )
 
 
-# Every stored column but the generated search_document, in COPY order.
-_CUSTOMER_COLUMNS = [c.name for c in customers.c if c.computed is None and c.name not in ("erased_at",)]
+# Every stored column but the generated search_document, in COPY order. An imported customer
+# is neither erased nor a partner's lead, so erased_at and source stay NULL.
+_CUSTOMER_COLUMNS = [c.name for c in customers.c if c.computed is None and c.name not in ("erased_at", "source")]
 _JSON_COLUMNS = {"addresses", "custom_attributes"}
 
 
