@@ -157,6 +157,7 @@ async def test_every_event_fed_service_says_how_fresh_its_read_models_are(client
     body = await eventually(orders_caught_up, timeout=30)
     assert body["service"] == "orders" and {(s["consumer"], s["topic"]) for s in body["sources"]} == {
         ("orders.customers", "relacja.customers"),
+        ("orders.customers", "relacja.sales"),  # draft orders of won deals
         ("orders.coupons", "relacja.loyalty"),
     }
     [source] = [s for s in body["sources"] if s["topic"] == "relacja.customers"]

@@ -180,7 +180,7 @@ async def _agreement_of(session: AsyncSession, partner_id: uuid.UUID, agreement_
         )
     ).first()
     if row is None:
-        raise NotFound("Agreement", agreement_id)
+        raise NotFound("Agreement", None)
     return row
 
 

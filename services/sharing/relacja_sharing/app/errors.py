@@ -10,7 +10,11 @@ class NotFound(LookupError):
     """No ``what`` (Partner, Key, Agreement, Customer) with this id — or not one the caller may see."""
 
     def __init__(self, what: str, ident: object) -> None:
-        super().__init__(f"No {what.lower()} with id {ident}.")
+        # ``ident`` None: the id came in a request body, and the answer must not tell another
+        # partner's id from one that does not exist (not even by echoing it).
+        super().__init__(
+            f"No {what.lower()} with id {ident}." if ident is not None else f"No such {what.lower()} of yours."
+        )
         self.what, self.ident = what, ident
 
 
