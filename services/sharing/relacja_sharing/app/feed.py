@@ -40,7 +40,9 @@ async def feed_page(session: AsyncSession, agreement: Row[Any], *, after: str | 
         raise FeedGone(agreement.id)
     if agreement.status != "active":
         raise PartnerUnavailable("agreement", agreement.status)
-    # Ordered by the whole (agreement_id, position) index, so the page is one range scan of it.
+    # Ordered like the (agreement_id, position) index, so the planner can serve the page as one range
+    # scan of it; when agreements interleave evenly it may walk the primary key instead (bounded by
+    # the LIMIT either way: docs/benchmarks.md, section 10).
     where = feed_records.c.agreement_id == agreement.id
     order = (feed_records.c.agreement_id, feed_records.c.position)
     return await _page(session, where, order, sort=f"feed:{agreement.id}", after=after, limit=limit)
