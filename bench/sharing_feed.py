@@ -23,8 +23,10 @@ in ``.state/bench-sharing``, emptied at start and stopped at the end).
    service (the gateway's own overhead is measured by bench-gateway), each after a cursor
    at a random position of a random agreement, after 30 warm-up requests. Client wall time,
    httpx on the same machine; each page also writes its 500 disclosure-log rows.
-   ``EXPLAIN`` of the page query is printed: an index range scan on
-   ``(agreement_id, position)``, whose cost depends on the page size, not the table size.
+   The same pages are then timed in process (``app.feed.feed_page`` with a session: the
+   query, the disclosure-log insert and the JSON text, no HTTP). ``EXPLAIN (ANALYZE,
+   BUFFERS)`` of the page query is printed: an index range scan on ``(agreement_id,
+   position)``, whose cost depends on the page size, not the table size.
 """
 
 from __future__ import annotations
@@ -43,6 +45,8 @@ from datetime import UTC, datetime
 import asyncpg
 import httpx
 from aiokafka import AIOKafkaProducer
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
 
 from relacja_contracts import CloudEvent, EventPayload
 from relacja_contracts.envelope import to_kafka_headers
@@ -51,6 +55,9 @@ from relacja_devstack import Stack
 from relacja_devstack.config import REPO_ROOT
 from relacja_messaging.kafka import producer_options
 from relacja_servicekit.pagination import encode_cursor
+from relacja_sharing.app.feed import feed_page
+from relacja_sharing.tables import agreements as agreements_table
+from relacja_sharing.tables import feed_records
 
 from ._stack import bench_config, cpu_seconds, load_average, median, percentile
 
@@ -233,6 +240,36 @@ async def pages(base_url: str, conn: asyncpg.Connection, partners: list[str], ag
     )
 
 
+async def in_process(database_url: str, agreements: list[str], n: int) -> str:
+    """The same pages through ``app.feed.feed_page`` with a session, no HTTP: the database and the service code."""
+    engine = create_async_engine(database_url)
+    sessions = async_sessionmaker(engine, expire_on_commit=False)
+    rng = random.Random(17)
+    samples: list[float] = []
+    try:
+        async with sessions() as session:
+            rows = {
+                a: (await session.execute(select(agreements_table).where(agreements_table.c.id == uuid.UUID(a)))).one()
+                for a in agreements
+            }
+            hi = (await session.execute(select(func.max(feed_records.c.position)))).scalar_one()
+        for i in range(30 + n):
+            agreement = agreements[rng.randrange(AGREEMENTS)]
+            after = encode_cursor([rng.randrange(1, max(hi - 10_000, 2))], f"feed:{agreement}")
+            async with sessions() as session, session.begin():
+                started = time.perf_counter()
+                await feed_page(session, rows[agreement], after=after, limit=500)
+                elapsed = (time.perf_counter() - started) * 1000
+            if i >= 30:
+                samples.append(elapsed)
+    finally:
+        await engine.dispose()
+    return (
+        f"feed page limit=500, in process (no HTTP) n={len(samples):>5}  p50 {median(samples):6.2f} ms  "
+        f"p95 {percentile(samples, 95):6.2f} ms  p99 {percentile(samples, 99):6.2f} ms  max {max(samples):7.2f} ms"
+    )
+
+
 async def main(args: argparse.Namespace) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s", datefmt="%H:%M:%S")
     logging.getLogger("httpx").setLevel(logging.WARNING)
@@ -250,13 +287,14 @@ async def main(args: argparse.Namespace) -> None:
             lines += await fan_out(stack, conn, partners, args.events)
             lines.append(await generate(conn, args.records))
             plan = await conn.fetch(
-                "EXPLAIN SELECT position, cloud_event FROM sharing_feed_records WHERE agreement_id = $1 "
-                "AND position > $2 ORDER BY position LIMIT 501",
+                "EXPLAIN (ANALYZE, BUFFERS) SELECT position, cloud_event::text FROM sharing_feed_records "
+                "WHERE agreement_id = $1 AND position > $2 ORDER BY agreement_id, position LIMIT 501",
                 uuid.UUID(agreements[0]),
                 args.records // 2,
             )
             lines.append("plan: " + " / ".join(r[0].strip() for r in plan))
             lines.append(await pages(stack.service_url("sharing"), conn, partners, agreements, args.requests))
+            lines.append(await in_process(stack.database_url("sharing"), agreements, args.requests))
         finally:
             await conn.close()
     finally:

@@ -267,6 +267,14 @@ async def test_reports_suppress_small_groups(
         )
         await publish(producer, placed_order(customer))
     await records(api, partner["id"], agreement["id"], 5)
+
+    async def members(n: int) -> bool:
+        return (
+            await db.fetchval("SELECT count(*) FROM sharing_segment_members WHERE segment_id = ANY($1)", [big, small])
+            == n
+        )
+
+    await eventually(lambda: members(5))
     report = (await api.get(f"/partner/v1/reports/{agreement['id']}/segment", headers=as_partner(partner["id"]))).json()
     groups = {g["group"]: (g["count"], g["suppressed"]) for g in report["groups"]}
     # newcomers (1) is below 3; as the only hidden group it would be 5 − 4, so regulars is hidden too.
@@ -285,6 +293,7 @@ async def test_reports_suppress_small_groups(
         )
         await publish(producer, placed_order(customer))
     await records(api, partner["id"], agreement["id"], 8)
+    await eventually(lambda: members(8))
     report = (await api.get(f"/partner/v1/reports/{agreement['id']}/segment", headers=as_partner(partner["id"]))).json()
     assert {g["group"]: g["count"] for g in report["groups"]} == {"newcomers": 4, "regulars": 4}
     region = (await api.get(f"/partner/v1/reports/{agreement['id']}/region", headers=as_partner(partner["id"]))).json()

@@ -17,7 +17,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response
 
 from relacja_servicekit import SessionDep
 from relacja_servicekit.openapi import problem_responses
@@ -28,7 +28,7 @@ from ..app.errors import NotFound, PartnerUnavailable
 from ..app.feed import FEED_MAX_LIMIT
 from ..app.reports import Dimension, report
 from ..app.schemas import AgreementPublic, AgreementsPublic, FeedPage, Report
-from .principal import PartnerIdDep
+from .principal import UNAUTHENTICATED, PartnerIdDep
 from .problems import app_errors
 
 __all__ = ["router"]
@@ -46,7 +46,7 @@ async def _active_partner(session: SessionDep, partner_id: uuid.UUID) -> None:
     try:
         row = await partners.get_partner(session, partner_id)
     except NotFound:
-        raise PartnerUnavailable("partner", "unknown") from None
+        raise UNAUTHENTICATED from None  # the gateway vouched for a partner this service does not know
     if row.status != "active":
         raise PartnerUnavailable("partner", row.status)
 
@@ -97,7 +97,8 @@ async def read_feed(
         async with session.begin():
             await _active_partner(session, partner_id)
             row = await agreements.get_agreement(session, agreement_id, partner_id=partner_id)
-            return await feed.feed_page(session, row, after=after, limit=limit)
+            page = await feed.feed_page(session, row, after=after, limit=limit)
+    return Response(page, media_type="application/json")
 
 
 @router.get(
@@ -112,7 +113,8 @@ async def read_notices(
     with app_errors():
         async with session.begin():
             await _active_partner(session, partner_id)
-            return await feed.notices_page(session, partner_id, after=after, limit=limit)
+            page = await feed.notices_page(session, partner_id, after=after, limit=limit)
+    return Response(page, media_type="application/json")
 
 
 @router.get(

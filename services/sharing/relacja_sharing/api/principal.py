@@ -16,9 +16,9 @@ from fastapi import Depends, Header
 
 from relacja_servicekit import Problem
 
-__all__ = ["ActorDep", "PartnerIdDep"]
+__all__ = ["UNAUTHENTICATED", "ActorDep", "PartnerIdDep"]
 
-_UNAUTHENTICATED = Problem(
+UNAUTHENTICATED = Problem(
     401,
     "Partner credentials required",
     "This route serves partners, authenticated by the gateway with a partner API key or token.",
@@ -32,11 +32,11 @@ def _partner_id(
     partner: Annotated[str | None, Header(alias="X-Relacja-Partner-Id", include_in_schema=False)] = None,
 ) -> uuid.UUID:
     if kind != "partner" or partner is None:
-        raise _UNAUTHENTICATED
+        raise UNAUTHENTICATED
     try:
         return uuid.UUID(partner)
     except ValueError:
-        raise _UNAUTHENTICATED from None
+        raise UNAUTHENTICATED from None
 
 
 def _actor(

@@ -45,6 +45,7 @@ __all__ = [
     "send_tombstones",
 ]
 
+_LOCKED = "relacja_sharing.feed_locked"  # session.info key: the transaction that holds the lock
 FEED_LOCK = 0x5348_4152  # "SHAR": the advisory lock every feed append holds until commit
 TOMBSTONE_TYPE = "relacja.sharing.consent.withdrawn.v1"
 ERASURE_TYPE = "relacja.sharing.customer.erased.v1"
@@ -137,7 +138,12 @@ def _rfc3339(moment: datetime) -> str:
 
 
 async def lock_feed(session: AsyncSession) -> None:
+    """Take the feed's append lock, once per transaction (the consumer applies a whole fetch in one)."""
+    transaction = session.sync_session.get_transaction()
+    if transaction is not None and session.info.get(_LOCKED) is transaction:
+        return
     await session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": FEED_LOCK})
+    session.info[_LOCKED] = transaction
 
 
 async def fan_out(
