@@ -19,9 +19,11 @@ from standardwebhooks.webhooks import Webhook
 
 from relacja_contracts.events import ConsentGrantedV1, ConsentWithdrawnV1, SegmentMemberAddedV1
 
-from ...support import eventually, publish
+from ...support import applied, eventually, publish
 from ...webhook_receiver import WebhookReceiver
 from .conftest import SHARED_TYPE, new_agreement, partner_headers
+
+FANOUT = "sharing.fanout"  # the sharing service's consumer (its inbox name)
 
 
 def member_added(customer_id: uuid.UUID, name: str = "VIP") -> SegmentMemberAddedV1:
@@ -156,11 +158,15 @@ async def test_a_consent_withdrawal_cancels_what_is_queued_and_sends_a_tombstone
     created = await api.post(agreement.staff_endpoints, json={"url": receiver.url("/consent")})
     secret, endpoint_id = created.json()["secret"], created.json()["id"]
     customer_id, consent_id = uuid.uuid4(), uuid.uuid4()
-    await publish(producer, consent(ConsentGrantedV1, customer_id, agreement.partner_id, consent_id))
+    # Consents and segment events travel on different topics: each waits until the one before
+    # is applied, as the order matters here.
+    granted = await publish(producer, consent(ConsentGrantedV1, customer_id, agreement.partner_id, consent_id))
+    await eventually(lambda: applied(db, FANOUT, str(granted.id)), timeout=60)
     await publish(producer, member_added(customer_id))
     await eventually(lambda: received(receiver, "/consent", 1), timeout=60)
 
-    await publish(producer, consent(ConsentWithdrawnV1, customer_id, agreement.partner_id, consent_id))
+    withdrawn = await publish(producer, consent(ConsentWithdrawnV1, customer_id, agreement.partner_id, consent_id))
+    await eventually(lambda: applied(db, FANOUT, str(withdrawn.id)), timeout=60)
     await publish(producer, member_added(customer_id, "After withdrawal"))
 
     async def tombstone() -> list | None:

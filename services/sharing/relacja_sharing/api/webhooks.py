@@ -57,7 +57,7 @@ from ..app.webhook_schemas import (
     RedeliveryQueued,
 )
 from ..settings import SharingSettings
-from .principal import PartnerIdDep
+from .principal import UNAUTHENTICATED, PartnerIdDep
 from .problems import ILLEGAL_TRANSITION, app_errors
 
 __all__ = ["partner_router", "staff_router"]
@@ -108,7 +108,7 @@ async def _agreement(session: AsyncSession, agreement_id: uuid.UUID, partner_id:
         try:
             partner = await partners.get_partner(session, partner_id)
         except NotFound:
-            raise PartnerUnavailable("partner", "unknown") from None
+            raise UNAUTHENTICATED from None  # the gateway vouched for a partner this service does not know
         if partner.status != "active":
             raise PartnerUnavailable("partner", partner.status)
     return await agreements.get_agreement(session, agreement_id, partner_id=partner_id)
