@@ -13,7 +13,7 @@ not know is a failure that says what to add.
 
 Then: a revoked or an unknown key is 401 on the next request; a suspended partner, or a
 suspended agreement, is 403 with a problem naming the state; a terminated agreement's
-feed is 410.
+feed is 410; with the sharing service down, a key cannot be checked: 503 with Retry-After.
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ from relacja_devstack import Stack
 
 from ..support import eventually
 from ..webhook_receiver import WebhookReceiver
+from .gateway_support import closed_port, inprocess_gateway
 
 STAFF_SCOPES = ["sharing:read", "sharing:admin", "customers:write"]
 PLACED = "relacja.orders.order.placed.v1"
@@ -307,3 +308,13 @@ async def test_the_two_faces_never_mix(stack: Stack, staff: httpx.AsyncClient, a
     # the introspection endpoint is not reachable through the gateway
     refused = await anonymous.post("/internal/v1/partner-credentials/introspect", json={"api_key": a.api_key})
     assert refused.status_code == 404
+
+
+async def test_partner_keys_cannot_be_checked_while_sharing_is_down(stack: Stack) -> None:
+    """A gateway whose sharing service refuses connections: 503 with Retry-After, never a pass."""
+    down = f"http://127.0.0.1:{closed_port()}"
+    key = "rpk_0123456789abcdef_" + "a" * 43
+    async with inprocess_gateway(stack, upstreams={"sharing": down}, retry_attempts=0) as gateway:
+        response = await gateway.get("/partner/v1/agreements", headers={"Authorization": f"Bearer {key}"})
+    body = problem(response, 503, "upstream-unavailable")
+    assert int(response.headers["retry-after"]) >= 1 and "sharing" in body["detail"] and down not in response.text
