@@ -260,7 +260,8 @@ async def test_bad_contributions_are_refused_naming_the_field_and_nothing_is_wri
             api, partner, interaction(others_agreement, identifier) | {"agreement_id": agreement_id}
         )
         assert foreign.status_code == 404, foreign.text
-        assert foreign.json()["detail"] == f"No agreement with id {agreement_id}."
+        # The same answer for both, without echoing the id: nothing tells B's agreement apart.
+        assert foreign.json()["detail"] == "No such agreement of yours."
 
     unauthenticated = await api.post("/partner/v1/contributions", json=interaction(agreement, identifier))
     assert unauthenticated.status_code == 401
