@@ -22,7 +22,7 @@ __all__ = ["applied", "event_types", "eventually", "publish", "read_topic", "ser
 T = TypeVar("T")
 
 
-async def eventually(check: Callable[[], Awaitable[T | None]], *, timeout: float = 30.0, interval: float = 0.1) -> T:
+async def eventually(check: Callable[[], Awaitable[T | None]], *, timeout: float = 60.0, interval: float = 0.1) -> T:
     """Poll ``check`` until it returns something truthy; fail with the last value after ``timeout``.
 
     The default is generous: consumers and relays of a loaded 2-core CI machine can lag many

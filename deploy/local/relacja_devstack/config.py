@@ -86,7 +86,9 @@ class StackConfig:
     jwt_secret: str
     environment: str  # passed to every service as RELACJA_<NAME>_ENVIRONMENT
     fresh: bool  # wipe the state folder on start
-    ready_timeout: float = 60.0
+    # Ten services start at once and each migrates and connects first: on a 2-core machine
+    # that is busy with other work this took over a minute, and a ready service answers at once.
+    ready_timeout: float = 180.0
     host: str = "127.0.0.1"
     repo_root: Path = REPO_ROOT
     services: tuple[ServiceSpec, ...] = field(default=SERVICES)
@@ -128,7 +130,7 @@ class StackConfig:
             jwt_secret=get("JWT_SECRET", defaults["jwt_secret"]),
             environment=defaults["environment"],
             fresh=get("FRESH", "1" if defaults["fresh"] else "0").strip().lower() in ("1", "true", "yes", "on"),
-            ready_timeout=float(get("READY_TIMEOUT", 60.0)),
+            ready_timeout=float(get("READY_TIMEOUT", 180.0)),
         )
 
     def service(self, name: str) -> ServiceSpec:
