@@ -55,9 +55,10 @@ PARTNER_DOCS_PATH: Final = "/partner/docs"
 #: Topics whose events an agreement can share (the sharing service consumes them).
 SHARED_TOPICS: Final = ("relacja.customers", "relacja.orders", "relacja.tickets", "relacja.segmentation")
 #: Types on those topics that are never shared as such: consents feed the projection,
-#: merges and erasure become notices.
+#: merges and erasure become notices, and catalogue events concern no customer.
 NOT_SHARED_TYPES: Final = frozenset(
     {
+        "relacja.orders.product.changed.v1",
         "relacja.customers.consent.granted.v1",
         "relacja.customers.consent.withdrawn.v1",
         "relacja.customers.customer.merged.v1",

@@ -1,8 +1,9 @@
 """The event types the service shares and the payload fields of each (from the contracts).
 
-Shareable: every event on the topics the service consumes (customers, orders, tickets,
-segmentation) except those it handles itself — consents (the projection), merges and
-erasure (erasure notices). Payload fields are the model's top-level fields; a field
+Shareable: every event about a customer (its payload has ``customer_id``) on the topics the
+service consumes (customers, orders, tickets, segmentation) except those it handles itself —
+consents (the projection), merges and erasure (erasure notices). Catalogue events
+(``product.changed``) concern no customer, so no agreement can share them. Payload fields are the model's top-level fields; a field
 holding a customer's real id is never shareable (``domain.agreements.NEVER_SHARED``).
 
 ``TERMS_CATALOG`` is what an agreement's ``allowed_fields`` may name: the shareable types
@@ -36,7 +37,7 @@ CATALOG: Mapping[str, frozenset[str]] = MappingProxyType(
     {
         event_type: frozenset(model.model_fields) - NEVER_SHARED
         for event_type, model in sorted(EVENT_TYPES.items())
-        if model.topic in SHARED_TOPICS and event_type not in _HANDLED_ELSEWHERE
+        if model.topic in SHARED_TOPICS and event_type not in _HANDLED_ELSEWHERE and "customer_id" in model.model_fields
     }
 )
 
