@@ -134,7 +134,7 @@ class PartnerApiKeyAuthenticator:
             try:
                 return principal_of(json.loads(body))
             except ValueError:
-                pass
+                pass  # a 200 the gateway cannot read is no login: it falls through to the 502 below
         raise Problem(
             502,
             "Bad gateway",
