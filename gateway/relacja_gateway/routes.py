@@ -23,6 +23,8 @@
     /api/v1/sales/pipelines   sales          sales:read     | sales:admin     (settings: write scope overridden)
     /api/v1/sales/loss-reasons    sales      sales:read     | sales:admin     (settings)
     /api/v1/sales/exchange-rates  sales      sales:read     | sales:admin     (settings)
+    /api/v1/<service>/dead-letters
+                              <service>      operations:read | operations:admin (every event-fed service)
 
 Two audiences (``Audience``): staff routes (/api/v1) take a staff bearer token and check
 its scopes; partner routes (/partner/v1) take a partner credential — an API key the
@@ -40,7 +42,10 @@ plain prefixes stay one dict probe per segment.
 
 Each event-fed service's ``GET /api/v1/<service>/read-models/freshness`` (customers,
 segmentation, orders, tickets, churn, loyalty, recommendations) falls under that service's prefix above, so it is
-routed to it and needs the service's read scope, like any other read of its data.
+routed to it and needs the service's read scope, like any other read of its data. Its
+``/api/v1/<service>/dead-letters`` (list, and ``/redrive``) is routed apart, to the same
+service, with the ``operations`` area: an operator's tool, not the service's data scopes —
+listing needs ``operations:read``, re-driving ``operations:admin``.
 
 GET and HEAD are reads (`<area>:read`), every other method is a write (`<area>:write`),
 following the safe methods of RFC 9110 §9.2.1. A route may name its writes' scope
@@ -68,7 +73,16 @@ from enum import Enum
 
 from .settings import GatewaySettings
 
-__all__ = ["Audience", "Route", "RouteProfile", "RouteTable", "ROUTES", "READ_METHODS", "has_dot_segments"]
+__all__ = [
+    "Audience",
+    "EVENT_FED_SERVICES",
+    "Route",
+    "RouteProfile",
+    "RouteTable",
+    "ROUTES",
+    "READ_METHODS",
+    "has_dot_segments",
+]
 
 # https://www.rfc-editor.org/rfc/rfc9110#section-9.2.1 (safe methods). OPTIONS is safe too,
 # but the CORS middleware answers preflights before routing, and any other OPTIONS counts
@@ -193,6 +207,20 @@ class RouteTable:
 BULK = RouteProfile.BULK
 PARTNER = Audience.PARTNER
 
+# The services that run consumers: each serves /api/v1/<service>/read-models/freshness and
+# /api/v1/<service>/dead-letters (relacja_servicekit, mounted with the consumers).
+EVENT_FED_SERVICES = (
+    "customers",
+    "segmentation",
+    "orders",
+    "tickets",
+    "churn",
+    "sharing",
+    "loyalty",
+    "recommendations",
+    "sales",
+)
+
 ROUTES: tuple[Route, ...] = (
     Route("/api/v1/customers", "customers", "customers"),
     Route("/api/v1/customers/imports", "customers", "customers", profile=BULK),
@@ -214,4 +242,8 @@ ROUTES: tuple[Route, ...] = (
     Route("/api/v1/sales/pipelines", "sales", "sales", write_scope="admin"),
     Route("/api/v1/sales/loss-reasons", "sales", "sales", write_scope="admin"),
     Route("/api/v1/sales/exchange-rates", "sales", "sales", write_scope="admin"),
+    *(
+        Route(f"/api/v1/{service}/dead-letters", service, "operations", write_scope="admin")
+        for service in EVENT_FED_SERVICES
+    ),
 )

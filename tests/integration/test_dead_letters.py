@@ -1,5 +1,7 @@
 """Dead letters re-driven after a fix: applied once by the consumer that failed, by no other
-consumer twice, and not again on a second re-drive — real PostgreSQL and broker."""
+consumer twice, and not again on a second re-drive — real PostgreSQL and broker. Listed and
+re-driven through the operator command, the operator endpoint every event-fed service
+serves (relacja_servicekit.dead_letters) and the library under both."""
 
 from __future__ import annotations
 
@@ -8,7 +10,9 @@ import json
 import uuid
 from functools import partial
 
+import httpx
 import pytest
+from fastapi import FastAPI
 from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -20,6 +24,8 @@ from relacja_messaging import EventConsumer, EventHandlers
 from relacja_messaging.dead_letters import read_dead_letters, redrive
 from relacja_messaging.dead_letters import run as dead_letters_command
 from relacja_messaging.tables import inbox_events
+from relacja_servicekit.dead_letters import dead_letters_router
+from relacja_servicekit.problems import install_problem_handlers
 
 from ..support import eventually
 from .conftest import effects
@@ -41,6 +47,14 @@ def handlers_for(consumer_name: str, failing: set[str]) -> EventHandlers:
         )
 
     return handlers
+
+
+def operator_api(consumers: dict[str, EventHandlers], bootstrap: str) -> httpx.AsyncClient:
+    """The dead-letter routes a service named ``it`` with these consumer groups would serve."""
+    app = FastAPI()
+    install_problem_handlers(app)
+    app.include_router(dead_letters_router("it", consumers, bootstrap))
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://it")
 
 
 async def applied(sessions, event: CloudEvent, consumer: str) -> int:
@@ -94,8 +108,33 @@ async def test_a_dead_letter_redriven_after_the_fix_is_applied_once(
             (broken.id, failing_consumer, "ValueError")
         ]
 
-        failing.clear()  # the fix
-        assert await redrive(stack.bootstrap_servers, letters) == 1
+        # The operator endpoint every event-fed service mounts (relacja_servicekit.dead_letters)
+        # lists it too, and re-drives it after the fix.
+        operator = operator_api(
+            {failing_consumer: handlers_for(failing_consumer, set()), healthy_consumer: handlers_for("x", set())},
+            stack.bootstrap_servers,
+        )
+        async with operator:
+            page = (
+                await operator.get("/api/v1/it/dead-letters", params={"topic": CUSTOMERS.name, "limit": 500})
+            ).json()
+            mine = [item for item in page["items"] if item["event_id"] == broken.id]
+            assert [(item["consumer"], item["error_type"], item["topic"]) for item in mine] == [
+                (failing_consumer, "ValueError", CUSTOMERS.name)
+            ]
+            unknown = await operator.post(
+                "/api/v1/it/dead-letters/redrive", json={"topic": CUSTOMERS.name, "event_ids": [str(uuid.uuid4())]}
+            )
+            assert unknown.status_code == 422 and unknown.json()["type"].endswith("unknown-dead-letter")
+            neither = await operator.post("/api/v1/it/dead-letters/redrive", json={"topic": CUSTOMERS.name})
+            assert neither.status_code == 422
+
+            failing.clear()  # the fix
+            redriven = await operator.post(
+                "/api/v1/it/dead-letters/redrive", json={"topic": CUSTOMERS.name, "event_ids": [broken.id]}
+            )
+            assert redriven.status_code == 200, redriven.text
+            assert redriven.json() == {"topic": CUSTOMERS.name, "redriven": 1, "event_ids": [broken.id]}
         await eventually(lambda: applied(sessions, broken, failing_consumer), timeout=REPLAYED_WITHIN)
 
         # A second re-drive, then a marker behind it: both consumers have seen the re-driven

@@ -32,6 +32,7 @@ from relacja_messaging import EventConsumer, EventHandlers, OutboxRelay
 from relacja_messaging.relay import RelaySettings
 
 from .db import Database
+from .dead_letters import dead_letters_router
 from .freshness import freshness_router
 from .health import BrokerProbe, health_router
 from .housekeeping import service_housekeeping
@@ -143,6 +144,7 @@ def create_service_app(
     )
     if consumers:  # before the service's routers: its /{id}/... paths must not shadow it
         app.include_router(freshness_router(name, consumers))
+        app.include_router(dead_letters_router(name, consumers, settings.kafka_bootstrap))
     for router in routers:
         app.include_router(router)
     # Starlette runs the last-added middleware first: the context (request id) wraps the

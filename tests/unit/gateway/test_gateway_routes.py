@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from relacja_gateway.routes import ROUTES, Route, RouteProfile, RouteTable, has_dot_segments
+from relacja_gateway.routes import EVENT_FED_SERVICES, ROUTES, Route, RouteProfile, RouteTable, has_dot_segments
 from relacja_gateway.settings import GatewaySettings
 
 TABLE = RouteTable(ROUTES)
@@ -141,3 +141,15 @@ def test_a_profile_takes_its_limits_from_the_settings() -> None:
     )
     assert (RouteProfile.DEFAULT.timeout_seconds(settings), RouteProfile.DEFAULT.max_body_bytes(settings)) == (4, 2048)
     assert (RouteProfile.BULK.timeout_seconds(settings), RouteProfile.BULK.max_body_bytes(settings)) == (600, 1 << 20)
+
+
+@pytest.mark.parametrize("service", EVENT_FED_SERVICES)
+def test_dead_letters_are_an_operator_route_of_each_event_fed_service(service: str) -> None:
+    path = f"/api/v1/{service}/dead-letters"
+    route = TABLE.match(f"{path}/redrive")
+    assert route is not None and route.upstream == service
+    assert route.required_scope("GET", path) == "operations:read"
+    assert route.required_scope("POST", f"{path}/redrive") == "operations:admin"
+    # the rest of the service's prefix keeps its own scopes
+    rest = TABLE.match(f"/api/v1/{service}/read-models/freshness")
+    assert rest is not None and rest.area != "operations"
