@@ -7,7 +7,8 @@ run them: read-only root filesystem, ``/tmp`` on tmpfs, uid 10001, every capabil
 dropped, no privilege escalation. Each database service's image first runs its migration
 command (the one the compose file and the k8s Job use), then the service; every
 ``/readyz`` must answer 200, and a customer created through the containerised gateway must
-reach the containerised segmentation consumer (its profile appears).
+reach the containerised segmentation consumer (its profile appears), with a token minted by
+the gateway image's own command (deploy/README.md).
 
 Containers share the host's network (this kind of machine has no bridge), so each listens
 on its test-profile port, set through ``UVICORN_PORT`` — which also checks that the image
@@ -189,7 +190,23 @@ async def test_every_image_is_ready_under_the_operators_hardening(
 async def test_a_customer_created_through_the_gateway_reaches_the_segmentation_consumer(
     infrastructure: Stack, running: Sequence[ServiceSpec]
 ) -> None:
-    headers = {"Authorization": f"Bearer {infrastructure.token()}"}
+    # The token comes from the gateway image's own command, as deploy/README.md tells an
+    # operator to mint one (`... exec gateway python -m relacja_gateway.tokens --scopes admin`),
+    # with the secret the containerised gateway was given.
+    gateway_spec = next(spec for spec in running if spec.is_gateway)
+    minted = await podman(
+        "run",
+        "--rm",
+        *HARDENED,
+        *env_args(service_env(infrastructure.config, gateway_spec)),
+        image(gateway_spec),
+        "python",
+        "-m",
+        "relacja_gateway.tokens",
+        "--scopes",
+        "admin",
+    )
+    headers = {"Authorization": f"Bearer {minted.strip()}"}
     async with httpx.AsyncClient(base_url=infrastructure.gateway_url, timeout=10.0, trust_env=False) as gateway:
         created = await gateway.post(
             "/api/v1/customers",
