@@ -1,13 +1,15 @@
 """Fixtures of the security tests (issue #20 part 4): the running stack's gateway, tokens of
 every shape, and the merged OpenAPI the access matrix is built from.
 
-Tests under ``full/`` are long (a 1 GiB upload, schemathesis' stateful phase for minutes):
-they run only when asked for by path (``make test-faults``), never in the default
-``pytest`` run, which would otherwise pay for them on every ``make test``.
+The whole folder is collected only when named on the command line (tests/conftest.py).
+Tests under ``full/`` are long (a 1 GiB upload, schemathesis' stateful phase for many
+minutes): only ``make test-faults`` runs them (``RELACJA_SECURITY_FULL=1``, or the folder
+named on the command line); ``make test-faults-ci`` runs the rest.
 """
 
 from __future__ import annotations
 
+import os
 import uuid
 from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
@@ -19,14 +21,13 @@ import pytest
 from relacja_devstack import Stack
 from relacja_gateway.tokens import mint_token
 
-_FULL = Path(__file__).with_name("full")
+_FULL = Path(__file__).resolve().with_name("full")
 
 
 def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
-    if collection_path != _FULL:
+    if collection_path != _FULL or os.environ.get("RELACJA_SECURITY_FULL") == "1":
         return None
-    asked = [Path(arg.split("::")[0]).resolve() for arg in config.args]
-    # collected only when a path inside full/ (or full/ itself) was given on the command line
+    asked = [Path(str(arg).split("::")[0]).resolve() for arg in config.args]
     return not any(path == _FULL or _FULL in path.parents for path in asked)
 
 
