@@ -8,13 +8,15 @@ UV         := $(TOOLS)/bin/uv
 export UV_PYTHON_DOWNLOADS := never
 export UV_PYTHON ?= python3.11
 
-.PHONY: help run test test-unit lint token contracts sync bench bench-relay bench-latency bench-memory bench-gateway bench-customers bench-churn bench-tickets bench-orders bench-segmentation wrk browser promtool status clean images base-image test-images bench-webhooks bench-sharing bench-loyalty bench-recommendations bench-sales
+.PHONY: help run test test-unit lint token contracts sync bench bench-relay bench-latency bench-memory bench-gateway bench-customers bench-churn bench-tickets bench-orders bench-segmentation wrk browser promtool status clean images base-image test-images bench-webhooks bench-sharing bench-loyalty bench-recommendations bench-sales test-faults test-faults-ci audit
 
 help:
 	@echo "make run        start PostgreSQL, the broker, every service and the gateway (Ctrl+C stops)"
 	@echo "make test       the whole test suite against its own stack (ports beside make run)"
 	@echo "make test-unit  unit tests only (no database, no broker)"
-	@echo "make lint       ruff (lint + format check), mypy, import-linter contracts"
+	@echo "make lint       ruff (lint + format check), mypy, import-linter contracts, pip-audit over uv.lock"
+	@echo "make test-faults    the resilience and security suites in full (issue #20; docs/security.md)"
+	@echo "make test-faults-ci their bounded subset, as .ci/run runs it"
 	@echo "make token      print a local admin bearer token (SCOPES=\"customers:read ...\" TTL=3600)"
 	@echo "make contracts  regenerate the AsyncAPI document and event JSON Schemas"
 	@echo "make bench      every benchmark (figures are recorded by hand in docs/benchmarks.md)"
@@ -48,7 +50,20 @@ lint: sync
 	$(UV) run --frozen ruff format --check --output-format concise . || status=1; \
 	$(UV) run --frozen mypy || status=1; \
 	$(UV) run --frozen lint-imports || status=1; \
+	$(UV) run --frozen python -m tests.security.audit || status=1; \
 	exit $$status
+
+# Known vulnerabilities in uv.lock (pip-audit; decisions in tests/security/audit-decisions.toml).
+audit: sync
+	$(UV) run --frozen python -m tests.security.audit
+
+# Issue #20. The security suite (tests/security; docs/security.md): the full run adds the
+# 1 GiB upload and schemathesis with every check and the stateful phase (tests/security/full).
+test-faults: sync
+	RELACJA_SECURITY_FULL=1 $(UV) run --frozen pytest tests/security
+
+test-faults-ci: sync
+	$(UV) run --frozen pytest tests/security
 
 SCOPES ?= admin
 TTL ?= 3600

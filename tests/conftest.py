@@ -14,17 +14,30 @@ The ``stack`` fixture starts the local stack once per session with the ``test`` 
 (its own ports and a fresh state folder under .state/test, so it runs beside
 ``make run``) — the same bootstrap ``make run`` uses. Only tests that ask for it pay
 for it.
+
+Folders in ``_ON_REQUEST`` are collected only when named on the command line (``make
+test-faults`` / ``make test-faults-ci``): the security suite attacks the stack for minutes
+and has its own make targets, so ``make test`` does not pay for it twice.
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest
 
 from relacja_devstack import Stack, StackConfig
 
 _RUN_LAST = ("flood", "fuzz")
+_ON_REQUEST = (Path(__file__).resolve().parent / "security",)
+
+
+def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
+    if collection_path in _ON_REQUEST:
+        asked = [Path(str(arg).split("::")[0]).resolve() for arg in config.args]
+        return not any(path == collection_path or collection_path in path.parents for path in asked)
+    return None
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -10,7 +10,8 @@ for the staff API, and the staff /docs should not invite anyone to call /partner
                   /metrics, /internal and anything unrouted are dropped); the gateway's
                   own paths win over a service's
       security    staff: components.securitySchemes.bearerAuth (HTTP bearer, JWT); each
-                  operation gets [{"bearerAuth": [<scope of the route and method>]}], public
+                  operation gets [{"bearerAuth": [<scope of the route and method>]}] (plus
+                  the scopes a composed operation checks itself: COMPOSED_SCOPES), public
                   routes and the gateway's operations endpoints get [] (OpenAPI 3.1 §4.8.30
                   lets non-OAuth schemes list the roles they need); partner:
                   components.securitySchemes.partnerAuth (HTTP bearer: an API key or a
@@ -43,14 +44,19 @@ import httpx
 
 from relacja_servicekit.openapi import PROBLEM_SCHEMA
 
+from .export import DISCLOSURES_SCOPE
+from .export import ROUTE as EXPORT_ROUTE
 from .routes import Audience, RouteTable
 
-__all__ = ["PARTNER_SECURITY_SCHEME", "SECURITY_SCHEME", "OpenApiCache", "merge_documents"]
+__all__ = ["COMPOSED_SCOPES", "PARTNER_SECURITY_SCHEME", "SECURITY_SCHEME", "OpenApiCache", "merge_documents"]
 
 log = logging.getLogger(__name__)
 
 SECURITY_SCHEME = "bearerAuth"
 PARTNER_SECURITY_SCHEME = "partnerAuth"
+#: (method, path) of operations the gateway composes → the scopes they need besides the
+#: route's: the GDPR export also lists the disclosures, so it needs sharing:read (export.py).
+COMPOSED_SCOPES: Mapping[tuple[str, str], tuple[str, ...]] = {("GET", EXPORT_ROUTE): (DISCLOSURES_SCOPE,)}
 _HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 _REF_PREFIX = "#/components/"
 _MISSING_RETRY_SECONDS = 5.0
@@ -188,7 +194,9 @@ def _operation_security(table: RouteTable, path: str, method: str) -> list[dict[
     if route.audience is Audience.PARTNER:
         return [{PARTNER_SECURITY_SCHEME: []}]
     scope = route.required_scope(method, path)
-    return [] if scope is None else [{SECURITY_SCHEME: [scope]}]
+    # One requirement holding several scopes means all of them (OpenAPI 3.1 §4.8.30): an
+    # operation the gateway composes needs its route's scope and those it checks itself.
+    return [] if scope is None else [{SECURITY_SCHEME: [scope, *COMPOSED_SCOPES.get((method, path), ())]}]
 
 
 def _decorate(operation: dict[str, Any], security: list[dict[str, list[str]]] | None) -> None:

@@ -216,3 +216,29 @@ async def test_a_failing_final_write_is_logged_and_the_error_still_surfaces(capl
         with pytest.raises(ImportJobFailed):
             await ImportJob(Numbers(), Unreachable()).run("csv", records("n", "666"))
     assert any("could not be marked failed" in r.getMessage() for r in caplog.records)
+
+
+def test_a_quoted_field_never_closed_cannot_gather_the_upload_into_memory() -> None:
+    """Short lines inside an open quote are one unfinished record: it is bounded like a
+    line (MAX_LINE_BYTES), so a 1 GiB upload of them fails early instead of being held."""
+    from relacja_servicekit.import_records import MAX_LINE_BYTES, RecordReader
+
+    reader = RecordReader("csv")
+    assert list(reader.feed(b'a,b\n1,"2\n')) == [(1, ["a", "b"])]
+    line = b"x" * 1023 + b"\n"
+    fed = 0
+    with pytest.raises(ImportFormatError, match="longer than"):
+        while fed <= 2 * MAX_LINE_BYTES:
+            list(reader.feed(line * 64))
+            fed += len(line) * 64
+    assert fed <= MAX_LINE_BYTES + len(line) * 64
+
+
+def test_a_long_quoted_field_under_the_bound_is_one_record() -> None:
+    from relacja_servicekit.import_records import RecordReader
+
+    reader = RecordReader("csv")
+    body = b'a,b\n1,"' + b"line\n" * 1000 + b'end"\n2,3\n'
+    records = list(reader.feed(body))
+    assert [number for number, _ in records] == [1, 2, 3]
+    assert records[1][1][1] == "line\n" * 1000 + "end" and records[2][1] == ["2", "3"]

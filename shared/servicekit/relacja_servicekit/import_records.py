@@ -1,7 +1,9 @@
 """Reading bulk import bodies incrementally: CSV (RFC 4180) and NDJSON, chunk by chunk.
 
     RecordReader      bytes in (any chunking) → complete records out: a CSV record's cells,
-                      or an NDJSON line's text; never holds more than one unfinished record
+                      or an NDJSON line's text; never holds more than one unfinished record,
+                      and never one longer than MAX_LINE_BYTES (a quote opened and never
+                      closed would otherwise gather the whole upload into memory)
     row_errors        a record's pydantic ValidationError as the job's row errors
                       ({field, message}; "row" when the record is not a JSON object)
 
@@ -41,6 +43,7 @@ class RecordReader:
         self.format = format
         self._tail = b""  # bytes after the last line break
         self._record: list[str] = []  # CSV lines of an unfinished record
+        self._record_chars = 0  # their length, bounded like one line's
         self._quotes = 0
         self._line_number = 0
         self.record_number = 0  # of the last CSV record returned
@@ -79,11 +82,18 @@ class RecordReader:
                 yield self._line_number, line
             return
         self._record.append(line)
+        self._record_chars += len(line) + 1
         self._quotes += line.count('"')
         if self._quotes % 2:
+            if self._record_chars > MAX_LINE_BYTES:
+                # characters, not bytes: at most 4 bytes each in UTF-8, so the bound holds within 4x
+                raise ImportFormatError(
+                    f"CSV record {self.record_number + 1} is longer than {MAX_LINE_BYTES} bytes (a quoted field "
+                    f"opened at line {self._line_number - len(self._record) + 1} is never closed)"
+                )
             return
         text = "\n".join(self._record)
-        self._record, self._quotes = [], 0
+        self._record, self._quotes, self._record_chars = [], 0, 0
         if not text.strip():
             return  # blank line between records
         self.record_number += 1

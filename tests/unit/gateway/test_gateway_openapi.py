@@ -144,6 +144,17 @@ def test_security_follows_the_route_table() -> None:
     assert "429" not in paths["/healthz"]["get"]["responses"]
 
 
+def test_a_composed_operation_documents_every_scope_it_needs() -> None:
+    """The GDPR export needs customers:read (its route) and sharing:read (the gateway adds
+    the disclosures): one requirement listing both, as OpenAPI 3.1 says "all of these"."""
+    export = {"/api/v1/customers/{customer_id}/export": {"get": operation("export")}}
+    customers = {"openapi": "3.1.0", "info": {"title": "t", "version": "1"}, "paths": export}
+    document = merge_documents(gateway_document(), {"customers": customers}, TABLE)
+    assert document["paths"]["/api/v1/customers/{customer_id}/export"]["get"]["security"] == [
+        {"bearerAuth": ["customers:read", "sharing:read"]}
+    ]
+
+
 def test_public_routes_need_no_token() -> None:
     paths = {"/api/v1/surveys/{token}": {"post": operation("answer")}, "/api/v1/surveys": {"post": operation("issue")}}
     survey = {"openapi": "3.1.0", "info": {"title": "t", "version": "1"}, "paths": paths}
