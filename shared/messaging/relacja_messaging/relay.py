@@ -13,7 +13,12 @@ the consumers' inboxes turn into exactly-once effects.
 
 The relay sleeps until ``NOTIFY relacja_outbox`` (sent at commit by a trigger on the
 outbox) or the polling interval, whichever comes first, so a lost notification costs at
-most one interval.
+most one interval. While its LISTEN connection is up that interval is the long
+``idle_poll_interval`` (the notification is what wakes it; the poll is only the net under a
+lost one); while it is down, the short ``poll_interval``. The broker check below runs
+before publishing when the last one is older than ``broker_check_interval``, and on an
+idle relay only every ``idle_broker_check_interval``: an idle stack then costs a relay a
+few queries a minute instead of two a second.
 
 **The outbox is the source of truth.** The local broker keeps its log in memory, and any
 broker can lose data. The relay notices when an acknowledged offset is at or below the
@@ -74,8 +79,11 @@ class BrokerLostData(RuntimeError):
 @dataclass(frozen=True)
 class RelaySettings:
     batch_size: int = 1000
-    poll_interval: float = 1.0
-    broker_check_interval: float = 2.0
+    poll_interval: float = 1.0  # while the LISTEN connection is down
+    idle_poll_interval: float = 30.0  # while it is up: NOTIFY wakes the relay, this is the net
+    broker_check_interval: float = 2.0  # while publishing
+    idle_broker_check_interval: float = 60.0  # while nothing is published
+    listen_retry_interval: float = 1.0
     retention: timedelta = timedelta(days=7)
     purge_interval: float = 600.0
     max_backoff: float = 5.0
@@ -101,6 +109,8 @@ class OutboxRelay:
         # First offset acknowledged in the last publish per partition; see the module docstring.
         self._floors: dict[tuple[str, int], int] = {}
         self._wake = asyncio.Event()
+        self._listening = False
+        self._busy = True  # the last pass published, or a NOTIFY woke the relay
         self._suspect_broker = True  # check the broker before the first publish
         self._last_check = 0.0
         self._last_purge = 0.0
@@ -115,14 +125,12 @@ class OutboxRelay:
             while True:
                 try:
                     await self._ensure_clients()
-                    if (
-                        self._suspect_broker
-                        or time.monotonic() - self._last_check > self.settings.broker_check_interval
-                    ):
+                    if self._broker_check_due():
                         await self._check_broker()
                     published = await self.publish_batch()
                     await self._maybe_purge()
                     backoff = 0.1
+                    self._busy = published > 0
                     if published < self.settings.batch_size:
                         await self._sleep_until_woken()
                 except BrokerLostData as lost:
@@ -291,9 +299,19 @@ class OutboxRelay:
 
     # -- waiting and housekeeping ------------------------------------------------------
 
+    def _broker_check_due(self) -> bool:
+        if self._suspect_broker:
+            return True
+        since = time.monotonic() - self._last_check
+        if self._busy:
+            return since > self.settings.broker_check_interval
+        return since > self.settings.idle_broker_check_interval
+
     async def _sleep_until_woken(self) -> None:
+        poll = self.settings.idle_poll_interval if self._listening else self.settings.poll_interval
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._wake.wait(), timeout=self.settings.poll_interval)
+            await asyncio.wait_for(self._wake.wait(), timeout=poll)
+            self._busy = True  # woken by a NOTIFY: rows are waiting, check the broker as when publishing
         self._wake.clear()
 
     async def _listen(self) -> None:
@@ -306,6 +324,7 @@ class OutboxRelay:
                 lost = asyncio.Event()
                 connection.add_termination_listener(lambda _c: lost.set())  # noqa: B023 - used only within this iteration, which awaits `lost`
                 await connection.add_listener(NOTIFY_CHANNEL, lambda *_args: self._wake.set())
+                self._listening = True
                 self._wake.set()  # rows may have arrived while we were not listening
                 await lost.wait()
             except asyncio.CancelledError:
@@ -313,9 +332,10 @@ class OutboxRelay:
             except Exception as exc:
                 log.debug("outbox listener reconnecting: %r", exc)
             finally:
+                self._listening = False
                 if connection is not None and not connection.is_closed():
                     await connection.close()
-            await asyncio.sleep(self.settings.poll_interval)
+            await asyncio.sleep(self.settings.listen_retry_interval)
 
     async def _maybe_purge(self) -> None:
         if time.monotonic() - self._last_purge < self.settings.purge_interval:
