@@ -36,7 +36,6 @@ below that batch's base on both brokers, so the check never fires on an intact l
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import random
 import time
@@ -44,7 +43,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-import asyncpg
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from prometheus_client import Counter, Gauge
 from sqlalchemy import ColumnElement, Text, cast, delete, func, select, update
@@ -52,6 +50,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from .kafka import producer_options
+from .notify import Notifications
 from .retention import delete_older_than
 from .tables import NOTIFY_CHANNEL, outbox_events, relay_watermarks
 from .topics import declare_topics
@@ -108,8 +107,7 @@ class OutboxRelay:
         self._watermarks: dict[tuple[str, int], int] = {}
         # First offset acknowledged in the last publish per partition; see the module docstring.
         self._floors: dict[tuple[str, int], int] = {}
-        self._wake = asyncio.Event()
-        self._listening = False
+        self._notifications = Notifications(engine, NOTIFY_CHANNEL, retry_interval=settings.listen_retry_interval)
         self._busy = True  # the last pass published, or a NOTIFY woke the relay
         self._suspect_broker = True  # check the broker before the first publish
         self._last_check = 0.0
@@ -119,7 +117,7 @@ class OutboxRelay:
 
     async def run(self) -> None:
         """Publish until cancelled. Never raises for a broker or database outage: it waits and retries."""
-        listener = asyncio.create_task(self._listen(), name=f"{self.name}-listen")
+        listener = asyncio.create_task(self._notifications.listen(), name=f"{self.name}-listen")
         backoff = 0.1
         try:
             while True:
@@ -308,34 +306,10 @@ class OutboxRelay:
         return since > self.settings.idle_broker_check_interval
 
     async def _sleep_until_woken(self) -> None:
-        poll = self.settings.idle_poll_interval if self._listening else self.settings.poll_interval
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._wake.wait(), timeout=poll)
+        if await self._notifications.wait(
+            idle_timeout=self.settings.idle_poll_interval, fallback_timeout=self.settings.poll_interval
+        ):
             self._busy = True  # woken by a NOTIFY: rows are waiting, check the broker as when publishing
-        self._wake.clear()
-
-    async def _listen(self) -> None:
-        """Wake the publishing loop on NOTIFY; reconnect if the listening connection drops."""
-        dsn = self.engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
-        while True:
-            connection: asyncpg.Connection | None = None
-            try:
-                connection = await asyncpg.connect(dsn)
-                lost = asyncio.Event()
-                connection.add_termination_listener(lambda _c: lost.set())  # noqa: B023 - used only within this iteration, which awaits `lost`
-                await connection.add_listener(NOTIFY_CHANNEL, lambda *_args: self._wake.set())
-                self._listening = True
-                self._wake.set()  # rows may have arrived while we were not listening
-                await lost.wait()
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:
-                log.debug("outbox listener reconnecting: %r", exc)
-            finally:
-                self._listening = False
-                if connection is not None and not connection.is_closed():
-                    await connection.close()
-            await asyncio.sleep(self.settings.listen_retry_interval)
 
     async def _maybe_purge(self) -> None:
         if time.monotonic() - self._last_purge < self.settings.purge_interval:
