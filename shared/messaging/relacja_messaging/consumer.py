@@ -74,7 +74,7 @@ class ConsumerSettings:
     max_backoff: float = 5.0
     # Idle waiting (module docstring): seconds without a record, then the longer broker wait.
     idle_after: float = 5.0
-    idle_fetch_wait_ms: int = 1000
+    idle_fetch_wait_ms: int = 2000
     # A backlog of at least this many events is logged every backlog_log_interval seconds.
     backlog_log_threshold: int = 10_000
     backlog_log_interval: float = 10.0
