@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import time
 import uuid
+from collections.abc import Iterator
 
 import pytest
 from prometheus_client import REGISTRY
@@ -13,7 +14,7 @@ from relacja_messaging.progress import BacklogLog, PartitionProgress, consumer_l
 
 
 @pytest.fixture
-def name() -> str:
+def name() -> Iterator[str]:
     consumer = f"unit-{uuid.uuid4().hex[:8]}"
     yield consumer
     forget(consumer)
