@@ -1,8 +1,8 @@
 """The model-run resource: create, read, list, activate, and the scheduled refit.
 
 A run is created ``pending`` here (``create_run`` for the API, ``schedule_refit_if_due``
-for the schedule) and executed by the run worker (app/execution.py); ``create_run``
-NOTIFYs ``RUNS_CHANNEL`` in its transaction, which wakes the worker (workers.py) of every
+for the schedule) and executed by the run worker (app/execution.py); both NOTIFY
+``RUNS_CHANNEL`` in their transaction, which wakes the worker (workers.py) of every
 replica at commit, so the worker need not poll in a short loop. Parameters a client
 leaves out take the service's defaults (``ChurnSettings.default_*``, shown by
 ``GET /api/v1/churn/settings``); the run stores the values it used, in the singular unit
@@ -143,6 +143,7 @@ async def schedule_refit_if_due(session: AsyncSession, *, now: datetime, interva
     if busy is not None or not refit_due(newest, now, interval_seconds):
         return None
     run_id = uuid.uuid4()
+    await notify(session, RUNS_CHANNEL)
     await session.execute(
         model_runs.insert().values(
             id=run_id,
