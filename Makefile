@@ -8,7 +8,7 @@ UV         := $(TOOLS)/bin/uv
 export UV_PYTHON_DOWNLOADS := never
 export UV_PYTHON ?= python3.11
 
-.PHONY: help run test test-unit lint token contracts sync bench bench-relay bench-latency bench-memory bench-gateway bench-customers bench-churn bench-tickets bench-orders bench-segmentation wrk browser promtool status clean images base-image test-images bench-webhooks bench-sharing bench-loyalty bench-recommendations bench-sales test-faults test-faults-ci audit
+.PHONY: help run test test-unit lint token contracts sync bench bench-relay bench-latency bench-memory bench-gateway bench-customers bench-churn bench-tickets bench-orders bench-segmentation wrk browser promtool status clean images base-image test-images bench-webhooks bench-sharing bench-loyalty bench-recommendations bench-sales test-faults test-faults-ci audit bench-idle
 
 help:
 	@echo "make run        start PostgreSQL, the broker, every service and the gateway (Ctrl+C stops)"
@@ -76,7 +76,7 @@ status: sync
 contracts: sync
 	$(UV) run --frozen python -m relacja_contracts.asyncapi
 
-bench: bench-relay bench-latency bench-memory bench-gateway bench-customers bench-churn bench-tickets bench-orders bench-segmentation bench-webhooks bench-sharing bench-loyalty bench-recommendations bench-sales
+bench: bench-relay bench-latency bench-memory bench-gateway bench-customers bench-churn bench-tickets bench-orders bench-segmentation bench-webhooks bench-sharing bench-loyalty bench-recommendations bench-sales bench-idle
 
 bench-relay: sync
 	$(UV) run --frozen python -m bench.relay_throughput
@@ -86,6 +86,11 @@ bench-latency: sync
 
 bench-memory: sync
 	$(UV) run --frozen python -m bench.idle_memory
+
+# Issue #18: idle-stack CPU (60 s, every process) and the event latency at 200 events/s.
+bench-idle: sync
+	$(UV) run --frozen python -m bench.idle_memory --idle 60
+	$(UV) run --frozen python -m bench.e2e_latency --rate 200 --duration 30
 
 bench-gateway: sync wrk
 	$(UV) run --frozen python -m bench.gateway_overhead

@@ -13,6 +13,7 @@ import logging
 import signal
 import sys
 
+from .backlog import BacklogLines
 from .config import PROFILES, StackConfig
 from .postgres import bin_dir
 from .processes import StackError
@@ -90,9 +91,13 @@ async def _start_unless_interrupted(stack: Stack, fresh: bool | None, stopping: 
 
 
 async def _watch(stack: Stack, stopping: asyncio.Event) -> None:
-    """Until a signal: report a service that dies (once), keep the rest running."""
+    """Until a signal: report a service that dies (once), keep the rest running, and print
+    the consumers' lines about a backlog being digested (backlog.py)."""
     reported: set[str] = set()
+    backlog = BacklogLines({spec.name: stack.service_log(spec.name) for spec in stack.config.services})
     while not stopping.is_set():
+        for line in backlog.poll():
+            print(line, flush=True)
         for name, code in stack.exited_services().items():
             if name not in reported:
                 reported.add(name)

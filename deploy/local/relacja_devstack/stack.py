@@ -36,6 +36,8 @@ log = logging.getLogger("relacja_devstack")
 
 MARKER = ".relacja-devstack"  # marks a folder this runner may wipe
 LOCK = "runner.lock"  # flock-ed by the live runner; the kernel drops it when we die
+# One service's migrations; a machine shared by many stacks (CPU starved) may need longer.
+MIGRATE_TIMEOUT = float(os.environ.get("RELACJA_STACK_MIGRATE_TIMEOUT", "300"))
 
 
 def mint_local_token(
@@ -255,7 +257,7 @@ class Stack:
                 stderr=asyncio.subprocess.STDOUT,
             )
             try:
-                code = await asyncio.wait_for(proc.wait(), 300)
+                code = await asyncio.wait_for(proc.wait(), MIGRATE_TIMEOUT)
             except BaseException:
                 with contextlib.suppress(ProcessLookupError):
                     proc.kill()

@@ -26,7 +26,11 @@ class ChurnSettings(ServiceSettings):
     refit_interval_seconds: float = Field(
         default=86_400, ge=0, description="Scheduled refit period (0 turns the scheduled refit off)"
     )
-    run_poll_seconds: float = Field(default=0.5, gt=0, description="How often the worker looks for pending runs")
+    run_poll_seconds: float = Field(
+        default=30,
+        gt=0,
+        description="How often an idle worker looks for pending runs (a queued run wakes it at once)",
+    )
     # The defaults of a run's parameters a client leaves out (GET /api/v1/churn/settings shows them).
     default_time_unit: str = Field(
         default="week", description="day, week or month (days, weeks, months: deprecated aliases)"

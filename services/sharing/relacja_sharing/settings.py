@@ -63,7 +63,15 @@ class SharingSettings(ServiceSettings):
         default=24, ge=0, description="After a rotation the old secret signs beside the new one this long"
     )
     webhook_max_in_flight: int = Field(default=200, ge=1, description="Attempts in flight per worker process")
-    webhook_poll_interval_seconds: float = Field(default=0.1, gt=0, description="How often an idle worker looks")
+    webhook_poll_interval_seconds: float = Field(
+        default=0.1, gt=0, description="How often the worker looks while messages flow"
+    )
+    webhook_idle_poll_interval_seconds: float = Field(
+        default=2.0,
+        gt=0,
+        description="The longest sleep of an idle worker: it backs off from the poll interval to this while "
+        "nothing is due (a message queued after a quiet spell waits at most this long)",
+    )
     webhook_log_retention_days: float = Field(
         default=35, ge=1, description="Finished messages and their attempts are kept this long"
     )

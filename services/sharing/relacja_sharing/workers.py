@@ -60,6 +60,7 @@ def webhook_worker(
                 max_in_flight=settings.webhook_max_in_flight,
                 claim_batch=settings.webhook_max_in_flight,
                 poll_interval=settings.webhook_poll_interval_seconds,
+                idle_poll_interval=settings.webhook_idle_poll_interval_seconds,
                 lease=timedelta(seconds=settings.webhook_timeout_seconds * 4),
             ),
         )

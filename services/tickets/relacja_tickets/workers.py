@@ -14,6 +14,10 @@ Breaches are detected when they happen, not on the next read. Each round:
    (``TicketClosedV1``), also with ``SKIP LOCKED``.
 3. Sleep until the next due time (one index lookup), at most ``sla_poll_seconds``; a new
    ticket with an earlier due time is therefore seen within that poll interval.
+
+A round first asks, in one statement (``due_work``), for the next due time and whether a
+resolved ticket is past its window, and runs 1 or 2 only for what is due: an idle round is
+that one statement (it was three transactions, every second).
 """
 
 from __future__ import annotations
@@ -34,7 +38,7 @@ from .events import emit, snapshot
 from .settings import TicketsSettings
 from .tables import sla_clocks, tickets
 
-__all__ = ["flag_breaches", "close_resolved", "next_due", "sla_background", "SlaWatcher"]
+__all__ = ["flag_breaches", "close_resolved", "due_work", "next_due", "sla_background", "SlaWatcher"]
 
 log = logging.getLogger(__name__)
 
@@ -140,6 +144,22 @@ async def next_due(sessions: async_sessionmaker[AsyncSession]) -> datetime | Non
         ).scalar_one()
 
 
+async def due_work(
+    sessions: async_sessionmaker[AsyncSession], now: datetime, reopen_window: timedelta
+) -> tuple[datetime | None, bool]:
+    """The earliest due time of a watched clock, and whether a resolved ticket is past the window."""
+    c, t = sla_clocks.c, tickets.c
+    earliest = (
+        select(func.min(c.due_at))
+        .where(c.due_at.is_not(None), c.met_at.is_(None), c.breached_at.is_(None), c.running_since.is_not(None))
+        .scalar_subquery()
+    )
+    closable = select(tickets.c.id).where(t.status == "resolved", t.resolved_at < now - reopen_window).exists()
+    async with sessions() as session:
+        row = (await session.execute(select(earliest, closable))).one()
+    return row[0], bool(row[1])
+
+
 class SlaWatcher:
     def __init__(self, sessions: async_sessionmaker[AsyncSession], settings: TicketsSettings) -> None:
         self.sessions = sessions
@@ -148,15 +168,20 @@ class SlaWatcher:
     async def run_once(self) -> float:
         """One round; the seconds to sleep before the next."""
         now = datetime.now(UTC)
-        flagged = await flag_breaches(self.sessions, now, batch_size=self.settings.sla_batch_size)
-        closed = await close_resolved(
-            self.sessions, now, self.settings.reopen_window, batch_size=self.settings.sla_batch_size
-        )
+        upcoming, closable = await due_work(self.sessions, now, self.settings.reopen_window)
+        flagged = closed = 0
+        if upcoming is not None and upcoming <= now:
+            flagged = await flag_breaches(self.sessions, now, batch_size=self.settings.sla_batch_size)
+        if closable:
+            closed = await close_resolved(
+                self.sessions, now, self.settings.reopen_window, batch_size=self.settings.sla_batch_size
+            )
         if flagged or closed:
             log.info("SLA watcher: %d breaches flagged, %d resolved tickets closed", flagged, closed)
         if flagged >= self.settings.sla_batch_size or closed >= self.settings.sla_batch_size:
             return 0.0  # more are waiting
-        upcoming = await next_due(self.sessions)
+        if flagged or closed or (upcoming is not None and upcoming <= now):
+            upcoming = await next_due(self.sessions)
         poll = self.settings.sla_poll_seconds
         if upcoming is None:
             return poll

@@ -22,6 +22,14 @@ with jittered exponential backoff; then the record goes to ``<topic>.dlq`` with 
 original headers plus ``dlq_*`` headers naming the error, is marked ``dead_lettered``
 in the inbox, and the consumer goes on with the next record. A record that is not a
 valid envelope or payload goes to the dead-letter topic at once: retrying cannot fix it.
+
+Waiting: while records flow, a fetch waits at most 50 ms on the broker for data (the
+latency budget). After ``idle_after`` seconds without a record the consumer lengthens that
+wait to ``idle_fetch_wait_ms``, so an idle consumer sends a few fetches a second instead of
+about twenty (the broker's CPU on an idle stack was mostly answering them); the first
+record after a pause is applied up to that much later, and the wait is short again from
+the next fetch on. After each fetch the consumer reports its lag per partition to
+``progress.py`` (metrics, the freshness endpoint, a log line while digesting a backlog).
 """
 
 from __future__ import annotations
@@ -29,13 +37,14 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+import time
 import traceback
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 from aiokafka.errors import CommitFailedError, IllegalStateError
-from prometheus_client import Counter, Gauge
+from prometheus_client import Counter
 from pydantic import ValidationError
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -46,7 +55,8 @@ from relacja_contracts.envelope import EnvelopeError
 from .dead_letters import REDRIVE_HEADER
 from .errors import is_transient
 from .handlers import BatchHandler, EventHandlers, Handler
-from .kafka import consumer_options, producer_options
+from .kafka import BUSY_FETCH_WAIT_MS, consumer_options, producer_options, set_fetch_wait
+from .progress import BacklogLog, PartitionProgress, forget, report
 from .tables import inbox_events
 from .tracing import current_traceparent
 
@@ -55,11 +65,6 @@ __all__ = ["EventConsumer", "ConsumerSettings"]
 log = logging.getLogger(__name__)
 
 PROCESSED = Counter("relacja_consumer_events_total", "Records handled by consumers", ["consumer", "outcome"])
-LAG = Gauge(
-    "relacja_consumer_lag",
-    "Records of a partition not yet applied by the consumer (high watermark minus next offset), after its last fetch",
-    ["consumer", "topic", "partition"],
-)
 
 
 @dataclass(frozen=True)
@@ -67,6 +72,12 @@ class ConsumerSettings:
     max_attempts: int = 5
     initial_backoff: float = 0.1
     max_backoff: float = 5.0
+    # Idle waiting (module docstring): seconds without a record, then the longer broker wait.
+    idle_after: float = 5.0
+    idle_fetch_wait_ms: int = 2000
+    # A backlog of at least this many events is logged every backlog_log_interval seconds.
+    backlog_log_threshold: int = 10_000
+    backlog_log_interval: float = 10.0
 
 
 @dataclass(frozen=True)
@@ -98,6 +109,10 @@ class EventConsumer:
         self.settings = settings
         self._consumer: AIOKafkaConsumer | None = None
         self._producer: AIOKafkaProducer | None = None
+        self._fetch_wait_ms = BUSY_FETCH_WAIT_MS
+        self._backlog = BacklogLog(
+            name, threshold=settings.backlog_log_threshold, interval=settings.backlog_log_interval
+        )
 
     async def run(self) -> None:
         """Consume until cancelled. Broker outages are waited out, never raised."""
@@ -124,6 +139,7 @@ class EventConsumer:
             consumer = AIOKafkaConsumer(*topics, **consumer_options(self.bootstrap, self.name))
             await consumer.start()
             self._consumer = consumer
+            self._fetch_wait_ms = BUSY_FETCH_WAIT_MS
         if self._producer is None:
             producer = AIOKafkaProducer(**producer_options(self.bootstrap))
             await producer.start()
@@ -137,20 +153,57 @@ class EventConsumer:
                 except Exception as exc:  # stopping a client of a dead broker may fail; nothing to keep
                     log.debug("ignoring error while stopping a Kafka client: %r", exc)
         self._consumer = self._producer = None
+        forget(self.name)
 
     async def _consume(self) -> None:
         assert self._consumer is not None
+        last_record = time.monotonic()
         while True:
             batch = await self._consumer.getmany(timeout_ms=1000)
+            now = time.monotonic()
+            if batch:
+                last_record = now
+                self._wait_for_data(BUSY_FETCH_WAIT_MS)
+            elif now - last_record >= self.settings.idle_after:
+                self._wait_for_data(self.settings.idle_fetch_wait_ms)
             for partition, records in batch.items():
+                self._report(partition, records[0].offset, waiting_since=records[0].timestamp / 1000)
                 await self.process_batch(records)
                 next_offset = records[-1].offset + 1
                 await self._commit(partition, next_offset)
-                highwater = self._consumer.highwater(partition)
-                if highwater is not None:
-                    LAG.labels(self.name, partition.topic, str(partition.partition)).set(
-                        max(0, highwater - next_offset)
-                    )
+                self._report(partition, next_offset, waiting_since=records[-1].timestamp / 1000)
+                self._backlog.applied(len(records))
+            if not batch:
+                await self._report_idle()
+
+    def _wait_for_data(self, wait_ms: int) -> None:
+        if wait_ms != self._fetch_wait_ms:
+            assert self._consumer is not None
+            set_fetch_wait(self._consumer, wait_ms)
+            self._fetch_wait_ms = wait_ms
+            log.debug("consumer %s: fetches now wait up to %d ms for data", self.name, wait_ms)
+
+    def _report(self, partition: TopicPartition, next_offset: int, *, waiting_since: float | None) -> None:
+        """Record the partition's lag (``progress.py``); the high watermark is the last fetch's."""
+        assert self._consumer is not None
+        highwater = self._consumer.highwater(partition)
+        if highwater is None:
+            return
+        report(
+            self.name,
+            partition.topic,
+            partition.partition,
+            PartitionProgress(next_offset, highwater, waiting_since if highwater > next_offset else None),
+        )
+
+    async def _report_idle(self) -> None:
+        """After an empty fetch: every held partition is at its high watermark; drop the ones no longer held."""
+        assert self._consumer is not None
+        held = self._consumer.assignment()
+        forget(self.name, keep=[(tp.topic, tp.partition) for tp in held])
+        for partition in held:
+            if self._consumer.highwater(partition) is not None:
+                self._report(partition, await self._consumer.position(partition), waiting_since=None)
 
     async def _commit(self, partition: TopicPartition, next_offset: int) -> None:
         assert self._consumer is not None

@@ -13,7 +13,12 @@ the consumers' inboxes turn into exactly-once effects.
 
 The relay sleeps until ``NOTIFY relacja_outbox`` (sent at commit by a trigger on the
 outbox) or the polling interval, whichever comes first, so a lost notification costs at
-most one interval.
+most one interval. While its LISTEN connection is up that interval is the long
+``idle_poll_interval`` (the notification is what wakes it; the poll is only the net under a
+lost one); while it is down, the short ``poll_interval``. The broker check below runs
+before publishing when the last one is older than ``broker_check_interval``, and on an
+idle relay only every ``idle_broker_check_interval``: an idle stack then costs a relay a
+few queries a minute instead of two a second.
 
 **The outbox is the source of truth.** The local broker keeps its log in memory, and any
 broker can lose data. The relay notices when an acknowledged offset is at or below the
@@ -31,7 +36,6 @@ below that batch's base on both brokers, so the check never fires on an intact l
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import random
 import time
@@ -39,7 +43,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-import asyncpg
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from prometheus_client import Counter, Gauge
 from sqlalchemy import ColumnElement, Text, cast, delete, func, select, update
@@ -47,6 +50,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from .kafka import producer_options
+from .notify import Notifications
 from .retention import delete_older_than
 from .tables import NOTIFY_CHANNEL, outbox_events, relay_watermarks
 from .topics import declare_topics
@@ -74,8 +78,11 @@ class BrokerLostData(RuntimeError):
 @dataclass(frozen=True)
 class RelaySettings:
     batch_size: int = 1000
-    poll_interval: float = 1.0
-    broker_check_interval: float = 2.0
+    poll_interval: float = 1.0  # while the LISTEN connection is down
+    idle_poll_interval: float = 30.0  # while it is up: NOTIFY wakes the relay, this is the net
+    broker_check_interval: float = 2.0  # while publishing
+    idle_broker_check_interval: float = 60.0  # while nothing is published
+    listen_retry_interval: float = 1.0
     retention: timedelta = timedelta(days=7)
     purge_interval: float = 600.0
     max_backoff: float = 5.0
@@ -100,7 +107,8 @@ class OutboxRelay:
         self._watermarks: dict[tuple[str, int], int] = {}
         # First offset acknowledged in the last publish per partition; see the module docstring.
         self._floors: dict[tuple[str, int], int] = {}
-        self._wake = asyncio.Event()
+        self._notifications = Notifications(engine, NOTIFY_CHANNEL, retry_interval=settings.listen_retry_interval)
+        self._busy = True  # the last pass published, or a NOTIFY woke the relay
         self._suspect_broker = True  # check the broker before the first publish
         self._last_check = 0.0
         self._last_purge = 0.0
@@ -109,20 +117,18 @@ class OutboxRelay:
 
     async def run(self) -> None:
         """Publish until cancelled. Never raises for a broker or database outage: it waits and retries."""
-        listener = asyncio.create_task(self._listen(), name=f"{self.name}-listen")
+        listener = asyncio.create_task(self._notifications.listen(), name=f"{self.name}-listen")
         backoff = 0.1
         try:
             while True:
                 try:
                     await self._ensure_clients()
-                    if (
-                        self._suspect_broker
-                        or time.monotonic() - self._last_check > self.settings.broker_check_interval
-                    ):
+                    if self._broker_check_due():
                         await self._check_broker()
                     published = await self.publish_batch()
                     await self._maybe_purge()
                     backoff = 0.1
+                    self._busy = published > 0
                     if published < self.settings.batch_size:
                         await self._sleep_until_woken()
                 except BrokerLostData as lost:
@@ -291,31 +297,19 @@ class OutboxRelay:
 
     # -- waiting and housekeeping ------------------------------------------------------
 
-    async def _sleep_until_woken(self) -> None:
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._wake.wait(), timeout=self.settings.poll_interval)
-        self._wake.clear()
+    def _broker_check_due(self) -> bool:
+        if self._suspect_broker:
+            return True
+        since = time.monotonic() - self._last_check
+        if self._busy:
+            return since > self.settings.broker_check_interval
+        return since > self.settings.idle_broker_check_interval
 
-    async def _listen(self) -> None:
-        """Wake the publishing loop on NOTIFY; reconnect if the listening connection drops."""
-        dsn = self.engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
-        while True:
-            connection: asyncpg.Connection | None = None
-            try:
-                connection = await asyncpg.connect(dsn)
-                lost = asyncio.Event()
-                connection.add_termination_listener(lambda _c: lost.set())  # noqa: B023 - used only within this iteration, which awaits `lost`
-                await connection.add_listener(NOTIFY_CHANNEL, lambda *_args: self._wake.set())
-                self._wake.set()  # rows may have arrived while we were not listening
-                await lost.wait()
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:
-                log.debug("outbox listener reconnecting: %r", exc)
-            finally:
-                if connection is not None and not connection.is_closed():
-                    await connection.close()
-            await asyncio.sleep(self.settings.poll_interval)
+    async def _sleep_until_woken(self) -> None:
+        if await self._notifications.wait(
+            idle_timeout=self.settings.idle_poll_interval, fallback_timeout=self.settings.poll_interval
+        ):
+            self._busy = True  # woken by a NOTIFY: rows are waiting, check the broker as when publishing
 
     async def _maybe_purge(self) -> None:
         if time.monotonic() - self._last_purge < self.settings.purge_interval:

@@ -5,10 +5,16 @@ Mounted by ``create_service_app`` on every service that runs consumers, one entr
 
     {"service": "orders", "checked_at": "...",
      "sources": [{"consumer": "orders.customers", "topic": "relacja.customers",
-                  "last_event_time": "...", "last_applied_at": "...", "lag_seconds": 0.4}]}
+                  "last_event_time": "...", "last_applied_at": "...", "lag_seconds": 0.4,
+                  "lag_events": 0, "oldest_waiting_seconds": 0.0}]}
 
-The figures come from the inbox (``relacja_messaging.freshness``); the gateway routes the
-path under the service's own prefix, so it needs the service's read scope.
+The first four figures come from the inbox (``relacja_messaging.freshness``): what has been
+applied. ``lag_events`` and ``oldest_waiting_seconds`` say what has not been yet — the
+consumer's lag from its last fetch (``relacja_messaging.progress``): the events of the topic
+still to apply and how long the oldest of them has waited, e.g. while a backlog after an
+import is digested. They are this replica's consumer's (the partitions it holds; with one
+replica, all) and null before it has fetched from the topic. The gateway routes the path
+under the service's own prefix, so it needs the service's read scope.
 """
 
 from __future__ import annotations
@@ -21,6 +27,7 @@ from pydantic import BaseModel, Field
 
 from relacja_messaging import EventHandlers
 from relacja_messaging.freshness import read_model_freshness
+from relacja_messaging.progress import consumer_lag
 
 from .db import SessionDep
 
@@ -38,6 +45,17 @@ class SourceFreshnessPublic(BaseModel):
     last_applied_at: datetime | None = Field(description="When that event was applied")
     lag_seconds: float | None = Field(
         description="last_applied_at − last_event_time: how far the read model trailed its source"
+    )
+    lag_events: int | None = Field(
+        default=None,
+        ge=0,
+        description="Events of the topic not applied yet, as of the consumer's last fetch (the partitions this "
+        "replica consumes); null: it has not fetched from the topic yet",
+    )
+    oldest_waiting_seconds: float | None = Field(
+        default=None,
+        ge=0,
+        description="How long the oldest of those events has waited (0 when none waits); null with lag_events",
     )
 
 
@@ -59,19 +77,20 @@ def freshness_router(service: str, consumers: Mapping[str, EventHandlers]) -> AP
     async def freshness(session: SessionDep) -> ReadModelFreshness:
         async with session.begin():
             found = await read_model_freshness(session, sources)
-        return ReadModelFreshness(
-            service=service,
-            checked_at=datetime.now(UTC),
-            sources=[
+        sources_out = []
+        for f in found:
+            lag = consumer_lag(f.consumer, f.topic)
+            sources_out.append(
                 SourceFreshnessPublic(
                     consumer=f.consumer,
                     topic=f.topic,
                     last_event_time=f.last_event_time,
                     last_applied_at=f.last_applied_at,
                     lag_seconds=f.lag_seconds,
+                    lag_events=lag.lag_events if lag else None,
+                    oldest_waiting_seconds=lag.lag_seconds if lag else None,
                 )
-                for f in found
-            ],
-        )
+            )
+        return ReadModelFreshness(service=service, checked_at=datetime.now(UTC), sources=sources_out)
 
     return router

@@ -19,6 +19,12 @@ Results are recorded in batches, one transaction each: the attempts log, the mes
 state (succeeded, retry at the schedule's next time, or failed for good), and the endpoints'
 health: a 410 disables at once; an endpoint whose every attempt failed since ``failing_since``
 for ``RetryPolicy.disable_after`` (5 days) is disabled too.
+
+Idle: a round that claims nothing with nothing in flight sleeps ``poll_interval``, doubled
+after each further empty round up to ``idle_poll_interval``, and back to ``poll_interval``
+as soon as a round claims or records something — so an idle worker looks every
+``idle_poll_interval`` (not ten times a second), and a message queued after a quiet spell waits at most
+``idle_poll_interval`` (the default keeps the old behaviour: no backoff).
 """
 
 from __future__ import annotations
@@ -69,6 +75,8 @@ class WorkerSettings:
     max_in_flight: int = 200
     claim_batch: int = 200
     poll_interval: float = 0.1
+    #: The longest sleep of an idle worker (see the module docstring); poll_interval: no backoff.
+    idle_poll_interval: float = 0.1
     #: After the first result of a round, wait this long for more: one transaction records them all.
     batch_window: float = 0.02
     lease: timedelta = timedelta(seconds=60)
@@ -133,6 +141,7 @@ class DeliveryWorker:
         self._finished: list[_Finished] = []
         self._sql = _Sql(tables)
         self._leases_checked_at: datetime | None = None
+        self._idle_sleep = self._settings.poll_interval
 
     @property
     def busy(self) -> bool:
@@ -162,6 +171,8 @@ class DeliveryWorker:
             # Not recorded: the leases expire and the messages are tried again (at-least-once).
             log.exception("recording %d webhook attempts failed", len(finished))
             raise
+        if claimed or finished:
+            self._idle_sleep = self._settings.poll_interval
         for message in claimed:
             task = asyncio.create_task(self._attempt(message))
             self._in_flight.add(task)
@@ -175,7 +186,10 @@ class DeliveryWorker:
             if done and self._in_flight:
                 await asyncio.sleep(self._settings.batch_window)
         else:
-            await asyncio.sleep(self._settings.poll_interval)
+            await asyncio.sleep(self._idle_sleep)
+            self._idle_sleep = min(
+                self._idle_sleep * 2, max(self._settings.idle_poll_interval, self._settings.poll_interval)
+            )
         return len(claimed)
 
     # -- claim ------------------------------------------------------------------------------

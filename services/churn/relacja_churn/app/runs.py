@@ -1,7 +1,9 @@
 """The model-run resource: create, read, list, activate, and the scheduled refit.
 
 A run is created ``pending`` here (``create_run`` for the API, ``schedule_refit_if_due``
-for the schedule) and executed by the run worker (app/execution.py). Parameters a client
+for the schedule) and executed by the run worker (app/execution.py); both NOTIFY
+``RUNS_CHANNEL`` in their transaction, which wakes the worker (workers.py) of every
+replica at commit, so the worker need not poll in a short loop. Parameters a client
 leaves out take the service's defaults (``ChurnSettings.default_*``, shown by
 ``GET /api/v1/churn/settings``); the run stores the values it used, in the singular unit
 names.
@@ -18,6 +20,7 @@ from typing import Any, TypeVar
 from sqlalchemy import select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from relacja_messaging.notify import notify
 from relacja_servicekit.pagination import Page, paginate
 
 from ..domain.models.units import canonical_unit
@@ -28,6 +31,7 @@ from .errors import NoActiveRun, RunNotFound
 from .tiers_events import announce_run_tiers
 
 __all__ = [
+    "RUNS_CHANNEL",
     "NewRun",
     "activate_run",
     "active_run",
@@ -39,6 +43,8 @@ __all__ = [
 ]
 
 T = TypeVar("T")
+
+RUNS_CHANNEL = "relacja_churn_runs"
 
 
 @dataclass(frozen=True)
@@ -56,6 +62,7 @@ class NewRun:
 
 async def create_run(session: AsyncSession, command: NewRun, settings: ChurnSettings) -> Any:
     """Queue a run (``pending``) in the caller's transaction; returns its row."""
+    await notify(session, RUNS_CHANNEL)
     return (
         await session.execute(
             model_runs.insert()
@@ -136,6 +143,7 @@ async def schedule_refit_if_due(session: AsyncSession, *, now: datetime, interva
     if busy is not None or not refit_due(newest, now, interval_seconds):
         return None
     run_id = uuid.uuid4()
+    await notify(session, RUNS_CHANNEL)
     await session.execute(
         model_runs.insert().values(
             id=run_id,
