@@ -103,5 +103,5 @@ async def remember_orders(session: AsyncSession, events: Sequence[tuple[CloudEve
     for p in placed:  # one row per order (one INSERT may not name a key twice): the first, as one by one
         rows.setdefault(p.order_id, {"order_id": p.order_id, "customer_id": p.customer_id, "placed_at": p.placed_at})
     await session.execute(
-        pg_insert(known_orders).values(list(rows.values())).on_conflict_do_nothing(index_elements=["order_id"])
+        pg_insert(known_orders).on_conflict_do_nothing(index_elements=["order_id"]), list(rows.values())
     )

@@ -62,7 +62,8 @@ async def project_registered_many(
         {"customer_id": customer_id, "state": "active"} | ({"external_id": external_id} if with_external_id else {})
         for customer_id, external_id in first.items()
     ]
-    await session.execute(insert(table).values(rows).on_conflict_do_nothing(index_elements=["customer_id"]))
+    # Executemany of one statement (one multi-row INSERT on the wire): no per-batch compile.
+    await session.execute(insert(table).on_conflict_do_nothing(index_elements=["customer_id"]), rows)
 
 
 async def project_merged(session: AsyncSession, table: Table, survivor: uuid.UUID, merged: uuid.UUID) -> None:

@@ -96,7 +96,7 @@ async def project_leads(session: AsyncSession, new: Sequence[NewLead]) -> None:
         )
     if rows:
         await session.execute(
-            pg_insert(leads).values(list(rows.values())).on_conflict_do_nothing(index_elements=["customer_id"])
+            pg_insert(leads).on_conflict_do_nothing(index_elements=["customer_id"]), list(rows.values())
         )
 
 

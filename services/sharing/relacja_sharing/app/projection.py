@@ -39,13 +39,14 @@ async def record_customers(session: AsyncSession, emails: Sequence[tuple[uuid.UU
     latest = dict(emails)
     if not latest:
         return
-    statement = pg_insert(customers).values([{"customer_id": cid, "email": email} for cid, email in latest.items()])
+    statement = pg_insert(customers)
     await session.execute(
         statement.on_conflict_do_update(
             index_elements=[customers.c.customer_id],
             set_={"email": statement.excluded.email, "updated_at": func.now()},
             where=customers.c.erased_at.is_(None),
-        )
+        ),
+        [{"customer_id": cid, "email": email} for cid, email in latest.items()],
     )
 
 
