@@ -10,8 +10,9 @@
 
 Registrations and order events are applied a fetch's run at a time (``on_batch``): one
 INSERT of the registered customers; one query for which paid orders' buyers are members,
-then only the events that change something. Every handler runs in the consumer's inbox transaction (the event id recorded with the
-effect), and is idempotent on its own too (see ``app/accrual.py``, ``app/coupon_usage.py``).
+then only the events that change something. Every handler runs in the consumer's inbox
+transaction (the event id recorded with the effect), and is idempotent on its own too
+(see ``app/accrual.py``, ``app/coupon_usage.py``).
 """
 
 from __future__ import annotations
