@@ -8,7 +8,7 @@ UV         := $(TOOLS)/bin/uv
 export UV_PYTHON_DOWNLOADS := never
 export UV_PYTHON ?= python3.11
 
-.PHONY: help run test test-unit lint token contracts sync bench bench-relay bench-latency bench-memory bench-gateway bench-customers bench-churn bench-tickets bench-orders bench-segmentation wrk browser promtool status clean images base-image test-images bench-webhooks bench-sharing bench-loyalty bench-recommendations bench-sales test-faults test-faults-ci audit bench-idle
+.PHONY: help run test test-unit lint token contracts sync bench bench-relay bench-latency bench-memory bench-gateway bench-customers bench-churn bench-tickets bench-orders bench-segmentation wrk browser promtool status clean images base-image test-images bench-webhooks bench-sharing bench-loyalty bench-recommendations bench-sales test-faults test-faults-ci audit bench-idle bench-batch-consumers
 
 help:
 	@echo "make run        start PostgreSQL, the broker, every service and the gateway (Ctrl+C stops)"
@@ -76,7 +76,7 @@ status: sync
 contracts: sync
 	$(UV) run --frozen python -m relacja_contracts.asyncapi
 
-bench: bench-relay bench-latency bench-memory bench-gateway bench-customers bench-churn bench-tickets bench-orders bench-segmentation bench-webhooks bench-sharing bench-loyalty bench-recommendations bench-sales bench-idle
+bench: bench-relay bench-latency bench-memory bench-gateway bench-customers bench-churn bench-tickets bench-orders bench-segmentation bench-webhooks bench-sharing bench-loyalty bench-recommendations bench-sales bench-idle bench-batch-consumers
 
 bench-relay: sync
 	$(UV) run --frozen python -m bench.relay_throughput
@@ -118,6 +118,8 @@ bench-tickets: sync
 # ARGS="--opportunities 250000 --activities 1250000" for a smaller run
 bench-sales: sync
 	$(UV) run --frozen python -m bench.sales_pipeline $(ARGS)
+bench-batch-consumers: sync
+	$(UV) run --frozen python -m bench.batch_consumers $(ARGS)
 bench-orders: sync wrk
 	$(UV) run --frozen python -m bench.orders
 	$(UV) run --frozen python -m bench.orders --import-only

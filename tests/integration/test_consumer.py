@@ -267,3 +267,54 @@ async def test_a_batch_handler_gets_runs_of_a_fetch_and_applies_each_event_once(
         await stop(task)
     assert await count(sessions, effects, consumer=name, customer_id=customer) == 100  # each once
     assert max(run_sizes) > 1  # a fetch's events reached the handler together
+
+
+async def test_a_batch_with_a_poison_event_in_its_middle_applies_the_others_and_dead_letters_that_one(
+    stack: Stack, sessions, producer
+) -> None:
+    name = f"it-batch-poison-{uuid.uuid4().hex[:8]}"
+    customer = uuid.uuid4()
+    events = [new_event(customer) for _ in range(41)]
+    poison = events[20][0]
+    handlers = EventHandlers()
+    run_sizes: list[int] = []
+
+    @handlers.on_batch(CustomerRegisteredV1)
+    async def record_all(session: AsyncSession, items) -> None:
+        run_sizes.append(len(items))
+        for event, _ in items:
+            if event.id == poison.id:
+                raise ValueError("cannot apply this event")
+        await session.execute(
+            insert(effects),
+            [{"event_id": e.id, "customer_id": p.customer_id, "consumer": name} for e, p in items],
+        )
+
+    for event, payload in events:  # one key: one partition, in this order
+        await producer.send(
+            CUSTOMERS.name,
+            value=payload.model_dump_json().encode(),
+            key=str(customer).encode(),
+            headers=to_kafka_headers(event),
+        )
+    await producer.flush()
+    task = await run_consumer(EventConsumer(name, handlers, sessions, stack.bootstrap_servers, FAST_RETRIES))
+    try:
+        await eventually(
+            lambda: _at_least(count(sessions, effects, consumer=name, customer_id=customer), 40),
+            timeout=REPLAYED_WITHIN,
+        )
+    finally:
+        await stop(task)
+    # The fallback applies the fetch in order: the poison was dead-lettered before the events after it.
+    letters = await dead_letters(stack, {poison.id})
+    assert await count(sessions, effects, consumer=name, customer_id=customer) == 40  # all but the poison, once
+    assert await count(sessions, effects, event_id=poison.id) == 0
+    assert letters[poison.id]["dlq_consumer"] == name.encode()
+    assert letters[poison.id]["dlq_error_type"] == b"ValueError"
+    async with sessions() as session:
+        outcome = await session.scalar(
+            select(inbox_events.c.outcome).where(inbox_events.c.consumer == name, inbox_events.c.event_id == poison.id)
+        )
+    assert outcome == "dead_lettered"
+    assert max(run_sizes) > 1  # the fetch reached the batch handler together before it fell back

@@ -8,15 +8,20 @@
                           returned → points reversed in proportion to the refunded net amount
     relacja.segmentation  segment_member added / removed → offer audiences
 
-Every handler runs in the consumer's inbox transaction (the event id recorded with the
-effect), and is idempotent on its own too (see ``app/accrual.py``, ``app/coupon_usage.py``).
+Registrations and order events are applied a fetch's run at a time (``on_batch``): one
+INSERT of the registered customers; one query for which paid orders' buyers are members,
+then only the events that change something. Every handler runs in the consumer's inbox
+transaction (the event id recorded with the effect), and is idempotent on its own too
+(see ``app/accrual.py``, ``app/coupon_usage.py``).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from relacja_contracts import CloudEvent
+from relacja_contracts import CloudEvent, EventPayload
 from relacja_contracts.events import (
     CustomerErasedV1,
     CustomerRegisteredV1,
@@ -30,7 +35,7 @@ from relacja_contracts.events import (
     SegmentMemberRemovedV1,
 )
 from relacja_messaging import EventHandlers
-from relacja_servicekit.known_customers import project_erased, project_merged, project_registered
+from relacja_servicekit.known_customers import project_erased, project_merged, project_registered_many
 
 from .app import accrual, coupon_usage, customers
 from .tables import known_customers
@@ -42,9 +47,10 @@ CONSUMER_GROUP = "loyalty.projection"
 handlers = EventHandlers()
 
 
-@handlers.on(CustomerRegisteredV1)
-async def customer_registered(session: AsyncSession, event: CloudEvent, payload: CustomerRegisteredV1) -> None:
-    await project_registered(session, known_customers, payload.customer_id)
+@handlers.on_batch(CustomerRegisteredV1)
+async def customers_registered(session: AsyncSession, events: Sequence[tuple[CloudEvent, EventPayload]]) -> None:
+    registered = [payload for _, payload in events if isinstance(payload, CustomerRegisteredV1)]
+    await project_registered_many(session, known_customers, [(p.customer_id, None) for p in registered])
 
 
 @handlers.on(CustomersMergedV1)
@@ -65,28 +71,27 @@ async def important_date(session: AsyncSession, event: CloudEvent, payload: Impo
         await customers.birthday(session, payload.customer_id, payload.occurs_on.month)
 
 
-@handlers.on(OrderPlacedV1)
-async def order_placed(session: AsyncSession, event: CloudEvent, payload: OrderPlacedV1) -> None:
-    if payload.coupon_code:
-        await coupon_usage.used(
-            session, payload.coupon_code, payload.order_id, payload.customer_id, payload.occurred_at
-        )
-
-
-@handlers.on(OrderPaidV1)
-async def order_paid(session: AsyncSession, event: CloudEvent, payload: OrderPaidV1) -> None:
-    await accrual.accrue(session, payload)
-
-
-@handlers.on(OrderCancelledV1)
-async def order_cancelled(session: AsyncSession, event: CloudEvent, payload: OrderCancelledV1) -> None:
-    await accrual.settle(session, payload, payload.occurred_at)
-    await coupon_usage.released(session, payload.order_id, payload.occurred_at)
-
-
-@handlers.on(OrderReturnedV1)
-async def order_returned(session: AsyncSession, event: CloudEvent, payload: OrderReturnedV1) -> None:
-    await accrual.settle(session, payload, payload.occurred_at)
+@handlers.on_batch(OrderPlacedV1, OrderPaidV1, OrderCancelledV1, OrderReturnedV1)
+async def order_events(session: AsyncSession, events: Sequence[tuple[CloudEvent, EventPayload]]) -> None:
+    """A fetch's run of order events, in offset order. Most need nothing from us (no coupon,
+    no membership): one query finds the paid orders of members, and only the events that
+    change something run their statements."""
+    payloads = [payload for _, payload in events]
+    earning = await accrual.earning_customers(session, [p for p in payloads if isinstance(p, OrderPaidV1)])
+    for payload in payloads:
+        if isinstance(payload, OrderPlacedV1):
+            if payload.coupon_code:
+                await coupon_usage.used(
+                    session, payload.coupon_code, payload.order_id, payload.customer_id, payload.occurred_at
+                )
+        elif isinstance(payload, OrderPaidV1):
+            if (payload.customer_id, payload.currency) in earning:
+                await accrual.accrue(session, payload)
+        elif isinstance(payload, OrderCancelledV1):
+            await accrual.settle(session, payload, payload.occurred_at)
+            await coupon_usage.released(session, payload.order_id, payload.occurred_at)
+        elif isinstance(payload, OrderReturnedV1):
+            await accrual.settle(session, payload, payload.occurred_at)
 
 
 @handlers.on(SegmentMemberAddedV1)

@@ -3,7 +3,7 @@
 and draft orders from won deals (``relacja.sales``).
 
     CustomerRegisteredV1  the customer becomes known (``active``), with its external id
-                          (imports find customers by it)
+                          (imports find customers by it); a fetch's run of them in one INSERT
     CustomersMergedV1     the merged id becomes ``merged`` (pointing at the survivor) and
                           its orders and personal coupons are re-keyed to the survivor; the
                           survivor is active
@@ -36,16 +36,18 @@ freshness, and a stalled feed of one does not hold back the other.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from sqlalchemy import func, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from relacja_contracts import CloudEvent
+from relacja_contracts import CloudEvent, EventPayload
 from relacja_contracts.events.customers import CustomerErasedV1, CustomerRegisteredV1, CustomersMergedV1
 from relacja_contracts.events.loyalty import CouponIssuedV1, CouponRevokedV1
 from relacja_contracts.events.sales import OpportunityWonV1
 from relacja_messaging import EventHandlers
-from relacja_servicekit.known_customers import project_erased, project_merged, project_registered
+from relacja_servicekit.known_customers import project_erased, project_merged, project_registered_many
 
 from .app.coupons import project_issued, project_revoked, rekey_to_survivor
 from .tables import known_customers, order_drafts, orders
@@ -59,9 +61,11 @@ handlers = EventHandlers()
 coupon_handlers = EventHandlers()
 
 
-@handlers.on(CustomerRegisteredV1)
-async def customer_registered(session: AsyncSession, event: CloudEvent, payload: CustomerRegisteredV1) -> None:
-    await project_registered(session, known_customers, payload.customer_id, payload.external_id)
+@handlers.on_batch(CustomerRegisteredV1)
+async def customers_registered(session: AsyncSession, events: Sequence[tuple[CloudEvent, EventPayload]]) -> None:
+    """A fetch's run of registrations (an import's thousands) in one INSERT."""
+    registered = [payload for _, payload in events if isinstance(payload, CustomerRegisteredV1)]
+    await project_registered_many(session, known_customers, [(p.customer_id, p.external_id) for p in registered])
 
 
 @handlers.on(CustomersMergedV1)

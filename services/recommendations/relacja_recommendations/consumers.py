@@ -1,6 +1,6 @@
 """Event handlers that keep the projection and the pair counts current.
 
-    relacja.customers  registered → known; merged → re-key to the survivor; erased →
+    relacja.customers  registered → known (a fetch's run at once, ``on_batch``); merged → re-key to the survivor; erased →
                        unlink baskets, drop consents; consent granted / withdrawn
                        (purpose ``profiling`` only) → consent record, queued to announce
     relacja.orders     order events, a fetch's run of them at once (``on_batch``) → the
@@ -38,7 +38,7 @@ from relacja_contracts.events import (
 )
 from relacja_contracts.events.orders import _OrderSnapshot
 from relacja_messaging import EventHandlers
-from relacja_servicekit.known_customers import project_registered
+from relacja_servicekit.known_customers import project_registered_many
 
 from .app import projection
 from .app.statistics import default_window_start
@@ -52,9 +52,11 @@ handlers = EventHandlers()
 PROFILING = "profiling"
 
 
-@handlers.on(CustomerRegisteredV1)
-async def on_registered(session: AsyncSession, event: CloudEvent, payload: CustomerRegisteredV1) -> None:
-    await project_registered(session, known_customers, payload.customer_id)
+@handlers.on_batch(CustomerRegisteredV1)
+async def on_registered(session: AsyncSession, events: Sequence[tuple[CloudEvent, EventPayload]]) -> None:
+    """A fetch's run of registrations (an import's thousands) in one INSERT."""
+    registered = [payload for _, payload in events if isinstance(payload, CustomerRegisteredV1)]
+    await project_registered_many(session, known_customers, [(p.customer_id, None) for p in registered])
 
 
 @handlers.on(CustomersMergedV1)

@@ -2,7 +2,8 @@
 
     CustomerRegisteredV1  the customer may have deals (``known_customers``); a customer
                           registered in stage ``lead`` becomes a lead (source ``import`` if
-                          imported, else ``manual``; owner: the customer's owner)
+                          imported, else ``manual``; owner: the customer's owner) — a
+                          fetch's run of registrations in two INSERTs (``on_batch``)
     PartnerLeadContributedV1  (relacja.sharing) a partner's lead: a lead with source ``partner``
                           and the partner's id (whichever of this and the customer's
                           registration comes first; the customers service registers it too)
@@ -19,10 +20,12 @@ applied twice; each is also idempotent on its own.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from sqlalchemy import and_, delete, exists, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from relacja_contracts import CloudEvent
+from relacja_contracts import CloudEvent, EventPayload
 from relacja_contracts.events import (
     CustomerErasedV1,
     CustomerRegisteredV1,
@@ -31,9 +34,9 @@ from relacja_contracts.events import (
 )
 from relacja_messaging import EventHandlers
 from relacja_servicekit.idempotency import idempotency_keys
-from relacja_servicekit.known_customers import project_erased, project_merged, project_registered
+from relacja_servicekit.known_customers import project_erased, project_merged, project_registered_many
 
-from .app.leads import project_lead
+from .app.leads import NewLead, project_lead, project_leads
 from .tables import activities, known_customers, leads, opportunities
 
 __all__ = ["handlers"]
@@ -41,17 +44,24 @@ __all__ = ["handlers"]
 handlers = EventHandlers()
 
 
-@handlers.on(CustomerRegisteredV1)
-async def know_customer(session: AsyncSession, event: CloudEvent, payload: CustomerRegisteredV1) -> None:
-    await project_registered(session, known_customers, payload.customer_id)
-    if payload.lifecycle_stage == "lead":
-        await project_lead(
-            session,
-            payload.customer_id,
-            source="import" if payload.imported else "manual",
-            owner_id=payload.owner_id,
-            created_at=payload.registered_at,
-        )
+@handlers.on_batch(CustomerRegisteredV1)
+async def know_customers(session: AsyncSession, events: Sequence[tuple[CloudEvent, EventPayload]]) -> None:
+    """A fetch's run of registrations: one INSERT of the customers, one of the new leads."""
+    registered = [payload for _, payload in events if isinstance(payload, CustomerRegisteredV1)]
+    await project_registered_many(session, known_customers, [(p.customer_id, None) for p in registered])
+    await project_leads(
+        session,
+        [
+            NewLead(
+                p.customer_id,
+                source="import" if p.imported else "manual",
+                owner_id=p.owner_id,
+                created_at=p.registered_at,
+            )
+            for p in registered
+            if p.lifecycle_stage == "lead"
+        ],
+    )
 
 
 @handlers.on(PartnerLeadContributedV1)

@@ -13,11 +13,17 @@
                                               the customer; the projection forgets the person; what
                                               partners contributed about them loses its personal fields
 
+Shareable events are applied a fetch's run at a time (``on_batch``): the registrations'
+e-mails in one statement, then one fan-out statement for all the run's events (a
+customer.updated, a rectification, on its own between them).
+
 The payload the fan-out filters is the event's own JSON, as the producer wrote it
 (dumped again from the validated model, so only contract fields can appear).
 """
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -29,6 +35,7 @@ from relacja_contracts.events import (
     CustomerRegisteredV1,
     CustomerSegmentChangedV1,
     CustomersMergedV1,
+    CustomerUpdatedV1,
     SegmentMemberAddedV1,
     SegmentMemberRemovedV1,
 )
@@ -38,7 +45,7 @@ from relacja_messaging import EventHandlers
 from .app import projection
 from .app.catalog import CATALOG
 from .app.contributions import erase_contributions, rekey_contributions
-from .app.fanout import fan_out, send_erasure_notices, send_tombstones
+from .app.fanout import FanOutEvent, fan_out, fan_out_many, send_erasure_notices, send_tombstones
 
 __all__ = ["handlers"]
 
@@ -48,10 +55,9 @@ PARTNER_SHARING = "partner_sharing"
 
 
 async def _project(session: AsyncSession, payload: EventPayload) -> None:
-    """The projection's part of a shareable event (before its fan-out, which may read it)."""
-    if isinstance(payload, CustomerRegisteredV1):
-        await projection.record_customer(session, payload.customer_id, email=payload.email)
-    elif isinstance(payload, CustomerSegmentChangedV1) and payload.dimension == "rfm":
+    """The projection's part of a shareable event (before its fan-out, which may read it);
+    registrations are recorded for the whole batch at once (``share``)."""
+    if isinstance(payload, CustomerSegmentChangedV1) and payload.dimension == "rfm":
         await projection.set_rfm_segment(session, payload.customer_id, payload.new)
     elif isinstance(payload, SegmentMemberAddedV1 | SegmentMemberRemovedV1):
         await projection.set_membership(
@@ -63,19 +69,34 @@ async def _project(session: AsyncSession, payload: EventPayload) -> None:
         )
 
 
-async def share(session: AsyncSession, event: CloudEvent, payload: EventPayload) -> None:
-    await _project(session, payload)
-    await fan_out(
+@handlers.on_batch(*(EVENT_TYPES[event_type] for event_type in CATALOG))
+async def share(session: AsyncSession, events: Sequence[tuple[CloudEvent, EventPayload]]) -> None:
+    """A fetch's run of shareable events: the projection's part of each, in order, then the
+    fan-out — one statement for each stretch of events between two ``customer.updated``
+    (a rectification, fanned out on its own)."""
+    await projection.record_customers(
         session,
-        event_type=event.type,
-        customer_id=payload.customer_id,  # type: ignore[attr-defined]  # every shareable payload has customer_id
-        time=event.time,
-        payload=payload.model_dump_json(),
+        [(p.customer_id, p.email) for _, p in events if isinstance(p, CustomerRegisteredV1)],
     )
-
-
-for _event_type in CATALOG:
-    handlers.on(EVENT_TYPES[_event_type])(share)
+    for _, payload in events:
+        await _project(session, payload)
+    stretch: list[FanOutEvent] = []
+    for event, payload in events:
+        item = FanOutEvent(
+            event_type=event.type,
+            customer_id=payload.customer_id,  # type: ignore[attr-defined]  # every shareable payload has customer_id
+            time=event.time,
+            payload=payload.model_dump_json(),
+        )
+        if event.type != CustomerUpdatedV1.event_type:
+            stretch.append(item)
+            continue
+        await fan_out_many(session, stretch)
+        stretch = []
+        await fan_out(
+            session, event_type=item.event_type, customer_id=item.customer_id, time=item.time, payload=item.payload
+        )
+    await fan_out_many(session, stretch)
 
 
 @handlers.on(ConsentGrantedV1)

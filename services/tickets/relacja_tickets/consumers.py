@@ -9,6 +9,8 @@
                         expire (their tokens stop working)
     OrderPlacedV1       remember the order (id, customer, placed_at) for "complaints per 1,000 orders"
 
+Registrations and placed orders are applied a fetch's run at a time, one INSERT each
+(``on_batch``); the consumer falls back to one at a time if that transaction fails.
 Each runs in the consumer's transaction after its inbox row, so a redelivery is never
 applied twice; each is also idempotent on its own (a replay converges to the same rows).
 No ticket event is emitted: re-keying and erasure change no ticket's state, and the
@@ -17,15 +19,18 @@ customers service already announced them.
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Sequence
+
 from sqlalchemy import Text, and_, cast, delete, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from relacja_contracts import CloudEvent
+from relacja_contracts import CloudEvent, EventPayload
 from relacja_contracts.events import CustomerErasedV1, CustomerRegisteredV1, CustomersMergedV1, OrderPlacedV1
 from relacja_messaging import EventHandlers
 from relacja_servicekit.idempotency import idempotency_keys
-from relacja_servicekit.known_customers import project_erased, project_merged, project_registered
+from relacja_servicekit.known_customers import project_erased, project_merged, project_registered_many
 
 from .tables import known_customers, known_orders, surveys, ticket_comments, tickets
 
@@ -34,9 +39,11 @@ __all__ = ["handlers"]
 handlers = EventHandlers()
 
 
-@handlers.on(CustomerRegisteredV1)
-async def know_customer(session: AsyncSession, event: CloudEvent, payload: CustomerRegisteredV1) -> None:
-    await project_registered(session, known_customers, payload.customer_id)
+@handlers.on_batch(CustomerRegisteredV1)
+async def know_customers(session: AsyncSession, events: Sequence[tuple[CloudEvent, EventPayload]]) -> None:
+    """A fetch's run of registrations in one INSERT."""
+    registered = [payload for _, payload in events if isinstance(payload, CustomerRegisteredV1)]
+    await project_registered_many(session, known_customers, [(p.customer_id, None) for p in registered])
 
 
 @handlers.on(CustomersMergedV1)
@@ -88,10 +95,13 @@ async def erase_customer_data(session: AsyncSession, event: CloudEvent, payload:
     )
 
 
-@handlers.on(OrderPlacedV1)
-async def remember_order(session: AsyncSession, event: CloudEvent, payload: OrderPlacedV1) -> None:
+@handlers.on_batch(OrderPlacedV1)
+async def remember_orders(session: AsyncSession, events: Sequence[tuple[CloudEvent, EventPayload]]) -> None:
+    """A fetch's run of placed orders in one INSERT; an order seen before (replay) stays as it is."""
+    placed = [payload for _, payload in events if isinstance(payload, OrderPlacedV1)]
+    rows: dict[uuid.UUID, dict[str, object]] = {}
+    for p in placed:  # one row per order (one INSERT may not name a key twice): the first, as one by one
+        rows.setdefault(p.order_id, {"order_id": p.order_id, "customer_id": p.customer_id, "placed_at": p.placed_at})
     await session.execute(
-        pg_insert(known_orders)
-        .values(order_id=payload.order_id, customer_id=payload.customer_id, placed_at=payload.placed_at)
-        .on_conflict_do_nothing(index_elements=["order_id"])
+        pg_insert(known_orders).on_conflict_do_nothing(index_elements=["order_id"]), list(rows.values())
     )

@@ -67,6 +67,13 @@ log = logging.getLogger(__name__)
 PROCESSED = Counter("relacja_consumer_events_total", "Records handled by consumers", ["consumer", "outcome"])
 
 
+_CLAIM_INBOX = (
+    pg_insert(inbox_events)
+    .on_conflict_do_nothing(index_elements=["consumer", "event_id"])
+    .returning(inbox_events.c.event_id)
+)
+
+
 @dataclass(frozen=True)
 class ConsumerSettings:
     max_attempts: int = 5
@@ -255,13 +262,16 @@ class EventConsumer:
 
     async def _apply_together(self, items: list[_Decoded]) -> list[str]:
         async with self.session_factory() as session, session.begin():
-            statement = (
-                pg_insert(inbox_events)
-                .values([self._inbox_row(item.record, item.event, "applied") for item in items])
-                .on_conflict_do_nothing(index_elements=["consumer", "event_id"])
-                .returning(inbox_events.c.event_id)
+            # Executemany of one constant statement (SQLAlchemy's insertmanyvalues sends the
+            # rows in one multi-row INSERT): compiling a statement with the rows as literal
+            # VALUES cost 80 ms of CPU per 500-row fetch, most of the consumer's own time (#18).
+            new_ids = set(
+                (
+                    await session.execute(
+                        _CLAIM_INBOX, [self._inbox_row(item.record, item.event, "applied") for item in items]
+                    )
+                ).scalars()
             )
-            new_ids = set((await session.execute(statement)).scalars())
             outcomes = []
             run: list[_Decoded] = []  # consecutive new events of one batch handler, not yet applied
             for item in items:

@@ -11,6 +11,7 @@ missed. The pending period counts from the payment. Imported (historical) orders
                          earns the rules' lots; one ``loyalty_orders`` row per order makes a
                          redelivered event earn nothing again (and a unique index per
                          (order, rule) backs it)
+    earning_customers    which of a batch's buyers are members at all (one query)
     settle(snapshot)     cancelled or returned: reverse what the snapshot says should be
                          reversed by now (``domain.earning.reversal_target``) minus what was
                          reversed before — exact, idempotent, and safe for late snapshots
@@ -20,6 +21,8 @@ Both run in the consumer's inbox transaction with the member row locked.
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
 
@@ -32,12 +35,28 @@ from relacja_contracts.events.orders import OrderCancelledV1, OrderPaidV1, Order
 from ..domain.earning import OrderLineAmount, earnings_for_order, expires_at, reversal_target, spendable_at
 from ..domain.ledger import plan_reversal
 from ..domain.tiers import tier_multiplier
-from ..tables import orders
+from ..tables import members, orders, programmes
 from .ledger import add_lot, locked_earning_member, locked_member, open_lots, save, take
 from .programmes import programme_row, rule_set, tiers_of
 from .tiers import reevaluate_tier
 
-__all__ = ["accrue", "settle"]
+__all__ = ["accrue", "earning_customers", "settle"]
+
+
+async def earning_customers(session: AsyncSession, orders_paid: Sequence[OrderPaidV1]) -> set[tuple[uuid.UUID, str]]:
+    """The (customer, currency) pairs of these paid orders that have an active membership in
+    that currency's programme: one query for a batch, so ``accrue`` (which locks the member
+    and checks the enrolment date) runs only for members — most buyers are none."""
+    customer_ids = {payload.customer_id for payload in orders_paid}
+    if not customer_ids:
+        return set()
+    rows = await session.execute(
+        select(members.c.customer_id, programmes.c.currency)
+        .select_from(members.join(programmes, programmes.c.id == members.c.programme_id))
+        .where(members.c.customer_id.in_(customer_ids), members.c.status == "active")
+        .distinct()
+    )
+    return {(row.customer_id, row.currency) for row in rows}
 
 
 async def accrue(session: AsyncSession, payload: OrderPaidV1) -> int:

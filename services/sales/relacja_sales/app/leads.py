@@ -15,7 +15,8 @@ nothing. The lead row is locked first, so two concurrent calls also yield one de
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -34,7 +35,7 @@ from ..tables import leads, opportunities
 from .common import invalid, not_found, visible
 from .opportunities import create_opportunity
 
-__all__ = ["project_lead", "list_leads", "get_lead", "assign", "convert"]
+__all__ = ["NewLead", "project_lead", "project_leads", "list_leads", "get_lead", "assign", "convert"]
 
 
 async def project_lead(
@@ -66,6 +67,37 @@ async def project_lead(
             index_elements=["customer_id"], set_={"source": source, "partner_id": partner_id}
         )
     )
+
+
+@dataclass(frozen=True)
+class NewLead:
+    customer_id: uuid.UUID
+    source: str
+    owner_id: str | None
+    created_at: datetime
+
+
+async def project_leads(session: AsyncSession, new: Sequence[NewLead]) -> None:
+    """``project_lead`` without a partner for each, in one INSERT: a known lead stays as it is,
+    and of two for one customer the first wins (as one by one)."""
+    rows: dict[uuid.UUID, dict[str, Any]] = {}
+    for lead in new:
+        rows.setdefault(
+            lead.customer_id,
+            {
+                "customer_id": lead.customer_id,
+                "source": lead.source,
+                "partner_id": None,
+                "owner_id": lead.owner_id,
+                "status": "open",
+                "created_at": lead.created_at,
+                "version": 1,
+            },
+        )
+    if rows:
+        await session.execute(
+            pg_insert(leads).on_conflict_do_nothing(index_elements=["customer_id"]), list(rows.values())
+        )
 
 
 async def list_leads(

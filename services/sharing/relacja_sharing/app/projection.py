@@ -14,6 +14,7 @@ survivor reach them under it, and an erasure of the survivor notifies them.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import delete, func, text, update
@@ -26,21 +27,26 @@ __all__ = [
     "apply_consent",
     "erase_customer",
     "merge_customers",
-    "record_customer",
+    "record_customers",
     "set_membership",
     "set_rfm_segment",
 ]
 
 
-async def record_customer(session: AsyncSession, customer_id: uuid.UUID, *, email: str | None) -> None:
+async def record_customers(session: AsyncSession, emails: Sequence[tuple[uuid.UUID, str | None]]) -> None:
+    """Remember each registered customer's e-mail (an identifier some agreements give), in
+    one statement; of two for one customer the later wins. An erased customer stays erased."""
+    latest = dict(emails)
+    if not latest:
+        return
+    statement = pg_insert(customers)
     await session.execute(
-        pg_insert(customers)
-        .values(customer_id=customer_id, email=email)
-        .on_conflict_do_update(
+        statement.on_conflict_do_update(
             index_elements=[customers.c.customer_id],
-            set_={"email": email, "updated_at": func.now()},
+            set_={"email": statement.excluded.email, "updated_at": func.now()},
             where=customers.c.erased_at.is_(None),
-        )
+        ),
+        [{"customer_id": cid, "email": email} for cid, email in latest.items()],
     )
 
 
