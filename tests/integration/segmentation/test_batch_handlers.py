@@ -13,6 +13,7 @@ import json
 import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 
 import asyncpg
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
@@ -86,6 +87,9 @@ def scenario(customer: uuid.UUID, other: uuid.UUID, ids: dict[str, uuid.UUID]) -
             status="delivered",
             returned="80.00",
             occurred_at=NOW - timedelta(hours=2),
+            return_id=uuid.uuid4(),
+            returned_lines=[],
+            refund_amount=Decimal("80.00"),
             **o4,
         ),
     ]
