@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Iterable, Sequence
-from typing import TypeVar, cast
+from typing import Any, TypeVar, cast
 
 from sqlalchemy import text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -71,9 +71,58 @@ async def after_change(session: AsyncSession, customers: uuid.UUID | Sequence[uu
     await membership.refresh_customers(session, ids)
 
 
-@handlers.on(CustomerRegisteredV1)
-async def record_registered_customer(session: AsyncSession, event: CloudEvent, payload: CustomerRegisteredV1) -> None:
-    survivor = await projection.resolve(session, payload.customer_id)
+@handlers.on_batch(CustomerRegisteredV1)
+async def record_registered_customers(session: AsyncSession, events: Sequence[tuple[CloudEvent, EventPayload]]) -> None:
+    """Registrations (an import brings thousands): one upsert and one membership refresh.
+
+    A registration of a customer merged away before it was applied (a replay) combines
+    into the survivor; a batch holding one is applied one event at a time, in order, as
+    its effect depends on the order.
+    """
+    payloads = [cast(CustomerRegisteredV1, payload) for _, payload in events]
+    survivors = await projection.resolve_many(session, (p.customer_id for p in payloads))
+    if any(survivors[p.customer_id] != p.customer_id for p in payloads):
+        for payload in payloads:
+            await _record_registered_customer(session, payload, survivors[payload.customer_id])
+        return
+    latest = {p.customer_id: p for p in payloads}  # a second registration of one customer wins, as one by one
+    ids = sorted(latest)
+    statement = pg_insert(customer_profiles).values(
+        [
+            {
+                "customer_id": c,
+                "kind": latest[c].kind,
+                "lifecycle_stage": latest[c].lifecycle_stage,
+                "registered_at": latest[c].registered_at,
+                "tags": sorted(set(latest[c].tags)),
+            }
+            for c in ids
+        ]
+    )
+    await session.execute(_on_registration_conflict(statement))
+    await membership.refresh_customers(session, ids)
+
+
+def _on_registration_conflict(statement: Any) -> Any:
+    return statement.on_conflict_do_update(
+        index_elements=["customer_id"],
+        set_={
+            "kind": statement.excluded.kind,
+            "registered_at": statement.excluded.registered_at,
+            # An update (version ≥ 1) seen first keeps its newer stage and tags.
+            "lifecycle_stage": text(
+                "CASE WHEN customer_profiles.master_version = 0 THEN excluded.lifecycle_stage ELSE customer_profiles.lifecycle_stage END"
+            ),
+            "tags": text(
+                "CASE WHEN customer_profiles.master_version = 0 AND NOT customer_profiles.erased THEN excluded.tags ELSE customer_profiles.tags END"
+            ),
+        },
+    )
+
+
+async def _record_registered_customer(
+    session: AsyncSession, payload: CustomerRegisteredV1, survivor: uuid.UUID
+) -> None:
     if survivor != payload.customer_id:
         # Merged away before its registration was applied (a replay: the two travel in
         # different partitions). Combine into the survivor as the merge would have.
@@ -102,22 +151,7 @@ async def record_registered_customer(session: AsyncSession, event: CloudEvent, p
         registered_at=payload.registered_at,
         tags=sorted(set(payload.tags)),
     )
-    await session.execute(
-        statement.on_conflict_do_update(
-            index_elements=["customer_id"],
-            set_={
-                "kind": statement.excluded.kind,
-                "registered_at": statement.excluded.registered_at,
-                # An update (version ≥ 1) seen first keeps its newer stage and tags.
-                "lifecycle_stage": text(
-                    "CASE WHEN customer_profiles.master_version = 0 THEN excluded.lifecycle_stage ELSE customer_profiles.lifecycle_stage END"
-                ),
-                "tags": text(
-                    "CASE WHEN customer_profiles.master_version = 0 AND NOT customer_profiles.erased THEN excluded.tags ELSE customer_profiles.tags END"
-                ),
-            },
-        )
-    )
+    await session.execute(_on_registration_conflict(statement))
     await membership.refresh_customer(session, payload.customer_id)
 
 

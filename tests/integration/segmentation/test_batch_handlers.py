@@ -1,4 +1,4 @@
-"""The set-based batch handlers of order and ticket events, on a scratch database migrated
+"""The set-based batch handlers of order, ticket and registration events, on a scratch database migrated
 to the segmentation head: a batch with several events of the same customer, out of offset
 order, leaves the same rows (aggregates, scores, segment membership) as the same events
 applied one at a time; a replayed batch changes nothing and writes no event.
@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_asyn
 
 from relacja_contracts import CloudEvent, EventPayload
 from relacja_contracts.events import (
+    CustomerRegisteredV1,
     OrderCancelledV1,
     OrderDeliveredV1,
     OrderPaidV1,
@@ -78,7 +79,15 @@ def scenario(customer: uuid.UUID, other: uuid.UUID, ids: dict[str, uuid.UUID]) -
         order_event(customer, model=OrderPlacedV1, status="placed", occurred_at=NOW - timedelta(hours=3), **o2),
         # o3: placed, then cancelled: no purchase.
         order_event(customer, model=OrderPlacedV1, status="placed", occurred_at=NOW - timedelta(hours=3), **o3),
-        order_event(customer, model=OrderCancelledV1, status="cancelled", occurred_at=NOW - timedelta(hours=2), **o3),
+        order_event(
+            customer,
+            model=OrderCancelledV1,
+            status="cancelled",
+            occurred_at=NOW - timedelta(hours=2),
+            cancelled_from="placed",
+            refund_amount=Decimal("0"),
+            **o3,
+        ),
         # o4: of the other customer, placed then fully returned: no purchase either.
         order_event(other, model=OrderPlacedV1, status="delivered", occurred_at=NOW - timedelta(hours=3), **o4),
         order_event(
@@ -214,6 +223,48 @@ async def test_a_batch_of_ticket_events_counts_each_ticket_once_with_its_newest_
         for who in (customer, twin):
             row = await db.fetchrow("SELECT tickets, complaints FROM customer_profiles WHERE customer_id = $1", who)
             assert (row["tickets"], row["complaints"]) == (2, 1)
+    finally:
+        await db.close()
+        await engine.dispose()
+
+
+async def test_a_batch_of_registrations_leaves_the_profiles_one_by_one_leaves(scratch_url: str) -> None:
+    engine = create_async_engine(scratch_url)
+    sessions = async_sessionmaker(engine, expire_on_commit=False)
+    db = await asyncpg.connect(scratch_url.replace("+asyncpg", ""))
+    try:
+        await db.execute(
+            "INSERT INTO segments (id, name, rule) VALUES ($1, 'batch-vips', $2::jsonb)",
+            uuid.uuid4(),
+            json.dumps({"tag": "vip"}),
+        )
+
+        def registrations(a: uuid.UUID, b: uuid.UUID) -> list[EventPayload]:
+            def registered(customer: uuid.UUID, tags: list[str], days: int) -> CustomerRegisteredV1:
+                return CustomerRegisteredV1(
+                    customer_id=customer,
+                    kind="person",
+                    display_name="T",
+                    lifecycle_stage="customer",
+                    registered_at=NOW - timedelta(days=days),
+                    tags=tags,
+                )
+
+            # b registered twice in the batch: the later registration wins, as one by one.
+            return [registered(a, ["vip"], 10), registered(b, ["vip"], 20), registered(b, ["b2b"], 5)]
+
+        single = (uuid.uuid4(), uuid.uuid4())
+        batched = (uuid.uuid4(), uuid.uuid4())
+        await one_by_one(sessions, registrations(*single))
+        await as_batch(sessions, registrations(*batched))
+        query = (
+            "SELECT p.tags, p.registered_at, p.kind, p.lifecycle_stage, "
+            "exists(SELECT 1 FROM segment_members m WHERE m.customer_id = p.customer_id) AS member "
+            "FROM customer_profiles p WHERE customer_id = $1"
+        )
+        for one, many in zip(single, batched, strict=True):
+            assert dict(await db.fetchrow(query, many)) == dict(await db.fetchrow(query, one))
+        assert [r["member"] for r in [await db.fetchrow(query, c) for c in batched]] == [True, False]
     finally:
         await db.close()
         await engine.dispose()
