@@ -14,6 +14,7 @@ import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 import asyncpg
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
@@ -67,10 +68,25 @@ async def as_batch(sessions: async_sessionmaker[AsyncSession], payloads: Sequenc
 def scenario(customer: uuid.UUID, other: uuid.UUID, ids: dict[str, uuid.UUID]) -> list[EventPayload]:
     """Several orders of ``customer`` (and one of ``other``), newer snapshots before older ones."""
     day = NOW - timedelta(days=20)
-    o1 = {"order_id": ids["o1"], "placed_at": day, "gross": "310.00", "cost": "100.00"}
-    o2 = {"order_id": ids["o2"], "placed_at": day + timedelta(days=5), "gross": "120.00", "cost": "40.00"}
-    o3 = {"order_id": ids["o3"], "placed_at": day + timedelta(days=6), "gross": "999.00", "cost": "1.00"}
-    o4 = {"order_id": ids["o4"], "placed_at": day + timedelta(days=7), "gross": "80.00", "cost": "20.00"}
+    o1: dict[str, Any] = {"order_id": ids["o1"], "placed_at": day, "gross": "310.00", "cost": "100.00"}
+    o2: dict[str, Any] = {
+        "order_id": ids["o2"],
+        "placed_at": day + timedelta(days=5),
+        "gross": "120.00",
+        "cost": "40.00",
+    }
+    o3: dict[str, Any] = {
+        "order_id": ids["o3"],
+        "placed_at": day + timedelta(days=6),
+        "gross": "999.00",
+        "cost": "1.00",
+    }
+    o4: dict[str, Any] = {
+        "order_id": ids["o4"],
+        "placed_at": day + timedelta(days=7),
+        "gross": "80.00",
+        "cost": "20.00",
+    }
     return [
         # o1: delivered (newest) arrives first, then the older placed and paid snapshots.
         order_event(customer, model=OrderDeliveredV1, status="delivered", occurred_at=NOW - timedelta(hours=1), **o1),
@@ -104,10 +120,14 @@ def scenario(customer: uuid.UUID, other: uuid.UUID, ids: dict[str, uuid.UUID]) -
     ]
 
 
-async def profile(db: asyncpg.Connection, customer: uuid.UUID) -> dict:
-    row = await db.fetchrow(f"SELECT {PROFILE} FROM customer_profiles WHERE customer_id = $1", customer)
+async def one_row(db: asyncpg.Connection, query: str, *args: object) -> asyncpg.Record:
+    row = await db.fetchrow(query, *args)
     assert row is not None
-    return dict(row)
+    return row
+
+
+async def profile(db: asyncpg.Connection, customer: uuid.UUID) -> dict:
+    return dict(await one_row(db, f"SELECT {PROFILE} FROM customer_profiles WHERE customer_id = $1", customer))
 
 
 async def test_a_batch_leaves_the_rows_the_events_one_by_one_leave_and_a_replayed_batch_is_a_no_op(
@@ -151,12 +171,13 @@ async def test_a_batch_leaves_the_rows_the_events_one_by_one_leave_and_a_replaye
         assert expected["rfm_segment"] is not None and expected["abc_class"] is not None
         other = await profile(db, batched_other)
         assert (other["orders_count"], str(other["net_revenue"])) == (1, "77.0000")  # o4 fully returned
-        statuses = dict(
-            await db.fetch(
+        statuses = {
+            r["order_id"]: r["status"]
+            for r in await db.fetch(
                 "SELECT order_id, status FROM seg_orders WHERE order_id = ANY($1::uuid[])",
                 [p.order_id for p in batch],  # type: ignore[attr-defined]
             )
-        )
+        }
         assert sorted(statuses.values()) == ["cancelled", "delivered", "delivered", "placed"]
         members = {
             r["customer_id"]
@@ -221,7 +242,7 @@ async def test_a_batch_of_ticket_events_counts_each_ticket_once_with_its_newest_
         await one_by_one(sessions, tickets(customer, ids))
         await as_batch(sessions, tickets(twin, [uuid.uuid4(), uuid.uuid4()]))
         for who in (customer, twin):
-            row = await db.fetchrow("SELECT tickets, complaints FROM customer_profiles WHERE customer_id = $1", who)
+            row = await one_row(db, "SELECT tickets, complaints FROM customer_profiles WHERE customer_id = $1", who)
             assert (row["tickets"], row["complaints"]) == (2, 1)
     finally:
         await db.close()
@@ -263,8 +284,8 @@ async def test_a_batch_of_registrations_leaves_the_profiles_one_by_one_leaves(sc
             "FROM customer_profiles p WHERE customer_id = $1"
         )
         for one, many in zip(single, batched, strict=True):
-            assert dict(await db.fetchrow(query, many)) == dict(await db.fetchrow(query, one))
-        assert [r["member"] for r in [await db.fetchrow(query, c) for c in batched]] == [True, False]
+            assert dict(await one_row(db, query, many)) == dict(await one_row(db, query, one))
+        assert [(await one_row(db, query, c))["member"] for c in batched] == [True, False]
     finally:
         await db.close()
         await engine.dispose()
