@@ -22,9 +22,10 @@ failed batch) hands the same function one event at a time.
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any, TypeVar, cast
+from typing import TypeVar, cast
 
 from sqlalchemy import text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -71,6 +72,26 @@ async def after_change(session: AsyncSession, customers: uuid.UUID | Sequence[uu
     await membership.refresh_customers(session, ids)
 
 
+# Arrays through unnest (one statement text for any batch, prepared once; each row's tags
+# travel as a JSON array text, as a ragged text[][] cannot). An update (version ≥ 1) seen
+# first keeps its newer stage and tags.
+_UPSERT_REGISTERED = text("""
+INSERT INTO customer_profiles (customer_id, kind, lifecycle_stage, registered_at, tags)
+SELECT u.c, u.k, u.s, u.r,
+       ARRAY(SELECT e FROM jsonb_array_elements_text(CAST(u.t AS jsonb)) WITH ORDINALITY AS a (e, i) ORDER BY i)
+FROM unnest(CAST(:ids AS uuid[]), CAST(:kinds AS text[]), CAST(:stages AS text[]),
+            CAST(:registered AS timestamptz[]), CAST(:tags AS text[])) AS u (c, k, s, r, t)
+ORDER BY u.c
+ON CONFLICT (customer_id) DO UPDATE SET
+    kind = excluded.kind,
+    registered_at = excluded.registered_at,
+    lifecycle_stage = CASE WHEN customer_profiles.master_version = 0 THEN excluded.lifecycle_stage
+                           ELSE customer_profiles.lifecycle_stage END,
+    tags = CASE WHEN customer_profiles.master_version = 0 AND NOT customer_profiles.erased THEN excluded.tags
+                ELSE customer_profiles.tags END
+""")
+
+
 @handlers.on_batch(CustomerRegisteredV1)
 async def record_registered_customers(session: AsyncSession, events: Sequence[tuple[CloudEvent, EventPayload]]) -> None:
     """Registrations (an import brings thousands): one upsert and one membership refresh.
@@ -86,38 +107,23 @@ async def record_registered_customers(session: AsyncSession, events: Sequence[tu
             await _record_registered_customer(session, payload, survivors[payload.customer_id])
         return
     latest = {p.customer_id: p for p in payloads}  # a second registration of one customer wins, as one by one
-    ids = sorted(latest)
-    statement = pg_insert(customer_profiles).values(
-        [
-            {
-                "customer_id": c,
-                "kind": latest[c].kind,
-                "lifecycle_stage": latest[c].lifecycle_stage,
-                "registered_at": latest[c].registered_at,
-                "tags": sorted(set(latest[c].tags)),
-            }
-            for c in ids
-        ]
-    )
-    await session.execute(_on_registration_conflict(statement))
-    await membership.refresh_customers(session, ids)
+    await _upsert_registered(session, list(latest.values()))
 
 
-def _on_registration_conflict(statement: Any) -> Any:
-    return statement.on_conflict_do_update(
-        index_elements=["customer_id"],
-        set_={
-            "kind": statement.excluded.kind,
-            "registered_at": statement.excluded.registered_at,
-            # An update (version ≥ 1) seen first keeps its newer stage and tags.
-            "lifecycle_stage": text(
-                "CASE WHEN customer_profiles.master_version = 0 THEN excluded.lifecycle_stage ELSE customer_profiles.lifecycle_stage END"
-            ),
-            "tags": text(
-                "CASE WHEN customer_profiles.master_version = 0 AND NOT customer_profiles.erased THEN excluded.tags ELSE customer_profiles.tags END"
-            ),
+async def _upsert_registered(session: AsyncSession, payloads: Sequence[CustomerRegisteredV1]) -> None:
+    ids = sorted(p.customer_id for p in payloads)
+    by_id = {p.customer_id: p for p in payloads}
+    await session.execute(
+        _UPSERT_REGISTERED,
+        {
+            "ids": ids,
+            "kinds": [by_id[c].kind for c in ids],
+            "stages": [by_id[c].lifecycle_stage for c in ids],
+            "registered": [by_id[c].registered_at for c in ids],
+            "tags": [json.dumps(sorted(set(by_id[c].tags))) for c in ids],
         },
     )
+    await membership.refresh_customers(session, ids)
 
 
 async def _record_registered_customer(
@@ -144,15 +150,7 @@ async def _record_registered_customer(
         )
         await membership.refresh_customer(session, survivor)
         return
-    statement = pg_insert(customer_profiles).values(
-        customer_id=payload.customer_id,
-        kind=payload.kind,
-        lifecycle_stage=payload.lifecycle_stage,
-        registered_at=payload.registered_at,
-        tags=sorted(set(payload.tags)),
-    )
-    await session.execute(_on_registration_conflict(statement))
-    await membership.refresh_customer(session, payload.customer_id)
+    await _upsert_registered(session, [payload])
 
 
 @handlers.on(CustomerUpdatedV1)

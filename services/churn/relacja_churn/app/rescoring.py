@@ -18,9 +18,8 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 import numpy as np
-from sqlalchemy import ARRAY, any_, cast, delete, select
+from sqlalchemy import ARRAY, any_, cast, delete, select, text
 from sqlalchemy.dialects.postgresql import UUID as PG_UUID
-from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..domain.models.bgnbd import BgNbdParams
@@ -34,7 +33,32 @@ from .tiers_events import announce_customer_tiers
 
 __all__ = ["rescore_customer", "rescore_customers"]
 
-_CHUNK = 1_000  # score rows per INSERT (16 parameters each; asyncpg takes at most 32,767)
+_SCORE_TYPES = {
+    "run_id": "uuid",
+    "customer_id": "uuid",
+    "as_of": "date",
+    "x": "int",
+    "t_x": "float8",
+    "t_cal": "float8",
+    "monetary": "float8",
+    "first_purchase_on": "date",
+    "last_purchase_on": "date",
+    "p_alive": "float8",
+    "expected_purchases": "float8",
+    "expected_spend": "float8",
+    "clv": "float8",
+    "risk_tier": "text",
+    "value_band": "text",
+    "scored_at": "timestamptz",
+}
+_SCORE_COLUMNS = tuple(_SCORE_TYPES)
+# Arrays through unnest: one statement text for any number of customers, prepared once.
+_UPSERT_SCORES = text(
+    f"INSERT INTO churn_scores ({', '.join(_SCORE_COLUMNS)}) "
+    f"SELECT * FROM unnest({', '.join(f'CAST(:{c} AS {t}[])' for c, t in _SCORE_TYPES.items())}) "
+    "ON CONFLICT (run_id, customer_id) DO UPDATE SET "
+    + ", ".join(f"{c} = excluded.{c}" for c in _SCORE_COLUMNS if c not in ("run_id", "customer_id"))
+)
 
 
 async def rescore_customer(session: AsyncSession, customer_id: uuid.UUID, *, today: date | None = None) -> bool:
@@ -112,16 +136,7 @@ async def rescore_customers(
                 }
             )
     rows.sort(key=lambda row: row["customer_id"])  # rows locked in id order, as by every batch writer
-    for start in range(0, len(rows), _CHUNK):
-        statement = pg_insert(scores).values(rows[start : start + _CHUNK])
-        await session.execute(
-            statement.on_conflict_do_update(
-                index_elements=["run_id", "customer_id"],
-                set_={
-                    column: statement.excluded[column] for column in rows[0] if column not in ("run_id", "customer_id")
-                },
-            )
-        )
+    await session.execute(_UPSERT_SCORES, {column: [row[column] for row in rows] for column in _SCORE_COLUMNS})
     await announce_customer_tiers(
         session, run_id=run.id, tiers={row["customer_id"]: (row["risk_tier"], row["p_alive"]) for row in rows}
     )

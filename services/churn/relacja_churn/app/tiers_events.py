@@ -14,7 +14,6 @@ from datetime import UTC, datetime
 
 from sqlalchemy import ARRAY, any_, cast, select, text
 from sqlalchemy.dialects.postgresql import UUID as PG_UUID
-from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from relacja_contracts.events.churn import ChurnRiskTierChangedV1
@@ -67,17 +66,14 @@ async def announce_customer_tiers(
             for customer_id in changed
         ],
     )
-    statement = pg_insert(customers).values(
-        [
-            {"customer_id": customer_id, "risk_tier": tiers[customer_id][0], "risk_tier_run_id": run_id}
-            for customer_id in changed
-        ]
-    )
     await session.execute(
-        statement.on_conflict_do_update(
-            index_elements=["customer_id"],
-            set_={"risk_tier": statement.excluded.risk_tier, "risk_tier_run_id": statement.excluded.risk_tier_run_id},
-        )
+        text(
+            "INSERT INTO churn_customers (customer_id, risk_tier, risk_tier_run_id) "
+            "SELECT c, t, CAST(:run_id AS uuid) FROM unnest(CAST(:ids AS uuid[]), CAST(:tiers AS text[])) AS u (c, t) "
+            "ON CONFLICT (customer_id) DO UPDATE SET risk_tier = excluded.risk_tier, "
+            "risk_tier_run_id = excluded.risk_tier_run_id"
+        ),
+        {"ids": changed, "tiers": [tiers[c][0] for c in changed], "run_id": run_id},
     )
     return len(changed)
 
