@@ -2,9 +2,9 @@
 
 Two ways, same rule SQL (rule_sql.py):
 
-* ``refresh_customer`` — after an event changed one customer: evaluates every segment's
-  rule on that customer's row in one query, adds/removes membership rows and emits one
-  event per change through the outbox.
+* ``refresh_customers`` — after events changed some customers (one, or a consumer
+  batch's): per segment, one ``INSERT ... SELECT`` adds the joiners among them and one
+  ``DELETE`` removes the leavers, each writing its events in the same statement.
 * ``refresh_segment`` — set-based, for a saved segment or a full recomputation: one
   ``INSERT ... SELECT`` adds the new members and one ``DELETE`` removes the leavers, each
   writing its events into the outbox in the same statement (../events.py).
@@ -13,6 +13,7 @@ Two ways, same rule SQL (rule_sql.py):
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, cast
@@ -20,13 +21,21 @@ from typing import Any, cast
 from sqlalchemy import CursorResult, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from relacja_contracts.events import SegmentMemberAddedV1, SegmentMemberRemovedV1
+from relacja_contracts.events import SegmentMemberRemovedV1
 
 from ..domain.rules import parse_rule
 from ..events import bulk_params, emit, membership_events_sql
 from .rule_sql import CompiledRule, compile_rule
 
-__all__ = ["SegmentRule", "load_segments", "refresh_customer", "refresh_segment", "remove_customer", "compiled"]
+__all__ = [
+    "SegmentRule",
+    "load_segments",
+    "refresh_customer",
+    "refresh_customers",
+    "refresh_segment",
+    "remove_customer",
+    "compiled",
+]
 
 # Compiled rules by (segment id, version, bind prefix): saved rules never change in place.
 _cache: dict[tuple[uuid.UUID, int, str], CompiledRule] = {}
@@ -60,46 +69,49 @@ async def load_segments(session: AsyncSession) -> list[SegmentRule]:
 
 
 async def refresh_customer(session: AsyncSession, customer_id: uuid.UUID, trigger: str = "event") -> None:
+    await refresh_customers(session, [customer_id], trigger)
+
+
+async def refresh_customers(session: AsyncSession, customer_ids: Sequence[uuid.UUID], trigger: str = "event") -> None:
+    """Bring the membership of these customers in line with every segment's rule.
+
+    Two statements per segment for all of them (joiners, leavers), each writing its
+    events in the same statement. A batch yields the net change: a customer that joined
+    and left within one batch produces no event.
+    """
     segments = await load_segments(session)
-    if not segments:
+    if not segments or not customer_ids:
         return
-    columns, params = [], {"customer_id": customer_id}
-    for i, segment in enumerate(segments):
-        rule = segment.compiled(f"s{i}_")
-        columns.append(f"({rule.sql}) AS s{i}")
-        params.update(rule.params)
-    row = (
-        await session.execute(
-            text(f"SELECT {', '.join(columns)} FROM customer_profiles WHERE customer_id = :customer_id"), params
-        )
-    ).first()
-    should = {segment.id for i, segment in enumerate(segments) if row is not None and row[i]}
-    current = set(
-        (
-            await session.execute(
-                text("SELECT segment_id FROM segment_members WHERE customer_id = :c"), {"c": customer_id}
-            )
-        ).scalars()
-    )
-    now = datetime.now(UTC)
+    ids = sorted(set(customer_ids))
     for segment in segments:
-        if segment.id in should and segment.id not in current:
-            await session.execute(
-                text("INSERT INTO segment_members (segment_id, customer_id) VALUES (:s, :c) ON CONFLICT DO NOTHING"),
-                {"s": segment.id, "c": customer_id},
-            )
-            await emit(
-                session,
-                SegmentMemberAddedV1(
-                    customer_id=customer_id,
-                    segment_id=segment.id,
-                    segment_name=segment.name,
-                    trigger=trigger,
-                    occurred_at=now,
-                ),
-            )
-        elif segment.id in current and segment.id not in should:
-            await remove_customer(session, customer_id, segment.id, segment.name, trigger, now)
+        rule = segment.compiled()
+        common = {"segment_id": segment.id, "segment_name": segment.name, "ids": ids, **bulk_params(), **rule.params}
+        await session.execute(
+            text(
+                "WITH added AS (INSERT INTO segment_members (segment_id, customer_id) "
+                "SELECT CAST(:segment_id AS uuid), d.customer_id FROM ("
+                "SELECT customer_id FROM customer_profiles "
+                f"WHERE customer_id = ANY(CAST(:ids AS uuid[])) AND ({rule.sql}) "
+                "EXCEPT SELECT customer_id FROM segment_members "
+                "WHERE segment_id = CAST(:segment_id AS uuid) AND customer_id = ANY(CAST(:ids AS uuid[]))) AS d "
+                "ORDER BY d.customer_id ON CONFLICT DO NOTHING RETURNING customer_id) "
+                + membership_events_sql("SELECT customer_id FROM added", added=True, trigger=trigger)
+            ),
+            common,
+        )
+        await session.execute(
+            text(
+                "WITH removed AS (DELETE FROM segment_members AS m USING ("
+                "SELECT customer_id FROM segment_members "
+                "WHERE segment_id = CAST(:segment_id AS uuid) AND customer_id = ANY(CAST(:ids AS uuid[])) "
+                "EXCEPT SELECT customer_id FROM customer_profiles "
+                f"WHERE customer_id = ANY(CAST(:ids AS uuid[])) AND ({rule.sql})) AS d "
+                "WHERE m.segment_id = CAST(:segment_id AS uuid) AND m.customer_id = d.customer_id "
+                "RETURNING m.customer_id) "
+                + membership_events_sql("SELECT customer_id FROM removed", added=False, trigger=trigger)
+            ),
+            common,
+        )
 
 
 async def remove_customer(

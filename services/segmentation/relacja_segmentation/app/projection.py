@@ -1,4 +1,8 @@
-"""Per-customer projection upkeep: rows from events, aggregates recomputed for one customer.
+"""Projection upkeep: rows from events, aggregates recomputed for the customers they touched.
+
+Every ``refresh_*`` takes a list of customers and is one statement, whether a single
+event touched one customer or a consumer batch touched hundreds (the definitions exist
+once).
 
 Definitions (docs/segmentation.md repeats them):
 
@@ -17,16 +21,18 @@ Definitions (docs/segmentation.md repeats them):
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable, Sequence
 
 from sqlalchemy import text
-from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ..tables import customer_aliases, customer_profiles
+from ..tables import customer_aliases
 
 __all__ = [
     "resolve",
+    "resolve_many",
     "ensure_profile",
+    "ensure_profiles",
     "refresh_orders",
     "refresh_tickets",
     "refresh_consents",
@@ -48,14 +54,40 @@ async def resolve(session: AsyncSession, customer_id: uuid.UUID) -> uuid.UUID:
     return surviving or customer_id
 
 
+async def resolve_many(session: AsyncSession, customer_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, uuid.UUID]:
+    """The surviving id of each of ``customer_ids`` (itself when not merged away), in one query."""
+    ids = list(set(customer_ids))
+    found: dict[uuid.UUID, uuid.UUID] = dict(
+        (
+            await session.execute(
+                text(
+                    "SELECT merged_customer_id, customer_id FROM customer_aliases "
+                    "WHERE merged_customer_id = ANY(CAST(:ids AS uuid[]))"
+                ),
+                {"ids": ids},
+            )
+        ).all()
+    )
+    return {customer_id: found.get(customer_id, customer_id) for customer_id in ids}
+
+
 async def ensure_profile(session: AsyncSession, customer_id: uuid.UUID) -> None:
+    await ensure_profiles(session, [customer_id])
+
+
+async def ensure_profiles(session: AsyncSession, customer_ids: Sequence[uuid.UUID]) -> None:
+    # In id order: concurrent writers lock profiles in the same order (no deadlock).
     await session.execute(
-        pg_insert(customer_profiles)
-        .values(customer_id=customer_id)
-        .on_conflict_do_nothing(index_elements=["customer_id"])
+        text(
+            "INSERT INTO customer_profiles (customer_id) SELECT c FROM unnest(CAST(:ids AS uuid[])) AS c ORDER BY c "
+            "ON CONFLICT (customer_id) DO NOTHING"
+        ),
+        {"ids": sorted(set(customer_ids))},
     )
 
 
+# The aggregate of a LATERAL subquery without GROUP BY always yields one row: a customer
+# without purchase orders gets zeros and NULLs, as the definitions say.
 _REFRESH_ORDERS = text(f"""
 UPDATE customer_profiles AS p SET
     orders_count = a.orders_count,
@@ -67,7 +99,8 @@ UPDATE customer_profiles AS p SET
     first_purchase_at = a.first_purchase_at,
     last_purchase_at = a.last_purchase_at,
     updated_at = now()
-FROM (
+FROM unnest(CAST(:ids AS uuid[])) AS u (customer_id)
+CROSS JOIN LATERAL (
     SELECT count(*) AS orders_count,
            count(DISTINCT (placed_at AT TIME ZONE 'UTC')::date) AS purchases,
            coalesce(sum(gross_amount), 0) AS gross_revenue,
@@ -76,39 +109,45 @@ FROM (
            min(placed_at) AS first_purchase_at,
            max(placed_at) AS last_purchase_at
     FROM seg_orders
-    WHERE customer_id = :customer_id AND {PURCHASE_FILTER}
+    WHERE customer_id = u.customer_id AND {PURCHASE_FILTER}
 ) AS a
-WHERE p.customer_id = :customer_id
+WHERE p.customer_id = u.customer_id
 """)
 
 _REFRESH_TICKETS = text("""
 UPDATE customer_profiles AS p SET
     tickets = a.tickets, complaints = a.complaints, updated_at = now()
-FROM (SELECT count(*) AS tickets, count(*) FILTER (WHERE type = 'complaint') AS complaints
-      FROM seg_tickets WHERE customer_id = :customer_id) AS a
-WHERE p.customer_id = :customer_id
+FROM unnest(CAST(:ids AS uuid[])) AS u (customer_id)
+CROSS JOIN LATERAL (SELECT count(*) AS tickets, count(*) FILTER (WHERE type = 'complaint') AS complaints
+                    FROM seg_tickets WHERE customer_id = u.customer_id) AS a
+WHERE p.customer_id = u.customer_id
 """)
 
 # A purpose counts as consented when any of its consent records is currently granted.
 _REFRESH_CONSENTS = text("""
 UPDATE customer_profiles AS p SET
     consents = coalesce((SELECT array_agg(DISTINCT purpose ORDER BY purpose) FROM seg_consents
-                         WHERE customer_id = :customer_id AND granted), '{}'),
+                         WHERE customer_id = p.customer_id AND granted), '{}'),
     updated_at = now()
-WHERE p.customer_id = :customer_id
+WHERE p.customer_id = ANY(CAST(:ids AS uuid[]))
 """)
 
 
-async def refresh_orders(session: AsyncSession, customer_id: uuid.UUID, currency: str) -> None:
-    await session.execute(_REFRESH_ORDERS, {"customer_id": customer_id, "currency": currency})
+def _ids(customers: uuid.UUID | Sequence[uuid.UUID]) -> list[uuid.UUID]:
+    return [customers] if isinstance(customers, uuid.UUID) else sorted(set(customers))
 
 
-async def refresh_tickets(session: AsyncSession, customer_id: uuid.UUID) -> None:
-    await session.execute(_REFRESH_TICKETS, {"customer_id": customer_id})
+async def refresh_orders(session: AsyncSession, customers: uuid.UUID | Sequence[uuid.UUID], currency: str) -> None:
+    """The order aggregates of one customer or of many, from their seg_orders rows."""
+    await session.execute(_REFRESH_ORDERS, {"ids": _ids(customers), "currency": currency})
 
 
-async def refresh_consents(session: AsyncSession, customer_id: uuid.UUID) -> None:
-    await session.execute(_REFRESH_CONSENTS, {"customer_id": customer_id})
+async def refresh_tickets(session: AsyncSession, customers: uuid.UUID | Sequence[uuid.UUID]) -> None:
+    await session.execute(_REFRESH_TICKETS, {"ids": _ids(customers)})
+
+
+async def refresh_consents(session: AsyncSession, customers: uuid.UUID | Sequence[uuid.UUID]) -> None:
+    await session.execute(_REFRESH_CONSENTS, {"ids": _ids(customers)})
 
 
 _REBUILD_ALL = text(f"""

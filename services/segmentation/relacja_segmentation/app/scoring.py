@@ -8,10 +8,11 @@ paths:
   (no Python loop per customer), writes back only the rows whose scores changed, emits
   ``CustomerSegmentChangedV1`` for each changed dimension set-based in SQL, stores the
   quintile/ABC boundaries and the median margin, and refreshes every rule-based segment.
-* ``score_customer`` (each event about a customer): places that one customer against the
-  boundaries of the last full recomputation — exactly the score it would get if nobody
-  else had changed — and emits an event when a dimension changed. Until the first full
-  recomputation nobody is scored.
+* ``score_customers`` (the customers a consumer batch touched; ``score_customer`` for one):
+  places each customer against the boundaries of the last full recomputation — exactly
+  the score it would get if nobody else had changed — and emits an event when a
+  dimension changed (set-based: one read, one write, one event statement for the batch).
+  Until the first full recomputation nobody is scored.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import json
 import logging
 import time
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -29,14 +31,12 @@ import numpy as np
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from relacja_contracts.events import CustomerSegmentChangedV1
-
 from ..domain import abc, loyalty, rfm
-from ..events import bulk_params, changed_events_sql, emit
+from ..events import bulk_params, changed_events_sql
 from ..settings import SegmentationSettings
 from .membership import load_segments, refresh_segment
 
-__all__ = ["RecomputeResult", "recompute_all", "score_customer", "to_units", "EPOCH"]
+__all__ = ["RecomputeResult", "recompute_all", "score_customer", "score_customers", "to_units", "EPOCH"]
 
 log = logging.getLogger(__name__)
 
@@ -60,55 +60,81 @@ class RecomputeResult:
 
 
 async def score_customer(session: AsyncSession, customer_id: uuid.UUID, settings: SegmentationSettings) -> None:
-    profile = (
+    await score_customers(session, [customer_id], settings)
+
+
+_CUSTOMER_CHANGES = """
+SELECT * FROM unnest(CAST(:ids AS uuid[]), CAST(:dimensions AS text[]), CAST(:olds AS text[]), CAST(:news AS text[]))
+    AS c (customer_id, dimension, old, new)
+"""
+
+_WRITE_SCORES = text("""
+UPDATE customer_profiles AS p
+SET r_score = s.r, f_score = s.f, m_score = s.m, rfm_segment = s.rfm, abc_class = s.abc, quadrant = s.quadrant,
+    scored_at = now()
+FROM unnest(CAST(:ids AS uuid[]), CAST(:r AS smallint[]), CAST(:f AS smallint[]), CAST(:m AS smallint[]),
+            CAST(:rfm AS text[]), CAST(:abc AS text[]), CAST(:quadrant AS text[]))
+    AS s (customer_id, r, f, m, rfm, abc, quadrant)
+WHERE p.customer_id = s.customer_id
+""")
+
+
+async def score_customers(
+    session: AsyncSession, customer_ids: Sequence[uuid.UUID], settings: SegmentationSettings
+) -> None:
+    """Place each customer against the last full recomputation's boundaries: one read, one
+    write and one event statement for all of them (an event per changed dimension)."""
+    state = (await session.execute(text("SELECT parameters, boundaries FROM scoring_state WHERE id = 1"))).first()
+    if state is None or not customer_ids:
+        return
+    # Locked in id order, as every writer of many profiles does (no deadlock between them).
+    profiles = (
         await session.execute(
             text(
-                "SELECT purchases, last_purchase_at, net_revenue, margin, rfm_segment, abc_class, quadrant "
-                "FROM customer_profiles WHERE customer_id = :c FOR UPDATE"
+                "SELECT customer_id, purchases, last_purchase_at, net_revenue, margin, rfm_segment, abc_class, quadrant "
+                "FROM customer_profiles WHERE customer_id = ANY(CAST(:ids AS uuid[])) ORDER BY customer_id FOR UPDATE"
             ),
-            {"c": customer_id},
+            {"ids": sorted(set(customer_ids))},
         )
-    ).first()
-    if profile is None:
+    ).all()
+    if not profiles:
         return
-    state = (await session.execute(text("SELECT parameters, boundaries FROM scoring_state WHERE id = 1"))).first()
-    if state is None:
-        return
-    new: dict[str, Any] = {"r": None, "f": None, "m": None, "rfm": None, "abc": None, "quadrant": None}
-    if profile.purchases > 0:
-        bounds = state.boundaries
-        last_day = (profile.last_purchase_at.astimezone(UTC).date() - EPOCH).days
-        monetary, margin, tiebreak = to_units(profile.net_revenue), to_units(profile.margin), str(customer_id)
-        for dimension in ("r", "f", "m"):
-            new[dimension] = rfm.score_against(
-                rfm.key_of(dimension, last_day, profile.purchases, monetary, tiebreak), bounds[dimension]
+    bounds = state.boundaries
+    params = loyalty.LoyaltyParams(**state.parameters["loyalty"])
+    today = (datetime.now(UTC).date() - EPOCH).days
+    columns: dict[str, list[Any]] = {k: [] for k in ("ids", "r", "f", "m", "rfm", "abc", "quadrant")}
+    changes: dict[str, list[Any]] = {k: [] for k in ("ids", "dimensions", "olds", "news")}
+    for profile in profiles:
+        new: dict[str, Any] = {"r": None, "f": None, "m": None, "rfm": None, "abc": None, "quadrant": None}
+        if profile.purchases > 0:
+            last_day = (profile.last_purchase_at.astimezone(UTC).date() - EPOCH).days
+            monetary, margin = to_units(profile.net_revenue), to_units(profile.margin)
+            tiebreak = str(profile.customer_id)
+            for dimension in ("r", "f", "m"):
+                new[dimension] = rfm.score_against(
+                    rfm.key_of(dimension, last_day, profile.purchases, monetary, tiebreak), bounds[dimension]
+                )
+            new["rfm"] = rfm.segment_of(new["r"], new["f"])
+            new["abc"] = abc.class_against(monetary, tiebreak, bounds["abc"])
+            new["quadrant"] = loyalty.quadrant_of(
+                margin, profile.purchases, today - last_day, bounds["profit_threshold"], params
             )
-        new["rfm"] = rfm.segment_of(new["r"], new["f"])
-        new["abc"] = abc.class_against(monetary, tiebreak, bounds["abc"])
-        recency = (datetime.now(UTC).date() - EPOCH).days - last_day
-        params = loyalty.LoyaltyParams(**state.parameters["loyalty"])
-        new["quadrant"] = loyalty.quadrant_of(margin, profile.purchases, recency, bounds["profit_threshold"], params)
-    await session.execute(
-        text(
-            "UPDATE customer_profiles SET r_score = :r, f_score = :f, m_score = :m, rfm_segment = :rfm, abc_class = :abc, "
-            "quadrant = :quadrant, scored_at = now() WHERE customer_id = :c"
-        ),
-        {**new, "c": customer_id},
-    )
-    now = datetime.now(UTC)
-    for dimension, old in (("rfm", profile.rfm_segment), ("abc", profile.abc_class), ("quadrant", profile.quadrant)):
-        if old != new[dimension]:
-            await emit(
-                session,
-                CustomerSegmentChangedV1(
-                    customer_id=customer_id,
-                    dimension=dimension,
-                    old=old,
-                    new=new[dimension],
-                    trigger="event",
-                    occurred_at=now,
-                ),
-            )
+        columns["ids"].append(profile.customer_id)
+        for key, value in new.items():
+            columns[key].append(value)
+        for dimension, old in (
+            ("rfm", profile.rfm_segment),
+            ("abc", profile.abc_class),
+            ("quadrant", profile.quadrant),
+        ):
+            if old != new[dimension]:
+                changes["ids"].append(profile.customer_id)
+                changes["dimensions"].append(dimension)
+                changes["olds"].append(old)
+                changes["news"].append(new[dimension])
+    await session.execute(_WRITE_SCORES, columns)
+    if changes["ids"]:
+        await session.execute(text(changed_events_sql(_CUSTOMER_CHANGES, "event")), {**changes, **bulk_params()})
 
 
 _INPUT = """
