@@ -13,6 +13,7 @@ import asyncio
 import asyncpg
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.pool import QueuePool
 
 from relacja_servicekit.db import Database
 
@@ -54,6 +55,7 @@ async def test_connections_ended_by_the_server_are_replaced_at_checkout(scratch_
             async with database.sessions() as session, session.begin():
                 pid = (await session.execute(text("SELECT pg_backend_pid()"))).scalar_one()
             assert pid not in backends
-        assert database.engine.sync_engine.pool.checkedout() == 0
+        pool = database.engine.sync_engine.pool
+        assert isinstance(pool, QueuePool) and pool.checkedout() == 0
     finally:
         await database.dispose()

@@ -106,7 +106,9 @@ async def test_order_is_priced_by_the_service_and_price_changes_do_not_rewrite_i
     assert key == customer
     # PostgreSQL builds the placed event's payload (one statement with the order): exactly
     # what the event class writes from the stored row.
-    stored = dict(await db.fetchrow("SELECT * FROM orders WHERE id = $1", uuid.UUID(order["id"])))
+    row = await db.fetchrow("SELECT * FROM orders WHERE id = $1", uuid.UUID(order["id"]))
+    assert row is not None
+    stored = dict(row)
     stored["lines"] = json.loads(stored["lines"])
     written = OrderPlacedV1.model_validate(snapshot(stored) | {"occurred_at": payload["occurred_at"]})
     assert payload == json.loads(written.model_dump_json())
