@@ -8,7 +8,7 @@ UV         := $(TOOLS)/bin/uv
 export UV_PYTHON_DOWNLOADS := never
 export UV_PYTHON ?= python3.11
 
-.PHONY: help run test test-unit lint token contracts sync bench bench-relay bench-latency bench-memory bench-gateway bench-customers bench-churn bench-tickets bench-orders bench-segmentation wrk browser promtool status clean images base-image test-images bench-webhooks bench-sharing bench-loyalty bench-recommendations bench-sales test-faults test-faults-ci audit bench-idle bench-batch-consumers bench-catch-up
+.PHONY: help run test test-unit lint token contracts sync bench bench-relay bench-latency bench-memory bench-gateway bench-customers bench-churn bench-tickets bench-orders bench-segmentation wrk browser promtool status clean images base-image test-images bench-webhooks bench-sharing bench-loyalty bench-recommendations bench-sales test-faults test-faults-ci audit bench-idle bench-batch-consumers bench-catch-up bench-write-path
 
 help:
 	@echo "make run        start PostgreSQL, the broker, every service and the gateway (Ctrl+C stops)"
@@ -76,7 +76,7 @@ status: sync
 contracts: sync
 	$(UV) run --frozen python -m relacja_contracts.asyncapi
 
-bench: bench-relay bench-latency bench-memory bench-gateway bench-customers bench-churn bench-tickets bench-orders bench-segmentation bench-webhooks bench-sharing bench-loyalty bench-recommendations bench-sales bench-idle bench-batch-consumers bench-catch-up
+bench: bench-relay bench-latency bench-memory bench-gateway bench-customers bench-churn bench-tickets bench-orders bench-segmentation bench-webhooks bench-sharing bench-loyalty bench-recommendations bench-sales bench-idle bench-batch-consumers bench-catch-up bench-write-path
 
 bench-relay: sync
 	$(UV) run --frozen python -m bench.relay_throughput
@@ -126,6 +126,10 @@ bench-orders: sync wrk
 	$(UV) run --frozen python -m bench.orders --coupons --paced-rate 20 --paced-seconds 20 --sustained-seconds 20 --concurrency 8 --rounds 3
 bench-catch-up: sync
 	$(UV) run --frozen python -m bench.catch_up $(ARGS)
+
+bench-write-path: sync wrk
+	$(UV) run --frozen python -m bench.write_path $(ARGS)
+
 bench-sharing: sync
 	$(UV) run --frozen python -m bench.sharing_feed
 

@@ -2,6 +2,7 @@
 
     python -m bench.orders [--customers 10000] [--paced-rate 200] [--paced-seconds 30]
                            [--sustained-seconds 30] [--concurrency 32] [--import-rows 1000000]
+                           [--placement-only] [--settle-seconds 10]
     python -m bench.orders --import-only [--import-rows 1000000]   # the import alone, then its events published
     python -m bench.orders --coupons [--paced-rate 200] [--paced-seconds 30] [--sustained-seconds 30] [--rounds 2]
                                                                    # placement with a coupon vs without
@@ -27,7 +28,10 @@ access logs are off (WARNING), as in ``bench/gateway_overhead.py``.
    process.
 2. Sustained placement: ``wrk`` (closed loop, ``--concurrency`` connections, one thread)
    posting the same kind of order for ``--sustained-seconds``; orders/s and wrk's p99.
-3. Import: ``--import-rows`` NDJSON rows (new external ids, 2 lines each, customers by
+   Then CPU per placed order across every process of the suite (issue 18): CPU seconds of
+   each process (``/proc``) from the start of the sustained run until the outbox is empty
+   and ``--settle-seconds`` more (the consumers apply the orders' events), ÷ orders placed.
+3. Import (skipped with ``--placement-only``): ``--import-rows`` NDJSON rows (new external ids, 2 lines each, customers by
    external id) streamed in 64 KiB chunks to ``POST /api/v1/orders/imports`` on the service
    (not through the gateway); orders/s = rows / wall time of the request, which ends when
    the last batch — orders and their outbox rows — is committed. The relay publishes while
@@ -436,6 +440,7 @@ async def main(args: argparse.Namespace) -> None:
                 f"{result['errors']} errors; latency p50 {result['p50']:.1f} ms, p95 {result['p95']:.1f} ms, p99 {result['p99']:.1f} ms, "
                 f"max {result['max']:.1f} ms ({load_average()})"
             )
+        before = cpu_seconds(stack.config.state_dir)
         result = sustained(stack.gateway_url, token, customers, skus, args.concurrency, args.sustained_seconds)
         report(
             f"sustained (wrk, {args.concurrency} connections, {args.sustained_seconds:.0f} s) through the gateway: "
@@ -443,27 +448,46 @@ async def main(args: argparse.Namespace) -> None:
             f"{result['requests']} requests, {result['non2xx']} non-2xx, {result['errors']} socket errors ({load_average()})"
         )
         await outbox_empty(dsn)
-
-        async with httpx.AsyncClient(base_url=stack.service_url("orders"), timeout=3600, trust_env=False) as service:
-            started = time.perf_counter()
-            response = await service.post(
-                "/api/v1/orders/imports",
-                content=import_body(args.import_rows, args.customers, skus, uuid.uuid4().hex[:6]),
-                headers={"Content-Type": "application/x-ndjson"},
+        # Issue 18: CPU per placed order across every process of the suite, the consumers'
+        # work on the orders' events included (measured until the outbox is empty and then
+        # a few seconds more, so that the consumers have applied what was published).
+        await asyncio.sleep(args.settle_seconds)
+        used = {
+            part: seconds - before.get(part, 0.0)
+            for part, seconds in cpu_seconds(stack.config.state_dir).items()
+            if part != "bench (this script)"
+        }
+        placed = max(result["requests"] - result["non2xx"], 1)
+        report(
+            f"CPU per placed order, all processes (sustained run + {args.settle_seconds:g} s to settle): "
+            f"{sum(used.values()) * 1000 / placed:.2f} ms — "
+            + ", ".join(
+                f"{part} {seconds * 1000 / placed:.2f}" for part, seconds in sorted(used.items(), key=lambda i: -i[1])
             )
-            ended = time.perf_counter()
-            response.raise_for_status()
-            job = response.json()
-            drained = await outbox_empty(dsn)
-        report(
-            f"import {args.import_rows} orders (NDJSON, 2 lines each, streamed): {ended - started:.1f} s = "
-            f"{args.import_rows / (ended - started):.0f} orders/s (created {job['rows_created']}, failed {job['rows_failed']}) "
-            f"({load_average()})"
         )
-        report(
-            f"their {job['rows_created']} OrderPlacedV1 events all published {drained - started:.1f} s after the import started, "
-            f"{drained - ended:.1f} s after it ended"
-        )
+        if not args.placement_only:
+            async with httpx.AsyncClient(
+                base_url=stack.service_url("orders"), timeout=3600, trust_env=False
+            ) as service:
+                started = time.perf_counter()
+                response = await service.post(
+                    "/api/v1/orders/imports",
+                    content=import_body(args.import_rows, args.customers, skus, uuid.uuid4().hex[:6]),
+                    headers={"Content-Type": "application/x-ndjson"},
+                )
+                ended = time.perf_counter()
+                response.raise_for_status()
+                job = response.json()
+                drained = await outbox_empty(dsn)
+            report(
+                f"import {args.import_rows} orders (NDJSON, 2 lines each, streamed): {ended - started:.1f} s = "
+                f"{args.import_rows / (ended - started):.0f} orders/s (created {job['rows_created']}, failed {job['rows_failed']}) "
+                f"({load_average()})"
+            )
+            report(
+                f"their {job['rows_created']} OrderPlacedV1 events all published {drained - started:.1f} s after the import started, "
+                f"{drained - ended:.1f} s after it ended"
+            )
     print("\n# " + f"{os.cpu_count()} CPUs, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {load_average()}")
     print("\n".join(results))
 
@@ -616,6 +640,10 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--sustained-seconds", type=float, default=30)
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--import-rows", type=int, default=1_000_000)
+    parser.add_argument("--placement-only", action="store_true", help="skip the import step")
+    parser.add_argument(
+        "--settle-seconds", type=float, default=10, help="after the sustained run, until CPU per order is read"
+    )
     parser.add_argument(
         "--import-only", action="store_true", help="only the import, with only the orders service running"
     )

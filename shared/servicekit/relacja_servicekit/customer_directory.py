@@ -52,6 +52,7 @@ __all__ = [
     "CustomerDirectorySettings",
     "customer_answer",
     "require_customer",
+    "require_usable_state",
 ]
 
 State = Literal["active", "erased"]
@@ -148,9 +149,15 @@ class CustomerDirectory:
             ) from exc
 
 
-def _directory(request: Request) -> CustomerDirectory:
-    # Built per request: it holds only settings (a connection is opened per miss).
-    return CustomerDirectory.from_settings(request.app.state.settings)
+async def _directory(request: Request) -> CustomerDirectory:
+    # async: FastAPI runs a plain ``def`` dependency in its thread pool, a thread hand-off per
+    # request (issue 18's py-spy profile of placing an order). Built once per app: it holds
+    # only settings (a connection is opened per miss).
+    state = request.app.state
+    directory: CustomerDirectory | None = getattr(state, "customer_directory", None)
+    if directory is None:
+        directory = state.customer_directory = CustomerDirectory.from_settings(state.settings)
+    return directory
 
 
 CustomerDirectoryDep = Annotated[CustomerDirectory, Depends(_directory)]
@@ -188,6 +195,16 @@ async def require_customer(
         state, merged_into = answer.state, None
     else:
         state, merged_into = row.state, row.merged_into
+    require_usable_state(customer_id, state, merged_into, service=service, field=field)
+
+
+def require_usable_state(
+    customer_id: uuid.UUID, state: str, merged_into: uuid.UUID | None, *, service: str, field: str = "body.customer_id"
+) -> None:
+    """422 unless ``state`` (a projection row's, or the directory's answer) is ``active``.
+
+    For a caller that read the projection row itself, in a statement that does more (orders
+    reads it together with the catalog: one round trip instead of two)."""
     if state == "erased":
         raise Problem(
             422,

@@ -4,10 +4,14 @@ against the real PostgreSQL and broker of the test stack."""
 from __future__ import annotations
 
 import asyncio
+import json
 import uuid
 
 import asyncpg
 import httpx
+
+from relacja_contracts.events.orders import OrderPlacedV1
+from relacja_orders.app.events import snapshot
 
 from .support import known_customer, new_product, outbox_events, place, problem
 
@@ -100,6 +104,14 @@ async def test_order_is_priced_by_the_service_and_price_changes_do_not_rewrite_i
     }
     key = await db.fetchval("SELECT key FROM outbox_events WHERE payload->>'order_id' = $1", order["id"])
     assert key == customer
+    # PostgreSQL builds the placed event's payload (one statement with the order): exactly
+    # what the event class writes from the stored row.
+    row = await db.fetchrow("SELECT * FROM orders WHERE id = $1", uuid.UUID(order["id"]))
+    assert row is not None
+    stored = dict(row)
+    stored["lines"] = json.loads(stored["lines"])
+    written = OrderPlacedV1.model_validate(snapshot(stored) | {"occurred_at": payload["occurred_at"]})
+    assert payload == json.loads(written.model_dump_json())
 
 
 async def test_bad_orders_are_refused_clearly(api: httpx.AsyncClient, customers_api: httpx.AsyncClient) -> None:
