@@ -58,7 +58,9 @@ def sample_processes(state_dir: Path) -> dict[str, dict[str, float]]:
 async def pg_backends(stack: Stack) -> int:
     connection = await asyncpg.connect(stack.postgres_dsn)
     try:
-        return int(await connection.fetchval("SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend'"))
+        return int(
+            await connection.fetchval("SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend'")
+        )
     finally:
         await connection.close()
 
@@ -82,7 +84,9 @@ async def main(minutes: float, orders: float, warmup: float, sample: float) -> N
     )
     samples: list[dict[str, Any]] = []
     async with Stack(config) as stack:
-        async with SteadyLoad(stack, LoadMix(orders=orders, customer_changes=2, ticket_updates=2, feed_reads=1)) as load:
+        async with SteadyLoad(
+            stack, LoadMix(orders=orders, customer_changes=2, ticket_updates=2, feed_reads=1)
+        ) as load:
             load.start()
             began = time.monotonic()
             window = began
@@ -117,7 +121,9 @@ def report(
         print("no sample after the warm-up")
         return
     base, last = after[0], after[-1]
-    print(f"\n§20 soak: {minutes:.0f} min at {orders:.0f} orders/s + background, warm-up {warmup:.0f} min; {load_average()}")
+    print(
+        f"\n§20 soak: {minutes:.0f} min at {orders:.0f} orders/s + background, warm-up {warmup:.0f} min; {load_average()}"
+    )
     print(f"outcomes: {outcomes}; webhook deliveries received: {webhooks}\n")
     print("| process | RSS after warm-up MB | RSS max MB | RSS end MB | change | fds start→end | TCP start→end |")
     print("|---|---|---|---|---|---|---|")

@@ -19,12 +19,26 @@ for it.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest
 
 from relacja_devstack import Stack, StackConfig
 
 _RUN_LAST = ("flood", "fuzz")
+_EXPLICIT_ONLY = ("faults",)
+
+
+def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
+    """Leave out the explicit-only folders unless an argument names them (or a path in them)."""
+    here = Path(__file__).parent
+    for name in _EXPLICIT_ONLY:
+        folder = here / name
+        if collection_path == folder or folder in collection_path.parents:
+            named = [Path(a.split("::")[0]).resolve() for a in config.args]
+            if not any(arg == folder or folder in arg.parents for arg in named):
+                return True
+    return None
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

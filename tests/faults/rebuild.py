@@ -50,6 +50,7 @@ async def projection_checksums(connection: asyncpg.Connection) -> dict[str, tupl
         record = await connection.fetchrow(
             f"SELECT count(*) AS n, md5(coalesce(string_agg({row}, E'\\n' ORDER BY {key}), '')) AS sum FROM {table}"
         )
+        assert record is not None  # an aggregate always returns one row
         sums[table] = (record["n"], record["sum"])
     return sums
 
@@ -87,13 +88,16 @@ async def rebuild_matches(stack: Stack, timeout: float = 240.0) -> tuple[bool, s
     url = stack.database_url("segmentation").rsplit("/", 1)[0] + f"/{database}"
     await _migrate(url)
     engine = create_async_engine(url)
-    consumer = EventConsumer(f"rebuild-{suffix}", handlers, async_sessionmaker(engine, expire_on_commit=False),
-                             stack.bootstrap_servers)
+    consumer = EventConsumer(
+        f"rebuild-{suffix}", handlers, async_sessionmaker(engine, expire_on_commit=False), stack.bootstrap_servers
+    )
     task = asyncio.ensure_future(consumer.run())
     live = await asyncpg.connect(stack.database_url("segmentation").replace("+asyncpg", ""))
     rebuilt = await asyncpg.connect(url.replace("+asyncpg", ""))
     try:
-        wanted = {r[0] for r in await live.fetch("SELECT event_id FROM inbox_events WHERE consumer = $1", LIVE_CONSUMER)}
+        wanted = {
+            r[0] for r in await live.fetch("SELECT event_id FROM inbox_events WHERE consumer = $1", LIVE_CONSUMER)
+        }
         deadline = time.monotonic() + timeout
         while True:
             have = {r[0] for r in await rebuilt.fetch("SELECT event_id FROM inbox_events")}

@@ -98,8 +98,10 @@ async def lost_writes(stack: Stack, load: SteadyLoad) -> list[str]:
             await connection.close()
         for write in writes.values():
             row = rows.get(write.id)
-            if row is None or row["version"] < write.version or (
-                row["version"] == write.version and row["value"] != write.value
+            if (
+                row is None
+                or row["version"] < write.version
+                or (row["version"] == write.version and row["value"] != write.value)
             ):
                 missing.append(f"{kind}:{write.id}")
     return missing
@@ -197,7 +199,7 @@ async def judge(
     verdict.unapplied = sum(missing.values())
     verdict.unpublished = unpublished
     if verdict.unapplied:
-        verdict.details.append(f"unapplied per consumer: {({k: v for k, v in missing.items() if v})}")
+        verdict.details.append(f"unapplied per consumer: { ({k: v for k, v in missing.items() if v}) }")
     lost = await lost_writes(stack, load)
     verdict.lost = len(lost)
     verdict.details += [f"lost {w}" for w in lost[:20]]

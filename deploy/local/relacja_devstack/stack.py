@@ -271,8 +271,11 @@ class Stack:
         if self.broker_proxy is not None:
             # Kafka clients connect to the address the broker advertises: make it the proxy's.
             self.broker.advertised_port = self.broker_proxy.port
-            log.info("fault proxies: PostgreSQL at %s, broker at %s", self.pg_proxy and self.pg_proxy.address,
-                     self.broker_proxy.address)
+            log.info(
+                "fault proxies: PostgreSQL at %s, broker at %s",
+                self.pg_proxy and self.pg_proxy.address,
+                self.broker_proxy.address,
+            )
 
     async def _owner_of(self, peer: tuple[str, int]) -> str:
         """The name of the service whose socket has the local address ``peer`` ("other" if none)."""
@@ -313,7 +316,7 @@ class Stack:
                 stderr=asyncio.subprocess.STDOUT,
             )
             try:
-                code = await asyncio.wait_for(proc.wait(), 300)
+                code = await asyncio.wait_for(proc.wait(), max(300.0, self.config.ready_timeout))
             except BaseException:
                 with contextlib.suppress(ProcessLookupError):
                     proc.kill()
