@@ -5,7 +5,8 @@
    is (a lost write would leave an older version behind).
 2. **Every event applied exactly once by every consumer**: for each consumer group found in
    an inbox, every outbox event (of every service) written since the scenario began whose
-   type that consumer handles has its inbox row — applied or dead-lettered, never missing.
+   type that consumer handles has its inbox row, applied (a dead-lettered real event counts
+   as not applied: only the scenarios' own poison event may be dead-lettered).
    The inbox's primary key (consumer, event id) makes a second application impossible to
    record; that the *effect* was not doubled anyway is checked on effects that count:
    segmentation's ``orders_count`` per customer equals the orders the orders database
@@ -123,8 +124,9 @@ async def unapplied_events(stack: Stack, since: datetime) -> tuple[dict[str, int
             unpublished += await connection.fetchval("SELECT count(*) FROM outbox_events WHERE published_at IS NULL")
             for row in await connection.fetch("SELECT DISTINCT consumer, event_type FROM inbox_events"):
                 handled.setdefault(row["consumer"], set()).add(row["event_type"])
+            # A real event dead-lettered was not applied: only 'applied' counts.
             for row in await connection.fetch(
-                "SELECT consumer, event_id FROM inbox_events WHERE processed_at >= $1", since
+                "SELECT consumer, event_id FROM inbox_events WHERE processed_at >= $1 AND outcome = 'applied'", since
             ):
                 inboxes.setdefault(row["consumer"], set()).add(row["event_id"])
         finally:
