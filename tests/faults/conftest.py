@@ -6,9 +6,10 @@ service reaches PostgreSQL and the broker through a proxy the scenarios can slow
 or reset per service. ``make test`` does not collect this folder (tests/conftest.py):
 the scenarios kill and restart parts of the stack that the other tests share.
 
-Every scenario's :class:`~tests.faults.verdict.Verdict` is collected; at the end of the
-session the report (``report.py``) is written to ``$RELACJA_FAULTS_REPORT`` (``make
-test-faults``: docs/reliability.md) or to ``.state/test/reliability.md``.
+Every scenario's :class:`~tests.faults.verdict.Verdict` is collected and the report
+(``report.py``) rewritten after each one — so an interrupted run still leaves the table
+of what it did — to ``$RELACJA_FAULTS_REPORT`` (``make test-faults``: docs/reliability.md)
+or to ``.state/test/reliability.md``.
 """
 
 from __future__ import annotations
@@ -37,10 +38,19 @@ async def stack() -> AsyncIterator[Stack]:
         await running.stop()
 
 
+class Verdicts(list[Verdict]):
+    """The session's verdicts; appending one rewrites the report."""
+
+    def __init__(self, target: Path) -> None:
+        super().__init__()
+        self.target = target
+
+    def append(self, verdict: Verdict) -> None:
+        super().append(verdict)
+        write_report(self, self.target)
+
+
 @pytest.fixture(scope="session")
-def verdicts() -> Iterator[list[Verdict]]:
-    collected: list[Verdict] = []
-    yield collected
+def verdicts() -> Iterator[Verdicts]:
     target = Path(os.environ.get("RELACJA_FAULTS_REPORT") or REPO_ROOT / ".state" / "test" / "reliability.md")
-    if collected:
-        write_report(collected, target)
+    yield Verdicts(target if target.is_absolute() else REPO_ROOT / target)
