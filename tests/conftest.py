@@ -15,9 +15,10 @@ The ``stack`` fixture starts the local stack once per session with the ``test`` 
 ``make run``) — the same bootstrap ``make run`` uses. Only tests that ask for it pay
 for it.
 
-Folders in ``_ON_REQUEST`` are collected only when named on the command line (``make
+Folders in ``_EXPLICIT_ONLY`` (the fault scenarios and the security suite) are collected only when named on the command line (``make
 test-faults`` / ``make test-faults-ci``): the security suite attacks the stack for minutes
-and has its own make targets, so ``make test`` does not pay for it twice.
+and the fault scenarios stop and restart the stack's parts: both have their own make
+targets, so ``make test`` does not pay for them twice.
 """
 
 from __future__ import annotations
@@ -30,13 +31,19 @@ import pytest
 from relacja_devstack import Stack, StackConfig
 
 _RUN_LAST = ("flood", "fuzz")
-_ON_REQUEST = (Path(__file__).resolve().parent / "security",)
+# Run by `make test-faults` / `make test-faults-ci` (and by naming them), not by `make test`.
+_EXPLICIT_ONLY = ("faults", "security")
 
 
 def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
-    if collection_path in _ON_REQUEST:
-        asked = [Path(str(arg).split("::")[0]).resolve() for arg in config.args]
-        return not any(path == collection_path or collection_path in path.parents for path in asked)
+    """Leave out the explicit-only folders unless an argument names them (or a path in them)."""
+    here = Path(__file__).parent
+    for name in _EXPLICIT_ONLY:
+        folder = here / name
+        if collection_path == folder or folder in collection_path.parents:
+            named = [Path(a.split("::")[0]).resolve() for a in config.args]
+            if not any(arg == folder or folder in arg.parents for arg in named):
+                return True
     return None
 
 

@@ -13,7 +13,9 @@ Overrides, in order of precedence (highest first):
 
 Keys: ``STATE_DIR`` (relative paths are relative to the repository root), ``PG_PORT``,
 ``BROKER_PORT``, ``<SERVICE>_PORT`` (``GATEWAY_PORT``, ``CUSTOMERS_PORT``, ...),
-``JWT_SECRET``, ``FRESH`` (1/0), ``READY_TIMEOUT`` (seconds).
+``JWT_SECRET``, ``FRESH`` (1/0), ``READY_TIMEOUT`` (seconds), ``FAULT_PROXIES`` (1/0, default 0:
+the fault harness's proxies between the services and PostgreSQL / the broker, see
+``faultproxy.py``).
 
 The config is a frozen dataclass: ``dataclasses.replace(config, pg_port=...)`` derives a
 variant in code.
@@ -89,6 +91,8 @@ class StackConfig:
     # Ten services start at once and each migrates and connects first: on a 2-core machine
     # that is busy with other work this took over a minute, and a ready service answers at once.
     ready_timeout: float = 180.0
+    # The services reach PostgreSQL and the broker through fault-injecting proxies (tests/faults/).
+    fault_proxies: bool = False
     host: str = "127.0.0.1"
     repo_root: Path = REPO_ROOT
     services: tuple[ServiceSpec, ...] = field(default=SERVICES)
@@ -129,8 +133,9 @@ class StackConfig:
             service_ports=MappingProxyType(ports),
             jwt_secret=get("JWT_SECRET", defaults["jwt_secret"]),
             environment=defaults["environment"],
-            fresh=get("FRESH", "1" if defaults["fresh"] else "0").strip().lower() in ("1", "true", "yes", "on"),
+            fresh=_flag(get("FRESH", "1" if defaults["fresh"] else "0")),
             ready_timeout=float(get("READY_TIMEOUT", 180.0)),
+            fault_proxies=_flag(get("FAULT_PROXIES", "0")),
         )
 
     def service(self, name: str) -> ServiceSpec:
@@ -166,3 +171,7 @@ class StackConfig:
     def gateway_url(self) -> str:
         gateway = next(s for s in self.services if s.is_gateway)
         return self.service_url(gateway.name)
+
+
+def _flag(value: str) -> bool:
+    return value.strip().lower() in ("1", "true", "yes", "on")

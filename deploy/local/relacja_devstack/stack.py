@@ -6,6 +6,11 @@ their (slow) Python imports overlap; ``start`` returns when all answer ``/readyz
 Stop order: gateway, services (so they can close consumers and producers while the
 broker is still there), broker, PostgreSQL.
 
+With ``config.fault_proxies`` the services reach PostgreSQL and the broker through the
+fault proxies (``faultproxy.py``: :attr:`Stack.pg_proxy`, :attr:`Stack.broker_proxy`), and
+the fault harness (tests/faults/) uses :meth:`Stack.kill_service`,
+:meth:`Stack.restart_postgres`, :meth:`Stack.pause_service` besides the broker's restart.
+
 The API is async because the test suite is pytest-asyncio; the CLI wraps it in
 ``asyncio.run``. Call it from the thread that runs the event loop for the whole life of
 the stack (see ``processes.py`` on PDEATHSIG).
@@ -20,12 +25,14 @@ import json
 import logging
 import os
 import shutil
+import signal
 import sys
 from collections.abc import Awaitable, Iterable, Sequence
 from pathlib import Path
 
 from .broker import Broker
 from .config import StackConfig
+from .faultproxy import FaultProxy
 from .postgres import Postgres
 from .processes import ManagedProcess, StackError, ensure_port_free, reap_stale, tail
 from .services import ServiceSpec
@@ -62,6 +69,12 @@ class Stack:
         self._services: dict[str, ManagedProcess] = {}
         self._lock_fd: int | None = None
         self._owns_postgres = False
+        self.pg_proxy: FaultProxy | None = None
+        self.broker_proxy: FaultProxy | None = None
+        if self.config.fault_proxies:
+            host = self.config.host
+            self.pg_proxy = FaultProxy("postgres", host, self.config.pg_port, host=host, classify=self._owner_of)
+            self.broker_proxy = FaultProxy("broker", host, self.config.broker_port, host=host, classify=self._owner_of)
 
     # -- addresses ------------------------------------------------------------------------
 
@@ -112,6 +125,7 @@ class Stack:
         try:
             self._preflight()
             self._prepare_state(cfg.fresh if fresh is None else fresh)
+            await self._start_proxies()
             log.info("starting PostgreSQL on %s:%s and the broker on %s", cfg.host, cfg.pg_port, self.bootstrap_servers)
             await _first_failure([self._start_postgres(), self.broker.start()])
             await self._prepare_databases()
@@ -146,6 +160,9 @@ class Stack:
             await asyncio.gather(*(self.stop_service(s.name) for s in group), return_exceptions=True)
         with contextlib.suppress(Exception):
             await self.broker.stop()
+        for proxy in (self.pg_proxy, self.broker_proxy):
+            if proxy is not None:
+                await proxy.stop()
         if self._owns_postgres:
             try:
                 await asyncio.to_thread(self.postgres.stop)
@@ -169,6 +186,32 @@ class Stack:
         proc = self._services.get(name)
         if proc is not None:
             await proc.stop(timeout=10.0)
+
+    async def kill_service(self, name: str) -> None:
+        """``kill -9`` one service (its whole process group), as a crash would end it."""
+        proc = self._services.get(name)
+        if proc is not None and proc.popen is not None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.popen.pid, signal.SIGKILL)
+            await asyncio.to_thread(proc.popen.wait, 10)
+
+    def pause_service(self, name: str, paused: bool = True) -> None:
+        """SIGSTOP (or SIGCONT with ``paused=False``) one service: it keeps its sockets, does nothing."""
+        pid = self.service_pid(name)
+        if pid is not None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(pid, signal.SIGSTOP if paused else signal.SIGCONT)
+
+    def service_pid(self, name: str) -> int | None:
+        proc = self._services.get(name)
+        return proc.pid if proc is not None and proc.is_running() else None
+
+    async def restart_postgres(self, down_seconds: float = 0.0) -> None:
+        """Stop PostgreSQL (``pg_ctl stop -m fast``: every connection is cut), wait, start it again."""
+        await asyncio.to_thread(self.postgres.stop)
+        await asyncio.sleep(down_seconds)
+        await asyncio.to_thread(self.postgres.start)
+        await self.postgres.wait_accepting()
 
     def exited_services(self) -> dict[str, int]:
         """Services that were started and have since exited, with their exit codes."""
@@ -223,6 +266,24 @@ class Stack:
         (state / MARKER).touch()
         self.config.logs_dir.mkdir(parents=True, exist_ok=True)
 
+    async def _start_proxies(self) -> None:
+        for proxy in (self.pg_proxy, self.broker_proxy):
+            if proxy is not None:
+                await proxy.start()
+        if self.broker_proxy is not None:
+            # Kafka clients connect to the address the broker advertises: make it the proxy's.
+            self.broker.advertised_port = self.broker_proxy.port
+            log.info(
+                "fault proxies: PostgreSQL at %s, broker at %s",
+                self.pg_proxy and self.pg_proxy.address,
+                self.broker_proxy.address,
+            )
+
+    async def _owner_of(self, peer: tuple[str, int]) -> str:
+        """The name of the service whose socket has the local address ``peer`` ("other" if none)."""
+        pids = {proc.pid: name for name, proc in self._services.items() if proc.pid is not None}
+        return await asyncio.to_thread(_owner_of_socket, pids, peer)
+
     async def _start_postgres(self) -> None:
         self._owns_postgres = True  # from here on, stop() must take it down
         await asyncio.to_thread(self.postgres.start)
@@ -257,7 +318,7 @@ class Stack:
                 stderr=asyncio.subprocess.STDOUT,
             )
             try:
-                code = await asyncio.wait_for(proc.wait(), MIGRATE_TIMEOUT)
+                code = await asyncio.wait_for(proc.wait(), max(MIGRATE_TIMEOUT, self.config.ready_timeout))
             except BaseException:
                 with contextlib.suppress(ProcessLookupError):
                     proc.kill()
@@ -279,6 +340,10 @@ class Stack:
         env[f"{prefix}_ENVIRONMENT"] = cfg.environment
         if spec.database:
             env[f"{prefix}_DATABASE_URL"] = cfg.database_url(spec.name)
+            if self.pg_proxy is not None:
+                env[f"{prefix}_DATABASE_URL"] = env[f"{prefix}_DATABASE_URL"].replace(
+                    f":{cfg.pg_port}/", f":{self.pg_proxy.port}/"
+                )
         if spec.is_gateway:
             upstreams = {s.name: cfg.service_url(s.name) for s in cfg.services if not s.is_gateway}
             env[f"{prefix}_UPSTREAMS"] = json.dumps(upstreams)
@@ -289,7 +354,9 @@ class Stack:
                 env.setdefault(f"{prefix}_RATE_LIMIT_RATE", "2000")
                 env.setdefault(f"{prefix}_RATE_LIMIT_BURST", "10000")
         else:
-            env[f"{prefix}_KAFKA_BOOTSTRAP"] = cfg.bootstrap_servers
+            env[f"{prefix}_KAFKA_BOOTSTRAP"] = (
+                self.broker_proxy.address if self.broker_proxy is not None else cfg.bootstrap_servers
+            )
         for name, value in spec.local_env:
             env.setdefault(f"{prefix}_{name}", value)
         # Only upstreams this stack runs: a partial stack (a benchmark of one service)
@@ -364,6 +431,19 @@ class Stack:
     def _service_failure(self, spec: ServiceSpec, what: str) -> str:
         path = self.service_log(spec.name)
         return f"{spec.name}: {what}\n--- tail of {path} ---\n{tail(path)}"
+
+
+def _owner_of_socket(pids: dict[int, str], peer: tuple[str, int]) -> str:
+    import psutil
+
+    for pid, name in pids.items():
+        try:
+            connections = psutil.Process(pid).net_connections(kind="tcp")
+        except psutil.Error:
+            continue
+        if any(c.laddr and c.laddr.port == peer[1] for c in connections):
+            return name
+    return "other"
 
 
 def _empty_state_dir(state: Path) -> None:

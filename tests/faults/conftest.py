@@ -1,0 +1,56 @@
+"""The fault scenarios' own stack: the test profile with the fault proxies on.
+
+``pytest tests/faults`` (``make test-faults``, ``make test-faults-ci``) starts the ``test``
+profile's stack with ``fault_proxies=True`` (``relacja_devstack/faultproxy.py``): every
+service reaches PostgreSQL and the broker through a proxy the scenarios can slow, blackhole
+or reset per service. ``make test`` does not collect this folder (tests/conftest.py):
+the scenarios kill and restart parts of the stack that the other tests share.
+
+Every scenario's :class:`~tests.faults.verdict.Verdict` is collected and the report
+(``report.py``) rewritten after each one — so an interrupted run still leaves the table
+of what it did — to ``$RELACJA_FAULTS_REPORT`` (``make test-faults``: docs/reliability.md)
+or to ``.state/test/reliability.md``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+
+from relacja_devstack import Stack, StackConfig
+from relacja_devstack.config import REPO_ROOT
+
+from .report import write_report
+from .verdict import Verdict
+
+
+@pytest.fixture(scope="session")
+async def stack() -> AsyncIterator[Stack]:
+    running = Stack(dataclasses.replace(StackConfig.for_profile("test"), fault_proxies=True))
+    await running.start(fresh=True)
+    try:
+        yield running
+    finally:
+        await running.stop()
+
+
+class Verdicts(list[Verdict]):
+    """The session's verdicts; appending one rewrites the report."""
+
+    def __init__(self, target: Path) -> None:
+        super().__init__()
+        self.target = target
+
+    def append(self, verdict: Verdict) -> None:
+        super().append(verdict)
+        write_report(self, self.target)
+
+
+@pytest.fixture(scope="session")
+def verdicts() -> Iterator[Verdicts]:
+    target = Path(os.environ.get("RELACJA_FAULTS_REPORT") or REPO_ROOT / ".state" / "test" / "reliability.md")
+    yield Verdicts(target if target.is_absolute() else REPO_ROOT / target)

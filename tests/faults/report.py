@@ -1,0 +1,81 @@
+"""docs/reliability.md, written by the fault harness from the scenarios' verdicts.
+
+One table: per scenario, the writes accepted (2xx), lost and doubled, the events some
+consumer never applied, the outbox rows left unpublished, accepted orders the partner's
+webhook never got, whether segmentation's projection equals its rebuild by replay, the
+recovery time (end of the fault until everything applied and published) and the scenario's
+own figures (e.g. the gateway's p99 for a stopped service). Then the requests' outcomes per
+scenario, so refusals during a fault (503, timeouts) are visible too.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import time
+from pathlib import Path
+
+from .verdict import Verdict
+
+__all__ = ["write_report"]
+
+HEADER = """# Reliability: the fault scenarios and their verdicts
+
+Written by the fault harness (`tests/faults/`, issue 20): `make test-faults` regenerates this
+file (`make test-faults-ci`, the bounded subset `.ci/run` runs, writes `.state/test/reliability.md`).
+How the harness works, the verdict and how to run one scenario: the end of this file.
+
+"""
+
+FOOTER = """
+## How it is measured
+
+- The stack is the `test` profile with `RELACJA_STACK_TEST_FAULT_PROXIES=1`: every service reaches
+  PostgreSQL and the broker through an asyncio TCP proxy (`deploy/local/relacja_devstack/faultproxy.py`)
+  that labels each connection with the service it comes from and can add latency, blackhole or reset
+  one service's link. `kill -9` is a SIGKILL of the service's process group; PostgreSQL is restarted
+  with `pg_ctl stop -m fast` (every connection cut) and `start`; the broker (Tansu, in memory) is
+  stopped and started again, losing its whole log: the relays detect it and replay their outboxes.
+- The load (`tests/faults/load.py`), through the gateway, open loop: orders placed (Idempotency-Key),
+  customer changes and ticket updates (If-Match), partner feed reads (API key), and one webhook
+  delivery per placed order to a real receiver on loopback (a contract-basis sharing agreement).
+- The verdict (`tests/faults/verdict.py`): *lost* = accepted writes not in the owning service's
+  database (or overwritten by an older version); *doubled* = customers whose `orders_count` in
+  segmentation differs from their orders in the orders database, plus orders pushed to the partner
+  under two different `webhook-id`s; *unapplied* = outbox events (of every service, written since the
+  scenario began) of a type a consumer handles without its inbox row; *projection = rebuild*:
+  segmentation's projection rebuilt into an empty database by replaying the topics with a new
+  consumer group, MD5 of its event-fed columns (`tests/faults/rebuild.py`).
+- *Recovery* is from the end of the fault (or of the load, whichever is later) until every outbox is
+  published, every consumer has applied every event and every accepted order reached the webhook.
+"""
+
+
+def write_report(verdicts: list[Verdict], target: Path) -> None:
+    lines = [HEADER]
+    lines.append(
+        f"Run: {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, {platform.node()}, "
+        f"{os.cpu_count()} cores, load average {' '.join(f'{x:.1f}' for x in os.getloadavg())} at the end "
+        "(a machine shared with other work: timings are generous bounds, not the machine's best)\n"
+    )
+    lines.append(
+        "| scenario | verdict | writes accepted | lost | doubled | unapplied events | unpublished "
+        "| webhooks missing | projection = rebuild | recovery s | figures |"
+    )
+    lines.append("|---|---|---|---|---|---|---|---|---|---|---|")
+    for v in verdicts:
+        figures = ", ".join(f"{k} {val}" for k, val in v.figures.items() if k != "outcomes_total") or "—"
+        rebuilt = {True: "yes", False: "**no**", None: "not checked"}[v.projection_equal]
+        lines.append(
+            f"| {v.scenario} | {'pass' if v.passed else '**FAIL**'} | {v.accepted} | {v.lost} | {v.doubled} "
+            f"| {v.unapplied} | {v.unpublished} | {v.webhooks_missing} | {rebuilt} | {v.recovery_seconds} | {figures} |"
+        )
+    lines.append("\n## Requests per scenario (kind: status → count)\n")
+    for v in verdicts:
+        outcomes = ", ".join(f"{k} {n}" for k, n in v.outcomes.items())
+        lines.append(f"- **{v.scenario}**: {outcomes}; webhook redeliveries (same webhook-id) {v.webhook_redeliveries}")
+        for detail in v.details[:5]:
+            lines.append(f"  - {detail}")
+    lines.append(FOOTER)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text("\n".join(lines))
