@@ -141,7 +141,9 @@ async def _matrix(stack: Stack, ops: list[Operation], scopes: list[str]) -> list
     a partner's token; the cells that differ from ``expected``."""
     combined = sorted({" ".join(sorted(op.documented)) for op in ops if len(op.documented) > 1})
     credentials = [*scopes, *combined]
-    tokens = {scope: staff_token(stack, scope.split(), subject=f"matrix-{scope}") for scope in credentials}
+    tokens = {
+        scope: staff_token(stack, scope.split(), subject=f"matrix-{scope.replace(' ', '+')}") for scope in credentials
+    }
     tokens["partner"] = partner_token(stack)
     gate = asyncio.Semaphore(12)
     failures: list[str] = []
@@ -174,7 +176,7 @@ def test_the_documents_cover_the_route_table(merged_openapi: dict[str, Any], par
     documented path is one the gateway forwards, under the scope its route table gives."""
     table = RouteTable(ROUTES)
     ops = operations(merged_openapi) + operations(partner_openapi)
-    covered = Counter()
+    covered: Counter[str] = Counter()
     for operation in ops:
         path = operation.path
         route = table.match(path)

@@ -220,7 +220,8 @@ async def test_a_forged_partner_token_is_refused(anonymous: httpx.AsyncClient) -
 
 async def test_unknown_partner_api_keys_are_refused(anonymous: httpx.AsyncClient) -> None:
     for key in ("rpk_" + "a" * 40, "rpk_" + "a" * 500, "rpk_\u00e9t\u00e9"):
-        response = await anonymous.get("/partner/v1/feeds", headers={"Authorization": f"Bearer {key}".encode()})
+        raw = [(b"authorization", f"Bearer {key}".encode())]
+        response = await anonymous.get("/partner/v1/feeds", headers=raw)
         _refused(response)
 
 
