@@ -41,7 +41,7 @@ async def limited_gateway(stack: Stack) -> AsyncIterator[str]:
     settings = GatewaySettings(
         environment="test",
         jwt_secret=stack.config.jwt_secret,
-        upstreams={"customers": stack.service_url("customers"), "sharing": stack.service_url("sharing")},
+        upstreams={name: stack.service_url(name) for name in ("customers", "sharing", "tickets")},
         openapi_fetch_at_start=False,
         rate_limit_rate=RATE,
         rate_limit_burst=BURST,
