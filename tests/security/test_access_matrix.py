@@ -152,6 +152,8 @@ async def _matrix(stack: Stack, ops: list[Operation], scopes: list[str]) -> list
         headers = {} if credential == "anonymous" else {"Authorization": f"Bearer {tokens[credential]}"}
         async with gate:
             response = await client.request(operation.method, operation.path, params=_PROBE, headers=headers)
+        if operation.method == "HEAD" and response.status_code == 405:
+            return  # the gateway's own GET routes (the export) take no HEAD: nothing is served
         got, want = _refusal(response, operation.partner), expected(operation, credential)
         if got != want:
             failures.append(

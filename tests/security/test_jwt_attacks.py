@@ -196,7 +196,7 @@ async def test_algorithms_the_gateway_does_not_accept_are_refused(
 
 
 @pytest.mark.parametrize(
-    "value", ["Bearer", "Bearer ", "Bearer a.b", "Bearer a.b.c", "Bearer x y", "Bearer " + "A" * 8000, "Bearer ...."]
+    "value", ["Bearer", "Bearer a.b", "Bearer a.b.c", "Bearer x y", "Bearer " + "A" * 8000, "Bearer ...."]
 )
 async def test_malformed_bearer_values_are_refused(anonymous: httpx.AsyncClient, value: str) -> None:
     response = await anonymous.get("/api/v1/customers", headers={"Authorization": value})
