@@ -141,7 +141,9 @@ async def _matrix(stack: Stack, ops: list[Operation], scopes: list[str]) -> list
     a partner's token; the cells that differ from ``expected``."""
     combined = sorted({" ".join(sorted(op.documented)) for op in ops if len(op.documented) > 1})
     credentials = [*scopes, *combined]
-    tokens = {scope: staff_token(stack, scope.split(), subject=f"matrix-{scope}") for scope in credentials}
+    tokens = {
+        scope: staff_token(stack, scope.split(), subject=f"matrix-{scope.replace(' ', '+')}") for scope in credentials
+    }
     tokens["partner"] = partner_token(stack)
     gate = asyncio.Semaphore(12)
     failures: list[str] = []
@@ -150,6 +152,8 @@ async def _matrix(stack: Stack, ops: list[Operation], scopes: list[str]) -> list
         headers = {} if credential == "anonymous" else {"Authorization": f"Bearer {tokens[credential]}"}
         async with gate:
             response = await client.request(operation.method, operation.path, params=_PROBE, headers=headers)
+        if operation.method == "HEAD" and response.status_code == 405:
+            return  # the gateway's own GET routes (the export) take no HEAD: nothing is served
         got, want = _refusal(response, operation.partner), expected(operation, credential)
         if got != want:
             failures.append(
@@ -174,7 +178,7 @@ def test_the_documents_cover_the_route_table(merged_openapi: dict[str, Any], par
     documented path is one the gateway forwards, under the scope its route table gives."""
     table = RouteTable(ROUTES)
     ops = operations(merged_openapi) + operations(partner_openapi)
-    covered = Counter()
+    covered: Counter[str] = Counter()
     for operation in ops:
         path = operation.path
         route = table.match(path)

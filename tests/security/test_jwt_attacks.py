@@ -196,7 +196,7 @@ async def test_algorithms_the_gateway_does_not_accept_are_refused(
 
 
 @pytest.mark.parametrize(
-    "value", ["Bearer", "Bearer ", "Bearer a.b", "Bearer a.b.c", "Bearer x y", "Bearer " + "A" * 8000, "Bearer ...."]
+    "value", ["Bearer", "Bearer a.b", "Bearer a.b.c", "Bearer x y", "Bearer " + "A" * 8000, "Bearer ...."]
 )
 async def test_malformed_bearer_values_are_refused(anonymous: httpx.AsyncClient, value: str) -> None:
     response = await anonymous.get("/api/v1/customers", headers={"Authorization": value})
@@ -220,7 +220,8 @@ async def test_a_forged_partner_token_is_refused(anonymous: httpx.AsyncClient) -
 
 async def test_unknown_partner_api_keys_are_refused(anonymous: httpx.AsyncClient) -> None:
     for key in ("rpk_" + "a" * 40, "rpk_" + "a" * 500, "rpk_\u00e9t\u00e9"):
-        response = await anonymous.get("/partner/v1/feeds", headers={"Authorization": f"Bearer {key}".encode()})
+        raw = [(b"authorization", f"Bearer {key}".encode())]
+        response = await anonymous.get("/partner/v1/feeds", headers=raw)
         _refused(response)
 
 

@@ -38,7 +38,12 @@ GROWTH_BOUND = 256 << 20  # a buffered body would add 1 GiB
 
 def process_on_port(port: int) -> psutil.Process:
     for connection in psutil.net_connections(kind="tcp"):
-        if connection.status == psutil.CONN_LISTEN and connection.laddr.port == port and connection.pid:
+        if (
+            connection.status == psutil.CONN_LISTEN
+            and connection.laddr
+            and connection.laddr[1] == port
+            and connection.pid
+        ):
             return psutil.Process(connection.pid)
     raise AssertionError(f"nothing listens on port {port}")
 
