@@ -209,8 +209,14 @@ class EventConsumer:
         held = self._consumer.assignment()
         forget(self.name, keep=[(tp.topic, tp.partition) for tp in held])
         for partition in held:
-            if self._consumer.highwater(partition) is not None:
-                self._report(partition, await self._consumer.position(partition), waiting_since=None)
+            if self._consumer.highwater(partition) is None:
+                continue  # no fetch answered for it yet: its lag is unknown
+            try:
+                # Known once a fetch was answered; never wait here for a reset or a rebalance.
+                position = await asyncio.wait_for(self._consumer.position(partition), 0.1)
+            except (IllegalStateError, TimeoutError):
+                continue
+            self._report(partition, position, waiting_since=None)
 
     async def _commit(self, partition: TopicPartition, next_offset: int) -> None:
         assert self._consumer is not None
