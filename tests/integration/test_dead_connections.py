@@ -11,10 +11,12 @@ from __future__ import annotations
 import asyncio
 
 import asyncpg
+import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.pool import QueuePool
 
+from relacja_messaging.errors import is_transient
 from relacja_servicekit.db import Database
 
 
@@ -59,3 +61,21 @@ async def test_connections_ended_by_the_server_are_replaced_at_checkout(scratch_
         assert isinstance(pool, QueuePool) and pool.checkedout() == 0
     finally:
         await database.dispose()
+
+
+async def test_a_driver_call_on_a_connection_the_server_ended_is_a_transient_failure(
+    scratch_engine: AsyncEngine,
+) -> None:
+    """The orders' placement runs its statements on asyncpg directly: the error it gets from a
+    connection that died mid-request must read as "database unavailable" (503), not a bug (500)."""
+    url = scratch_engine.url.render_as_string(hide_password=False).replace("postgresql+asyncpg", "postgresql")
+    victim, admin = await asyncpg.connect(url), await asyncpg.connect(url)
+    try:
+        pid = victim.get_server_pid()
+        await admin.execute("SELECT pg_terminate_backend($1)", pid)
+        with pytest.raises(Exception) as raised:
+            await victim.fetchval("SELECT 1")
+        assert is_transient(raised.value), repr(raised.value)
+    finally:
+        await victim.close()
+        await admin.close()

@@ -4,6 +4,7 @@ topic after the retry budget)."""
 
 from __future__ import annotations
 
+import asyncpg.exceptions
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
 from relacja_messaging.errors import is_transient
@@ -20,3 +21,12 @@ def test_an_exhausted_connection_pool_is_a_503_with_retry_after_not_a_500() -> N
 def test_a_bug_stays_a_500() -> None:
     assert not is_transient(ValueError("a bug"))
     assert unexpected_error_problem(ValueError("a bug"), retry_after_seconds=5).status == 500
+
+
+def test_asyncpg_connection_failures_are_transient_and_its_data_errors_are_not() -> None:
+    # Raised by asyncpg itself on the paths that use the driver directly (COPY, orders' placement).
+    assert is_transient(
+        asyncpg.exceptions.ConnectionDoesNotExistError("connection was closed in the middle of operation")
+    )
+    assert is_transient(asyncpg.exceptions.AdminShutdownError("terminating connection due to administrator command"))
+    assert not is_transient(asyncpg.exceptions.UniqueViolationError("duplicate key value violates unique constraint"))

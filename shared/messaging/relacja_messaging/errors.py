@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 
+import asyncpg.exceptions
 from aiokafka.errors import KafkaConnectionError, KafkaTimeoutError, NodeNotReadyError
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
@@ -29,6 +30,13 @@ _TRANSIENT_TYPES: tuple[type[BaseException], ...] = (
     KafkaConnectionError,
     KafkaTimeoutError,
     NodeNotReadyError,
+    # The same failures raised by asyncpg itself, on the paths that use the driver directly
+    # (COPY, the orders' placement statements) and so bypass SQLAlchemy's wrapping: the
+    # connection lost (class 08) or ended by a shutdown or restart of PostgreSQL.
+    asyncpg.exceptions.PostgresConnectionError,
+    asyncpg.exceptions.AdminShutdownError,
+    asyncpg.exceptions.CrashShutdownError,
+    asyncpg.exceptions.CannotConnectNowError,
 )
 
 
