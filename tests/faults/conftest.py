@@ -2,8 +2,8 @@
 
 ``pytest tests/faults`` (``make test-faults``, ``make test-faults-ci``) starts the ``test``
 profile's stack with ``fault_proxies=True`` (``relacja_devstack/faultproxy.py``): every
-service reaches PostgreSQL and the broker through a proxy the scenarios can slow, blackhole
-or reset per service. ``make test`` does not collect this folder (tests/conftest.py):
+service reaches PostgreSQL and the broker through proxies of its own (``stack.proxy(service,
+"postgres" | "broker")``) that the scenarios slow, blackhole or reset. ``make test`` does not collect this folder (tests/conftest.py):
 the scenarios kill and restart parts of the stack that the other tests share.
 
 Every scenario's :class:`~tests.faults.verdict.Verdict` is collected and the report

@@ -31,9 +31,9 @@ FOOTER = """
 ## How it is measured
 
 - The stack is the `test` profile with `RELACJA_STACK_TEST_FAULT_PROXIES=1`: every service reaches
-  PostgreSQL and the broker through an asyncio TCP proxy (`deploy/local/relacja_devstack/faultproxy.py`)
-  that labels each connection with the service it comes from and can add latency, blackhole or reset
-  one service's link. `kill -9` is a SIGKILL of the service's process group; PostgreSQL is restarted
+  PostgreSQL and the broker through asyncio TCP proxies of its own (`deploy/local/relacja_devstack/faultproxy.py`;
+  the broker's rewrites the broker port in Kafka metadata answers so every connection stays on it), so
+  latency, a blackhole or a reset hits one service's link. `kill -9` is a SIGKILL of the service's process group; PostgreSQL is restarted
   with `pg_ctl stop -m fast` (every connection cut) and `start`; the broker (Tansu, in memory) is
   stopped and started again, losing its whole log: the relays detect it and replay their outboxes.
 - The load (`tests/faults/load.py`), through the gateway, open loop: orders placed (Idempotency-Key),
@@ -41,7 +41,7 @@ FOOTER = """
   delivery per placed order to a real receiver on loopback (a contract-basis sharing agreement).
 - The verdict (`tests/faults/verdict.py`): *lost* = accepted writes not in the owning service's
   database (or overwritten by an older version); *doubled* = customers whose `orders_count` in
-  segmentation differs from their orders in the orders database, plus orders pushed to the partner
+  segmentation exceeds their orders in the orders database, plus orders pushed to the partner
   under two different `webhook-id`s; *unapplied* = outbox events (of every service, written since the
   scenario began) of a type a consumer handles without its inbox row; *projection = rebuild*:
   segmentation's projection rebuilt into an empty database by replaying the topics with a new

@@ -98,25 +98,23 @@ async def test_broker_restarted_under_load_with_its_log_lost(stack: Stack, verdi
 
 @pytest.mark.faults_ci
 async def test_two_seconds_of_blackhole_between_orders_and_the_broker(stack: Stack, verdicts: list[Verdict]) -> None:
-    assert stack.broker_proxy is not None
-
     async def fault(stack: Stack, v: Verdict) -> None:
-        assert stack.broker_proxy is not None
-        v.figures["orders' broker connections"] = stack.broker_proxy.connections("orders")
-        stack.broker_proxy.blackhole("orders")
+        link = stack.proxy("orders", "broker")
+        v.figures["orders' broker connections"] = link.connections
+        link.blackhole()
         await asyncio.sleep(2.0)
-        stack.broker_proxy.heal("orders")
+        link.heal()
 
     await scenario(stack, verdicts, "2 s blackhole orders ↔ broker", fault)
 
 
 async def test_200_ms_latency_on_the_orders_database_link_for_60_s(stack: Stack, verdicts: list[Verdict]) -> None:
     async def fault(stack: Stack, v: Verdict) -> None:
-        assert stack.pg_proxy is not None
-        v.figures["orders' database connections"] = stack.pg_proxy.connections("orders")
-        stack.pg_proxy.latency(0.2, "orders")
+        link = stack.proxy("orders", "postgres")
+        v.figures["orders' database connections"] = link.connections
+        link.latency(0.2)
         await asyncio.sleep(60.0)
-        stack.pg_proxy.clear()
+        link.clear()
 
     await scenario(stack, verdicts, "200 ms latency orders ↔ PostgreSQL, 60 s", fault)
 

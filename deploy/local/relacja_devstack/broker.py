@@ -45,8 +45,6 @@ class Broker:
         self.port = port
         self.log_path = state_dir / "broker.log"
         self.process: ManagedProcess | None = None
-        # The port clients are told to connect to: a fault proxy's (faultproxy.py) when set.
-        self.advertised_port: int | None = None
 
     @property
     def bootstrap_servers(self) -> str:
@@ -61,7 +59,6 @@ class Broker:
             return
         ensure_port_free(self.host, self.port, "broker", "RELACJA_STACK_BROKER_PORT")
         url = f"tcp://{self.host}:{self.port}"
-        advertised = f"tcp://{self.host}:{self.advertised_port or self.port}"
         env = {k: v for k, v in os.environ.items() if k not in _TANSU_ENV}
         self.process = ManagedProcess(
             "broker",
@@ -71,7 +68,7 @@ class Broker:
                 "--listener-url",
                 url,
                 "--advertised-listener-url",
-                advertised,
+                url,
                 "--storage-engine",
                 "memory://tansu/",
             ],

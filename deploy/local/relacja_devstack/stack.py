@@ -7,7 +7,7 @@ Stop order: gateway, services (so they can close consumers and producers while t
 broker is still there), broker, PostgreSQL.
 
 With ``config.fault_proxies`` the services reach PostgreSQL and the broker through the
-fault proxies (``faultproxy.py``: :attr:`Stack.pg_proxy`, :attr:`Stack.broker_proxy`), and
+fault proxies (``faultproxy.py``, one per service and link: :meth:`Stack.proxy`), and
 the fault harness (tests/faults/) uses :meth:`Stack.kill_service`,
 :meth:`Stack.restart_postgres`, :meth:`Stack.pause_service` besides the broker's restart.
 
@@ -69,12 +69,19 @@ class Stack:
         self._services: dict[str, ManagedProcess] = {}
         self._lock_fd: int | None = None
         self._owns_postgres = False
-        self.pg_proxy: FaultProxy | None = None
-        self.broker_proxy: FaultProxy | None = None
+        # (service, "postgres" | "broker") -> the fault proxy on that link (config.fault_proxies).
+        self.proxies: dict[tuple[str, str], FaultProxy] = {}
         if self.config.fault_proxies:
             host = self.config.host
-            self.pg_proxy = FaultProxy("postgres", host, self.config.pg_port, host=host, classify=self._owner_of)
-            self.broker_proxy = FaultProxy("broker", host, self.config.broker_port, host=host, classify=self._owner_of)
+            for spec in self.config.services:
+                if spec.database:
+                    self.proxies[(spec.name, "postgres")] = FaultProxy(
+                        f"{spec.name}-postgres", host, self.config.pg_port, host=host
+                    )
+                if not spec.is_gateway:
+                    self.proxies[(spec.name, "broker")] = FaultProxy(
+                        f"{spec.name}-broker", host, self.config.broker_port, host=host, kafka=True
+                    )
 
     # -- addresses ------------------------------------------------------------------------
 
@@ -160,9 +167,8 @@ class Stack:
             await asyncio.gather(*(self.stop_service(s.name) for s in group), return_exceptions=True)
         with contextlib.suppress(Exception):
             await self.broker.stop()
-        for proxy in (self.pg_proxy, self.broker_proxy):
-            if proxy is not None:
-                await proxy.stop()
+        for proxy in self.proxies.values():
+            await proxy.stop()
         if self._owns_postgres:
             try:
                 await asyncio.to_thread(self.postgres.stop)
@@ -212,6 +218,13 @@ class Stack:
         await asyncio.sleep(down_seconds)
         await asyncio.to_thread(self.postgres.start)
         await self.postgres.wait_accepting()
+
+    def proxy(self, service: str, link: str) -> FaultProxy:
+        """The fault proxy between ``service`` and ``link`` ("postgres" or "broker"); needs fault_proxies."""
+        try:
+            return self.proxies[(service, link)]
+        except KeyError:
+            raise KeyError(f"no fault proxy for {service} -> {link} (is config.fault_proxies on?)") from None
 
     def exited_services(self) -> dict[str, int]:
         """Services that were started and have since exited, with their exit codes."""
@@ -267,22 +280,10 @@ class Stack:
         self.config.logs_dir.mkdir(parents=True, exist_ok=True)
 
     async def _start_proxies(self) -> None:
-        for proxy in (self.pg_proxy, self.broker_proxy):
-            if proxy is not None:
-                await proxy.start()
-        if self.broker_proxy is not None:
-            # Kafka clients connect to the address the broker advertises: make it the proxy's.
-            self.broker.advertised_port = self.broker_proxy.port
-            log.info(
-                "fault proxies: PostgreSQL at %s, broker at %s",
-                self.pg_proxy and self.pg_proxy.address,
-                self.broker_proxy.address,
-            )
-
-    async def _owner_of(self, peer: tuple[str, int]) -> str:
-        """The name of the service whose socket has the local address ``peer`` ("other" if none)."""
-        pids = {proc.pid: name for name, proc in self._services.items() if proc.pid is not None}
-        return await asyncio.to_thread(_owner_of_socket, pids, peer)
+        for proxy in self.proxies.values():
+            await proxy.start()
+        if self.proxies:
+            log.info("fault proxies: %s", ", ".join(f"{p.name} {p.address}" for p in self.proxies.values()))
 
     async def _start_postgres(self) -> None:
         self._owns_postgres = True  # from here on, stop() must take it down
@@ -340,9 +341,9 @@ class Stack:
         env[f"{prefix}_ENVIRONMENT"] = cfg.environment
         if spec.database:
             env[f"{prefix}_DATABASE_URL"] = cfg.database_url(spec.name)
-            if self.pg_proxy is not None:
+            if (pg_proxy := self.proxies.get((spec.name, "postgres"))) is not None:
                 env[f"{prefix}_DATABASE_URL"] = env[f"{prefix}_DATABASE_URL"].replace(
-                    f":{cfg.pg_port}/", f":{self.pg_proxy.port}/"
+                    f":{cfg.pg_port}/", f":{pg_proxy.port}/"
                 )
         if spec.is_gateway:
             upstreams = {s.name: cfg.service_url(s.name) for s in cfg.services if not s.is_gateway}
@@ -354,9 +355,8 @@ class Stack:
                 env.setdefault(f"{prefix}_RATE_LIMIT_RATE", "2000")
                 env.setdefault(f"{prefix}_RATE_LIMIT_BURST", "10000")
         else:
-            env[f"{prefix}_KAFKA_BOOTSTRAP"] = (
-                self.broker_proxy.address if self.broker_proxy is not None else cfg.bootstrap_servers
-            )
+            broker_proxy = self.proxies.get((spec.name, "broker"))
+            env[f"{prefix}_KAFKA_BOOTSTRAP"] = broker_proxy.address if broker_proxy else cfg.bootstrap_servers
         for name, value in spec.local_env:
             env.setdefault(f"{prefix}_{name}", value)
         # Only upstreams this stack runs: a partial stack (a benchmark of one service)
@@ -431,19 +431,6 @@ class Stack:
     def _service_failure(self, spec: ServiceSpec, what: str) -> str:
         path = self.service_log(spec.name)
         return f"{spec.name}: {what}\n--- tail of {path} ---\n{tail(path)}"
-
-
-def _owner_of_socket(pids: dict[int, str], peer: tuple[str, int]) -> str:
-    import psutil
-
-    for pid, name in pids.items():
-        try:
-            connections = psutil.Process(pid).net_connections(kind="tcp")
-        except psutil.Error:
-            continue
-        if any(c.laddr and c.laddr.port == peer[1] for c in connections):
-            return name
-    return "other"
 
 
 def _empty_state_dir(state: Path) -> None:

@@ -1,16 +1,17 @@
 """The fault proxy against a real echo server on loopback: it forwards, delays, blackholes
-and resets — per label, leaving the other labels' connections alone."""
+and resets — one link, leaving the others alone; and its Kafka answer rewriting."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import struct
 import time
 from collections.abc import AsyncIterator
 
 import pytest
 
-from relacja_devstack.faultproxy import FaultProxy
+from relacja_devstack.faultproxy import FaultProxy, KafkaPortRewriter
 
 
 async def _echo(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
@@ -22,20 +23,17 @@ async def _echo(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> N
 
 
 @contextlib.asynccontextmanager
-async def proxied(labels: list[str]) -> AsyncIterator[FaultProxy]:
-    """An echo server behind a proxy that labels its connections in the order given."""
+async def proxied(count: int = 1) -> AsyncIterator[list[FaultProxy]]:
+    """An echo server behind ``count`` proxies (one per "service")."""
     server = await asyncio.start_server(_echo, "127.0.0.1", 0)
-    pending = list(labels)
-
-    async def classify(peer: tuple[str, int]) -> str:
-        return pending.pop(0) if pending else "other"
-
-    proxy = FaultProxy("echo", "127.0.0.1", server.sockets[0].getsockname()[1], classify=classify)
-    await proxy.start()
+    proxies = [FaultProxy(f"echo{n}", "127.0.0.1", server.sockets[0].getsockname()[1]) for n in range(count)]
+    for proxy in proxies:
+        await proxy.start()
     try:
-        yield proxy
+        yield proxies
     finally:
-        await proxy.stop()
+        for proxy in proxies:
+            await proxy.stop()
         server.close()
         await server.wait_closed()
 
@@ -49,42 +47,42 @@ async def roundtrip(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, 
 
 
 async def test_forwards_bytes_unchanged_both_ways() -> None:
-    async with proxied(["a"]) as proxy:
+    async with proxied() as [proxy]:
         reader, writer = await asyncio.open_connection(proxy.host, proxy.port)
         payload = bytes(range(256)) * 4096  # 1 MiB: many chunks
         await roundtrip(reader, writer, payload)
-        assert proxy.accepted == {"a": 1} and proxy.connections("a") == 1
+        assert proxy.accepted == 1 and proxy.connections == 1
         writer.close()
 
 
-async def test_latency_hits_only_its_label() -> None:
-    async with proxied(["slow", "fast"]) as proxy:
-        slow = await asyncio.open_connection(proxy.host, proxy.port)
-        fast = await asyncio.open_connection(proxy.host, proxy.port)
+async def test_latency_hits_only_its_link() -> None:
+    async with proxied(2) as [slow_link, fast_link]:
+        slow = await asyncio.open_connection(slow_link.host, slow_link.port)
+        fast = await asyncio.open_connection(fast_link.host, fast_link.port)
         await roundtrip(*slow, b"warm")
         await roundtrip(*fast, b"warm")
-        proxy.latency(0.2, "slow")
+        slow_link.latency(0.2)
         assert await roundtrip(*slow, b"x") >= 0.4  # 0.2 s each way
         assert await roundtrip(*fast, b"x") < 0.2
-        proxy.clear()
+        slow_link.clear()
         assert await roundtrip(*slow, b"x") < 0.2
 
 
 async def test_a_blackhole_holds_the_bytes_until_healed() -> None:
-    async with proxied(["a"]) as proxy:
+    async with proxied() as [proxy]:
         reader, writer = await asyncio.open_connection(proxy.host, proxy.port)
         await roundtrip(reader, writer, b"before")
-        proxy.blackhole("a")
+        proxy.blackhole()
         writer.write(b"during")
         await writer.drain()
         with pytest.raises(TimeoutError):
             await asyncio.wait_for(reader.readexactly(6), 0.5)
-        proxy.heal("a")
+        proxy.heal()
         assert await asyncio.wait_for(reader.readexactly(6), 5) == b"during"
 
 
 async def test_a_new_connection_hangs_in_a_blackhole() -> None:
-    async with proxied(["a", "a"]) as proxy:
+    async with proxied() as [proxy]:
         proxy.blackhole()
         reader, writer = await asyncio.open_connection(proxy.host, proxy.port)
         writer.write(b"hello")
@@ -94,16 +92,54 @@ async def test_a_new_connection_hangs_in_a_blackhole() -> None:
         assert await asyncio.wait_for(reader.readexactly(5), 5) == b"hello"
 
 
-async def test_reset_cuts_the_labels_connections_with_an_rst() -> None:
-    async with proxied(["victim", "bystander"]) as proxy:
-        victim = await asyncio.open_connection(proxy.host, proxy.port)
-        bystander = await asyncio.open_connection(proxy.host, proxy.port)
+async def test_reset_cuts_the_links_connections_with_an_rst() -> None:
+    async with proxied(2) as [victim_link, other_link]:
+        victim = await asyncio.open_connection(victim_link.host, victim_link.port)
+        bystander = await asyncio.open_connection(other_link.host, other_link.port)
         await roundtrip(*victim, b"a")
         await roundtrip(*bystander, b"a")
-        assert proxy.reset("victim") == 1
+        assert victim_link.reset() == 1
         with pytest.raises((ConnectionResetError, asyncio.IncompleteReadError)):
             await roundtrip(*victim, b"b")
         assert await roundtrip(*bystander, b"still here") < 1.0
+
+
+def _frame(body: bytes) -> bytes:
+    return struct.pack(">i", len(body)) + body
+
+
+def _string(text: str | None) -> bytes:
+    return struct.pack(">h", -1) if text is None else struct.pack(">h", len(text)) + text.encode()
+
+
+def test_kafka_metadata_and_coordinator_answers_name_the_proxy_port() -> None:
+    rewriter = KafkaPortRewriter(40001)
+    # Requests: Metadata v1 (correlation 7), FindCoordinator v1 (8), Produce v3 (9); header v1.
+    requests = b"".join(
+        _frame(struct.pack(">hhi", key, version, correlation) + _string("client") + b"rest")
+        for key, version, correlation in ((3, 1, 7), (10, 1, 8), (0, 3, 9))
+    )
+    # Split anywhere: frames are reassembled before they are read.
+    assert rewriter.feed(requests[:5], request=True) + rewriter.feed(requests[5:], request=True) == requests
+    brokers = struct.pack(">i", 1) + struct.pack(">i", 0) + _string("127.0.0.1") + struct.pack(">i", 19092)
+    metadata = _frame(struct.pack(">i", 7) + brokers + _string(None) + b"topics...")
+    coordinator = _frame(
+        struct.pack(">iih", 8, 0, 0)
+        + _string(None)
+        + struct.pack(">i", 0)
+        + _string("127.0.0.1")
+        + struct.pack(">i", 19092)
+    )
+    produce = _frame(struct.pack(">i", 9) + struct.pack(">i", 19092))
+    out = rewriter.feed(metadata + coordinator[:3], request=False) + rewriter.feed(
+        coordinator[3:] + produce, request=False
+    )
+    assert (
+        out
+        == metadata.replace(struct.pack(">i", 19092), struct.pack(">i", 40001))
+        + coordinator.replace(struct.pack(">i", 19092), struct.pack(">i", 40001))
+        + produce
+    )  # an answer nobody asked addresses with is untouched
 
 
 async def test_an_unreachable_target_is_a_refused_connection() -> None:
