@@ -38,6 +38,9 @@ class ServiceSpec:
     # ``<env_prefix>_<NAME>=<value>`` unless the environment sets them: operator switches that
     # are off by default and must be on locally (e.g. webhooks to receivers on 127.0.0.1).
     local_env: tuple[tuple[str, str], ...] = ()
+    # A service that sends e-mail gets ``<env_prefix>_SMTP_HOST`` / ``_SMTP_PORT`` pointing at
+    # the stack's SMTP sink (smtp_sink.py), which keeps every message under ``<state>/mail/``.
+    sends_mail: bool = False
 
     @property
     def database_name(self) -> str:
