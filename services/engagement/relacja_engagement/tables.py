@@ -32,7 +32,6 @@ from __future__ import annotations
 from sqlalchemy import (
     Boolean,
     Column,
-    Date,
     DateTime,
     Index,
     Integer,
