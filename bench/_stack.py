@@ -1,6 +1,6 @@
 """The benchmark stack: the dev profile moved to its own ports and state folder.
 
-    gateway 28080, services 28101-28105, 28106 (sharing), 28107 (loyalty) and 28110 (recommendations), broker 29092, PostgreSQL 55434,
+    gateway 28080, services 28101-28105, 28106 (sharing), 28107 (loyalty) and 28110 (recommendations), 28108 (engagement), broker 29092, PostgreSQL 55434,
     SMTP sink 28025,
     state in .state/bench (emptied on every start); RELACJA_BENCH_PORT_OFFSET adds to all
 
@@ -43,6 +43,7 @@ PORTS = {
         "loyalty": 28107,
         "recommendations": 28110,
         "sales": 28109,
+        "engagement": 28108,
     }.items()
 }
 PG_PORT = 55434 + _OFFSET

@@ -23,6 +23,7 @@
     /api/v1/sales/pipelines   sales          sales:read     | sales:admin     (settings: write scope overridden)
     /api/v1/sales/loss-reasons    sales      sales:read     | sales:admin     (settings)
     /api/v1/sales/exchange-rates  sales      sales:read     | sales:admin     (settings)
+    /api/v1/engagement        engagement     engagement:read | engagement:write
 
 Two audiences (``Audience``): staff routes (/api/v1) take a staff bearer token and check
 its scopes; partner routes (/partner/v1) take a partner credential — an API key the
@@ -214,4 +215,5 @@ ROUTES: tuple[Route, ...] = (
     Route("/api/v1/sales/pipelines", "sales", "sales", write_scope="admin"),
     Route("/api/v1/sales/loss-reasons", "sales", "sales", write_scope="admin"),
     Route("/api/v1/sales/exchange-rates", "sales", "sales", write_scope="admin"),
+    Route("/api/v1/engagement", "engagement", "engagement"),
 )

@@ -125,6 +125,16 @@ SERVICES: tuple[ServiceSpec, ...] = (
         reads_from=("customers",),
     ),
     ServiceSpec(
+        name="engagement",
+        app="relacja_engagement.main:app",
+        dev_port=8108,
+        test_port=18108,
+        env_prefix="RELACJA_ENGAGEMENT",
+        reads_from=("customers", "loyalty"),
+        # SMS / push provider receivers of the local stack and the tests listen on plain http on loopback.
+        local_env=(("WEBHOOK_ALLOW_HTTP", "true"), ("WEBHOOK_ALLOW_LOOPBACK", "true")),
+    ),
+    ServiceSpec(
         name="gateway",
         app="relacja_gateway.main:app",
         dev_port=8080,

@@ -1,0 +1,54 @@
+"""Events produced by the engagement service on ``relacja.engagement``.
+
+    MessageSentV1     a message went out to the customer (e-mail, SMS or push): the customers
+                      service records it on the customer's timeline as an outbound interaction
+    MessageBouncedV1  a sent message bounced or drew a complaint; its address is suppressed
+
+The messages' content stays in the engagement service; the events name the message, its
+channel and what sent it (a trigger or a campaign). The Kafka key is the customer id.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+from uuid import UUID
+
+from pydantic import Field
+
+from ..base import EventPayload
+from ..topics import ENGAGEMENT
+
+__all__ = ["MessageBouncedV1", "MessageChannel", "MessagePurpose", "MessageSentV1"]
+
+MessageChannel = Literal["email", "sms", "push"]
+MessagePurpose = Literal["marketing", "transactional"]
+
+
+class MessageSentV1(EventPayload):
+    """A message was handed to the e-mail server or the SMS / push provider."""
+
+    event_type = "relacja.engagement.message.sent.v1"
+    topic = ENGAGEMENT
+
+    customer_id: UUID
+    message_id: UUID
+    channel: MessageChannel
+    purpose: MessagePurpose
+    trigger_id: UUID | None = Field(default=None, description="The trigger that sent it (null: a campaign)")
+    campaign_id: UUID | None = Field(default=None, description="The campaign that sent it (null: a trigger)")
+    template_id: UUID | None = None
+    sent_at: datetime
+
+
+class MessageBouncedV1(EventPayload):
+    """A sent message bounced (hard) or the recipient complained; the address is now suppressed."""
+
+    event_type = "relacja.engagement.message.bounced.v1"
+    topic = ENGAGEMENT
+
+    customer_id: UUID
+    message_id: UUID
+    channel: MessageChannel
+    kind: Literal["hard_bounce", "soft_bounce", "complaint"]
+    occurred_at: datetime
