@@ -75,4 +75,5 @@ def test_smtp_sink_port_override_and_the_mail_senders_environment():
     )
     env = stack._service_env(mailer)
     assert (env["RELACJA_MAILER_SMTP_HOST"], env["RELACJA_MAILER_SMTP_PORT"]) == ("127.0.0.1", "20025")
+    assert env["RELACJA_MAILER_PUBLIC_BASE_URL"] == cfg.gateway_url
     assert not any(key.startswith("RELACJA_QUIET_SMTP") for key in stack._service_env(quiet))
