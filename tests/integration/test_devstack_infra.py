@@ -53,7 +53,8 @@ async def test_smtp_sink_keeps_each_message_as_an_eml_file(tmp_path):
     import smtplib
     from email.message import EmailMessage
 
-    from relacja_devstack.smtp_sink import INCOMING, SmtpSink
+    from relacja_devstack.mail import SmtpSink
+    from relacja_devstack.smtp_sink import INCOMING
     from tests.support_mail import mail_body, read_mail, wait_for_mail
 
     state = tmp_path / "state"

@@ -10,9 +10,9 @@ sent. So the stack runs this sink before the services and points them at it:
   written under ``mail/.incoming/`` and renamed into place, so a reader that lists
   ``*.eml`` never sees half a message.
 * :func:`serve` — the server in the current event loop until cancelled;
-  ``python -m relacja_devstack.smtp_sink --host --port --mail-dir`` runs it as a process.
-* :class:`SmtpSink` — that process as a part of the stack (spawned, awaited, stopped
-  like the broker).
+  ``python -m relacja_devstack.smtp_sink --host --port --mail-dir`` runs it as a process,
+  which ``mail.SmtpSink`` spawns as a part of the stack. (Nothing in the package imports
+  this module, so running it with ``-m`` executes it once.)
 
 It accepts every sender and recipient, offers no AUTH and no TLS: it listens on
 127.0.0.1 for the local stack only.
@@ -31,9 +31,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from .processes import ManagedProcess, StackError, ensure_port_free, tail, wait_for_port
-
-__all__ = ["INCOMING", "MailDirHandler", "SmtpSink", "serve"]
+__all__ = ["INCOMING", "MailDirHandler", "main", "serve"]
 
 INCOMING = ".incoming"  # same file system as the mail folder, so the rename is atomic
 _HOSTNAME = "relacja-smtp-sink"  # fixed: aiosmtpd would otherwise ask DNS for the FQDN
@@ -92,44 +90,6 @@ async def serve(host: str, port: int, mail_dir: Path, ready: asyncio.Event | Non
         ready.set()
     async with server:
         await server.serve_forever()
-
-
-class SmtpSink:
-    """The sink as a child process of the stack (``<state>/smtp.log``)."""
-
-    def __init__(self, state_dir: Path, mail_dir: Path, port: int, host: str = "127.0.0.1") -> None:
-        self.state_dir = state_dir
-        self.host = host
-        self.port = port
-        self.mail_dir = mail_dir
-        self.log_path = state_dir / "smtp.log"
-        self.process: ManagedProcess | None = None
-
-    def is_running(self) -> bool:
-        return self.process is not None and self.process.is_running()
-
-    async def start(self, timeout: float = 30.0) -> None:
-        if self.is_running():
-            return
-        ensure_port_free(self.host, self.port, "smtp sink", "RELACJA_STACK_SMTP_PORT")
-        self.mail_dir.mkdir(parents=True, exist_ok=True)
-        argv = [sys.executable, "-m", "relacja_devstack.smtp_sink"]
-        argv += ["--host", self.host, "--port", str(self.port), "--mail-dir", str(self.mail_dir)]
-        env = dict(os.environ)
-        env["PYTHONUNBUFFERED"] = "1"
-        self.process = ManagedProcess("smtp", argv, log_path=self.log_path, state_dir=self.state_dir, env=env)
-        self.process.start()
-        if not await wait_for_port(self.host, self.port, timeout, alive=self.process.is_running):
-            code = self.process.returncode()
-            await self.stop()
-            raise StackError(
-                f"smtp sink on {self.host}:{self.port} did not start listening (exit {code})\n"
-                f"--- tail of {self.log_path} ---\n{tail(self.log_path)}"
-            )
-
-    async def stop(self) -> None:
-        if self.process is not None:
-            await self.process.stop(timeout=5.0)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -26,10 +26,10 @@ from pathlib import Path
 
 from .broker import Broker
 from .config import StackConfig
+from .mail import SmtpSink
 from .postgres import Postgres
 from .processes import ManagedProcess, StackError, ensure_port_free, reap_stale, tail
 from .services import ServiceSpec
-from .smtp_sink import SmtpSink
 
 __all__ = ["Stack", "StackError", "mint_local_token"]
 
