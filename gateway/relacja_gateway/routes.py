@@ -24,6 +24,8 @@
     /api/v1/sales/loss-reasons    sales      sales:read     | sales:admin     (settings)
     /api/v1/sales/exchange-rates  sales      sales:read     | sales:admin     (settings)
     /api/v1/engagement        engagement     engagement:read | engagement:write
+    /api/v1/engagement/review-requests/{token}
+                              engagement     public (no token): reviewing a delivered order through its link
 
 Two audiences (``Audience``): staff routes (/api/v1) take a staff bearer token and check
 its scopes; partner routes (/partner/v1) take a partner credential — an API key the
@@ -216,4 +218,5 @@ ROUTES: tuple[Route, ...] = (
     Route("/api/v1/sales/loss-reasons", "sales", "sales", write_scope="admin"),
     Route("/api/v1/sales/exchange-rates", "sales", "sales", write_scope="admin"),
     Route("/api/v1/engagement", "engagement", "engagement"),
+    Route("/api/v1/engagement/review-requests", "engagement", "engagement", public_below=True),
 )

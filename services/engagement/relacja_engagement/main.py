@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from relacja_servicekit import create_service_app
 
-from .consumers import CONSUMER_GROUP, handlers
+from .api import reviews
+from .consumers import CONSUMER_GROUP, REVIEWS_CONSUMER_GROUP, handlers, review_handlers
 from .settings import get_settings
 
 __all__ = ["app", "settings"]
@@ -16,6 +17,6 @@ app = create_service_app(
     title="Relacja engagement",
     description="Engagement service: triggers, campaigns with holdouts, templates, consent-checked delivery.",
     settings=settings,
-    routers=[],
-    consumers={CONSUMER_GROUP: handlers},
+    routers=[reviews.router],
+    consumers={CONSUMER_GROUP: handlers, REVIEWS_CONSUMER_GROUP: review_handlers},
 )

@@ -55,6 +55,11 @@ class EngagementSettings(ServiceSettings, CustomerDirectorySettings):
         default="Europe/Warsaw", description="Quiet hours of a customer whose address names no known country"
     )
 
+    # Reviews (app/reviews.py).
+    review_request_valid_days: int = Field(
+        default=30, ge=1, le=365, description="How long a review request's link can be used"
+    )
+
     @model_validator(mode="after")
     def _peers_explicit_in_production(self) -> EngagementSettings:
         if self.environment == "production":

@@ -25,6 +25,15 @@ Projections of other services' events:
     eng_segment_members relacja.segmentation: rule-based segment membership (campaign audiences)
     eng_orders         relacja.orders: orders for conversions and revenue (the uplift report)
     eng_coupon_redemptions relacja.loyalty: coupons used by an order (campaign results)
+
+Reviews (part 6; app/reviews.py):
+
+    eng_delivered_lines  relacja.orders (consumer ``engagement.reviews``): the products of each
+                         delivered order, by customer — the verified-purchase check
+    eng_review_requests  a tokenised link (only the token's SHA-256 is kept), for one delivered
+                         order, expiring; spent once every product of it is reviewed
+    eng_reviews          one rating 1–5 (+ comment) per request and product; pending, approved
+                         or rejected by a moderator; personal data erased with the customer
 """
 
 from __future__ import annotations
@@ -51,11 +60,14 @@ __all__ = [
     "campaigns",
     "consents",
     "coupon_redemptions",
+    "delivered_lines",
     "known_customers",
     "messages",
     "metadata",
     "orders",
     "policy",
+    "review_requests",
+    "reviews",
     "segment_members",
     "suppressions",
     "templates",
@@ -256,4 +268,66 @@ messages = Table(
     Index(
         "ix_eng_messages_provider_id", "provider_message_id", postgresql_where=text("provider_message_id IS NOT NULL")
     ),
+)
+
+
+# -- reviews (part 6) -------------------------------------------------------------------
+
+delivered_lines = Table(
+    "eng_delivered_lines",
+    metadata,
+    Column("order_id", UUID(as_uuid=True), nullable=False),
+    Column("product_id", UUID(as_uuid=True), nullable=False),
+    Column("customer_id", UUID(as_uuid=True), nullable=False),
+    Column("delivered_at", DateTime(timezone=True), nullable=False),
+    PrimaryKeyConstraint("order_id", "product_id"),
+    Index("ix_eng_delivered_lines_customer_product", "customer_id", "product_id"),
+)
+
+review_requests = Table(
+    "eng_review_requests",
+    metadata,
+    Column("id", UUID(as_uuid=True), nullable=False),
+    Column("token_hash", Text, nullable=False, comment="SHA-256 of the link's token; the token itself is not kept"),
+    Column("customer_id", UUID(as_uuid=True), nullable=False),
+    Column("order_id", UUID(as_uuid=True), nullable=False),
+    Column(
+        "product_ids",
+        ARRAY(UUID(as_uuid=True)),
+        nullable=False,
+        server_default=text("'{}'::uuid[]"),
+        comment="The products it asks about; empty: every product of the delivered order",
+    ),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+    Column("used_at", DateTime(timezone=True), nullable=True, comment="When its last product was reviewed"),
+    PrimaryKeyConstraint("id"),
+    UniqueConstraint("token_hash", name="uq_eng_review_requests_token"),
+    Index("ix_eng_review_requests_customer", "customer_id"),
+)
+
+reviews = Table(
+    "eng_reviews",
+    metadata,
+    Column("id", UUID(as_uuid=True), nullable=False),
+    Column("request_id", UUID(as_uuid=True), nullable=True, comment="Null once the customer is erased"),
+    Column("customer_id", UUID(as_uuid=True), nullable=True, comment="Null once the customer is erased"),
+    Column("order_id", UUID(as_uuid=True), nullable=False),
+    Column("product_id", UUID(as_uuid=True), nullable=False),
+    Column("rating", Integer, nullable=False),
+    Column("comment", Text, nullable=True),
+    Column("reviewer_name", Text, nullable=True, comment="The name the customer chose to show"),
+    Column("verified_purchase", Boolean, nullable=False),
+    Column("status", Text, nullable=False, comment="pending | approved | rejected"),
+    Column("rejection_reason", Text, nullable=True),
+    Column("submitted_at", DateTime(timezone=True), nullable=False),
+    Column("moderated_at", DateTime(timezone=True), nullable=True),
+    Column("erased_at", DateTime(timezone=True), nullable=True, comment="When the reviewer's personal data went"),
+    Column("version", Integer, nullable=False, server_default=text("1")),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    PrimaryKeyConstraint("id"),
+    UniqueConstraint("request_id", "product_id", name="uq_eng_reviews_request_product"),
+    Index("ix_eng_reviews_product", "product_id", "status", "submitted_at", "id"),
+    Index("ix_eng_reviews_status", "status", "submitted_at", "id"),
+    Index("ix_eng_reviews_customer", "customer_id", postgresql_where=text("customer_id IS NOT NULL")),
 )
