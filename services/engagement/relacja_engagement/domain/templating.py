@@ -86,14 +86,14 @@ def check(source: str) -> list[TemplateProblem]:
         if name not in TOP_LEVEL and name not in {"true", "false", "none", "loop"}:
             problems.append(TemplateProblem(f"unknown variable: {name}"))
     for node in tree.find_all(nodes.Getattr):
-        if isinstance(node.node, nodes.Name) and node.node.name in _NAMESPACES:
-            if node.attr not in _NAMESPACES[node.node.name]:
-                problems.append(TemplateProblem(f"unknown variable: {node.node.name}.{node.attr}"))
-    for node in tree.find_all(nodes.Getitem):
-        if isinstance(node.node, nodes.Name) and node.node.name in _NAMESPACES:
-            key = node.arg.value if isinstance(node.arg, nodes.Const) else None
-            if key not in _NAMESPACES[node.node.name]:
-                problems.append(TemplateProblem(f"unknown variable: {node.node.name}[{key!r}]"))
+        namespace = node.node.name if isinstance(node.node, nodes.Name) else None
+        if namespace in _NAMESPACES and node.attr not in _NAMESPACES[namespace]:
+            problems.append(TemplateProblem(f"unknown variable: {namespace}.{node.attr}"))
+    for item in tree.find_all(nodes.Getitem):
+        namespace = item.node.name if isinstance(item.node, nodes.Name) else None
+        key = item.arg.value if isinstance(item.arg, nodes.Const) else None
+        if namespace in _NAMESPACES and key not in _NAMESPACES[namespace]:
+            problems.append(TemplateProblem(f"unknown variable: {namespace}[{key!r}]"))
     if problems:
         return problems
     try:

@@ -20,6 +20,7 @@ from uuid import UUID
 
 __all__ = [
     "CONDITION_NAMES",
+    "EVENT_CONDITIONS",
     "Conditions",
     "Occurrence",
     "Profile",
