@@ -12,7 +12,8 @@ Overrides, in order of precedence (highest first):
 3. the profile default.
 
 Keys: ``STATE_DIR`` (relative paths are relative to the repository root), ``PG_PORT``,
-``BROKER_PORT``, ``<SERVICE>_PORT`` (``GATEWAY_PORT``, ``CUSTOMERS_PORT``, ...),
+``BROKER_PORT``, ``SMTP_PORT`` (the SMTP sink), ``<SERVICE>_PORT`` (``GATEWAY_PORT``,
+``CUSTOMERS_PORT``, ...),
 ``JWT_SECRET``, ``FRESH`` (1/0), ``READY_TIMEOUT`` (seconds).
 
 The config is a frozen dataclass: ``dataclasses.replace(config, pg_port=...)`` derives a
@@ -44,6 +45,7 @@ class ProfileDefaults(TypedDict):
     state_dir: str
     pg_port: int
     broker_port: int
+    smtp_port: int
     jwt_secret: str
     environment: str
     fresh: bool
@@ -58,6 +60,7 @@ PROFILES: Mapping[str, ProfileDefaults] = MappingProxyType(
             "state_dir": ".state/dev",
             "pg_port": 55432,
             "broker_port": 9092,
+            "smtp_port": 8025,
             "jwt_secret": "relacja-development-secret-not-for-production",  # = the gateway's own default
             "environment": "development",
             "fresh": False,
@@ -66,6 +69,7 @@ PROFILES: Mapping[str, ProfileDefaults] = MappingProxyType(
             "state_dir": ".state/test",
             "pg_port": 55433,
             "broker_port": 19092,
+            "smtp_port": 18025,
             "jwt_secret": "relacja-local-test-secret-not-for-production",
             "environment": "test",
             "fresh": True,
@@ -89,6 +93,8 @@ class StackConfig:
     # Ten services start at once and each migrates and connects first: on a 2-core machine
     # that is busy with other work this took over a minute, and a ready service answers at once.
     ready_timeout: float = 180.0
+    # The SMTP sink (smtp_sink.py) the services that send e-mail are pointed at.
+    smtp_port: int = PROFILES["dev"]["smtp_port"]
     host: str = "127.0.0.1"
     repo_root: Path = REPO_ROOT
     services: tuple[ServiceSpec, ...] = field(default=SERVICES)
@@ -126,6 +132,7 @@ class StackConfig:
             state_dir=state_dir,
             pg_port=get_port("PG_PORT", defaults["pg_port"]),
             broker_port=get_port("BROKER_PORT", defaults["broker_port"]),
+            smtp_port=get_port("SMTP_PORT", defaults["smtp_port"]),
             service_ports=MappingProxyType(ports),
             jwt_secret=get("JWT_SECRET", defaults["jwt_secret"]),
             environment=defaults["environment"],
@@ -143,6 +150,11 @@ class StackConfig:
     @property
     def logs_dir(self) -> Path:
         return self.state_dir / "logs"
+
+    @property
+    def mail_dir(self) -> Path:
+        """Where the SMTP sink keeps every message it receives, one ``.eml`` file each."""
+        return self.state_dir / "mail"
 
     @property
     def bootstrap_servers(self) -> str:

@@ -1,10 +1,10 @@
 """The whole local stack as one object: what ``make run`` runs and what the tests drive.
 
-Start order: PostgreSQL and the broker with its topics (in parallel) → one database per
+Start order: PostgreSQL, the broker with its topics and the SMTP sink (in parallel) → one database per
 service and its Alembic migrations → every service and the gateway, spawned together so
 their (slow) Python imports overlap; ``start`` returns when all answer ``/readyz``.
 Stop order: gateway, services (so they can close consumers and producers while the
-broker is still there), broker, PostgreSQL.
+broker is still there), broker, SMTP sink, PostgreSQL.
 
 The API is async because the test suite is pytest-asyncio; the CLI wraps it in
 ``asyncio.run``. Call it from the thread that runs the event loop for the whole life of
@@ -29,6 +29,7 @@ from .config import StackConfig
 from .postgres import Postgres
 from .processes import ManagedProcess, StackError, ensure_port_free, reap_stale, tail
 from .services import ServiceSpec
+from .smtp_sink import SmtpSink
 
 __all__ = ["Stack", "StackError", "mint_local_token"]
 
@@ -57,6 +58,7 @@ class Stack:
         self.config = config or StackConfig.for_profile("dev")
         self.postgres = Postgres(self.config.state_dir, self.config.pg_port, self.config.host)
         self.broker = Broker(self.config.state_dir, self.config.broker_port, self.config.host)
+        self.smtp = SmtpSink(self.config.state_dir, self.config.mail_dir, self.config.smtp_port, self.config.host)
         self._services: dict[str, ManagedProcess] = {}
         self._lock_fd: int | None = None
         self._owns_postgres = False
@@ -73,6 +75,15 @@ class Stack:
 
     def service_url(self, name: str) -> str:
         return self.config.service_url(name)
+
+    @property
+    def mail_dir(self) -> Path:
+        """``<state>/mail/``: one ``.eml`` file per message the SMTP sink received."""
+        return self.config.mail_dir
+
+    @property
+    def smtp_address(self) -> tuple[str, int]:
+        return self.config.host, self.config.smtp_port
 
     def database_url(self, name: str) -> str:
         """``postgresql+asyncpg://postgres@127.0.0.1:<pg>/relacja_<name>``."""
@@ -110,8 +121,15 @@ class Stack:
         try:
             self._preflight()
             self._prepare_state(cfg.fresh if fresh is None else fresh)
-            log.info("starting PostgreSQL on %s:%s and the broker on %s", cfg.host, cfg.pg_port, self.bootstrap_servers)
-            await _first_failure([self._start_postgres(), self.broker.start()])
+            log.info(
+                "starting PostgreSQL on %s:%s, the broker on %s and the SMTP sink on %s:%s",
+                cfg.host,
+                cfg.pg_port,
+                self.bootstrap_servers,
+                cfg.host,
+                cfg.smtp_port,
+            )
+            await _first_failure([self._start_postgres(), self.broker.start(), self.smtp.start()])
             await self._prepare_databases()
             await self._start_services(cfg.services)
         except BaseException:
@@ -119,7 +137,7 @@ class Stack:
             raise
 
     async def start_infrastructure(self, fresh: bool | None = None) -> None:
-        """Start PostgreSQL (with every service's empty database) and the broker, nothing else.
+        """Start PostgreSQL (with every service's empty database), the broker and the SMTP sink, nothing else.
 
         For running the services some other way — their container images
         (deploy/images/test_images.py) — against the same parts the stack uses. The
@@ -130,20 +148,22 @@ class Stack:
         try:
             self._preflight()
             self._prepare_state(cfg.fresh if fresh is None else fresh)
-            await _first_failure([self._start_postgres(), self.broker.start()])
+            await _first_failure([self._start_postgres(), self.broker.start(), self.smtp.start()])
             await self.postgres.ensure_databases(s.database_name for s in cfg.services if s.database)
         except BaseException:
             await self.stop()
             raise
 
     async def stop(self) -> None:
-        """Stop what this object started: gateway, services, broker, PostgreSQL. Idempotent."""
+        """Stop what this object started: gateway, services, broker, SMTP sink, PostgreSQL. Idempotent."""
         gateways = [s for s in self.config.services if s.is_gateway]
         others = [s for s in self.config.services if not s.is_gateway]
         for group in (gateways, others):
             await asyncio.gather(*(self.stop_service(s.name) for s in group), return_exceptions=True)
         with contextlib.suppress(Exception):
             await self.broker.stop()
+        with contextlib.suppress(Exception):
+            await self.smtp.stop()
         if self._owns_postgres:
             try:
                 await asyncio.to_thread(self.postgres.stop)
@@ -288,6 +308,11 @@ class Stack:
                 env.setdefault(f"{prefix}_RATE_LIMIT_BURST", "10000")
         else:
             env[f"{prefix}_KAFKA_BOOTSTRAP"] = cfg.bootstrap_servers
+        if spec.sends_mail:
+            env[f"{prefix}_SMTP_HOST"] = cfg.host
+            env[f"{prefix}_SMTP_PORT"] = str(cfg.smtp_port)
+            # Links in the mail (review requests, unsubscribe) lead to this stack's gateway.
+            env[f"{prefix}_PUBLIC_BASE_URL"] = cfg.gateway_url
         for name, value in spec.local_env:
             env.setdefault(f"{prefix}_{name}", value)
         # Only upstreams this stack runs: a partial stack (a benchmark of one service)
