@@ -115,8 +115,14 @@ async def delivered_order(staff: httpx.AsyncClient, email: str) -> tuple[str, st
     sku = "REV-" + uuid.uuid4().hex[:8].upper()
     product = await staff.post(
         "/api/v1/products",
-        json={"sku": sku, "name": "Kubek", "category": "kitchen", "list_price": "30.00", "tax_rate": "0.23",
-              "currency": "PLN"},
+        json={
+            "sku": sku,
+            "name": "Kubek",
+            "category": "kitchen",
+            "list_price": "30.00",
+            "tax_rate": "0.23",
+            "currency": "PLN",
+        },
     )
     assert product.status_code == 201, product.text
 
@@ -164,7 +170,8 @@ async def test_delivered_order_review_request_by_mail_submitted_moderated_and_re
     bad = await customer_browser.post(f"{link}/reviews", json={"product_id": product_id, "rating": 0})
     assert bad.status_code == 422 and [e["field"] for e in bad.json()["errors"]] == ["body.rating"]
     submitted = await customer_browser.post(
-        f"{link}/reviews", json={"product_id": product_id, "rating": 5, "comment": "Keeps tea hot", "reviewer_name": "Rena"}
+        f"{link}/reviews",
+        json={"product_id": product_id, "rating": 5, "comment": "Keeps tea hot", "reviewer_name": "Rena"},
     )
     assert submitted.status_code == 201, submitted.text
     review = submitted.json()
@@ -189,6 +196,10 @@ async def test_delivered_order_review_request_by_mail_submitted_moderated_and_re
     assert (summary["review_count"], summary["average_rating"]) == (1, "5.00")
     assert summary["distribution"] == {"1": 0, "2": 0, "3": 0, "4": 0, "5": 1}
 
-    # The engagement service logged the message it sent for this order.
-    messages = await staff.get("/api/v1/engagement/messages", params={"customer_id": customer_id})
-    assert [(m["status"], m["trigger_id"]) for m in messages.json()["items"]] == [("sent", review_trigger["id"])]
+    # The engagement service logged the message it sent for this order (its state is
+    # committed just after the SMTP server took the mail).
+    async def logged() -> list | None:
+        items = (await staff.get("/api/v1/engagement/messages", params={"customer_id": customer_id})).json()["items"]
+        return items if items and items[0]["status"] == "sent" else None
+
+    assert [(m["status"], m["trigger_id"]) for m in await eventually(logged)] == [("sent", review_trigger["id"])]

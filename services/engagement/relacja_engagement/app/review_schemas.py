@@ -55,8 +55,9 @@ class ReviewSubmit(BaseModel):
 class ReviewReject(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=1000)] = Field(
-        description="Why the review is rejected (kept with the review, for the staff)"
+    # The pattern states in the schema what stripping enforces: some text besides blanks.
+    reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=1000, pattern=r"\S")] = (
+        Field(description="Why the review is rejected (kept with the review, for the staff)")
     )
 
 
