@@ -94,14 +94,14 @@ async def review_trigger(staff: httpx.AsyncClient) -> AsyncIterator[dict]:
     try:
         yield changed.json()
     finally:
+        # Put it back as it was; a ready-made trigger that had no template keeps the test's
+        # (a trigger cannot be saved without one), disabled as before.
         latest = await staff.get(url)
         restore = {k: before[k] for k in ("name", "event", "conditions", "delay_seconds", "channel", "actions")}
         restore |= {"holdout_percent": before["holdout_percent"], "enabled": before["enabled"]}
-        if before["template_id"] is not None:
-            restore["template_id"] = before["template_id"]
-            await staff.put(url, json=restore, headers={"If-Match": latest.headers["ETag"]})
-        else:  # a ready-made trigger without a template cannot be put back by PUT: disable it
-            await staff.post(f"{url}/disable", headers={"If-Match": latest.headers["ETag"]})
+        restore["template_id"] = before["template_id"] or template.json()["id"]
+        put_back = await staff.put(url, json=restore, headers={"If-Match": latest.headers["ETag"]})
+        assert put_back.status_code == 200, put_back.text
 
 
 async def delivered_order(staff: httpx.AsyncClient, email: str) -> tuple[str, str, str]:
