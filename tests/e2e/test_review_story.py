@@ -139,7 +139,7 @@ async def delivered_order(staff: httpx.AsyncClient, email: str) -> tuple[str, st
     for step in ("pay", "fulfill", "deliver"):
         moved = await staff.post(f"/api/v1/orders/{order.json()['id']}/{step}")
         assert moved.status_code == 200, moved.text
-    return customer_id, product.json()["id"], order.json()["order_number"]
+    return customer_id, product.json()["id"], order.json()["number"]
 
 
 async def test_delivered_order_review_request_by_mail_submitted_moderated_and_readable(
