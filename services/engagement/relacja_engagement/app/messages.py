@@ -82,7 +82,10 @@ async def customer_engagement(session: AsyncSession, customer_id: uuid.UUID) -> 
             )
         ).all()
     )
-    addresses: dict[Channel, str | None] = {"email": customer.email if customer else None, "sms": customer.phone if customer else None}
+    addresses: dict[Channel, str | None] = {
+        "email": customer.email if customer else None,
+        "sms": customer.phone if customer else None,
+    }
     addresses["push"] = addresses["sms"]
     suppressed: list[Channel] = []
     for channel, address in addresses.items():
