@@ -141,7 +141,7 @@ async def sending(db: asyncpg.Connection, template_id: str, args: argparse.Names
     )
     print(
         f"sending: {args.messages:,} e-mails to the SMTP sink in {elapsed:.1f} s = {args.messages / elapsed:,.0f}/s "
-        f"(target ≥ {TARGET_SEND_RATE:.0f}/s) — {dict((r[0], r[1]) for r in other)}"
+        f"(target ≥ {TARGET_SEND_RATE:.0f}/s) — { {r[0]: r[1] for r in other} }"
     )
 
 
