@@ -128,6 +128,7 @@ def order_placed(customer_id: str, total: str, currency: str = "PLN") -> OrderPl
         net_amount=amount,
         cost_amount=None,
         margin=None,
+        occurred_at=datetime.now(UTC),
     )
 
 
