@@ -17,6 +17,7 @@ import pytest
 from aiokafka import AIOKafkaProducer
 
 from relacja_devstack import Stack
+from relacja_engagement.domain.holdout import in_holdout
 
 from ...support import eventually, publish
 from ...support_mail import read_mail
@@ -67,6 +68,11 @@ async def test_the_holdout_receives_nothing_and_the_uplift_report_computes_on_kn
     held = await messages_of(api, campaign_id=campaign["id"], status="held_out")
     treated = await messages_of(api, campaign_id=campaign["id"], status="sent")
     assert len(held) == control_n and all(m["sent_at"] is None for m in held)
+    # The statement's md5 draw is the domain's: the same customers are held out.
+    campaign_id = uuid.UUID(campaign["id"])
+    assert {m["customer_id"] for m in held} == {
+        c["id"] for c in audience if in_holdout(campaign_id, uuid.UUID(c["id"]), Decimal("50"))
+    }
     emails = {c["id"]: c["email"] for c in audience}
     received = {m["To"] for m in read_mail(stack.mail_dir)}
     assert not received.intersection(emails[m["customer_id"]] for m in held)
