@@ -8,7 +8,7 @@ UV         := $(TOOLS)/bin/uv
 export UV_PYTHON_DOWNLOADS := never
 export UV_PYTHON ?= python3.11
 
-.PHONY: help run test test-unit lint token contracts sync bench bench-relay bench-latency bench-memory bench-gateway bench-customers bench-churn bench-tickets bench-orders bench-segmentation wrk browser promtool status clean images base-image test-images bench-webhooks bench-sharing bench-loyalty bench-recommendations bench-sales
+.PHONY: help run test test-unit lint token contracts sync bench bench-relay bench-latency bench-memory bench-gateway bench-customers bench-churn bench-tickets bench-orders bench-segmentation wrk browser promtool status clean images base-image test-images bench-webhooks bench-sharing bench-loyalty bench-recommendations bench-sales bench-engagement
 
 help:
 	@echo "make run        start PostgreSQL, the broker, every service and the gateway (Ctrl+C stops)"
@@ -61,7 +61,7 @@ status: sync
 contracts: sync
 	$(UV) run --frozen python -m relacja_contracts.asyncapi
 
-bench: bench-relay bench-latency bench-memory bench-gateway bench-customers bench-churn bench-tickets bench-orders bench-segmentation bench-webhooks bench-sharing bench-loyalty bench-recommendations bench-sales
+bench: bench-relay bench-latency bench-memory bench-gateway bench-customers bench-churn bench-tickets bench-orders bench-segmentation bench-webhooks bench-sharing bench-loyalty bench-recommendations bench-sales bench-engagement
 
 bench-relay: sync
 	$(UV) run --frozen python -m bench.relay_throughput
@@ -92,6 +92,9 @@ bench-churn: sync
 	$(UV) run --frozen python -m bench.churn_live
 bench-loyalty: sync
 	$(UV) run --frozen python -m bench.loyalty
+
+bench-engagement: sync
+	$(UV) run --frozen python -m bench.engagement
 bench-tickets: sync
 	$(UV) run --frozen python -m bench.tickets_sla
 

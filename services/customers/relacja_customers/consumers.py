@@ -12,6 +12,8 @@
                                      ``prospect`` (``stage_after``), CustomerUpdatedV1 says so
     ActivityLoggedV1 (relacja.sales) a sales call or meeting that took place, on the customer's
                                      timeline (``app/sales_effects.py``)
+    MessageSentV1 (relacja.engagement) a message the engagement service sent, on the customer's
+                                     timeline as an outbound interaction (``app/engagement_effects.py``)
 
 Each handler runs in the consumer's transaction after its inbox row is written, so a
 redelivered event changes nothing twice. A customer that is not here (merged away before
@@ -29,6 +31,7 @@ from relacja_contracts import CloudEvent
 from relacja_contracts.events import (
     ActivityLoggedV1,
     LeadConvertedV1,
+    MessageSentV1,
     OrderPlacedV1,
     PartnerInteractionContributedV1,
     PartnerLeadContributedV1,
@@ -36,6 +39,7 @@ from relacja_contracts.events import (
 from relacja_messaging import EventHandlers
 
 from .app.contributions import record_partner_interaction, register_partner_lead
+from .app.engagement_effects import record_engagement_message
 from .app.records import updated_event
 from .app.sales_effects import record_sales_activity
 from .domain.lifecycle import Trigger, stage_after
@@ -61,6 +65,11 @@ async def qualify_converted_lead(session: AsyncSession, event: CloudEvent, paylo
 @handlers.on(ActivityLoggedV1)
 async def log_sales_activity(session: AsyncSession, event: CloudEvent, payload: ActivityLoggedV1) -> None:
     await record_sales_activity(session, payload)
+
+
+@handlers.on(MessageSentV1)
+async def log_engagement_message(session: AsyncSession, event: CloudEvent, payload: MessageSentV1) -> None:
+    await record_engagement_message(session, payload)
 
 
 async def _move_along(session: AsyncSession, customer_id: uuid.UUID, trigger: Trigger) -> None:

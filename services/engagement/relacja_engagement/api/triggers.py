@@ -20,7 +20,6 @@ from relacja_servicekit.etags import IfMatchHeader, RequiredIfMatchHeader, check
 from relacja_servicekit.idempotency import IdempotencyKeyHeader, claim_request, created_response
 from relacja_servicekit.openapi import problem_responses
 from relacja_servicekit.pagination import DEFAULT_LIMIT, CursorParam, LimitParam
-from relacja_servicekit.types import StrictBool
 from relacja_servicekit.validation import RequireJson
 
 from ..app import triggers
@@ -60,7 +59,7 @@ async def create_trigger(body: TriggerIn, session: SessionDep, idempotency_key: 
 @router.get("", response_model=TriggersPublic, summary="List triggers, newest first (cursor-paginated)")
 async def list_triggers(
     session: SessionDep,
-    enabled: StrictBool | None = None,
+    enabled: bool | None = None,
     limit: LimitParam = DEFAULT_LIMIT,
     cursor: CursorParam = None,
 ) -> Any:

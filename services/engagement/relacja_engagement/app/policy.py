@@ -27,7 +27,7 @@ class Policy:
 
 def _public(row: Any) -> PolicyPublic:
     quiet = (
-        QuietHoursIn(start=row.quiet_hours_start, end=row.quiet_hours_end)
+        QuietHoursIn(start=row.quiet_hours_start.isoformat(), end=row.quiet_hours_end.isoformat())
         if row.quiet_hours_start is not None and row.quiet_hours_end is not None
         else None
     )
@@ -62,8 +62,8 @@ async def replace_policy(session: AsyncSession, body: PolicyIn, version: int) ->
             policy.update()
             .where(policy.c.id == 1, policy.c.version == version)
             .values(
-                quiet_hours_start=body.quiet_hours.start if body.quiet_hours else None,
-                quiet_hours_end=body.quiet_hours.end if body.quiet_hours else None,
+                quiet_hours_start=body.quiet_hours.times()[0] if body.quiet_hours else None,
+                quiet_hours_end=body.quiet_hours.times()[1] if body.quiet_hours else None,
                 caps=[c.model_dump() for c in body.caps],
                 version=policy.c.version + 1,
                 updated_at=datetime.now(UTC),

@@ -88,6 +88,7 @@ class _Strict(BaseModel):
 
 
 class VariantIn(_Strict):
+    language: Language = Field(description="BCP 47, e.g. pl or en-GB (each language once)")
     subject: Annotated[str, Field(min_length=1, max_length=500)] | None = Field(
         default=None, description="E-mail only (required there): the subject line, a template too"
     )
@@ -99,7 +100,7 @@ class TemplateIn(_Strict):
     channel: Channel
     purpose: Purpose = Field(description="marketing needs consent, counts against caps, waits out quiet hours")
     fallback_language: Language = Field(description="Used when the customer's language has no variant")
-    variants: dict[Language, VariantIn] = Field(min_length=1, max_length=50, description="Per language (BCP 47)")
+    variants: list[VariantIn] = Field(min_length=1, max_length=50, description="One per language")
 
 
 class TemplatePublic(RowModel):
@@ -108,7 +109,7 @@ class TemplatePublic(RowModel):
     channel: Channel
     purpose: Purpose
     fallback_language: str
-    variants: dict[str, VariantIn]
+    variants: list[VariantIn]
     version: int
     created_at: datetime
     updated_at: datetime
@@ -271,9 +272,16 @@ class CampaignResults(BaseModel):
 # Policy
 
 
+#: A wall-clock time of day, HH:MM or HH:MM:SS (no offset: it is the customer's local time).
+LocalTime = Annotated[str, Field(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9])?$", examples=["21:00"])]
+
+
 class QuietHoursIn(_Strict):
-    start: time = Field(description="Local time, e.g. 21:00")
-    end: time = Field(description="Local time, e.g. 08:00 (before start: the window crosses midnight)")
+    start: LocalTime = Field(description="Local time, e.g. 21:00")
+    end: LocalTime = Field(description="Local time, e.g. 08:00 (before start: the window crosses midnight)")
+
+    def times(self) -> tuple[time, time]:
+        return time.fromisoformat(self.start), time.fromisoformat(self.end)
 
 
 class CapIn(_Strict):
@@ -320,6 +328,12 @@ class SuppressionsPublic(BaseModel):
 
 
 class DeliveryReportIn(_Strict):
+    # One of the two ids names the message; the schema says so with anyOf.
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"anyOf": [{"required": ["message_id"]}, {"required": ["provider_message_id"]}]},
+    )
+
     message_id: uuid.UUID | None = Field(default=None, description="The message (or provider_message_id)")
     provider_message_id: Annotated[str, Field(min_length=1, max_length=500)] | None = Field(
         default=None, description="The Message-ID header / webhook id the message went out with"

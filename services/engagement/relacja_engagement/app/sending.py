@@ -64,13 +64,19 @@ class PassResult:
 
 _CLAIM = text(
     """
-    SELECT m.id FROM eng_messages m
+    SELECT m.id, m.customer_id FROM eng_messages m
     WHERE m.status IN ('scheduled', 'deferred') AND m.due_at <= :now
-      AND pg_try_advisory_xact_lock(7108, hashtext(m.customer_id::text))
     ORDER BY m.due_at
     LIMIT :limit
     FOR UPDATE OF m SKIP LOCKED
     """
+)
+
+# One advisory lock per customer of the claimed batch (transaction-scoped), so a second
+# sender process never counts the same customer's cap at the same time; a customer
+# locked elsewhere waits for the next pass (their rows stay locked by us until commit).
+_LOCK_CUSTOMERS = text(
+    "SELECT c FROM unnest(CAST(:customers AS uuid[])) AS c WHERE pg_try_advisory_xact_lock(7108, hashtext(c::text))"
 )
 
 
@@ -181,10 +187,14 @@ async def send_due(
 ) -> PassResult:
     """One pass of the sender inside the caller's transaction."""
     result = PassResult()
-    ids = (await session.execute(_CLAIM, {"now": now, "limit": batch_size})).scalars().all()
+    claimed = (await session.execute(_CLAIM, {"now": now, "limit": batch_size})).all()
+    if not claimed:
+        return result
+    mine = set((await session.execute(_LOCK_CUSTOMERS, {"customers": list({c for _, c in claimed})})).scalars().all())
+    ids = [i for i, c in claimed if c in mine]
+    result.claimed = len(claimed)
     if not ids:
         return result
-    result.claimed = len(ids)
     rows = (
         await session.execute(
             select(

@@ -16,15 +16,27 @@ from ..tables import known_customers, templates
 from .errors import InvalidField, NotFound
 from .schemas import PreviewIn, PreviewPublic, TemplateIn, TemplatePublic, TemplatesPublic
 
-__all__ = ["create_template", "get_template", "list_templates", "preview", "replace_template", "template_row"]
+__all__ = [
+    "template_public",
+    "create_template",
+    "get_template",
+    "list_templates",
+    "preview",
+    "replace_template",
+    "template_row",
+]
 
 
 def _check(body: TemplateIn) -> None:
-    if body.fallback_language not in body.variants:
+    languages = [v.language for v in body.variants]
+    for index, language in enumerate(languages):
+        if language in languages[:index]:
+            raise InvalidField(f"variants.{index}.language", f"Language {language} has two variants.")
+    if body.fallback_language not in languages:
         raise InvalidField("fallback_language", "The fallback language must be one of the variants.")
-    for language, variant in body.variants.items():
+    for index, variant in enumerate(body.variants):
         if body.channel == "email" and variant.subject is None:
-            raise InvalidField(f"variants.{language}.subject", "An e-mail template needs a subject.")
+            raise InvalidField(f"variants.{index}.subject", "An e-mail template needs a subject.")
         for part in ("subject", "body"):
             source = getattr(variant, part)
             if source is None:
@@ -32,8 +44,14 @@ def _check(body: TemplateIn) -> None:
             problems = templating.check(source)
             if problems:
                 raise InvalidField(
-                    f"variants.{language}.{part}", "; ".join(p.message for p in problems), type_="invalid-template"
+                    f"variants.{index}.{part}", "; ".join(p.message for p in problems), type_="invalid-template"
                 )
+
+
+def template_public(row: Any) -> TemplatePublic:
+    data = dict(row._mapping)
+    data["variants"] = [{"language": language, **variant} for language, variant in row.variants.items()]
+    return TemplatePublic.model_validate(data)
 
 
 def _values(body: TemplateIn) -> dict[str, Any]:
@@ -42,7 +60,8 @@ def _values(body: TemplateIn) -> dict[str, Any]:
         "channel": body.channel,
         "purpose": body.purpose,
         "fallback_language": body.fallback_language,
-        "variants": {k: v.model_dump(exclude_none=True) for k, v in body.variants.items()},
+        # Stored by language: the sender picks one by the customer's preference.
+        "variants": {v.language: v.model_dump(exclude_none=True, exclude={"language"}) for v in body.variants},
     }
 
 
@@ -56,7 +75,7 @@ async def create_template(session: AsyncSession, body: TemplateIn) -> TemplatePu
             .returning(*templates.c)
         )
     ).one()
-    return TemplatePublic.from_row(row)
+    return template_public(row)
 
 
 async def template_row(session: AsyncSession, template_id: uuid.UUID, *, lock: bool = False) -> Any:
@@ -68,7 +87,7 @@ async def template_row(session: AsyncSession, template_id: uuid.UUID, *, lock: b
 
 
 async def get_template(session: AsyncSession, template_id: uuid.UUID) -> TemplatePublic:
-    return TemplatePublic.from_row(await template_row(session, template_id))
+    return template_public(await template_row(session, template_id))
 
 
 async def replace_template(session: AsyncSession, template_id: uuid.UUID, body: TemplateIn, version: int) -> Any:
@@ -82,7 +101,7 @@ async def replace_template(session: AsyncSession, template_id: uuid.UUID, body: 
             .returning(*templates.c)
         )
     ).one()
-    return TemplatePublic.from_row(row)
+    return template_public(row)
 
 
 async def list_templates(session: AsyncSession, *, limit: int, cursor: str | None) -> TemplatesPublic:
@@ -93,7 +112,7 @@ async def list_templates(session: AsyncSession, *, limit: int, cursor: str | Non
         limit=limit,
         cursor=cursor,
         descending=True,
-        to_item=TemplatePublic.from_row,
+        to_item=template_public,
     )
     return TemplatesPublic(items=page.items, next_cursor=page.next_cursor)
 
