@@ -66,12 +66,13 @@ async def review_trigger(staff: httpx.AsyncClient) -> AsyncIterator[dict]:
             # caps or quiet hours hold it (docs/engagement.md), so the test runs at any hour.
             "purpose": "transactional",
             "fallback_language": "en",
-            "variants": {
-                "en": {
+            "variants": [
+                {
+                    "language": "en",
                     "subject": "How was order {{ event.order_number }}, {{ customer.given_name }}?",
                     "body": "Rate what you bought: {{ review_url }}\n",
                 }
-            },
+            ],
         },
     )
     assert template.status_code == 201, template.text

@@ -1,6 +1,7 @@
 """Reviews against the real engagement service, its PostgreSQL and the broker.
 
-The deliveries and erasures come in as events on the broker (as the orders and customers
+Fixtures ``api`` (the engagement service, directly), ``db`` and ``producer`` come from this
+folder's conftest.py. The deliveries and erasures come in as events on the broker (as the orders and customers
 services publish them); the review links are made by the real ``create_review_request``
 on the engagement database, as the sender does when a review-request message goes out.
 The whole story through the gateway, from a real order to the mail, is
@@ -25,23 +26,10 @@ from relacja_contracts.events import CustomerErasedV1, OrderDeliveredV1
 from relacja_contracts.events.orders import OrderLine
 from relacja_devstack import Stack
 from relacja_engagement.app.reviews import create_review_request
-from relacja_messaging.kafka import producer_options
 
-from ...support import eventually, publish, read_topic, service_client, service_db
+from ...support import eventually, publish, read_topic
 
 REVIEWS_CONSUMER = "engagement.reviews"
-
-
-@pytest.fixture
-async def api(stack: Stack) -> AsyncIterator[httpx.AsyncClient]:
-    async with service_client(stack, "engagement", timeout=30) as client:
-        yield client
-
-
-@pytest.fixture
-async def db(stack: Stack) -> AsyncIterator[asyncpg.Connection]:
-    async with service_db(stack, "engagement") as connection:
-        yield connection
 
 
 @pytest.fixture
@@ -51,16 +39,6 @@ async def engine(stack: Stack) -> AsyncIterator[AsyncEngine]:
         yield created
     finally:
         await created.dispose()
-
-
-@pytest.fixture
-async def producer(stack: Stack) -> AsyncIterator[AIOKafkaProducer]:
-    client = AIOKafkaProducer(**producer_options(stack.bootstrap_servers))
-    await client.start()
-    try:
-        yield client
-    finally:
-        await client.stop()
 
 
 def delivered(customer_id: uuid.UUID, products: list[uuid.UUID | None]) -> OrderDeliveredV1:
