@@ -311,8 +311,10 @@ class Stack:
         if spec.sends_mail:
             env[f"{prefix}_SMTP_HOST"] = cfg.host
             env[f"{prefix}_SMTP_PORT"] = str(cfg.smtp_port)
-            # Links in the mail (review requests, unsubscribe) lead to this stack's gateway.
-            env[f"{prefix}_PUBLIC_BASE_URL"] = cfg.gateway_url
+            # Links in the mail (review requests, unsubscribe) lead to this stack's gateway
+            # (a partial stack without one — a benchmark — keeps the service's default).
+            if any(s.is_gateway for s in cfg.services):
+                env[f"{prefix}_PUBLIC_BASE_URL"] = cfg.gateway_url
         for name, value in spec.local_env:
             env.setdefault(f"{prefix}_{name}", value)
         # Only upstreams this stack runs: a partial stack (a benchmark of one service)

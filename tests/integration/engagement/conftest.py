@@ -16,6 +16,7 @@ from relacja_devstack import Stack
 from relacja_messaging.kafka import producer_options
 
 from ...support import service_client, service_db
+from .support import MADE_TRIGGERS
 
 
 @pytest.fixture
@@ -68,6 +69,9 @@ async def put_policy(api: httpx.AsyncClient, body: dict) -> dict:
 
 @pytest.fixture
 async def open_policy(api: httpx.AsyncClient) -> AsyncIterator[dict]:
+    """No quiet hours and 2 e-mails / 7 days while the test runs; afterwards the policy it
+    found is put back and the triggers it made are disabled (a later test's birthdays must
+    not fire them)."""
     before = (await api.get("/api/v1/engagement/policy")).json()
     policy = await put_policy(
         api, {"quiet_hours": None, "caps": [{"channel": "email", "max_messages": 2, "window_days": 7}]}
@@ -76,3 +80,6 @@ async def open_policy(api: httpx.AsyncClient) -> AsyncIterator[dict]:
         yield policy
     finally:
         await put_policy(api, {"quiet_hours": before["quiet_hours"], "caps": before["caps"]})
+        while MADE_TRIGGERS:
+            disabled = await api.post(f"/api/v1/engagement/triggers/{MADE_TRIGGERS.pop()}/disable")
+            assert disabled.status_code in (200, 409), disabled.text

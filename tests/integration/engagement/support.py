@@ -73,6 +73,10 @@ async def template(api: httpx.AsyncClient, *, body: str = "Hello {{ customer.giv
     return created.json()
 
 
+# Triggers a test made: disabled after it (conftest), so another test's events never fire them.
+MADE_TRIGGERS: list[str] = []
+
+
 async def trigger(api: httpx.AsyncClient, template_id: str, **fields: Any) -> dict:
     payload = {
         "name": "tr-" + uuid.uuid4().hex[:8],
@@ -85,6 +89,7 @@ async def trigger(api: httpx.AsyncClient, template_id: str, **fields: Any) -> di
     }
     created = await api.post("/api/v1/engagement/triggers", json=payload)
     assert created.status_code == 201, created.text
+    MADE_TRIGGERS.append(created.json()["id"])
     return created.json()
 
 

@@ -71,7 +71,7 @@ PLAN_SQL = text(
     )
     INSERT INTO eng_messages (id, customer_id, channel, purpose, template_id, campaign_id, occurrence_key,
                               status, reason, due_at, created_at, updated_at)
-    SELECT gen_random_uuid(), customer_id, :channel, :purpose, :template_id, :campaign_id,
+    SELECT gen_random_uuid(), customer_id, :channel, :purpose, :template_id, CAST(:campaign_id AS uuid),
            'c:' || CAST(:campaign_id AS text) || ':' || customer_id::text,
            CASE WHEN held_out THEN 'held_out' WHEN reason IS NOT NULL THEN 'suppressed' ELSE 'scheduled' END,
            reason, :send_at, now(), now()
