@@ -19,9 +19,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
-from jinja2 import StrictUndefined, TemplateError, nodes
+from jinja2 import StrictUndefined, Template, TemplateError, nodes
 from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
 
 __all__ = [
@@ -107,9 +108,15 @@ def check(source: str) -> list[TemplateProblem]:
     return []
 
 
+@lru_cache(maxsize=512)
+def _compiled(source: str) -> Template:
+    # Compiling is most of a render's cost; a campaign renders one template many times.
+    return _env.from_string(source)
+
+
 def render(source: str, variables: Mapping[str, Any]) -> str:
     """Render a checked template; raises ``TemplateError`` (e.g. ``UndefinedError``) on a missing value."""
-    return _env.from_string(source).render(dict(variables))
+    return _compiled(source).render(dict(variables))
 
 
 def pick_language(available: Mapping[str, Any], preferred: str | None, fallback: str) -> str:
