@@ -14,7 +14,7 @@ Overrides, in order of precedence (highest first):
 Keys: ``STATE_DIR`` (relative paths are relative to the repository root), ``PG_PORT``,
 ``BROKER_PORT``, ``SMTP_PORT`` (the SMTP sink), ``<SERVICE>_PORT`` (``GATEWAY_PORT``,
 ``CUSTOMERS_PORT``, ...),
-``JWT_SECRET``, ``FRESH`` (1/0), ``READY_TIMEOUT`` (seconds).
+``JWT_SECRET``, ``FRESH`` (1/0), ``READY_TIMEOUT`` and ``MIGRATE_TIMEOUT`` (seconds).
 
 The config is a frozen dataclass: ``dataclasses.replace(config, pg_port=...)`` derives a
 variant in code.
@@ -93,6 +93,9 @@ class StackConfig:
     # Ten services start at once and each migrates and connects first: on a 2-core machine
     # that is busy with other work this took over a minute, and a ready service answers at once.
     ready_timeout: float = 180.0
+    # Every service's Alembic run starts at once; each has this long (a loaded machine's
+    # imports alone took minutes when several stacks started together).
+    migrate_timeout: float = 300.0
     # The SMTP sink (smtp_sink.py) the services that send e-mail are pointed at.
     smtp_port: int = PROFILES["dev"]["smtp_port"]
     host: str = "127.0.0.1"
@@ -138,6 +141,7 @@ class StackConfig:
             environment=defaults["environment"],
             fresh=get("FRESH", "1" if defaults["fresh"] else "0").strip().lower() in ("1", "true", "yes", "on"),
             ready_timeout=float(get("READY_TIMEOUT", 180.0)),
+            migrate_timeout=float(get("MIGRATE_TIMEOUT", 300.0)),
         )
 
     def service(self, name: str) -> ServiceSpec:

@@ -275,7 +275,7 @@ class Stack:
                 stderr=asyncio.subprocess.STDOUT,
             )
             try:
-                code = await asyncio.wait_for(proc.wait(), 300)
+                code = await asyncio.wait_for(proc.wait(), self.config.migrate_timeout)
             except BaseException:
                 with contextlib.suppress(ProcessLookupError):
                     proc.kill()
