@@ -8,7 +8,7 @@ UV         := $(TOOLS)/bin/uv
 export UV_PYTHON_DOWNLOADS := never
 export UV_PYTHON ?= python3.11
 
-.PHONY: help run test test-unit lint token contracts sync bench bench-relay bench-latency bench-memory bench-gateway bench-customers bench-churn bench-tickets bench-orders bench-segmentation wrk browser promtool status clean images base-image test-images bench-webhooks bench-sharing bench-loyalty bench-recommendations bench-sales test-faults test-faults-ci audit bench-idle bench-batch-consumers bench-catch-up bench-write-path soak
+.PHONY: help run test test-unit lint token contracts sync bench bench-relay bench-latency bench-memory bench-gateway bench-customers bench-churn bench-tickets bench-orders bench-segmentation wrk browser promtool status clean images base-image test-images bench-webhooks bench-sharing bench-loyalty bench-recommendations bench-sales test-faults test-faults-ci audit bench-idle bench-batch-consumers bench-catch-up bench-write-path soak bench-engagement
 
 help:
 	@echo "make run        start PostgreSQL, the broker, every service and the gateway (Ctrl+C stops)"
@@ -90,7 +90,7 @@ status: sync
 contracts: sync
 	$(UV) run --frozen python -m relacja_contracts.asyncapi
 
-bench: bench-relay bench-latency bench-memory bench-gateway bench-customers bench-churn bench-tickets bench-orders bench-segmentation bench-webhooks bench-sharing bench-loyalty bench-recommendations bench-sales bench-idle bench-batch-consumers bench-catch-up bench-write-path
+bench: bench-relay bench-latency bench-memory bench-gateway bench-customers bench-churn bench-tickets bench-orders bench-segmentation bench-webhooks bench-sharing bench-loyalty bench-recommendations bench-sales bench-idle bench-batch-consumers bench-catch-up bench-write-path bench-engagement
 
 bench-relay: sync
 	$(UV) run --frozen python -m bench.relay_throughput
@@ -126,6 +126,9 @@ bench-churn: sync
 	$(UV) run --frozen python -m bench.churn_live
 bench-loyalty: sync
 	$(UV) run --frozen python -m bench.loyalty
+
+bench-engagement: sync
+	$(UV) run --frozen python -m bench.engagement
 bench-tickets: sync
 	$(UV) run --frozen python -m bench.tickets_sla
 

@@ -1,10 +1,11 @@
 """The benchmark stack: the dev profile moved to its own ports and state folder.
 
-    gateway 28080, services 28101-28105, 28106 (sharing), 28107 (loyalty) and 28110 (recommendations), broker 29092, PostgreSQL 55434,
+    gateway 28080, services 28101-28105, 28106 (sharing), 28107 (loyalty) and 28110 (recommendations), 28108 (engagement), broker 29092, PostgreSQL 55434,
+    SMTP sink 28025,
     state in .state/bench (emptied on every start); RELACJA_BENCH_PORT_OFFSET adds to all
 
 so a benchmark runs beside ``make run`` (dev ports) and ``make test`` (test ports).
-``bench_stack(services=())`` starts only PostgreSQL and the broker.
+``bench_stack(services=())`` starts only PostgreSQL, the broker and the SMTP sink.
 """
 
 from __future__ import annotations
@@ -42,10 +43,12 @@ PORTS = {
         "loyalty": 28107,
         "recommendations": 28110,
         "sales": 28109,
+        "engagement": 28108,
     }.items()
 }
 PG_PORT = 55434 + _OFFSET
 BROKER_PORT = 29092 + _OFFSET
+SMTP_PORT = 28025 + _OFFSET
 STATE_DIR = REPO_ROOT / ".state" / "bench"
 
 
@@ -67,6 +70,7 @@ def bench_config(
         state_dir=state_dir,
         pg_port=PG_PORT + shift,
         broker_port=BROKER_PORT + shift,
+        smtp_port=SMTP_PORT + shift,
         service_ports=MappingProxyType({name: port + shift for name, port in PORTS.items()}),
         fresh=True,
         services=specs,

@@ -16,4 +16,5 @@ CREATE DATABASE relacja_churn;
 CREATE DATABASE relacja_sharing;
 CREATE DATABASE relacja_loyalty;
 CREATE DATABASE relacja_recommendations;
+CREATE DATABASE relacja_engagement;
 CREATE DATABASE relacja_sales;

@@ -46,7 +46,14 @@ EXTRA_EGRESS: dict[str, list[dict[str, Any]]] = {
         }
     ],
     # The mail server (SMTP submission).
-    "engagement": [{"ports": [{"protocol": "TCP", "port": port} for port in (25, 465, 587)]}],
+    # and the SMS / push providers' webhook endpoints (public HTTPS only, like sharing's).
+    "engagement": [
+        {"ports": [{"protocol": "TCP", "port": port} for port in (25, 465, 587)]},
+        {
+            "to": [{"ipBlock": {"cidr": "0.0.0.0/0", "except": PRIVATE_RANGES}}],
+            "ports": [{"protocol": "TCP", "port": 443}],
+        },
+    ],
     # The identity provider's JWKS, when RS256 tokens are used.
     "gateway": [{"ports": [{"protocol": "TCP", "port": 443}]}],
 }

@@ -15,6 +15,9 @@
     sales      sales          GET /api/v1/sales/customers/{id}/summary      sales:read
                               (open opportunities and next activities the caller may see: the
                               identity headers carry the caller's team and roles)
+    engagement engagement     GET /api/v1/engagement/customers/{id}         engagement:read
+                              (messages by state, the 5 newest, marketing consents as the
+                              engagement service knows them, suppressed channels)
 
 The view itself needs ``customers:read`` (it lives under /api/v1/customers). Parts whose
 scope the caller lacks are not fetched and are named in ``omitted``; the others are
@@ -65,6 +68,7 @@ PartName = Literal[
     "loyalty",
     "recommendations",
     "sales",
+    "engagement",
 ]
 ROUTE = "/api/v1/customers/{customer_id}/360"
 
@@ -93,6 +97,7 @@ PARTS: tuple[Part, ...] = (
         "analytics:read",
     ),
     Part("sales", "sales", "/api/v1/sales/customers/{id}/summary", "sales:read"),
+    Part("engagement", "engagement", "/api/v1/engagement/customers/{id}", "engagement:read"),
 )
 
 
@@ -132,6 +137,10 @@ class Customer360(BaseModel):
     )
     sales: dict[str, Any] | None = Field(
         default=None, description="Open opportunities and next activities the caller may see (sales service)"
+    )
+    engagement: dict[str, Any] | None = Field(
+        default=None,
+        description="Messages sent, suppressed, deferred (by state), the newest five, suppressed channels (engagement service)",
     )
     empty: list[PartName] = Field(
         default_factory=list, description="Parts whose service has nothing about this customer yet (it answered 404)"
@@ -245,7 +254,8 @@ router = APIRouter(tags=["customer 360"])
         "Profile and consents (customers), order summary and last orders (orders), open tickets and the last "
         "satisfaction score (tickets), segments (segmentation), churn risk and lifetime value (churn), the latest "
         "disclosures to partners (sharing), loyalty memberships and coupons (loyalty), the top 5 "
-        "product suggestions with reasons (recommendations), open deals and next activities (sales), fetched "
+        "product suggestions with reasons (recommendations), open deals and next activities (sales), the "
+        "messages sent to the customer and their states (engagement), fetched "
         "concurrently with a deadline per part. Parts the caller's scopes do not allow are listed in `omitted`; "
         "parts that are late, down or not deployed are listed in `missing` with the reason, and the rest is returned."
     ),

@@ -23,6 +23,9 @@
     /api/v1/sales/pipelines   sales          sales:read     | sales:admin     (settings: write scope overridden)
     /api/v1/sales/loss-reasons    sales      sales:read     | sales:admin     (settings)
     /api/v1/sales/exchange-rates  sales      sales:read     | sales:admin     (settings)
+    /api/v1/engagement        engagement     engagement:read | engagement:write
+    /api/v1/engagement/review-requests/{token}
+                              engagement     public (no token): reviewing a delivered order through its link
     /api/v1/<service>/dead-letters
                               <service>      operations:read | operations:admin (every event-fed service)
 
@@ -219,6 +222,7 @@ EVENT_FED_SERVICES = (
     "loyalty",
     "recommendations",
     "sales",
+    "engagement",
 )
 
 ROUTES: tuple[Route, ...] = (
@@ -242,6 +246,8 @@ ROUTES: tuple[Route, ...] = (
     Route("/api/v1/sales/pipelines", "sales", "sales", write_scope="admin"),
     Route("/api/v1/sales/loss-reasons", "sales", "sales", write_scope="admin"),
     Route("/api/v1/sales/exchange-rates", "sales", "sales", write_scope="admin"),
+    Route("/api/v1/engagement", "engagement", "engagement"),
+    Route("/api/v1/engagement/review-requests", "engagement", "engagement", public_below=True),
     *(
         Route(f"/api/v1/{service}/dead-letters", service, "operations", write_scope="admin")
         for service in EVENT_FED_SERVICES

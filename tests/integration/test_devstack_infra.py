@@ -1,9 +1,10 @@
-"""PostgreSQL and the broker on their own, on spare ports (a few seconds)."""
+"""PostgreSQL, the broker and the SMTP sink on their own, on spare ports (a few seconds)."""
 
 import asyncio
 import socket
 
 import asyncpg
+import pytest
 from aiokafka.admin import AIOKafkaAdminClient
 
 from relacja_devstack.broker import Broker
@@ -45,3 +46,46 @@ async def test_broker_answers_and_stops(tmp_path):
     finally:
         await broker.stop()
     assert not broker.is_running() and port_is_free("127.0.0.1", broker.port)
+
+
+async def test_smtp_sink_keeps_each_message_as_an_eml_file(tmp_path):
+    """A real SMTP conversation (smtplib) with the sink's own process; the test reads the mail back."""
+    import smtplib
+    from email.message import EmailMessage
+
+    from relacja_devstack.mail import SmtpSink
+    from relacja_devstack.smtp_sink import INCOMING
+    from tests.support_mail import mail_body, read_mail, wait_for_mail
+
+    state = tmp_path / "state"
+    state.mkdir()
+    sink = SmtpSink(state, state / "mail", _free_port())
+    await sink.start()
+    try:
+        assert read_mail(sink.mail_dir) == []
+
+        def send() -> None:
+            with smtplib.SMTP(sink.host, sink.port, timeout=10) as client:
+                for n, to in enumerate(("ada@example.com", "zoë@example.com")):
+                    message = EmailMessage()
+                    message["From"] = "Relacja <no-reply@relacja.test>"
+                    message["To"] = to
+                    message["Subject"] = f"Dziękujemy za zakup #{n}"
+                    message.set_content(f"Zażółć gęślą jaźń {n}\nhttps://relacja.test/r/{n}\n")
+                    client.send_message(message)
+
+        await asyncio.to_thread(send)
+        found = await wait_for_mail(sink.mail_dir, lambda m: m["To"] == "zoë@example.com", timeout=10)
+        assert found["Subject"] == "Dziękujemy za zakup #1"
+        assert found["X-RcptTo"] == "zoë@example.com" and found["X-MailFrom"] == "no-reply@relacja.test"
+        assert "Zażółć gęślą jaźń 1" in mail_body(found)
+
+        messages = read_mail(sink.mail_dir)
+        assert [m["To"] for m in messages] == ["ada@example.com", "zoë@example.com"]  # order of arrival
+        assert sorted(p.name for p in (sink.mail_dir / INCOMING).iterdir()) == []  # nothing half-written left
+        assert len(list(sink.mail_dir.glob("*.eml"))) == 2
+        with pytest.raises(AssertionError, match="no matching mail"):
+            await wait_for_mail(sink.mail_dir, lambda m: m["To"] == "nobody@example.com", timeout=0.5)
+    finally:
+        await sink.stop()
+    assert not sink.is_running() and port_is_free("127.0.0.1", sink.port)

@@ -34,6 +34,8 @@ def _banner(stack: Stack, token: str | None) -> str:
     lines.append(f"  {'broker':<14}{stack.bootstrap_servers}  (Kafka protocol, in memory)")
     lines.append(f"  {'postgres':<14}{stack.postgres_dsn}")
     lines.append(f"  {'':<14}psql: {bin_dir() / 'psql'} {stack.postgres_dsn}")
+    lines.append(f"  {'smtp':<14}{cfg.host}:{cfg.smtp_port}  (SMTP sink: nothing leaves this machine)")
+    lines.append(f"  {'mail':<14}{stack.mail_dir}/  (every sent e-mail, one .eml file each)")
     lines.append(f"  {'logs':<14}{cfg.logs_dir}/")
     if token:
         lines += [
@@ -118,7 +120,7 @@ async def _status(config: StackConfig) -> int:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m relacja_devstack",
-        description="Relacja's local stack: PostgreSQL, a Kafka-protocol broker and every service.",
+        description="Relacja's local stack: PostgreSQL, a Kafka-protocol broker, an SMTP sink and every service.",
     )
     sub = parser.add_subparsers(dest="command", required=True)
 

@@ -12,10 +12,11 @@ Overrides, in order of precedence (highest first):
 3. the profile default.
 
 Keys: ``STATE_DIR`` (relative paths are relative to the repository root), ``PG_PORT``,
-``BROKER_PORT``, ``<SERVICE>_PORT`` (``GATEWAY_PORT``, ``CUSTOMERS_PORT``, ...),
-``JWT_SECRET``, ``FRESH`` (1/0), ``READY_TIMEOUT`` (seconds), ``FAULT_PROXIES`` (1/0, default 0:
-the fault harness's proxies between the services and PostgreSQL / the broker, see
-``faultproxy.py``).
+``BROKER_PORT``, ``SMTP_PORT`` (the SMTP sink), ``<SERVICE>_PORT`` (``GATEWAY_PORT``,
+``CUSTOMERS_PORT``, ...),
+``JWT_SECRET``, ``FRESH`` (1/0), ``READY_TIMEOUT`` and ``MIGRATE_TIMEOUT`` (seconds),
+``FAULT_PROXIES`` (1/0, default 0: the fault harness's proxies between the services and
+PostgreSQL / the broker, see ``faultproxy.py``).
 
 The config is a frozen dataclass: ``dataclasses.replace(config, pg_port=...)`` derives a
 variant in code.
@@ -46,6 +47,7 @@ class ProfileDefaults(TypedDict):
     state_dir: str
     pg_port: int
     broker_port: int
+    smtp_port: int
     jwt_secret: str
     environment: str
     fresh: bool
@@ -60,6 +62,7 @@ PROFILES: Mapping[str, ProfileDefaults] = MappingProxyType(
             "state_dir": ".state/dev",
             "pg_port": 55432,
             "broker_port": 9092,
+            "smtp_port": 8025,
             "jwt_secret": "relacja-development-secret-not-for-production",  # = the gateway's own default
             "environment": "development",
             "fresh": False,
@@ -68,6 +71,7 @@ PROFILES: Mapping[str, ProfileDefaults] = MappingProxyType(
             "state_dir": ".state/test",
             "pg_port": 55433,
             "broker_port": 19092,
+            "smtp_port": 18025,
             "jwt_secret": "relacja-local-test-secret-not-for-production",
             "environment": "test",
             "fresh": True,
@@ -93,6 +97,11 @@ class StackConfig:
     ready_timeout: float = 180.0
     # The services reach PostgreSQL and the broker through fault-injecting proxies (tests/faults/).
     fault_proxies: bool = False
+    # Every service's Alembic run starts at once; each has this long (a loaded machine's
+    # imports alone took minutes when several stacks started together).
+    migrate_timeout: float = 300.0
+    # The SMTP sink (smtp_sink.py) the services that send e-mail are pointed at.
+    smtp_port: int = PROFILES["dev"]["smtp_port"]
     host: str = "127.0.0.1"
     repo_root: Path = REPO_ROOT
     services: tuple[ServiceSpec, ...] = field(default=SERVICES)
@@ -130,12 +139,14 @@ class StackConfig:
             state_dir=state_dir,
             pg_port=get_port("PG_PORT", defaults["pg_port"]),
             broker_port=get_port("BROKER_PORT", defaults["broker_port"]),
+            smtp_port=get_port("SMTP_PORT", defaults["smtp_port"]),
             service_ports=MappingProxyType(ports),
             jwt_secret=get("JWT_SECRET", defaults["jwt_secret"]),
             environment=defaults["environment"],
             fresh=_flag(get("FRESH", "1" if defaults["fresh"] else "0")),
             ready_timeout=float(get("READY_TIMEOUT", 180.0)),
             fault_proxies=_flag(get("FAULT_PROXIES", "0")),
+            migrate_timeout=float(get("MIGRATE_TIMEOUT", 300.0)),
         )
 
     def service(self, name: str) -> ServiceSpec:
@@ -148,6 +159,11 @@ class StackConfig:
     @property
     def logs_dir(self) -> Path:
         return self.state_dir / "logs"
+
+    @property
+    def mail_dir(self) -> Path:
+        """Where the SMTP sink keeps every message it receives, one ``.eml`` file each."""
+        return self.state_dir / "mail"
 
     @property
     def bootstrap_servers(self) -> str:

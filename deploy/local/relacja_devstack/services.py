@@ -38,6 +38,10 @@ class ServiceSpec:
     # ``<env_prefix>_<NAME>=<value>`` unless the environment sets them: operator switches that
     # are off by default and must be on locally (e.g. webhooks to receivers on 127.0.0.1).
     local_env: tuple[tuple[str, str], ...] = ()
+    # A service that sends e-mail gets ``<env_prefix>_SMTP_HOST`` / ``_SMTP_PORT`` pointing at
+    # the stack's SMTP sink (smtp_sink.py), which keeps every message under ``<state>/mail/``,
+    # and ``<env_prefix>_PUBLIC_BASE_URL`` = the stack's gateway, so links in its mail work.
+    sends_mail: bool = False
 
     @property
     def database_name(self) -> str:
@@ -120,6 +124,17 @@ SERVICES: tuple[ServiceSpec, ...] = (
         test_port=18109,
         env_prefix="RELACJA_SALES",
         reads_from=("customers",),
+    ),
+    ServiceSpec(
+        name="engagement",
+        app="relacja_engagement.main:app",
+        dev_port=8108,
+        test_port=18108,
+        env_prefix="RELACJA_ENGAGEMENT",
+        reads_from=("customers", "loyalty"),
+        sends_mail=True,
+        # SMS / push provider receivers of the local stack and the tests listen on plain http on loopback.
+        local_env=(("WEBHOOK_ALLOW_HTTP", "true"), ("WEBHOOK_ALLOW_LOOPBACK", "true")),
     ),
     ServiceSpec(
         name="gateway",

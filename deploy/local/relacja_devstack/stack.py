@@ -1,10 +1,10 @@
 """The whole local stack as one object: what ``make run`` runs and what the tests drive.
 
-Start order: PostgreSQL and the broker with its topics (in parallel) → one database per
+Start order: PostgreSQL, the broker with its topics and the SMTP sink (in parallel) → one database per
 service and its Alembic migrations → every service and the gateway, spawned together so
 their (slow) Python imports overlap; ``start`` returns when all answer ``/readyz``.
 Stop order: gateway, services (so they can close consumers and producers while the
-broker is still there), broker, PostgreSQL.
+broker is still there), broker, SMTP sink, PostgreSQL.
 
 With ``config.fault_proxies`` the services reach PostgreSQL and the broker through the
 fault proxies (``faultproxy.py``, one per service and link: :meth:`Stack.proxy`), and
@@ -33,6 +33,7 @@ from pathlib import Path
 from .broker import Broker
 from .config import StackConfig
 from .faultproxy import FaultProxy
+from .mail import SmtpSink
 from .postgres import Postgres
 from .processes import ManagedProcess, StackError, ensure_port_free, reap_stale, tail
 from .services import ServiceSpec
@@ -66,6 +67,7 @@ class Stack:
         self.config = config or StackConfig.for_profile("dev")
         self.postgres = Postgres(self.config.state_dir, self.config.pg_port, self.config.host)
         self.broker = Broker(self.config.state_dir, self.config.broker_port, self.config.host)
+        self.smtp = SmtpSink(self.config.state_dir, self.config.mail_dir, self.config.smtp_port, self.config.host)
         self._services: dict[str, ManagedProcess] = {}
         self._lock_fd: int | None = None
         self._owns_postgres = False
@@ -95,6 +97,15 @@ class Stack:
 
     def service_url(self, name: str) -> str:
         return self.config.service_url(name)
+
+    @property
+    def mail_dir(self) -> Path:
+        """``<state>/mail/``: one ``.eml`` file per message the SMTP sink received."""
+        return self.config.mail_dir
+
+    @property
+    def smtp_address(self) -> tuple[str, int]:
+        return self.config.host, self.config.smtp_port
 
     def database_url(self, name: str) -> str:
         """``postgresql+asyncpg://postgres@127.0.0.1:<pg>/relacja_<name>``."""
@@ -133,8 +144,15 @@ class Stack:
             self._preflight()
             self._prepare_state(cfg.fresh if fresh is None else fresh)
             await self._start_proxies()
-            log.info("starting PostgreSQL on %s:%s and the broker on %s", cfg.host, cfg.pg_port, self.bootstrap_servers)
-            await _first_failure([self._start_postgres(), self.broker.start()])
+            log.info(
+                "starting PostgreSQL on %s:%s, the broker on %s and the SMTP sink on %s:%s",
+                cfg.host,
+                cfg.pg_port,
+                self.bootstrap_servers,
+                cfg.host,
+                cfg.smtp_port,
+            )
+            await _first_failure([self._start_postgres(), self.broker.start(), self.smtp.start()])
             await self._prepare_databases()
             await self._start_services(cfg.services)
         except BaseException:
@@ -142,7 +160,7 @@ class Stack:
             raise
 
     async def start_infrastructure(self, fresh: bool | None = None) -> None:
-        """Start PostgreSQL (with every service's empty database) and the broker, nothing else.
+        """Start PostgreSQL (with every service's empty database), the broker and the SMTP sink, nothing else.
 
         For running the services some other way — their container images
         (deploy/images/test_images.py) — against the same parts the stack uses. The
@@ -153,14 +171,14 @@ class Stack:
         try:
             self._preflight()
             self._prepare_state(cfg.fresh if fresh is None else fresh)
-            await _first_failure([self._start_postgres(), self.broker.start()])
+            await _first_failure([self._start_postgres(), self.broker.start(), self.smtp.start()])
             await self.postgres.ensure_databases(s.database_name for s in cfg.services if s.database)
         except BaseException:
             await self.stop()
             raise
 
     async def stop(self) -> None:
-        """Stop what this object started: gateway, services, broker, PostgreSQL. Idempotent."""
+        """Stop what this object started: gateway, services, broker, SMTP sink, PostgreSQL. Idempotent."""
         gateways = [s for s in self.config.services if s.is_gateway]
         others = [s for s in self.config.services if not s.is_gateway]
         for group in (gateways, others):
@@ -169,6 +187,8 @@ class Stack:
             await self.broker.stop()
         for proxy in self.proxies.values():
             await proxy.stop()
+        with contextlib.suppress(Exception):
+            await self.smtp.stop()
         if self._owns_postgres:
             try:
                 await asyncio.to_thread(self.postgres.stop)
@@ -319,7 +339,8 @@ class Stack:
                 stderr=asyncio.subprocess.STDOUT,
             )
             try:
-                code = await asyncio.wait_for(proc.wait(), max(MIGRATE_TIMEOUT, self.config.ready_timeout))
+                code = await asyncio.wait_for(proc.wait(), max(MIGRATE_TIMEOUT, self.config.migrate_timeout, self.config.ready_timeout)
+                )
             except BaseException:
                 with contextlib.suppress(ProcessLookupError):
                     proc.kill()
@@ -357,6 +378,13 @@ class Stack:
         else:
             broker_proxy = self.proxies.get((spec.name, "broker"))
             env[f"{prefix}_KAFKA_BOOTSTRAP"] = broker_proxy.address if broker_proxy else cfg.bootstrap_servers
+        if spec.sends_mail:
+            env[f"{prefix}_SMTP_HOST"] = cfg.host
+            env[f"{prefix}_SMTP_PORT"] = str(cfg.smtp_port)
+            # Links in the mail (review requests, unsubscribe) lead to this stack's gateway
+            # (a partial stack without one — a benchmark — keeps the service's default).
+            if any(s.is_gateway for s in cfg.services):
+                env[f"{prefix}_PUBLIC_BASE_URL"] = cfg.gateway_url
         for name, value in spec.local_env:
             env.setdefault(f"{prefix}_{name}", value)
         # Only upstreams this stack runs: a partial stack (a benchmark of one service)

@@ -62,6 +62,12 @@ async def _broker(config: StackConfig) -> Probe:
     return Probe("broker", config.bootstrap_servers, up, "accepting connections" if up else "no listener")
 
 
+async def _smtp(config: StackConfig) -> Probe:
+    up = await wait_for_port(config.host, config.smtp_port, timeout=1.0)
+    address = f"{config.host}:{config.smtp_port}"
+    return Probe("smtp", address, up, f"mail in {config.mail_dir}" if up else "no listener")
+
+
 async def _service(config: StackConfig, name: str, client) -> Probe:
     url = config.service_url(name)
     try:
@@ -78,6 +84,7 @@ async def probe(config: StackConfig) -> list[Probe]:
         parts = await asyncio.gather(
             _postgres(config),
             _broker(config),
+            _smtp(config),
             *(_service(config, spec.name, client) for spec in config.services),
         )
     return [_runner(config), *parts]

@@ -12,6 +12,8 @@
                                      ``prospect`` (``stage_after``), CustomerUpdatedV1 says so
     ActivityLoggedV1 (relacja.sales) a sales call or meeting that took place, on the customer's
                                      timeline (``app/sales_effects.py``)
+    MessageSentV1 (relacja.engagement) a message the engagement service sent, on the customer's
+                                     timeline as an outbound interaction (``app/engagement_effects.py``)
 
 Placed orders and converted leads are applied a fetch's run at a time (``on_batch``): the
 customers named are read and locked in one statement, those whose stage moves are updated
@@ -36,6 +38,7 @@ from relacja_contracts import CloudEvent, EventPayload
 from relacja_contracts.events import (
     ActivityLoggedV1,
     LeadConvertedV1,
+    MessageSentV1,
     OrderPlacedV1,
     PartnerInteractionContributedV1,
     PartnerLeadContributedV1,
@@ -43,6 +46,7 @@ from relacja_contracts.events import (
 from relacja_messaging import EventHandlers
 
 from .app.contributions import record_partner_interaction, register_partner_lead
+from .app.engagement_effects import record_engagement_message
 from .app.records import updated_event
 from .app.sales_effects import record_sales_activity
 from .domain.lifecycle import Trigger, stage_after
@@ -70,6 +74,11 @@ async def move_along(session: AsyncSession, events: Sequence[tuple[CloudEvent, E
 @handlers.on(ActivityLoggedV1)
 async def log_sales_activity(session: AsyncSession, event: CloudEvent, payload: ActivityLoggedV1) -> None:
     await record_sales_activity(session, payload)
+
+
+@handlers.on(MessageSentV1)
+async def log_engagement_message(session: AsyncSession, event: CloudEvent, payload: MessageSentV1) -> None:
+    await record_engagement_message(session, payload)
 
 
 async def _move_along(session: AsyncSession, triggers: Sequence[tuple[uuid.UUID, Trigger]]) -> None:

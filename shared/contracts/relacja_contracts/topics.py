@@ -24,6 +24,7 @@ __all__ = [
     "RECOMMENDATIONS",
     "SHARING",
     "SALES",
+    "ENGAGEMENT",
     "ALL_TOPICS",
     "dead_letter_topic",
 ]
@@ -81,6 +82,11 @@ SALES = Topic(
     description="Sales: opportunities created, moved, won and lost; leads converted; activities logged and due.",
 )
 
+ENGAGEMENT = Topic(
+    "relacja.engagement",
+    description="Engagement: messages sent to customers (outbound interactions), reviews submitted and approved.",
+)
+
 ALL_TOPICS: tuple[Topic, ...] = (
     CUSTOMERS,
     ORDERS,
@@ -91,4 +97,5 @@ ALL_TOPICS: tuple[Topic, ...] = (
     LOYALTY,
     RECOMMENDATIONS,
     SALES,
+    ENGAGEMENT,
 )

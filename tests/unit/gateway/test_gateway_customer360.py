@@ -59,6 +59,7 @@ async def test_every_allowed_part_is_fetched_and_the_rest_is_named(
     assert sorted(view["missing"], key=lambda m: m["part"]) == [
         {"part": "churn", "reason": "service not deployed"},
         {"part": "disclosures", "reason": "service not deployed"},
+        {"part": "engagement", "reason": "service not deployed"},
         {"part": "loyalty", "reason": "service not deployed"},
         {"part": "orders", "reason": "service not deployed"},
         {"part": "recommendations", "reason": "service not deployed"},
@@ -93,6 +94,7 @@ async def test_only_parts_the_scopes_allow_are_fetched(
         "loyalty",
         "recommendations",
         "sales",
+        "engagement",
     ]
     assert view["missing"] == [] and view["empty"] == ["consents"]
     assert {request.url.host for request in upstream.requests} == {"customers.internal"}

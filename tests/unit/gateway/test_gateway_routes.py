@@ -116,6 +116,19 @@ def test_answering_a_survey_is_public_but_issuing_one_is_not() -> None:
     assert not TABLE.match("/api/v1/tickets").is_public("/api/v1/tickets/1")  # type: ignore[union-attr]  # a None match fails the test here too
 
 
+def test_a_review_link_is_public_but_the_rest_of_engagement_is_not() -> None:
+    link = "/api/v1/engagement/review-requests/tok3n"
+    route = TABLE.match(f"{link}/reviews")
+    assert route is not None and route.upstream == "engagement"
+    assert route.required_scope("GET", link) is None and route.required_scope("POST", f"{link}/reviews") is None
+    assert route.required_scope("GET", "/api/v1/engagement/review-requests") == "engagement:read"
+    staff = TABLE.match("/api/v1/engagement/reviews/1/approve")
+    assert staff is not None and staff.required_scope("POST", "/api/v1/engagement/reviews/1/approve") == (
+        "engagement:write"
+    )
+    assert staff.required_scope("GET", "/api/v1/engagement/products/1/rating-summary") == "engagement:read"
+
+
 @pytest.mark.parametrize(
     ("path", "dotted"),
     [

@@ -11,6 +11,7 @@ from .customers import (
     ImportantDateUpcomingV1,
     InteractionLoggedV1,
 )
+from .engagement import MessageBouncedV1, MessageSentV1, ReviewApprovedV1, ReviewSubmittedV1
 from .loyalty import (
     CouponIssuedV1,
     CouponRedeemedV1,
@@ -64,6 +65,10 @@ from .tickets import (
 )
 
 __all__ = [
+    "MessageBouncedV1",
+    "MessageSentV1",
+    "ReviewApprovedV1",
+    "ReviewSubmittedV1",
     "AgreementActivatedV1",
     "AgreementSuspendedV1",
     "AgreementTerminatedV1",
