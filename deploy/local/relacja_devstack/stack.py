@@ -339,7 +339,8 @@ class Stack:
                 stderr=asyncio.subprocess.STDOUT,
             )
             try:
-                code = await asyncio.wait_for(proc.wait(), max(MIGRATE_TIMEOUT, self.config.migrate_timeout, self.config.ready_timeout)
+                code = await asyncio.wait_for(
+                    proc.wait(), max(MIGRATE_TIMEOUT, self.config.migrate_timeout, self.config.ready_timeout)
                 )
             except BaseException:
                 with contextlib.suppress(ProcessLookupError):
