@@ -150,10 +150,12 @@ async def test_a_batch_leaves_the_rows_the_events_one_by_one_leave_and_a_replaye
             for k in range(1 + i % 2):
                 placed_at = NOW - timedelta(days=40 + 11 * i + 3 * k)
                 base.append(order_event(customer, gross=f"{50 + 7 * i}.00", cost="10.00", placed_at=placed_at))
-        # The customers under test have one earlier purchase each, too.
+        # The twins under test have one earlier purchase each, too. (Not the other twins: their
+        # scores are compared, and a key equal to a stored boundary's but for the id — theirs
+        # would stay the boundary twin's own — is decided by the id, which twins do not share.)
         single, batched = uuid.uuid4(), uuid.uuid4()
         single_other, batched_other = uuid.uuid4(), uuid.uuid4()
-        for customer in (single, batched, single_other, batched_other):
+        for customer in (single, batched):
             base.append(order_event(customer, gross="77.00", cost="7.00", placed_at=NOW - timedelta(days=90)))
         await as_batch(sessions, base)
         async with sessions() as session, session.begin():
@@ -170,7 +172,7 @@ async def test_a_batch_leaves_the_rows_the_events_one_by_one_leave_and_a_replaye
         assert (expected["orders_count"], expected["purchases"], str(expected["net_revenue"])) == (3, 3, "507.0000")
         assert expected["rfm_segment"] is not None and expected["abc_class"] is not None
         other = await profile(db, batched_other)
-        assert (other["orders_count"], str(other["net_revenue"])) == (1, "77.0000")  # o4 fully returned
+        assert (other["orders_count"], other["r_score"]) == (0, None)  # o4 fully returned: no purchase
         statuses = {
             r["order_id"]: r["status"]
             for r in await db.fetch(

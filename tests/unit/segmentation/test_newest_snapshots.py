@@ -5,6 +5,7 @@ latest ``occurred_at``; of equal ones the later in offset order, as the one-by-o
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 from typing import Any
@@ -23,7 +24,8 @@ def by_order(snapshots: list[Any]) -> list[Any]:
     return newest_snapshots(snapshots, lambda p: p.order_id)
 
 
-PICKERS = (by_order, churn_newest)  # segmentation's (any key) and churn's (orders)
+# segmentation's (any key) and churn's (orders)
+PICKERS: tuple[Callable[[list[Any]], list[Any]], ...] = (by_order, churn_newest)
 
 
 def test_the_newest_snapshot_of_each_order_wins_whatever_the_offset_order() -> None:
