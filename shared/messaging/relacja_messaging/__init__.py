@@ -9,7 +9,10 @@ Map of the package:
     relay.py       OutboxRelay: publish outbox rows to Kafka in order; detect a broker that lost them and replay
     replay.py      operator command: publish the retained outbox again
     retention.py   batched deletes of rows past their retention; the inbox's retention
-    consumer.py    EventConsumer: idempotent (inbox) consumer with retries and a dead-letter topic
+    consumer.py    EventConsumer: idempotent (inbox) consumer with retries and a dead-letter topic;
+                   waits longer on the broker when idle
+    progress.py    each consumer's lag in events and seconds: metrics, freshness, backlog log lines
+    notify.py      Notifications: sleep on LISTEN/NOTIFY with a slow poll as the net (relay, workers)
     handlers.py    EventHandlers: typed handler registry (the payload model is the contract)
     freshness.py   how fresh a read model is: last applied event time and lag per (consumer, topic)
     topics.py      declare_topics(): explicit topic creation from the contracts
