@@ -9,6 +9,7 @@ named on the command line); ``make test-faults-ci`` runs the rest.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import uuid
 from collections.abc import AsyncIterator, Sequence
@@ -50,10 +51,16 @@ async def anonymous(stack: Stack) -> AsyncIterator[httpx.AsyncClient]:
 async def merged_openapi(stack: Stack) -> dict[str, Any]:
     """The gateway's merged document of the staff API (every service's operations)."""
     async with httpx.AsyncClient(base_url=stack.gateway_url, timeout=60) as client:
-        response = await client.get("/openapi.json")
-        response.raise_for_status()
-        document: dict[str, Any] = response.json()
-        return document
+        # Under load a service's document may not have been fetched yet (x-missing-services):
+        # ask again until every service is in, so the matrix covers the whole suite.
+        for _ in range(60):
+            response = await client.get("/openapi.json", params={"refresh": "true"})
+            response.raise_for_status()
+            document: dict[str, Any] = response.json()
+            if not document["info"].get("x-missing-services"):
+                return document
+            await asyncio.sleep(5)
+        raise AssertionError(f"services missing from the merged OpenAPI: {document['info']['x-missing-services']}")
 
 
 @pytest.fixture(scope="session")

@@ -344,8 +344,10 @@ async def test_encoded_cr_lf_reaches_no_header_and_forges_no_log_line(
         await anonymous.get("/api/v1/tickets", params={"q": forged}, headers=admin),
         await anonymous.get("/api/v1/nowhere/" + marker + "%0d%0aSet-Cookie:%20a=b", headers=admin),
     ]
+    # a CR/LF in a query value is legitimate data (a tag filter that matches nothing: 200);
+    # in a path it names no resource (4xx)
     for response in responses:
-        assert 400 <= response.status_code < 500, response.text
+        assert response.status_code < 500, response.text
         assert "set-cookie" not in response.headers
         assert marker not in "".join(f"{k}: {v}" for k, v in response.headers.items())
         assert_no_trace(response)

@@ -50,7 +50,10 @@ async def limited_gateway(stack: Stack) -> AsyncIterator[str]:
     )
     listener = socket.socket()
     listener.bind(("127.0.0.1", 0))
-    server = uvicorn.Server(uvicorn.Config(create_app(settings), log_level="warning", lifespan="on"))
+    # keep-alive longer than any pause of a loaded machine: a connection the server closes
+    # while the client reuses it would be a client error, not the limiter's
+    config = uvicorn.Config(create_app(settings), log_level="warning", lifespan="on", timeout_keep_alive=300)
+    server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve(sockets=[listener]))
     try:
         while not server.started:
