@@ -13,7 +13,7 @@ p50/p99 of the requests scheduled in that window. After ``--warmup`` minutes the
 is the baseline; the verdict is each process's last RSS within 10 % of it (and its maximum),
 file descriptors and connections not growing, and the p99 of the last window vs the first.
 The samples go to ``.state/soak/soak.json``; the summary is printed as markdown for
-docs/benchmarks.md ("§20 soak").
+docs/benchmarks.md (§20, "Soak").
 """
 
 from __future__ import annotations
@@ -122,7 +122,7 @@ def report(
         return
     base, last = after[0], after[-1]
     print(
-        f"\n§20 soak: {minutes:.0f} min at {orders:.0f} orders/s + background, warm-up {warmup:.0f} min; {load_average()}"
+        f"\nsoak: {minutes:.0f} min at {orders:.0f} orders/s + background, warm-up {warmup:.0f} min; {load_average()}"
     )
     print(f"outcomes: {outcomes}; webhook deliveries received: {webhooks}\n")
     print("| process | RSS after warm-up MB | RSS max MB | RSS end MB | change | fds start→end | TCP start→end |")
