@@ -63,18 +63,24 @@ async def test_connections_ended_by_the_server_are_replaced_at_checkout(scratch_
         await database.dispose()
 
 
-async def test_a_driver_call_on_a_connection_the_server_ended_is_a_transient_failure(
+async def test_a_driver_call_whose_connection_the_server_ends_is_a_transient_failure(
     scratch_engine: AsyncEngine,
 ) -> None:
-    """The orders' placement runs its statements on asyncpg directly: the error it gets from a
-    connection that died mid-request must read as "database unavailable" (503), not a bug (500)."""
+    """The orders' placement runs its statements on asyncpg directly: the error it gets when
+    PostgreSQL ends the connection under a running statement (a restart does that) must read
+    as "database unavailable" (503), not a bug (500)."""
     url = scratch_engine.url.render_as_string(hide_password=False).replace("postgresql+asyncpg", "postgresql")
     victim, admin = await asyncpg.connect(url), await asyncpg.connect(url)
     try:
+        running = asyncio.create_task(victim.fetchval("SELECT pg_sleep(30)"))
         pid = victim.get_server_pid()
+        for _ in range(100):  # until the statement is running in its backend
+            if await admin.fetchval("SELECT state = 'active' FROM pg_stat_activity WHERE pid = $1", pid):
+                break
+            await asyncio.sleep(0.1)
         await admin.execute("SELECT pg_terminate_backend($1)", pid)
         with pytest.raises(Exception) as raised:
-            await victim.fetchval("SELECT 1")
+            await running
         assert is_transient(raised.value), repr(raised.value)
     finally:
         await victim.close()
