@@ -22,7 +22,7 @@ __all__ = ["ReviewUnavailable", "review_url"]
 
 
 class ReviewUnavailable(RuntimeError):
-    pass
+    """No review link can be made for this message (the triggering event names no order)."""
 
 
 async def review_url(session: AsyncSession, *, customer_id: uuid.UUID, context: dict[str, Any], now: datetime) -> str:

@@ -22,11 +22,11 @@ __all__ = ["CouponRefused", "IssuedCoupon", "PeerUnavailable", "Peers", "Profile
 
 
 class PeerUnavailable(RuntimeError):
-    pass
+    """A peer service (customers, loyalty) did not answer: the message is retried later."""
 
 
 class CouponRefused(RuntimeError):
-    pass
+    """Loyalty refused the coupon (unknown offer, a conflict, a rule): the message fails with the reason."""
 
 
 @dataclass(frozen=True)
