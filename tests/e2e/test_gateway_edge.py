@@ -152,6 +152,7 @@ async def test_customer_360_through_the_stack(stack: Stack, gateway: httpx.Async
         "loyalty",
         "recommendations",
         "sales",
+        "engagement",
     ):  # a new customer: nothing yet, an empty summary, popular products
         assert view[part] is not None or part in view["empty"] or missing[part] == "timed out after 300 ms", (
             part,
@@ -177,5 +178,6 @@ async def test_customer_360_through_the_stack(stack: Stack, gateway: httpx.Async
         "loyalty",
         "recommendations",
         "sales",
+        "engagement",
     ]
     assert narrow["segments"] is None and narrow["disclosures"] is None and narrow["loyalty"] is None

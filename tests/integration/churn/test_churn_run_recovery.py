@@ -44,14 +44,16 @@ async def test_a_run_whose_process_stopped_is_marked_failed_and_a_live_one_is_no
             body = (await api.get(f"/api/v1/churn/models/{run}")).json()
             return body if body["status"] == "failed" else None
 
-        card = await eventually(lambda: failed(abandoned), timeout=30)
+        # The run worker sleeps on NOTIFY and looks for interrupted runs on its slow poll
+        # (``run_poll_seconds``, 30 s): two polls and a margin.
+        card = await eventually(lambda: failed(abandoned), timeout=75)
         assert card["error"] == INTERRUPTED and card["finished_at"] is not None
         # The worker has passed over the live run at least once by now (it checks every
         # run in one pass): it must still be running.
         assert (await api.get(f"/api/v1/churn/models/{run_id}")).json()["status"] == "running"
 
         await live_process.close()  # the process dies: PostgreSQL releases its lock
-        card = await eventually(lambda: failed(run_id), timeout=30)
+        card = await eventually(lambda: failed(run_id), timeout=75)
         assert card["error"] == INTERRUPTED
     finally:
         if not live_process.is_closed():
