@@ -1,6 +1,7 @@
 """The idempotent consumer: at-least-once delivery, exactly-once effects.
 
-For the records of one partition that one fetch returned, in partition order:
+For the records one fetch returned (of every partition it holds; each partition's in offset
+order):
 
 1. read the CloudEvents envelope from the headers and find the handler for ``ce_type``
    (types this consumer has no handler for are skipped: topics carry many types);
@@ -9,7 +10,7 @@ For the records of one partition that one fetch returned, in partition order:
    statement — an id that conflicts was applied before and its record is skipped — and
    run the handlers of the new ones in offset order (a run of consecutive events whose
    handler was registered with ``on_batch`` goes to it in one call);
-4. after the transaction commits, commit exactly the next offset of the partition.
+4. after the transaction commits, commit exactly the next offset of each of those partitions.
 
 Applying a fetch in one transaction is what keeps up with a steady stream (one commit
 instead of one per event). If that transaction fails, it rolls back and the same records
@@ -173,15 +174,27 @@ class EventConsumer:
                 self._wait_for_data(BUSY_FETCH_WAIT_MS)
             elif now - last_record >= self.settings.idle_after:
                 self._wait_for_data(self.settings.idle_fetch_wait_ms)
-            for partition, records in batch.items():
-                self._report(partition, records[0].offset, waiting_since=records[0].timestamp / 1000)
-                await self.process_batch(records)
-                next_offset = records[-1].offset + 1
-                await self._commit(partition, next_offset)
-                self._report(partition, next_offset, waiting_since=records[-1].timestamp / 1000)
-                self._backlog.applied(len(records))
-            if not batch:
+            if batch:
+                await self._apply_fetch(batch)
+            else:
                 await self._report_idle()
+
+    async def _apply_fetch(self, batch: dict[TopicPartition, list[ConsumerRecord]]) -> None:
+        """Apply every partition's records of one fetch in one transaction, then commit their offsets.
+
+        One transaction per fetch, not per partition: at a steady 200 events/s a 50 ms fetch
+        holds a few records of each of six partitions, and a transaction per partition made
+        the transaction's fixed cost (BEGIN, the inbox claim, COMMIT with its WAL flush) the
+        consumer's main cost (#18, docs/benchmarks.md §18). The records keep their order
+        within each partition; across partitions no order exists to keep.
+        """
+        for partition, records in batch.items():
+            self._report(partition, records[0].offset, waiting_since=records[0].timestamp / 1000)
+        await self.process_batch([record for records in batch.values() for record in records])
+        await self._commit_all({partition: records[-1].offset + 1 for partition, records in batch.items()})
+        for partition, records in batch.items():
+            self._report(partition, records[-1].offset + 1, waiting_since=records[-1].timestamp / 1000)
+            self._backlog.applied(len(records))
 
     def _wait_for_data(self, wait_ms: int) -> None:
         if wait_ms != self._fetch_wait_ms:
@@ -218,19 +231,19 @@ class EventConsumer:
                 continue
             self._report(partition, position, waiting_since=None)
 
-    async def _commit(self, partition: TopicPartition, next_offset: int) -> None:
+    async def _commit_all(self, offsets: dict[TopicPartition, int]) -> None:
         assert self._consumer is not None
         try:
-            await self._consumer.commit({partition: next_offset})
+            await self._consumer.commit(offsets)
         except (CommitFailedError, IllegalStateError) as exc:
-            # The partition moved to another member during a rebalance. Its new owner
+            # A partition moved to another member during a rebalance. Its new owner
             # starts from the last committed offset; the inbox absorbs the overlap.
-            log.info("offset commit for %s skipped after a rebalance: %r", partition, exc)
+            log.info("offset commit for %s skipped after a rebalance: %r", sorted(offsets, key=str), exc)
 
     # -- records ---------------------------------------------------------------------
 
     async def process_batch(self, records: list[ConsumerRecord]) -> None:
-        """Apply one partition's records in one transaction; one by one if that fails."""
+        """Apply one fetch's records in one transaction; one by one if that fails (in their order)."""
         decoded = [item for item in [await self._decode(record) for record in records] if item is not None]
         # A re-driven record takes the one-by-one path (with the batch's others, to keep their order).
         if len(decoded) > 1 and not any(item.redriven for item in decoded):
