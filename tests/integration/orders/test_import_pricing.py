@@ -67,7 +67,8 @@ def plain_rows(draw: st.DrawFn) -> dict[str, Any]:
         "channel": draw(st.sampled_from(["web", "store"])),
         "external_id": f"pe-{TAG}-{uuid.uuid4().hex}",
     }
-    if lines or draw(st.booleans()):
+    empty_lines: bool = draw(st.booleans())  # "lines": [] as well as no key at all
+    if lines or empty_lines:
         row["lines"] = lines
     return row
 
