@@ -222,7 +222,8 @@ class OrderRows(RowImport[PlainRow | ImportRow, Staged]):
         if records:
             await connection.copy_records_to_table("order_import_stage", columns=_STAGE_COLUMNS, records=records)
         counts = await connection.fetchrow(_UPSERT, now, current_traceparent.get())
-        kept = await connection.fetch(_CHANGED_SINCE_IMPORT)
+        # Only when the upsert left rows alone: a batch of new orders skips this join.
+        kept = await connection.fetch(_CHANGED_SINCE_IMPORT) if counts["written"] < len(items) else []
         row_numbers = {
             external_id: number
             for number, item in items
