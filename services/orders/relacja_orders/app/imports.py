@@ -8,14 +8,15 @@
 The row format is in ``domain.imports``. The lifecycle (header check, batches of
 :data:`BATCH_SIZE` valid rows each committed with the job's counters, row errors, the
 final state, the error policy) is ``relacja_servicekit.import_jobs``. What is the
-orders' own: ``prepare`` prices a batch (customers and SKUs looked up on a connection of
-its own) in the reading task while the previous batch is written, so Python and
-PostgreSQL work side by side; ``write`` upserts the priced batch set-based.
+orders' own: ``prepare`` prices a batch on a connection of its own in the reading task
+while the previous batch is written, so two PostgreSQL backends and Python work side by
+side — plain rows (``domain.imports.plain_row``) by PostgreSQL (``app.import_pricing``,
+which hands back binary COPY data), the others and every row with an error by
+``domain.imports.build_order``; ``write`` upserts the priced batch set-based.
 
-A batch is priced and written set-based: its customers resolved with one query
+A batch is priced and written set-based: its customers resolved in one statement
 (``customer_external_id`` → the customers projection; an unknown, merged or erased
-customer is a row error, never a guess), its orders COPYed (``copy_records_to_table``)
-into a temporary staging table and moved with one ``INSERT ... SELECT ... ON CONFLICT
+customer is a row error, never a guess), its orders COPYed into a temporary staging table and moved with one ``INSERT ... SELECT ... ON CONFLICT
 (external_id) DO UPDATE ... WHERE <something differs>``, which upserts by the order's
 external id and skips unchanged rows; the same statement writes one
 ``OrderPlacedV1(imported=true)`` outbox row per created or changed order from the upserted
