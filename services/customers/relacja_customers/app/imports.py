@@ -350,10 +350,10 @@ _REGISTERED_ROWS = (
 _REGISTERED = f"""
 WITH written AS (
     {_outbox.insert_select_sql(CustomerRegisteredV1, _REGISTERED_ROWS, time="$1", traceparent="$2")}
-    RETURNING event_id, subject, event_type, payload
+    RETURNING event_id, key, event_type, payload
 )
 INSERT INTO customer_event_log (event_id, customer_id, event_type, occurred_at, payload)
-SELECT event_id, subject::uuid, event_type, $1, payload FROM written
+SELECT event_id, key::uuid, event_type, $1, payload FROM written
 """
 
 
