@@ -151,8 +151,9 @@ class OrderRows(RowImport[PlainRow | ImportRow, Staged]):
         not price: errors, huge amounts) by ``build_order``."""
         staged: list[tuple[int, Staged]] = []
         failed: list[tuple[int, RowErrors]] = []
-        slow = [(number, row) for number, row in rows if isinstance(row, ImportRow)]
+        # isinstance of PlainRow (a dataclass), not of ImportRow: pydantic's metaclass makes that slow
         plain = [(number, row) for number, row in rows if isinstance(row, PlainRow)]
+        slow = [(number, row) for number, row in rows if not isinstance(row, PlainRow)]
         async with self.sessions() as lookup:
             connection = await asyncpg_connection(lookup)
             if plain:
