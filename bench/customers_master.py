@@ -1,6 +1,7 @@
 """Customer master at scale: get by id, search, and bulk import with 1,000,000 customers loaded.
 
     python -m bench.customers_master [--customers 1000000] [--requests 2000] [--import-rows 100000]
+        [--import-only] [--profile FILE]
 
 Targets (issue 3): search p95 ≤ 50 ms, get by id p95 ≤ 10 ms, import ≥ 5,000 rows/s end to
 end including events.
@@ -26,7 +27,9 @@ runs beside ``make run``, ``make test`` and the other benchmarks.
    one ``POST /api/v1/customers/imports``; rows/s = rows / wall time of the request. Every
    row is a new customer, so each writes its ``registered`` event to the outbox in the
    same transaction. The same body is then imported again (every row unchanged). The
-   relay publishes in the background; its lag after the import is reported too.
+   relay publishes in the background; its lag after the import is reported too, and the
+   CPU per row of each process (``/proc``) during the import; ``--profile FILE``: py-spy
+   of the customers process meanwhile. ``--import-only`` skips steps 2 and 3.
 
 Latencies are client-side wall times (``time.perf_counter``) and include the HTTP client
 (httpx) on the same 2-core machine as the server and PostgreSQL.
@@ -56,7 +59,8 @@ from relacja_customers.domain.customer import apply_changes, derived_columns, fo
 from relacja_devstack import Stack
 from relacja_devstack.config import REPO_ROOT
 
-from ._stack import bench_config, median, percentile
+from ._stack import bench_config, cpu_seconds, load_average, median, percentile
+from .orders import finish_import_profile, import_profiler
 
 STATE_DIR = REPO_ROOT / ".state" / "bench-a"
 
@@ -496,23 +500,38 @@ async def main(args: argparse.Namespace) -> None:
         ids = await load(dsn, args.customers)
         rng = random.Random(3)
         async with httpx.AsyncClient(base_url=stack.service_url("customers"), timeout=30, trust_env=False) as client:
-            get = await measure(client, "get by id", lambda: f"/api/v1/customers/{rng.choice(ids)}", args.requests)
-            results.append(get.line())
-            print(get.line(), flush=True)
-            for name, next_url in search_cases(rng).items():
-                latencies = await measure(client, name, next_url, args.search_requests)
-                results.append(latencies.line())
-                print(latencies.line(), flush=True)
+            if not args.import_only:
+                get = await measure(client, "get by id", lambda: f"/api/v1/customers/{rng.choice(ids)}", args.requests)
+                results.append(get.line())
+                print(get.line(), flush=True)
+                for name, next_url in search_cases(rng).items():
+                    latencies = await measure(client, name, next_url, args.search_requests)
+                    results.append(latencies.line())
+                    print(latencies.line(), flush=True)
 
             lines = import_rows(args.import_rows, uuid.uuid4().hex[:6])
+            spy = import_profiler(stack, "customers", args.profile)
+            before = cpu_seconds(stack.config.state_dir)
             elapsed, job = await run_import(client, lines)
+            during = cpu_seconds(stack.config.state_dir)
+            profile = finish_import_profile(spy, args.profile)
+            load_during = load_average()
             lag = await wait_published(dsn)
             line = (
                 f"import {args.import_rows} new rows (NDJSON, streamed): {elapsed:6.1f} s = {args.import_rows / elapsed:7.0f} rows/s "
-                f"(created {job['rows_created']}, failed {job['rows_failed']}); relay drained the outbox {lag:.1f} s later"
+                f"(created {job['rows_created']}, failed {job['rows_failed']}); relay drained the outbox {lag:.1f} s later "
+                f"({load_during}); CPU per row during the import: "
+                + ", ".join(
+                    f"{part} {(during[part] - before.get(part, 0.0)) * 1e6 / args.import_rows:.0f} µs"
+                    for part in sorted(during)
+                    if part != "bench (this script)"
+                )
             )
             results.append(line)
             print(line, flush=True)
+            if profile:
+                results.append(profile)
+                print(profile, flush=True)
             elapsed, job = await run_import(client, lines)
             line = f"re-import of the same rows (all unchanged): {elapsed:6.1f} s = {args.import_rows / elapsed:7.0f} rows/s (unchanged {job['rows_unchanged']})"
             results.append(line)
@@ -540,6 +559,8 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--search-requests", type=int, default=500, help="requests per search case after warm-up")
     parser.add_argument("--import-rows", type=int, default=100_000)
     parser.add_argument("--keep", action="store_true", help="keep the stack running afterwards (to inspect plans)")
+    parser.add_argument("--import-only", action="store_true", help="skip the get-by-id and search measurements")
+    parser.add_argument("--profile", help="py-spy the customers process during the import; the summary here")
     return parser.parse_args()
 
 

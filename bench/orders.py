@@ -31,6 +31,11 @@ access logs are off (WARNING), as in ``bench/gateway_overhead.py``.
    Then CPU per placed order across every process of the suite (issue 18): CPU seconds of
    each process (``/proc``) from the start of the sustained run until the outbox is empty
    and ``--settle-seconds`` more (the consumers apply the orders' events), ÷ orders placed.
+``--import-only`` runs step 3 with only the orders service (relay off; then one relay
+publishes), ``--import-with-stack`` runs step 3 alone with the whole stack; both print CPU
+per imported order of every process, and with ``--profile FILE`` a py-spy profile of the
+orders process during the import (py-spy on PATH: ``uv tool install py-spy``).
+
 3. Import (skipped with ``--placement-only``): ``--import-rows`` NDJSON rows (new external ids, 2 lines each, customers by
    external id) streamed in 64 KiB chunks to ``POST /api/v1/orders/imports`` on the service
    (not through the gateway); orders/s = rows / wall time of the request, which ends when
@@ -57,6 +62,8 @@ import contextlib
 import json
 import os
 import random
+import shutil
+import signal
 import subprocess
 import tempfile
 import time
@@ -64,6 +71,8 @@ import uuid
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from pathlib import Path
+from typing import Any
 
 import asyncpg
 import httpx
@@ -350,6 +359,7 @@ async def import_only(args: argparse.Namespace) -> None:
                 for chunk in chunks:
                     yield chunk
 
+            spy = import_profiler(stack, "orders", args.profile)
             before = cpu_seconds(stack.config.state_dir)
             started = time.perf_counter()
             response = await service.post(
@@ -361,6 +371,7 @@ async def import_only(args: argparse.Namespace) -> None:
             used = {
                 part: seconds - before.get(part, 0.0) for part, seconds in cpu_seconds(stack.config.state_dir).items()
             }
+            profile = finish_import_profile(spy, args.profile)
         print(
             f"import only (orders API process alone, relay off), {args.import_rows} orders (NDJSON, 2 lines each, body built "
             f"beforehand): {ended - started:.1f} s = {args.import_rows / (ended - started):.0f} orders/s "
@@ -369,9 +380,13 @@ async def import_only(args: argparse.Namespace) -> None:
         )
         print(
             "  CPU seconds during the import: "
-            + ", ".join(f"{part} {seconds:.1f}" for part, seconds in sorted(used.items())),
+            + ", ".join(f"{part} {seconds:.1f}" for part, seconds in sorted(used.items()))
+            + "; per order: "
+            + ", ".join(f"{part} {seconds * 1e6 / args.import_rows:.0f} µs" for part, seconds in sorted(used.items())),
             flush=True,
         )
+        if profile:
+            print(profile, flush=True)
 
         engine = create_async_engine(stack.database_url("orders"))
         relay = asyncio.create_task(
@@ -390,6 +405,91 @@ async def import_only(args: argparse.Namespace) -> None:
         f"  then one relay (worker role) published the {job['rows_created']} events in {seconds:.1f} s = "
         f"{job['rows_created'] / seconds:.0f} events/s ({load_average()})"
     )
+
+
+def import_profiler(stack: Any, service: str, out: str | None) -> tuple[subprocess.Popen[bytes], Path] | None:
+    """py-spy (``--format raw``, 100 Hz, ``--gil``) on ``service``'s process until
+    :func:`finish_import_profile`; None without ``--profile``."""
+    if not out:
+        return None
+    if shutil.which("py-spy") is None:
+        raise SystemExit("--profile needs py-spy on PATH (uv tool install py-spy)")
+    pid = json.loads((stack.config.state_dir / "pids.json").read_text())[service]["pid"]
+    raw = Path(out).with_suffix(".raw")
+    command = ["py-spy", "record", "-p", str(pid), "-r", "100", "--gil", "-f", "raw", "-o", str(raw)]
+    spy = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    time.sleep(1)  # attached before the clock starts
+    return spy, raw
+
+
+def finish_import_profile(spy: tuple[subprocess.Popen[bytes], Path] | None, out: str | None) -> str:
+    """Stop py-spy (SIGINT writes its file), write the summary to ``out`` → the summary."""
+    if spy is None or out is None:
+        return ""
+    from .write_path import summarise_profile  # here: write_path imports this module
+
+    process, raw = spy
+    process.send_signal(signal.SIGINT)
+    process.wait(timeout=120)
+    summary = summarise_profile(raw)
+    Path(out).write_text(summary + "\n")
+    return f"py-spy profile of the service (summary in {out}, stacks in {raw}):\n{summary}"
+
+
+async def import_with_stack(args: argparse.Namespace) -> None:
+    """Step 3 alone with the whole stack running (every consumer of ``relacja.orders``
+    applies the import's events meanwhile, the relay in the orders process publishes
+    them): orders/s of the import, then CPU per imported order of every process from the
+    import's start until the outbox is empty and ``--settle-seconds`` more."""
+    os.environ["RELACJA_ORDERS_LOG_LEVEL"] = "WARNING"
+    async with bench_stack() as stack:
+        dsn = stack.config.postgres_dsn("relacja_orders")
+        await seed_customers(dsn, args.customers)
+        async with httpx.AsyncClient(base_url=stack.service_url("orders"), timeout=3600, trust_env=False) as service:
+            skus = await create_products(service)
+            chunks = [
+                chunk async for chunk in import_body(args.import_rows, args.customers, skus, uuid.uuid4().hex[:6])
+            ]
+
+            async def body() -> AsyncIterator[bytes]:
+                for chunk in chunks:
+                    yield chunk
+
+            spy = import_profiler(stack, "orders", args.profile)
+            before = cpu_seconds(stack.config.state_dir)
+            started = time.perf_counter()
+            response = await service.post(
+                "/api/v1/orders/imports", content=body(), headers={"Content-Type": "application/x-ndjson"}
+            )
+            ended = time.perf_counter()
+            response.raise_for_status()
+            job = response.json()
+            during = cpu_seconds(stack.config.state_dir)
+            profile = finish_import_profile(spy, args.profile)
+            load_during = load_average()
+            drained = await outbox_empty(dsn)
+            await asyncio.sleep(args.settle_seconds)
+            after = cpu_seconds(stack.config.state_dir)
+    rows = args.import_rows
+
+    def per_order(now: dict[str, float]) -> str:
+        used = {part: now[part] - before.get(part, 0.0) for part in now if part != "bench (this script)"}
+        parts = sorted(used.items(), key=lambda item: -item[1])
+        return f"{sum(used.values()) * 1e6 / rows:.0f} µs — " + ", ".join(
+            f"{part} {seconds * 1e6 / rows:.0f}" for part, seconds in parts
+        )
+
+    print(f"\n# {os.cpu_count()} CPUs, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC", flush=True)
+    print(
+        f"import {rows} orders, whole stack (NDJSON, 2 lines each, body built beforehand): {ended - started:.1f} s = "
+        f"{rows / (ended - started):.0f} orders/s (created {job['rows_created']}, failed {job['rows_failed']}) ({load_during})\n"
+        f"  events all published {drained - ended:.1f} s after it ended\n"
+        f"  CPU per imported order during the import: {per_order(during)}\n"
+        f"  CPU per imported order until published + {args.settle_seconds:g} s: {per_order(after)}",
+        flush=True,
+    )
+    if profile:
+        print(profile, flush=True)
 
 
 async def main(args: argparse.Namespace) -> None:
@@ -648,6 +748,10 @@ def parse_args() -> argparse.Namespace:
         "--import-only", action="store_true", help="only the import, with only the orders service running"
     )
     parser.add_argument(
+        "--import-with-stack", action="store_true", help="only the import, with the whole stack running"
+    )
+    parser.add_argument("--profile", help="with --import-only / --import-with-stack: py-spy the orders process here")
+    parser.add_argument(
         "--coupons", action="store_true", help="only placement, with a coupon vs without (orders service and gateway)"
     )
     parser.add_argument("--coupon-count", type=int, default=100_000, help="single-use coupons seeded for --coupons")
@@ -660,4 +764,5 @@ if __name__ == "__main__":
     if arguments.coupons:
         asyncio.run(coupon_comparison(arguments))
     else:
-        asyncio.run(import_only(arguments) if arguments.import_only else main(arguments))
+        runs = import_only if arguments.import_only else import_with_stack if arguments.import_with_stack else main
+        asyncio.run(runs(arguments))

@@ -38,7 +38,7 @@ from relacja_contracts import CloudEvent, EventPayload, to_kafka_headers
 from .driver import asyncpg_connection
 from .tracing import current_traceparent
 
-__all__ = ["Outbox", "OutboxRecord", "WrittenEvent", "BULK_EVENT_ID_SQL", "ce_time_sql"]
+__all__ = ["Outbox", "OutboxRecord", "WrittenEvent", "BULK_EVENT_ID_SQL", "ce_time_sql", "payload_time_sql"]
 
 # The event id for outbox rows built in SQL by bulk writers (millions in one statement):
 # a UUIDv7 (RFC 9562) — 48 bits of Unix milliseconds, then random bits — computed with
@@ -75,6 +75,16 @@ def ce_time_sql(moment: str) -> str:
     """SQL for the ``ce_time`` text of the timestamptz expression ``moment``: the text
     ``format_time`` writes (RFC 3339, UTC, six fraction digits, ``Z``)."""
     return f"""to_char(({moment}) AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')"""
+
+
+def payload_time_sql(moment: str) -> str:
+    """SQL for a payload's datetime field as pydantic writes it (RFC 3339, UTC, ``Z``; the
+    fraction only when there is one), for payloads built by PostgreSQL (``insert_select_sql``)."""
+    utc = f"(({moment}) AT TIME ZONE 'UTC')"
+    return (
+        f"to_char({utc}, 'YYYY-MM-DD\"T\"HH24:MI:SS') "
+        f"|| CASE WHEN date_part('microseconds', {utc})::bigint % 1000000 = 0 THEN '' ELSE to_char({utc}, '.US') END || 'Z'"
+    )
 
 
 @dataclass(frozen=True, slots=True)

@@ -40,6 +40,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from relacja_contracts.events.orders import OrderPlacedV1
 from relacja_messaging import Outbox
+from relacja_messaging.outbox import payload_time_sql
 
 from ..domain.money import DEFAULT_MINOR_UNITS, MINOR_UNITS, round_money
 from ..settings import EVENT_SOURCE
@@ -130,15 +131,6 @@ def _digits_sql(currency: str) -> str:
     return f"(CASE {currency} {cases} ELSE {DEFAULT_MINOR_UNITS} END)"
 
 
-def _rfc3339_sql(moment: str) -> str:
-    """RFC 3339 UTC text of a timestamptz as pydantic writes a payload's datetime (fraction only when there is one)."""
-    utc = f"({moment} AT TIME ZONE 'UTC')"
-    return (
-        f"to_char({utc}, 'YYYY-MM-DD\"T\"HH24:MI:SS') "
-        f"|| CASE WHEN date_part('microseconds', {utc})::bigint % 1000000 = 0 THEN '' ELSE to_char({utc}, '.US') END || 'Z'"
-    )
-
-
 def _money_sql(column: str) -> str:
     return f"round(o.{column}, {_digits_sql('o.currency')})::text"
 
@@ -155,7 +147,7 @@ def placed_events_insert(source_cte: str) -> str:
             "'external_id', o.external_id",
             "'status', o.status",
             "'channel', o.channel",
-            f"'placed_at', {_rfc3339_sql('o.placed_at')}",
+            f"'placed_at', {payload_time_sql('o.placed_at')}",
             "'currency', o.currency",
             *[f"'{name}', {_money_sql(name)}" for name in AMOUNT_FIELDS],
             f"'lines', (SELECT coalesce(jsonb_agg(jsonb_build_object({line_fields}) ORDER BY (l ->> 'line_no')::int), '[]') "
@@ -163,7 +155,7 @@ def placed_events_insert(source_cte: str) -> str:
             "'imported', o.imported",
             "'coupon_code', o.coupon_code",
             f"'discount_amount', {_money_sql('discount_amount')}",
-            f"'occurred_at', {_rfc3339_sql('$1::timestamptz')}",
+            f"'occurred_at', {payload_time_sql('$1::timestamptz')}",
         ]
     )
     rows = f"SELECT o.customer_id AS subject, jsonb_build_object({payload}) AS payload FROM {source_cte} AS o"

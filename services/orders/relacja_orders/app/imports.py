@@ -8,14 +8,15 @@
 The row format is in ``domain.imports``. The lifecycle (header check, batches of
 :data:`BATCH_SIZE` valid rows each committed with the job's counters, row errors, the
 final state, the error policy) is ``relacja_servicekit.import_jobs``. What is the
-orders' own: ``prepare`` prices a batch (customers and SKUs looked up on a connection of
-its own) in the reading task while the previous batch is written, so Python and
-PostgreSQL work side by side; ``write`` upserts the priced batch set-based.
+orders' own: ``prepare`` prices a batch on a connection of its own in the reading task
+while the previous batch is written, so two PostgreSQL backends and Python work side by
+side — plain rows (``domain.imports.plain_row``) by PostgreSQL (``app.import_pricing``,
+which hands back binary COPY data), the others and every row with an error by
+``domain.imports.build_order``; ``write`` upserts the priced batch set-based.
 
-A batch is priced and written set-based: its customers resolved with one query
+A batch is priced and written set-based: its customers resolved in one statement
 (``customer_external_id`` → the customers projection; an unknown, merged or erased
-customer is a row error, never a guess), its orders COPYed (``copy_records_to_table``)
-into a temporary staging table and moved with one ``INSERT ... SELECT ... ON CONFLICT
+customer is a row error, never a guess), its orders COPYed into a temporary staging table and moved with one ``INSERT ... SELECT ... ON CONFLICT
 (external_id) DO UPDATE ... WHERE <something differs>``, which upserts by the order's
 external id and skips unchanged rows; the same statement writes one
 ``OrderPlacedV1(imported=true)`` outbox row per created or changed order from the upserted
@@ -34,9 +35,11 @@ one, and is otherwise a row error naming the order.
 
 from __future__ import annotations
 
+import io
 import json
 import uuid
 from collections.abc import AsyncIterator, Hashable
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import func, select
@@ -55,33 +58,17 @@ from relacja_servicekit.import_jobs import (
 from relacja_servicekit.import_records import Format
 from relacja_servicekit.pagination import Page, paginate
 
-from ..domain.imports import ImportRow, build_order, csv_header_errors, parse_row
+from ..domain.imports import ImportRow, PlainRow, build_order, csv_header_errors, parse_row, plain_row
 from ..tables import IMPORTED_FIELDS, import_fingerprint_sql, order_imports
 from .errors import NotFound
 from .events import placed_events_insert
+from .import_pricing import STAGE_COLUMNS, PricedBatch, price_plain
 
 __all__ = ["BATCH_SIZE", "OrderRows", "import_orders", "get_import", "list_imports"]
 
 BATCH_SIZE = 5000
 
-_STAGE_COLUMNS = [
-    "id",
-    "external_id",
-    "customer_id",
-    "status",
-    "channel",
-    "currency",
-    "placed_at",
-    "gross_amount",
-    "tax_amount",
-    "total_amount",
-    "returned_amount",
-    "refunded_amount",
-    "net_amount",
-    "cost_amount",
-    "margin",
-    "lines",
-]
+_STAGE_COLUMNS = list(STAGE_COLUMNS)
 _EXTERNAL_ID = _STAGE_COLUMNS.index("external_id")
 _COMPARED = [c for c in _STAGE_COLUMNS if c not in ("id", "external_id")]
 assert tuple(_COMPARED) == IMPORTED_FIELDS  # what the fingerprint covers is what an import writes
@@ -125,11 +112,22 @@ SELECT DISTINCT ON (external_id) external_id, customer_id FROM known_customers
 WHERE external_id = ANY($1::text[]) AND state = 'active' ORDER BY external_id, updated_at DESC
 """
 
-Staged = tuple[Any, ...]  # a priced order, as a COPY record in _STAGE_COLUMNS order
+
+@dataclass(frozen=True, slots=True)
+class PricedBySql:
+    """A row PostgreSQL priced: its order is in ``batch`` (shared by the batch's rows)."""
+
+    external_id: str | None
+    batch: PricedBatch
 
 
-class OrderRows(RowImport[ImportRow, Staged]):
-    """Order rows: parsed by ``domain.imports``, priced into staging records, upserted."""
+Record = tuple[Any, ...]  # an order Python priced, as a COPY record in _STAGE_COLUMNS order
+Staged = Record | PricedBySql
+
+
+class OrderRows(RowImport[PlainRow | ImportRow, Staged]):
+    """Order rows: recognised or parsed by ``domain.imports``, priced (by PostgreSQL when
+    plain, ``app.import_pricing``; else by ``build_order``) into staging rows, upserted."""
 
     batch_size = BATCH_SIZE
 
@@ -139,49 +137,66 @@ class OrderRows(RowImport[ImportRow, Staged]):
     def check_header(self, header: list[str]) -> RowErrors:
         return csv_header_errors(header)
 
-    def parse(self, header: list[str] | None, record: Any) -> tuple[ImportRow | None, RowErrors]:
-        return parse_row(header, record)
+    def parse(self, header: list[str] | None, record: Any) -> tuple[PlainRow | ImportRow | None, RowErrors]:
+        plain = plain_row(header, record)
+        return (plain, []) if plain is not None else parse_row(header, record)
 
-    def key(self, row: ImportRow) -> Hashable | None:
+    def key(self, row: PlainRow | ImportRow) -> Hashable | None:
         return row.external_id
 
     async def prepare(
-        self, rows: list[tuple[int, ImportRow]]
+        self, rows: list[tuple[int, PlainRow | ImportRow]]
     ) -> tuple[list[tuple[int, Staged]], list[tuple[int, RowErrors]]]:
-        """Resolve the batch's customers and SKUs and price its rows into COPY records."""
+        """Price the batch: plain rows by PostgreSQL, the rest (and the plain rows it did
+        not price: errors, huge amounts) by ``build_order``."""
+        staged: list[tuple[int, Staged]] = []
+        failed: list[tuple[int, RowErrors]] = []
+        # isinstance of PlainRow (a dataclass), not of ImportRow: pydantic's metaclass makes that slow
+        plain = [(number, row) for number, row in rows if isinstance(row, PlainRow)]
+        slow = [(number, row) for number, row in rows if not isinstance(row, PlainRow)]
         async with self.sessions() as lookup:
             connection = await asyncpg_connection(lookup)
-            customers = {
-                r["external_id"]: r["customer_id"]
-                for r in await connection.fetch(_CUSTOMERS, list({row.customer_external_id for _, row in rows}))
+            if plain:
+                batch, problems = await price_plain(connection, [(number, row.doc) for number, row in plain])
+                for number, row in plain:
+                    problem = problems.get(number)
+                    if problem is None:
+                        staged.append((number, PricedBySql(row.external_id, batch)))
+                    elif problem == "customer":
+                        failed.append((number, _unknown_customer(row.customer_external_id)))
+                    else:  # Python names the errors (or prices exactly what numeric would not)
+                        slow.append((number, ImportRow.model_validate_json(row.doc)))
+            if slow:
+                priced, errors = await self._price(connection, slow)
+                staged += priced
+                failed += errors
+        return staged, failed
+
+    async def _price(
+        self, connection: Any, rows: list[tuple[int, ImportRow]]
+    ) -> tuple[list[tuple[int, Staged]], list[tuple[int, RowErrors]]]:
+        """Resolve the rows' customers and SKUs and price them with ``build_order``."""
+        customers = {
+            r["external_id"]: r["customer_id"]
+            for r in await connection.fetch(_CUSTOMERS, list({row.customer_external_id for _, row in rows}))
+        }
+        skus = list({line.sku for _, row in rows for line in row.lines})
+        catalog = (
+            {
+                r["sku"]: (r["id"], r["category"])
+                for r in await connection.fetch(
+                    "SELECT id, sku, category FROM products WHERE sku = ANY($1::text[])", skus
+                )
             }
-            skus = list({line.sku for _, row in rows for line in row.lines})
-            catalog = (
-                {
-                    r["sku"]: (r["id"], r["category"])
-                    for r in await connection.fetch(
-                        "SELECT id, sku, category FROM products WHERE sku = ANY($1::text[])", skus
-                    )
-                }
-                if skus
-                else {}
-            )
+            if skus
+            else {}
+        )
         staged: list[tuple[int, Staged]] = []
         failed: list[tuple[int, RowErrors]] = []
         for number, row in rows:
             customer_id = customers.get(row.customer_external_id)
             if customer_id is None:
-                failed.append(
-                    (
-                        number,
-                        [
-                            {
-                                "field": "customer_external_id",
-                                "message": f"no active customer with external id {row.customer_external_id!r} is known; the row was not imported",
-                            }
-                        ],
-                    )
-                )
+                failed.append((number, _unknown_customer(row.customer_external_id)))
                 continue
             built = build_order(row, catalog)
             if isinstance(built, list):
@@ -198,12 +213,24 @@ class OrderRows(RowImport[ImportRow, Staged]):
         assert now is not None  # now() always answers
         connection = await asyncpg_connection(session)
         await connection.execute(_CREATE_STAGE)
-        await connection.copy_records_to_table(
-            "order_import_stage", columns=_STAGE_COLUMNS, records=[r for _, r in items]
-        )
+        records = [item for _, item in items if isinstance(item, tuple)]
+        by_sql = [item for _, item in items if isinstance(item, PricedBySql)]
+        for batch in {id(item.batch): item.batch for item in by_sql}.values():
+            # a priced batch is written whole: all its rows are in this write
+            assert sum(1 for item in by_sql if item.batch is batch) == batch.count
+            await connection.copy_to_table(
+                "order_import_stage", source=io.BytesIO(batch.data()), columns=_STAGE_COLUMNS, format="binary"
+            )
+        if records:
+            await connection.copy_records_to_table("order_import_stage", columns=_STAGE_COLUMNS, records=records)
         counts = await connection.fetchrow(_UPSERT, now, current_traceparent.get())
-        kept = await connection.fetch(_CHANGED_SINCE_IMPORT)
-        row_numbers = {record[_EXTERNAL_ID]: number for number, record in items if record[_EXTERNAL_ID] is not None}
+        # Only when the upsert left rows alone: a batch of new orders skips this join.
+        kept = await connection.fetch(_CHANGED_SINCE_IMPORT) if counts["written"] < len(items) else []
+        row_numbers = {
+            external_id: number
+            for number, item in items
+            if (external_id := item.external_id if isinstance(item, PricedBySql) else item[_EXTERNAL_ID]) is not None
+        }
         for order in kept:
             job.fail(
                 row_numbers[order["external_id"]],
@@ -218,6 +245,15 @@ class OrderRows(RowImport[ImportRow, Staged]):
         job.rows_created += counts["created"]
         job.rows_updated += counts["written"] - counts["created"]
         job.rows_unchanged += len(items) - counts["written"] - len(kept)
+
+
+def _unknown_customer(external_id: str) -> RowErrors:
+    return [
+        {
+            "field": "customer_external_id",
+            "message": f"no active customer with external id {external_id!r} is known; the row was not imported",
+        }
+    ]
 
 
 async def import_orders(
