@@ -1,0 +1,195 @@
+"""The consumer and the relay across broker faults, on a PostgreSQL and a broker of their own.
+
+    broker lost its log      the broker restarts empty; the relay republishes a log shorter
+                             than the one the consumer had read (the old one held copies of a
+                             crashed relay's batch), then new events: the consumer applies every one
+    2 s blackhole            the relay's link to the broker drops every packet for 2 s in the
+                             middle of a stream of outbox rows: every row is published soon after
+
+Found by the fault harness (tests/faults, docs/reliability.md). Own infrastructure on spare
+ports, not the session's stack: these tests stop the broker and cut its links, which the
+other tests share. A few seconds to start.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import pytest
+from aiokafka import AIOKafkaProducer
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+
+from relacja_contracts import CloudEvent, to_kafka_headers
+from relacja_contracts.events import CustomerRegisteredV1
+from relacja_contracts.topics import CUSTOMERS
+from relacja_devstack.broker import Broker
+from relacja_devstack.faultproxy import FaultProxy
+from relacja_devstack.postgres import Postgres
+from relacja_messaging import EventConsumer, Outbox, OutboxRelay
+from relacja_messaging.consumer import ConsumerSettings
+from relacja_messaging.kafka import producer_options
+from relacja_messaging.migrations import create_messaging_tables
+from relacja_messaging.relay import RelaySettings
+from relacja_messaging.tables import outbox_events
+
+from ..support import eventually
+from .conftest import effects, effects_metadata
+from .test_consumer import count, recording_handlers, stop
+
+FAST_RETRIES = ConsumerSettings(max_attempts=3, initial_backoff=0.01, max_backoff=0.5)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class Infrastructure:
+    postgres: Postgres
+    broker: Broker
+
+
+@pytest.fixture(scope="module")
+async def infrastructure(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Infrastructure]:
+    state = tmp_path_factory.mktemp("broker-faults")
+    postgres = Postgres(state, _free_port())
+    broker = Broker(state, _free_port())
+    await asyncio.to_thread(postgres.start)
+    try:
+        await broker.start()  # declares the contract topics
+        try:
+            yield Infrastructure(postgres, broker)
+        finally:
+            await broker.stop()
+    finally:
+        await asyncio.to_thread(postgres.stop)
+
+
+@pytest.fixture
+async def engine(infrastructure: Infrastructure) -> AsyncIterator[AsyncEngine]:
+    name = f"bf_{uuid.uuid4().hex[:12]}"
+    await infrastructure.postgres.ensure_databases([name])
+    created = create_async_engine(infrastructure.postgres.dsn(name).replace("postgresql://", "postgresql+asyncpg://"))
+    async with created.begin() as conn:
+        await conn.run_sync(create_messaging_tables)
+        await conn.run_sync(effects_metadata.create_all)
+    try:
+        yield created
+    finally:
+        await created.dispose()
+
+
+def customer_registered(customer_id: uuid.UUID) -> CustomerRegisteredV1:
+    return CustomerRegisteredV1(
+        customer_id=customer_id,
+        kind="company",
+        display_name="Acme",
+        lifecycle_stage="prospect",
+        registered_at=datetime.now(UTC),
+    )
+
+
+def registered(customer_id: uuid.UUID) -> tuple[CloudEvent, bytes]:
+    payload = customer_registered(customer_id)
+    return CloudEvent.for_payload(payload, source="/relacja/tests"), payload.model_dump_json().encode()
+
+
+async def publish(bootstrap: str, events: list[tuple[CloudEvent, bytes]]) -> None:
+    producer = AIOKafkaProducer(**producer_options(bootstrap))
+    await producer.start()
+    try:
+        for event, value in events:
+            await producer.send_and_wait(
+                CUSTOMERS.name, value=value, key=event.subject.encode(), headers=to_kafka_headers(event)
+            )
+    finally:
+        await producer.stop()
+
+
+async def test_after_the_broker_lost_its_log_the_consumer_applies_every_event_of_the_new_one(
+    infrastructure: Infrastructure, engine: AsyncEngine
+) -> None:
+    sessions = async_sessionmaker(engine, expire_on_commit=False)
+    name = f"it-loss-{uuid.uuid4().hex[:8]}"
+    bootstrap = infrastructure.broker.bootstrap_servers
+    customer = uuid.uuid4()  # one key: every record on one partition
+    old = [registered(customer) for _ in range(30)]
+    # The old log holds 10 of them twice (a relay that crashed after sending, before marking
+    # its rows, sends them again): 40 records, so the consumer's position ends at 40.
+    await publish(bootstrap, old + old[:10])
+    consumer = EventConsumer(name, recording_handlers(name), sessions, bootstrap, FAST_RETRIES)
+    task = asyncio.create_task(consumer.run())
+    try:
+        await eventually(lambda: _at_least(sessions, name, 30), timeout=60)
+        await asyncio.sleep(1.0)  # the last fetch's offsets committed
+
+        await infrastructure.broker.stop()
+        await asyncio.sleep(2.0)
+        await infrastructure.broker.start()  # empty; the topics declared again
+        # What the relays do then: republish the outbox (30 rows, once each), then the rows
+        # written while the broker was down — at offsets 30..44 of the new log, below and
+        # just past the 40 the consumer had reached in the old one.
+        new = [registered(customer) for _ in range(15)]
+        await publish(bootstrap, old + new)
+
+        await eventually(lambda: _at_least(sessions, name, 45), timeout=60)
+    finally:
+        await stop(task)
+    for event, _ in new:
+        assert await count(sessions, effects, event_id=event.id) == 1, f"{event.id} not applied"
+    assert await count(sessions, effects, consumer=name) == 45  # and nothing twice
+
+
+async def _at_least(sessions: async_sessionmaker, consumer: str, expected: int) -> int | None:
+    found = await count(sessions, effects, consumer=consumer)
+    return found if found >= expected else None
+
+
+async def test_the_relay_publishes_every_row_after_a_2_s_blackhole_to_the_broker(
+    infrastructure: Infrastructure, engine: AsyncEngine
+) -> None:
+    sessions = async_sessionmaker(engine, expire_on_commit=False)
+    proxy = FaultProxy("relay-broker", "127.0.0.1", infrastructure.broker.port, kafka=True)
+    await proxy.start()
+    outbox = Outbox("/relacja/tests")
+    relay = OutboxRelay(engine, proxy.address, RelaySettings(poll_interval=0.2, broker_check_interval=0.5))
+    task = asyncio.create_task(relay.run())
+    writing = True
+
+    async def write() -> None:
+        """A steady stream of outbox rows, as a service under load writes them."""
+        while writing:
+            async with sessions() as session, session.begin():
+                for _ in range(5):
+                    await outbox.add(session, customer_registered(uuid.uuid4()))
+            await asyncio.sleep(0.02)
+
+    writer = asyncio.create_task(write())
+    try:
+        await asyncio.sleep(3.0)
+        proxy.blackhole()
+        await asyncio.sleep(2.0)
+        proxy.heal()
+        await asyncio.sleep(3.0)
+        writing = False
+        await writer
+
+        async def all_published() -> bool:
+            async with sessions() as session:
+                left = await session.scalar(select(func.count()).where(outbox_events.c.published_at.is_(None)))
+            return left == 0
+
+        await eventually(all_published, timeout=60)
+    finally:
+        writing = False
+        await asyncio.gather(writer, return_exceptions=True)
+        await stop(task)
+        await proxy.stop()
