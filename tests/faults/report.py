@@ -17,7 +17,7 @@ from pathlib import Path
 
 from .verdict import Verdict
 
-__all__ = ["write_report"]
+__all__ = ["write_report", "run_started"]
 
 HEADER = """# Reliability: the fault scenarios and their verdicts
 
@@ -51,11 +51,28 @@ FOOTER = """
 """
 
 
-def write_report(verdicts: list[Verdict], target: Path) -> None:
+def _load() -> str:
+    return " ".join(f"{x:.1f}" for x in os.getloadavg())
+
+
+def run_started() -> str:
+    """When the run started and the machine's load then (1, 5, 15 min averages)."""
+    return f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} (load average {_load()})"
+
+
+def write_report(
+    verdicts: list[Verdict], target: Path, *, scenarios: int | None = None, started: str | None = None
+) -> None:
+    """``scenarios``: how many the full run has; fewer verdicts than that put a warning on top."""
     lines = [HEADER]
+    if scenarios is not None and len(verdicts) < scenarios:
+        lines.append(
+            f"> **Not the full run's table:** {len(verdicts)} of the {scenarios} scenarios have a verdict "
+            "(a subset was run, or the run was cut short). `make test-faults` runs them all.\n"
+        )
     lines.append(
-        f"Run: {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, {platform.node()}, "
-        f"{os.cpu_count()} cores, load average {' '.join(f'{x:.1f}' for x in os.getloadavg())} at the end "
+        f"Run: started {started or '?'}, this table written {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}; "
+        f"{platform.node()}, {os.cpu_count()} cores, load average {_load()} now "
         "(a machine shared with other work: timings are generous bounds, not the machine's best)\n"
     )
     lines.append(
