@@ -25,6 +25,19 @@ Written by the fault harness (`tests/faults/`, issue 20): `make test-faults` reg
 file (`make test-faults-ci`, the bounded subset `.ci/run` runs, writes `.state/test/reliability.md`).
 How the harness works, the verdict and how to run one scenario: the end of this file.
 
+What the harness found (the first runs, 2026-12-05) and how it was fixed:
+
+- *Broker restarted, log lost*: events written while the broker was down were never applied by
+  seven consumers. Their fetch positions were offsets of the lost log, and the new log (the relays'
+  replay, shorter than the old one, which held copies of re-sent batches) grew past them: the
+  consumers skipped its beginning. A consumer now checks, before applying a fetch, that the broker
+  still has the offsets it committed, and re-reads its partitions from the beginning when it does
+  not (`relacja_messaging.consumer`; docs/operations.md, "Broker loss").
+- *2 s blackhole orders ↔ broker*: 61 orders outbox rows stayed unpublished. The relay now bounds
+  every wait on the broker and replaces its Kafka clients after a failed pass (`relacja_messaging.relay`).
+
+Both have a test on a real broker and PostgreSQL: `tests/integration/test_broker_faults.py`.
+
 """
 
 FOOTER = """

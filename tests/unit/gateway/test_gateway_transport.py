@@ -244,7 +244,7 @@ async def test_an_early_answer_to_a_streamed_body_is_passed_through(
             yield b"x" * 65536
             await asyncio.sleep(0)
 
-    statuses = []
+    statuses: list[int | str] = []
     for _ in range(10):
         try:
             statuses.append((await client.post(f"{uvicorn_upstream}/early", content=upload())).status_code)
