@@ -1,8 +1,13 @@
 """The consumer and the relay across broker faults, on a PostgreSQL and a broker of their own.
 
-    broker lost its log      the broker restarts empty; the relay republishes a log shorter
-                             than the one the consumer had read (the old one held copies of a
-                             crashed relay's batch), then new events: the consumer applies every one
+    broker lost its log      the broker restarts empty (four times); a relay's replay republishes
+                             a log shorter than the one the consumer had read (the old one held
+                             copies of a crashed relay's batch), then new events: the consumer
+                             applies every one. Without the consumer's check the new events are
+                             never applied (the consumer reads the new log from its old
+                             position); the consumer reaches the broker through a fault proxy
+                             as in the fault harness, which is what let it fetch there before
+                             the broker made it rejoin its group
     2 s blackhole            the relay's link to the broker drops every packet for 2 s in the
                              middle of a stream of outbox rows: every row is published soon after
 
@@ -133,7 +138,10 @@ async def test_after_the_broker_lost_its_log_the_consumer_applies_every_event_of
     # The old log holds 10 of them twice (a relay that crashed after sending, before marking
     # its rows, sends them again): 40 records, so the consumer's position ends at 40.
     await publish(bootstrap, log + log[:10])
-    consumer = EventConsumer(name, recording_handlers(name), sessions, bootstrap, FAST_RETRIES)
+    # Through a proxy, as in the fault harness's stack: it outlives the broker's restarts.
+    proxy = FaultProxy("consumer-broker", "127.0.0.1", infrastructure.broker.port, kafka=True)
+    await proxy.start()
+    consumer = EventConsumer(name, recording_handlers(name), sessions, proxy.address, FAST_RETRIES)
     task = asyncio.create_task(consumer.run())
     new: list[tuple[CloudEvent, bytes]] = []
     try:
@@ -152,6 +160,7 @@ async def test_after_the_broker_lost_its_log_the_consumer_applies_every_event_of
             await eventually(functools.partial(_at_least, sessions, name, len(log)), timeout=90)
     finally:
         await stop(task)
+        await proxy.stop()
     for event, _ in new:
         assert await count(sessions, effects, event_id=event.id) == 1, f"{event.id} not applied"
     assert await count(sessions, effects, consumer=name) == len(log)  # and nothing twice
