@@ -28,7 +28,7 @@ from datetime import UTC, datetime
 
 import pytest
 from aiokafka import AIOKafkaProducer
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 
 from relacja_contracts import CloudEvent, to_kafka_headers
@@ -42,7 +42,7 @@ from relacja_messaging.consumer import ConsumerSettings
 from relacja_messaging.kafka import producer_options
 from relacja_messaging.migrations import create_messaging_tables
 from relacja_messaging.relay import RelaySettings
-from relacja_messaging.tables import outbox_events
+from relacja_messaging.tables import outbox_events, relay_watermarks
 
 from ..support import eventually
 from .conftest import effects, effects_metadata
@@ -211,3 +211,33 @@ async def test_the_relay_publishes_every_row_after_a_2_s_blackhole_to_the_broker
         await asyncio.gather(writer, return_exceptions=True)
         await stop(task)
         await proxy.stop()
+
+
+async def test_the_relay_replays_when_a_partition_it_published_to_is_gone(
+    infrastructure: Infrastructure, engine: AsyncEngine
+) -> None:
+    """After a restart the broker may re-create a topic with fewer partitions (a client's metadata
+    request auto-creates it before the topics are declared again; seen in the fault harness: 4
+    instead of 6). Asking for the end of a partition that is gone never answers: the relay
+    replays instead of failing every pass."""
+    sessions = async_sessionmaker(engine, expire_on_commit=False)
+    outbox = Outbox("/relacja/tests")
+    async with sessions() as session, session.begin():
+        for _ in range(5):
+            await outbox.add(session, customer_registered(uuid.uuid4()))
+        # What the relay remembers from the old log: a publish to a partition the topic no longer has.
+        await session.execute(
+            insert(relay_watermarks).values(topic=CUSTOMERS.name, partition=CUSTOMERS.partitions + 3, high_offset=9)
+        )
+    relay = OutboxRelay(engine, infrastructure.broker.bootstrap_servers, RelaySettings(poll_interval=0.2))
+    task = asyncio.create_task(relay.run())
+    try:
+
+        async def all_published() -> bool:
+            async with sessions() as session:
+                left = await session.scalar(select(func.count()).where(outbox_events.c.published_at.is_(None)))
+            return left == 0
+
+        await eventually(all_published, timeout=60)
+    finally:
+        await stop(task)

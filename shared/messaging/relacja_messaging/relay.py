@@ -23,7 +23,8 @@ few queries a minute instead of two a second.
 **The outbox is the source of truth.** The local broker keeps its log in memory, and any
 broker can lose data. The relay notices when an acknowledged offset is at or below the
 partition's watermark, when a topic it published to has vanished, or when a partition's
-end offset is at or below the first offset of the relay's last publish there. It then
+end offset is at or below the first offset of the relay's last publish there, or when a
+partition it published to is gone (the topic re-created with fewer partitions). It then
 re-declares the topics and republishes every retained row in order (``replay``);
 consumers skip what they already applied.
 
@@ -293,6 +294,15 @@ class OutboxRelay:
             vanished = {topic for topic, _ in self._watermarks if topic not in existing}
             if vanished:
                 raise BrokerLostData(f"topic(s) {', '.join(sorted(vanished))} no longer exist")
+            # A broker that lost its log may have re-created a topic with its own default
+            # partition count (a client's metadata request auto-creates it before the topics
+            # are declared again): asking for the end of a partition that is gone never
+            # answers, and the relay would fail every pass from here on.
+            gone = sorted(
+                f"{t}[{p}]" for t, p in self._watermarks if p not in (self._probe.partitions_for_topic(t) or set())
+            )
+            if gone:
+                raise BrokerLostData(f"partition(s) {', '.join(gone)} no longer exist")
             ends = await self._probe.end_offsets([TopicPartition(t, p) for t, p in self._watermarks])
             for tp, end in ends.items():
                 # Without a floor (the relay restarted) only an empty partition proves a loss.
