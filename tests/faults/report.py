@@ -28,15 +28,22 @@ How the harness works, the verdict and how to run one scenario: the end of this 
 What the harness found (the first runs, 2026-12-05) and how it was fixed:
 
 - *Broker restarted, log lost*: events written while the broker was down were never applied by
-  seven consumers. Their fetch positions were offsets of the lost log, and the new log (the relays'
-  replay, shorter than the old one, which held copies of re-sent batches) grew past them: the
-  consumers skipped its beginning. A consumer now checks, before applying a fetch, that the broker
-  still has the offsets it committed, and re-reads its partitions from the beginning when it does
-  not (`relacja_messaging.consumer`; docs/operations.md, "Broker loss").
-- *2 s blackhole orders ↔ broker*: 61 orders outbox rows stayed unpublished. The relay now bounds
-  every wait on the broker and replaces its Kafka clients after a failed pass (`relacja_messaging.relay`).
+  seven consumers. Their fetch positions were offsets of the lost log; they fetched from there in
+  the new log (the relays' replay, shorter than the old one) before the broker made them rejoin
+  their groups, and committed: the new log's beginning was skipped for good. A consumer now checks,
+  before applying a fetch, that the broker still has the offsets it committed, and re-reads its
+  partitions from the beginning when it does not (`relacja_messaging.consumer`; docs/operations.md,
+  "Broker loss").
+- The same restart also re-created topics with the broker's default partition count (4, not the
+  contracts' 6: a client's metadata request auto-creates a topic before the topics are declared
+  again). A relay that had published to partition 4 or 5 then asked for their end offsets on every
+  pass, never got an answer and published nothing more — the outbox rows left unpublished after
+  the broker restart and in the 2 s blackhole scenario that ran after it. A partition that is gone
+  is now a loss like a vanished topic: the relay replays (`relacja_messaging.relay`, which also
+  bounds every wait on the broker and replaces its Kafka clients after a failed pass).
 
-Both have a test on a real broker and PostgreSQL: `tests/integration/test_broker_faults.py`.
+Each has a test on a real broker and PostgreSQL that fails without the fix:
+`tests/integration/test_broker_faults.py`.
 
 """
 
