@@ -80,8 +80,10 @@ async def test_postgresql_restarted_under_load(stack: Stack, verdicts: list[Verd
 
 
 # Its first run found events written while the broker was down never applied by seven consumers:
-# their fetch positions belonged to the lost log (fixed in relacja_messaging.consumer; the test on
-# the real broker is tests/integration/test_broker_faults.py).
+# their fetch positions belonged to the lost log (fixed in relacja_messaging.consumer), and relays
+# stuck on partitions gone after the broker re-created topics (fixed in relacja_messaging.relay);
+# tests on the real broker: tests/integration/test_broker_faults.py. Not in the CI subset yet: its
+# last run had every count 0 but the rebuild by replay missed 1 event (docs/reliability.md).
 async def test_broker_restarted_under_load_with_its_log_lost(stack: Stack, verdicts: list[Verdict]) -> None:
     async def fault(stack: Stack, v: Verdict) -> None:
         await stack.stop_broker()
@@ -91,8 +93,10 @@ async def test_broker_restarted_under_load_with_its_log_lost(stack: Stack, verdi
     await scenario(stack, verdicts, "broker restarted, log lost (replay)", fault)
 
 
-# Its first run left 61 orders outbox rows unpublished (relacja_messaging.relay now bounds its waits
-# on the broker and replaces a stuck client; tests/integration/test_broker_faults.py).
+# Its first run left 61 orders outbox rows unpublished (the relay stuck on partitions gone after the
+# broker scenario before it; relacja_messaging.relay; tests/integration/test_broker_faults.py).
+# Back in the CI subset: it passed after the fix (recovery 51.7 s on the loaded machine).
+@pytest.mark.faults_ci
 async def test_two_seconds_of_blackhole_between_orders_and_the_broker(stack: Stack, verdicts: list[Verdict]) -> None:
     async def fault(stack: Stack, v: Verdict) -> None:
         link = stack.proxy("orders", "broker")
