@@ -24,6 +24,18 @@ What the adapter keeps true:
   no bytes in time → ``ReadTimeout``; a broken exchange → ``RemoteProtocolError``.
 - **The connection is released** when the response is closed: back to the pool if its
   body was read to the end, closed otherwise.
+- **An idle connection is given up before the service gives it up.** uvicorn closes a
+  keep-alive connection after 5 s idle (``--timeout-keep-alive``); a pool keeping it longer
+  sometimes sends a request on a connection the service is closing at that very moment,
+  and the exchange breaks (a 502 for a POST, which must not be repeated). So the pool
+  keeps idle connections ``keepalive_seconds`` = 4 s. (An idempotent request that still
+  meets a closed connection is sent again once by aiohttp itself, on a new one.)
+- **An early answer is passed through.** A service may answer before it has read a
+  streamed body (a refusal that needs none: 401, 404, 412, 428…); the answer is returned
+  and the rest of the body dropped with the connection (tests/unit/gateway, under uvicorn).
+- **A body that fails on the client's side is the client's failure.** When reading the
+  client's body raises an HTTP error — the gateway's own body limit (413), counted as the
+  body streams — that error is the answer, not a 502 for the broken upstream exchange.
 """
 
 from __future__ import annotations
@@ -34,6 +46,7 @@ from typing import Any
 
 import aiohttp
 import httpx
+from starlette.exceptions import HTTPException
 from yarl import URL
 
 __all__ = ["AiohttpTransport"]
@@ -91,9 +104,14 @@ def _has_body(request: httpx.Request) -> bool:
     ) or "transfer-encoding" in request.headers
 
 
-async def _body(request: httpx.Request) -> AsyncIterator[bytes]:
-    async for chunk in request.stream:  # type: ignore[union-attr]  # the proxy builds every upstream request from an async stream
-        yield chunk
+async def _body(request: httpx.Request, refused: list[HTTPException]) -> AsyncIterator[bytes]:
+    """The request's streamed body; an HTTP error reading it (the client's side) is kept in ``refused``."""
+    try:
+        async for chunk in request.stream:  # type: ignore[union-attr]  # the proxy builds every upstream request from an async stream
+            yield chunk
+    except HTTPException as exc:
+        refused.append(exc)
+        raise
 
 
 class AiohttpTransport(httpx.AsyncBaseTransport):
@@ -103,7 +121,7 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
     binds it to the loop), and closed by ``aclose`` — which ``httpx.AsyncClient`` calls
     when the client closes."""
 
-    def __init__(self, *, max_connections: int = 100, keepalive_seconds: float = 15.0) -> None:
+    def __init__(self, *, max_connections: int = 100, keepalive_seconds: float = 4.0) -> None:
         self._max_connections = max_connections
         self._keepalive_seconds = keepalive_seconds
         self._session: aiohttp.ClientSession | None = None
@@ -130,23 +148,29 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
         session = self._get_session()
         headers = [(name.decode("latin-1"), value.decode("latin-1")) for name, value in request.headers.raw]
         data: Any = None
+        refused: list[HTTPException] = []
         if _has_body(request):
             if isinstance(request.stream, httpx.ByteStream):
                 data = request.content
             else:
                 # aiohttp frames a body of unknown length itself and refuses a second
                 # Transfer-Encoding: chunked beside its own.
-                data = _body(request)
+                data = _body(request, refused)
                 headers = [(name, value) for name, value in headers if name.lower() != "transfer-encoding"]
-        with _map_errors(request):
-            response = await session.request(
-                request.method,
-                URL(str(request.url), encoded=True),
-                headers=headers,
-                data=data,
-                allow_redirects=False,
-                timeout=_timeout(request),
-            )
+        try:
+            with _map_errors(request):
+                response = await session.request(
+                    request.method,
+                    URL(str(request.url), encoded=True),
+                    headers=headers,
+                    data=data,
+                    allow_redirects=False,
+                    timeout=_timeout(request),
+                )
+        except httpx.TransportError:
+            if refused:
+                raise refused[0] from None
+            raise
         return httpx.Response(
             status_code=response.status,
             headers=list(response.raw_headers),

@@ -24,8 +24,17 @@ import pytest
 from relacja_devstack import Stack, StackConfig
 from relacja_devstack.config import REPO_ROOT
 
-from .report import write_report
+from .report import run_started, write_report
 from .verdict import Verdict
+
+
+def full_run_scenarios() -> int:
+    """How many scenarios ``make test-faults`` judges: every test of test_scenarios.py, the
+    kill -9 one once per killed service."""
+    from . import test_scenarios
+
+    tests = [name for name in dir(test_scenarios) if name.startswith("test_")]
+    return len(tests) - 1 + len(test_scenarios.KILLED)
 
 
 @pytest.fixture(scope="session")
@@ -44,10 +53,11 @@ class Verdicts(list[Verdict]):
     def __init__(self, target: Path) -> None:
         super().__init__()
         self.target = target
+        self.started = run_started()
 
     def append(self, verdict: Verdict) -> None:
         super().append(verdict)
-        write_report(self, self.target)
+        write_report(self, self.target, scenarios=full_run_scenarios(), started=self.started)
 
 
 @pytest.fixture(scope="session")

@@ -17,13 +17,33 @@ from pathlib import Path
 
 from .verdict import Verdict
 
-__all__ = ["write_report"]
+__all__ = ["write_report", "run_started"]
 
 HEADER = """# Reliability: the fault scenarios and their verdicts
 
 Written by the fault harness (`tests/faults/`, issue 20): `make test-faults` regenerates this
 file (`make test-faults-ci`, the bounded subset `.ci/run` runs, writes `.state/test/reliability.md`).
 How the harness works, the verdict and how to run one scenario: the end of this file.
+
+What the harness found (the first runs, 2026-12-05) and how it was fixed:
+
+- *Broker restarted, log lost*: events written while the broker was down were never applied by
+  seven consumers. Their fetch positions were offsets of the lost log; they fetched from there in
+  the new log (the relays' replay, shorter than the old one) before the broker made them rejoin
+  their groups, and committed: the new log's beginning was skipped for good. A consumer now checks,
+  before applying a fetch, that the broker still has the offsets it committed, and re-reads its
+  partitions from the beginning when it does not (`relacja_messaging.consumer`; docs/operations.md,
+  "Broker loss").
+- The same restart also re-created topics with the broker's default partition count (4, not the
+  contracts' 6: a client's metadata request auto-creates a topic before the topics are declared
+  again). A relay that had published to partition 4 or 5 then asked for their end offsets on every
+  pass, never got an answer and published nothing more — the outbox rows left unpublished after
+  the broker restart and in the 2 s blackhole scenario that ran after it. A partition that is gone
+  is now a loss like a vanished topic: the relay replays (`relacja_messaging.relay`, which also
+  bounds every wait on the broker and replaces its Kafka clients after a failed pass).
+
+Each has a test on a real broker and PostgreSQL that fails without the fix:
+`tests/integration/test_broker_faults.py`.
 
 """
 
@@ -51,11 +71,28 @@ FOOTER = """
 """
 
 
-def write_report(verdicts: list[Verdict], target: Path) -> None:
+def _load() -> str:
+    return " ".join(f"{x:.1f}" for x in os.getloadavg())
+
+
+def run_started() -> str:
+    """When the run started and the machine's load then (1, 5, 15 min averages)."""
+    return f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} (load average {_load()})"
+
+
+def write_report(
+    verdicts: list[Verdict], target: Path, *, scenarios: int | None = None, started: str | None = None
+) -> None:
+    """``scenarios``: how many the full run has; fewer verdicts than that put a warning on top."""
     lines = [HEADER]
+    if scenarios is not None and len(verdicts) < scenarios:
+        lines.append(
+            f"> **Not the full run's table:** {len(verdicts)} of the {scenarios} scenarios have a verdict "
+            "(a subset was run, or the run was cut short). `make test-faults` runs them all.\n"
+        )
     lines.append(
-        f"Run: {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, {platform.node()}, "
-        f"{os.cpu_count()} cores, load average {' '.join(f'{x:.1f}' for x in os.getloadavg())} at the end "
+        f"Run: started {started or '?'}, this table written {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}; "
+        f"{platform.node()}, {os.cpu_count()} cores, load average {_load()} now "
         "(a machine shared with other work: timings are generous bounds, not the machine's best)\n"
     )
     lines.append(

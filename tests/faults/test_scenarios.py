@@ -3,7 +3,7 @@
     make test-faults      every scenario (and the strict timing figures) → docs/reliability.md
     make test-faults-ci   the bounded subset (marker ``faults_ci``) that .ci/run runs
 
-Each scenario: the load (``load.py``) starts, runs ``BEFORE`` seconds, the fault happens,
+The scenarios that found bugs run first, the nine kill -9 ones last. Each scenario: the load (``load.py``) starts, runs ``BEFORE`` seconds, the fault happens,
 the load goes on ``AFTER`` seconds and stops; then the verdict (``verdict.py``): no accepted
 write lost, no effect doubled, every event applied by every consumer, every outbox
 published, every accepted order pushed to the partner's webhook, segmentation's projection
@@ -72,13 +72,6 @@ def kill_and_restart(service: str) -> Fault:
     return fault
 
 
-@pytest.mark.parametrize(
-    "service", [pytest.param(s, marks=[pytest.mark.faults_ci] if s == "orders" else []) for s in KILLED]
-)
-async def test_kill_9_a_service_under_load_then_restart(stack: Stack, verdicts: list[Verdict], service: str) -> None:
-    await scenario(stack, verdicts, f"kill -9 {service}, restart", kill_and_restart(service))
-
-
 async def test_postgresql_restarted_under_load(stack: Stack, verdicts: list[Verdict]) -> None:
     async def fault(stack: Stack, v: Verdict) -> None:
         await stack.restart_postgres(down_seconds=2.0)
@@ -86,9 +79,11 @@ async def test_postgresql_restarted_under_load(stack: Stack, verdicts: list[Verd
     await scenario(stack, verdicts, "PostgreSQL restarted (2 s down)", fault)
 
 
-# Not in the CI subset while it fails: its first run found events that were never applied after
-# the broker came back without its log (docs/reliability.md, "Finding"; issue 20 stays open).
-# `make test-faults` runs it, and it fails there until that is fixed.
+# Its first run found events written while the broker was down never applied by seven consumers:
+# their fetch positions belonged to the lost log (fixed in relacja_messaging.consumer), and relays
+# stuck on partitions gone after the broker re-created topics (fixed in relacja_messaging.relay);
+# tests on the real broker: tests/integration/test_broker_faults.py. Not in the CI subset yet: its
+# last run had every count 0 but the rebuild by replay missed 1 event (docs/reliability.md).
 async def test_broker_restarted_under_load_with_its_log_lost(stack: Stack, verdicts: list[Verdict]) -> None:
     async def fault(stack: Stack, v: Verdict) -> None:
         await stack.stop_broker()
@@ -98,8 +93,10 @@ async def test_broker_restarted_under_load_with_its_log_lost(stack: Stack, verdi
     await scenario(stack, verdicts, "broker restarted, log lost (replay)", fault)
 
 
-# Not in the CI subset while it fails (orders' outbox rows left unpublished after the blackhole,
-# not yet diagnosed: docs/reliability.md); `make test-faults` runs it.
+# Its first run left 61 orders outbox rows unpublished (the relay stuck on partitions gone after the
+# broker scenario before it; relacja_messaging.relay; tests/integration/test_broker_faults.py).
+# Back in the CI subset: it passed after the fix (recovery 51.7 s on the loaded machine).
+@pytest.mark.faults_ci
 async def test_two_seconds_of_blackhole_between_orders_and_the_broker(stack: Stack, verdicts: list[Verdict]) -> None:
     async def fault(stack: Stack, v: Verdict) -> None:
         link = stack.proxy("orders", "broker")
@@ -238,3 +235,11 @@ async def test_the_gateway_answers_503_fast_for_a_stopped_service_and_the_rest_w
     assert not failed, failed
     p99 = verdict.figures["503 p99 ms"]
     assert p99 <= (100 if STRICT else 1000), f"p99 of the 503 answers {p99} ms"
+
+
+# Last: nine scenarios, each waiting for a service's restart (minutes on a loaded machine).
+@pytest.mark.parametrize(
+    "service", [pytest.param(s, marks=[pytest.mark.faults_ci] if s == "orders" else []) for s in KILLED]
+)
+async def test_kill_9_a_service_under_load_then_restart(stack: Stack, verdicts: list[Verdict], service: str) -> None:
+    await scenario(stack, verdicts, f"kill -9 {service}, restart", kill_and_restart(service))

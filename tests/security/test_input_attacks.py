@@ -40,15 +40,6 @@ _PARAMETER = re.compile(r"\{[^}]+\}")
 BEYOND_64_BITS = ["18446744073709551616", "-9223372036854775809", "1" + "0" * 30, "9" * 5000]
 BAD_NUMBERS = [*BEYOND_64_BITS, "1e999", "-1e999", "NaN", "Infinity", "-Infinity"]
 
-# Found by this suite, not fixed yet (docs/security.md, "Found, not fixed"): a service that
-# answers before it has read the whole request body (413 at its own limit, or a refusal
-# that needs no body) closes the connection while the gateway is still streaming the body
-# to it; the gateway's transport then fails the exchange and the client gets 502
-# bad-gateway instead of the service's 4xx. Not strict: it depends on timing.
-EARLY_ANSWER_502 = pytest.mark.xfail(
-    reason="gateway: an upstream's early answer to a streamed body becomes 502 (docs/security.md)", strict=False
-)
-
 
 @pytest.fixture(scope="module")
 def admin(stack: Stack) -> dict[str, str]:
@@ -119,7 +110,6 @@ async def test_a_body_over_the_limit_is_413(anonymous: httpx.AsyncClient, admin:
     assert_problem(response, 413)
 
 
-@EARLY_ANSWER_502
 async def test_a_chunked_body_over_the_limit_is_413(anonymous: httpx.AsyncClient, admin: dict[str, str]) -> None:
     """No Content-Length to check up front: the limit is counted as the body streams."""
 
@@ -152,7 +142,6 @@ async def test_deep_nesting_on_every_json_operation(
     assert not failures, "\n".join(failures[:40])
 
 
-@EARLY_ANSWER_502
 async def test_huge_arrays_on_every_json_operation(
     stack: Stack, merged_openapi: dict[str, Any], admin: dict[str, str]
 ) -> None:
@@ -239,7 +228,6 @@ async def test_numbers_beyond_64_bits_in_real_writes(anonymous: httpx.AsyncClien
 # -- encodings ------------------------------------------------------------------------------
 
 
-@EARLY_ANSWER_502
 async def test_invalid_utf8_in_json_bodies(stack: Stack, merged_openapi: dict[str, Any], admin: dict[str, str]) -> None:
     bodies = [b'{"display_name": "\xff\xfe"}', b'{"\xc3\x28": 1}', b"\xef\xbb\xbf{}", b'"\xed\xa0\x80"']
     requests = [

@@ -31,6 +31,18 @@ about twenty (the broker's CPU on an idle stack was mostly answering them); the 
 record after a pause is applied up to that much later, and the wait is short again from
 the next fetch on. After each fetch the consumer reports its lag per partition to
 ``progress.py`` (metrics, the freshness endpoint, a log line while digesting a backlog).
+
+A broker that lost its log (the local in-memory one restarted; a cluster rebuilt) comes
+back empty and the relays republish their outboxes into it (``relay.py``). The consumer's
+fetch positions are offsets of the *old* log: once the new one grows past them, fetching
+from there would skip the new log's beginning — events written while the broker was down
+among them — and nothing would ever bring them back. So before applying a fetch the
+consumer asks the broker for the group's committed offsets of the fetched partitions: a
+broker that no longer has an offset this consumer committed there (or has a lower one) has
+lost its state. The consumer then drops the fetch, rewinds every partition it holds to the
+beginning of the new log and applies it again; the inbox skips what was applied before.
+On a broker that keeps its log the check never fires; it costs one OffsetFetch per fetch
+that returned records.
 """
 
 from __future__ import annotations
@@ -66,6 +78,11 @@ __all__ = ["EventConsumer", "ConsumerSettings"]
 log = logging.getLogger(__name__)
 
 PROCESSED = Counter("relacja_consumer_events_total", "Records handled by consumers", ["consumer", "outcome"])
+REWINDS = Counter(
+    "relacja_consumer_rewinds_total",
+    "Times a consumer found that the broker lost its committed offsets and re-read its partitions from the beginning",
+    ["consumer"],
+)
 
 
 _CLAIM_INBOX = (
@@ -118,6 +135,8 @@ class EventConsumer:
         self._consumer: AIOKafkaConsumer | None = None
         self._producer: AIOKafkaProducer | None = None
         self._fetch_wait_ms = BUSY_FETCH_WAIT_MS
+        # The offset this consumer last committed per partition: what the broker must still know.
+        self._committed: dict[TopicPartition, int] = {}
         self._backlog = BacklogLog(
             name, threshold=settings.backlog_log_threshold, interval=settings.backlog_log_interval
         )
@@ -161,6 +180,7 @@ class EventConsumer:
                 except Exception as exc:  # stopping a client of a dead broker may fail; nothing to keep
                     log.debug("ignoring error while stopping a Kafka client: %r", exc)
         self._consumer = self._producer = None
+        self._committed = {}
         forget(self.name)
 
     async def _consume(self) -> None:
@@ -174,6 +194,9 @@ class EventConsumer:
                 self._wait_for_data(BUSY_FETCH_WAIT_MS)
             elif now - last_record >= self.settings.idle_after:
                 self._wait_for_data(self.settings.idle_fetch_wait_ms)
+            if batch and await self._broker_lost_its_log(list(batch)):
+                await self._rewind()
+                continue
             if batch:
                 await self._apply_fetch(batch)
             else:
@@ -231,10 +254,53 @@ class EventConsumer:
                 continue
             self._report(partition, position, waiting_since=None)
 
+    async def _broker_lost_its_log(self, partitions: list[TopicPartition]) -> bool:
+        """True if the broker no longer has (or has a lower) offset this consumer committed on one of ``partitions``.
+
+        Another member may have committed a partition further after a rebalance: a higher
+        offset is no loss. A lower one is (or, rarely, a lagging member's late commit after a
+        rebalance: the rewind is then only wasted work, the inbox keeps it harmless)."""
+        assert self._consumer is not None
+        held = self._consumer.assignment()
+        self._committed = {tp: offset for tp, offset in self._committed.items() if tp in held}
+        checked = [tp for tp in partitions if tp in self._committed]
+        if not checked:
+            return False
+        remote = await asyncio.gather(*(self._consumer.committed(tp) for tp in checked))
+        lost = [
+            f"{tp.topic}[{tp.partition}] {offset} (this consumer committed {self._committed[tp]})"
+            for tp, offset in zip(checked, remote, strict=True)
+            if offset is None or offset < self._committed[tp]
+        ]
+        if lost:
+            log.warning(
+                "consumer %s: the broker lost the group's committed offsets (%s): its log was lost; "
+                "re-reading every held partition from the beginning",
+                self.name,
+                ", ".join(lost),
+            )
+        return bool(lost)
+
+    async def _rewind(self) -> None:
+        """Fetch every held partition from the beginning of the (new) log; the inbox skips what was applied."""
+        assert self._consumer is not None
+        REWINDS.labels(self.name).inc()
+        self._committed = {}
+        forget(self.name)
+        held = self._consumer.assignment()
+        if held:
+            try:
+                await self._consumer.seek_to_beginning(*held)
+            except IllegalStateError as exc:
+                # A rebalance took partitions away meanwhile; their new owner starts from the
+                # (lost, so earliest) committed offsets anyway.
+                log.info("consumer %s: rewind after a rebalance: %r", self.name, exc)
+
     async def _commit_all(self, offsets: dict[TopicPartition, int]) -> None:
         assert self._consumer is not None
         try:
             await self._consumer.commit(offsets)
+            self._committed.update(offsets)
         except (CommitFailedError, IllegalStateError) as exc:
             # A partition moved to another member during a rebalance. Its new owner
             # starts from the last committed offset; the inbox absorbs the overlap.

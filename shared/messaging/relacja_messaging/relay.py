@@ -23,9 +23,18 @@ few queries a minute instead of two a second.
 **The outbox is the source of truth.** The local broker keeps its log in memory, and any
 broker can lose data. The relay notices when an acknowledged offset is at or below the
 partition's watermark, when a topic it published to has vanished, or when a partition's
-end offset is at or below the first offset of the relay's last publish there. It then
+end offset is at or below the first offset of the relay's last publish there, or when a
+partition it published to is gone (the topic re-created with fewer partitions). It then
 re-declares the topics and republishes every retained row in order (``replay``);
 consumers skip what they already applied.
+
+**A stuck client is replaced.** Every wait on the broker is bounded (``ack_timeout`` for a
+batch's acknowledgements, ``check_timeout`` for the broker check): aiokafka's producer can
+wait for ever on acknowledgements that a broken link will never bring (aio-libs/aiokafka#1101),
+and a relay waiting there holds its rows, its advisory lock and the whole outbox. After any
+failed pass the relay drops its Kafka clients (their ``stop`` bounded too) and builds new
+ones on the next pass; the rows it was sending stay unpublished and go out again (the
+consumers' inboxes absorb a copy the broker did get).
 
 Why not compare the end offset with the watermark: the local broker (Tansu) answers
 ListOffsets with the *base offset of the last record batch* + 1, not the last offset + 1
@@ -87,6 +96,10 @@ class RelaySettings:
     purge_interval: float = 600.0
     max_backoff: float = 5.0
     replication_factor: int = 1  # of topics the relay declares after a broker loss
+    # Bounds on waiting for the broker (module docstring, "A stuck client is replaced"): the
+    # producer's own request timeout is 10 s and it retries, so this is several attempts.
+    ack_timeout: float = 30.0
+    check_timeout: float = 30.0
 
 
 class OutboxRelay:
@@ -124,7 +137,7 @@ class OutboxRelay:
                 try:
                     await self._ensure_clients()
                     if self._broker_check_due():
-                        await self._check_broker()
+                        await asyncio.wait_for(self._check_broker(), self.settings.check_timeout)
                     published = await self.publish_batch()
                     await self._maybe_purge()
                     backoff = 0.1
@@ -138,7 +151,8 @@ class OutboxRelay:
                     raise
                 except Exception as exc:  # broker or database down: wait and retry, never give up
                     self._suspect_broker = True
-                    log.warning("relay pass failed, retrying in %.1fs: %r", backoff, exc)
+                    log.warning("relay pass failed, retrying in %.1fs with new Kafka clients: %r", backoff, exc)
+                    await self._drop_clients()
                     await asyncio.sleep(backoff * (0.5 + random.random()))
                     backoff = min(backoff * 2, self.settings.max_backoff)
         finally:
@@ -150,6 +164,19 @@ class OutboxRelay:
             if client is not None:
                 await client.stop()
         self._producer = self._probe = None
+
+    async def _drop_clients(self) -> None:
+        """Stop the Kafka clients after a failed pass (within a bound: a stuck one may never
+        stop) so that the next pass starts with fresh connections and a fresh sender."""
+        clients = [client for client in (self._producer, self._probe) if client is not None]
+        self._producer = self._probe = None
+        for client in clients:
+            try:
+                await asyncio.wait_for(client.stop(), self.settings.check_timeout)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # a client of an unreachable broker: nothing to keep
+                log.debug("relay: ignoring error while stopping a Kafka client: %r", exc)
 
     async def _ensure_clients(self) -> None:
         if self._producer is None:
@@ -201,7 +228,12 @@ class OutboxRelay:
                 )
                 for row in rows
             ]
-            acknowledged = await asyncio.gather(*pending)
+            try:
+                acknowledged = await asyncio.wait_for(asyncio.gather(*pending), self.settings.ack_timeout)
+            except TimeoutError:
+                raise TimeoutError(
+                    f"{len(rows)} outbox rows sent, not acknowledged within {self.settings.ack_timeout} s"
+                ) from None
             high = self._raise_watermarks(acknowledged)
             await conn.execute(
                 update(outbox_events)
@@ -262,6 +294,15 @@ class OutboxRelay:
             vanished = {topic for topic, _ in self._watermarks if topic not in existing}
             if vanished:
                 raise BrokerLostData(f"topic(s) {', '.join(sorted(vanished))} no longer exist")
+            # A broker that lost its log may have re-created a topic with its own default
+            # partition count (a client's metadata request auto-creates it before the topics
+            # are declared again): asking for the end of a partition that is gone never
+            # answers, and the relay would fail every pass from here on.
+            gone = sorted(
+                f"{t}[{p}]" for t, p in self._watermarks if p not in (self._probe.partitions_for_topic(t) or set())
+            )
+            if gone:
+                raise BrokerLostData(f"partition(s) {', '.join(gone)} no longer exist")
             ends = await self._probe.end_offsets([TopicPartition(t, p) for t, p in self._watermarks])
             for tp, end in ends.items():
                 # Without a floor (the relay restarted) only an empty partition proves a loss.

@@ -8,15 +8,19 @@ from __future__ import annotations
 
 import asyncio
 import gzip
+import socket
 from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
 import pytest
+import uvicorn
 from aiohttp import web
 from gateway_doubles import make_settings
+from starlette.exceptions import HTTPException
 
 from relacja_gateway.proxy import new_upstream_client
+from relacja_gateway.transport import AiohttpTransport
 from tests.e2e.gateway_support import closed_port
 
 
@@ -174,3 +178,86 @@ async def test_a_streamed_request_body_of_known_length_keeps_its_length(
     seen = server.seen[-1]
     assert seen["body"] == b'{"kind": "person"}' and seen["headers"]["Content-Length"] == "18"
     assert "Transfer-Encoding" not in seen["headers"]
+
+
+# -- early answers, the client's own body errors, idle connections ------------------------------
+
+
+async def test_an_http_error_reading_the_clients_body_is_raised_as_it_is(
+    server: Server, client: httpx.AsyncClient
+) -> None:
+    """The gateway's body limit fires while the body streams: that 413 is the answer, not a 502."""
+
+    async def upload() -> AsyncIterator[bytes]:
+        yield b"x" * 65536
+        raise HTTPException(413, "The request body exceeds 1048576 bytes.")
+
+    with pytest.raises(HTTPException) as refused:
+        await client.post(f"{server.base_url}/upload", content=upload())
+    assert refused.value.status_code == 413
+    assert (await client.get(f"{server.base_url}/x")).status_code == 200
+
+
+@pytest.fixture
+async def uvicorn_upstream() -> AsyncIterator[str]:
+    """A raw ASGI app under uvicorn, as the services run: ``/early`` answers 428 without
+    reading the body (a refusal that needs none); every other path reads it and answers its length."""
+
+    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        assert scope["type"] == "http"
+        if scope["path"] == "/early":
+            body = b'{"status": 428}'
+            await send({"type": "http.response.start", "status": 428, "headers": [(b"content-length", b"15")]})
+            await send({"type": "http.response.body", "body": body})
+            return
+        length, more = 0, True
+        while more:
+            message = await receive()
+            length += len(message.get("body", b""))
+            more = message.get("more_body", False)
+        body = str(length).encode()
+        await send({"type": "http.response.start", "status": 201, "headers": [(b"content-length", b"%d" % len(body))]})
+        await send({"type": "http.response.body", "body": body})
+
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, lifespan="off", log_level="warning"))
+    task = asyncio.create_task(server.serve(sockets=[sock]))
+    while not server.started:
+        await asyncio.sleep(0.01)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        await task
+        sock.close()
+
+
+async def test_an_early_answer_to_a_streamed_body_is_passed_through(
+    uvicorn_upstream: str, client: httpx.AsyncClient
+) -> None:
+    """The service answers 428 while the 2 MiB body is still being sent: the client gets the 428."""
+
+    async def upload() -> AsyncIterator[bytes]:
+        for _ in range(32):
+            yield b"x" * 65536
+            await asyncio.sleep(0)
+
+    statuses: list[int | str] = []
+    for _ in range(10):
+        try:
+            statuses.append((await client.post(f"{uvicorn_upstream}/early", content=upload())).status_code)
+        except httpx.TransportError as exc:
+            statuses.append(type(exc).__name__)
+    assert statuses == [428] * 10
+    # and the connection pool still works: a body the service reads goes out whole.
+    response = await client.post(f"{uvicorn_upstream}/upload", content=upload())
+    assert response.status_code == 201 and response.text == str(32 * 65536)
+
+
+def test_idle_connections_are_given_up_before_the_service_closes_them() -> None:
+    """uvicorn closes a keep-alive connection idle for ``timeout_keep_alive`` seconds (5); a pool
+    that keeps it longer may send a request just as the service closes it (a 502)."""
+    services_keep_alive = uvicorn.Config(app=None).timeout_keep_alive  # type: ignore[arg-type]
+    assert AiohttpTransport()._keepalive_seconds < services_keep_alive
