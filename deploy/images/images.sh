@@ -7,8 +7,9 @@
 #                                        then prunes the unnamed builder stages (--keep-cache: not yet)
 #   deploy/images/images.sh prune        removes the unnamed builder stages
 #   deploy/images/images.sh compose      what the README's `docker compose` commands need here
-#                                        (below): the Compose plugin, and PostgreSQL and broker
-#                                        stand-ins where no registry answers
+#                                        (below): the Compose plugin (compose-tools: only
+#                                        that), and PostgreSQL and broker stand-ins where no
+#                                        registry answers
 #
 # `make images` runs install then build; `make base-image` runs base-image. The list of
 # images is the local stack's service list (relacja_devstack.services.SERVICES), so a new
@@ -228,9 +229,10 @@ build)
     [ "${2:-}" = --keep-cache ] || prune
     ;;
 prune) prune ;;
+compose-tools) install_tools && install_compose ;;
 compose) install_tools && install_compose && compose_images ;;
 *)
-    echo "usage: $0 install|base-image|build [--keep-cache]|prune|compose" >&2
+    echo "usage: $0 install|base-image|build [--keep-cache]|prune|compose-tools|compose" >&2
     exit 2
     ;;
 esac
