@@ -14,9 +14,9 @@
 # `make images` runs install then build; `make base-image` runs base-image. The list of
 # images is the local stack's service list (relacja_devstack.services.SERVICES), so a new
 # service gets its image without touching this script. Everything runs with
-# deploy/images/containers.conf (why each setting: see that file) and `--network host`:
-# this kind of machine has no container bridge network, so builds (which download the
-# locked wheels) and the image check share the host's network.
+# deploy/images/containers.conf (why each setting: see that file); builds (which download
+# the locked wheels) use `--network host`, as does the image check (test_images.py); the
+# compose check runs on a network of its own (netavark, with DNS).
 #
 # The base: where a registry is reachable the official python:3.11-slim is used; where none
 # is (no internet beyond the package registries), base-image makes one from Debian
@@ -73,7 +73,7 @@ install_tools() {
         fi
         apt-get update -qq
         DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-            podman runc debootstrap uidmap containernetworking-plugins >/dev/null
+            podman runc debootstrap uidmap containernetworking-plugins netavark aardvark-dns >/dev/null
     fi
 }
 
