@@ -136,7 +136,7 @@ def shell(command: str, env: dict[str, str], timeout: float) -> subprocess.Compl
         ["bash", "-c", f"set -euo pipefail\n{command}"],
         cwd=ROOT,
         env=env,
-        stdin=subprocess.DEVNULL,  # as in CI; a terminal would make `exec` allocate a TTY
+        stdin=subprocess.DEVNULL,  # as in CI: nothing to read, no terminal
         capture_output=True,
         text=True,
         timeout=timeout,
