@@ -162,25 +162,24 @@ def compose_ps(env: dict[str, str]) -> dict[str, dict]:
 
 
 async def run_healthchecks(stop: asyncio.Event) -> None:
-    """What podman's systemd timers do: run each project container's healthcheck.
-
-    Containers not yet healthy every 2 s (Compose waits on them), healthy ones every 20 s.
-    """
+    """What podman's systemd timers do: run each project container's healthcheck every
+    ``interval`` of its definition (so ``retries`` and ``start_period`` mean what they say)."""
     last_run: dict[str, float] = {}
+    intervals: dict[str, float] = {}
     while not stop.is_set():
         names = podman(
             "ps", "--filter", f"label=com.docker.compose.project={PROJECT}", "--format", "{{.Names}}", check=False
         ).split()
         for name in names:
-            status = podman("inspect", "--format", "{{.State.Health.Status}}", name, check=False).strip()
-            if not status:
-                continue  # no healthcheck (or already gone)
-            if status == "healthy" and time.monotonic() - last_run.get(name, 0.0) < 20.0:
-                continue
+            if name not in intervals:
+                nanoseconds = podman("inspect", "--format", "{{.Config.Healthcheck.Interval}}", name, check=False)
+                intervals[name] = int(nanoseconds.strip() or 0) / 1e9 if nanoseconds.strip().isdigit() else 0.0
+            if not intervals[name] or time.monotonic() - last_run.get(name, 0.0) < intervals[name]:
+                continue  # no healthcheck, or not due yet
             last_run[name] = time.monotonic()
             await asyncio.to_thread(podman, "healthcheck", "run", name, check=False, timeout=60.0)
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), 2.0)
+            await asyncio.wait_for(stop.wait(), 1.0)
 
 
 @contextlib.contextmanager
