@@ -161,6 +161,17 @@ def compose_ps(env: dict[str, str]) -> dict[str, dict]:
     return {row["Service"]: row for row in rows}
 
 
+GO_DURATION_UNITS = {"h": 3600.0, "m": 60.0, "s": 1.0, "ms": 1e-3, "us": 1e-6, "µs": 1e-6, "ns": 1e-9}
+
+
+def go_duration_seconds(text: str) -> float:
+    """Seconds in a Go ``time.Duration`` string such as ``1m30s``; 0 for anything else."""
+    parts = re.findall(r"(\d+(?:\.\d+)?)(h|ms|us|µs|ns|m|s)", text)
+    if not parts or "".join(n + u for n, u in parts) != text:
+        return 0.0
+    return sum(float(n) * GO_DURATION_UNITS[u] for n, u in parts)
+
+
 async def run_healthchecks(stop: asyncio.Event) -> None:
     """What podman's systemd timers do: run each project container's healthcheck every
     ``interval`` of its definition (so ``retries`` and ``start_period`` mean what they say)."""
@@ -172,8 +183,9 @@ async def run_healthchecks(stop: asyncio.Event) -> None:
         ).split()
         for name in names:
             if name not in intervals:
-                nanoseconds = podman("inspect", "--format", "{{.Config.Healthcheck.Interval}}", name, check=False)
-                intervals[name] = int(nanoseconds.strip() or 0) / 1e9 if nanoseconds.strip().isdigit() else 0.0
+                # A Go duration ("10s", "1m30s"); nothing (and an error) without a healthcheck.
+                interval = podman("inspect", "--format", "{{.Config.Healthcheck.Interval}}", name, check=False)
+                intervals[name] = go_duration_seconds(interval.strip())
             if not intervals[name] or time.monotonic() - last_run.get(name, 0.0) < intervals[name]:
                 continue  # no healthcheck, or not due yet
             last_run[name] = time.monotonic()
