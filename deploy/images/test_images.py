@@ -10,7 +10,7 @@ command (the one the compose file and the k8s Job use), then the service; every
 reach the containerised segmentation consumer (its profile appears), with a token minted by
 the gateway image's own command (deploy/README.md).
 
-Containers share the host's network (this kind of machine has no bridge), so each listens
+Containers share the host's network (as the local stack's services do), so each listens
 on its test-profile port, set through ``UVICORN_PORT`` — which also checks that the image
 honours the ``UVICORN_<OPTION>`` variables deploy/README.md promises. Everything started
 here is removed at the end, passed or failed.
