@@ -147,6 +147,11 @@ class OutboxRelay:
                 except BrokerLostData as lost:
                     log.warning("broker lost published events (%s); replaying the retained outbox", lost)
                     await self.replay()
+                    # New clients, so new metadata: a broker that lost its log may have re-created
+                    # the topics with fewer partitions, and a producer with the old metadata (kept
+                    # for up to 5 minutes) sends to partitions no consumer sees; the broker
+                    # acknowledges them (seen in CI: events invisible until the next check).
+                    await self._drop_clients()
                 except asyncio.CancelledError:
                     raise
                 except Exception as exc:  # broker or database down: wait and retry, never give up
