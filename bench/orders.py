@@ -69,6 +69,7 @@ import tempfile
 import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -334,44 +335,11 @@ async def import_only(args: argparse.Namespace) -> None:
         dsn = stack.config.postgres_dsn("relacja_orders")
         await seed_customers(dsn, args.customers)
         async with httpx.AsyncClient(base_url=stack.service_url("orders"), timeout=3600, trust_env=False) as service:
-            skus = []
-            for n in range(20):
-                sku = f"BENCH-{n:03d}"
-                created = await service.post(
-                    "/api/v1/products",
-                    json={
-                        "sku": sku,
-                        "name": f"Product {n}",
-                        "category": f"cat-{n % 4}",
-                        "list_price": f"{10 + n}.99",
-                        "unit_cost": f"{5 + n}.50",
-                        "tax_rate": "0.23",
-                        "currency": "PLN",
-                    },
-                )
-                created.raise_for_status()
-                skus.append(sku)
-            chunks = [
-                chunk async for chunk in import_body(args.import_rows, args.customers, skus, uuid.uuid4().hex[:6])
-            ]
-
-            async def body() -> AsyncIterator[bytes]:
-                for chunk in chunks:
-                    yield chunk
-
-            spy = import_profiler(stack, "orders", args.profile)
-            before = cpu_seconds(stack.config.state_dir)
-            started = time.perf_counter()
-            response = await service.post(
-                "/api/v1/orders/imports", content=body(), headers={"Content-Type": "application/x-ndjson"}
-            )
-            ended = time.perf_counter()
-            response.raise_for_status()
-            job = response.json()
-            used = {
-                part: seconds - before.get(part, 0.0) for part, seconds in cpu_seconds(stack.config.state_dir).items()
-            }
-            profile = finish_import_profile(spy, args.profile)
+            skus = await create_products(service)
+            run = await timed_import(stack, service, args, skus)
+            used = cpu_used(run.cpu_before, cpu_seconds(stack.config.state_dir))
+            profile = finish_import_profile(run.spy, args.profile)
+        started, ended, job = run.started, run.ended, run.job
         print(
             f"import only (orders API process alone, relay off), {args.import_rows} orders (NDJSON, 2 lines each, body built "
             f"beforehand): {ended - started:.1f} s = {args.import_rows / (ended - started):.0f} orders/s "
@@ -405,6 +373,43 @@ async def import_only(args: argparse.Namespace) -> None:
         f"  then one relay (worker role) published the {job['rows_created']} events in {seconds:.1f} s = "
         f"{job['rows_created'] / seconds:.0f} events/s ({load_average()})"
     )
+
+
+@dataclass
+class TimedImport:
+    started: float
+    ended: float
+    job: dict[str, Any]
+    cpu_before: dict[str, float]
+    spy: tuple[subprocess.Popen[bytes], Path] | None
+
+
+async def timed_import(
+    stack: Any, service: httpx.AsyncClient, args: argparse.Namespace, skus: list[str]
+) -> TimedImport:
+    """One ``POST /api/v1/orders/imports`` of ``--import-rows`` orders, the body built
+    beforehand (so the clock times the service, not this script); py-spy attached with
+    ``--profile`` (stop it with :func:`finish_import_profile`)."""
+    chunks = [chunk async for chunk in import_body(args.import_rows, args.customers, skus, uuid.uuid4().hex[:6])]
+
+    async def body() -> AsyncIterator[bytes]:
+        for chunk in chunks:
+            yield chunk
+
+    spy = import_profiler(stack, "orders", args.profile)
+    before = cpu_seconds(stack.config.state_dir)
+    started = time.perf_counter()
+    response = await service.post(
+        "/api/v1/orders/imports", content=body(), headers={"Content-Type": "application/x-ndjson"}
+    )
+    ended = time.perf_counter()
+    response.raise_for_status()
+    return TimedImport(started, ended, response.json(), before, spy)
+
+
+def cpu_used(before: dict[str, float], now: dict[str, float]) -> dict[str, float]:
+    """CPU seconds of each process of the stack between two ``cpu_seconds`` readings (not this script's)."""
+    return {part: seconds - before.get(part, 0.0) for part, seconds in now.items() if part != "bench (this script)"}
 
 
 def import_profiler(stack: Any, service: str, out: str | None) -> tuple[subprocess.Popen[bytes], Path] | None:
@@ -447,25 +452,10 @@ async def import_with_stack(args: argparse.Namespace) -> None:
         await seed_customers(dsn, args.customers)
         async with httpx.AsyncClient(base_url=stack.service_url("orders"), timeout=3600, trust_env=False) as service:
             skus = await create_products(service)
-            chunks = [
-                chunk async for chunk in import_body(args.import_rows, args.customers, skus, uuid.uuid4().hex[:6])
-            ]
-
-            async def body() -> AsyncIterator[bytes]:
-                for chunk in chunks:
-                    yield chunk
-
-            spy = import_profiler(stack, "orders", args.profile)
-            before = cpu_seconds(stack.config.state_dir)
-            started = time.perf_counter()
-            response = await service.post(
-                "/api/v1/orders/imports", content=body(), headers={"Content-Type": "application/x-ndjson"}
-            )
-            ended = time.perf_counter()
-            response.raise_for_status()
-            job = response.json()
+            run = await timed_import(stack, service, args, skus)
+            before, started, ended, job = run.cpu_before, run.started, run.ended, run.job
             during = cpu_seconds(stack.config.state_dir)
-            profile = finish_import_profile(spy, args.profile)
+            profile = finish_import_profile(run.spy, args.profile)
             load_during = load_average()
             drained = await outbox_empty(dsn)
             await asyncio.sleep(args.settle_seconds)
@@ -473,7 +463,7 @@ async def import_with_stack(args: argparse.Namespace) -> None:
     rows = args.import_rows
 
     def per_order(now: dict[str, float]) -> str:
-        used = {part: now[part] - before.get(part, 0.0) for part in now if part != "bench (this script)"}
+        used = cpu_used(before, now)
         parts = sorted(used.items(), key=lambda item: -item[1])
         return f"{sum(used.values()) * 1e6 / rows:.0f} µs — " + ", ".join(
             f"{part} {seconds * 1e6 / rows:.0f}" for part, seconds in parts
@@ -552,11 +542,7 @@ async def main(args: argparse.Namespace) -> None:
         # work on the orders' events included (measured until the outbox is empty and then
         # a few seconds more, so that the consumers have applied what was published).
         await asyncio.sleep(args.settle_seconds)
-        used = {
-            part: seconds - before.get(part, 0.0)
-            for part, seconds in cpu_seconds(stack.config.state_dir).items()
-            if part != "bench (this script)"
-        }
+        used = cpu_used(before, cpu_seconds(stack.config.state_dir))
         placed = max(result["requests"] - result["non2xx"], 1)
         report(
             f"CPU per placed order, all processes (sustained run + {args.settle_seconds:g} s to settle): "

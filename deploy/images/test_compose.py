@@ -36,13 +36,12 @@ import signal
 import socket
 import subprocess
 import time
-import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
 import pytest
+from gateway_journey import customer_reaches_segmentation
 
 from relacja_devstack.services import SERVICES
 
@@ -305,24 +304,7 @@ async def test_the_readme_token_and_curl_list_customers(compose: Session) -> Non
 
 
 async def test_a_customer_created_through_the_gateway_reaches_segmentation(compose: Session) -> None:
-    headers = {"Authorization": f"Bearer {compose.token}"}
-    async with httpx.AsyncClient(base_url=compose.commands.gateway_url, timeout=10.0, trust_env=False) as gateway:
-        created = await gateway.post(
-            "/api/v1/customers",
-            json={"kind": "person", "display_name": "Ewa Compose"},
-            headers={**headers, "Idempotency-Key": str(uuid.uuid4())},
-        )
-        assert created.status_code == 201, created.text
-        customer_id = created.json()["id"]
-        deadline = time.monotonic() + 60.0
-        while True:
-            profile = await gateway.get(f"/api/v1/segmentation/customers/{customer_id}", headers=headers)
-            if profile.status_code == 200:
-                break
-            assert profile.status_code == 404, profile.text
-            assert time.monotonic() < deadline, "the customer never reached segmentation's projection"
-            await asyncio.sleep(0.5)
-        assert profile.json()["customer_id"] == customer_id
+    await customer_reaches_segmentation(compose.commands.gateway_url, compose.token, "Ewa Compose")
 
 
 async def test_down_keeps_the_volumes_and_down_v_deletes_them(compose: Session) -> None:

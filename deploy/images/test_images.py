@@ -22,12 +22,12 @@ import asyncio
 import json
 import os
 import time
-import uuid
 from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 
 import httpx
 import pytest
+from gateway_journey import customer_reaches_segmentation
 
 from relacja_devstack import Stack, StackConfig
 from relacja_devstack.services import ServiceSpec
@@ -206,21 +206,4 @@ async def test_a_customer_created_through_the_gateway_reaches_the_segmentation_c
         "--scopes",
         "admin",
     )
-    headers = {"Authorization": f"Bearer {minted.strip()}"}
-    async with httpx.AsyncClient(base_url=infrastructure.gateway_url, timeout=10.0, trust_env=False) as gateway:
-        created = await gateway.post(
-            "/api/v1/customers",
-            json={"kind": "person", "display_name": "Ewa Kontener"},
-            headers={**headers, "Idempotency-Key": str(uuid.uuid4())},
-        )
-        assert created.status_code == 201, created.text
-        customer_id = created.json()["id"]
-        deadline = time.monotonic() + 60.0
-        while True:
-            profile = await gateway.get(f"/api/v1/segmentation/customers/{customer_id}", headers=headers)
-            if profile.status_code == 200:
-                break
-            assert profile.status_code == 404, profile.text
-            assert time.monotonic() < deadline, "the customer never reached segmentation's projection"
-            await asyncio.sleep(0.5)
-        assert profile.json()["customer_id"] == customer_id
+    await customer_reaches_segmentation(infrastructure.gateway_url, minted.strip(), "Ewa Kontener")

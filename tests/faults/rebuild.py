@@ -105,6 +105,7 @@ async def rebuild_matches(stack: Stack, timeout: float = 240.0) -> tuple[bool, s
                 break
             await asyncio.sleep(1.0)
         missing = len(wanted - have)
+        whereabouts = await _whereabouts(stack, live, sorted(wanted - have)[:5])
         live_sums, rebuilt_sums = await projection_checksums(live), await projection_checksums(rebuilt)
         if live_sums != rebuilt_sums:  # the live consumer may have applied a late event meanwhile: once more
             await asyncio.sleep(5.0)
@@ -122,4 +123,33 @@ async def rebuild_matches(stack: Stack, timeout: float = 240.0) -> tuple[bool, s
         finally:
             await admin.close()
     equal = missing == 0 and live_sums == rebuilt_sums
-    return equal, f"rebuild: {missing} events not replayed; live {live_sums} rebuilt {rebuilt_sums}"
+    note = f"rebuild: {missing} events not replayed; live {live_sums} rebuilt {rebuilt_sums}"
+    return equal, note + "".join(f"\n    - {line}" for line in whereabouts)
+
+
+async def _whereabouts(stack: Stack, live: asyncpg.Connection, event_ids: list[str]) -> list[str]:
+    """For events the rebuild never saw: where the live consumer took each from, and its outbox row."""
+    lines = []
+    for event_id in event_ids:
+        taken = await live.fetchrow(
+            'SELECT event_type, topic, partition, "offset", outcome, processed_at FROM inbox_events'
+            " WHERE consumer = $1 AND event_id = $2",
+            LIVE_CONSUMER,
+            event_id,
+        )
+        found = "in no outbox"
+        for spec in stack.config.services:
+            if not spec.database:
+                continue
+            db = await asyncpg.connect(stack.database_url(spec.name).replace("+asyncpg", ""))
+            try:
+                row = await db.fetchrow(
+                    "SELECT topic, key, created_at, published_at FROM outbox_events WHERE event_id::text = $1", event_id
+                )
+            finally:
+                await db.close()
+            if row is not None:
+                found = f"{spec.name}'s outbox: {dict(row)}"
+                break
+        lines.append(f"{event_id}: taken {dict(taken) if taken else None}; {found}")
+    return lines

@@ -9,15 +9,20 @@
 3. findings listed in ``audit-decisions.toml`` beside this file are accepted (each with
    its reason, docs/security.md); any other finding fails the run (exit 1).
 
-A package the vulnerability source has no answer for is reported as not audited. When
-that is every package, the source was unreachable (a machine without PyPI's per-release
-JSON API): the run says so loudly and fails only with ``--strict`` (or
-RELACJA_AUDIT_STRICT=1), since nothing was learnt either way.
+A package pip-audit's source has no answer for (some networks, this workplace's among
+them, answer 404 for PyPI's per-release JSON API ``/pypi/<name>/<version>/json``) is
+looked up a second way: the project-level ``/pypi/<name>/json`` carries the known
+vulnerabilities of the project's *latest* release, so a package locked at its latest
+release is audited from there (``latest_release_findings``). One locked at an older
+release is reported as not audited, with both versions. When no package could be audited
+the run says so loudly and fails only with ``--strict`` (or RELACJA_AUDIT_STRICT=1),
+since nothing was learnt either way.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import os
 import shutil
@@ -28,7 +33,17 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-__all__ = ["DECISIONS", "decisions", "findings", "main"]
+import httpx
+
+__all__ = [
+    "DECISIONS",
+    "audit_from_project",
+    "decisions",
+    "findings",
+    "latest_release_findings",
+    "locked_versions",
+    "main",
+]
 
 ROOT = Path(__file__).resolve().parents[2]
 DECISIONS = Path(__file__).with_name("audit-decisions.toml")
@@ -95,6 +110,66 @@ def run_pip_audit(requirements: Path) -> dict[str, Any]:
     return report
 
 
+async def _project(client: httpx.AsyncClient, name: str) -> dict[str, Any] | None:
+    try:
+        response = await client.get(f"https://pypi.org/pypi/{name}/json")
+    except httpx.HTTPError:
+        return None
+    if response.status_code != 200:
+        return None
+    project: dict[str, Any] = response.json()
+    return project
+
+
+def locked_versions(requirements: Path) -> dict[str, str]:
+    """name → version of every ``name==version`` pin of an exported requirements file."""
+    pins = {}
+    for line in requirements.read_text().splitlines():
+        requirement = line.split(";")[0].split("\\")[0].strip()
+        if "==" in requirement and not requirement.startswith(("#", "-")):
+            name, version = requirement.split("==", 1)
+            pins[_normalised(name)] = version.strip()
+    return pins
+
+
+def _normalised(name: str) -> str:
+    return name.lower().replace("_", "-").replace(".", "-")
+
+
+async def latest_release_findings(report: dict[str, Any], pins: dict[str, str]) -> dict[str, Any]:
+    """The report with each skipped package that is locked at its project's latest release
+    audited from the project-level JSON (same vulnerability records as the per-release API:
+    ``id``, ``aliases``, ``fixed_in``, ``withdrawn``); the others keep a skip reason naming
+    the locked and the latest version."""
+    skipped = [d for d in report["dependencies"] if "skip_reason" in d]
+    async with httpx.AsyncClient(timeout=30.0, limits=httpx.Limits(max_connections=16)) as client:
+        projects = await asyncio.gather(*(_project(client, d["name"]) for d in skipped))
+    for dependency, project in zip(skipped, projects, strict=True):
+        locked = pins.get(_normalised(dependency["name"]))
+        if project is not None and locked is not None:
+            audit_from_project(dependency, locked, project)
+    return report
+
+
+def audit_from_project(dependency: dict[str, Any], locked: str, project: dict[str, Any]) -> None:
+    """Fill a skipped pip-audit entry from the project-level JSON, in pip-audit's shape, if
+    ``locked`` is the latest release (withdrawn records left out); else say why not."""
+    dependency["version"] = locked
+    latest = project["info"]["version"]
+    if latest != locked:
+        dependency["skip_reason"] = (
+            f"locked at {locked}, PyPI's latest is {latest}: only the latest release's "
+            "vulnerabilities are published where the per-release API does not answer"
+        )
+        return
+    dependency.pop("skip_reason", None)
+    dependency["vulns"] = [
+        {"id": v["id"], "aliases": v.get("aliases") or [], "fix_versions": v.get("fixed_in") or []}
+        for v in project.get("vulnerabilities") or []
+        if not v.get("withdrawn")
+    ]
+
+
 def findings(report: dict[str, Any], accepted: dict[str, dict[str, Any]]) -> tuple[list[str], list[str], list[str]]:
     """(unaccepted findings, accepted findings, packages not audited) of a pip-audit report."""
     open_, known, skipped = [], [], []
@@ -125,6 +200,8 @@ def main(argv: list[str] | None = None) -> int:
         requirements = Path(folder) / "requirements.txt"
         export_requirements(requirements)
         report = run_pip_audit(requirements)
+        pins = locked_versions(requirements)
+    report = asyncio.run(latest_release_findings(report, pins))
     open_, known, skipped = findings(report, accepted)
     total = len(report["dependencies"])
     for line in known:

@@ -37,28 +37,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..domain.money import DEFAULT_MINOR_UNITS, MINOR_UNITS
+from ..tables import IMPORTED_FIELDS
 
 __all__ = ["STAGE_COLUMNS", "PricedBatch", "price_plain"]
 
 #: The staging table's columns, as the writer COPYs them (``app.imports``).
-STAGE_COLUMNS = (
-    "id",
-    "external_id",
-    "customer_id",
-    "status",
-    "channel",
-    "currency",
-    "placed_at",
-    "gross_amount",
-    "tax_amount",
-    "total_amount",
-    "returned_amount",
-    "refunded_amount",
-    "net_amount",
-    "cost_amount",
-    "margin",
-    "lines",
-)
+STAGE_COLUMNS = ("id", "external_id", *IMPORTED_FIELDS)
 
 _CREATE = """
 CREATE TEMP TABLE IF NOT EXISTS order_import_raw (n int, doc jsonb) ON COMMIT DELETE ROWS;
