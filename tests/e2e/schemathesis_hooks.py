@@ -7,6 +7,12 @@ keys hypothesis likes ("0", "00") across different bodies, so every key the sche
 (1–255 characters) is replaced by a fresh UUID before the call. A key that breaks the
 schema is left alone: it is what a negative case tests.
 
+A case that leaves out a required header (the coverage phase's "missing parameter") is not
+touched: schemathesis re-validates a case a hook changed, finds every *declared* parameter
+valid and sends it as a positive case — with the run's ``Authorization`` header put back,
+so "missing Authorization" cases were sent authorised (seen with ``--checks all``: 25 false
+"missing required header accepted" findings).
+
 Operator re-drives of dead letters choose no real letter (``_redrive_nothing_real``).
 """
 
@@ -41,8 +47,19 @@ def _redrive_nothing_real(case: Any, kwargs: dict[str, Any]) -> None:
             body["since"] = "9999-12-31T00:00:00Z"
 
 
+def _leaves_out_a_header(case: Any) -> bool:
+    data = getattr(getattr(case.meta, "phase", None), "data", None)
+    scenario = getattr(data, "scenario", None)
+    location = getattr(data, "parameter_location", None)
+    return (
+        getattr(scenario, "value", scenario) == "missing_parameter" and getattr(location, "value", location) == "header"
+    )
+
+
 @schemathesis.hook
 def before_call(context: Any, case: Any, kwargs: dict[str, Any]) -> None:
+    if _leaves_out_a_header(case):
+        return
     _fresh(case.headers)
     _fresh(kwargs.get("headers"))
     _redrive_nothing_real(case, kwargs)

@@ -37,6 +37,7 @@ from .freshness import freshness_router
 from .health import BrokerProbe, health_router
 from .housekeeping import service_housekeeping
 from .logging import configure_logging
+from .methods import install_method_answers
 from .middleware import BodySizeLimitMiddleware, RequestContextMiddleware, UnhandledErrorMiddleware
 from .openapi import install_problem_openapi
 from .problems import install_problem_handlers
@@ -147,6 +148,7 @@ def create_service_app(
         app.include_router(dead_letters_router(name, consumers, settings.kafka_bootstrap))
     for router in routers:
         app.include_router(router)
+    install_method_answers(app)  # innermost middleware: runs after the request context is set
     # Starlette runs the last-added middleware first: the context (request id) wraps the
     # error handler, which wraps the size limit.
     app.add_middleware(BodySizeLimitMiddleware, max_body_bytes=settings.max_body_bytes, path_limits=body_limits)
