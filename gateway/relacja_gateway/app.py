@@ -35,6 +35,7 @@ from starlette.responses import Response
 from starlette.routing import Route as StarletteRoute
 
 from relacja_servicekit.health import Check, health_router
+from relacja_servicekit.methods import install_method_answers
 from relacja_servicekit.middleware import BodySizeLimitMiddleware, RequestContextMiddleware, UnhandledErrorMiddleware
 from relacja_servicekit.openapi import install_problem_openapi
 from relacja_servicekit.problems import Problem, install_problem_handlers
@@ -199,6 +200,8 @@ def create_app(
     app.include_router(export_router)
     # last: the catch-all must not shadow /healthz and friends
     app.router.routes.append(StarletteRoute("/{path:path}", proxy, methods=PROXY_METHODS, include_in_schema=False))
+    # innermost: PUT /healthz is 405 (its own path), not the catch-all's "no upstream" 404
+    install_method_answers(app)
     # Starlette runs the last-added middleware first.
     # The limit is checked before routing: each route's profile gives its prefix its limit.
     upload_limits = {route.prefix: route.profile.max_body_bytes(settings) for route in app.state.route_table}

@@ -66,3 +66,13 @@ async def test_the_methods_a_path_has_still_work(client: httpx.AsyncClient) -> N
     assert (await client.get("/api/v1/things/42")).json() == {"id": "42"}
     changed = await client.patch("/api/v1/things/42", headers={"If-Match": '"1"'})
     assert changed.json() == {"id": "42", "changed": "yes"}
+
+
+async def test_the_gateways_own_paths_answer_405_not_the_proxys_404() -> None:
+    from relacja_gateway.app import create_app
+    from relacja_gateway.settings import GatewaySettings
+
+    transport = httpx.ASGITransport(app=create_app(GatewaySettings()), raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://gateway") as gateway:
+        for path in ("/healthz", "/readyz", "/metrics"):
+            _method_not_allowed(await gateway.put(path), "GET")

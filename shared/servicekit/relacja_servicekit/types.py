@@ -26,7 +26,7 @@ from typing import Annotated, Any
 
 from pydantic import BeforeValidator, StrictBool
 
-__all__ = ["StrictBool", "Integer", "JsonInteger", "Timestamp", "Day"]
+__all__ = ["StrictBool", "Integer", "JsonInteger", "Timestamp", "Day", "not_space"]
 
 
 # Pydantic reads a number, or text holding one ("0.5"), as seconds since the epoch.
@@ -63,3 +63,16 @@ JsonInteger = BeforeValidator(_json_integer)
 
 #: A JSON integer (see the module docstring); a range goes in the field's ``Field(ge=..., le=...)``.
 Integer = Annotated[int, JsonInteger]
+
+
+# White space spelled out. ``\s`` is a different set in each engine that reads a field's
+# pattern: pydantic's Rust regex counts U+0085 as space, Python's ``re`` also U+001C-U+001F,
+# and the JSON Schema (ECMA-262) readers of the OpenAPI document count neither but U+FEFF —
+# so the document allowed ``"\u023e@\u0085"`` as an address the service then refused
+# (schemathesis, POST /api/v1/engagement/suppressions). This list means the same to all three.
+_SPACE = r" \t\n\r\f\v\u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff"
+
+
+def not_space(also: str = "") -> str:
+    """A pattern's character class: one character that is neither white space nor in ``also``."""
+    return f"[^{also}{_SPACE}]"

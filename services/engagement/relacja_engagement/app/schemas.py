@@ -22,7 +22,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
 
 from relacja_servicekit.models import RowModel
-from relacja_servicekit.types import JsonInteger, StrictBool, Timestamp
+from relacja_servicekit.types import JsonInteger, StrictBool, Timestamp, not_space
 
 from ..domain.triggers import TriggerEvent
 
@@ -307,9 +307,10 @@ class PolicyPublic(BaseModel):
 
 class SuppressionIn(_Strict):
     channel: Channel
-    address: Annotated[str, Field(min_length=3, max_length=320, pattern=r"^(\+[1-9][0-9]{6,14}|[^@\s]+@[^@\s]+)$")] = (
-        Field(description="An e-mail address or an E.164 phone number")
-    )
+    address: Annotated[
+        str,
+        Field(min_length=3, max_length=320, pattern=rf"^(\+[1-9][0-9]{{6,14}}|{not_space('@')}+@{not_space('@')}+)$"),
+    ] = Field(description="An e-mail address or an E.164 phone number")
     note: Annotated[str, Field(max_length=1000)] | None = None
 
 

@@ -15,7 +15,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from relacja_servicekit.models import RowModel
-from relacja_servicekit.types import JsonInteger, Timestamp
+from relacja_servicekit.types import JsonInteger, Timestamp, not_space
 
 from ..domain.webhooks import DisabledReason, EndpointStatus
 
@@ -42,7 +42,7 @@ _Url = Annotated[
     Field(
         min_length=8,
         max_length=2000,
-        pattern=r"^[hH][tT][tT][pP][sS]?://[^\s]+$",
+        pattern=f"^[hH][tT][tT][pP][sS]?://{not_space()}+$",
         description="https URL of the receiver (checked: no loopback, private, link-local or reserved address)",
         examples=["https://partner.example/webhooks/relacja"],
     ),
