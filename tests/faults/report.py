@@ -45,6 +45,20 @@ What the harness found (the first runs, 2026-12-05) and how it was fixed:
 Each has a test on a real broker and PostgreSQL that fails without the fix:
 `tests/integration/test_broker_faults.py`.
 
+- *PostgreSQL restarted* (the full runs of 2026-12-05 and 12-06): 3 and 4 orders answered 500, and
+  a partner feed read 502 (the gateway's answer when the sharing service's API-key check answers
+  500). While PostgreSQL starts up, SQLAlchemy re-raises asyncpg's `CannotConnectNowError` ("the
+  database system is starting up") as a plain `DBAPIError`; only its cause said it was the outage.
+  `relacja_messaging.errors.is_transient` now follows the `raise … from` chain, and also counts a
+  pooled connection left mid-operation by the cut ("cannot switch to state …"): both are a 503
+  with `Retry-After` (and an unlimited retry for a consumer). The verdict now fails a scenario on
+  any 500 answer (column "answers 500"); unit tests in `tests/unit/test_transient_errors.py`.
+
+Recovery of about 60 s (PostgreSQL restarted, `kill -9` of sharing) is the webhook queue's lease
+(`relacja_webhooks.worker`, 60 s): a delivery whose attempt was in flight when its worker died,
+or whose result could not be recorded, is tried again when the lease expires — at least once,
+with the same `webhook-id`, so the partner de-duplicates (the "webhook redeliveries" figure).
+
 """
 
 FOOTER = """
@@ -97,15 +111,15 @@ def write_report(
     )
     lines.append(
         "| scenario | verdict | writes accepted | lost | doubled | unapplied events | unpublished "
-        "| webhooks missing | projection = rebuild | recovery s | figures |"
+        "| webhooks missing | answers 500 | projection = rebuild | recovery s | figures |"
     )
-    lines.append("|---|---|---|---|---|---|---|---|---|---|---|")
+    lines.append("|---|---|---|---|---|---|---|---|---|---|---|---|")
     for v in verdicts:
         figures = ", ".join(f"{k} {val}" for k, val in v.figures.items() if k != "outcomes_total") or "—"
         rebuilt = {True: "yes", False: "**no**", None: "not checked"}[v.projection_equal]
         lines.append(
             f"| {v.scenario} | {'pass' if v.passed else '**FAIL**'} | {v.accepted} | {v.lost} | {v.doubled} "
-            f"| {v.unapplied} | {v.unpublished} | {v.webhooks_missing} | {rebuilt} | {v.recovery_seconds} | {figures} |"
+            f"| {v.unapplied} | {v.unpublished} | {v.webhooks_missing} | {v.internal_errors} | {rebuilt} | {v.recovery_seconds} | {figures} |"
         )
     lines.append("\n## Requests per scenario (kind: status → count)\n")
     for v in verdicts:

@@ -47,6 +47,8 @@ class Verdict:
     unpublished: int = 0  # outbox rows still waiting (within the bound)
     webhooks_missing: int = 0  # accepted orders never pushed to the partner (within the bound)
     webhook_redeliveries: int = 0
+    # Answers 500: a fault of a dependency is a 503 with Retry-After, never "internal error".
+    internal_errors: int = 0
     projection_equal: bool | None = None
     recovery_seconds: float = 0.0
     outcomes: dict[str, int] = field(default_factory=dict)
@@ -61,6 +63,7 @@ class Verdict:
             and self.unapplied == 0
             and self.unpublished == 0
             and self.webhooks_missing == 0
+            and self.internal_errors == 0
             and self.projection_equal is not False
         )
 
@@ -190,6 +193,7 @@ async def judge(
     """Wait (up to ``bound`` s after the load stopped) for every effect, then judge."""
     verdict = Verdict(scenario, accepted=len(load.accepted))
     verdict.outcomes = {f"{k}:{s}": n for (k, s), n in sorted(load.outcomes.items())}
+    verdict.internal_errors = sum(n for (_, status), n in load.outcomes.items() if status == "500")
     deadline = time.monotonic() + bound
     while True:
         missing, unpublished = await unapplied_events(stack, since)

@@ -4,7 +4,10 @@ topic after the retry budget)."""
 
 from __future__ import annotations
 
+import itertools
+
 import asyncpg.exceptions
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
 from relacja_messaging.errors import is_transient
@@ -30,3 +33,32 @@ def test_asyncpg_connection_failures_are_transient_and_its_data_errors_are_not()
     )
     assert is_transient(asyncpg.exceptions.AdminShutdownError("terminating connection due to administrator command"))
     assert not is_transient(asyncpg.exceptions.UniqueViolationError("duplicate key value violates unique constraint"))
+
+
+def _raised_from(*chain: BaseException) -> BaseException:
+    """The first exception, raised from the second, raised from the third … (as a driver wraps)."""
+    for outer, inner in itertools.pairwise(chain):
+        outer.__cause__ = inner
+    return chain[0]
+
+
+def test_a_database_starting_up_is_transient_through_sqlalchemys_wrapping() -> None:
+    # What SQLAlchemy raises while PostgreSQL restarts: a plain DBAPIError whose only clue is its
+    # cause; the fault harness saw these answered 500 (docs/reliability.md, PostgreSQL restarted).
+    starting = asyncpg.exceptions.CannotConnectNowError("the database system is starting up")
+    wrapped = _raised_from(DBAPIError(None, None, RuntimeError("dialect error")), RuntimeError("dialect"), starting)
+    assert is_transient(wrapped)
+    problem = unexpected_error_problem(wrapped, retry_after_seconds=2)
+    assert problem.status == 503 and problem.headers["Retry-After"] == "2"
+
+
+def test_a_bug_wrapped_by_sqlalchemy_stays_a_bug() -> None:
+    bug = asyncpg.exceptions.UniqueViolationError("duplicate key value violates unique constraint")
+    assert not is_transient(_raised_from(DBAPIError(None, None, RuntimeError("dialect")), RuntimeError("dialect"), bug))
+
+
+def test_a_connection_left_mid_operation_is_transient_and_a_codec_failure_is_not() -> None:
+    left = asyncpg.exceptions.InternalClientError("cannot switch to state 12; another operation (2) is in progress")
+    assert is_transient(left)
+    assert not is_transient(asyncpg.exceptions.InternalClientError("no decoder for OID 16385"))
+    assert not is_transient(asyncpg.exceptions.ProtocolError("cannot switch to state 12"))

@@ -40,10 +40,39 @@ _TRANSIENT_TYPES: tuple[type[BaseException], ...] = (
 )
 
 
+# How far down the ``raise … from …`` chain to look: SQLAlchemy wraps the dialect's error,
+# which wraps asyncpg's (two links); a few more leave room for our own wrappers.
+_CAUSE_DEPTH = 5
+
+
 def is_transient(exc: BaseException) -> bool:
-    if isinstance(exc, DBAPIError) and exc.connection_invalidated:
-        return True
-    if isinstance(exc, _TRANSIENT_TYPES):
-        return True
-    cause = exc.__cause__ or exc.__context__
-    return cause is not None and cause is not exc and isinstance(cause, (ConnectionError, OSError))
+    for link in _explicit_causes(exc):
+        if isinstance(link, DBAPIError) and link.connection_invalidated:
+            return True
+        if isinstance(link, _TRANSIENT_TYPES) or _is_connection_left_mid_operation(link):
+            return True
+    # An error raised while handling a lost connection (no explicit ``from``): the same outage.
+    context = exc.__context__
+    return context is not None and context is not exc and isinstance(context, (ConnectionError, OSError))
+
+
+def _explicit_causes(exc: BaseException) -> list[BaseException]:
+    """``exc`` and what it was explicitly raised from. SQLAlchemy translates asyncpg's
+    ``CannotConnectNowError`` ("the database system is starting up", while PostgreSQL
+    restarts) into a plain ``DBAPIError``: only its cause says it is the outage (found by
+    the fault harness: 500s during the PostgreSQL restart)."""
+    chain: list[BaseException] = []
+    link: BaseException | None = exc
+    while link is not None and link not in chain and len(chain) < _CAUSE_DEPTH:
+        chain.append(link)
+        link = link.__cause__
+    return chain
+
+
+def _is_connection_left_mid_operation(exc: BaseException) -> bool:
+    """asyncpg's "cannot switch to state N; another operation (M) is in progress": a pooled
+    connection whose last operation a connection cut interrupted (PostgreSQL's shutdown
+    message arrived before the socket's end). Nothing was sent, and the pool discards the
+    connection when its reset fails. asyncpg raises the same class for codec failures,
+    which are not transient, so the message decides."""
+    return type(exc) is asyncpg.exceptions.InternalClientError and str(exc).startswith("cannot switch to state")

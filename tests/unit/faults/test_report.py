@@ -11,7 +11,14 @@ from tests.faults.verdict import Verdict
 def test_a_verdict_passes_only_with_nothing_lost_doubled_or_stuck() -> None:
     assert Verdict("ok", accepted=10, projection_equal=True).passed
     assert Verdict("not checked", accepted=10).passed
-    for bad in ({"lost": 1}, {"doubled": 1}, {"unapplied": 1}, {"unpublished": 1}, {"webhooks_missing": 1}):
+    for bad in (
+        {"lost": 1},
+        {"doubled": 1},
+        {"unapplied": 1},
+        {"unpublished": 1},
+        {"webhooks_missing": 1},
+        {"internal_errors": 1},
+    ):
         assert not Verdict("bad", **bad).passed, bad  # type: ignore[arg-type]
     assert not Verdict("rebuild differs", projection_equal=False).passed
 
@@ -25,8 +32,10 @@ def test_the_report_has_a_row_per_scenario_with_its_figures(tmp_path: Path) -> N
     target = tmp_path / "reliability.md"
     write_report([good, bad], target)
     text = target.read_text()
-    assert "| kill -9 orders, restart | pass | 120 | 0 | 0 | 0 | 0 | 0 | yes | 12.5 | restart to ready s 7.1 |" in text
-    assert "| poison event mid-stream | **FAIL** | 50 | 2 | 0 | 0 | 0 | 0 | **no** |" in text
+    assert (
+        "| kill -9 orders, restart | pass | 120 | 0 | 0 | 0 | 0 | 0 | 0 | yes | 12.5 | restart to ready s 7.1 |" in text
+    )
+    assert "| poison event mid-stream | **FAIL** | 50 | 2 | 0 | 0 | 0 | 0 | 0 | **no** |" in text
     assert "place_order:201 100, place_order:503 3" in text and "lost order:x" in text
 
 
