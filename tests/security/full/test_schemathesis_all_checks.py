@@ -7,7 +7,9 @@ object-level authorisation), the stateful phase (schemathesis chains operations 
 the OpenAPI links: create, then read, change and delete what was created), and
 ``RELACJA_SECURITY_MAX_EXAMPLES`` examples per operation (default 25) within
 ``RELACJA_SECURITY_MAX_SECONDS`` (default 1800). Same configuration file and hooks as the
-CI test, so the justified exceptions are written once.
+CI test, so the justified exceptions are written once. The partner API
+(``/partner/openapi.json``, with a partner's API key) gets the same treatment for
+``RELACJA_SECURITY_PARTNER_MAX_SECONDS`` (default 300): its few operations need far less.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import httpx
 import pytest
 
 from relacja_devstack import Stack
@@ -26,7 +29,16 @@ from tests.e2e.test_api_conformance import CONFIG, HOOKS
 pytestmark = [pytest.mark.stack, pytest.mark.fuzz]
 
 
-def run_all_checks(stack: Stack, tmp_path: Path) -> str:
+def run_all_checks(
+    stack: Stack,
+    tmp_path: Path,
+    *,
+    document: str = "/openapi.json",
+    credential: str | None = None,
+    max_seconds: str | None = None,
+    rate_limit: str | None = None,
+    log_name: str = "schemathesis-all-checks.log",
+) -> str:
     st = Path(sys.executable).with_name("st")
     command = [
         str(st),
@@ -34,11 +46,11 @@ def run_all_checks(stack: Stack, tmp_path: Path) -> str:
         str(CONFIG),
         "--no-color",
         "run",
-        f"{stack.gateway_url}/openapi.json",
+        f"{stack.gateway_url}{document}",
         "--url",
         stack.gateway_url,
         "--header",
-        f"Authorization: Bearer {stack.token(['admin'])}",
+        f"Authorization: Bearer {credential or stack.token(['admin'])}",
         "--checks",
         "all",
         "--phases",
@@ -46,7 +58,7 @@ def run_all_checks(stack: Stack, tmp_path: Path) -> str:
         "--max-examples",
         os.environ.get("RELACJA_SECURITY_MAX_EXAMPLES", "25"),
         "--max-time",
-        os.environ.get("RELACJA_SECURITY_MAX_SECONDS", "1800"),
+        max_seconds or os.environ.get("RELACJA_SECURITY_MAX_SECONDS", "1800"),
         "--seed",
         os.environ.get("RELACJA_CONFORMANCE_SEED", "20261205"),
         "--workers",
@@ -56,10 +68,12 @@ def run_all_checks(stack: Stack, tmp_path: Path) -> str:
         "--wait-for-schema",
         "30",
     ]
+    if rate_limit is not None:
+        command += ["--rate-limit", rate_limit]
     environment = {**os.environ, "SCHEMATHESIS_HOOKS": str(HOOKS)}
     result = subprocess.run(command, capture_output=True, text=True, timeout=4000, cwd=tmp_path, env=environment)
     report = result.stdout + result.stderr
-    (Path(stack.config.logs_dir) / "schemathesis-all-checks.log").write_text(report)
+    (Path(stack.config.logs_dir) / log_name).write_text(report)
     assert result.returncode == 0, report[-30000:]
     return report
 
@@ -68,3 +82,24 @@ def test_every_check_and_the_stateful_phase_hold(stack: Stack, tmp_path: Path) -
     report = run_all_checks(stack, tmp_path)
     tested = re.search(r"Tested: (\d+)", report)
     assert tested and int(tested.group(1)) >= 80, f"too few operations tested:\n{report[-5000:]}"
+
+
+def test_every_check_and_the_stateful_phase_hold_for_the_partner_api(stack: Stack, tmp_path: Path) -> None:
+    admin = {"Authorization": f"Bearer {stack.token(['admin'])}"}
+    with httpx.Client(base_url=stack.gateway_url, headers=admin, timeout=30) as staff:
+        partner = staff.post("/api/v1/sharing/partners", json={"legal_name": "All-checks partner"})
+        assert partner.status_code == 201, partner.text
+        key = staff.post(f"/api/v1/sharing/partners/{partner.json()['id']}/keys", json={"label": "schemathesis"})
+        assert key.status_code == 201, key.text
+    report = run_all_checks(
+        stack,
+        tmp_path,
+        document="/partner/openapi.json",
+        credential=key.json()["api_key"],
+        max_seconds=os.environ.get("RELACJA_SECURITY_PARTNER_MAX_SECONDS", "300"),
+        # Below a partner's limit (20 requests a second), or most requests test only the limiter.
+        rate_limit="15/s",
+        log_name="schemathesis-all-checks-partner.log",
+    )
+    tested = re.search(r"Tested: (\d+)", report)
+    assert tested and int(tested.group(1)) >= 4, f"too few operations tested:\n{report[-5000:]}"
