@@ -20,11 +20,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-import httpx
 import pytest
 
 from relacja_devstack import Stack
-from tests.e2e.test_api_conformance import CONFIG, HOOKS
+from tests.e2e.test_api_conformance import CONFIG, HOOKS, new_partner_api_key
 
 pytestmark = [pytest.mark.stack, pytest.mark.fuzz]
 
@@ -85,17 +84,11 @@ def test_every_check_and_the_stateful_phase_hold(stack: Stack, tmp_path: Path) -
 
 
 def test_every_check_and_the_stateful_phase_hold_for_the_partner_api(stack: Stack, tmp_path: Path) -> None:
-    admin = {"Authorization": f"Bearer {stack.token(['admin'])}"}
-    with httpx.Client(base_url=stack.gateway_url, headers=admin, timeout=30) as staff:
-        partner = staff.post("/api/v1/sharing/partners", json={"legal_name": "All-checks partner"})
-        assert partner.status_code == 201, partner.text
-        key = staff.post(f"/api/v1/sharing/partners/{partner.json()['id']}/keys", json={"label": "schemathesis"})
-        assert key.status_code == 201, key.text
     report = run_all_checks(
         stack,
         tmp_path,
         document="/partner/openapi.json",
-        credential=key.json()["api_key"],
+        credential=new_partner_api_key(stack, "All-checks partner"),
         max_seconds=os.environ.get("RELACJA_SECURITY_PARTNER_MAX_SECONDS", "300"),
         # Below a partner's limit (20 requests a second), or most requests test only the limiter.
         rate_limit="15/s",
